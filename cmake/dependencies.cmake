@@ -1,0 +1,39 @@
+# All third-party code comes from Debian packages (scripts/setup.sh installs them).
+
+# libSBML (libsbml5-dev, built with the comp package). Debian's sbml-config.cmake
+# re-runs find modules that need extra CMake includes, so we import the shared
+# library directly; it carries its own dependencies (libxml2, zlib, bz2).
+find_path(SBML_INCLUDE_DIR sbml/SBMLTypes.h REQUIRED)
+find_library(SBML_LIB NAMES sbml REQUIRED)
+add_library(soma_libsbml INTERFACE)
+target_include_directories(soma_libsbml SYSTEM INTERFACE ${SBML_INCLUDE_DIR})
+target_link_libraries(soma_libsbml INTERFACE ${SBML_LIB})
+add_library(sbml::sbml ALIAS soma_libsbml)
+
+find_package(CLI11 REQUIRED CONFIG)            # libcli11-dev
+find_package(nlohmann_json REQUIRED CONFIG)    # nlohmann-json3-dev
+find_package(GTest REQUIRED)                   # libgtest-dev
+
+# SUNDIALS 6.4 (libsundials-dev). Its exported CMake targets reference every
+# optional component, so we import the few shared libraries we use directly.
+find_path(SUNDIALS_INCLUDE_DIR cvodes/cvodes.h REQUIRED)
+set(_soma_sundials_components
+    cvodes kinsol nvecserial sunmatrixdense sunmatrixsparse sunlinsoldense sunlinsolklu generic)
+set(SOMA_SUNDIALS_LIBS "")
+foreach(c IN LISTS _soma_sundials_components)
+  find_library(SUNDIALS_${c}_LIB NAMES sundials_${c} REQUIRED)
+  list(APPEND SOMA_SUNDIALS_LIBS ${SUNDIALS_${c}_LIB})
+endforeach()
+find_library(KLU_LIB NAMES klu REQUIRED)
+add_library(soma_sundials INTERFACE)
+target_include_directories(soma_sundials SYSTEM INTERFACE ${SUNDIALS_INCLUDE_DIR} /usr/include/suitesparse)
+target_link_libraries(soma_sundials INTERFACE ${SOMA_SUNDIALS_LIBS} ${KLU_LIB})
+add_library(SUNDIALS::soma ALIAS soma_sundials)
+
+if(SOMA_BUILD_BENCH)
+  find_package(benchmark CONFIG)
+  if(NOT benchmark_FOUND)
+    message(STATUS "Google Benchmark not found: micro-benchmarks disabled")
+    set(SOMA_BUILD_BENCH OFF)
+  endif()
+endif()
