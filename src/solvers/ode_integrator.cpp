@@ -1,0 +1,175 @@
+#include "solvers/ode_integrator.h"
+
+#include <cmath>
+#include <string>
+
+#include <cvodes/cvodes.h>
+#include <nvector/nvector_serial.h>
+#include <sunlinsol/sunlinsol_dense.h>
+#include <sunlinsol/sunlinsol_klu.h>
+#include <sunmatrix/sunmatrix_dense.h>
+#include <sunmatrix/sunmatrix_sparse.h>
+
+namespace soma::solvers {
+
+namespace {
+void SilentErrorHandler(int, const char*, const char*, char*, void*) {
+  // CVODES prints failures to stderr by default; we report them as Status.
+}
+}  // namespace
+
+Status IntegratorOptions::Validate() const {
+  auto bad = [](const char* field, double v, const char* rule) {
+    return InvalidArgument(std::string("IntegratorOptions::") + field + " = " + std::to_string(v) +
+                           "; must be " + rule);
+  };
+  if (!(rel_tol > 0) || !std::isfinite(rel_tol)) return bad("rel_tol", rel_tol, "> 0");
+  if (!(abs_tol > 0) || !std::isfinite(abs_tol)) return bad("abs_tol", abs_tol, "> 0");
+  if (max_steps < 1) return bad("max_steps", static_cast<double>(max_steps), ">= 1");
+  if (!(max_step >= 0)) return bad("max_step", max_step, ">= 0");
+  if (!(initial_step >= 0)) return bad("initial_step", initial_step, ">= 0");
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<OdeIntegrator>> OdeIntegrator::Create(const SundialsContext& ctx,
+                                                             OdeSystem* system, double t0,
+                                                             std::span<const double> y0,
+                                                             const IntegratorOptions& options) {
+  SOMA_RETURN_IF_ERROR(options.Validate());
+  const int n = system->num_states();
+  if (n < 1 || static_cast<size_t>(n) != y0.size()) {
+    return InvalidArgument("OdeIntegrator: need at least one state and y0 of matching size");
+  }
+  std::unique_ptr<OdeIntegrator> self(new OdeIntegrator());
+  self->system_ = system;
+  self->t_ = t0;
+  self->y_.reset(N_VNew_Serial(n, ctx.get()));
+  if (!self->y_) return SolverFailure("N_VNew_Serial failed");
+  std::copy(y0.begin(), y0.end(), N_VGetArrayPointer(self->y_.get()));
+
+  self->cvode_mem_ = CVodeCreate(options.method == OdeMethod::kBdf ? CV_BDF : CV_ADAMS, ctx.get());
+  if (self->cvode_mem_ == nullptr) return SolverFailure("CVodeCreate failed");
+  void* mem = self->cvode_mem_;
+  SOMA_RETURN_IF_ERROR(CheckFlag(CVodeSetErrHandlerFn(mem, SilentErrorHandler, nullptr), "CVodeSetErrHandlerFn"));
+  SOMA_RETURN_IF_ERROR(CheckFlag(CVodeInit(mem, RhsThunk, t0, self->y_.get()), "CVodeInit"));
+  SOMA_RETURN_IF_ERROR(CheckFlag(CVodeSetUserData(mem, self.get()), "CVodeSetUserData"));
+  SOMA_RETURN_IF_ERROR(CheckFlag(CVodeSStolerances(mem, options.rel_tol, options.abs_tol), "CVodeSStolerances"));
+  SOMA_RETURN_IF_ERROR(CheckFlag(CVodeSetMaxNumSteps(mem, options.max_steps), "CVodeSetMaxNumSteps"));
+  if (options.max_step > 0) {
+    SOMA_RETURN_IF_ERROR(CheckFlag(CVodeSetMaxStep(mem, options.max_step), "CVodeSetMaxStep"));
+  }
+  if (options.initial_step > 0) {
+    SOMA_RETURN_IF_ERROR(CheckFlag(CVodeSetInitStep(mem, options.initial_step), "CVodeSetInitStep"));
+  }
+  SOMA_RETURN_IF_ERROR(CheckFlag(CVodeSetMaxHnilWarns(mem, -1), "CVodeSetMaxHnilWarns"));
+
+  const SparsePattern* pattern = system->sparse_pattern();
+  bool sparse = options.linear_solver == LinearSolverKind::kSparse ||
+                (options.linear_solver == LinearSolverKind::kAuto && pattern != nullptr);
+  if (sparse && pattern == nullptr) {
+    return InvalidArgument("IntegratorOptions::linear_solver = kSparse; the system has no sparse Jacobian");
+  }
+  if (sparse) {
+    const auto nnz = static_cast<sunindextype>(pattern->row_indices.size());
+    self->matrix_.reset(SUNSparseMatrix(n, n, nnz > 0 ? nnz : 1, CSC_MAT, ctx.get()));
+    if (!self->matrix_) return SolverFailure("SUNSparseMatrix failed");
+    self->linear_solver_.reset(SUNLinSol_KLU(self->y_.get(), self->matrix_.get(), ctx.get()));
+  } else {
+    self->matrix_.reset(SUNDenseMatrix(n, n, ctx.get()));
+    if (!self->matrix_) return SolverFailure("SUNDenseMatrix failed");
+    self->linear_solver_.reset(SUNLinSol_Dense(self->y_.get(), self->matrix_.get(), ctx.get()));
+  }
+  if (!self->linear_solver_) return SolverFailure("creating the linear solver failed");
+  SOMA_RETURN_IF_ERROR(CheckFlag(
+      CVodeSetLinearSolver(mem, self->linear_solver_.get(), self->matrix_.get()), "CVodeSetLinearSolver"));
+  if (sparse) {
+    SOMA_RETURN_IF_ERROR(CheckFlag(CVodeSetJacFn(mem, SparseJacThunk), "CVodeSetJacFn"));
+  } else if (system->has_dense_jacobian()) {
+    SOMA_RETURN_IF_ERROR(CheckFlag(CVodeSetJacFn(mem, DenseJacThunk), "CVodeSetJacFn"));
+  }
+  if (system->num_roots() > 0) {
+    SOMA_RETURN_IF_ERROR(CheckFlag(CVodeRootInit(mem, system->num_roots(), RootThunk), "CVodeRootInit"));
+    SOMA_RETURN_IF_ERROR(CheckFlag(CVodeSetNoInactiveRootWarn(mem), "CVodeSetNoInactiveRootWarn"));
+    self->roots_found_.assign(system->num_roots(), 0);
+  }
+  return self;
+}
+
+OdeIntegrator::~OdeIntegrator() {
+  if (cvode_mem_ != nullptr) CVodeFree(&cvode_mem_);
+}
+
+const double* OdeIntegrator::y() const { return N_VGetArrayPointer(y_.get()); }
+
+Status OdeIntegrator::Reinit(double t, std::span<const double> y) {
+  std::copy(y.begin(), y.end(), N_VGetArrayPointer(y_.get()));
+  t_ = t;
+  stop_time_set_ = false;
+  return CheckFlag(CVodeReInit(cvode_mem_, t, y_.get()), "CVodeReInit");
+}
+
+Result<OdeIntegrator::Stop> OdeIntegrator::Advance(double t_target) {
+  if (t_target <= t_) return Stop::kReachedTime;
+  if (!stop_time_set_ || stop_time_ != t_target) {
+    SOMA_RETURN_IF_ERROR(CheckFlag(CVodeSetStopTime(cvode_mem_, t_target), "CVodeSetStopTime"));
+    stop_time_set_ = true;
+    stop_time_ = t_target;
+  }
+  double tret = t_;
+  int flag = CVode(cvode_mem_, t_target, y_.get(), &tret, CV_NORMAL);
+  if (flag < 0) {
+    return CheckFlag(flag, "CVode at t = " + std::to_string(t_)).WithContext("integration");
+  }
+  t_ = tret;
+  if (flag == CV_ROOT_RETURN) {
+    SOMA_RETURN_IF_ERROR(CheckFlag(CVodeGetRootInfo(cvode_mem_, roots_found_.data()), "CVodeGetRootInfo"));
+    return Stop::kRoot;
+  }
+  // CV_SUCCESS or CV_TSTOP_RETURN: we are at t_target (CVODES clears the stop time).
+  stop_time_set_ = false;
+  t_ = t_target;
+  return Stop::kReachedTime;
+}
+
+IntegratorStats OdeIntegrator::stats() const {
+  IntegratorStats s;
+  long v = 0;
+  if (CVodeGetNumSteps(cvode_mem_, &v) >= 0) s.steps = v;
+  if (CVodeGetNumRhsEvals(cvode_mem_, &v) >= 0) s.rhs_evaluations = v;
+  if (CVodeGetNumJacEvals(cvode_mem_, &v) >= 0) s.jacobian_evaluations = v;
+  if (CVodeGetNumGEvals(cvode_mem_, &v) >= 0) s.root_evaluations = v;
+  if (CVodeGetNumErrTestFails(cvode_mem_, &v) >= 0) s.error_test_failures = v;
+  if (CVodeGetNumNonlinSolvConvFails(cvode_mem_, &v) >= 0) s.nonlinear_convergence_failures = v;
+  if (CVodeGetNumLinSolvSetups(cvode_mem_, &v) >= 0) s.linear_solver_setups = v;
+  return s;
+}
+
+int OdeIntegrator::RhsThunk(double t, N_Vector y, N_Vector ydot, void* user) {
+  auto* self = static_cast<OdeIntegrator*>(user);
+  return self->system_->Rhs(t, N_VGetArrayPointer(y), N_VGetArrayPointer(ydot));
+}
+
+int OdeIntegrator::RootThunk(double t, N_Vector y, double* g, void* user) {
+  auto* self = static_cast<OdeIntegrator*>(user);
+  return self->system_->Roots(t, N_VGetArrayPointer(y), g);
+}
+
+int OdeIntegrator::DenseJacThunk(double t, N_Vector y, N_Vector, SUNMatrix J, void* user, N_Vector,
+                                 N_Vector, N_Vector) {
+  auto* self = static_cast<OdeIntegrator*>(user);
+  // SUNDenseMatrix data is column-major with leading dimension n.
+  return self->system_->DenseJacobian(t, N_VGetArrayPointer(y), SUNDenseMatrix_Data(J));
+}
+
+int OdeIntegrator::SparseJacThunk(double t, N_Vector y, N_Vector, SUNMatrix J, void* user, N_Vector,
+                                  N_Vector, N_Vector) {
+  auto* self = static_cast<OdeIntegrator*>(user);
+  const SparsePattern* p = self->system_->sparse_pattern();
+  sunindextype* colptrs = SUNSparseMatrix_IndexPointers(J);
+  sunindextype* rowvals = SUNSparseMatrix_IndexValues(J);
+  for (size_t i = 0; i < p->column_starts.size(); ++i) colptrs[i] = p->column_starts[i];
+  for (size_t i = 0; i < p->row_indices.size(); ++i) rowvals[i] = p->row_indices[i];
+  return self->system_->SparseJacobian(t, N_VGetArrayPointer(y), SUNSparseMatrix_Data(J));
+}
+
+}  // namespace soma::solvers

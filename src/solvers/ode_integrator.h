@@ -1,0 +1,125 @@
+#pragma once
+// An ODE initial value problem solved with SUNDIALS CVODES: BDF (stiff) or
+// Adams (non-stiff), a dense or sparse (KLU) direct linear solver with the
+// system's analytic Jacobian, and root finding for events.
+//
+// The integrator advances in pieces: Advance() stops at an output time, at a
+// stop time (a scheduled event) or at a root, and the caller may change the
+// state and Reinit() before going on.
+//
+// Thread safety: one integrator per thread; distinct integrators (each with
+// its own SundialsContext) may run concurrently.
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "core/status.h"
+#include "solvers/sundials.h"
+
+namespace soma::solvers {
+
+// Compressed sparse column pattern of a Jacobian (n x n).
+struct SparsePattern {
+  std::vector<int64_t> column_starts;  // size n + 1
+  std::vector<int64_t> row_indices;    // size nnz, rows ascending within a column
+};
+
+// The system y' = f(t, y) with optional Jacobian and root functions. Callback
+// return values follow SUNDIALS: 0 success, > 0 recoverable failure (e.g. a
+// non-finite value; CVODES retries with a smaller step), < 0 fatal.
+class OdeSystem {
+ public:
+  virtual ~OdeSystem() = default;
+  virtual int num_states() const = 0;
+  virtual int Rhs(double t, const double* y, double* ydot) = 0;
+
+  // Dense Jacobian, column-major: jac[i + j * n] = d f_i / d y_j.
+  virtual bool has_dense_jacobian() const { return false; }
+  virtual int DenseJacobian(double t, const double* y, double* jac) { return -1; }
+
+  // Sparse Jacobian: values in the order of sparse_pattern().
+  virtual const SparsePattern* sparse_pattern() const { return nullptr; }
+  virtual int SparseJacobian(double t, const double* y, double* values) { return -1; }
+
+  virtual int num_roots() const { return 0; }
+  virtual int Roots(double t, const double* y, double* g) { return 0; }
+};
+
+enum class OdeMethod { kBdf, kAdams };
+enum class LinearSolverKind {
+  kAuto,      // sparse (KLU) when the system has a sparse pattern, else dense
+  kDense,
+  kSparse,
+};
+
+struct IntegratorOptions {
+  OdeMethod method = OdeMethod::kBdf;
+  LinearSolverKind linear_solver = LinearSolverKind::kAuto;
+  double rel_tol = 1e-6;       // > 0
+  double abs_tol = 1e-12;      // > 0, applied to every state
+  long max_steps = 500000;     // >= 1; internal steps between two stops
+  double max_step = 0.0;       // >= 0; 0 = unlimited
+  double initial_step = 0.0;   // >= 0; 0 = CVODES' estimate
+
+  // Names the field and the rule it broke, e.g.
+  // "IntegratorOptions::rel_tol = -1; must be > 0".
+  Status Validate() const;
+};
+
+struct IntegratorStats {
+  long steps = 0;
+  long rhs_evaluations = 0;
+  long jacobian_evaluations = 0;
+  long root_evaluations = 0;
+  long error_test_failures = 0;
+  long nonlinear_convergence_failures = 0;
+  long linear_solver_setups = 0;
+};
+
+class OdeIntegrator {
+ public:
+  // `system` must outlive the integrator. `y0.size()` == system->num_states() >= 1.
+  static Result<std::unique_ptr<OdeIntegrator>> Create(const SundialsContext& ctx, OdeSystem* system,
+                                                       double t0, std::span<const double> y0,
+                                                       const IntegratorOptions& options);
+  ~OdeIntegrator();
+  OdeIntegrator(const OdeIntegrator&) = delete;
+  OdeIntegrator& operator=(const OdeIntegrator&) = delete;
+
+  // Restarts at (t, y) after a discontinuity. Statistics accumulate.
+  Status Reinit(double t, std::span<const double> y);
+
+  enum class Stop { kReachedTime, kRoot };
+  // Integrates towards `t_target` without stepping past it. Returns kRoot if
+  // a root function crossed zero first (then t() is the root and
+  // roots_found() tells which, with direction +1 rising / -1 falling).
+  Result<Stop> Advance(double t_target);
+
+  double t() const { return t_; }
+  const double* y() const;
+  std::span<const int> roots_found() const { return roots_found_; }
+  IntegratorStats stats() const;
+
+ private:
+  OdeIntegrator() = default;
+  static int RhsThunk(double t, N_Vector y, N_Vector ydot, void* user);
+  static int RootThunk(double t, N_Vector y, double* g, void* user);
+  static int DenseJacThunk(double t, N_Vector y, N_Vector fy, SUNMatrix J, void* user, N_Vector,
+                           N_Vector, N_Vector);
+  static int SparseJacThunk(double t, N_Vector y, N_Vector fy, SUNMatrix J, void* user, N_Vector,
+                            N_Vector, N_Vector);
+
+  OdeSystem* system_ = nullptr;
+  void* cvode_mem_ = nullptr;
+  NVectorPtr y_;
+  SunMatrixPtr matrix_;
+  SunLinearSolverPtr linear_solver_;
+  std::vector<int> roots_found_;
+  double t_ = 0.0;
+  bool stop_time_set_ = false;
+  double stop_time_ = 0.0;
+};
+
+}  // namespace soma::solvers

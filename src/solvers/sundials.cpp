@@ -1,0 +1,65 @@
+#include "solvers/sundials.h"
+
+#include <cstdlib>
+#include <string>
+
+#include <cvodes/cvodes.h>
+#include <sunlinsol/sunlinsol_dense.h>
+
+namespace soma::solvers {
+
+SundialsContext::SundialsContext() {
+  if (SUNContext_Create(nullptr, &ctx_) != 0) {
+    // Allocation failure of a few bytes: nothing sensible can continue.
+    std::abort();
+  }
+}
+
+SundialsContext::~SundialsContext() { SUNContext_Free(&ctx_); }
+
+void NVectorDeleter::operator()(_generic_N_Vector* v) const { N_VDestroy(v); }
+void SunMatrixDeleter::operator()(_generic_SUNMatrix* m) const { SUNMatDestroy(m); }
+void SunLinearSolverDeleter::operator()(_generic_SUNLinearSolver* s) const { SUNLinSolFree(s); }
+
+std::string_view CvodeFlagName(int flag) {
+  // CVodeGetReturnFlagName allocates; we keep our own table for the common ones.
+  switch (flag) {
+    case CV_SUCCESS: return "CV_SUCCESS";
+    case CV_TSTOP_RETURN: return "CV_TSTOP_RETURN";
+    case CV_ROOT_RETURN: return "CV_ROOT_RETURN";
+    case CV_WARNING: return "CV_WARNING";
+    case CV_TOO_MUCH_WORK: return "CV_TOO_MUCH_WORK (too many steps; raise max_steps)";
+    case CV_TOO_MUCH_ACC: return "CV_TOO_MUCH_ACC (tolerances too tight)";
+    case CV_ERR_FAILURE: return "CV_ERR_FAILURE (repeated error test failures)";
+    case CV_CONV_FAILURE: return "CV_CONV_FAILURE (Newton iteration did not converge)";
+    case CV_LINIT_FAIL: return "CV_LINIT_FAIL";
+    case CV_LSETUP_FAIL: return "CV_LSETUP_FAIL (linear solver setup failed; singular Jacobian?)";
+    case CV_LSOLVE_FAIL: return "CV_LSOLVE_FAIL";
+    case CV_RHSFUNC_FAIL: return "CV_RHSFUNC_FAIL (right-hand side not finite)";
+    case CV_FIRST_RHSFUNC_ERR: return "CV_FIRST_RHSFUNC_ERR (right-hand side not finite at start)";
+    case CV_REPTD_RHSFUNC_ERR: return "CV_REPTD_RHSFUNC_ERR (right-hand side repeatedly not finite)";
+    case CV_UNREC_RHSFUNC_ERR: return "CV_UNREC_RHSFUNC_ERR";
+    case CV_RTFUNC_FAIL: return "CV_RTFUNC_FAIL";
+    case CV_MEM_FAIL: return "CV_MEM_FAIL";
+    case CV_MEM_NULL: return "CV_MEM_NULL";
+    case CV_ILL_INPUT: return "CV_ILL_INPUT";
+    case CV_NO_MALLOC: return "CV_NO_MALLOC";
+    case CV_BAD_K: return "CV_BAD_K";
+    case CV_BAD_T: return "CV_BAD_T";
+    case CV_BAD_DKY: return "CV_BAD_DKY";
+    case CV_TOO_CLOSE: return "CV_TOO_CLOSE (end time too close to start time)";
+    default: return "unknown SUNDIALS flag";
+  }
+}
+
+Status CheckFlag(int flag, std::string_view function) {
+  if (flag >= 0) return Status::Ok();
+  std::string msg(function);
+  msg += " failed with ";
+  msg += std::to_string(flag);
+  msg += " ";
+  msg += CvodeFlagName(flag);
+  return SolverFailure(std::move(msg));
+}
+
+}  // namespace soma::solvers
