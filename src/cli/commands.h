@@ -1,0 +1,23 @@
+#pragma once
+// Subcommands of the `soma` CLI. Each Add*Command registers its options and
+// a callback; the callback records the process exit code (0 success,
+// 1 bad input or failure, 2 usage error).
+
+#include <string_view>
+
+namespace CLI {
+class App;
+}
+
+namespace soma::cli {
+
+inline constexpr std::string_view kVersion = "soma 0.1.0";
+
+void AddSimulateCommand(CLI::App& app);
+void AddCheckCommand(CLI::App& app);
+
+// Exit code set by the subcommand that ran.
+int ExitCode();
+void SetExitCode(int code);
+
+}  // namespace soma::cli

@@ -1,0 +1,26 @@
+#include "cli/model_loading.h"
+
+#include <algorithm>
+#include <iostream>
+
+#include "formats/sbml/sbml_import.h"
+
+namespace soma::cli {
+
+Result<std::shared_ptr<const sim::CompiledModel>> LoadAndCompile(const std::string& path) {
+  auto imported = formats::LoadSbmlFile(path);
+  if (!imported.ok()) return imported.status().WithContext(path);
+  for (const formats::Diagnostic& d : imported->diagnostics) {
+    if (d.severity != formats::Severity::kInfo) std::cerr << "soma: " << path << ": " << d.ToString() << "\n";
+  }
+  auto compiled = sim::CompiledModel::Compile(imported->model);
+  if (!compiled.ok()) return compiled.status().WithContext(path);
+  return compiled;
+}
+
+int ReportError(const Status& s) {
+  std::cerr << "soma: " << s.ToString() << "\n";
+  return 1;
+}
+
+}  // namespace soma::cli

@@ -1,0 +1,19 @@
+#pragma once
+// Shared steps of CLI commands: load an SBML file, compile it, report errors.
+
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+#include "sim/compiled_model.h"
+#include "solvers/ode_integrator.h"
+
+namespace soma::cli {
+
+// Loads (libSBML, comp flattened) and compiles a model; warnings go to stderr.
+Result<std::shared_ptr<const sim::CompiledModel>> LoadAndCompile(const std::string& path);
+
+// Prints "soma: <status>" to stderr and returns the exit code (1).
+int ReportError(const Status& s);
+
+}  // namespace soma::cli

@@ -1,0 +1,20 @@
+#pragma once
+// Writing command results: whole-or-nothing file output (temporary file then
+// rename) so that a failed command never leaves partial output.
+
+#include <string>
+
+#include "core/status.h"
+#include "sim/options.h"
+
+namespace soma::cli {
+
+// CSV: header "time,ID,..." then one row per output time.
+std::string FormatCsv(const sim::SimulationResult& r);
+// JSON: {"columns": [...], "rows": [[...], ...], "summary": {...}}.
+std::string FormatJson(const sim::SimulationResult& r);
+
+// Writes `text` to `path` atomically, or to stdout when path is empty or "-".
+Status WriteOutput(const std::string& path, const std::string& text);
+
+}  // namespace soma::cli

@@ -1,0 +1,51 @@
+#include "sim/compiled_model.h"
+
+#include <cmath>
+
+namespace soma::sim {
+
+const SymbolInfo* CompiledModel::FindSymbol(std::string_view id) const {
+  auto it = symbol_index_.find(std::string(id));
+  return it == symbol_index_.end() ? nullptr : &symbols_[it->second];
+}
+
+Result<std::vector<double>> CompiledModel::InitialWorkspace(double t0) const {
+  std::vector<double> in = declared_;
+  in[0] = t0;
+  std::vector<double> values(initial_.num_outputs());
+  std::vector<double> scratch = initial_.NewScratch();
+  initial_.Run(in.data(), values.data(), scratch.data());
+  for (size_t i = 0; i < initial_nodes_.size(); ++i) in[initial_nodes_[i].first] = values[i];
+  for (const SymbolInfo& s : symbols_) {
+    if (s.role == SymbolRole::kState && !std::isfinite(in[s.slot])) {
+      return InvalidModel("the initial value of '" + s.id + "' is " + std::to_string(in[s.slot]) +
+                          ": give it a value, an initial assignment or an assignment rule");
+    }
+  }
+  return in;
+}
+
+Result<expr::Program> CompiledModel::CompileOutputs(const std::vector<OutputVariable>& vars) const {
+  std::vector<expr::NodeId> nodes;
+  for (const OutputVariable& v : vars) {
+    const SymbolInfo* s = FindSymbol(v.id);
+    if (s == nullptr) return NotFound("no symbol '" + v.id + "' in model '" + model_.id + "'");
+    if (v.quantity != SpeciesQuantity::kDefault && s->kind != model::SymbolKind::kSpecies) {
+      return InvalidArgument("'" + v.id + "' is not a species: it has no amount or concentration");
+    }
+    switch (v.quantity) {
+      case SpeciesQuantity::kDefault: nodes.push_back(s->value); break;
+      case SpeciesQuantity::kAmount: nodes.push_back(s->amount); break;
+      case SpeciesQuantity::kConcentration: nodes.push_back(s->concentration); break;
+    }
+  }
+  return expr::Program::Compile(graph_, nodes);
+}
+
+std::vector<OutputVariable> CompiledModel::DefaultOutputs() const {
+  std::vector<OutputVariable> out;
+  for (const auto& sp : model_.species) out.push_back({sp.id, SpeciesQuantity::kDefault});
+  return out;
+}
+
+}  // namespace soma::sim

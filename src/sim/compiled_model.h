@@ -1,0 +1,139 @@
+#pragma once
+// A model compiled for simulation: every symbol classified (ODE state,
+// assigned by a rule, discrete value changed only by events), all math
+// translated into one hash-consed expression graph with assignment rules and
+// unit conversions substituted, and the right-hand side, its analytic
+// Jacobian, root functions and event programs compiled to bytecode.
+//
+// Workspace layout (the `in` array every program reads):
+//   slot 0                       model time
+//   slots 1 .. num_states        ODE states (the integrator's y)
+//   next num_discrete slots      discrete values (parameters, constant or
+//                                event-changed compartments/species, ...)
+//   next num_relations slots     truth values (0/1) of the relations that
+//                                event triggers test, kept by the simulator
+//
+// Species are stored as amounts, except species with a rate rule and
+// constant species, which are stored as the value of their symbol. The
+// symbol's value (concentration unless hasOnlySubstanceUnits) is derived.
+//
+// A CompiledModel is immutable after Compile and may be shared by many
+// simulations running on different threads.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/status.h"
+#include "expr/graph.h"
+#include "expr/program.h"
+#include "model/model.h"
+#include "sim/options.h"
+#include "solvers/ode_integrator.h"
+
+namespace soma::sim {
+
+enum class SymbolRole {
+  kState,      // integrated: rate rule or changed by reactions
+  kAssigned,   // defined at all times by an assignment rule
+  kDiscrete,   // held in a slot; changes only through events
+};
+
+struct SymbolInfo {
+  std::string id;
+  model::SymbolKind kind = model::SymbolKind::kNone;
+  SymbolRole role = SymbolRole::kDiscrete;
+  uint32_t slot = 0;              // states and discrete values; 0 for assigned/reactions
+  bool stores_amount = false;     // species whose slot holds the amount
+  expr::NodeId value = 0;         // the symbol as it appears in math
+  expr::NodeId amount = 0;        // species: amount
+  expr::NodeId concentration = 0; // species: amount / compartment size
+  expr::NodeId initial = 0;       // stored quantity at t0, over the declared values
+};
+
+// Relation tested by an event trigger or a piecewise condition; its root
+// function is lhs - rhs.
+struct Relation {
+  expr::GOp op = expr::GOp::kGt;
+  expr::NodeId root = 0;          // lhs - rhs
+  uint32_t slot = 0;              // truth-value slot (event relations only)
+  bool for_event = false;
+};
+
+struct CompiledEvent {
+  std::string id;
+  bool initial_value = true;
+  bool persistent = true;
+  bool use_values_from_trigger_time = true;
+  bool has_delay = false;
+  bool has_priority = false;
+  std::vector<uint32_t> targets;   // slots written by the assignments, in order
+  expr::Program assignments;       // outputs: new stored values of `targets`
+};
+
+class CompiledModel {
+ public:
+  static Result<std::shared_ptr<const CompiledModel>> Compile(const model::Model& m);
+
+  const model::Model& model() const { return model_; }
+  size_t num_states() const { return num_states_; }
+  size_t num_slots() const { return num_slots_; }
+  const std::vector<SymbolInfo>& symbols() const { return symbols_; }
+  const SymbolInfo* FindSymbol(std::string_view id) const;
+  // Id of the symbol whose value is integrated as state i.
+  const std::string& state_name(size_t i) const { return state_names_[i]; }
+
+  // The workspace at `t0`: initial values of states and discrete slots, with
+  // initial assignments and assignment rules applied. Errors name a symbol
+  // left without a value.
+  Result<std::vector<double>> InitialWorkspace(double t0) const;
+
+  // Compiles a program whose outputs are the given variables (errors: unknown
+  // id, or a quantity that does not apply to it).
+  Result<expr::Program> CompileOutputs(const std::vector<OutputVariable>& vars) const;
+  // Default output columns: every species.
+  std::vector<OutputVariable> DefaultOutputs() const;
+
+  const expr::Program& rhs() const { return rhs_; }
+  const expr::Program& jacobian() const { return jacobian_; }
+  // Nonzero positions of the Jacobian, in compressed-sparse-column order; the
+  // jacobian() program's outputs follow this order.
+  const solvers::SparsePattern& jacobian_pattern() const { return jacobian_pattern_; }
+  const std::vector<std::pair<int, int>>& jacobian_entries() const { return jacobian_entries_; }
+
+  const std::vector<Relation>& relations() const { return relations_; }
+  const expr::Program& roots() const { return roots_; }        // outputs: root of each relation
+  const expr::Program& triggers() const { return triggers_; }  // outputs: trigger of each event
+  // outputs: delay and priority of each event (2 per event; 0 when absent).
+  const expr::Program& event_timing() const { return event_timing_; }
+  const std::vector<CompiledEvent>& events() const { return events_; }
+
+ private:
+  friend class ModelCompiler;
+  CompiledModel() = default;
+
+  model::Model model_;
+  expr::Graph graph_;
+  size_t num_states_ = 0;
+  size_t num_slots_ = 0;
+  std::vector<SymbolInfo> symbols_;
+  std::unordered_map<std::string, size_t> symbol_index_;
+  std::vector<std::string> state_names_;
+  std::vector<double> declared_;  // declared values per slot (NaN: none)
+  std::vector<std::pair<uint32_t, expr::NodeId>> initial_nodes_;  // slot -> initial stored value
+  expr::Program initial_;         // outputs follow initial_nodes_
+
+  expr::Program rhs_;
+  expr::Program jacobian_;
+  solvers::SparsePattern jacobian_pattern_;
+  std::vector<std::pair<int, int>> jacobian_entries_;  // (row, col)
+  std::vector<Relation> relations_;
+  expr::Program roots_;
+  expr::Program triggers_;
+  expr::Program event_timing_;
+  std::vector<CompiledEvent> events_;
+};
+
+}  // namespace soma::sim

@@ -1,0 +1,603 @@
+#include "sim/model_compiler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace soma::sim {
+
+using expr::Expr;
+using expr::GOp;
+using expr::NodeId;
+using expr::Op;
+using model::RuleKind;
+using model::SymbolKind;
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+bool IsRelation(GOp op) {
+  switch (op) {
+    case GOp::kEq: case GOp::kNeq: case GOp::kLt: case GOp::kLe: case GOp::kGt: case GOp::kGe:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string LocalKey(const model::Reaction& r, const std::string& local) { return r.id + "." + local; }
+
+}  // namespace
+
+Status ModelCompiler::Run() {
+  out_->model_ = m_;
+  SOMA_RETURN_IF_ERROR(CheckSupported());
+  SOMA_RETURN_IF_ERROR(Classify());
+  SOMA_RETURN_IF_ERROR(BuildSymbolNodes());
+  SOMA_RETURN_IF_ERROR(BuildRhsAndJacobian());
+  SOMA_RETURN_IF_ERROR(BuildEvents());
+  SOMA_RETURN_IF_ERROR(FinishRelations());
+  SOMA_RETURN_IF_ERROR(BuildInitialValues());
+  return Status::Ok();
+}
+
+Status ModelCompiler::CheckSupported() const {
+  for (const model::Rule& r : m_.rules) {
+    if (r.kind == RuleKind::kAlgebraic) {
+      return Unsupported("algebraic rule (line " + std::to_string(r.where.line) + ", 0 = " +
+                         expr::ToString(r.math) + "): differential-algebraic models are not supported yet");
+    }
+  }
+  for (const model::Reaction& r : m_.reactions) {
+    if (r.fast) {
+      return Unsupported("reaction '" + r.id +
+                         "' has fast=\"true\": rapid-equilibrium (fast) reactions are not supported yet");
+    }
+  }
+  return Status::Ok();
+}
+
+SymbolInfo* ModelCompiler::Info(std::string_view id) {
+  auto it = out_->symbol_index_.find(std::string(id));
+  return it == out_->symbol_index_.end() ? nullptr : &out_->symbols_[it->second];
+}
+
+Status ModelCompiler::Classify() {
+  std::unordered_set<std::string> assigned, rate_ruled, reacting;
+  for (const model::Rule& r : m_.rules) {
+    if (r.kind == RuleKind::kAssignment) assigned.insert(r.variable);
+    if (r.kind == RuleKind::kRate) rate_ruled.insert(r.variable);
+  }
+  for (const model::Reaction& r : m_.reactions) {
+    for (const auto* list : {&r.reactants, &r.products}) {
+      for (const model::SpeciesReference& sr : *list) reacting.insert(sr.species);
+    }
+  }
+
+  std::vector<SymbolInfo> syms;
+  auto add = [&](const std::string& id, SymbolKind kind) -> Status {
+    if (id.empty()) return Status::Ok();
+    if (out_->symbol_index_.count(id)) return InvalidModel("duplicate id '" + id + "'");
+    SymbolInfo s;
+    s.id = id;
+    s.kind = kind;
+    if (kind == SymbolKind::kReaction || assigned.count(id)) {
+      s.role = SymbolRole::kAssigned;
+    } else if (rate_ruled.count(id)) {
+      s.role = SymbolRole::kState;
+    } else if (kind == SymbolKind::kSpecies) {
+      const model::Species* sp = m_.FindSpecies(id);
+      bool changes = reacting.count(id) && !sp->boundary_condition && !sp->constant;
+      s.role = changes ? SymbolRole::kState : SymbolRole::kDiscrete;
+      s.stores_amount = !sp->constant;
+    } else {
+      s.role = SymbolRole::kDiscrete;
+    }
+    out_->symbol_index_[id] = syms.size();
+    syms.push_back(std::move(s));
+    return Status::Ok();
+  };
+  for (const auto& c : m_.compartments) SOMA_RETURN_IF_ERROR(add(c.id, SymbolKind::kCompartment));
+  for (const auto& s : m_.species) SOMA_RETURN_IF_ERROR(add(s.id, SymbolKind::kSpecies));
+  for (const auto& p : m_.parameters) SOMA_RETURN_IF_ERROR(add(p.id, SymbolKind::kParameter));
+  for (const auto& r : m_.reactions) {
+    SOMA_RETURN_IF_ERROR(add(r.id, SymbolKind::kReaction));
+    for (const auto* list : {&r.reactants, &r.products}) {
+      for (const model::SpeciesReference& sr : *list) {
+        if (!sr.id.empty()) SOMA_RETURN_IF_ERROR(add(sr.id, SymbolKind::kSpeciesReference));
+      }
+    }
+  }
+  // Reaction-local parameters become discrete values named "reaction.local".
+  for (const auto& r : m_.reactions) {
+    for (const model::Parameter& p : r.local_parameters) {
+      SOMA_RETURN_IF_ERROR(add(LocalKey(r, p.id), SymbolKind::kParameter));
+    }
+  }
+  for (const std::string& v : assigned) {
+    if (!out_->symbol_index_.count(v)) return InvalidModel("assignment rule for unknown symbol '" + v + "'");
+  }
+  for (const std::string& v : rate_ruled) {
+    if (!out_->symbol_index_.count(v)) return InvalidModel("rate rule for unknown symbol '" + v + "'");
+  }
+
+  // Slots: time, states, then discrete values.
+  uint32_t next = 1;
+  for (SymbolInfo& s : syms) {
+    if (s.role == SymbolRole::kState) {
+      s.slot = next++;
+      out_->state_names_.push_back(s.id);
+      state_slots_.push_back(s.slot);
+      // A species with a rate rule is integrated as its symbol's value.
+      if (s.kind == SymbolKind::kSpecies && rate_ruled.count(s.id)) s.stores_amount = false;
+    }
+  }
+  out_->num_states_ = next - 1;
+  for (SymbolInfo& s : syms) {
+    if (s.role == SymbolRole::kDiscrete) s.slot = next++;
+  }
+  out_->num_slots_ = next;
+  out_->symbols_ = std::move(syms);
+
+  // Declared values.
+  out_->declared_.assign(next, kNaN);
+  for (const SymbolInfo& s : out_->symbols_) {
+    if (s.role == SymbolRole::kAssigned) continue;
+    double v = kNaN;
+    switch (s.kind) {
+      case SymbolKind::kCompartment: {
+        const auto* c = m_.FindCompartment(s.id);
+        if (c->size) v = *c->size;
+        break;
+      }
+      case SymbolKind::kSpecies: {
+        const auto* sp = m_.FindSpecies(s.id);
+        if (sp->initial_amount) v = *sp->initial_amount;
+        else if (sp->initial_concentration) v = *sp->initial_concentration;
+        break;
+      }
+      case SymbolKind::kParameter: {
+        if (const auto* p = m_.FindParameter(s.id)) {
+          if (p->value) v = *p->value;
+        } else {
+          for (const auto& r : m_.reactions) {
+            for (const auto& lp : r.local_parameters) {
+              if (LocalKey(r, lp.id) == s.id && lp.value) v = *lp.value;
+            }
+          }
+        }
+        break;
+      }
+      case SymbolKind::kSpeciesReference: {
+        const auto* sr = m_.FindSpeciesReference(s.id);
+        if (!sr->stoichiometry_math) v = sr->stoichiometry;
+        break;
+      }
+      default: break;
+    }
+    out_->declared_[s.slot] = v;
+  }
+  derivative_memo_.assign(out_->num_states_, Memo{});
+  return Status::Ok();
+}
+
+Result<NodeId> ModelCompiler::CompartmentSize(const model::Species& sp, Mode mode) {
+  const model::Compartment* c = m_.FindCompartment(sp.compartment);
+  if (c == nullptr) {
+    return InvalidModel("species '" + sp.id + "' is in unknown compartment '" + sp.compartment + "'");
+  }
+  if (c->spatial_dimensions == 0) return g_.Constant(1.0);  // a 0-D compartment has no size
+  return mode == Mode::kDynamic ? Value(c->id) : InitValue(c->id);
+}
+
+Result<NodeId> ModelCompiler::Value(const std::string& id) {
+  Memo& memo = value_memo_[id];
+  if (memo.p == Progress::kDone) return memo.node;
+  if (memo.p == Progress::kBusy) return InvalidModel("'" + id + "' is defined in terms of itself (a cycle of rules)");
+  SymbolInfo* s = Info(id);
+  if (s == nullptr) return NotFound("unknown symbol '" + id + "'");
+  memo.p = Progress::kBusy;
+  NodeId node = 0;
+  if (s->kind == SymbolKind::kReaction) {
+    SOMA_ASSIGN_OR_RETURN(node, ReactionRate(*m_.FindReaction(id), Mode::kDynamic));
+  } else if (s->role == SymbolRole::kAssigned) {
+    const model::Rule* rule = m_.FindRuleFor(id);
+    auto r = Translate(rule->math, Mode::kDynamic, nullptr);
+    if (!r.ok()) return r.status().WithContext("assignment rule for '" + id + "'");
+    node = *r;
+  } else if (s->kind == SymbolKind::kSpecies && s->stores_amount) {
+    const model::Species* sp = m_.FindSpecies(id);
+    node = g_.Variable(s->slot);
+    if (!sp->has_only_substance_units) {
+      SOMA_ASSIGN_OR_RETURN(NodeId v, CompartmentSize(*sp, Mode::kDynamic));
+      node = g_.Div(node, v);
+    }
+  } else {
+    node = g_.Variable(s->slot);
+  }
+  Memo& done = value_memo_[id];  // the map may have rehashed
+  done.p = Progress::kDone;
+  done.node = node;
+  return node;
+}
+
+Result<NodeId> ModelCompiler::InitValue(const std::string& id) {
+  Memo& memo = init_memo_[id];
+  if (memo.p == Progress::kDone) return memo.node;
+  if (memo.p == Progress::kBusy) {
+    return InvalidModel("the initial value of '" + id + "' is defined in terms of itself");
+  }
+  SymbolInfo* s = Info(id);
+  if (s == nullptr) return NotFound("unknown symbol '" + id + "'");
+  memo.p = Progress::kBusy;
+  NodeId node = 0;
+  const model::InitialAssignment* ia = m_.FindInitialAssignment(id);
+  const model::Rule* rule = m_.FindRuleFor(id);
+  if (ia != nullptr) {
+    auto r = Translate(ia->math, Mode::kInitial, nullptr);
+    if (!r.ok()) return r.status().WithContext("initial assignment for '" + id + "'");
+    node = *r;
+  } else if (rule != nullptr && rule->kind == RuleKind::kAssignment) {
+    auto r = Translate(rule->math, Mode::kInitial, nullptr);
+    if (!r.ok()) return r.status().WithContext("assignment rule for '" + id + "'");
+    node = *r;
+  } else if (s->kind == SymbolKind::kReaction) {
+    SOMA_ASSIGN_OR_RETURN(node, ReactionRate(*m_.FindReaction(id), Mode::kInitial));
+  } else if (s->kind == SymbolKind::kSpecies) {
+    const model::Species* sp = m_.FindSpecies(id);
+    node = g_.Variable(s->slot);  // the declared amount or concentration
+    bool declared_amount = sp->initial_amount.has_value();
+    bool declared_conc = !declared_amount && sp->initial_concentration.has_value();
+    SOMA_ASSIGN_OR_RETURN(NodeId v, CompartmentSize(*sp, Mode::kInitial));
+    if (declared_amount && !sp->has_only_substance_units) node = g_.Div(node, v);
+    if (declared_conc && sp->has_only_substance_units) node = g_.Mul(node, v);
+  } else {
+    node = g_.Variable(s->slot);
+  }
+  Memo& done = init_memo_[id];
+  done.p = Progress::kDone;
+  done.node = node;
+  return node;
+}
+
+Result<NodeId> ModelCompiler::InitStored(const SymbolInfo& s) {
+  SOMA_ASSIGN_OR_RETURN(NodeId v, InitValue(s.id));
+  if (s.kind == SymbolKind::kSpecies && s.stores_amount) {
+    const model::Species* sp = m_.FindSpecies(s.id);
+    if (!sp->has_only_substance_units) {
+      SOMA_ASSIGN_OR_RETURN(NodeId size, CompartmentSize(*sp, Mode::kInitial));
+      return g_.Mul(v, size);
+    }
+  }
+  return v;
+}
+
+Result<NodeId> ModelCompiler::Stoichiometry(const model::SpeciesReference& sr) {
+  if (!sr.id.empty()) return Value(sr.id);
+  if (sr.stoichiometry_math) return Translate(*sr.stoichiometry_math, Mode::kDynamic, nullptr);
+  return g_.Constant(sr.stoichiometry);
+}
+
+Result<NodeId> ModelCompiler::ReactionRate(const model::Reaction& r, Mode mode) {
+  if (!r.kinetic_law) return g_.Constant(0.0);
+  auto rate = Translate(*r.kinetic_law, mode, &r);
+  if (!rate.ok()) return rate.status().WithContext("kinetic law of reaction '" + r.id + "'");
+  return rate;
+}
+
+Result<NodeId> ModelCompiler::StateDerivative(size_t i) {
+  Memo& memo = derivative_memo_[i];
+  if (memo.p == Progress::kDone) return memo.node;
+  const std::string& id = out_->state_names_[i];
+  if (memo.p == Progress::kBusy) return InvalidModel("the rate of change of '" + id + "' depends on itself through rateOf");
+  memo.p = Progress::kBusy;
+  NodeId node = g_.Constant(0.0);
+  if (const model::Rule* rule = m_.FindRuleFor(id); rule != nullptr && rule->kind == RuleKind::kRate) {
+    auto r = Translate(rule->math, Mode::kDynamic, nullptr);
+    if (!r.ok()) return r.status().WithContext("rate rule for '" + id + "'");
+    node = *r;
+  } else {
+    const model::Species* sp = m_.FindSpecies(id);
+    for (const model::Reaction& r : m_.reactions) {
+      for (int side = 0; side < 2; ++side) {
+        const auto& list = side == 0 ? r.reactants : r.products;
+        for (const model::SpeciesReference& sr : list) {
+          if (sr.species != id) continue;
+          SOMA_ASSIGN_OR_RETURN(NodeId stoich, Stoichiometry(sr));
+          SOMA_ASSIGN_OR_RETURN(NodeId rate, Value(r.id));
+          NodeId term = g_.Mul(stoich, rate);
+          node = side == 0 ? g_.Sub(node, term) : g_.Add(node, term);
+        }
+      }
+    }
+    std::string cf = !sp->conversion_factor.empty() ? sp->conversion_factor : m_.conversion_factor;
+    if (!cf.empty()) {
+      SOMA_ASSIGN_OR_RETURN(NodeId f, Value(cf));
+      node = g_.Mul(node, f);
+    }
+  }
+  derivative_memo_[i] = Memo{Progress::kDone, node};
+  return node;
+}
+
+Result<NodeId> ModelCompiler::RateOf(const std::string& id) {
+  Memo& memo = rate_of_memo_[id];
+  if (memo.p == Progress::kDone) return memo.node;
+  if (memo.p == Progress::kBusy) return InvalidModel("rateOf(" + id + ") depends on itself");
+  memo.p = Progress::kBusy;
+  SOMA_ASSIGN_OR_RETURN(NodeId v, Value(id));
+  // d v / dt = sum_j dv/dy_j * f_j + dv/dt (explicit time dependence).
+  NodeId rate = g_.Derivative(v, 0);
+  for (uint32_t slot : g_.Variables(v)) {
+    if (slot == 0 || slot > out_->num_states_) continue;
+    SOMA_ASSIGN_OR_RETURN(NodeId f, StateDerivative(slot - 1));
+    rate = g_.Add(rate, g_.Mul(g_.Derivative(v, slot), f));
+  }
+  rate_of_memo_[id] = Memo{Progress::kDone, rate};
+  return rate;
+}
+
+Result<NodeId> ModelCompiler::Translate(const Expr& e, Mode mode, const model::Reaction* scope) {
+  expr::Graph::Resolver resolve = [&](const Expr& leaf) -> Result<NodeId> {
+    switch (leaf.op) {
+      case Op::kTime:
+        return g_.Variable(0);
+      case Op::kSymbol: {
+        if (scope != nullptr) {
+          for (const model::Parameter& p : scope->local_parameters) {
+            if (p.id == leaf.name) {
+              return g_.Variable(Info(LocalKey(*scope, p.id))->slot);  // constant: same at t0
+            }
+          }
+        }
+        if (Info(leaf.name) == nullptr) return InvalidModel("unknown symbol '" + leaf.name + "'");
+        return mode == Mode::kDynamic ? Value(leaf.name) : InitValue(leaf.name);
+      }
+      case Op::kRateOf: {
+        if (leaf.args.size() != 1 || leaf.args[0].op != Op::kSymbol) {
+          return InvalidModel("rateOf takes exactly one symbol");
+        }
+        const std::string& target = leaf.args[0].name;
+        if (Info(target) == nullptr) return InvalidModel("rateOf of unknown symbol '" + target + "'");
+        SOMA_ASSIGN_OR_RETURN(NodeId rate, RateOf(target));
+        if (mode == Mode::kDynamic) return rate;
+        // At t0: substitute every stored value by its initial value.
+        std::unordered_map<uint32_t, NodeId> at_start;
+        for (uint32_t slot : g_.Variables(rate)) {
+          if (slot == 0) continue;
+          for (const SymbolInfo& s : out_->symbols_) {
+            if (s.role != SymbolRole::kAssigned && s.slot == slot) {
+              SOMA_ASSIGN_OR_RETURN(NodeId init, InitStored(s));
+              at_start[slot] = init;
+            }
+          }
+        }
+        return g_.Substitute(rate, at_start);
+      }
+      case Op::kDelay:
+        if (mode == Mode::kInitial && !leaf.args.empty()) {
+          // Before t0 the history is the initial state.
+          return Translate(leaf.args[0], mode, scope);
+        }
+        return Unsupported("csymbol delay (" + expr::ToString(leaf) + ") is not supported yet");
+      default:
+        return Internal("unexpected leaf handed to the resolver: " + std::string(expr::OpName(leaf.op)));
+    }
+  };
+  return g_.FromTree(e, resolve);
+}
+
+Status ModelCompiler::BuildSymbolNodes() {
+  for (size_t i = 0; i < out_->symbols_.size(); ++i) {
+    const std::string id = out_->symbols_[i].id;
+    auto v = Value(id);
+    if (!v.ok()) return v.status();
+    SymbolInfo& s = out_->symbols_[i];
+    s.value = *v;
+    s.amount = s.concentration = s.value;
+    if (s.kind == SymbolKind::kSpecies) {
+      const model::Species* sp = m_.FindSpecies(id);
+      SOMA_ASSIGN_OR_RETURN(NodeId size, CompartmentSize(*sp, Mode::kDynamic));
+      if (s.stores_amount) {
+        s.amount = g_.Variable(s.slot);
+      } else if (!sp->has_only_substance_units) {
+        s.amount = g_.Mul(s.value, size);
+      }
+      s.concentration = sp->has_only_substance_units ? g_.Div(s.amount, size) : s.value;
+    }
+  }
+  return Status::Ok();
+}
+
+Status ModelCompiler::BuildRhsAndJacobian() {
+  const size_t n = out_->num_states_;
+  derivatives_.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    SOMA_ASSIGN_OR_RETURN(derivatives_[i], StateDerivative(i));
+  }
+  out_->rhs_ = expr::Program::Compile(g_, derivatives_);
+
+  // Analytic Jacobian: differentiate each f_i only by the states it reads.
+  std::vector<std::vector<std::pair<int, NodeId>>> by_column(n);
+  for (size_t i = 0; i < n; ++i) {
+    for (uint32_t slot : g_.Variables(derivatives_[i])) {
+      if (slot == 0 || slot > n) continue;
+      NodeId d = g_.Derivative(derivatives_[i], slot);
+      auto c = g_.ConstantValue(d);
+      if (c && *c == 0.0) continue;
+      by_column[slot - 1].push_back({static_cast<int>(i), d});
+    }
+  }
+  std::vector<NodeId> entries;
+  auto& pattern = out_->jacobian_pattern_;
+  pattern.column_starts.assign(1, 0);
+  for (size_t j = 0; j < n; ++j) {
+    auto& col = by_column[j];
+    std::sort(col.begin(), col.end());
+    for (auto& [row, node] : col) {
+      pattern.row_indices.push_back(row);
+      out_->jacobian_entries_.push_back({row, static_cast<int>(j)});
+      entries.push_back(node);
+    }
+    pattern.column_starts.push_back(static_cast<int64_t>(pattern.row_indices.size()));
+  }
+  out_->jacobian_ = expr::Program::Compile(g_, entries);
+  return Status::Ok();
+}
+
+void ModelCompiler::CollectRelations(NodeId root, std::unordered_set<NodeId>& seen,
+                                     std::vector<NodeId>& found) const {
+  std::vector<NodeId> stack = {root};
+  while (!stack.empty()) {
+    NodeId n = stack.back();
+    stack.pop_back();
+    if (!seen.insert(n).second) continue;
+    const expr::Node& node = g_.node(n);
+    if (IsRelation(node.op)) found.push_back(n);
+    if (node.arity > 0) stack.push_back(node.a);
+    if (node.arity > 1) stack.push_back(node.b);
+    if (node.arity > 2) stack.push_back(node.c);
+  }
+}
+
+NodeId ModelCompiler::RewriteRelations(NodeId n, std::unordered_map<NodeId, NodeId>& memo) {
+  if (auto it = memo.find(n); it != memo.end()) return it->second;
+  const expr::Node node = g_.node(n);
+  NodeId result = n;
+  if (auto it = event_relation_index_.find(n); it != event_relation_index_.end()) {
+    result = g_.Variable(out_->relations_[it->second].slot);
+  } else if (node.arity == 1) {
+    result = g_.Unary(node.op, RewriteRelations(node.a, memo));
+  } else if (node.arity == 2) {
+    NodeId a = RewriteRelations(node.a, memo);
+    NodeId b = RewriteRelations(node.b, memo);
+    result = g_.Binary(node.op, a, b);
+  } else if (node.arity == 3) {
+    NodeId a = RewriteRelations(node.a, memo);
+    NodeId b = RewriteRelations(node.b, memo);
+    NodeId c = RewriteRelations(node.c, memo);
+    result = g_.Select(a, b, c);
+  }
+  memo[n] = result;
+  return result;
+}
+
+Status ModelCompiler::BuildEvents() {
+  std::vector<NodeId> triggers, timing;
+  uint32_t next_slot = static_cast<uint32_t>(out_->num_slots_);
+  for (size_t k = 0; k < m_.events.size(); ++k) {
+    const model::Event& ev = m_.events[k];
+    CompiledEvent ce;
+    ce.id = ev.id.empty() ? "event" + std::to_string(k + 1) : ev.id;
+    const std::string where = "event '" + ce.id + "'";
+    ce.initial_value = ev.trigger_initial_value;
+    ce.persistent = ev.persistent;
+    ce.use_values_from_trigger_time = ev.use_values_from_trigger_time;
+    auto trig = Translate(ev.trigger, Mode::kDynamic, nullptr);
+    if (!trig.ok()) return trig.status().WithContext(where + ": trigger");
+    // Each relation the trigger tests gets a root function and a truth slot.
+    std::unordered_set<NodeId> seen;
+    std::vector<NodeId> rels;
+    CollectRelations(*trig, seen, rels);
+    for (NodeId r : rels) {
+      if (event_relation_index_.count(r)) continue;
+      const expr::Node& rn = g_.node(r);
+      Relation rel;
+      rel.op = rn.op;
+      rel.root = g_.Sub(rn.a, rn.b);
+      rel.slot = next_slot++;
+      rel.for_event = true;
+      event_relation_index_[r] = out_->relations_.size();
+      out_->relations_.push_back(rel);
+    }
+    std::unordered_map<NodeId, NodeId> memo;
+    triggers.push_back(RewriteRelations(*trig, memo));
+
+    NodeId delay = g_.Constant(0.0), priority = g_.Constant(0.0);
+    if (ev.delay) {
+      auto d = Translate(*ev.delay, Mode::kDynamic, nullptr);
+      if (!d.ok()) return d.status().WithContext(where + ": delay");
+      delay = *d;
+      ce.has_delay = true;
+    }
+    if (ev.priority) {
+      auto p = Translate(*ev.priority, Mode::kDynamic, nullptr);
+      if (!p.ok()) return p.status().WithContext(where + ": priority");
+      priority = *p;
+      ce.has_priority = true;
+    }
+    timing.push_back(delay);
+    timing.push_back(priority);
+
+    std::vector<NodeId> values;
+    for (const model::EventAssignment& ea : ev.assignments) {
+      SymbolInfo* s = Info(ea.variable);
+      if (s == nullptr) return InvalidModel(where + ": assignment to unknown symbol '" + ea.variable + "'");
+      if (s->role == SymbolRole::kAssigned) {
+        return InvalidModel(where + ": assignment to '" + ea.variable + "', which an assignment rule defines");
+      }
+      auto v = Translate(ea.math, Mode::kDynamic, nullptr);
+      if (!v.ok()) return v.status().WithContext(where + ": assignment to '" + ea.variable + "'");
+      NodeId stored = *v;
+      if (s->kind == SymbolKind::kSpecies && s->stores_amount) {
+        const model::Species* sp = m_.FindSpecies(s->id);
+        if (!sp->has_only_substance_units) {
+          SOMA_ASSIGN_OR_RETURN(NodeId size, CompartmentSize(*sp, Mode::kDynamic));
+          stored = g_.Mul(stored, size);
+        }
+      }
+      ce.targets.push_back(s->slot);
+      values.push_back(stored);
+    }
+    ce.assignments = expr::Program::Compile(g_, values);
+    out_->events_.push_back(std::move(ce));
+  }
+  out_->triggers_ = expr::Program::Compile(g_, triggers);
+  out_->event_timing_ = expr::Program::Compile(g_, timing);
+  out_->num_slots_ = next_slot;
+  out_->declared_.resize(next_slot, 0.0);
+  return Status::Ok();
+}
+
+Status ModelCompiler::FinishRelations() {
+  // Conditions inside the right-hand side (piecewise) are discontinuities: a
+  // root function for each makes the integrator stop and restart there.
+  std::unordered_set<NodeId> seen;
+  std::vector<NodeId> rels;
+  for (NodeId f : derivatives_) CollectRelations(f, seen, rels);
+  for (NodeId r : rels) {
+    if (event_relation_index_.count(r)) continue;
+    const expr::Node& rn = g_.node(r);
+    Relation rel;
+    rel.op = rn.op;
+    rel.root = g_.Sub(rn.a, rn.b);
+    out_->relations_.push_back(rel);
+  }
+  std::vector<NodeId> roots;
+  for (const Relation& r : out_->relations_) roots.push_back(r.root);
+  out_->roots_ = expr::Program::Compile(g_, roots);
+  return Status::Ok();
+}
+
+Status ModelCompiler::BuildInitialValues() {
+  std::vector<NodeId> nodes;
+  for (const SymbolInfo& s : out_->symbols_) {
+    if (s.role == SymbolRole::kAssigned) continue;
+    auto init = InitStored(s);
+    if (!init.ok()) return init.status();
+    out_->initial_nodes_.push_back({s.slot, *init});
+    nodes.push_back(*init);
+  }
+  out_->initial_ = expr::Program::Compile(g_, nodes);
+  return Status::Ok();
+}
+
+Result<std::shared_ptr<const CompiledModel>> CompiledModel::Compile(const model::Model& m) {
+  std::shared_ptr<CompiledModel> cm(new CompiledModel());
+  ModelCompiler compiler(m, cm.get());
+  SOMA_RETURN_IF_ERROR(compiler.Run());
+  return std::shared_ptr<const CompiledModel>(std::move(cm));
+}
+
+}  // namespace soma::sim

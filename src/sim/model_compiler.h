@@ -1,0 +1,58 @@
+#pragma once
+// Builds a CompiledModel from a model::Model (see compiled_model.h for the
+// workspace layout). Internal to soma::sim.
+
+#include <unordered_map>
+#include <unordered_set>
+
+#include "sim/compiled_model.h"
+
+namespace soma::sim {
+
+class ModelCompiler {
+ public:
+  ModelCompiler(const model::Model& m, CompiledModel* out) : m_(m), out_(out), g_(out->graph_) {}
+  Status Run();
+
+ private:
+  enum class Mode { kDynamic, kInitial };
+
+  Status CheckSupported() const;
+  Status Classify();
+  Status BuildSymbolNodes();
+  Status BuildRhsAndJacobian();
+  Status BuildEvents();
+  Status BuildInitialValues();
+  Status FinishRelations();
+
+  SymbolInfo* Info(std::string_view id);
+  Result<expr::NodeId> Value(const std::string& id);
+  Result<expr::NodeId> InitValue(const std::string& id);
+  Result<expr::NodeId> InitStored(const SymbolInfo& s);
+  Result<expr::NodeId> StateDerivative(size_t state);
+  Result<expr::NodeId> ReactionRate(const model::Reaction& r, Mode mode);
+  Result<expr::NodeId> Stoichiometry(const model::SpeciesReference& sr);
+  Result<expr::NodeId> CompartmentSize(const model::Species& sp, Mode mode);
+  Result<expr::NodeId> RateOf(const std::string& id);
+  Result<expr::NodeId> Translate(const expr::Expr& e, Mode mode, const model::Reaction* scope);
+
+  // Replaces relation nodes inside `n` by their truth-value slots.
+  expr::NodeId RewriteRelations(expr::NodeId n, std::unordered_map<expr::NodeId, expr::NodeId>& memo);
+  void CollectRelations(expr::NodeId n, std::unordered_set<expr::NodeId>& seen, std::vector<expr::NodeId>& found) const;
+
+  const model::Model& m_;
+  CompiledModel* out_;
+  expr::Graph& g_;
+
+  enum class Progress : uint8_t { kNone, kBusy, kDone };
+  struct Memo { Progress p = Progress::kNone; expr::NodeId node = 0; };
+  std::unordered_map<std::string, Memo> value_memo_, init_memo_, rate_of_memo_;
+  std::unordered_map<std::string, Memo> reaction_memo_;
+  std::vector<Memo> derivative_memo_;
+  std::unordered_map<std::string, size_t> local_slot_;   // "reaction\x1flocal" -> slot
+  std::unordered_map<expr::NodeId, size_t> event_relation_index_;
+  std::vector<uint32_t> state_slots_;
+  std::vector<expr::NodeId> derivatives_;
+};
+
+}  // namespace soma::sim

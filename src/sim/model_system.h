@@ -1,0 +1,44 @@
+#pragma once
+// Adapts a CompiledModel to solvers::OdeSystem: copies (t, y) into the
+// workspace and runs the compiled right-hand side, Jacobian and root
+// programs. No allocation per call. Internal to soma::sim.
+
+#include <vector>
+
+#include "sim/compiled_model.h"
+#include "solvers/ode_integrator.h"
+
+namespace soma::sim {
+
+class ModelSystem : public solvers::OdeSystem {
+ public:
+  // Models with at least this many states use the sparse (KLU) solver.
+  static constexpr size_t kSparseThreshold = 50;
+
+  // `in` is the simulation's workspace; it must outlive this object.
+  ModelSystem(const CompiledModel& cm, std::vector<double>& in);
+
+  // A model without ODE states is integrated with one dummy state y' = 0 so
+  // that time still advances through the integrator (roots, events).
+  int num_states() const override { return n_ == 0 ? 1 : static_cast<int>(n_); }
+  int Rhs(double t, const double* y, double* ydot) override;
+  bool has_dense_jacobian() const override { return true; }
+  int DenseJacobian(double t, const double* y, double* jac) override;
+  const solvers::SparsePattern* sparse_pattern() const override;
+  int SparseJacobian(double t, const double* y, double* values) override;
+  int num_roots() const override { return static_cast<int>(cm_.relations().size()); }
+  int Roots(double t, const double* y, double* g) override;
+
+  void Gather(double* y) const;        // workspace -> y
+  void Scatter(const double* y);       // y -> workspace
+
+ private:
+  void Load(double t, const double* y);
+
+  const CompiledModel& cm_;
+  std::vector<double>& in_;
+  size_t n_;
+  std::vector<double> rhs_scratch_, jac_scratch_, root_scratch_, jac_values_;
+};
+
+}  // namespace soma::sim

@@ -1,0 +1,55 @@
+#include "sim/options.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+namespace soma::sim {
+
+Status SimulationOptions::Validate() const {
+  auto bad = [](const std::string& field, double v, const char* rule) {
+    std::ostringstream m;
+    m << "SimulationOptions::" << field << " = " << v << "; must be " << rule;
+    return InvalidArgument(m.str());
+  };
+  if (!std::isfinite(start)) return bad("start", start, "finite");
+  if (!std::isfinite(end) || !(end > start)) return bad("end", end, "finite and > start");
+  if (steps < 1) return bad("steps", steps, ">= 1");
+  if (max_event_iterations < 1) return bad("max_event_iterations", static_cast<double>(max_event_iterations), ">= 1");
+  return integrator.Validate();
+}
+
+std::string SimulationSummary::BriefReport() const {
+  std::ostringstream s;
+  s << "steps " << integrator.steps << ", rhs " << integrator.rhs_evaluations << ", jac "
+    << integrator.jacobian_evaluations << ", events " << events_fired << ", "
+    << (setup_seconds + integration_seconds) * 1e3 << " ms (" << termination << ")";
+  return s.str();
+}
+
+std::string SimulationSummary::FullReport() const {
+  std::ostringstream s;
+  s << "Simulation summary\n"
+    << "  termination                    " << termination << "\n"
+    << "  integrator steps               " << integrator.steps << "\n"
+    << "  right-hand side evaluations    " << integrator.rhs_evaluations << "\n"
+    << "  Jacobian evaluations           " << integrator.jacobian_evaluations << "\n"
+    << "  root function evaluations      " << integrator.root_evaluations << "\n"
+    << "  error test failures            " << integrator.error_test_failures << "\n"
+    << "  nonlinear convergence failures " << integrator.nonlinear_convergence_failures << "\n"
+    << "  roots found                    " << roots_found << "\n"
+    << "  events fired                   " << events_fired << "\n"
+    << "  integrator restarts            " << restarts << "\n"
+    << "  setup time (s)                 " << setup_seconds << "\n"
+    << "  integration time (s)           " << integration_seconds << "\n";
+  return s.str();
+}
+
+solvers::IntegratorOptions IntegratorOptionsForAccuracy(double abs_tol, double rel_tol) {
+  solvers::IntegratorOptions o;
+  o.rel_tol = std::max(rel_tol * 1e-3, 1e-14);
+  o.abs_tol = abs_tol * 1e-3;
+  return o;
+}
+
+}  // namespace soma::sim

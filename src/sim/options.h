@@ -1,0 +1,70 @@
+#pragma once
+// Options and outcomes of a time-course simulation.
+
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "solvers/ode_integrator.h"
+
+namespace soma::sim {
+
+// How a species column is reported.
+enum class SpeciesQuantity {
+  kDefault,        // SBML's meaning of the species symbol: amount if
+                   // hasOnlySubstanceUnits, else concentration
+  kAmount,
+  kConcentration,
+};
+
+// One output column: any model symbol (species, compartment, parameter,
+// species reference, reaction = its rate).
+struct OutputVariable {
+  std::string id;
+  SpeciesQuantity quantity = SpeciesQuantity::kDefault;
+};
+
+struct SimulationOptions {
+  double start = 0.0;              // model time of the first output row
+  double end = 10.0;               // > start
+  int steps = 100;                 // >= 1; output rows = steps + 1 on a uniform grid
+  solvers::IntegratorOptions integrator;
+  // Guard against events that re-trigger each other forever at one instant.
+  long max_event_iterations = 100000;  // >= 1
+
+  Status Validate() const;
+};
+
+// What happened during a simulation (Ceres-style summary).
+struct SimulationSummary {
+  solvers::IntegratorStats integrator;
+  long events_fired = 0;
+  long roots_found = 0;
+  long restarts = 0;               // integrator re-initialisations after discontinuities
+  double setup_seconds = 0.0;      // initial values and integrator creation
+  double integration_seconds = 0.0;
+  std::string termination = "not run";
+
+  // One line: "steps 120, rhs 260, jac 12, events 3, 1.2 ms".
+  std::string BriefReport() const;
+  std::string FullReport() const;
+};
+
+// A table of (steps + 1) rows: column 0 is time, then one column per output.
+struct SimulationResult {
+  std::vector<std::string> columns;
+  std::vector<double> values;      // row-major
+  size_t rows = 0;
+  SimulationSummary summary;
+
+  double at(size_t row, size_t col) const { return values[row * columns.size() + col]; }
+};
+
+// CVODES controls the local error of each step; the global error of the
+// output can be larger. Users state the accuracy they want in the output
+// (|x - exact| <= abs + rel |x|); we run CVODES with tolerances 1000 times
+// tighter (relative floored at 1e-14), which meets the request on the SBML
+// Test Suite.
+solvers::IntegratorOptions IntegratorOptionsForAccuracy(double abs_tol, double rel_tol);
+
+}  // namespace soma::sim

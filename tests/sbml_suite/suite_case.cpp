@@ -1,0 +1,195 @@
+#include "suite_case.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "formats/sbml/sbml_import.h"
+#include "sim/simulator.h"
+
+namespace soma::suite {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string Trim(std::string s) {
+  auto b = s.find_first_not_of(" \t\r\n");
+  auto e = s.find_last_not_of(" \t\r\n");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+std::vector<std::string> SplitList(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    item = Trim(item);
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+Result<std::string> ReadText(const fs::path& p) {
+  std::ifstream f(p);
+  if (!f) return NotFound("cannot read " + p.string());
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+bool Close(double x, double e, double abs, double rel, double* excess) {
+  if (std::isnan(e)) return std::isnan(x);
+  if (std::isinf(e)) return x == e;
+  double allowed = abs + rel * std::abs(e);
+  double err = std::abs(x - e);
+  if (std::isnan(err)) err = INFINITY;
+  *excess = std::max(*excess, allowed > 0 ? err / allowed : err);
+  return err <= allowed;
+}
+
+}  // namespace
+
+const char* VerdictName(Verdict v) {
+  switch (v) {
+    case Verdict::kPass: return "pass";
+    case Verdict::kFail: return "fail";
+    case Verdict::kUnsupported: return "unsupported";
+    case Verdict::kError: return "error";
+  }
+  return "?";
+}
+
+std::vector<fs::path> ListCases(const fs::path& root) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(root, ec)) {
+    if (entry.is_directory()) out.push_back(entry.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<CaseInfo> ReadCase(const fs::path& dir) {
+  CaseInfo c;
+  c.dir = dir;
+  c.id = dir.filename().string();
+  SOMA_ASSIGN_OR_RETURN(std::string settings, ReadText(dir / (c.id + "-settings.txt")));
+  std::stringstream ss(settings);
+  std::string line;
+  while (std::getline(ss, line)) {
+    auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string key = Trim(line.substr(0, colon)), value = Trim(line.substr(colon + 1));
+    if (key == "start") c.settings.start = std::stod(value);
+    else if (key == "duration") c.settings.duration = std::stod(value);
+    else if (key == "steps") c.settings.steps = std::stoi(value);
+    else if (key == "variables") c.settings.variables = SplitList(value);
+    else if (key == "amount") c.settings.amount = SplitList(value);
+    else if (key == "concentration") c.settings.concentration = SplitList(value);
+    else if (key == "absolute") c.settings.absolute = std::stod(value);
+    else if (key == "relative") c.settings.relative = std::stod(value);
+  }
+  SOMA_ASSIGN_OR_RETURN(std::string m, ReadText(dir / (c.id + "-model.m")));
+  std::stringstream ms(m);
+  while (std::getline(ms, line)) {
+    auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string key = Trim(line.substr(0, colon)), value = Trim(line.substr(colon + 1));
+    if (key == "componentTags") c.component_tags = SplitList(value);
+    else if (key == "testTags") c.test_tags = SplitList(value);
+    else if (key == "testType") c.test_type = value;
+  }
+  return c;
+}
+
+fs::path ModelFile(const CaseInfo& c) {
+  for (const char* lv : {"l3v2", "l3v1", "l2v5", "l2v4", "l2v3", "l2v2", "l2v1", "l1v2"}) {
+    fs::path p = c.dir / (c.id + "-sbml-" + lv + ".xml");
+    if (fs::exists(p)) return p;
+  }
+  return {};
+}
+
+CaseOutcome RunCase(const CaseInfo& c) {
+  auto t0 = std::chrono::steady_clock::now();
+  CaseOutcome out;
+  auto finish = [&](Verdict v, std::string reason) {
+    out.verdict = v;
+    out.reason = std::move(reason);
+    out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return out;
+  };
+  auto classify = [&](const Status& s) {
+    return finish(s.code() == ErrorCode::kUnsupported ? Verdict::kUnsupported : Verdict::kError, s.ToString());
+  };
+  if (c.test_type != "TimeCourse") return finish(Verdict::kUnsupported, "test type " + c.test_type);
+  fs::path file = ModelFile(c);
+  if (file.empty()) return finish(Verdict::kError, "no SBML file");
+  auto imported = formats::LoadSbmlFile(file);
+  if (!imported.ok()) return classify(imported.status());
+  auto compiled = sim::CompiledModel::Compile(imported->model);
+  if (!compiled.ok()) return classify(compiled.status());
+
+  const CaseSettings& s = c.settings;
+  std::vector<sim::OutputVariable> vars;
+  for (const std::string& v : s.variables) {
+    sim::OutputVariable ov{v, sim::SpeciesQuantity::kDefault};
+    if (std::find(s.amount.begin(), s.amount.end(), v) != s.amount.end()) ov.quantity = sim::SpeciesQuantity::kAmount;
+    if (std::find(s.concentration.begin(), s.concentration.end(), v) != s.concentration.end()) {
+      ov.quantity = sim::SpeciesQuantity::kConcentration;
+    }
+    // Only species have the two quantities; the suite lists others too.
+    const sim::SymbolInfo* info = (*compiled)->FindSymbol(v);
+    if (info != nullptr && info->kind != model::SymbolKind::kSpecies) ov.quantity = sim::SpeciesQuantity::kDefault;
+    vars.push_back(ov);
+  }
+  sim::SimulationOptions opt;
+  opt.start = s.start;
+  opt.end = s.start + s.duration;
+  opt.steps = s.steps;
+  opt.integrator = sim::IntegratorOptionsForAccuracy(s.absolute, s.relative);
+  auto result = sim::Simulator(*compiled).Simulate(opt, vars);
+  if (!result.ok()) return classify(result.status());
+
+  auto expected_text = ReadText(c.dir / (c.id + "-results.csv"));
+  if (!expected_text.ok()) return classify(expected_text.status());
+  std::stringstream es(*expected_text);
+  std::string line;
+  std::getline(es, line);
+  std::vector<std::string> header = SplitList(line);
+  std::vector<int> column_of(header.size(), -1);
+  for (size_t h = 0; h < header.size(); ++h) {
+    for (size_t k = 0; k < result->columns.size(); ++k) {
+      if (result->columns[k] == header[h]) column_of[h] = static_cast<int>(k);
+    }
+    if (column_of[h] < 0) return finish(Verdict::kError, "no output column for " + header[h]);
+  }
+  size_t row = 0;
+  std::string first_failure;
+  while (std::getline(es, line)) {
+    if (Trim(line).empty()) continue;
+    if (row >= result->rows) return finish(Verdict::kError, "expected more rows than simulated");
+    std::vector<std::string> cells = SplitList(line);
+    for (size_t h = 0; h < cells.size() && h < header.size(); ++h) {
+      double e = std::strtod(cells[h].c_str(), nullptr);
+      if (cells[h] == "NaN" || cells[h] == "nan") e = NAN;
+      if (cells[h] == "INF" || cells[h] == "inf") e = INFINITY;
+      if (cells[h] == "-INF" || cells[h] == "-inf") e = -INFINITY;
+      double x = result->at(row, column_of[h]);
+      if (!Close(x, e, s.absolute, s.relative, &out.worst_excess) && first_failure.empty()) {
+        std::ostringstream m;
+        m.precision(10);
+        m << header[h] << " at t = " << result->at(row, 0) << ": got " << x << ", expected " << e;
+        first_failure = m.str();
+      }
+    }
+    ++row;
+  }
+  if (!first_failure.empty()) return finish(Verdict::kFail, first_failure);
+  return finish(Verdict::kPass, "");
+}
+
+}  // namespace soma::suite

@@ -1,0 +1,49 @@
+#pragma once
+// Running one case of the SBML Test Suite (semantic cases) through Soma's
+// public libraries: read NNNNN-settings.txt, the tags of NNNNN-model.m and
+// NNNNN-results.csv, import the highest-level SBML file, simulate, and
+// compare with the suite's rule |x - expected| <= absolute + relative*|expected|.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace soma::suite {
+
+struct CaseSettings {
+  double start = 0, duration = 0;
+  int steps = 0;
+  std::vector<std::string> variables, amount, concentration;
+  double absolute = 0, relative = 0;
+};
+
+struct CaseInfo {
+  std::string id;                        // "00001"
+  std::filesystem::path dir;
+  std::vector<std::string> component_tags, test_tags;
+  std::string test_type;                 // TimeCourse, FluxBalanceSteadyState, ...
+  CaseSettings settings;
+};
+
+enum class Verdict { kPass, kFail, kUnsupported, kError };
+const char* VerdictName(Verdict v);
+
+struct CaseOutcome {
+  Verdict verdict = Verdict::kError;
+  std::string reason;                    // why it did not pass
+  double worst_excess = 0;               // max |x - e| / (abs + rel |e|) over all points
+  double seconds = 0;
+};
+
+// Reads settings and tags of the case in `dir` (named by its id).
+Result<CaseInfo> ReadCase(const std::filesystem::path& dir);
+// Every case directory under `root`, sorted by id.
+std::vector<std::filesystem::path> ListCases(const std::filesystem::path& root);
+// The SBML file to run: the highest Level/Version the case provides.
+std::filesystem::path ModelFile(const CaseInfo& c);
+
+CaseOutcome RunCase(const CaseInfo& c);
+
+}  // namespace soma::suite
