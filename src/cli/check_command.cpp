@@ -18,15 +18,6 @@ struct CheckArgs {
   bool json = false;
 };
 
-const char* SeverityName(formats::Severity s) {
-  switch (s) {
-    case formats::Severity::kInfo: return "info";
-    case formats::Severity::kWarning: return "warning";
-    case formats::Severity::kError: return "error";
-  }
-  return "?";
-}
-
 int RunCheck(const CheckArgs& a) {
   formats::SbmlCheckReport report = formats::CheckSbmlFile(a.model);
   // Beyond validity: can Soma simulate it? Unsupported constructs are named.
@@ -50,7 +41,7 @@ int RunCheck(const CheckArgs& a) {
     j["simulation"] = simulation;
     j["diagnostics"] = nlohmann::json::array();
     for (const auto& d : report.diagnostics) {
-      j["diagnostics"].push_back({{"severity", SeverityName(d.severity)},
+      j["diagnostics"].push_back({{"severity", std::string(formats::SeverityName(d.severity))},
                                   {"line", d.line},
                                   {"column", d.column},
                                   {"category", d.category},

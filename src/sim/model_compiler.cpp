@@ -359,6 +359,11 @@ Result<NodeId> ModelCompiler::Translate(const Expr& e, Mode mode, const model::R
           return InvalidModel("rateOf takes exactly one symbol");
         }
         const std::string& target = leaf.args[0].name;
+        if (scope != nullptr) {
+          for (const model::Parameter& p : scope->local_parameters) {
+            if (p.id == target) return g_.Constant(0.0);  // local parameters are constant
+          }
+        }
         if (Info(target) == nullptr) return InvalidModel("rateOf of unknown symbol '" + target + "'");
         SOMA_ASSIGN_OR_RETURN(NodeId rate, RateOf(target));
         if (mode == Mode::kDynamic) return rate;

@@ -83,14 +83,14 @@ Result<CaseInfo> ReadCase(const fs::path& dir) {
     auto colon = line.find(':');
     if (colon == std::string::npos) continue;
     std::string key = Trim(line.substr(0, colon)), value = Trim(line.substr(colon + 1));
-    if (key == "start") c.settings.start = std::stod(value);
-    else if (key == "duration") c.settings.duration = std::stod(value);
-    else if (key == "steps") c.settings.steps = std::stoi(value);
+    if (key == "start") c.settings.start = std::strtod(value.c_str(), nullptr);
+    else if (key == "duration") c.settings.duration = std::strtod(value.c_str(), nullptr);
+    else if (key == "steps") c.settings.steps = static_cast<int>(std::strtol(value.c_str(), nullptr, 10));
     else if (key == "variables") c.settings.variables = SplitList(value);
     else if (key == "amount") c.settings.amount = SplitList(value);
     else if (key == "concentration") c.settings.concentration = SplitList(value);
-    else if (key == "absolute") c.settings.absolute = std::stod(value);
-    else if (key == "relative") c.settings.relative = std::stod(value);
+    else if (key == "absolute") c.settings.absolute = std::strtod(value.c_str(), nullptr);
+    else if (key == "relative") c.settings.relative = std::strtod(value.c_str(), nullptr);
   }
   SOMA_ASSIGN_OR_RETURN(std::string m, ReadText(dir / (c.id + "-model.m")));
   std::stringstream ms(m);
@@ -165,6 +165,7 @@ CaseOutcome RunCase(const CaseInfo& c) {
     for (size_t k = 0; k < result->columns.size(); ++k) {
       if (result->columns[k] == header[h]) column_of[h] = static_cast<int>(k);
     }
+    if (h == 0 && (header[h] == "time" || header[h] == "Time")) column_of[h] = 0;
     if (column_of[h] < 0) return finish(Verdict::kError, "no output column for " + header[h]);
   }
   size_t row = 0;
