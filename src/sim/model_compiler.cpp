@@ -90,7 +90,7 @@ Status ModelCompiler::Classify() {
       const model::Species* sp = m_.FindSpecies(id);
       bool changes = reacting.count(id) && !sp->boundary_condition && !sp->constant;
       s.role = changes ? SymbolRole::kState : SymbolRole::kDiscrete;
-      s.stores_amount = !sp->constant;
+      s.stores_amount = true;
     } else {
       s.role = SymbolRole::kDiscrete;
     }
@@ -187,7 +187,12 @@ Result<NodeId> ModelCompiler::CompartmentSize(const model::Species& sp, Mode mod
   if (c == nullptr) {
     return InvalidModel("species '" + sp.id + "' is in unknown compartment '" + sp.compartment + "'");
   }
-  if (c->spatial_dimensions == 0) return g_.Constant(1.0);  // a 0-D compartment has no size
+  // SBML L3V2 dropped the special meaning of 0-D compartments: they have a
+  // size like any other. A 0-D compartment given no size at all comes from
+  // L1/L2, where its species have no concentration: the symbol is the amount.
+  if (c->spatial_dimensions == 0 && !c->size && !m_.FindInitialAssignment(c->id) && !m_.FindRuleFor(c->id)) {
+    return g_.Constant(1.0);
+  }
   return mode == Mode::kDynamic ? Value(c->id) : InitValue(c->id);
 }
 
@@ -554,6 +559,25 @@ Status ModelCompiler::BuildEvents() {
       }
       ce.targets.push_back(s->slot);
       values.push_back(stored);
+    }
+    // Species amounts are conserved when an event resizes their compartment.
+    // Species integrated as concentrations (rate rules) are rescaled to match.
+    for (size_t a = 0; a < ev.assignments.size(); ++a) {
+      const model::Compartment* c = m_.FindCompartment(ev.assignments[a].variable);
+      if (c == nullptr) continue;
+      for (const model::Species& sp : m_.species) {
+        const SymbolInfo* s = Info(sp.id);
+        if (sp.compartment != c->id || s->stores_amount || sp.has_only_substance_units ||
+            s->role == SymbolRole::kAssigned) {
+          continue;
+        }
+        bool assigned_here = std::any_of(ev.assignments.begin(), ev.assignments.end(),
+                                         [&](const model::EventAssignment& x) { return x.variable == sp.id; });
+        if (assigned_here) continue;
+        SOMA_ASSIGN_OR_RETURN(NodeId old_size, Value(c->id));
+        ce.targets.push_back(s->slot);
+        values.push_back(g_.Div(g_.Mul(g_.Variable(s->slot), old_size), values[a]));
+      }
     }
     ce.assignments = expr::Program::Compile(g_, values);
     out_->events_.push_back(std::move(ce));

@@ -1,6 +1,7 @@
 #pragma once
 // Options and outcomes of a time-course simulation.
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,9 @@ struct SimulationOptions {
   solvers::IntegratorOptions integrator;
   // Guard against events that re-trigger each other forever at one instant.
   long max_event_iterations = 100000;  // >= 1
+  // Seeds the choice among simultaneous events of equal priority, which SBML
+  // leaves to chance. The same seed gives the same run.
+  uint64_t seed = 1;
 
   Status Validate() const;
 };

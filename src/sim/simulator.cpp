@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <random>
 
 #include "sim/model_system.h"
 
@@ -55,7 +56,7 @@ class EventRunner {
  public:
   EventRunner(const CompiledModel& cm, std::vector<double>& in, const SimulationOptions& opt,
               SimulationSummary& summary)
-      : cm_(cm), in_(in), opt_(opt), summary_(summary) {
+      : cm_(cm), in_(in), opt_(opt), summary_(summary), rng_(opt.seed) {
     const size_t ne = cm.events().size();
     previous_.resize(ne);
     for (size_t e = 0; e < ne; ++e) previous_[e] = cm.events()[e].initial_value;
@@ -124,6 +125,7 @@ class EventRunner {
         if (best < 0 || Before(pending_[i], pending_[best])) best = static_cast<int>(i);
       }
       if (best < 0) return changed;
+      best = BreakTie(best, t);
       Pending p = std::move(pending_[best]);
       pending_.erase(pending_.begin() + best);
       Execute(p);
@@ -166,6 +168,23 @@ class EventRunner {
     return a.sequence < b.sequence;
   }
 
+  // SBML: among due events of equal priority the order is random.
+  int BreakTie(int best, double t) {
+    const Pending& b = pending_[best];
+    if (!cm_.events()[b.event].has_priority) return best;
+    std::vector<int> tied;
+    for (size_t i = 0; i < pending_.size(); ++i) {
+      const Pending& p = pending_[i];
+      if (p.time <= t && cm_.events()[p.event].has_priority &&
+          timing_[2 * p.event + 1] == timing_[2 * b.event + 1]) {
+        tied.push_back(static_cast<int>(i));
+      }
+    }
+    if (tied.size() < 2) return best;
+    std::uniform_int_distribution<size_t> pick(0, tied.size() - 1);
+    return tied[pick(rng_)];
+  }
+
   void Execute(Pending& p) {
     const CompiledEvent& ev = cm_.events()[p.event];
     if (!p.has_values) {
@@ -188,6 +207,7 @@ class EventRunner {
   std::vector<std::vector<double>> assignment_scratch_;
   std::vector<Pending> pending_;
   uint64_t next_sequence_ = 0;
+  std::mt19937_64 rng_;
 };
 
 }  // namespace
