@@ -571,10 +571,16 @@ Status ModelCompiler::BuildEvents() {
             s->role == SymbolRole::kAssigned) {
           continue;
         }
-        bool assigned_here = std::any_of(ev.assignments.begin(), ev.assignments.end(),
-                                         [&](const model::EventAssignment& x) { return x.variable == sp.id; });
-        if (assigned_here) continue;
         SOMA_ASSIGN_OR_RETURN(NodeId old_size, Value(c->id));
+        // A concentration assigned in the same event is read in the old volume
+        // (SBML Test Suite cases 1506, 1779).
+        auto same = std::find_if(ev.assignments.begin(), ev.assignments.end(),
+                                 [&](const model::EventAssignment& x) { return x.variable == sp.id; });
+        if (same != ev.assignments.end()) {
+          size_t k = static_cast<size_t>(same - ev.assignments.begin());
+          values[k] = g_.Div(g_.Mul(values[k], old_size), values[a]);
+          continue;
+        }
         ce.targets.push_back(s->slot);
         values.push_back(g_.Div(g_.Mul(g_.Variable(s->slot), old_size), values[a]));
       }
