@@ -12,6 +12,7 @@ add_library(sbml::sbml ALIAS soma_libsbml)
 
 find_package(CLI11 REQUIRED CONFIG)            # libcli11-dev
 find_package(nlohmann_json REQUIRED CONFIG)    # nlohmann-json3-dev
+find_package(Eigen3 REQUIRED CONFIG)          # libeigen3-dev
 find_package(GTest REQUIRED)                   # libgtest-dev
 
 # SUNDIALS 6.4 (libsundials-dev). Its exported CMake targets reference every

@@ -39,6 +39,7 @@ enum class SymbolRole {
   kState,      // integrated: rate rule or changed by reactions
   kAssigned,   // defined at all times by an assignment rule
   kDiscrete,   // held in a slot; changes only through events
+  kAlgebraic,  // held in a slot; solved from the algebraic rules at all times
 };
 
 struct SymbolInfo {
@@ -110,6 +111,13 @@ class CompiledModel {
   const expr::Program& event_timing() const { return event_timing_; }
   const std::vector<CompiledEvent>& events() const { return events_; }
 
+  // Algebraic rules: slots of the variables they determine (one per rule),
+  // the residual of each rule, and the dense Jacobian d residual_i / d z_j
+  // (column-major). Empty when the model has no algebraic rules.
+  const std::vector<uint32_t>& algebraic_slots() const { return algebraic_slots_; }
+  const expr::Program& algebraic_residuals() const { return algebraic_residuals_; }
+  const expr::Program& algebraic_jacobian() const { return algebraic_jacobian_; }
+
  private:
   friend class ModelCompiler;
   CompiledModel() = default;
@@ -134,6 +142,9 @@ class CompiledModel {
   expr::Program triggers_;
   expr::Program event_timing_;
   std::vector<CompiledEvent> events_;
+  std::vector<uint32_t> algebraic_slots_;
+  expr::Program algebraic_residuals_;
+  expr::Program algebraic_jacobian_;
 };
 
 }  // namespace soma::sim

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 
 namespace soma::sim {
@@ -38,17 +39,12 @@ Status ModelCompiler::Run() {
   SOMA_RETURN_IF_ERROR(BuildRhsAndJacobian());
   SOMA_RETURN_IF_ERROR(BuildEvents());
   SOMA_RETURN_IF_ERROR(FinishRelations());
+  SOMA_RETURN_IF_ERROR(BuildAlgebraic());
   SOMA_RETURN_IF_ERROR(BuildInitialValues());
   return Status::Ok();
 }
 
 Status ModelCompiler::CheckSupported() const {
-  for (const model::Rule& r : m_.rules) {
-    if (r.kind == RuleKind::kAlgebraic) {
-      return Unsupported("algebraic rule (line " + std::to_string(r.where.line) + ", 0 = " +
-                         expr::ToString(r.math) + "): differential-algebraic models are not supported yet");
-    }
-  }
   for (const model::Reaction& r : m_.reactions) {
     if (r.fast) {
       return Unsupported("reaction '" + r.id +
@@ -122,7 +118,9 @@ Status ModelCompiler::Classify() {
     if (!out_->symbol_index_.count(v)) return InvalidModel("rate rule for unknown symbol '" + v + "'");
   }
 
-  // Slots: time, states, then discrete values.
+  SOMA_RETURN_IF_ERROR(MatchAlgebraicRules(syms));
+
+  // Slots: time, states, then discrete and algebraic values.
   uint32_t next = 1;
   for (SymbolInfo& s : syms) {
     if (s.role == SymbolRole::kState) {
@@ -135,7 +133,7 @@ Status ModelCompiler::Classify() {
   }
   out_->num_states_ = next - 1;
   for (SymbolInfo& s : syms) {
-    if (s.role == SymbolRole::kDiscrete) s.slot = next++;
+    if (s.role == SymbolRole::kDiscrete || s.role == SymbolRole::kAlgebraic) s.slot = next++;
   }
   out_->num_slots_ = next;
   out_->symbols_ = std::move(syms);
@@ -179,6 +177,88 @@ Status ModelCompiler::Classify() {
     out_->declared_[s.slot] = v;
   }
   derivative_memo_.assign(out_->num_states_, Memo{});
+  return Status::Ok();
+}
+
+// Each algebraic rule determines one variable that nothing else determines
+// (not constant, no other rule, not changed by reactions). Which one is a
+// bipartite matching between rules and the free variables they mention,
+// found with augmenting paths (Kuhn's algorithm).
+Status ModelCompiler::MatchAlgebraicRules(std::vector<SymbolInfo>& syms) {
+  std::vector<const model::Rule*> rules;
+  for (const model::Rule& r : m_.rules) {
+    if (r.kind == RuleKind::kAlgebraic) rules.push_back(&r);
+  }
+  if (rules.empty()) return Status::Ok();
+  auto is_free = [&](const SymbolInfo& s) {
+    if (s.role != SymbolRole::kDiscrete) return false;
+    switch (s.kind) {
+      case SymbolKind::kCompartment: return !m_.FindCompartment(s.id)->constant;
+      case SymbolKind::kSpecies: return !m_.FindSpecies(s.id)->constant;
+      case SymbolKind::kParameter: {
+        const model::Parameter* p = m_.FindParameter(s.id);
+        return p != nullptr && !p->constant;
+      }
+      case SymbolKind::kSpeciesReference: return !m_.FindSpeciesReference(s.id)->constant;
+      default: return false;
+    }
+  };
+  std::vector<std::vector<size_t>> candidates(rules.size());
+  for (size_t k = 0; k < rules.size(); ++k) {
+    expr::ForEachSymbol(rules[k]->math, [&](const std::string& name) {
+      auto it = out_->symbol_index_.find(name);
+      if (it == out_->symbol_index_.end() || !is_free(syms[it->second])) return;
+      auto& c = candidates[k];
+      if (std::find(c.begin(), c.end(), it->second) == c.end()) c.push_back(it->second);
+    });
+  }
+  std::unordered_map<size_t, size_t> owner;  // symbol index -> rule
+  std::function<bool(size_t, std::vector<bool>&)> augment = [&](size_t k, std::vector<bool>& seen) {
+    for (size_t v : candidates[k]) {
+      if (seen[v]) continue;
+      seen[v] = true;
+      auto it = owner.find(v);
+      if (it == owner.end() || augment(it->second, seen)) {
+        owner[v] = k;
+        return true;
+      }
+    }
+    return false;
+  };
+  for (size_t k = 0; k < rules.size(); ++k) {
+    std::vector<bool> seen(syms.size(), false);
+    if (!augment(k, seen)) {
+      return InvalidModel("algebraic rule 0 = " + expr::ToString(rules[k]->math) + " (line " +
+                          std::to_string(rules[k]->where.line) +
+                          ") has no variable left to determine: the model is overdetermined");
+    }
+  }
+  algebraic_rule_of_.assign(syms.size(), -1);
+  for (auto& [v, k] : owner) {
+    syms[v].role = SymbolRole::kAlgebraic;
+    algebraic_rule_of_[v] = static_cast<int>(k);
+  }
+  algebraic_rules_ = std::move(rules);
+  return Status::Ok();
+}
+
+Status ModelCompiler::BuildAlgebraic() {
+  if (algebraic_rules_.empty()) return Status::Ok();
+  std::vector<NodeId> residuals;
+  for (const model::Rule* r : algebraic_rules_) {
+    auto g = Translate(r->math, Mode::kDynamic, nullptr);
+    if (!g.ok()) return g.status().WithContext("algebraic rule at line " + std::to_string(r->where.line));
+    residuals.push_back(*g);
+  }
+  for (size_t i = 0; i < out_->symbols_.size(); ++i) {
+    if (out_->symbols_[i].role == SymbolRole::kAlgebraic) out_->algebraic_slots_.push_back(out_->symbols_[i].slot);
+  }
+  std::vector<NodeId> jac;
+  for (uint32_t slot : out_->algebraic_slots_) {
+    for (NodeId g : residuals) jac.push_back(g_.Derivative(g, slot));
+  }
+  out_->algebraic_residuals_ = expr::Program::Compile(g_, residuals);
+  out_->algebraic_jacobian_ = expr::Program::Compile(g_, jac);
   return Status::Ok();
 }
 

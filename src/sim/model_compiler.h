@@ -23,6 +23,8 @@ class ModelCompiler {
   Status BuildRhsAndJacobian();
   Status BuildEvents();
   Status BuildInitialValues();
+  Status MatchAlgebraicRules(std::vector<SymbolInfo>& syms);
+  Status BuildAlgebraic();
   Status FinishRelations();
 
   SymbolInfo* Info(std::string_view id);
@@ -53,6 +55,8 @@ class ModelCompiler {
   std::unordered_map<expr::NodeId, size_t> event_relation_index_;
   std::vector<uint32_t> state_slots_;
   std::vector<expr::NodeId> derivatives_;
+  std::vector<const model::Rule*> algebraic_rules_;
+  std::vector<int> algebraic_rule_of_;
 };
 
 }  // namespace soma::sim

@@ -6,16 +6,17 @@
 namespace soma::sim {
 
 ModelSystem::ModelSystem(const CompiledModel& cm, std::vector<double>& in)
-    : cm_(cm), in_(in), n_(cm.num_states()) {
+    : cm_(cm), in_(in), n_(cm.num_states()), algebraic_(cm) {
   rhs_scratch_ = cm.rhs().NewScratch();
   jac_scratch_ = cm.jacobian().NewScratch();
   root_scratch_ = cm.roots().NewScratch();
   jac_values_.resize(cm.jacobian_entries().size());
 }
 
-void ModelSystem::Load(double t, const double* y) {
+bool ModelSystem::Load(double t, const double* y) {
   in_[0] = t;
   if (n_ > 0) std::copy(y, y + n_, in_.begin() + 1);
+  return algebraic_.Solve(in_.data());
 }
 
 void ModelSystem::Gather(double* y) const {
@@ -26,8 +27,9 @@ void ModelSystem::Gather(double* y) const {
   std::copy(in_.begin() + 1, in_.begin() + 1 + static_cast<long>(n_), y);
 }
 
-void ModelSystem::Scatter(const double* y) {
+bool ModelSystem::Scatter(const double* y) {
   if (n_ > 0) std::copy(y, y + n_, in_.begin() + 1);
+  return algebraic_.Solve(in_.data());
 }
 
 int ModelSystem::Rhs(double t, const double* y, double* ydot) {
@@ -35,7 +37,7 @@ int ModelSystem::Rhs(double t, const double* y, double* ydot) {
     ydot[0] = 0.0;
     return 0;
   }
-  Load(t, y);
+  if (!Load(t, y)) return 1;  // recoverable: CVODES retries with a smaller step
   cm_.rhs().Run(in_.data(), ydot, rhs_scratch_.data());
   for (size_t i = 0; i < n_; ++i) {
     if (!std::isfinite(ydot[i])) return 1;  // recoverable: CVODES retries with a smaller step
@@ -47,7 +49,7 @@ int ModelSystem::DenseJacobian(double t, const double* y, double* jac) {
   const size_t n = static_cast<size_t>(num_states());
   std::fill(jac, jac + n * n, 0.0);
   if (n_ == 0) return 0;
-  Load(t, y);
+  if (!Load(t, y)) return 1;
   cm_.jacobian().Run(in_.data(), jac_values_.data(), jac_scratch_.data());
   const auto& entries = cm_.jacobian_entries();
   for (size_t k = 0; k < entries.size(); ++k) {
@@ -57,17 +59,17 @@ int ModelSystem::DenseJacobian(double t, const double* y, double* jac) {
 }
 
 const solvers::SparsePattern* ModelSystem::sparse_pattern() const {
-  return n_ >= kSparseThreshold ? &cm_.jacobian_pattern() : nullptr;
+  return n_ >= kSparseThreshold && algebraic_.empty() ? &cm_.jacobian_pattern() : nullptr;
 }
 
 int ModelSystem::SparseJacobian(double t, const double* y, double* values) {
-  Load(t, y);
+  if (!Load(t, y)) return 1;
   cm_.jacobian().Run(in_.data(), values, jac_scratch_.data());
   return 0;
 }
 
 int ModelSystem::Roots(double t, const double* y, double* g) {
-  Load(t, y);
+  if (!Load(t, y)) return -1;
   cm_.roots().Run(in_.data(), g, root_scratch_.data());
   return 0;
 }

@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "sim/algebraic_solver.h"
 #include "sim/compiled_model.h"
 #include "solvers/ode_integrator.h"
 
@@ -22,7 +23,9 @@ class ModelSystem : public solvers::OdeSystem {
   // that time still advances through the integrator (roots, events).
   int num_states() const override { return n_ == 0 ? 1 : static_cast<int>(n_); }
   int Rhs(double t, const double* y, double* ydot) override;
-  bool has_dense_jacobian() const override { return true; }
+  // With algebraic rules the Jacobian would need dz/dy; CVODES then uses
+  // difference quotients instead.
+  bool has_dense_jacobian() const override { return algebraic_.empty(); }
   int DenseJacobian(double t, const double* y, double* jac) override;
   const solvers::SparsePattern* sparse_pattern() const override;
   int SparseJacobian(double t, const double* y, double* values) override;
@@ -30,14 +33,16 @@ class ModelSystem : public solvers::OdeSystem {
   int Roots(double t, const double* y, double* g) override;
 
   void Gather(double* y) const;        // workspace -> y
-  void Scatter(const double* y);       // y -> workspace
+  // y -> workspace, then solves the algebraic rules. False if they cannot be solved.
+  bool Scatter(const double* y);
 
  private:
-  void Load(double t, const double* y);
+  bool Load(double t, const double* y);
 
   const CompiledModel& cm_;
   std::vector<double>& in_;
   size_t n_;
+  AlgebraicSolver algebraic_;
   std::vector<double> rhs_scratch_, jac_scratch_, root_scratch_, jac_values_;
 };
 

@@ -7,6 +7,7 @@
 #include <limits>
 #include <random>
 
+#include "sim/algebraic_solver.h"
 #include "sim/model_system.h"
 
 namespace soma::sim {
@@ -56,7 +57,7 @@ class EventRunner {
  public:
   EventRunner(const CompiledModel& cm, std::vector<double>& in, const SimulationOptions& opt,
               SimulationSummary& summary)
-      : cm_(cm), in_(in), opt_(opt), summary_(summary), rng_(opt.seed) {
+      : cm_(cm), in_(in), opt_(opt), summary_(summary), algebraic_(cm), rng_(opt.seed) {
     const size_t ne = cm.events().size();
     previous_.resize(ne);
     for (size_t e = 0; e < ne; ++e) previous_[e] = cm.events()[e].initial_value;
@@ -194,6 +195,7 @@ class EventRunner {
     std::vector<double> before = roots_;
     cm_.roots().Run(in_.data(), before.data(), roots_scratch_.data());
     for (size_t i = 0; i < ev.targets.size(); ++i) in_[ev.targets[i]] = p.values[i];
+    algebraic_ok_ = algebraic_.Solve(in_.data()) && algebraic_ok_;
     RefreshRelations(&before);
   }
 
@@ -207,7 +209,11 @@ class EventRunner {
   std::vector<std::vector<double>> assignment_scratch_;
   std::vector<Pending> pending_;
   uint64_t next_sequence_ = 0;
+  AlgebraicSolver algebraic_;
   std::mt19937_64 rng_;
+
+ public:
+  bool algebraic_ok_ = true;  // false once the algebraic rules failed after an event
 };
 
 }  // namespace
@@ -231,6 +237,8 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
 
   SOMA_ASSIGN_OR_RETURN(std::vector<double> in, cm.InitialWorkspace(options.start));
   ModelSystem system(cm, in);
+  const Status algebraic_failure = SolverFailure("the algebraic rules have no solution near the current values");
+  if (!AlgebraicSolver(cm).Solve(in.data())) return algebraic_failure.WithContext("at the start");
   EventRunner events(cm, in, options, summary);
   events.RefreshRelations();
 
@@ -273,7 +281,9 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
       }
       t = integrator->t();
       in[0] = t;
-      system.Scatter(integrator->y());
+      if (!system.Scatter(integrator->y())) {
+        return algebraic_failure.WithContext("at t = " + std::to_string(t));
+      }
       bool restart = false;
       if (*stop == solvers::OdeIntegrator::Stop::kRoot) {
         ++summary.roots_found;
@@ -282,6 +292,7 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
       }
       if (*stop == solvers::OdeIntegrator::Stop::kRoot || t >= t_event) {
         SOMA_ASSIGN_OR_RETURN(bool changed, events.Process(t));
+        if (!events.algebraic_ok_) return algebraic_failure.WithContext("after an event at t = " + std::to_string(t));
         restart = restart || changed;
       }
       if (restart) {
