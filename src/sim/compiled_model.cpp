@@ -9,20 +9,26 @@ const SymbolInfo* CompiledModel::FindSymbol(std::string_view id) const {
   return it == symbol_index_.end() ? nullptr : &symbols_[it->second];
 }
 
-Result<std::vector<double>> CompiledModel::InitialWorkspace(double t0) const {
+std::vector<double> CompiledModel::InitialWorkspace(
+    double t0, const std::vector<std::pair<uint32_t, double>>& overrides) const {
   std::vector<double> in = declared_;
   in[0] = t0;
+  for (const auto& [slot, value] : overrides) in[slot] = value;
   std::vector<double> values(initial_.num_outputs());
   std::vector<double> scratch = initial_.NewScratch();
   initial_.Run(in.data(), values.data(), scratch.data());
   for (size_t i = 0; i < initial_nodes_.size(); ++i) in[initial_nodes_[i].first] = values[i];
+  return in;
+}
+
+Status CompiledModel::CheckInitialState(const std::vector<double>& in) const {
   for (const SymbolInfo& s : symbols_) {
     if (s.role == SymbolRole::kState && !std::isfinite(in[s.slot])) {
       return InvalidModel("the initial value of '" + s.id + "' is " + std::to_string(in[s.slot]) +
                           ": give it a value, an initial assignment or an assignment rule");
     }
   }
-  return in;
+  return Status::Ok();
 }
 
 Result<expr::Program> CompiledModel::CompileOutputs(const std::vector<OutputVariable>& vars) const {

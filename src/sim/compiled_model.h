@@ -87,9 +87,13 @@ class CompiledModel {
   const std::string& state_name(size_t i) const { return state_names_[i]; }
 
   // The workspace at `t0`: initial values of states and discrete slots, with
-  // initial assignments and assignment rules applied. Errors name a symbol
-  // left without a value.
-  Result<std::vector<double>> InitialWorkspace(double t0) const;
+  // initial assignments and assignment rules applied. `overrides` replace
+  // declared values (slot, value) before that. Values may be NaN where the
+  // model gives none; CheckInitialState reports those that matter.
+  std::vector<double> InitialWorkspace(double t0,
+                                       const std::vector<std::pair<uint32_t, double>>& overrides = {}) const;
+  // Errors name an ODE state left without a finite initial value.
+  Status CheckInitialState(const std::vector<double>& in) const;
 
   // Compiles a program whose outputs are the given variables (errors: unknown
   // id, or a quantity that does not apply to it).

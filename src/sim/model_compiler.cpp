@@ -59,6 +59,36 @@ SymbolInfo* ModelCompiler::Info(std::string_view id) {
   return it == out_->symbol_index_.end() ? nullptr : &out_->symbols_[it->second];
 }
 
+double ModelCompiler::DeclaredValue(const SymbolInfo& s) const {
+  switch (s.kind) {
+    case SymbolKind::kCompartment: {
+      const auto* c = m_.FindCompartment(s.id);
+      return c->size ? *c->size : kNaN;
+    }
+    case SymbolKind::kSpecies: {
+      const auto* sp = m_.FindSpecies(s.id);
+      if (sp->initial_amount) return *sp->initial_amount;
+      if (sp->initial_concentration) return *sp->initial_concentration;
+      return kNaN;
+    }
+    case SymbolKind::kParameter: {
+      if (const auto* p = m_.FindParameter(s.id)) return p->value ? *p->value : kNaN;
+      for (const auto& r : m_.reactions) {
+        for (const auto& lp : r.local_parameters) {
+          if (LocalKey(r, lp.id) == s.id && lp.value) return *lp.value;
+        }
+      }
+      return kNaN;
+    }
+    case SymbolKind::kSpeciesReference: {
+      const auto* sr = m_.FindSpeciesReference(s.id);
+      return sr->stoichiometry_math ? kNaN : sr->stoichiometry;
+    }
+    default:
+      return kNaN;
+  }
+}
+
 Status ModelCompiler::Classify() {
   std::unordered_set<std::string> assigned, rate_ruled, reacting;
   for (const model::Rule& r : m_.rules) {
@@ -138,43 +168,9 @@ Status ModelCompiler::Classify() {
   out_->num_slots_ = next;
   out_->symbols_ = std::move(syms);
 
-  // Declared values.
   out_->declared_.assign(next, kNaN);
   for (const SymbolInfo& s : out_->symbols_) {
-    if (s.role == SymbolRole::kAssigned) continue;
-    double v = kNaN;
-    switch (s.kind) {
-      case SymbolKind::kCompartment: {
-        const auto* c = m_.FindCompartment(s.id);
-        if (c->size) v = *c->size;
-        break;
-      }
-      case SymbolKind::kSpecies: {
-        const auto* sp = m_.FindSpecies(s.id);
-        if (sp->initial_amount) v = *sp->initial_amount;
-        else if (sp->initial_concentration) v = *sp->initial_concentration;
-        break;
-      }
-      case SymbolKind::kParameter: {
-        if (const auto* p = m_.FindParameter(s.id)) {
-          if (p->value) v = *p->value;
-        } else {
-          for (const auto& r : m_.reactions) {
-            for (const auto& lp : r.local_parameters) {
-              if (LocalKey(r, lp.id) == s.id && lp.value) v = *lp.value;
-            }
-          }
-        }
-        break;
-      }
-      case SymbolKind::kSpeciesReference: {
-        const auto* sr = m_.FindSpeciesReference(s.id);
-        if (!sr->stoichiometry_math) v = sr->stoichiometry;
-        break;
-      }
-      default: break;
-    }
-    out_->declared_[s.slot] = v;
+    if (s.role != SymbolRole::kAssigned) out_->declared_[s.slot] = DeclaredValue(s);
   }
   derivative_memo_.assign(out_->num_states_, Memo{});
   return Status::Ok();
@@ -211,6 +207,23 @@ Status ModelCompiler::MatchAlgebraicRules(std::vector<SymbolInfo>& syms) {
       auto& c = candidates[k];
       if (std::find(c.begin(), c.end(), it->second) == c.end()) c.push_back(it->second);
     });
+  }
+  // Where several variables could be determined, prefer the one the model
+  // leaves open: no declared value, not set by events, not a boundary species.
+  std::unordered_set<std::string> event_targets;
+  for (const model::Event& ev : m_.events) {
+    for (const model::EventAssignment& ea : ev.assignments) event_targets.insert(ea.variable);
+  }
+  auto openness = [&](size_t v) {
+    const SymbolInfo& s = syms[v];
+    int score = 0;
+    if (!std::isnan(DeclaredValue(s))) score += 4;
+    if (event_targets.count(s.id)) score += 2;
+    if (s.kind == SymbolKind::kSpecies && m_.FindSpecies(s.id)->boundary_condition) score += 1;
+    return score;
+  };
+  for (auto& c : candidates) {
+    std::stable_sort(c.begin(), c.end(), [&](size_t a, size_t b) { return openness(a) < openness(b); });
   }
   std::unordered_map<size_t, size_t> owner;  // symbol index -> rule
   std::function<bool(size_t, std::vector<bool>&)> augment = [&](size_t k, std::vector<bool>& seen) {
@@ -347,6 +360,10 @@ Result<NodeId> ModelCompiler::InitValue(const std::string& id) {
 }
 
 Result<NodeId> ModelCompiler::InitStored(const SymbolInfo& s) {
+  if (s.kind == SymbolKind::kSpecies && s.stores_amount && m_.FindSpecies(s.id)->initial_amount &&
+      !m_.FindInitialAssignment(s.id)) {
+    return g_.Variable(s.slot);  // the declared amount, even where the size is not known yet
+  }
   SOMA_ASSIGN_OR_RETURN(NodeId v, InitValue(s.id));
   if (s.kind == SymbolKind::kSpecies && s.stores_amount) {
     const model::Species* sp = m_.FindSpecies(s.id);

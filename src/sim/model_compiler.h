@@ -28,6 +28,7 @@ class ModelCompiler {
   Status FinishRelations();
 
   SymbolInfo* Info(std::string_view id);
+  double DeclaredValue(const SymbolInfo& s) const;
   Result<expr::NodeId> Value(const std::string& id);
   Result<expr::NodeId> InitValue(const std::string& id);
   Result<expr::NodeId> InitStored(const SymbolInfo& s);

@@ -235,10 +235,20 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
   result.rows = static_cast<size_t>(options.steps) + 1;
   result.values.assign(result.rows * ncol, 0.0);
 
-  SOMA_ASSIGN_OR_RETURN(std::vector<double> in, cm.InitialWorkspace(options.start));
-  ModelSystem system(cm, in);
   const Status algebraic_failure = SolverFailure("the algebraic rules have no solution near the current values");
-  if (!AlgebraicSolver(cm).Solve(in.data())) return algebraic_failure.WithContext("at the start");
+  std::vector<double> in = cm.InitialWorkspace(options.start);
+  if (!cm.algebraic_slots().empty()) {
+    // Initial values may depend on what the algebraic rules determine: solve,
+    // recompute the initial values with those, and solve again.
+    AlgebraicSolver algebraic(cm);
+    if (!algebraic.Solve(in.data())) return algebraic_failure.WithContext("at the start");
+    std::vector<std::pair<uint32_t, double>> solved;
+    for (uint32_t slot : cm.algebraic_slots()) solved.push_back({slot, in[slot]});
+    in = cm.InitialWorkspace(options.start, solved);
+    if (!algebraic.Solve(in.data())) return algebraic_failure.WithContext("at the start");
+  }
+  SOMA_RETURN_IF_ERROR(cm.CheckInitialState(in));
+  ModelSystem system(cm, in);
   EventRunner events(cm, in, options, summary);
   events.RefreshRelations();
 
