@@ -1,5 +1,6 @@
 #include "expr/expr.h"
 
+#include <charconv>
 #include <cmath>
 #include <sstream>
 
@@ -98,36 +99,57 @@ const char* InfixToken(Op op) {
   }
 }
 
+bool IsLeafOp(Op op) { return op < Op::kPlus; }
+
+// Operators printed infix, and for how many arguments.
+bool PrintInfix(const Expr& e) {
+  if (InfixToken(e.op) == nullptr) return false;
+  switch (e.op) {
+    case Op::kMinus: case Op::kDivide: case Op::kPower: return e.args.size() == 2;
+    default: return e.args.size() >= 2;
+  }
+}
+
+// Shortest text that reads back as the same double; non-finite values use
+// the parser's constant names.
+void PrintNumber(double v, std::ostringstream& out) {
+  if (std::isnan(v)) {
+    out << "NaN";
+  } else if (std::isinf(v)) {
+    out << (v > 0 ? "INF" : "-INF");
+  } else {
+    char buf[64];
+    auto res = std::to_chars(buf, buf + sizeof(buf), v);
+    out << std::string_view(buf, static_cast<size_t>(res.ptr - buf));
+  }
+}
+
 void Print(const Expr& e, std::ostringstream& out) {
   switch (e.op) {
-    case Op::kNumber: {
-      std::ostringstream num;
-      num.precision(17);
-      num << e.value;
-      out << num.str();
-      return;
-    }
+    case Op::kNumber: PrintNumber(e.value, out); return;
     case Op::kSymbol: out << e.name; return;
     default: break;
   }
   if (e.args.empty()) {
     out << OpName(e.op);
-    if (e.op == Op::kPlus || e.op == Op::kTimes || e.op == Op::kAnd || e.op == Op::kOr) out << "()";
+    if (!IsLeafOp(e.op)) out << "()";
     return;
   }
-  const char* infix = InfixToken(e.op);
   if (e.op == Op::kMinus && e.args.size() == 1) {
     out << "-(";
     Print(e.args[0], out);
     out << ")";
     return;
   }
-  if (infix != nullptr && e.args.size() >= 2) {
+  if (PrintInfix(e)) {
+    const char* infix = InfixToken(e.op);
     for (size_t i = 0; i < e.args.size(); ++i) {
       if (i > 0) out << infix;
-      bool paren = !e.args[i].args.empty();
+      const Expr& a = e.args[i];
+      // Parenthesise compound operands and negative numbers ("x^(-2)").
+      bool paren = !a.args.empty() || (a.op == Op::kNumber && std::signbit(a.value) && !std::isnan(a.value));
       if (paren) out << "(";
-      Print(e.args[i], out);
+      Print(a, out);
       if (paren) out << ")";
     }
     return;

@@ -5,7 +5,11 @@
 // (a conditional move), no allocation in Run.
 //
 // A Program computes a fixed list of output nodes. Common subexpressions are
-// computed once; only nodes reachable from the outputs are emitted.
+// computed once; only nodes reachable from the outputs are emitted. Results
+// are bit-identical to Graph::Evaluate.
+//
+// Thread safety: a compiled Program is immutable; Run may be called from
+// many threads at once, each with its own scratch buffer.
 
 #include <cstdint>
 #include <span>
@@ -20,7 +24,16 @@ class Program {
   Program() = default;
 
   // Compiles `outputs` (node ids of `g`). The program reads Variable(slot)
-  // from in[slot], so `in` must be at least max slot + 1 long.
+  // from in[slot], so `in` must be at least max slot + 1 long (see
+  // num_inputs()). Outputs may repeat and may be constants or plain
+  // variables. Compilation is iterative (graphs of any depth) and costs
+  // O(k log k) for k reachable nodes. The Program does not refer to `g`
+  // afterwards.
+  //
+  // Scheduling: operations are ordered topologically, grouping operations
+  // of one kind into runs where dependencies allow (fewer dispatches, better
+  // branch prediction); registers of temporaries are reused after their
+  // last reader.
   static Program Compile(const Graph& g, std::span<const NodeId> outputs);
 
   // A register file for Run: constants pre-filled. One per thread; reuse it
@@ -32,17 +45,47 @@ class Program {
   void Run(const double* in, double* out, double* scratch) const;
 
   size_t num_outputs() const { return num_outputs_; }
-  size_t num_instructions() const { return code_.size(); }
+  // Operations executed per Run, variable loads included.
+  size_t num_instructions() const { return loads_.size() + code_.size(); }
+  // Runs of one opcode (each costs one dispatch).
+  size_t num_blocks() const { return blocks_.size(); }
+  // Length of the buffer NewScratch() returns (constants + live temporaries).
+  size_t scratch_size() const { return init_.size(); }
+  // 1 + the largest slot read from `in` (0 when no variable is read).
+  size_t num_inputs() const { return num_inputs_; }
 
  private:
+  // One operation writing register dst from registers a, b, c. The opcode is
+  // not stored per instruction: code_ is split into runs of one opcode
+  // (blocks_), and Run loops over each run inside one switch case, so the
+  // dispatch branch is taken once per run rather than once per operation.
   struct Instr {
-    uint8_t op;          // a GOp
     uint32_t dst, a, b, c;
   };
+  struct Block {
+    GOp op;
+    uint32_t count;  // consecutive entries of code_
+  };
+  struct Load {
+    uint32_t reg, slot;  // reg = in[slot]
+  };
+  std::vector<Load> loads_;       // each variable read once, before code_
   std::vector<Instr> code_;
+  std::vector<Block> blocks_;
   std::vector<double> init_;      // scratch initial contents (constants)
-  std::vector<uint32_t> out_reg_; // register holding each output
+  // Output writes: runs of consecutive outputs holding one constant are
+  // filled (dense Jacobians are mostly zeros), the rest are copied.
+  struct Copy {
+    uint32_t out, reg;  // out[out] = r[reg]
+  };
+  struct Fill {
+    uint32_t begin, count, reg;  // out[begin, begin + count) = r[reg]
+    uint32_t zero;               // r[reg] is +0.0: memset
+  };
+  std::vector<Copy> copies_;
+  std::vector<Fill> fills_;
   size_t num_outputs_ = 0;
+  size_t num_inputs_ = 0;
 };
 
 }  // namespace soma::expr

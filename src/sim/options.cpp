@@ -48,7 +48,7 @@ std::string SimulationSummary::FullReport() const {
 solvers::IntegratorOptions IntegratorOptionsForAccuracy(double abs_tol, double rel_tol) {
   solvers::IntegratorOptions o;
   o.rel_tol = std::max(rel_tol * 1e-3, 1e-14);
-  o.abs_tol = abs_tol * 1e-3;
+  o.abs_tol = abs_tol * 1e-5;
   return o;
 }
 

@@ -1,0 +1,297 @@
+#include "expr/program.h"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cassert>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "expr/gop_eval.h"
+
+namespace soma::expr {
+namespace {
+
+constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
+constexpr size_t kNumOps = static_cast<size_t>(GOp::kSelect) + 1;
+
+bool IsLeaf(GOp op) { return op == GOp::kConst || op == GOp::kVar; }
+
+// The nodes reachable from `outputs` in depth-first post-order (operands
+// left to right), which is topological. Iterative, so graphs of any depth
+// compile.
+std::vector<NodeId> Reachable(const Graph& g, std::span<const NodeId> outputs, size_t table_size) {
+  enum : uint8_t { kNew, kOpen, kDone };
+  std::vector<uint8_t> state(table_size, kNew);
+  std::vector<NodeId> order;
+  std::vector<NodeId> stack;
+  for (NodeId root : outputs) {
+    stack.push_back(root);
+    while (!stack.empty()) {
+      const NodeId id = stack.back();
+      if (state[id] == kDone) {
+        stack.pop_back();
+      } else if (state[id] == kOpen) {
+        stack.pop_back();
+        state[id] = kDone;
+        order.push_back(id);
+      } else {
+        state[id] = kOpen;
+        const Node& n = g.node(id);
+        const NodeId ops[3] = {n.a, n.b, n.c};
+        for (int i = n.arity - 1; i >= 0; --i) {
+          if (state[ops[i]] == kNew) stack.push_back(ops[i]);
+        }
+      }
+    }
+  }
+  return order;
+}
+
+// List scheduling of the non-leaf nodes of `order` (a topological order):
+// among the operations whose operands are computed, keep emitting the
+// current opcode while any is ready, then switch to the opcode with the
+// most ready operations. Ready operations of one opcode leave in the order
+// of `order` (FIFO), which keeps values near their readers.
+std::vector<NodeId> GroupByOpcode(const Graph& g, const std::vector<NodeId>& order, size_t table_size) {
+  std::vector<NodeId> ops;
+  std::vector<uint32_t> local(table_size, kNone);
+  for (NodeId id : order) {
+    if (IsLeaf(g.node(id).op)) continue;
+    local[id] = static_cast<uint32_t>(ops.size());
+    ops.push_back(id);
+  }
+  const size_t n = ops.size();
+  // Readers of each operation (one entry per operand occurrence), as CSR.
+  std::vector<uint32_t> pending(n, 0);
+  std::vector<uint32_t> first(n + 1, 0);
+  for (NodeId id : ops) {
+    const Node& nd = g.node(id);
+    const NodeId operands[3] = {nd.a, nd.b, nd.c};
+    for (int k = 0; k < nd.arity; ++k) {
+      if (local[operands[k]] != kNone) {
+        ++first[local[operands[k]] + 1];
+        ++pending[local[id]];
+      }
+    }
+  }
+  for (size_t i = 0; i < n; ++i) first[i + 1] += first[i];
+  std::vector<uint32_t> readers(first[n]);
+  std::vector<uint32_t> fill(first.begin(), first.end() - 1);
+  for (NodeId id : ops) {
+    const Node& nd = g.node(id);
+    const NodeId operands[3] = {nd.a, nd.b, nd.c};
+    for (int k = 0; k < nd.arity; ++k) {
+      if (local[operands[k]] != kNone) readers[fill[local[operands[k]]]++] = local[id];
+    }
+  }
+
+  std::array<std::vector<uint32_t>, kNumOps> ready;
+  std::array<size_t, kNumOps> head{};
+  for (uint32_t i = 0; i < n; ++i) {
+    if (pending[i] == 0) ready[static_cast<size_t>(g.node(ops[i]).op)].push_back(i);
+  }
+  std::vector<NodeId> out;
+  out.reserve(n);
+  size_t cur = kNumOps;
+  while (out.size() < n) {
+    if (cur == kNumOps || head[cur] == ready[cur].size()) {
+      size_t best = 0;
+      cur = kNumOps;
+      for (size_t op = 0; op < kNumOps; ++op) {
+        const size_t count = ready[op].size() - head[op];
+        if (count > best) {
+          best = count;
+          cur = op;
+        }
+      }
+      assert(cur != kNumOps && "GroupByOpcode: cycle or lost node");
+    }
+    const uint32_t i = ready[cur][head[cur]++];
+    out.push_back(ops[i]);
+    for (uint32_t k = first[i]; k < first[i + 1]; ++k) {
+      const uint32_t r = readers[k];
+      if (--pending[r] == 0) ready[static_cast<size_t>(g.node(ops[r]).op)].push_back(r);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Program Program::Compile(const Graph& g, std::span<const NodeId> outputs) {
+  Program p;
+  p.num_outputs_ = outputs.size();
+  if (outputs.empty()) return p;
+  // Dense per-node tables, indexed by NodeId: operands have smaller ids than
+  // their users, so every reachable id is <= the largest output id.
+  const size_t table_size = static_cast<size_t>(*std::max_element(outputs.begin(), outputs.end())) + 1;
+  const std::vector<NodeId> order = Reachable(g, outputs, table_size);
+
+  // Constants: registers [0, #constants), filled by NewScratch().
+  std::vector<uint32_t> reg(table_size, kNone);
+  std::vector<NodeId> emit;  // variables, then the scheduled operations
+  for (NodeId id : order) {
+    const Node& n = g.node(id);
+    if (n.op == GOp::kConst) {
+      reg[id] = static_cast<uint32_t>(p.init_.size());
+      p.init_.push_back(n.value);
+    } else if (n.op == GOp::kVar) {
+      emit.push_back(id);
+    }
+  }
+  const uint32_t num_constants = static_cast<uint32_t>(p.init_.size());
+  {
+    std::vector<NodeId> scheduled = GroupByOpcode(g, order, table_size);
+    emit.insert(emit.end(), scheduled.begin(), scheduled.end());
+  }
+
+  // Liveness: position in `emit` of each node's last reader; outputs stay
+  // live to the end.
+  std::vector<uint32_t> last_use(table_size, 0);
+  for (uint32_t pos = 0; pos < emit.size(); ++pos) {
+    const Node& n = g.node(emit[pos]);
+    const NodeId ops[3] = {n.a, n.b, n.c};
+    for (int i = 0; i < n.arity; ++i) last_use[ops[i]] = pos;
+  }
+  for (NodeId o : outputs) last_use[o] = kNone;
+
+  // Register allocation in emission order. A register returns to the free
+  // list at its value's last reader, which may take it as its destination
+  // (every operation reads its operands before writing).
+  std::vector<uint32_t> free_regs;
+  uint32_t next_reg = num_constants;
+  for (uint32_t pos = 0; pos < emit.size(); ++pos) {
+    const NodeId id = emit[pos];
+    const Node& n = g.node(id);
+    const NodeId ops[3] = {n.a, n.b, n.c};
+    Instr ins{};
+    uint32_t* fields[3] = {&ins.a, &ins.b, &ins.c};
+    for (int i = 0; i < n.arity; ++i) *fields[i] = reg[ops[i]];
+    for (int i = 0; i < n.arity; ++i) {
+      const NodeId o = ops[i];
+      const bool repeated = (i >= 1 && ops[0] == o) || (i == 2 && ops[1] == o);
+      if (!repeated && reg[o] >= num_constants && last_use[o] == pos) free_regs.push_back(reg[o]);
+    }
+    uint32_t dst;
+    if (!free_regs.empty()) {
+      dst = free_regs.back();
+      free_regs.pop_back();
+    } else {
+      dst = next_reg++;
+    }
+    reg[id] = dst;
+    if (n.op == GOp::kVar) {
+      p.loads_.push_back({dst, n.slot});
+      p.num_inputs_ = std::max<size_t>(p.num_inputs_, static_cast<size_t>(n.slot) + 1);
+      continue;
+    }
+    ins.dst = dst;
+    p.code_.push_back(ins);
+    if (p.blocks_.empty() || p.blocks_.back().op != n.op) p.blocks_.push_back({n.op, 0});
+    ++p.blocks_.back().count;
+  }
+  p.init_.resize(next_reg, 0.0);
+  constexpr size_t kMinFill = 4;
+  for (size_t i = 0; i < outputs.size();) {
+    const uint32_t r = reg[outputs[i]];
+    size_t j = i + 1;
+    while (j < outputs.size() && reg[outputs[j]] == r) ++j;
+    if (r < num_constants && j - i >= kMinFill) {
+      const bool zero = std::bit_cast<uint64_t>(p.init_[r]) == 0;  // +0.0
+      p.fills_.push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(j - i), r, zero ? 1u : 0u});
+    } else {
+      for (size_t k = i; k < j; ++k) p.copies_.push_back({static_cast<uint32_t>(k), r});
+    }
+    i = j;
+  }
+  return p;
+}
+
+std::vector<double> Program::NewScratch() const { return init_; }
+
+void Program::Run(const double* __restrict in, double* __restrict out,
+                  double* __restrict scratch) const {
+  using namespace internal;  // NOLINT(google-build-using-namespace): scalar helpers
+  double* const r = scratch;
+  for (const Load& l : loads_) r[l.reg] = in[l.slot];
+  const Instr* ip = code_.data();
+  for (const Block& block : blocks_) {
+    const Instr* const end = ip + block.count;
+    // One loop per opcode: x, y, z are the operand values.
+#define SOMA_OP(OP, VALUE)                       \
+  case GOp::OP:                                  \
+    for (; ip != end; ++ip) {                    \
+      [[maybe_unused]] const double x = r[ip->a]; \
+      r[ip->dst] = (VALUE);                      \
+    }                                            \
+    break;
+#define SOMA_OP2(OP, VALUE)                                        \
+  case GOp::OP:                                                    \
+    for (; ip != end; ++ip) {                                      \
+      const double x = r[ip->a];                                   \
+      const double y = r[ip->b];                                   \
+      r[ip->dst] = (VALUE);                                        \
+    }                                                              \
+    break;
+    switch (block.op) {
+      case GOp::kConst:
+      case GOp::kVar:
+        break;  // never in code_
+      SOMA_OP2(kAdd, x + y)
+      SOMA_OP2(kSub, x - y)
+      SOMA_OP2(kMul, x * y)
+      SOMA_OP2(kDiv, x / y)
+      SOMA_OP2(kPow, std::pow(x, y))
+      SOMA_OP(kNeg, -x)
+      SOMA_OP(kExp, std::exp(x))
+      SOMA_OP(kLn, std::log(x))
+      SOMA_OP(kLog10, std::log10(x))
+      SOMA_OP(kSqrt, std::sqrt(x))
+      SOMA_OP(kAbs, std::fabs(x))
+      SOMA_OP(kFloor, std::floor(x))
+      SOMA_OP(kCeil, std::ceil(x))
+      SOMA_OP(kFactorial, FactorialOp(x))
+      SOMA_OP(kSin, std::sin(x))
+      SOMA_OP(kCos, std::cos(x))
+      SOMA_OP(kTan, std::tan(x))
+      SOMA_OP(kSinh, std::sinh(x))
+      SOMA_OP(kCosh, std::cosh(x))
+      SOMA_OP(kTanh, std::tanh(x))
+      SOMA_OP(kAsin, std::asin(x))
+      SOMA_OP(kAcos, std::acos(x))
+      SOMA_OP(kAtan, std::atan(x))
+      SOMA_OP(kAsinh, std::asinh(x))
+      SOMA_OP(kAcosh, std::acosh(x))
+      SOMA_OP(kAtanh, std::atanh(x))
+      SOMA_OP2(kMin, MinOp(x, y))
+      SOMA_OP2(kMax, MaxOp(x, y))
+      SOMA_OP2(kRem, std::fmod(x, y))
+      SOMA_OP2(kQuotient, QuotientOp(x, y))
+      SOMA_OP2(kEq, Bool(x == y))
+      SOMA_OP2(kNeq, Bool(x != y))
+      SOMA_OP2(kLt, Bool(x < y))
+      SOMA_OP2(kLe, Bool(x <= y))
+      SOMA_OP2(kGt, Bool(x > y))
+      SOMA_OP2(kGe, Bool(x >= y))
+      SOMA_OP2(kAnd, Bool(x != 0.0 && y != 0.0))
+      SOMA_OP2(kOr, Bool(x != 0.0 || y != 0.0))
+      SOMA_OP2(kXor, Bool((x != 0.0) != (y != 0.0)))
+      SOMA_OP(kNot, Bool(x == 0.0))
+      SOMA_OP2(kSelect, EvalSelect(x, y, r[ip->c]))
+    }
+#undef SOMA_OP
+#undef SOMA_OP2
+  }
+  for (const Copy& c : copies_) out[c.out] = r[c.reg];
+  for (const Fill& f : fills_) {
+    if (f.zero != 0) {
+      std::memset(out + f.begin, 0, f.count * sizeof(double));
+    } else {
+      std::fill_n(out + f.begin, f.count, r[f.reg]);
+    }
+  }
+}
+
+}  // namespace soma::expr

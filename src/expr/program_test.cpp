@@ -1,0 +1,192 @@
+// Program::Run against the reference walker Graph::Evaluate.
+
+#include "expr/program.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "expr/expr_test_util.h"
+#include "expr/gop_eval.h"
+#include "expr/graph.h"
+
+namespace soma::expr {
+namespace {
+
+using testing::SameValue;
+
+constexpr GOp kUnaryOps[] = {
+    GOp::kNeg, GOp::kExp, GOp::kLn, GOp::kLog10, GOp::kSqrt, GOp::kAbs, GOp::kFloor,
+    GOp::kCeil, GOp::kFactorial, GOp::kSin, GOp::kCos, GOp::kTan, GOp::kSinh, GOp::kCosh,
+    GOp::kTanh, GOp::kAsin, GOp::kAcos, GOp::kAtan, GOp::kAsinh, GOp::kAcosh, GOp::kAtanh,
+    GOp::kNot};
+constexpr GOp kBinaryOps[] = {
+    GOp::kAdd, GOp::kSub, GOp::kMul, GOp::kDiv, GOp::kPow, GOp::kMin, GOp::kMax, GOp::kRem,
+    GOp::kQuotient, GOp::kEq, GOp::kNeq, GOp::kLt, GOp::kLe, GOp::kGt, GOp::kGe, GOp::kAnd,
+    GOp::kOr, GOp::kXor};
+
+// A random DAG over slots 0..4: arithmetic-heavy, with relations and selects.
+std::vector<NodeId> RandomGraph(Graph& g, std::mt19937& rng, int size) {
+  std::vector<NodeId> pool;
+  for (uint32_t s = 0; s < 5; ++s) pool.push_back(g.Variable(s));
+  for (double c : {0.0, 1.0, -1.0, 0.5, 2.0, 3.25}) pool.push_back(g.Constant(c));
+  auto pick = [&]() {
+    // Prefer recent nodes so that chains get deep.
+    std::uniform_int_distribution<size_t> recent(pool.size() > 8 ? pool.size() - 8 : 0, pool.size() - 1);
+    std::uniform_int_distribution<size_t> any(0, pool.size() - 1);
+    return pool[(rng() % 3 == 0) ? any(rng) : recent(rng)];
+  };
+  for (int i = 0; i < size; ++i) {
+    const unsigned kind = rng() % 10;
+    NodeId n;
+    if (kind < 3) {
+      n = g.Unary(kUnaryOps[rng() % std::size(kUnaryOps)], pick());
+    } else if (kind < 9) {
+      // Mostly arithmetic.
+      const GOp op = rng() % 2 == 0 ? kBinaryOps[rng() % 5] : kBinaryOps[rng() % std::size(kBinaryOps)];
+      n = g.Binary(op, pick(), pick());
+    } else {
+      n = g.Select(pick(), pick(), pick());
+    }
+    pool.push_back(n);
+  }
+  return pool;
+}
+
+void ExpectRunMatchesEvaluate(const Graph& g, const std::vector<NodeId>& outs, const double* in) {
+  Program p = Program::Compile(g, outs);
+  std::vector<double> scratch = p.NewScratch();
+  std::vector<double> out(outs.size());
+  p.Run(in, out.data(), scratch.data());
+  for (size_t i = 0; i < outs.size(); ++i) {
+    const double ref = g.Evaluate(outs[i], in);
+    ASSERT_TRUE(SameValue(out[i], ref)) << "output " << i << ": " << out[i] << " vs " << ref;
+  }
+  // A second run on the same scratch gives the same result.
+  std::vector<double> again(outs.size());
+  p.Run(in, again.data(), scratch.data());
+  for (size_t i = 0; i < outs.size(); ++i) ASSERT_TRUE(SameValue(again[i], out[i]));
+}
+
+TEST(ProgramTest, RandomGraphsMatchEvaluate) {
+  for (uint32_t seed = 0; seed < 400; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    std::mt19937 rng(seed);
+    Graph g;
+    std::vector<NodeId> pool = RandomGraph(g, rng, 10 + static_cast<int>(seed % 60));
+    std::vector<NodeId> outs(pool.end() - 4, pool.end());
+    outs.push_back(pool[rng() % pool.size()]);
+    outs.push_back(g.Derivative(pool.back(), 0));
+    outs.push_back(g.Derivative(pool.back(), 3));
+    std::uniform_real_distribution<double> u(-3.0, 3.0);
+    for (int trial = 0; trial < 4; ++trial) {
+      double in[5];
+      for (double& v : in) v = rng() % 7 == 0 ? std::round(u(rng)) : u(rng);
+      ExpectRunMatchesEvaluate(g, outs, in);
+    }
+  }
+}
+
+TEST(ProgramTest, ConstantAndVariableOutputs) {
+  Graph g;
+  const NodeId c = g.Constant(4.5);
+  const NodeId x = g.Variable(2);
+  const NodeId s = g.Add(x, c);
+  const NodeId outs[] = {c, x, s, x, c, g.Constant(-1.0)};
+  Program p = Program::Compile(g, outs);
+  EXPECT_EQ(p.num_outputs(), 6u);
+  EXPECT_EQ(p.num_inputs(), 3u);
+  std::vector<double> scratch = p.NewScratch();
+  EXPECT_EQ(scratch.size(), p.scratch_size());
+  const double in[] = {0.0, 0.0, 10.0};
+  double out[6];
+  p.Run(in, out, scratch.data());
+  EXPECT_EQ(out[0], 4.5);
+  EXPECT_EQ(out[1], 10.0);
+  EXPECT_EQ(out[2], 14.5);
+  EXPECT_EQ(out[3], 10.0);
+  EXPECT_EQ(out[4], 4.5);
+  EXPECT_EQ(out[5], -1.0);
+}
+
+TEST(ProgramTest, EmptyProgram) {
+  Program p = Program::Compile(Graph(), {});
+  std::vector<double> scratch = p.NewScratch();
+  p.Run(nullptr, nullptr, scratch.data());
+  EXPECT_EQ(p.num_instructions(), 0u);
+  Program d;
+  d.Run(nullptr, nullptr, nullptr);
+}
+
+TEST(ProgramTest, CommonSubexpressionsAreComputedOnce) {
+  Graph g;
+  const NodeId e = g.Unary(GOp::kExp, g.Mul(g.Variable(0), g.Variable(1)));
+  const NodeId outs[] = {g.Add(e, g.Variable(0)), g.Mul(e, e), e};
+  Program p = Program::Compile(g, outs);
+  // 2 loads, x*y, exp, +, *: 6 instructions.
+  EXPECT_EQ(p.num_instructions(), 6u);
+}
+
+TEST(ProgramTest, RegistersAreReused) {
+  // A long chain needs O(1) live temporaries.
+  Graph g;
+  NodeId v = g.Variable(0);
+  for (int i = 0; i < 1000; ++i) v = g.Add(g.Unary(GOp::kSin, v), g.Variable(1));
+  const NodeId outs[] = {v};
+  Program p = Program::Compile(g, outs);
+  EXPECT_LT(p.scratch_size(), 10u);
+  const double in[] = {0.3, 0.2};
+  double out;
+  std::vector<double> scratch = p.NewScratch();
+  p.Run(in, &out, scratch.data());
+  EXPECT_EQ(out, g.Evaluate(v, in));
+}
+
+TEST(ProgramTest, DeepChainsDoNotRecurse) {
+  // 3 * 10^5 nodes deep: compile, evaluate, differentiate and substitute
+  // must all be iterative.
+  Graph g;
+  const NodeId x = g.Variable(0);
+  const NodeId y = g.Variable(1);
+  NodeId v = x;
+  for (int i = 0; i < 100000; ++i) {
+    v = g.Add(g.Mul(g.Unary(GOp::kSin, v), g.Constant(0.999)), y);
+  }
+  ASSERT_GT(g.size(), 300000u);
+  const NodeId dv = g.Derivative(v, 0);
+  const NodeId dvy = g.Derivative(v, 1);
+  const double in[] = {0.7, 0.01};
+  ExpectRunMatchesEvaluate(g, {v, dv, dvy}, in);
+  // The primal chain alone needs O(1) registers (with its derivatives every
+  // primal value stays live until the derivative chain reads it).
+  Program p = Program::Compile(g, {&v, 1});
+  EXPECT_LT(p.scratch_size(), 64u);
+  EXPECT_TRUE(g.DependsOn(v, 0));
+  EXPECT_EQ(g.Variables(v), (std::vector<uint32_t>{0, 1}));
+  const NodeId sub = g.Substitute(v, {{0, g.Constant(0.7)}, {1, g.Constant(0.01)}});
+  ASSERT_TRUE(g.ConstantValue(sub).has_value());
+  EXPECT_EQ(*g.ConstantValue(sub), g.Evaluate(v, in));
+}
+
+TEST(ProgramTest, SelectChoosesWithoutBranchingOnNaN) {
+  Graph g;
+  const NodeId x = g.Variable(0);
+  // piecewise(ln(x), x > 0, -x): the untaken branch may be NaN.
+  const NodeId f = g.Select(g.Binary(GOp::kGt, x, g.Constant(0.0)), g.Unary(GOp::kLn, x), g.Neg(x));
+  const NodeId outs[] = {f};
+  Program p = Program::Compile(g, outs);
+  std::vector<double> scratch = p.NewScratch();
+  double out;
+  const double neg[] = {-2.0};
+  p.Run(neg, &out, scratch.data());
+  EXPECT_EQ(out, 2.0);
+  const double pos[] = {std::exp(1.0)};
+  p.Run(pos, &out, scratch.data());
+  EXPECT_DOUBLE_EQ(out, 1.0);
+}
+
+}  // namespace
+}  // namespace soma::expr
