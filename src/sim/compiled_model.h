@@ -63,6 +63,15 @@ struct Relation {
   bool for_event = false;
 };
 
+// A csymbol delay(x, tau): its value lives in `slot`, filled by the
+// simulator with `value` run on the workspace of time - tau.
+struct DelayInfo {
+  uint32_t slot = 0;
+  expr::NodeId x = 0, tau = 0;
+  expr::Program value;   // outputs: x
+  expr::Program delay;   // outputs: tau (on the current workspace)
+};
+
 struct CompiledEvent {
   std::string id;
   bool initial_value = true;
@@ -119,6 +128,7 @@ class CompiledModel {
   // the residual of each rule, and the dense Jacobian d residual_i / d z_j
   // (column-major). Empty when the model has no algebraic rules.
   const std::vector<uint32_t>& algebraic_slots() const { return algebraic_slots_; }
+  const std::vector<DelayInfo>& delays() const { return delays_; }
   const expr::Program& algebraic_residuals() const { return algebraic_residuals_; }
   const expr::Program& algebraic_jacobian() const { return algebraic_jacobian_; }
 
@@ -147,6 +157,7 @@ class CompiledModel {
   expr::Program event_timing_;
   std::vector<CompiledEvent> events_;
   std::vector<uint32_t> algebraic_slots_;
+  std::vector<DelayInfo> delays_;
   expr::Program algebraic_residuals_;
   expr::Program algebraic_jacobian_;
 };

@@ -40,6 +40,11 @@ Status ModelCompiler::Run() {
   SOMA_RETURN_IF_ERROR(BuildEvents());
   SOMA_RETURN_IF_ERROR(FinishRelations());
   SOMA_RETURN_IF_ERROR(BuildAlgebraic());
+  for (DelayInfo& d : out_->delays_) {
+    std::vector<NodeId> x = {d.x}, tau = {d.tau};
+    d.value = expr::Program::Compile(g_, x);
+    d.delay = expr::Program::Compile(g_, tau);
+  }
   SOMA_RETURN_IF_ERROR(BuildInitialValues());
   return Status::Ok();
 }
@@ -487,7 +492,23 @@ Result<NodeId> ModelCompiler::Translate(const Expr& e, Mode mode, const model::R
           // Before t0 the history is the initial state.
           return Translate(leaf.args[0], mode, scope);
         }
-        return Unsupported("csymbol delay (" + expr::ToString(leaf) + ") is not supported yet");
+        if (leaf.args.size() != 2) return InvalidModel("delay takes two arguments (expression, delay)");
+        {
+          // delay(x, tau) reads slot k, which the simulator fills before each
+          // evaluation with x evaluated on the state history at time - tau.
+          SOMA_ASSIGN_OR_RETURN(NodeId x, Translate(leaf.args[0], mode, scope));
+          SOMA_ASSIGN_OR_RETURN(NodeId tau, Translate(leaf.args[1], mode, scope));
+          for (const DelayInfo& d : out_->delays_) {
+            if (d.x == x && d.tau == tau) return g_.Variable(d.slot);
+          }
+          DelayInfo d;
+          d.x = x;
+          d.tau = tau;
+          d.slot = static_cast<uint32_t>(out_->num_slots_++);
+          out_->declared_.resize(out_->num_slots_, kNaN);
+          out_->delays_.push_back(d);
+          return g_.Variable(d.slot);
+        }
       default:
         return Internal("unexpected leaf handed to the resolver: " + std::string(expr::OpName(leaf.op)));
     }
@@ -592,7 +613,6 @@ NodeId ModelCompiler::RewriteRelations(NodeId n, std::unordered_map<NodeId, Node
 
 Status ModelCompiler::BuildEvents() {
   std::vector<NodeId> triggers, timing;
-  uint32_t next_slot = static_cast<uint32_t>(out_->num_slots_);
   for (size_t k = 0; k < m_.events.size(); ++k) {
     const model::Event& ev = m_.events[k];
     CompiledEvent ce;
@@ -613,7 +633,7 @@ Status ModelCompiler::BuildEvents() {
       Relation rel;
       rel.op = rn.op;
       rel.root = g_.Sub(rn.a, rn.b);
-      rel.slot = next_slot++;
+      rel.slot = static_cast<uint32_t>(out_->num_slots_++);
       rel.for_event = true;
       event_relation_index_[r] = out_->relations_.size();
       out_->relations_.push_back(rel);
@@ -687,8 +707,7 @@ Status ModelCompiler::BuildEvents() {
   }
   out_->triggers_ = expr::Program::Compile(g_, triggers);
   out_->event_timing_ = expr::Program::Compile(g_, timing);
-  out_->num_slots_ = next_slot;
-  out_->declared_.resize(next_slot, 0.0);
+  out_->declared_.resize(out_->num_slots_, 0.0);
   return Status::Ok();
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace soma::sim {
 
@@ -11,12 +12,108 @@ ModelSystem::ModelSystem(const CompiledModel& cm, std::vector<double>& in)
   jac_scratch_ = cm.jacobian().NewScratch();
   root_scratch_ = cm.roots().NewScratch();
   jac_values_.resize(cm.jacobian_entries().size());
+  past_.resize(in.size());
+  ydot_now_.resize(std::max<size_t>(n_, 1));
+  delay_out_.resize(1);
+  for (const DelayInfo& d : cm.delays()) {
+    delay_scratch_.push_back(d.value.NewScratch());
+    delay_scratch_.push_back(d.delay.NewScratch());
+  }
+}
+
+void ModelSystem::Record(const double* ydot) {
+  history_t_.push_back(in_[0]);
+  history_in_.insert(history_in_.end(), in_.begin(), in_.end());
+  history_ydot_.insert(history_ydot_.end(), ydot, ydot + n_);
+}
+
+void ModelSystem::RecordHistory() {
+  if (cm_.delays().empty()) return;
+  if (history_t_.empty()) {
+    // Before the start, the past is the initial state.
+    Record(ydot_now_.data());
+    UpdateDelays();
+  }
+  std::vector<double> y(n_);
+  std::copy(in_.begin() + 1, in_.begin() + 1 + static_cast<long>(n_), y.begin());
+  if (n_ > 0) cm_.rhs().Run(in_.data(), ydot_now_.data(), rhs_scratch_.data());
+  if (history_t_.size() == 1 && history_t_[0] == in_[0]) {
+    // Replace the provisional first record, now with its derivative.
+    history_t_.clear();
+    history_in_.clear();
+    history_ydot_.clear();
+  }
+  Record(ydot_now_.data());
+}
+
+void ModelSystem::OnStep(double t, const double* y, const double* ydot) {
+  Load(t, y);
+  Record(ydot);
+}
+
+void ModelSystem::PastWorkspace(double t, double* out) const {
+  const size_t slots = in_.size();
+  const size_t count = history_t_.size();
+  if (count == 0) {
+    std::copy(in_.begin(), in_.end(), out);
+    return;
+  }
+  // Last record at or before t (the later one of equal times: after events).
+  auto it = std::upper_bound(history_t_.begin(), history_t_.end(), t);
+  if (it == history_t_.begin()) {
+    std::copy(history_in_.begin(), history_in_.begin() + static_cast<long>(slots), out);
+    return;
+  }
+  const size_t i = static_cast<size_t>(it - history_t_.begin()) - 1;
+  const double* a = &history_in_[i * slots];
+  std::copy(a, a + slots, out);
+  const double* fa = &history_ydot_[i * n_];
+  const double ta = history_t_[i];
+  if (i + 1 == count || history_t_[i + 1] == ta) {
+    for (size_t k = 0; k < n_; ++k) out[1 + k] = a[1 + k] + fa[k] * (t - ta);
+  } else {
+    const double* b = &history_in_[(i + 1) * slots];
+    const double* fb = &history_ydot_[(i + 1) * n_];
+    const double h = history_t_[i + 1] - ta;
+    const double s = (t - ta) / h;
+    const double h00 = (1 + 2 * s) * (1 - s) * (1 - s), h10 = s * (1 - s) * (1 - s);
+    const double h01 = s * s * (3 - 2 * s), h11 = s * s * (s - 1);
+    for (size_t k = 0; k < n_; ++k) {
+      out[1 + k] = h00 * a[1 + k] + h10 * h * fa[k] + h01 * b[1 + k] + h11 * h * fb[k];
+    }
+  }
+  out[0] = t;
+}
+
+void ModelSystem::UpdateDelays() {
+  const auto& delays = cm_.delays();
+  for (size_t k = 0; k < delays.size(); ++k) {
+    const DelayInfo& d = delays[k];
+    double tau = 0;
+    d.delay.Run(in_.data(), &tau, delay_scratch_[2 * k + 1].data());
+    PastWorkspace(in_[0] - tau, past_.data());
+    d.value.Run(past_.data(), delay_out_.data(), delay_scratch_[2 * k].data());
+    in_[d.slot] = delay_out_[0];
+  }
+}
+
+double ModelSystem::MinimumDelay() {
+  double best = std::numeric_limits<double>::infinity();
+  const auto& delays = cm_.delays();
+  for (size_t k = 0; k < delays.size(); ++k) {
+    double tau = 0;
+    delays[k].delay.Run(in_.data(), &tau, delay_scratch_[2 * k + 1].data());
+    if (tau > 0 && tau < best) best = tau;
+  }
+  return best;
 }
 
 bool ModelSystem::Load(double t, const double* y) {
   in_[0] = t;
   if (n_ > 0) std::copy(y, y + n_, in_.begin() + 1);
-  return algebraic_.Solve(in_.data());
+  bool ok = algebraic_.Solve(in_.data());
+  if (!cm_.delays().empty()) UpdateDelays();
+  return ok;
 }
 
 void ModelSystem::Gather(double* y) const {
@@ -29,7 +126,9 @@ void ModelSystem::Gather(double* y) const {
 
 bool ModelSystem::Scatter(const double* y) {
   if (n_ > 0) std::copy(y, y + n_, in_.begin() + 1);
-  return algebraic_.Solve(in_.data());
+  bool ok = algebraic_.Solve(in_.data());
+  if (!cm_.delays().empty()) UpdateDelays();
+  return ok;
 }
 
 int ModelSystem::Rhs(double t, const double* y, double* ydot) {

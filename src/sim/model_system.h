@@ -33,17 +33,35 @@ class ModelSystem : public solvers::OdeSystem {
   int Roots(double t, const double* y, double* g) override;
 
   void Gather(double* y) const;        // workspace -> y
-  // y -> workspace, then solves the algebraic rules. False if they cannot be solved.
+  // y -> workspace, then solves the algebraic rules and updates delayed
+  // values. False if the algebraic rules cannot be solved.
   bool Scatter(const double* y);
+
+  // Delay differential equations: the history of the workspace, recorded at
+  // every integrator step and after events, gives delay(x, tau) the value of
+  // x at time - tau (cubic Hermite interpolation of the states; discrete
+  // values as they were; the initial state before the start).
+  bool wants_steps() const override { return !cm_.delays().empty(); }
+  void OnStep(double t, const double* y, const double* ydot) override;
+  // Records the current workspace (after the start or after events).
+  void RecordHistory();
+  // Smallest positive delay at the current state (infinity if none).
+  double MinimumDelay();
 
  private:
   bool Load(double t, const double* y);
+  void UpdateDelays();
+  void PastWorkspace(double t, double* out) const;
+  void Record(const double* ydot);
 
   const CompiledModel& cm_;
   std::vector<double>& in_;
   size_t n_;
   AlgebraicSolver algebraic_;
   std::vector<double> rhs_scratch_, jac_scratch_, root_scratch_, jac_values_;
+  // History for delays: times, workspace snapshots and state derivatives.
+  std::vector<double> history_t_, history_in_, history_ydot_, past_, ydot_now_, delay_out_;
+  std::vector<std::vector<double>> delay_scratch_;
 };
 
 }  // namespace soma::sim

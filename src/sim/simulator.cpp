@@ -249,6 +249,16 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
   }
   SOMA_RETURN_IF_ERROR(cm.CheckInitialState(in));
   ModelSystem system(cm, in);
+  solvers::IntegratorOptions integrator_options = options.integrator;
+  if (!cm.delays().empty()) {
+    system.RecordHistory();
+    // Steps no longer than the shortest delay keep delayed values on the
+    // recorded history rather than extrapolated from inside the step.
+    double tau = system.MinimumDelay();
+    if (std::isfinite(tau) && (integrator_options.max_step == 0 || tau < integrator_options.max_step)) {
+      integrator_options.max_step = tau;
+    }
+  }
   EventRunner events(cm, in, options, summary);
   events.RefreshRelations();
 
@@ -260,7 +270,7 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
   solvers::SundialsContext ctx;
   std::vector<double> y(system.num_states());
   system.Gather(y.data());
-  SOMA_ASSIGN_OR_RETURN(auto integrator, solvers::OdeIntegrator::Create(ctx, &system, t, y, options.integrator));
+  SOMA_ASSIGN_OR_RETURN(auto integrator, solvers::OdeIntegrator::Create(ctx, &system, t, y, integrator_options));
   auto t_run = Clock::now();
   summary.setup_seconds = Seconds(t_setup, t_run);
 
@@ -306,6 +316,7 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
         restart = restart || changed;
       }
       if (restart) {
+        system.RecordHistory();
         system.Gather(y.data());
         SOMA_RETURN_IF_ERROR(integrator->Reinit(t, y));
         ++summary.restarts;

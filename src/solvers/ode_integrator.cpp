@@ -46,6 +46,8 @@ Result<std::unique_ptr<OdeIntegrator>> OdeIntegrator::Create(const SundialsConte
   self->y_.reset(N_VNew_Serial(n, ctx.get()));
   if (!self->y_) return SolverFailure("N_VNew_Serial failed");
   std::copy(y0.begin(), y0.end(), N_VGetArrayPointer(self->y_.get()));
+  self->ydot_.reset(N_VNew_Serial(n, ctx.get()));
+  if (!self->ydot_) return SolverFailure("N_VNew_Serial failed");
 
   self->cvode_mem_ = CVodeCreate(options.method == OdeMethod::kBdf ? CV_BDF : CV_ADAMS, ctx.get());
   if (self->cvode_mem_ == nullptr) return SolverFailure("CVodeCreate failed");
@@ -116,7 +118,19 @@ Result<OdeIntegrator::Stop> OdeIntegrator::Advance(double t_target) {
     stop_time_ = t_target;
   }
   double tret = t_;
-  int flag = CVode(cvode_mem_, t_target, y_.get(), &tret, CV_NORMAL);
+  int flag = 0;
+  if (!system_->wants_steps()) {
+    flag = CVode(cvode_mem_, t_target, y_.get(), &tret, CV_NORMAL);
+  } else {
+    // One step at a time so that the system sees every step; the stop time
+    // keeps the last step from passing t_target.
+    do {
+      flag = CVode(cvode_mem_, t_target, y_.get(), &tret, CV_ONE_STEP);
+      if (flag < 0) break;
+      SOMA_RETURN_IF_ERROR(CheckFlag(CVodeGetDky(cvode_mem_, tret, 1, ydot_.get()), "CVodeGetDky"));
+      system_->OnStep(tret, N_VGetArrayPointer(y_.get()), N_VGetArrayPointer(ydot_.get()));
+    } while (flag == CV_SUCCESS && tret < t_target);
+  }
   if (flag < 0) {
     return CheckFlag(flag, "CVode at t = " + std::to_string(t_)).WithContext("integration");
   }

@@ -45,6 +45,12 @@ class OdeSystem {
 
   virtual int num_roots() const { return 0; }
   virtual int Roots(double t, const double* y, double* g) { return 0; }
+
+  // Systems that need every internal step (e.g. to keep a history for delay
+  // differential equations) return true; OnStep then receives the solution
+  // and its derivative after each successful step.
+  virtual bool wants_steps() const { return false; }
+  virtual void OnStep(double t, const double* y, const double* ydot) {}
 };
 
 enum class OdeMethod { kBdf, kAdams };
@@ -114,6 +120,7 @@ class OdeIntegrator {
   OdeSystem* system_ = nullptr;
   void* cvode_mem_ = nullptr;
   NVectorPtr y_;
+  NVectorPtr ydot_;   // derivative at the last step, for OnStep
   SunMatrixPtr matrix_;
   SunLinearSolverPtr linear_solver_;
   std::vector<int> roots_found_;

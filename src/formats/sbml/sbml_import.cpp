@@ -1,0 +1,226 @@
+// Document handling: reading, package checks, comp flattening, conversion to
+// L3V2, then ImportModel (sbml_model.cpp) for the elements.
+
+#include "formats/sbml/sbml_import.h"
+
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <system_error>
+
+#include <sbml/SBMLTypes.h>
+
+#include "formats/sbml/sbml_comp.h"
+#include "formats/sbml/sbml_diagnostics.h"
+#include "formats/sbml/sbml_model.h"
+#include "formats/sbml/sbml_packages.h"
+
+namespace soma::formats {
+namespace {
+
+using internal::ErrorLines;
+using internal::IsError;
+
+// libSBML's extension and resolver registries are process-wide; one import
+// at a time keeps them consistent.
+std::mutex& LibsbmlMutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+// libSBML prepends an XML declaration plus a newline to text lacking one,
+// which would shift every reported line by one; supply it on the same line.
+std::string WithXmlDeclaration(std::string_view xml) {
+  constexpr std::string_view kBom = "\xEF\xBB\xBF";
+  if (xml.substr(0, kBom.size()) == kBom) xml.remove_prefix(kBom.size());
+  constexpr std::string_view kDeclStart = "<?xml version=";
+  if (xml.substr(0, kDeclStart.size()) == kDeclStart) return std::string(xml);
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>" + std::string(xml);
+}
+
+bool IsPackageNotice(const ::SBMLError& e) {
+  return e.getErrorId() == internal::kUnknownRequiredPackage || e.getErrorId() == internal::kUnknownPackage;
+}
+
+// Appends the reader's warnings and infos (package notices are reported by
+// CheckPackages instead).
+void AppendReadNotices(const ::SBMLDocument& doc, std::vector<Diagnostic>* out) {
+  for (unsigned int i = 0; i < doc.getNumErrors(); ++i) {
+    const ::SBMLError* e = doc.getError(i);
+    if (e == nullptr || IsError(*e) || IsPackageNotice(*e)) continue;
+    out->push_back(internal::ToDiagnostic(*e));
+  }
+}
+
+// SBML L1 gives a compartment without a volume the volume 1; libSBML's
+// converter leaves such sizes unset. (In L1 getVolume() returns the default.)
+void ApplyLevel1Defaults(::SBMLDocument& doc) {
+  if (doc.getLevel() != 1 || doc.getModel() == nullptr) return;
+  ::Model& m = *doc.getModel();
+  for (unsigned int i = 0; i < m.getNumCompartments(); ++i) {
+    ::Compartment* c = m.getCompartment(i);
+    c->setVolume(c->getVolume());
+  }
+}
+
+Status ConvertToL3V2(::SBMLDocument& doc, std::vector<Diagnostic>* diagnostics) {
+  if (doc.getLevel() == 3 && doc.getVersion() == 2) return Status::Ok();
+  const std::string from = "SBML Level " + std::to_string(doc.getLevel()) + " Version " +
+                           std::to_string(doc.getVersion());
+  unsigned int first = doc.getNumErrors();
+  if (!doc.setLevelAndVersion(3, 2, /*strict=*/false)) {
+    std::string details = ErrorLines(doc, first);
+    return Unsupported("could not convert " + from + " to Level 3 Version 2" +
+                       (details.empty() ? std::string() : ":\n" + details));
+  }
+  // Errors logged by a successful non-strict conversion describe what it
+  // changed; the one about fast reactions is handled by SourceFacts::fast.
+  for (unsigned int i = first; i < doc.getNumErrors(); ++i) {
+    const ::SBMLError* e = doc.getError(i);
+    if (e == nullptr || e->getErrorId() == ::FastReactionsNotSupported) continue;
+    Diagnostic d = internal::ToDiagnostic(*e);
+    d.severity = Severity::kInfo;
+    d.category = "conversion from " + from;
+    diagnostics->push_back(std::move(d));
+  }
+  return Status::Ok();
+}
+
+void CheckUnits(::SBMLDocument& doc, std::vector<Diagnostic>* diagnostics) {
+  for (auto category : {::LIBSBML_CAT_GENERAL_CONSISTENCY, ::LIBSBML_CAT_IDENTIFIER_CONSISTENCY,
+                        ::LIBSBML_CAT_MATHML_CONSISTENCY, ::LIBSBML_CAT_SBO_CONSISTENCY,
+                        ::LIBSBML_CAT_OVERDETERMINED_MODEL, ::LIBSBML_CAT_MODELING_PRACTICE}) {
+    doc.setConsistencyChecks(category, false);
+  }
+  doc.setConsistencyChecks(::LIBSBML_CAT_UNITS_CONSISTENCY, true);
+  unsigned int first = doc.getNumErrors();
+  doc.checkConsistency();
+  for (unsigned int i = first; i < doc.getNumErrors(); ++i) {
+    const ::SBMLError* e = doc.getError(i);
+    if (e == nullptr) continue;
+    Diagnostic d = internal::ToDiagnostic(*e);
+    if (d.severity == Severity::kError) d.severity = Severity::kWarning;  // units never fail an import
+    diagnostics->push_back(std::move(d));
+  }
+}
+
+Result<SbmlImport> Import(::SBMLDocument& doc, const SbmlImportOptions& options,
+                          const std::filesystem::path& base_dir) {
+  SbmlImport out;
+  std::string errors = ErrorLines(doc, 0, {internal::kUnknownRequiredPackage, internal::kUnknownPackage});
+  if (!errors.empty()) return ParseError("SBML document could not be read:\n" + errors);
+  if (doc.getModel() == nullptr) return InvalidModel("SBML document contains no <model>");
+  AppendReadNotices(doc, &out.diagnostics);
+
+  SOMA_ASSIGN_OR_RETURN(internal::PackageUse packages, internal::CheckPackages(doc, &out.diagnostics));
+  internal::SourceFacts facts;
+  facts.level = static_cast<int>(doc.getLevel());
+  facts.version = static_cast<int>(doc.getVersion());
+  if (packages.comp) {
+    SOMA_RETURN_IF_ERROR(
+        internal::FlattenComp(doc, base_dir, options.resolve_external_models, &out.diagnostics));
+    if (doc.getModel() == nullptr) return InvalidModel("comp: flattening left no <model>");
+  }
+  const ::Model& before = *doc.getModel();
+  for (unsigned int i = 0; i < before.getNumReactions(); ++i) {
+    const ::Reaction* r = before.getReaction(i);
+    facts.fast.push_back(r->isSetFast() && r->getFast());
+  }
+  ApplyLevel1Defaults(doc);
+  SOMA_RETURN_IF_ERROR(ConvertToL3V2(doc, &out.diagnostics));
+  const ::Model* m = doc.getModel();
+  if (m == nullptr) return Internal("SBML conversion to L3V2 lost the model");
+  if (m->getNumReactions() != facts.fast.size()) {
+    return Internal("SBML conversion to L3V2 changed the number of reactions");
+  }
+  if (options.check_units) CheckUnits(doc, &out.diagnostics);
+  SOMA_ASSIGN_OR_RETURN(out.model, internal::ImportModel(*m, facts, &out.diagnostics));
+  return out;
+}
+
+}  // namespace
+
+Result<SbmlImport> ParseSbml(std::string_view xml, const SbmlImportOptions& options,
+                             const std::filesystem::path& base_dir) {
+  try {
+    std::error_code ec;
+    std::filesystem::path base = base_dir.empty() ? std::filesystem::current_path(ec)
+                                                  : std::filesystem::absolute(base_dir, ec);
+    if (ec) base = base_dir;
+    std::lock_guard<std::mutex> lock(LibsbmlMutex());
+    ::SBMLReader reader;
+    std::unique_ptr<::SBMLDocument> doc(reader.readSBMLFromString(WithXmlDeclaration(xml)));
+    if (doc == nullptr) return Internal("libSBML returned no document");
+    return Import(*doc, options, base);
+  } catch (const ::SBMLConstructorException& e) {
+    // libSBML 5.19 lets this escape its reader for some element/namespace
+    // mismatches (and leaks the partly read document when it does).
+    return ParseError(std::string("SBML document could not be read: libSBML rejected an element: ") + e.what());
+  } catch (const std::exception& e) {
+    return Internal(std::string("SBML import: unexpected exception: ") + e.what());
+  }
+}
+
+Result<SbmlImport> LoadSbmlFile(const std::filesystem::path& path, const SbmlImportOptions& options) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return NotFound("SBML file '" + path.string() + "' not found");
+  if (std::filesystem::is_directory(path, ec)) {
+    return IoError("SBML file '" + path.string() + "' is a directory");
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in || in.bad()) return IoError("SBML file '" + path.string() + "' could not be read");
+  std::filesystem::path dir = std::filesystem::absolute(path, ec).parent_path();
+  if (ec) dir = path.parent_path();
+  Result<SbmlImport> result = ParseSbml(text.str(), options, dir);
+  if (!result.ok()) return result.status().WithContext(path.string());
+  return result;
+}
+
+SbmlCheckReport CheckSbmlFile(const std::filesystem::path& path) {
+  SbmlCheckReport report;
+  auto add = [&](Diagnostic d) {
+    if (d.severity == Severity::kError) ++report.errors;
+    if (d.severity == Severity::kWarning) ++report.warnings;
+    report.diagnostics.push_back(std::move(d));
+  };
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    add({Severity::kError, 0, 0, "file", "SBML file '" + path.string() + "' not found or not a file"});
+    return report;
+  }
+  try {
+    std::filesystem::path absolute = std::filesystem::absolute(path, ec);
+    if (ec) absolute = path;
+    std::lock_guard<std::mutex> lock(LibsbmlMutex());
+    ::SBMLReader reader;
+    std::unique_ptr<::SBMLDocument> doc(reader.readSBMLFromFile(absolute.string()));
+    if (doc == nullptr) {
+      add({Severity::kError, 0, 0, "file", "libSBML could not read '" + path.string() + "'"});
+      return report;
+    }
+    bool readable = doc->getNumErrors(::LIBSBML_SEV_ERROR) == 0 &&
+                    doc->getNumErrors(::LIBSBML_SEV_FATAL) == 0;
+    if (readable) {
+      for (auto category : {::LIBSBML_CAT_GENERAL_CONSISTENCY, ::LIBSBML_CAT_IDENTIFIER_CONSISTENCY,
+                            ::LIBSBML_CAT_UNITS_CONSISTENCY, ::LIBSBML_CAT_MATHML_CONSISTENCY,
+                            ::LIBSBML_CAT_SBO_CONSISTENCY, ::LIBSBML_CAT_OVERDETERMINED_MODEL}) {
+        doc->setConsistencyChecks(category, true);
+      }
+      doc->setConsistencyChecks(::LIBSBML_CAT_MODELING_PRACTICE, false);
+      doc->checkConsistency();
+    }
+    std::vector<Diagnostic> all;
+    internal::AppendLog(*doc, 0, &all);
+    for (Diagnostic& d : all) add(std::move(d));
+  } catch (const ::SBMLConstructorException& e) {
+    add({Severity::kError, 0, 0, "read", std::string("libSBML rejected an element: ") + e.what()});
+  } catch (const std::exception& e) {
+    add({Severity::kError, 0, 0, "internal", std::string("unexpected exception: ") + e.what()});
+  }
+  return report;
+}
+
+}  // namespace soma::formats
