@@ -54,14 +54,18 @@ void ModelSystem::OnStep(double t, const double* y, const double* ydot) {
 void ModelSystem::PastWorkspace(double t, double* out) const {
   const size_t slots = in_.size();
   const size_t count = history_t_.size();
+  // Before the start the states keep their initial values, but time itself
+  // runs on: delay(sin(time), tau) at t0 is sin(t0 - tau).
   if (count == 0) {
     std::copy(in_.begin(), in_.end(), out);
+    out[0] = t;
     return;
   }
   // Last record at or before t (the later one of equal times: after events).
   auto it = std::upper_bound(history_t_.begin(), history_t_.end(), t);
   if (it == history_t_.begin()) {
     std::copy(history_in_.begin(), history_in_.begin() + static_cast<long>(slots), out);
+    out[0] = t;
     return;
   }
   const size_t i = static_cast<size_t>(it - history_t_.begin()) - 1;
