@@ -64,11 +64,15 @@ struct Relation {
 };
 
 // A csymbol delay(x, tau): its value lives in `slot`, filled by the
-// simulator with `value` run on the workspace of time - tau.
+// simulator with `value` run on the workspace of time - tau. Before the
+// start, the workspace is the initial one computed at that past time (initial
+// assignments may depend on time) and `value_before_start` applies, in which
+// rates of change are 0.
 struct DelayInfo {
   uint32_t slot = 0;
-  expr::NodeId x = 0, tau = 0;
-  expr::Program value;   // outputs: x
+  expr::NodeId x = 0, x_before_start = 0, tau = 0;
+  expr::Program value;               // outputs: x
+  expr::Program value_before_start;  // outputs: x before t0
   expr::Program delay;   // outputs: tau (on the current workspace)
 };
 

@@ -41,8 +41,9 @@ Status ModelCompiler::Run() {
   SOMA_RETURN_IF_ERROR(FinishRelations());
   SOMA_RETURN_IF_ERROR(BuildAlgebraic());
   for (DelayInfo& d : out_->delays_) {
-    std::vector<NodeId> x = {d.x}, tau = {d.tau};
+    std::vector<NodeId> x = {d.x}, tau = {d.tau}, x_before = {d.x_before_start};
     d.value = expr::Program::Compile(g_, x);
+    d.value_before_start = expr::Program::Compile(g_, x_before);
     d.delay = expr::Program::Compile(g_, tau);
   }
   SOMA_RETURN_IF_ERROR(BuildInitialValues());
@@ -459,13 +460,14 @@ Result<NodeId> ModelCompiler::Translate(const Expr& e, Mode mode, const model::R
           }
         }
         if (Info(leaf.name) == nullptr) return InvalidModel("unknown symbol '" + leaf.name + "'");
-        return mode == Mode::kDynamic ? Value(leaf.name) : InitValue(leaf.name);
+        return mode == Mode::kInitial ? InitValue(leaf.name) : Value(leaf.name);
       }
       case Op::kRateOf: {
         if (leaf.args.size() != 1 || leaf.args[0].op != Op::kSymbol) {
           return InvalidModel("rateOf takes exactly one symbol");
         }
         const std::string& target = leaf.args[0].name;
+        if (mode == Mode::kBeforeStart) return g_.Constant(0.0);
         if (scope != nullptr) {
           for (const model::Parameter& p : scope->local_parameters) {
             if (p.id == target) return g_.Constant(0.0);  // local parameters are constant
@@ -496,13 +498,16 @@ Result<NodeId> ModelCompiler::Translate(const Expr& e, Mode mode, const model::R
         {
           // delay(x, tau) reads slot k, which the simulator fills before each
           // evaluation with x evaluated on the state history at time - tau.
+          if (mode == Mode::kBeforeStart) return Translate(leaf.args[0], mode, scope);
           SOMA_ASSIGN_OR_RETURN(NodeId x, Translate(leaf.args[0], mode, scope));
           SOMA_ASSIGN_OR_RETURN(NodeId tau, Translate(leaf.args[1], mode, scope));
           for (const DelayInfo& d : out_->delays_) {
             if (d.x == x && d.tau == tau) return g_.Variable(d.slot);
           }
+          SOMA_ASSIGN_OR_RETURN(NodeId x_before, Translate(leaf.args[0], Mode::kBeforeStart, scope));
           DelayInfo d;
           d.x = x;
+          d.x_before_start = x_before;
           d.tau = tau;
           d.slot = static_cast<uint32_t>(out_->num_slots_++);
           out_->declared_.resize(out_->num_slots_, kNaN);

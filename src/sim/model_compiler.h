@@ -15,7 +15,10 @@ class ModelCompiler {
   Status Run();
 
  private:
-  enum class Mode { kDynamic, kInitial };
+  // kDynamic: values during the simulation; kInitial: at t0 over declared
+  // values; kBeforeStart: the past before t0 seen by delays (states frozen,
+  // so rates of change are 0).
+  enum class Mode { kDynamic, kInitial, kBeforeStart };
 
   Status CheckSupported() const;
   Status Classify();

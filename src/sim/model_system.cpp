@@ -95,8 +95,15 @@ void ModelSystem::UpdateDelays() {
     const DelayInfo& d = delays[k];
     double tau = 0;
     d.delay.Run(in_.data(), &tau, delay_scratch_[2 * k + 1].data());
-    PastWorkspace(in_[0] - tau, past_.data());
-    d.value.Run(past_.data(), delay_out_.data(), delay_scratch_[2 * k].data());
+    const double t_past = in_[0] - tau;
+    if (!history_t_.empty() && t_past < history_t_.front()) {
+      std::vector<double> before = cm_.InitialWorkspace(t_past);
+      std::vector<double> scratch = d.value_before_start.NewScratch();
+      d.value_before_start.Run(before.data(), delay_out_.data(), scratch.data());
+    } else {
+      PastWorkspace(t_past, past_.data());
+      d.value.Run(past_.data(), delay_out_.data(), delay_scratch_[2 * k].data());
+    }
     in_[d.slot] = delay_out_[0];
   }
 }
