@@ -26,7 +26,11 @@
 //     (libSBML generates "generatedId_N" ids where none was given). The `fast`
 //     attribute, which L3V2 dropped, is carried over from the source.
 //  4. Translates L3V2 core into the IR. Function definitions are inlined, so
-//     no expression in the result calls a user function.
+//     no expression in the result calls a user function. libSBML reads n-ary
+//     plus/times as nested binary nodes; the IR keeps that shape. A species
+//     reference without stoichiometry gets 1, a placeholder that an initial
+//     assignment or rule on its id overrides. comp conversion factors are
+//     already folded into the math by libSBML (no separate IR field).
 //
 // Thread safety: calls may be made from any thread; they are serialised
 // internally because libSBML keeps process-wide registries (package
@@ -99,9 +103,13 @@ Result<SbmlImport> LoadSbmlFile(const std::filesystem::path& path,
 //                 that may not be loaded; a document libSBML cannot convert
 //                 to L3V2.
 //   kInvalidModel the document breaks an SBML rule the importer relies on:
-//                 missing math (an event without trigger, a rule without
-//                 math, ...), a call to an undefined function, a cycle among
-//                 function definitions, comp flattening failing.
+//                 missing <math> in a document before L3V2 (an event
+//                 without trigger math, a rule without math, ...; in L3V2,
+//                 where <math> is optional, such elements are dropped with a
+//                 kWarning, as the SBML Test Suite expects), wrong operator
+//                 arity, a call to an undefined function, a cycle among
+//                 function definitions, a missing external model file, comp
+//                 flattening failing.
 // Never crashes or throws on any input.
 Result<SbmlImport> ParseSbml(std::string_view xml, const SbmlImportOptions& options = {},
                              const std::filesystem::path& base_dir = {});
