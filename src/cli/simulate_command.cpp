@@ -67,6 +67,9 @@ int RunSimulate(const SimulateArgs& a) {
   Status written = WriteOutput(a.output, text);
   if (!written.ok()) return ReportError(written);
   if (a.summary) std::cerr << result->summary.FullReport();
+  for (const std::string& v : result->summary.constraint_violations) {
+    if (!a.summary) std::cerr << "soma: warning: constraint violated at " << v << "\n";
+  }
   return 0;
 }
 

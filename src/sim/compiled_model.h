@@ -126,6 +126,8 @@ class CompiledModel {
   const expr::Program& triggers() const { return triggers_; }  // outputs: trigger of each event
   // outputs: delay and priority of each event (2 per event; 0 when absent).
   const expr::Program& event_timing() const { return event_timing_; }
+  // outputs: truth value of each model constraint (model().constraints order).
+  const expr::Program& constraints() const { return constraints_; }
   const std::vector<CompiledEvent>& events() const { return events_; }
 
   // Algebraic rules: slots of the variables they determine (one per rule),
@@ -159,6 +161,7 @@ class CompiledModel {
   expr::Program roots_;
   expr::Program triggers_;
   expr::Program event_timing_;
+  expr::Program constraints_;
   std::vector<CompiledEvent> events_;
   std::vector<uint32_t> algebraic_slots_;
   std::vector<DelayInfo> delays_;

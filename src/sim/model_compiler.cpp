@@ -40,6 +40,13 @@ Status ModelCompiler::Run() {
   SOMA_RETURN_IF_ERROR(BuildEvents());
   SOMA_RETURN_IF_ERROR(FinishRelations());
   SOMA_RETURN_IF_ERROR(BuildAlgebraic());
+  std::vector<NodeId> constraints;
+  for (const model::Constraint& c : m_.constraints) {
+    auto n = Translate(c.math, Mode::kDynamic, nullptr);
+    if (!n.ok()) return n.status().WithContext("constraint at line " + std::to_string(c.where.line));
+    constraints.push_back(*n);
+  }
+  out_->constraints_ = expr::Program::Compile(g_, constraints);
   for (DelayInfo& d : out_->delays_) {
     std::vector<NodeId> x = {d.x}, tau = {d.tau}, x_before = {d.x_before_start};
     d.value = expr::Program::Compile(g_, x);

@@ -42,6 +42,7 @@ std::string SimulationSummary::FullReport() const {
     << "  integrator restarts            " << restarts << "\n"
     << "  setup time (s)                 " << setup_seconds << "\n"
     << "  integration time (s)           " << integration_seconds << "\n";
+  for (const std::string& v : constraint_violations) s << "  constraint violated at " << v << "\n";
   return s.str();
 }
 

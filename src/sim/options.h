@@ -43,6 +43,9 @@ struct SimulationOptions {
 struct SimulationSummary {
   solvers::IntegratorStats integrator;
   long events_fired = 0;
+  // SBML constraints found false at output times: "t = 2.5: <message or math>",
+  // the first violation of each constraint.
+  std::vector<std::string> constraint_violations;
   long roots_found = 0;
   long restarts = 0;               // integrator re-initialisations after discontinuities
   double setup_seconds = 0.0;      // initial values and integrator creation

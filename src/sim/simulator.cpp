@@ -274,10 +274,23 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
   auto t_run = Clock::now();
   summary.setup_seconds = Seconds(t_setup, t_run);
 
+  // Constraints are checked at output times; the first violation of each is reported.
+  std::vector<double> constraint_values(cm.constraints().num_outputs());
+  std::vector<double> constraint_scratch = cm.constraints().NewScratch();
+  std::vector<bool> violated(constraint_values.size(), false);
   auto record = [&](size_t row) {
     double* dst = &result.values[row * ncol];
     dst[0] = in[0];
     out_program.Run(in.data(), dst + 1, out_scratch.data());
+    if (constraint_values.empty()) return;
+    cm.constraints().Run(in.data(), constraint_values.data(), constraint_scratch.data());
+    for (size_t k = 0; k < constraint_values.size(); ++k) {
+      if (constraint_values[k] != 0.0 || violated[k]) continue;
+      violated[k] = true;
+      const model::Constraint& c = cm.model().constraints[k];
+      summary.constraint_violations.push_back(
+          "t = " + std::to_string(in[0]) + ": " + (c.message.empty() ? expr::ToString(c.math) : c.message));
+    }
   };
   record(0);
 

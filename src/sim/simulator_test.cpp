@@ -130,6 +130,20 @@ TEST(SimulatorTest, AssignmentAndRateRulesOnAGrowingCompartment) {
   }
 }
 
+TEST(SimulatorTest, ConstraintViolationsAreReported) {
+  // A decays below 0.5 at t = 2 ln 2 ~ 1.386: the constraint A >= 0.5 fails
+  // at the output time 2, and only its first violation is reported.
+  model::Model m = DecayModel();
+  m.constraints.push_back({Expr::Apply(Op::kGe, {Sym("A"), Num(0.5)}), "A fell below 0.5", {}});
+  auto cm = CompiledModel::Compile(m);
+  ASSERT_TRUE(cm.ok()) << cm.status().ToString();
+  auto r = Simulator(*cm).Simulate(Options(4.0, 4), {{"A"}});
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->summary.constraint_violations.size(), 1u);
+  EXPECT_NE(r->summary.constraint_violations[0].find("t = 2"), std::string::npos);
+  EXPECT_NE(r->summary.constraint_violations[0].find("A fell below 0.5"), std::string::npos);
+}
+
 TEST(SimulatorTest, ErrorsNameTheProblem) {
   auto cm = CompiledModel::Compile(DecayModel());
   ASSERT_TRUE(cm.ok());
