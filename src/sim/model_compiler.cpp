@@ -569,6 +569,14 @@ Status ModelCompiler::BuildRhsAndJacobian() {
       by_column[slot - 1].push_back({static_cast<int>(i), d});
     }
   }
+  // The diagonal is always in the pattern: CVODES forms I - gamma J in place,
+  // and a missing diagonal entry would force a reallocation (and a new
+  // symbolic factorisation) at every linear solver setup.
+  for (size_t j = 0; j < n; ++j) {
+    auto& col = by_column[j];
+    bool has_diagonal = std::any_of(col.begin(), col.end(), [&](const auto& e) { return e.first == static_cast<int>(j); });
+    if (!has_diagonal) col.push_back({static_cast<int>(j), g_.Constant(0.0)});
+  }
   std::vector<NodeId> entries;
   auto& pattern = out_->jacobian_pattern_;
   pattern.column_starts.assign(1, 0);

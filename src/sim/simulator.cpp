@@ -306,8 +306,9 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
         break;
       }
       const double t_event = events.NextPendingTime();
+      // Output times are interpolated; scheduled events are landed on exactly.
       const double target = std::min(t_out, t_event);
-      auto stop = integrator->Advance(target);
+      auto stop = integrator->Advance(target, t_event);
       if (!stop.ok()) {
         summary.termination = "solver failure";
         return stop.status();

@@ -1,6 +1,7 @@
 #include "solvers/ode_integrator.h"
 
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include <cvodes/cvodes.h>
@@ -104,18 +105,35 @@ OdeIntegrator::~OdeIntegrator() {
 const double* OdeIntegrator::y() const { return N_VGetArrayPointer(y_.get()); }
 
 Status OdeIntegrator::Reinit(double t, std::span<const double> y) {
+  before_reinit_ = stats();
+  pending_root_ = false;
   std::copy(y.begin(), y.end(), N_VGetArrayPointer(y_.get()));
   t_ = t;
   stop_time_set_ = false;
   return CheckFlag(CVodeReInit(cvode_mem_, t, y_.get()), "CVodeReInit");
 }
 
-Result<OdeIntegrator::Stop> OdeIntegrator::Advance(double t_target) {
+Result<OdeIntegrator::Stop> OdeIntegrator::Advance(double t_target, double t_stop) {
   if (t_target <= t_) return Stop::kReachedTime;
-  if (!stop_time_set_ || stop_time_ != t_target) {
-    SOMA_RETURN_IF_ERROR(CheckFlag(CVodeSetStopTime(cvode_mem_, t_target), "CVodeSetStopTime"));
+  // SUNDIALS 6.4 has no CVodeClearStopTime and keeps a reached stop time
+  // (even across CVodeReInit), so "no stop" is a stop time far away.
+  const double stop = std::isfinite(t_stop) ? t_stop : std::numeric_limits<double>::max();
+  if (!stop_time_set_ || stop_time_ != stop) {
+    SOMA_RETURN_IF_ERROR(CheckFlag(CVodeSetStopTime(cvode_mem_, stop), "CVodeSetStopTime"));
     stop_time_set_ = true;
-    stop_time_ = t_target;
+    stop_time_ = stop;
+  }
+  if (pending_root_) {
+    // A root found beyond an earlier target (one-step mode): report it now.
+    if (pending_root_time_ <= t_target) {
+      pending_root_ = false;
+      SOMA_RETURN_IF_ERROR(CheckFlag(CVodeGetDky(cvode_mem_, pending_root_time_, 0, y_.get()), "CVodeGetDky"));
+      t_ = pending_root_time_;
+      return Stop::kRoot;
+    }
+    SOMA_RETURN_IF_ERROR(CheckFlag(CVodeGetDky(cvode_mem_, t_target, 0, y_.get()), "CVodeGetDky"));
+    t_ = t_target;
+    return Stop::kReachedTime;
   }
   double tret = t_;
   int flag = 0;
@@ -123,13 +141,31 @@ Result<OdeIntegrator::Stop> OdeIntegrator::Advance(double t_target) {
     flag = CVode(cvode_mem_, t_target, y_.get(), &tret, CV_NORMAL);
   } else {
     // One step at a time so that the system sees every step; the stop time
-    // keeps the last step from passing t_target.
-    do {
+    // keeps the steps from passing a scheduled event.
+    double tn = t_;
+    SOMA_RETURN_IF_ERROR(CheckFlag(CVodeGetCurrentTime(cvode_mem_, &tn), "CVodeGetCurrentTime"));
+    flag = CV_SUCCESS;
+    tret = tn;
+    while (flag == CV_SUCCESS && tret < t_target) {
       flag = CVode(cvode_mem_, t_target, y_.get(), &tret, CV_ONE_STEP);
       if (flag < 0) break;
       SOMA_RETURN_IF_ERROR(CheckFlag(CVodeGetDky(cvode_mem_, tret, 1, ydot_.get()), "CVodeGetDky"));
       system_->OnStep(tret, N_VGetArrayPointer(y_.get()), N_VGetArrayPointer(ydot_.get()));
-    } while (flag == CV_SUCCESS && tret < t_target);
+    }
+    if (flag == CV_ROOT_RETURN && tret > t_target) {
+      // In one-step mode CVODES reports roots beyond the target: keep the
+      // root for the next call and report the target first.
+      SOMA_RETURN_IF_ERROR(CheckFlag(CVodeGetRootInfo(cvode_mem_, roots_found_.data()), "CVodeGetRootInfo"));
+      pending_root_ = true;
+      pending_root_time_ = tret;
+      flag = CV_SUCCESS;
+    }
+    if (flag >= 0 && flag != CV_ROOT_RETURN && tret >= t_target) {
+      // At or past the target (possibly from an earlier call, without a new
+      // step): the solution there is the interpolant's.
+      SOMA_RETURN_IF_ERROR(CheckFlag(CVodeGetDky(cvode_mem_, t_target, 0, y_.get()), "CVodeGetDky"));
+      tret = t_target;
+    }
   }
   if (flag < 0) {
     return CheckFlag(flag, "CVode at t = " + std::to_string(t_)).WithContext("integration");
@@ -139,13 +175,24 @@ Result<OdeIntegrator::Stop> OdeIntegrator::Advance(double t_target) {
     SOMA_RETURN_IF_ERROR(CheckFlag(CVodeGetRootInfo(cvode_mem_, roots_found_.data()), "CVodeGetRootInfo"));
     return Stop::kRoot;
   }
-  // CV_SUCCESS or CV_TSTOP_RETURN: we are at t_target (CVODES clears the stop time).
-  stop_time_set_ = false;
+  // CV_SUCCESS or CV_TSTOP_RETURN: we are at t_target.
   t_ = t_target;
   return Stop::kReachedTime;
 }
 
 IntegratorStats OdeIntegrator::stats() const {
+  IntegratorStats s = CurrentStats();
+  s.steps += before_reinit_.steps;
+  s.rhs_evaluations += before_reinit_.rhs_evaluations;
+  s.jacobian_evaluations += before_reinit_.jacobian_evaluations;
+  s.root_evaluations += before_reinit_.root_evaluations;
+  s.error_test_failures += before_reinit_.error_test_failures;
+  s.nonlinear_convergence_failures += before_reinit_.nonlinear_convergence_failures;
+  s.linear_solver_setups += before_reinit_.linear_solver_setups;
+  return s;
+}
+
+IntegratorStats OdeIntegrator::CurrentStats() const {
   IntegratorStats s;
   long v = 0;
   if (CVodeGetNumSteps(cvode_mem_, &v) >= 0) s.steps = v;

@@ -98,10 +98,13 @@ class OdeIntegrator {
   Status Reinit(double t, std::span<const double> y);
 
   enum class Stop { kReachedTime, kRoot };
-  // Integrates towards `t_target` without stepping past it. Returns kRoot if
-  // a root function crossed zero first (then t() is the root and
-  // roots_found() tells which, with direction +1 rising / -1 falling).
-  Result<Stop> Advance(double t_target);
+  // Integrates to `t_target`, which must not exceed `t_stop`. The integrator
+  // may step past t_target (y() is then interpolated there) but never past
+  // t_stop, where a discontinuity follows (a scheduled event; +infinity if
+  // none). Returns kRoot if a root function crossed zero first (then t() is
+  // the root and roots_found() tells which, with direction +1 rising / -1
+  // falling). y() is the solution at t().
+  Result<Stop> Advance(double t_target, double t_stop);
 
   double t() const { return t_; }
   const double* y() const;
@@ -110,6 +113,7 @@ class OdeIntegrator {
 
  private:
   OdeIntegrator() = default;
+  IntegratorStats CurrentStats() const;
   static int RhsThunk(double t, N_Vector y, N_Vector ydot, void* user);
   static int RootThunk(double t, N_Vector y, double* g, void* user);
   static int DenseJacThunk(double t, N_Vector y, N_Vector fy, SUNMatrix J, void* user, N_Vector,
@@ -121,11 +125,14 @@ class OdeIntegrator {
   void* cvode_mem_ = nullptr;
   NVectorPtr y_;
   NVectorPtr ydot_;   // derivative at the last step, for OnStep
+  IntegratorStats before_reinit_;  // CVODES resets its counters on re-initialisation
   SunMatrixPtr matrix_;
   SunLinearSolverPtr linear_solver_;
   std::vector<int> roots_found_;
   double t_ = 0.0;
   bool stop_time_set_ = false;
+  bool pending_root_ = false;       // one-step mode: a root beyond the last target
+  double pending_root_time_ = 0.0;
   double stop_time_ = 0.0;
 };
 

@@ -58,13 +58,13 @@ TEST(OdeIntegratorTest, ExponentialDecayMatchesAnalyticSolution) {
   auto integ = OdeIntegrator::Create(ctx, &sys, 0.0, y0, opt);
   ASSERT_TRUE(integ.ok()) << integ.status().ToString();
   // First stop: the root y = 0.5 at t = ln2/0.7.
-  auto stop = (*integ)->Advance(5.0);
+  auto stop = (*integ)->Advance(5.0, 5.0);
   ASSERT_TRUE(stop.ok());
   ASSERT_EQ(*stop, OdeIntegrator::Stop::kRoot);
   // The root's error is the state's global error (~10 rel_tol) over |y'| = 0.35.
   EXPECT_NEAR((*integ)->t(), std::log(2.0) / 0.7, 1e-8);
   EXPECT_EQ((*integ)->roots_found()[0], -1);
-  stop = (*integ)->Advance(5.0);
+  stop = (*integ)->Advance(5.0, 5.0);
   ASSERT_TRUE(stop.ok());
   ASSERT_EQ(*stop, OdeIntegrator::Stop::kReachedTime);
   EXPECT_DOUBLE_EQ((*integ)->t(), 5.0);
@@ -82,7 +82,7 @@ TEST(OdeIntegratorTest, StiffRobertsonWithKluConservesMass) {
   std::vector<double> y0 = {1.0, 0.0, 0.0};
   auto integ = OdeIntegrator::Create(ctx, &sys, 0.0, y0, opt);
   ASSERT_TRUE(integ.ok()) << integ.status().ToString();
-  ASSERT_TRUE((*integ)->Advance(40.0).ok());
+  ASSERT_TRUE((*integ)->Advance(40.0, INFINITY).ok());
   const double* y = (*integ)->y();
   // Invariant: y0 + y1 + y2 = 1. Reference values at t = 40 (Hairer & Wanner,
   // also the CVODES example cvRoberts_dns): y0 = 0.7158, y2 = 0.2842.
@@ -90,6 +90,35 @@ TEST(OdeIntegratorTest, StiffRobertsonWithKluConservesMass) {
   EXPECT_NEAR(y[0], 0.7158270687, 1e-6);
   EXPECT_NEAR(y[2], 0.2841637457, 1e-6);
   EXPECT_GT((*integ)->stats().jacobian_evaluations, 0);
+}
+
+TEST(OdeIntegratorTest, InterpolatesOutputsAndLandsExactlyOnStopTimes) {
+  // Outputs every 0.1 are interpolated (the integrator steps past them); a
+  // stop time at 2.5 is landed on exactly. Values match exp(-0.7 t).
+  SundialsContext ctx;
+  Decay sys(0.7);
+  IntegratorOptions opt;
+  opt.rel_tol = 1e-10;
+  opt.abs_tol = 1e-14;
+  std::vector<double> y0 = {1.0};
+  auto integ = OdeIntegrator::Create(ctx, &sys, 0.0, y0, opt);
+  ASSERT_TRUE(integ.ok());
+  double t = 0;
+  for (int k = 1; k <= 25; ++k) {
+    double target = 0.1 * k;
+    auto stop = (*integ)->Advance(target, 2.5);
+    ASSERT_TRUE(stop.ok()) << stop.status().ToString();
+    if (*stop == OdeIntegrator::Stop::kRoot) {
+      stop = (*integ)->Advance(target, 2.5);
+      ASSERT_TRUE(stop.ok());
+    }
+    t = (*integ)->t();
+    EXPECT_DOUBLE_EQ(t, target);
+    const double exact = std::exp(-0.7 * t);
+    EXPECT_LE(std::abs((*integ)->y()[0] - exact), 1e-12 + 1e-8 * exact) << "t = " << t;
+  }
+  // Fewer steps than outputs: outputs did not force steps.
+  EXPECT_LT((*integ)->stats().steps, 200);
 }
 
 TEST(OdeIntegratorTest, RejectsBadOptionsNamingTheField) {
