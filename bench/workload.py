@@ -1,0 +1,654 @@
+#!/usr/bin/python3
+"""End-to-end workload benchmark: `soma simulate` against SciPy's solve_ivp.
+
+Run from anywhere with Debian's python (it has python3-sbml5 and python3-scipy):
+
+    /usr/bin/python3 bench/workload.py            # writes bench/RESULTS.md and bench/workload_results.json
+    /usr/bin/python3 bench/workload.py --quick    # fewer repetitions, prints the table only
+
+For each generated model (bench/models/make_models.py) it
+  1. times `soma simulate` as a whole process (best of --soma-runs) and reads Soma's own
+     setup and integration times from --summary;
+  2. builds the same ODE system independently in Python from the SBML file through libSBML
+     (vectorised mass-action right-hand side and analytic sparse Jacobian) and times
+     scipy.integrate.solve_ivp with LSODA and BDF, integrating piecewise between events;
+  3. checks that Soma and SciPy agree on every output point;
+  4. measures startup (parse + compile) on the 100-species model.
+See bench/README.md for what every number means.
+"""
+
+import argparse
+import datetime
+import io
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import libsbml
+import numpy as np
+import scipy
+import scipy.sparse as sp
+from scipy.integrate import solve_ivp
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+DEFAULT_SOMA = os.path.join(ROOT, "build", "bin", "soma")
+GENERATED = os.path.join(HERE, "models", "generated")
+
+# Accuracy asked of Soma (--abs / --rel) and what it hands CVODES internally; mirrors
+# IntegratorOptionsForAccuracy in src/sim/options.cpp. SciPy gets the internal values.
+OUTPUT_ABS = 1e-4
+OUTPUT_REL = 1e-3
+
+
+def cvodes_tolerances(abs_out, rel_out):
+    return abs_out * 1e-5, max(rel_out * 1e-3, 1e-14)
+
+
+# --------------------------------------------------------------------------------------
+# SBML -> numpy (independent of Soma: only libSBML's parser is shared)
+# --------------------------------------------------------------------------------------
+
+
+class Unsupported(Exception):
+    pass
+
+
+class OdeSystem:
+    """dx/dt = S @ rates(x) / V for a mass-action model, x in concentrations."""
+
+    def __init__(self, path):
+        doc = libsbml.readSBMLFromFile(path)
+        if doc.getNumErrors(libsbml.LIBSBML_SEV_ERROR) + doc.getNumErrors(libsbml.LIBSBML_SEV_FATAL):
+            raise Unsupported("libSBML errors in " + path)
+        m = doc.getModel()
+        if m.getNumRules() or m.getNumInitialAssignments() or m.getNumFunctionDefinitions():
+            raise Unsupported("rules, initial assignments and functions are not handled")
+        self.consts = {}
+        for c in m.getListOfCompartments():
+            self.consts[c.getId()] = c.getSize()
+        for p in m.getListOfParameters():
+            if not p.getConstant():
+                raise Unsupported("non-constant parameter " + p.getId())
+            self.consts[p.getId()] = p.getValue()
+        self.ids = [s.getId() for s in m.getListOfSpecies()]
+        self.index = {sid: i for i, sid in enumerate(self.ids)}
+        n = len(self.ids)
+        self.n = n
+        self.x0 = np.empty(n)
+        volume = np.empty(n)
+        for i, s in enumerate(m.getListOfSpecies()):
+            if s.getHasOnlySubstanceUnits() or s.getBoundaryCondition() or s.getConstant():
+                raise Unsupported("species " + s.getId() + " is not a plain concentration")
+            volume[i] = self.consts[s.getCompartment()]
+            if s.isSetInitialConcentration():
+                self.x0[i] = s.getInitialConcentration()
+            else:
+                self.x0[i] = s.getInitialAmount() / volume[i]
+
+        # Each kinetic law must be a product of constants and species: rate = c * x[a] * x[b].
+        nr = m.getNumReactions()
+        coef = np.ones(nr)
+        factors = []
+        rows, cols, vals = [], [], []
+        for j, r in enumerate(m.getListOfReactions()):
+            fac = []
+            coef[j] = self._product(r.getKineticLaw().getMath(), fac)
+            if len(fac) > 2:
+                raise Unsupported("reaction %s has order > 2" % r.getId())
+            factors.append(fac)
+            for ref, sign in [(x, -1.0) for x in r.getListOfReactants()] + [(x, 1.0) for x in r.getListOfProducts()]:
+                i = self.index[ref.getSpecies()]
+                rows.append(i)
+                cols.append(j)
+                vals.append(sign * ref.getStoichiometry() / volume[i])
+        self.nr = nr
+        self.S = sp.csr_matrix((vals, (rows, cols)), shape=(n, nr))
+        self.S.sum_duplicates()
+        self.coef = coef
+        # Padded factor indices; index n points at a constant 1.
+        self.i1 = np.array([f[0] if len(f) > 0 else n for f in factors], dtype=np.intp)
+        self.i2 = np.array([f[1] if len(f) > 1 else n for f in factors], dtype=np.intp)
+        # dR/dx pattern: d r_j / d x_i1 = c * x_i2 and d r_j / d x_i2 = c * x_i1.
+        jr, jc, src = [], [], []
+        for j, f in enumerate(factors):
+            if len(f) >= 1:
+                jr.append(j); jc.append(f[0]); src.append(self.i2[j])
+            if len(f) == 2:
+                jr.append(j); jc.append(f[1]); src.append(self.i1[j])
+        self.d_rows = np.array(jr, dtype=np.intp)
+        self.d_cols = np.array(jc, dtype=np.intp)
+        self.d_src = np.array(src, dtype=np.intp)
+        self.d_coef = coef[self.d_rows]
+        self.xe = np.ones(n + 1)
+
+        # Events: triggers `time >= t` or `species >= c`; assignments are evaluated formulas.
+        self.time_events = []   # (t, assignments)
+        self.state_events = []  # (species index, threshold, assignments)
+        for e in m.getListOfEvents():
+            if e.isSetDelay() or e.isSetPriority():
+                raise Unsupported("event delays and priorities are not handled")
+            if not e.getUseValuesFromTriggerTime() or not e.getTrigger().getPersistent():
+                raise Unsupported("only persistent events using trigger-time values are handled")
+            trig = e.getTrigger().getMath()
+            if trig.getType() not in (libsbml.AST_RELATIONAL_GEQ, libsbml.AST_RELATIONAL_GT):
+                raise Unsupported("trigger of %s is not `a >= b`" % e.getId())
+            lhs, rhs = trig.getChild(0), trig.getChild(1)
+            threshold = self._constant(rhs)
+            assigns = []
+            for a in e.getListOfEventAssignments():
+                code = compile(libsbml.formulaToL3String(a.getMath()).replace("^", "**"), a.getVariable(), "eval")
+                assigns.append((self.index[a.getVariable()], code))
+            if lhs.getType() == libsbml.AST_NAME_TIME:
+                self.time_events.append((threshold, assigns))
+            elif lhs.getType() == libsbml.AST_NAME and lhs.getName() in self.index:
+                if e.getTrigger().getInitialValue() is not False and self.x0[self.index[lhs.getName()]] >= threshold:
+                    raise Unsupported("state trigger true at the start")
+                self.state_events.append((self.index[lhs.getName()], threshold, assigns))
+            else:
+                raise Unsupported("trigger of %s" % e.getId())
+        self.time_events.sort(key=lambda te: te[0])
+
+    def _constant(self, ast):
+        if ast.isNumber():
+            return ast.getValue()
+        if ast.getType() == libsbml.AST_NAME and ast.getName() in self.consts:
+            return self.consts[ast.getName()]
+        raise Unsupported("not a constant: " + libsbml.formulaToL3String(ast))
+
+    def _product(self, ast, fac):
+        t = ast.getType()
+        if t == libsbml.AST_TIMES:
+            c = 1.0
+            for k in range(ast.getNumChildren()):
+                c *= self._product(ast.getChild(k), fac)
+            return c
+        if t == libsbml.AST_NAME and ast.getName() in self.index:
+            fac.append(self.index[ast.getName()])
+            return 1.0
+        if t == libsbml.AST_POWER and ast.getChild(0).getType() == libsbml.AST_NAME and ast.getChild(1).isInteger():
+            for _ in range(ast.getChild(1).getInteger()):
+                self._product(ast.getChild(0), fac)
+            return 1.0
+        return self._constant(ast)
+
+    def rates(self, x):
+        xe = self.xe
+        xe[:-1] = x
+        return self.coef * xe[self.i1] * xe[self.i2]
+
+    def rhs(self, t, x):
+        return self.S @ self.rates(x)
+
+    def jac_sparse(self, t, x):
+        xe = self.xe
+        xe[:-1] = x
+        dr = sp.csr_matrix((self.d_coef * xe[self.d_src], (self.d_rows, self.d_cols)), shape=(self.nr, self.n))
+        return self.S @ dr
+
+    def jac_dense(self, t, x):
+        return self.jac_sparse(t, x).toarray()
+
+    def apply(self, assigns, x):
+        env = dict(self.consts)
+        env.update(zip(self.ids, x))
+        values = [(i, float(eval(code, {"__builtins__": {}}, env))) for i, code in assigns]
+        x = x.copy()
+        for i, v in values:
+            x[i] = v
+        return x
+
+
+def simulate_scipy(system, grid, method, rtol, atol, jac):
+    """Integrate on `grid`, stopping at every time event and state-event root."""
+    n = system.n
+    out = np.full((len(grid), n), np.nan)
+    out[0] = system.x0
+    filled = 1  # grid points written
+    t, x = grid[0], system.x0.copy()
+    pending = [te for te in system.time_events if te[0] > t]
+    state_fns = []
+    for idx, thr, _ in system.state_events:
+        f = (lambda i, c: (lambda tt, y: y[i] - c))(idx, thr)
+        f.terminal = True
+        f.direction = 1.0
+        state_fns.append(f)
+    stats = {"nfev": 0, "njev": 0, "nlu": 0, "events": 0, "segments": 0}
+    t_end = grid[-1]
+    while t < t_end:
+        t_stop = pending[0][0] if pending and pending[0][0] < t_end else t_end
+        t_eval = grid[filled:][grid[filled:] <= t_stop]
+        extra = not (len(t_eval) and t_eval[-1] == t_stop)
+        if extra:  # ask for the state at t_stop too; it is not an output point
+            t_eval = np.append(t_eval, t_stop)
+        sol = solve_ivp(system.rhs, (t, t_stop), x, method=method, t_eval=t_eval, rtol=rtol, atol=atol,
+                        jac=jac, events=state_fns or None)
+        stats["segments"] += 1
+        stats["nfev"] += sol.nfev
+        stats["njev"] += sol.njev
+        stats["nlu"] += sol.nlu
+        if sol.status < 0:
+            raise RuntimeError("solve_ivp %s failed: %s" % (method, sol.message))
+        ys = np.asarray(sol.y, dtype=float).reshape(n, -1)  # empty list when no t_eval point was reached
+        k = ys.shape[1]
+        if sol.status == 1:  # a state event fired before t_stop
+            out[filled:filled + k] = ys.T
+            filled += k
+            hit = [i for i, te in enumerate(sol.t_events) if len(te)]
+            t = float(sol.t_events[hit[0]][0])
+            x = sol.y_events[hit[0]][0].copy()
+            for i in hit:
+                x = system.apply(system.state_events[i][2], x)
+                stats["events"] += 1
+        else:
+            if k != len(t_eval) or sol.t[-1] != t_stop:
+                raise RuntimeError("solve_ivp stopped early at t=%g" % sol.t[-1])
+            kg = k - 1 if extra else k
+            out[filled:filled + kg] = ys.T[:kg]
+            filled += kg
+            t, x = t_stop, ys[:, -1].copy()
+            while pending and pending[0][0] <= t:
+                x = system.apply(pending.pop(0)[1], x)
+                stats["events"] += 1
+        # Assignments may have made a state trigger true without crossing: fire it now.
+        for i, (idx, thr, assigns) in enumerate(system.state_events):
+            if x[idx] >= thr:
+                x = system.apply(assigns, x)
+                stats["events"] += 1
+    if filled != len(grid):
+        raise RuntimeError("filled %d of %d grid points" % (filled, len(grid)))
+    return out, stats
+
+
+# --------------------------------------------------------------------------------------
+# Soma
+# --------------------------------------------------------------------------------------
+
+
+def summary_value(stderr, key):
+    m = re.search(r"^\s*%s\s+(\S+)\s*$" % re.escape(key), stderr, re.M)
+    return float(m.group(1)) if m else None
+
+
+def run_soma(soma, model_path, entry, runs, extra=()):
+    cmd = [soma, "simulate", model_path, "--start", repr(entry["start"]), "--end", repr(entry["end"]),
+           "--steps", str(entry["steps"]), "--abs", repr(OUTPUT_ABS), "--rel", repr(OUTPUT_REL), "--summary"]
+    cmd += list(extra)
+    walls, integ, setup, first = [], [], [], None
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+        walls.append(time.perf_counter() - t0)
+        if p.returncode != 0:
+            return {"error": "exit %d: %s" % (p.returncode, p.stderr.strip()[-2000:]), "cmd": " ".join(cmd)}
+        integ.append(summary_value(p.stderr, "integration time (s)"))
+        setup.append(summary_value(p.stderr, "setup time (s)"))
+        if first is None:
+            first = p
+    header = first.stdout.splitlines()[0].split(",")
+    data = np.loadtxt(io.StringIO(first.stdout), delimiter=",", skiprows=1, ndmin=2)
+    summary = {k: summary_value(first.stderr, k) for k in
+               ("integrator steps", "right-hand side evaluations", "Jacobian evaluations", "events fired")}
+    return {"cmd": " ".join(cmd), "wall_s": min(walls), "wall_all_s": walls, "integration_s": min(integ),
+            "setup_s": min(setup), "header": header, "data": data, "summary": summary}
+
+
+def time_process(cmd, runs):
+    walls = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+        walls.append(time.perf_counter() - t0)
+        if p.returncode != 0:
+            raise RuntimeError("%s failed: %s" % (" ".join(cmd), p.stderr))
+    return min(walls), p
+
+
+# --------------------------------------------------------------------------------------
+# Comparison
+# --------------------------------------------------------------------------------------
+
+
+def compare(soma_data, ref):
+    """Deviation of Soma's output from a SciPy solution (same grid, same columns)."""
+    d = np.abs(soma_data - ref)
+    scale = OUTPUT_ABS + OUTPUT_REL * np.abs(ref)
+    big = np.abs(ref) >= 1e-6
+    return {
+        "max_abs": float(d.max()),
+        "max_rel": float((d[big] / np.abs(ref[big])).max()) if big.any() else 0.0,
+        "max_norm": float((d / scale).max()),  # <= 1: within --abs/--rel
+    }
+
+
+def timed_scipy(system, grid, method, rtol, atol, jac, min_total_s, max_runs):
+    times, result = [], None
+    while True:
+        t0 = time.perf_counter()
+        result = simulate_scipy(system, grid, method, rtol, atol, jac)
+        times.append(time.perf_counter() - t0)
+        if len(times) >= max_runs or sum(times) >= min_total_s:
+            break
+    return min(times), times, result
+
+
+# --------------------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------------------
+
+
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, shell=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              timeout=20).stdout.strip()
+    except Exception as e:  # noqa: BLE001 - informational only
+        return "(%s)" % e
+
+
+def machine_info(soma):
+    cache = os.path.join(ROOT, "build", "CMakeCache.txt")
+    build_type = sh("grep -E '^CMAKE_BUILD_TYPE:' %s | cut -d= -f2" % cache) if os.path.exists(cache) else "?"
+    flags = sh("grep -E '^CMAKE_CXX_FLAGS_%s:' %s | cut -d= -f2" % (build_type.upper(), cache)) if build_type else ""
+    return {
+        "date": sh("date -u"),
+        "cpu": sh("lscpu | grep -E '^Model name' | sed 's/Model name: *//'"),
+        "nproc": sh("nproc"),
+        "memory": sh("free -g | awk '/^Mem:/ {print $2 \" GiB total, \" $7 \" GiB available\"}'"),
+        "kernel": platform.release(),
+        "soma": sh("%s --version" % soma),
+        "git": sh("cd %s && git rev-parse --short HEAD" % ROOT) + (
+            " (working tree has uncommitted changes)" if sh("cd %s && git status --porcelain -uno" % ROOT) else ""),
+        "build": "%s (%s), %s" % (build_type, flags, sh("c++ --version | head -1")),
+        "sundials": sh("grep -h 'define SUNDIALS_VERSION ' /usr/include/sundials/sundials_config.h | awk '{print $3}'"
+                       ).strip('"'),
+        "libsbml_c": sh("dpkg-query -W -f '${Version}' libsbml5-dev 2>/dev/null"),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "libsbml_py": libsbml.getLibSBMLDottedVersion(),
+    }
+
+
+def fmt_ms(s):
+    if s is None:
+        return "-"
+    ms = s * 1e3
+    return "%.1f" % ms if ms < 100 else "%.0f" % ms
+
+
+def fmt_x(r):
+    return "-" if r is None else ("%.1f×" % r if r < 100 else "%.0f×" % r)
+
+
+def fmt_e(v):
+    return "%.1e" % v
+
+
+def write_markdown(path, info, rows, startup, args, atol, rtol):
+    L = []
+    L.append("# Workload benchmark: `soma simulate` vs SciPy")
+    L.append("")
+    L.append("Written by `/usr/bin/python3 bench/workload.py` (see [README.md](README.md) for the method and "
+             "what each column means). Do not edit by hand; re-run the script.")
+    L.append("")
+    L.append("## Machine and software")
+    L.append("")
+    L.append("| | |")
+    L.append("|---|---|")
+    for k, label in [("date", "date (UTC)"), ("cpu", "CPU"), ("nproc", "cores (nproc)"), ("memory", "memory (free -g)"),
+                     ("kernel", "Linux"), ("load", "machine load"), ("soma", "Soma"), ("binary", "binary"),
+                     ("git", "git"), ("build", "build"),
+                     ("sundials", "SUNDIALS"), ("libsbml_c", "libSBML (Soma)"), ("python", "Python"),
+                     ("numpy", "NumPy"), ("scipy", "SciPy"), ("libsbml_py", "libSBML (Python)")]:
+        L.append("| %s | %s |" % (label, info.get(k, "")))
+    L.append("")
+    L.append("## Settings")
+    L.append("")
+    L.append("- Soma: `soma simulate MODEL --start 0 --end T --steps 100 --abs %g --rel %g --summary` (BDF, the default; "
+             "Soma picks its linear solver). Soma runs CVODES with rel_tol = rel·1e-3 = %g and abs_tol = abs·1e-5 = %g "
+             "(`IntegratorOptionsForAccuracy`, src/sim/options.cpp)." % (OUTPUT_ABS, OUTPUT_REL, rtol, atol))
+    L.append("- SciPy: `solve_ivp(method=..., rtol=%g, atol=%g, t_eval=grid)`, i.e. the same effective tolerances, "
+             "with an analytic Jacobian (sparse for BDF, dense for LSODA, both computed from the reaction list) and a "
+             "vectorised NumPy right-hand side built from the SBML via libSBML. Events: integration stops at every "
+             "dosing time and at state-event roots (`events=` with `terminal=True`), applies the assignment and restarts."
+             % (rtol, atol))
+    L.append("- Soma wall = whole `soma simulate` process (exec, SBML read, compile, integrate, CSV to a pipe), best of %d. "
+             "Soma integ = `integration time (s)` from `--summary`, best of the same runs. SciPy = the integration "
+             "only (model already built in Python), best of up to %d runs (stops after %.0f s)."
+             % (args.soma_runs, args.scipy_runs, args.scipy_min_s))
+    L.append("- Ratios are SciPy time / Soma **wall** time (the whole process against SciPy's integration alone, "
+             "so they favour SciPy); the `÷integ` columns divide by Soma's integration time instead.")
+    L.append("- Agreement: every species at every output point. `max rel` = max |soma − scipy| / |scipy| over values "
+             "|scipy| ≥ 1e-6; `norm` = max |soma − scipy| / (%g + %g·|scipy|), i.e. the deviation in units of the "
+             "accuracy requested with --abs/--rel; the check passes when both BDF and LSODA give norm ≤ 1."
+             % (OUTPUT_ABS, OUTPUT_REL))
+    L.append("")
+    L.append("## Results")
+    L.append("")
+    L.append("| model | species | reactions | events | t_end | Soma wall ms | Soma integ ms | SciPy LSODA ms | SciPy BDF ms "
+             "| LSODA/Soma | BDF/Soma | LSODA÷integ | BDF÷integ | max rel (BDF) | norm BDF | norm LSODA | agree |")
+    L.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|")
+    excluded = []
+    for r in rows:
+        e = r["entry"]
+        if "error" in r:
+            excluded.append(r)
+            continue
+        L.append("| %s | %d | %d | %d | %g | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            e["name"], e["species"], e["reactions"], e["events"], e["end"], fmt_ms(r["soma_wall_s"]),
+            fmt_ms(r["soma_integration_s"]), fmt_ms(r["lsoda_s"]), fmt_ms(r["bdf_s"]), fmt_x(r["ratio_lsoda"]),
+            fmt_x(r["ratio_bdf"]), fmt_x(r["ratio_lsoda_integ"]), fmt_x(r["ratio_bdf_integ"]),
+            fmt_e(r["agree_bdf"]["max_rel"]), "%.2f" % r["agree_bdf"]["max_norm"],
+            "%.2f" % r["agree_lsoda"]["max_norm"], "yes" if r["agree"] else "**NO**"))
+    good = [r for r in rows if "error" not in r]
+    L.append("")
+    if good:
+        med = lambda key: statistics.median(r[key] for r in good)  # noqa: E731
+        best = [min(r["lsoda_s"], r["bdf_s"]) / r["soma_wall_s"] for r in good]
+        L.append("Median over %d models: LSODA/Soma **%s**, BDF/Soma **%s**, faster SciPy method/Soma **%s** "
+                 "(Soma wall time); against Soma's integration time: LSODA %s, BDF %s."
+                 % (len(good), fmt_x(med("ratio_lsoda")), fmt_x(med("ratio_bdf")), fmt_x(statistics.median(best)),
+                    fmt_x(med("ratio_lsoda_integ")), fmt_x(med("ratio_bdf_integ"))))
+        L.append("")
+        L.append("Solver work. Soma: counters from `--summary`; its linear solver is dense below 50 states and KLU "
+                 "from 50 on (`kSparseThreshold`, src/sim/model_system.h). `integ, 1 output` is Soma's integration "
+                 "time for the same run with `--steps 1` (only the end point is output), which shows what stopping "
+                 "at the 100 output times costs. SciPy BDF: `nfev`, `njev`, `nlu` summed over the segments "
+                 "between events. `LSODA vs BDF` is the norm of the difference between the two SciPy solutions.")
+        L.append("")
+        L.append("| model | Soma linear solver | Soma steps | Soma RHS | Soma Jac | Soma events | Soma integ ms, 1 output "
+                 "| SciPy BDF nfev | njev | nlu | SciPy events | LSODA vs BDF norm |")
+        L.append("|---|:-:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+        for r in good:
+            s, b = r["soma_summary"], r["bdf_stats"]
+            star = "\\*" if r["entry"]["events"] else ""
+            L.append("| %s | %s | %d%s | %d%s | %d%s | %d | %s | %d | %d | %d | %d | %.2f |" % (
+                r["entry"]["name"], "KLU" if r["entry"]["species"] >= 50 else "dense",
+                s["integrator steps"], star, s["right-hand side evaluations"], star, s["Jacobian evaluations"], star,
+                s["events fired"], fmt_ms(r["soma_integration_1step_s"]), b["nfev"], b["njev"], b["nlu"], b["events"],
+                r["lsoda_vs_bdf"]["max_norm"]))
+        if any(r["entry"]["events"] for r in good):
+            L.append("")
+            L.append("\\* Soma's step, RHS and Jacobian counters are read from CVODES after the run, and `CVodeReInit` "
+                     "(called at every event restart) zeroes them, so for models with events they cover only the "
+                     "last segment after the last restart.")
+    if excluded:
+        L.append("")
+        L.append("### Excluded models")
+        L.append("")
+        for r in excluded:
+            L.append("- `%s`: %s" % (r["entry"]["name"], r["error"].replace("\n", " ")))
+    L.append("")
+    L.append("## Startup (parse + compile), %s" % startup["model"])
+    L.append("")
+    L.append("Method: `soma simulate %s --end 1e-9 --steps 1 --summary` as a whole process, best of %d; from it we "
+             "subtract Soma's own `setup time` and `integration time` (both from `--summary`) and the wall time of "
+             "`soma --version` (process start, dynamic loading of libSBML/SUNDIALS/KLU, CLI parsing), which leaves the "
+             "SBML read (libSBML parse, conversion to L3V2, import to Soma's IR) plus compilation to bytecode and "
+             "writing a two-row CSV." % (startup["model"], startup["runs"]))
+    L.append("")
+    L.append("| quantity | ms |")
+    L.append("|---|--:|")
+    L.append("| whole process, `--end 1e-9 --steps 1` | %.1f |" % (startup["tiny_wall_s"] * 1e3))
+    L.append("| `soma --version` (process start baseline) | %.1f |" % (startup["version_wall_s"] * 1e3))
+    L.append("| Soma setup time (`--summary`) | %.2f |" % (startup["setup_s"] * 1e3))
+    L.append("| Soma integration time (`--summary`) | %.2f |" % (startup["integration_s"] * 1e3))
+    L.append("| **parse + compile** (whole − baseline − setup − integration) | **%.1f** |" % (startup["parse_compile_s"] * 1e3))
+    L.append("| for reference: libSBML `readSBMLFromFile` alone in Python | %.1f |" % (startup["libsbml_read_s"] * 1e3))
+    L.append("| for reference: building the SciPy system from SBML in Python | %.1f |" % (startup["python_build_s"] * 1e3))
+    L.append("")
+    L.append("## Targets (from the issue)")
+    L.append("")
+    if good:
+        m_best = statistics.median(best)
+        m_lsoda = med("ratio_lsoda")
+        m_bdf = med("ratio_bdf")
+        met = min(m_lsoda, m_bdf) >= 20
+        L.append("- ≥ 20× faster than SciPy on the median model: median LSODA/Soma %s, BDF/Soma %s, against the "
+                 "faster SciPy method per model %s → **%s** (Soma whole-process wall time; against Soma's integration "
+                 "time alone: LSODA %s, BDF %s)."
+                 % (fmt_x(m_lsoda), fmt_x(m_bdf), fmt_x(m_best), "met" if met else "not met",
+                    fmt_x(med("ratio_lsoda_integ")), fmt_x(med("ratio_bdf_integ"))))
+    L.append("- Startup under 50 ms for a 100-species model: whole process %.1f ms, parse + compile %.1f ms → **%s**."
+             % (startup["tiny_wall_s"] * 1e3, startup["parse_compile_s"] * 1e3,
+                "met" if startup["tiny_wall_s"] < 0.05 else ("met for parse + compile, not for the whole process"
+                                                              if startup["parse_compile_s"] < 0.05 else "not met")))
+    L.append("")
+    with open(path, "w") as f:
+        f.write("\n".join(L))
+
+
+# --------------------------------------------------------------------------------------
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--soma", default=DEFAULT_SOMA, help="soma binary (default build/bin/soma)")
+    ap.add_argument("--models", default=GENERATED, help="folder with generated models and manifest.json")
+    ap.add_argument("--only", help="comma-separated model names")
+    ap.add_argument("--soma-runs", type=int, default=5)
+    ap.add_argument("--scipy-runs", type=int, default=3)
+    ap.add_argument("--scipy-min-s", type=float, default=2.0, help="stop repeating a SciPy run after this many seconds")
+    ap.add_argument("--startup-runs", type=int, default=15)
+    ap.add_argument("--quick", action="store_true", help="1 run each, no RESULTS.md")
+    ap.add_argument("--no-generate", action="store_true", help="do not (re)run make_models.py")
+    ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
+    args = ap.parse_args()
+    if args.quick:
+        args.soma_runs, args.scipy_runs, args.startup_runs = 1, 1, 3
+    if not os.access(args.soma, os.X_OK):
+        sys.exit("no soma binary at %s; build it with `ninja -C build soma`" % args.soma)
+    # Other work may rebuild build/bin/soma while we measure: run a private copy of it.
+    snapshot_dir = tempfile.mkdtemp(prefix="soma-bench-")
+    soma_path = args.soma
+    args.soma = os.path.join(snapshot_dir, "soma")
+    shutil.copy2(soma_path, args.soma)
+    soma_sha = sh("sha256sum %s | cut -c1-16" % args.soma)
+    load_before = os.getloadavg()
+    if not args.no_generate:
+        subprocess.run([sys.executable, os.path.join(HERE, "models", "make_models.py"), "--out", args.models],
+                       check=True, stdout=subprocess.DEVNULL)
+    with open(os.path.join(args.models, "manifest.json")) as f:
+        manifest = json.load(f)
+    if args.only:
+        keep = set(args.only.split(","))
+        manifest = [e for e in manifest if e["name"] in keep]
+
+    atol, rtol = cvodes_tolerances(OUTPUT_ABS, OUTPUT_REL)
+    print("tolerances: soma --abs %g --rel %g -> CVODES/SciPy atol %g rtol %g" % (OUTPUT_ABS, OUTPUT_REL, atol, rtol))
+    rows = []
+    for entry in manifest:
+        path = os.path.join(args.models, entry["file"])
+        row = {"entry": entry}
+        rows.append(row)
+        soma = run_soma(args.soma, path, entry, args.soma_runs)
+        if "error" in soma:
+            row["error"] = "`%s` failed: %s" % (soma["cmd"], soma["error"])
+            print("%-11s SOMA FAILED: %s" % (entry["name"], soma["error"]))
+            continue
+        system = OdeSystem(path)
+        grid = np.linspace(entry["start"], entry["end"], entry["steps"] + 1)
+        if not np.allclose(soma["data"][:, 0], grid, rtol=0, atol=1e-12 * max(1.0, entry["end"])):
+            row["error"] = "Soma's output grid differs from linspace(start, end, steps + 1)"
+            continue
+        if soma["header"][1:] != system.ids:
+            row["error"] = "Soma's columns %s differ from the species %s" % (soma["header"][1:6], system.ids[:5])
+            continue
+        one = run_soma(args.soma, path, dict(entry, steps=1), max(1, min(3, args.soma_runs)))
+        ls_s, ls_all, (ls_y, ls_stats) = timed_scipy(system, grid, "LSODA", rtol, atol, system.jac_dense,
+                                                     args.scipy_min_s, args.scipy_runs)
+        bdf_s, bdf_all, (bdf_y, bdf_stats) = timed_scipy(system, grid, "BDF", rtol, atol, system.jac_sparse,
+                                                         args.scipy_min_s, args.scipy_runs)
+        y = soma["data"][:, 1:]
+        row.update({
+            "soma_cmd": soma["cmd"], "soma_wall_s": soma["wall_s"], "soma_wall_all_s": soma["wall_all_s"],
+            "soma_integration_s": soma["integration_s"], "soma_setup_s": soma["setup_s"],
+            "soma_summary": soma["summary"],
+            "soma_integration_1step_s": one.get("integration_s"), "soma_summary_1step": one.get("summary"),
+            "lsoda_s": ls_s, "lsoda_all_s": ls_all, "lsoda_stats": ls_stats,
+            "bdf_s": bdf_s, "bdf_all_s": bdf_all, "bdf_stats": bdf_stats,
+            "agree_lsoda": compare(y, ls_y), "agree_bdf": compare(y, bdf_y), "lsoda_vs_bdf": compare(ls_y, bdf_y),
+        })
+        row["ratio_lsoda"] = ls_s / soma["wall_s"]
+        row["ratio_bdf"] = bdf_s / soma["wall_s"]
+        row["ratio_lsoda_integ"] = ls_s / soma["integration_s"]
+        row["ratio_bdf_integ"] = bdf_s / soma["integration_s"]
+        row["agree"] = row["agree_lsoda"]["max_norm"] <= 1 and row["agree_bdf"]["max_norm"] <= 1
+        print("%-11s soma %7.1f ms (integ %7.1f)  LSODA %8.1f ms  BDF %8.1f ms  ratios %6.1f %6.1f  "
+              "norm bdf %.2f lsoda %.2f rel %.1e" % (
+                  entry["name"], soma["wall_s"] * 1e3, soma["integration_s"] * 1e3, ls_s * 1e3, bdf_s * 1e3,
+                  row["ratio_lsoda"], row["ratio_bdf"], row["agree_bdf"]["max_norm"], row["agree_lsoda"]["max_norm"],
+                  row["agree_bdf"]["max_rel"]), flush=True)
+
+    # Startup on the 100-species model.
+    entry = next((e for e in manifest if e["name"] == "mass-100"), manifest[0])
+    path = os.path.join(args.models, entry["file"])
+    tiny = run_soma(args.soma, path, dict(entry, end=1e-9, steps=1), args.startup_runs)
+    if "error" in tiny:
+        sys.exit("startup run failed: " + tiny["error"])
+    version_s, _ = time_process([args.soma, "--version"], args.startup_runs)
+    t0 = time.perf_counter()
+    libsbml.readSBMLFromFile(path)
+    read_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    OdeSystem(path)
+    build_s = time.perf_counter() - t0
+    startup = {"model": entry["file"], "runs": args.startup_runs, "tiny_wall_s": tiny["wall_s"],
+               "version_wall_s": version_s, "setup_s": tiny["setup_s"], "integration_s": tiny["integration_s"],
+               "parse_compile_s": tiny["wall_s"] - version_s - tiny["setup_s"] - tiny["integration_s"],
+               "libsbml_read_s": read_s, "python_build_s": build_s}
+    print("startup %s: whole %.1f ms, --version %.1f ms, parse+compile %.1f ms" % (
+        entry["file"], startup["tiny_wall_s"] * 1e3, version_s * 1e3, startup["parse_compile_s"] * 1e3))
+
+    good = [r for r in rows if "error" not in r]
+    if good:
+        print("median ratio LSODA/Soma %.1f, BDF/Soma %.1f" % (
+            statistics.median(r["ratio_lsoda"] for r in good), statistics.median(r["ratio_bdf"] for r in good)))
+    if args.quick:
+        return 0
+    info = machine_info(args.soma)
+    info["binary"] = "%s (sha256 %s…, modified %s)" % (
+        os.path.relpath(soma_path, ROOT), soma_sha,
+        datetime.datetime.utcfromtimestamp(os.path.getmtime(soma_path)).strftime("%Y-%m-%d %H:%M UTC"))
+    info["load"] = "%.2f before, %.2f after (1-minute load average; %s cores)" % (
+        load_before[0], os.getloadavg()[0], info["nproc"])
+    write_markdown(args.out, info, rows, startup, args, atol, rtol)
+    dump = {"machine": info, "output_abs": OUTPUT_ABS, "output_rel": OUTPUT_REL, "atol": atol, "rtol": rtol,
+            "startup": startup,
+            "models": [{k: v for k, v in r.items() if k not in ("data",)} for r in rows]}
+    with open(os.path.splitext(args.out)[0].replace("RESULTS", "workload_results") + ".json", "w") as f:
+        json.dump(dump, f, indent=1, default=float)
+    print("wrote", args.out)
+    shutil.rmtree(snapshot_dir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
