@@ -10,8 +10,14 @@
 
 namespace soma::cli {
 
+struct LoadTimes {
+  double import_seconds = 0;   // libSBML read, conversion, import to the IR
+  double compile_seconds = 0;  // IR -> expression graph -> bytecode
+};
+
 // Loads (libSBML, comp flattened) and compiles a model; warnings go to stderr.
-Result<std::shared_ptr<const sim::CompiledModel>> LoadAndCompile(const std::string& path);
+Result<std::shared_ptr<const sim::CompiledModel>> LoadAndCompile(const std::string& path,
+                                                                 LoadTimes* times = nullptr);
 
 // Prints "soma: <status>" to stderr and returns the exit code (1).
 int ReportError(const Status& s);

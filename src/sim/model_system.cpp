@@ -169,7 +169,7 @@ int ModelSystem::DenseJacobian(double t, const double* y, double* jac) {
 }
 
 const solvers::SparsePattern* ModelSystem::sparse_pattern() const {
-  return n_ >= kSparseThreshold && algebraic_.empty() ? &cm_.jacobian_pattern() : nullptr;
+  return n_ > 0 && algebraic_.empty() ? &cm_.jacobian_pattern() : nullptr;
 }
 
 int ModelSystem::SparseJacobian(double t, const double* y, double* values) {

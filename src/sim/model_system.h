@@ -13,9 +13,6 @@ namespace soma::sim {
 
 class ModelSystem : public solvers::OdeSystem {
  public:
-  // Models with at least this many states use the sparse (KLU) solver.
-  static constexpr size_t kSparseThreshold = 50;
-
   // `in` is the simulation's workspace; it must outlive this object.
   ModelSystem(const CompiledModel& cm, std::vector<double>& in);
 

@@ -29,6 +29,7 @@ Status IntegratorOptions::Validate() const {
   if (max_steps < 1) return bad("max_steps", static_cast<double>(max_steps), ">= 1");
   if (!(max_step >= 0)) return bad("max_step", max_step, ">= 0");
   if (!(initial_step >= 0)) return bad("initial_step", initial_step, ">= 0");
+  if (sparse_threshold < 1) return bad("sparse_threshold", sparse_threshold, ">= 1");
   return Status::Ok();
 }
 
@@ -68,7 +69,8 @@ Result<std::unique_ptr<OdeIntegrator>> OdeIntegrator::Create(const SundialsConte
 
   const SparsePattern* pattern = system->sparse_pattern();
   bool sparse = options.linear_solver == LinearSolverKind::kSparse ||
-                (options.linear_solver == LinearSolverKind::kAuto && pattern != nullptr);
+                (options.linear_solver == LinearSolverKind::kAuto && pattern != nullptr &&
+                 n >= options.sparse_threshold);
   if (sparse && pattern == nullptr) {
     return InvalidArgument("IntegratorOptions::linear_solver = kSparse; the system has no sparse Jacobian");
   }
