@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+
+#include <Eigen/Dense>
 #include <limits>
 
 namespace soma::sim {
@@ -57,15 +59,7 @@ Status ModelCompiler::Run() {
   return Status::Ok();
 }
 
-Status ModelCompiler::CheckSupported() const {
-  for (const model::Reaction& r : m_.reactions) {
-    if (r.fast) {
-      return Unsupported("reaction '" + r.id +
-                         "' has fast=\"true\": rapid-equilibrium (fast) reactions are not supported yet");
-    }
-  }
-  return Status::Ok();
-}
+Status ModelCompiler::CheckSupported() const { return Status::Ok(); }
 
 SymbolInfo* ModelCompiler::Info(std::string_view id) {
   auto it = out_->symbol_index_.find(std::string(id));
@@ -161,6 +155,7 @@ Status ModelCompiler::Classify() {
     if (!out_->symbol_index_.count(v)) return InvalidModel("rate rule for unknown symbol '" + v + "'");
   }
 
+  SOMA_RETURN_IF_ERROR(SetUpFastReactions(syms));
   SOMA_RETURN_IF_ERROR(MatchAlgebraicRules(syms));
 
   // Slots: time, states, then discrete and algebraic values.
@@ -269,15 +264,32 @@ Status ModelCompiler::MatchAlgebraicRules(std::vector<SymbolInfo>& syms) {
 }
 
 Status ModelCompiler::BuildAlgebraic() {
-  if (algebraic_rules_.empty()) return Status::Ok();
+  if (algebraic_rules_.empty() && fast_reactions_.empty()) return Status::Ok();
   std::vector<NodeId> residuals;
   for (const model::Rule* r : algebraic_rules_) {
     auto g = Translate(r->math, Mode::kDynamic, nullptr);
     if (!g.ok()) return g.status().WithContext("algebraic rule at line " + std::to_string(r->where.line));
     residuals.push_back(*g);
   }
+  // Rapid equilibrium: each moiety keeps its value, each fast kinetic law is 0.
+  for (const auto& [id, index] : moiety_index_) {
+    const auto& row = moiety_rows_[index];
+    NodeId g = g_.Neg(g_.Variable(Info(id)->slot));
+    for (size_t j = 0; j < fast_species_.size(); ++j) {
+      if (row[j] != 0.0) g = g_.Add(g, g_.Mul(g_.Constant(row[j]), g_.Variable(Info(fast_species_[j])->slot)));
+    }
+    residuals.push_back(g);
+  }
+  for (const model::Reaction* r : fast_reactions_) {
+    SOMA_ASSIGN_OR_RETURN(NodeId rate, Value(r->id));
+    residuals.push_back(rate);
+  }
   for (size_t i = 0; i < out_->symbols_.size(); ++i) {
     if (out_->symbols_[i].role == SymbolRole::kAlgebraic) out_->algebraic_slots_.push_back(out_->symbols_[i].slot);
+  }
+  if (residuals.size() != out_->algebraic_slots_.size()) {
+    return Internal("algebraic system with " + std::to_string(residuals.size()) + " equations for " +
+                    std::to_string(out_->algebraic_slots_.size()) + " unknowns");
   }
   std::vector<NodeId> jac;
   for (uint32_t slot : out_->algebraic_slots_) {
@@ -373,6 +385,16 @@ Result<NodeId> ModelCompiler::InitValue(const std::string& id) {
 }
 
 Result<NodeId> ModelCompiler::InitStored(const SymbolInfo& s) {
+  if (auto moiety = moiety_index_.find(s.id); moiety != moiety_index_.end()) {
+    const auto& row = moiety_rows_[moiety->second];
+    NodeId total = g_.Constant(0.0);
+    for (size_t j = 0; j < fast_species_.size(); ++j) {
+      if (row[j] == 0.0) continue;
+      SOMA_ASSIGN_OR_RETURN(NodeId amount, InitStored(*Info(fast_species_[j])));
+      total = g_.Add(total, g_.Mul(g_.Constant(row[j]), amount));
+    }
+    return total;
+  }
   if (s.kind == SymbolKind::kSpecies && s.stores_amount && m_.FindSpecies(s.id)->initial_amount &&
       !m_.FindInitialAssignment(s.id)) {
     return g_.Variable(s.slot);  // the declared amount, even where the size is not known yet
@@ -401,6 +423,113 @@ Result<NodeId> ModelCompiler::ReactionRate(const model::Reaction& r, Mode mode) 
   return rate;
 }
 
+Result<NodeId> ModelCompiler::SlowSpeciesRate(const std::string& id) {
+  const model::Species* sp = m_.FindSpecies(id);
+  NodeId node = g_.Constant(0.0);
+  for (const model::Reaction& r : m_.reactions) {
+    if (r.fast) continue;  // fast reactions act through the equilibrium constraints
+    for (int side = 0; side < 2; ++side) {
+      const auto& list = side == 0 ? r.reactants : r.products;
+      for (const model::SpeciesReference& sr : list) {
+        if (sr.species != id) continue;
+        SOMA_ASSIGN_OR_RETURN(NodeId stoich, Stoichiometry(sr));
+        SOMA_ASSIGN_OR_RETURN(NodeId rate, Value(r.id));
+        NodeId term = g_.Mul(stoich, rate);
+        node = side == 0 ? g_.Sub(node, term) : g_.Add(node, term);
+      }
+    }
+  }
+  std::string cf = !sp->conversion_factor.empty() ? sp->conversion_factor : m_.conversion_factor;
+  if (!cf.empty()) {
+    SOMA_ASSIGN_OR_RETURN(NodeId f, Value(cf));
+    node = g_.Mul(node, f);
+  }
+  return node;
+}
+
+// Fast reactions (SBML L2/L3V1 `fast`) are in rapid equilibrium: their
+// kinetic laws are held at 0 and their fluxes are whatever keeps them there.
+// With N the stoichiometry of the species they change (the fast species) in
+// them, the combinations L S with L N = 0 change only through slow
+// reactions and become ODE states ("moieties"); the fast species themselves
+// are solved at every evaluation from L S = w and kinetic law = 0 by the
+// algebraic solver.
+Status ModelCompiler::SetUpFastReactions(std::vector<SymbolInfo>& syms) {
+  std::vector<const model::Reaction*> fast;
+  for (const model::Reaction& r : m_.reactions) {
+    if (r.fast) fast.push_back(&r);
+  }
+  if (fast.empty()) return Status::Ok();
+  std::vector<std::string> species;
+  for (const model::Reaction* r : fast) {
+    if (!r->kinetic_law) return InvalidModel("fast reaction '" + r->id + "' has no kinetic law");
+    for (const auto* list : {&r->reactants, &r->products}) {
+      for (const model::SpeciesReference& sr : *list) {
+        const model::Species* sp = m_.FindSpecies(sr.species);
+        if (sp == nullptr) return InvalidModel("reaction '" + r->id + "' refers to unknown species '" + sr.species + "'");
+        if (sp->boundary_condition || sp->constant) continue;
+        if (m_.FindRuleFor(sp->id) != nullptr) {
+          return Unsupported("species '" + sp->id + "' is changed by fast reaction '" + r->id + "' and by a rule");
+        }
+        bool variable = sr.stoichiometry_math.has_value();
+        if (!sr.id.empty()) {
+          variable = variable || m_.FindRuleFor(sr.id) != nullptr || m_.FindInitialAssignment(sr.id) != nullptr;
+          for (const model::Event& ev : m_.events) {
+            for (const model::EventAssignment& ea : ev.assignments) variable = variable || ea.variable == sr.id;
+          }
+        }
+        if (variable) {
+          return Unsupported("fast reaction '" + r->id + "' with a stoichiometry set by math ('" +
+                             (sr.id.empty() ? sr.species : sr.id) + "')");
+        }
+        if (std::find(species.begin(), species.end(), sp->id) == species.end()) species.push_back(sp->id);
+      }
+    }
+  }
+  const long ns = static_cast<long>(species.size()), nf = static_cast<long>(fast.size());
+  Eigen::MatrixXd n = Eigen::MatrixXd::Zero(ns, nf);
+  for (long k = 0; k < nf; ++k) {
+    for (int side = 0; side < 2; ++side) {
+      for (const model::SpeciesReference& sr : side == 0 ? fast[k]->reactants : fast[k]->products) {
+        auto it = std::find(species.begin(), species.end(), sr.species);
+        if (it == species.end()) continue;
+        n(it - species.begin(), k) += side == 0 ? -sr.stoichiometry : sr.stoichiometry;
+      }
+    }
+  }
+  Eigen::FullPivLU<Eigen::MatrixXd> lu(n.transpose());
+  if (lu.rank() < nf) {
+    return Unsupported("the fast reactions' stoichiometries are linearly dependent; their equilibrium is not determined");
+  }
+  const long moieties = ns - lu.rank();
+  Eigen::MatrixXd kernel = lu.kernel();  // ns x moieties (a zero column when moieties == 0)
+  fast_species_ = species;
+  fast_reactions_ = fast;
+  for (long i = 0; i < moieties; ++i) {
+    std::vector<double> row(species.size());
+    double scale = kernel.col(i).cwiseAbs().maxCoeff();
+    for (long j = 0; j < ns; ++j) {
+      double v = kernel(j, i) / scale;
+      row[j] = std::abs(v) < 1e-14 ? 0.0 : v;
+    }
+    std::string id = "fast_moiety_" + std::to_string(i + 1);
+    moiety_index_[id] = moiety_rows_.size();
+    moiety_rows_.push_back(row);
+    SymbolInfo s;
+    s.id = id;
+    s.kind = SymbolKind::kNone;
+    s.role = SymbolRole::kState;
+    out_->symbol_index_[id] = syms.size();
+    syms.push_back(s);
+  }
+  for (const std::string& id : species) {
+    SymbolInfo& s = syms[out_->symbol_index_[id]];
+    s.role = SymbolRole::kAlgebraic;
+    s.stores_amount = true;
+  }
+  return Status::Ok();
+}
+
 Result<NodeId> ModelCompiler::StateDerivative(size_t i) {
   Memo& memo = derivative_memo_[i];
   if (memo.p == Progress::kDone) return memo.node;
@@ -412,25 +541,16 @@ Result<NodeId> ModelCompiler::StateDerivative(size_t i) {
     auto r = Translate(rule->math, Mode::kDynamic, nullptr);
     if (!r.ok()) return r.status().WithContext("rate rule for '" + id + "'");
     node = *r;
+  } else if (auto moiety = moiety_index_.find(id); moiety != moiety_index_.end()) {
+    // A conserved combination of fast species changes only through slow reactions.
+    const auto& row = moiety_rows_[moiety->second];
+    for (size_t j = 0; j < fast_species_.size(); ++j) {
+      if (row[j] == 0.0) continue;
+      SOMA_ASSIGN_OR_RETURN(NodeId rate, SlowSpeciesRate(fast_species_[j]));
+      node = g_.Add(node, g_.Mul(g_.Constant(row[j]), rate));
+    }
   } else {
-    const model::Species* sp = m_.FindSpecies(id);
-    for (const model::Reaction& r : m_.reactions) {
-      for (int side = 0; side < 2; ++side) {
-        const auto& list = side == 0 ? r.reactants : r.products;
-        for (const model::SpeciesReference& sr : list) {
-          if (sr.species != id) continue;
-          SOMA_ASSIGN_OR_RETURN(NodeId stoich, Stoichiometry(sr));
-          SOMA_ASSIGN_OR_RETURN(NodeId rate, Value(r.id));
-          NodeId term = g_.Mul(stoich, rate);
-          node = side == 0 ? g_.Sub(node, term) : g_.Add(node, term);
-        }
-      }
-    }
-    std::string cf = !sp->conversion_factor.empty() ? sp->conversion_factor : m_.conversion_factor;
-    if (!cf.empty()) {
-      SOMA_ASSIGN_OR_RETURN(NodeId f, Value(cf));
-      node = g_.Mul(node, f);
-    }
+    SOMA_ASSIGN_OR_RETURN(node, SlowSpeciesRate(id));
   }
   derivative_memo_[i] = Memo{Progress::kDone, node};
   return node;

@@ -27,6 +27,8 @@ class ModelCompiler {
   Status BuildEvents();
   Status BuildInitialValues();
   Status MatchAlgebraicRules(std::vector<SymbolInfo>& syms);
+  Status SetUpFastReactions(std::vector<SymbolInfo>& syms);
+  Result<expr::NodeId> SlowSpeciesRate(const std::string& id);
   Status BuildAlgebraic();
   Status FinishRelations();
 
@@ -61,6 +63,12 @@ class ModelCompiler {
   std::vector<expr::NodeId> derivatives_;
   std::vector<const model::Rule*> algebraic_rules_;
   std::vector<int> algebraic_rule_of_;
+  // Fast reactions: the species they change, conserved combinations (rows
+  // over fast_species_) and the moiety state ids.
+  std::vector<const model::Reaction*> fast_reactions_;
+  std::vector<std::string> fast_species_;
+  std::vector<std::vector<double>> moiety_rows_;
+  std::unordered_map<std::string, size_t> moiety_index_;
 };
 
 }  // namespace soma::sim

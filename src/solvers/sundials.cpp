@@ -4,6 +4,7 @@
 #include <string>
 
 #include <cvodes/cvodes.h>
+#include <kinsol/kinsol.h>
 #include <sunlinsol/sunlinsol_dense.h>
 
 namespace soma::solvers {
@@ -59,6 +60,44 @@ Status CheckFlag(int flag, std::string_view function) {
   msg += std::to_string(flag);
   msg += " ";
   msg += CvodeFlagName(flag);
+  return SolverFailure(std::move(msg));
+}
+
+std::string_view KinsolFlagName(int flag) {
+  switch (flag) {
+    case KIN_SUCCESS: return "KIN_SUCCESS";
+    case KIN_INITIAL_GUESS_OK: return "KIN_INITIAL_GUESS_OK (the initial guess already solves the system)";
+    case KIN_STEP_LT_STPTOL: return "KIN_STEP_LT_STPTOL (steps became smaller than the step tolerance)";
+    case KIN_WARNING: return "KIN_WARNING";
+    case KIN_MEM_NULL: return "KIN_MEM_NULL";
+    case KIN_ILL_INPUT: return "KIN_ILL_INPUT";
+    case KIN_NO_MALLOC: return "KIN_NO_MALLOC";
+    case KIN_MEM_FAIL: return "KIN_MEM_FAIL";
+    case KIN_LINESEARCH_NONCONV: return "KIN_LINESEARCH_NONCONV (the line search found no acceptable step)";
+    case KIN_MAXITER_REACHED: return "KIN_MAXITER_REACHED (too many iterations)";
+    case KIN_MXNEWT_5X_EXCEEDED: return "KIN_MXNEWT_5X_EXCEEDED (five maximum-length Newton steps in a row)";
+    case KIN_LINESEARCH_BCFAIL: return "KIN_LINESEARCH_BCFAIL (the line search could not meet the beta condition)";
+    case KIN_LINSOLV_NO_RECOVERY: return "KIN_LINSOLV_NO_RECOVERY (linear solve failed; singular Jacobian?)";
+    case KIN_LINIT_FAIL: return "KIN_LINIT_FAIL";
+    case KIN_LSETUP_FAIL: return "KIN_LSETUP_FAIL (Jacobian factorisation failed; singular Jacobian?)";
+    case KIN_LSOLVE_FAIL: return "KIN_LSOLVE_FAIL (linear solve failed)";
+    case KIN_SYSFUNC_FAIL: return "KIN_SYSFUNC_FAIL (the system function failed)";
+    case KIN_FIRST_SYSFUNC_ERR: return "KIN_FIRST_SYSFUNC_ERR (the system function failed at the initial guess)";
+    case KIN_REPTD_SYSFUNC_ERR: return "KIN_REPTD_SYSFUNC_ERR (the system function repeatedly not finite)";
+    case KIN_VECTOROP_ERR: return "KIN_VECTOROP_ERR";
+    case KIN_CONTEXT_ERR: return "KIN_CONTEXT_ERR";
+    default: return "unknown KINSOL flag";
+  }
+}
+
+Status CheckFlag(int flag, std::string_view function, SundialsPackage package) {
+  if (package == SundialsPackage::kCvodes) return CheckFlag(flag, function);
+  if (flag >= 0) return Status::Ok();
+  std::string msg(function);
+  msg += " failed with ";
+  msg += std::to_string(flag);
+  msg += " ";
+  msg += KinsolFlagName(flag);
   return SolverFailure(std::move(msg));
 }
 

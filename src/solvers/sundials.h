@@ -43,4 +43,15 @@ Status CheckFlag(int flag, std::string_view function);
 // CVODES' name for a return flag, e.g. "CV_TOO_MUCH_WORK".
 std::string_view CvodeFlagName(int flag);
 
+// The SUNDIALS package whose return flags a call gives (the packages reuse
+// the same numbers for different failures).
+enum class SundialsPackage { kCvodes, kKinsol };
+
+// CheckFlag naming the flag in `package`'s table.
+Status CheckFlag(int flag, std::string_view function, SundialsPackage package);
+
+// KINSOL's name for a return flag, e.g. "KIN_LINESEARCH_NONCONV", with a
+// short explanation for the failures.
+std::string_view KinsolFlagName(int flag);
+
 }  // namespace soma::solvers
