@@ -31,7 +31,18 @@ Status CompiledModel::CheckInitialState(const std::vector<double>& in) const {
   return Status::Ok();
 }
 
+std::vector<double> CompiledModel::DeclaredWorkspace(double t0) const {
+  std::vector<double> in = declared_;
+  in[0] = t0;
+  return in;
+}
+
 Result<expr::Program> CompiledModel::CompileOutputs(const std::vector<OutputVariable>& vars) const {
+  SOMA_ASSIGN_OR_RETURN(std::vector<expr::NodeId> nodes, OutputNodes(vars));
+  return expr::Program::Compile(graph_, nodes);
+}
+
+Result<std::vector<expr::NodeId>> CompiledModel::OutputNodes(const std::vector<OutputVariable>& vars) const {
   std::vector<expr::NodeId> nodes;
   for (const OutputVariable& v : vars) {
     const SymbolInfo* s = FindSymbol(v.id);
@@ -45,7 +56,7 @@ Result<expr::Program> CompiledModel::CompileOutputs(const std::vector<OutputVari
       case SpeciesQuantity::kConcentration: nodes.push_back(s->concentration); break;
     }
   }
-  return expr::Program::Compile(graph_, nodes);
+  return nodes;
 }
 
 std::vector<OutputVariable> CompiledModel::DefaultOutputs() const {

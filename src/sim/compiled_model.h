@@ -85,7 +85,10 @@ struct CompiledEvent {
   bool has_priority = false;
   std::vector<uint32_t> targets;   // slots written by the assignments, in order
   expr::Program assignments;       // outputs: new stored values of `targets`
+  std::vector<expr::NodeId> assignment_nodes;  // the outputs of `assignments`
 };
+
+struct SensitivityProgram;  // sim/sensitivity_program.h
 
 class CompiledModel {
  public:
@@ -114,6 +117,19 @@ class CompiledModel {
   // Default output columns: every species.
   std::vector<OutputVariable> DefaultOutputs() const;
 
+  // The declared values of every slot (NaN where none) with time t0 in slot
+  // 0: what the initial-value nodes read (see InitialWorkspace).
+  std::vector<double> DeclaredWorkspace(double t0) const;
+
+  // Forward sensitivity equations for `parameters` (symbol ids of values
+  // held in slots; reaction-local parameters as "reaction.local") and the
+  // sensitivities of `outputs`; see sim/sensitivity_program.h for what a
+  // parameter means and for the errors. Thread safe: the derivatives are
+  // built on a private copy of the expression graph (this model stays
+  // immutable and may be shared), so the cost includes one graph copy.
+  Result<SensitivityProgram> CompileSensitivities(const std::vector<std::string>& parameters,
+                                                  const std::vector<OutputVariable>& outputs) const;
+
   const expr::Program& rhs() const { return rhs_; }
   const expr::Program& jacobian() const { return jacobian_; }
   // Nonzero positions of the Jacobian, in compressed-sparse-column order; the
@@ -141,6 +157,7 @@ class CompiledModel {
  private:
   friend class ModelCompiler;
   CompiledModel() = default;
+  Result<std::vector<expr::NodeId>> OutputNodes(const std::vector<OutputVariable>& vars) const;
 
   model::Model model_;
   expr::Graph graph_;
@@ -154,6 +171,7 @@ class CompiledModel {
   expr::Program initial_;         // outputs follow initial_nodes_
 
   expr::Program rhs_;
+  std::vector<expr::NodeId> rhs_nodes_;  // the outputs of rhs_: d y_i / dt
   expr::Program jacobian_;
   solvers::SparsePattern jacobian_pattern_;
   std::vector<std::pair<int, int>> jacobian_entries_;  // (row, col)

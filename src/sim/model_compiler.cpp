@@ -56,6 +56,7 @@ Status ModelCompiler::Run() {
     d.delay = expr::Program::Compile(g_, tau);
   }
   SOMA_RETURN_IF_ERROR(BuildInitialValues());
+  out_->rhs_nodes_ = derivatives_;  // for sensitivities (CompileSensitivities)
   return Status::Ok();
 }
 
@@ -843,6 +844,7 @@ Status ModelCompiler::BuildEvents() {
       }
     }
     ce.assignments = expr::Program::Compile(g_, values);
+    ce.assignment_nodes = values;
     out_->events_.push_back(std::move(ce));
   }
   out_->triggers_ = expr::Program::Compile(g_, triggers);

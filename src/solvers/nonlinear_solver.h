@@ -54,8 +54,8 @@ struct NonlinearSolverOptions {
   // Converged when max_i |f_scale_i F_i(x)| <= function_tol (KINSOL's
   // stopping test; f_scale is given to Solve, 1 by default).
   double function_tol = 1e-10;     // > 0
-  // Stop (not converged unless the residual test also holds) when the
-  // scaled step max_i |x_scale_i dx_i| / (1 + |x_i|)... falls below this.
+  // Stop (converged only if the residual test holds too) when a step's
+  // relative length max_i |dx_i| / (|x_i| + 1 / x_scale_i) falls below this.
   double step_tol = 1e-14;         // > 0
   long max_iterations = 200;       // >= 1
   // Jacobian evaluations: every `jacobian_update_interval` iterations

@@ -51,6 +51,32 @@ class OdeSystem {
   // and its derivative after each successful step.
   virtual bool wants_steps() const { return false; }
   virtual void OnStep(double t, const double* y, const double* ydot) {}
+
+  // Forward sensitivities (used only after OdeIntegrator::EnableSensitivities):
+  // sdot[k] = J(t, y) s[k] + d f / d p_k for k < ns, each vector of
+  // num_states() entries; ydot = f(t, y) is given. Return values as for Rhs.
+  virtual int SensitivityRhs(double t, const double* y, const double* ydot, int ns,
+                             const double* const* s, double* const* sdot) { return -1; }
+};
+
+// How CVODES corrects the sensitivities (Hindmarsh & Serban, CVODES guide,
+// "Forward sensitivity analysis"): kStaggered solves the state corrector
+// first, then all sensitivities (usually cheaper); kSimultaneous corrects
+// states and sensitivities together.
+enum class SensitivityMethod { kStaggered, kSimultaneous };
+
+struct SensitivityOptions {
+  SensitivityMethod method = SensitivityMethod::kStaggered;
+  // Sensitivities take part in the local error test (more accurate, more
+  // steps). When false only the states control the step size.
+  bool error_control = true;
+  // Typical magnitude of each parameter (CVODES' pbar); empty means 1 for
+  // all. Sensitivities use the integrator's rel_tol and abs_tol / scale
+  // (CVodeSensEEtolerances). Each must be finite and > 0; size 0 or ns.
+  std::vector<double> scales;
+
+  // Names the field and the rule it broke.
+  Status Validate(int ns) const;
 };
 
 enum class OdeMethod { kBdf, kAdams };
@@ -115,6 +141,21 @@ class OdeIntegrator {
   std::span<const int> roots_found() const { return roots_found_; }
   IntegratorStats stats() const;
 
+  // Forward sensitivity analysis with CVODES (optional; call once, right
+  // after Create). `s0` holds ns vectors of num_states() entries one after
+  // the other (s0[k * n + i] = d y_i / d p_k at t0); the system's
+  // SensitivityRhs gives their derivatives. Errors: ns < 1, a size
+  // mismatch, bad options (naming the field), CVODES failures.
+  Status EnableSensitivities(int ns, std::span<const double> s0, const SensitivityOptions& options);
+  // Restarts the sensitivities at t() with `s` (layout as s0); call after
+  // Reinit, e.g. when an event made them jump.
+  Status ReinitSensitivities(std::span<const double> s);
+  // The sensitivities at t() (layout as s0) into `s`.
+  Status GetSensitivities(std::span<double> s) const;
+  int num_sensitivities() const { return ns_; }
+  // Calls of SensitivityRhs, accumulated across re-initialisations.
+  long sensitivity_rhs_evaluations() const;
+
  private:
   OdeIntegrator() = default;
   IntegratorStats CurrentStats() const;
@@ -138,6 +179,18 @@ class OdeIntegrator {
   bool pending_root_ = false;       // one-step mode: a root beyond the last target
   double pending_root_time_ = 0.0;
   double stop_time_ = 0.0;
+
+  // Forward sensitivities (EnableSensitivities).
+  static int SensRhsThunk(int ns, double t, N_Vector y, N_Vector ydot, N_Vector* ys, N_Vector* ysdot,
+                          void* user, N_Vector, N_Vector);
+  Status SetSensitivityVectors(std::span<const double> s);
+  int ns_ = 0;
+  bool sens_simultaneous_ = false;
+  std::vector<NVectorPtr> sens_;
+  std::vector<N_Vector> sens_raw_;
+  std::vector<const double*> sens_in_;
+  std::vector<double*> sens_out_;
+  long sens_rhs_before_reinit_ = 0;
 };
 
 }  // namespace soma::solvers

@@ -129,5 +129,70 @@ TEST(OdeIntegratorTest, RejectsBadOptionsNamingTheField) {
   EXPECT_NE(s.message().find("IntegratorOptions::rel_tol"), std::string::npos);
 }
 
+// y' = -k y with sensitivities to k and to y0: s_k = -t y0 exp(-k t),
+// s_y0 = exp(-k t).
+class DecayWithSensitivities : public Decay {
+ public:
+  explicit DecayWithSensitivities(double k) : Decay(k), k_(k) {}
+  int num_roots() const override { return 0; }
+  int SensitivityRhs(double, const double* y, const double*, int ns, const double* const* s,
+                     double* const* sdot) override {
+    sdot[0][0] = -k_ * s[0][0] - y[0];  // d/dk
+    sdot[1][0] = -k_ * s[1][0];         // d/dy0
+    return ns == 2 ? 0 : -1;
+  }
+
+ private:
+  double k_;
+};
+
+TEST(OdeIntegratorTest, ForwardSensitivitiesMatchAnalyticDerivatives) {
+  for (SensitivityMethod method : {SensitivityMethod::kStaggered, SensitivityMethod::kSimultaneous}) {
+    SundialsContext ctx;
+    DecayWithSensitivities sys(0.7);
+    IntegratorOptions opt;
+    opt.rel_tol = 1e-10;
+    opt.abs_tol = 1e-14;
+    std::vector<double> y0 = {2.0}, s0 = {0.0, 1.0};
+    auto integ = OdeIntegrator::Create(ctx, &sys, 0.0, y0, opt);
+    ASSERT_TRUE(integ.ok());
+    SensitivityOptions so;
+    so.method = method;
+    ASSERT_TRUE((*integ)->EnableSensitivities(2, s0, so).ok());
+    std::vector<double> s(2);
+    ASSERT_TRUE((*integ)->GetSensitivities(s).ok());
+    EXPECT_EQ(s[1], 1.0);
+    for (int k = 1; k <= 4; ++k) {
+      const double t = 0.5 * k;
+      ASSERT_TRUE((*integ)->Advance(t, INFINITY).ok());
+      ASSERT_TRUE((*integ)->GetSensitivities(s).ok());
+      const double e = std::exp(-0.7 * t);
+      // |x - ref| <= 1e-12 + 1e-7 |ref|.
+      EXPECT_LE(std::abs(s[0] - (-t * 2.0 * e)), 1e-12 + 1e-7 * t * 2.0 * e) << "t = " << t;
+      EXPECT_LE(std::abs(s[1] - e), 1e-12 + 1e-7 * e) << "t = " << t;
+    }
+    // A restart with new sensitivities continues from them.
+    std::vector<double> y = {(*integ)->y()[0]};
+    ASSERT_TRUE((*integ)->Reinit(2.0, y).ok());
+    std::vector<double> s_new = {0.0, 0.0};
+    ASSERT_TRUE((*integ)->ReinitSensitivities(s_new).ok());
+    ASSERT_TRUE((*integ)->Advance(3.0, INFINITY).ok());
+    ASSERT_TRUE((*integ)->GetSensitivities(s).ok());
+    // s_k restarted from 0 at t = 2: -(t - 2) y(2) exp(-k (t - 2)) = -y(3).
+    const double y3 = 2.0 * std::exp(-0.7 * 3.0);
+    EXPECT_LE(std::abs(s[0] - (-y3)), 1e-12 + 1e-7 * y3);
+    EXPECT_EQ(s[1], 0.0);
+    EXPECT_GT((*integ)->sensitivity_rhs_evaluations(), 0);
+  }
+}
+
+TEST(OdeIntegratorTest, SensitivityOptionsNameTheField) {
+  SensitivityOptions so;
+  so.scales = {1.0, -2.0};
+  Status s = so.Validate(2);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("SensitivityOptions::scales[1]"), std::string::npos) << s.message();
+}
+
 }  // namespace
 }  // namespace soma::solvers

@@ -1,0 +1,67 @@
+#pragma once
+// Time courses with forward sensitivities d(output)/d(parameter), for
+// gradients in parameter estimation. The states' sensitivities are
+// integrated by CVODES together with the states (forward sensitivity
+// analysis, staggered corrector by default, sensitivities in the error test);
+// the equations are the symbolic derivatives of the model's right-hand side
+// (sim/sensitivity_program.h says what a parameter is and how the equations
+// are formed).
+//
+// Events: events at times that do not depend on the state or on the chosen
+// parameters (e.g. `time >= 30`, or `time >= t_dose` when t_dose is not
+// varied) are supported, including assignments to parameters and states: the
+// sensitivities of the assigned values replace those of the targets.
+// Everything else that makes sensitivities jump by amounts that depend on
+// d(event time)/dp is reported as Unsupported naming the event, as are
+// algebraic rules, fast reactions and delays.
+//
+// The trajectory is the one Simulator::Simulate gives for the same options
+// (same event semantics, the same random choice among simultaneous events of
+// equal priority for a seed); its accuracy follows the integrator options.
+// Sensitivities are controlled with the same relative tolerance and an
+// absolute tolerance abs_tol / |declared value| per parameter (1 where that
+// is 0 or unknown).
+//
+// Thread safety: may run concurrently on one shared CompiledModel.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "sim/compiled_model.h"
+#include "sim/options.h"
+
+namespace soma::sim {
+
+struct SensitivityResult {
+  // time and the outputs at steps + 1 rows, as Simulator::Simulate returns
+  // them (summary included).
+  SimulationResult trajectory;
+  std::vector<std::string> parameters;
+  size_t num_outputs = 0;
+  // d out_j / d p_k at row r: sensitivities[(r * num_outputs + j) * parameters.size() + k].
+  std::vector<double> sensitivities;
+  long sensitivity_rhs_evaluations = 0;
+
+  double at(size_t row, size_t output, size_t parameter) const {
+    return sensitivities[(row * num_outputs + output) * parameters.size() + parameter];
+  }
+  // The trajectory's columns followed by one column "d<output>/d<parameter>"
+  // per pair, output-major ("dS1/dk1", "dS1/dk2", "dS2/dk1", ...).
+  SimulationResult Table() const;
+};
+
+// Simulates `model` as Simulator::Simulate does and returns the
+// sensitivities of `outputs` (default: every species) to `parameters` at
+// every output time. `sensitivity` tunes CVODES' sensitivity solver; its
+// scales default to the parameters' declared magnitudes.
+// Errors: those of Simulate and of CompiledModel::CompileSensitivities
+// (unknown or unsuitable parameters, Unsupported constructs named).
+Result<SensitivityResult> SimulateWithSensitivities(std::shared_ptr<const CompiledModel> model,
+                                                    const SimulationOptions& options,
+                                                    const std::vector<OutputVariable>& outputs,
+                                                    const std::vector<std::string>& parameters,
+                                                    const solvers::SensitivityOptions& sensitivity = {});
+
+}  // namespace soma::sim

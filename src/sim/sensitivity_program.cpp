@@ -1,0 +1,156 @@
+// CompiledModel::CompileSensitivities: the forward sensitivity equations
+// built symbolically on a copy of the model's expression graph.
+
+#include "sim/sensitivity_program.h"
+
+#include <unordered_set>
+
+#include "sim/compiled_model.h"
+
+namespace soma::sim {
+
+namespace {
+
+using expr::NodeId;
+
+Status CheckParameter(const CompiledModel& cm, const std::string& id, const SymbolInfo* s) {
+  if (s == nullptr) return InvalidArgument("sensitivity parameter '" + id + "': no such symbol in model '" + cm.model().id + "'");
+  if (s->role == SymbolRole::kAssigned) {
+    return InvalidArgument("sensitivity parameter '" + id +
+                           "' is defined by an assignment rule or is a reaction: it has no declared value to vary");
+  }
+  if (s->role == SymbolRole::kAlgebraic) {
+    return InvalidArgument("sensitivity parameter '" + id + "' is determined by an algebraic rule");
+  }
+  if (cm.model().FindInitialAssignment(id) != nullptr) {
+    return InvalidArgument("sensitivity parameter '" + id +
+                           "' has an initial assignment, which overrides its declared value: vary a symbol the "
+                           "initial assignment reads instead");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<SensitivityProgram> CompiledModel::CompileSensitivities(const std::vector<std::string>& parameters,
+                                                               const std::vector<OutputVariable>& outputs) const {
+  const std::string where = "sensitivities of model '" + model_.id + "'";
+  for (const model::Reaction& r : model_.reactions) {
+    if (r.fast) return Unsupported(where + ": reaction '" + r.id + "' is fast (rapid equilibrium) and is not supported");
+  }
+  if (!algebraic_slots_.empty()) {
+    return Unsupported(where + ": the model has algebraic rules, which are not supported");
+  }
+  if (!delays_.empty()) return Unsupported(where + ": the model uses delay(), which is not supported");
+  if (parameters.empty()) return InvalidArgument(where + ": no parameters given");
+
+  SensitivityProgram sp;
+  sp.num_slots = num_slots_;
+  sp.num_states = num_states_;
+  sp.num_outputs = outputs.size();
+  std::unordered_set<std::string> seen;
+  for (const std::string& id : parameters) {
+    if (!seen.insert(id).second) return InvalidArgument(where + ": parameter '" + id + "' is given twice");
+    const SymbolInfo* s = FindSymbol(id);
+    SOMA_RETURN_IF_ERROR(CheckParameter(*this, id, s));
+    sp.parameters.push_back(id);
+    sp.parameter_slots.push_back(s->slot);
+    sp.declared_values.push_back(declared_[s->slot]);
+  }
+  SOMA_ASSIGN_OR_RETURN(std::vector<NodeId> out_nodes, OutputNodes(outputs));
+
+  // Derivatives add nodes. This model is immutable and shared between
+  // threads, so they are built on a private copy of the graph (node ids stay
+  // valid in the copy) rather than on a mutable graph behind a mutex.
+  expr::Graph g = graph_;
+  const size_t np = parameters.size();
+
+  // Initial sensitivities; a slot is "live" when its sensitivity can be
+  // nonzero: states, slots whose initial value depends on a parameter, and
+  // event targets.
+  std::vector<bool> live(num_slots_, false);
+  for (size_t i = 0; i < num_states_; ++i) live[1 + i] = true;
+  std::vector<NodeId> initial(initial_nodes_.size() * np);
+  for (size_t i = 0; i < initial_nodes_.size(); ++i) sp.initial_slots.push_back(initial_nodes_[i].first);
+  for (size_t k = 0; k < np; ++k) {
+    for (size_t i = 0; i < initial_nodes_.size(); ++i) {
+      NodeId d = g.Derivative(initial_nodes_[i].second, sp.parameter_slots[k]);
+      initial[i + k * initial_nodes_.size()] = d;
+      auto c = g.ConstantValue(d);
+      if (!c || *c != 0.0) live[initial_nodes_[i].first] = true;
+    }
+  }
+  sp.initial = expr::Program::Compile(g, initial);
+  for (const CompiledEvent& ev : events_) {
+    if (ev.has_delay) {
+      return Unsupported(where + ": event '" + ev.id + "' has a delay; sensitivities across delayed events are not supported");
+    }
+    for (uint32_t t : ev.targets) live[t] = true;
+  }
+
+  std::vector<std::string> slot_name(num_slots_, "");
+  slot_name[0] = "time";
+  for (const SymbolInfo& s : symbols_) {
+    if (s.role != SymbolRole::kAssigned) slot_name[s.slot] = s.id;
+  }
+  // The sensitivity jump at an event or a switch whose time moves with the
+  // parameters needs d(time)/dp (Hindmarsh & Serban, CVODES guide, sec. on
+  // sensitivities with discontinuities); only fixed times are supported.
+  auto moving = [&](NodeId n) -> std::string {
+    for (uint32_t v : g.Variables(n)) {
+      if (v != 0 && v < num_slots_ && live[v]) return slot_name[v];
+    }
+    return "";
+  };
+  for (size_t e = 0; e < events_.size(); ++e) {
+    std::string culprit;
+    expr::ForEachSymbol(model_.events[e].trigger, [&](const std::string& name) {
+      const SymbolInfo* s = FindSymbol(name);
+      if (culprit.empty() && s != nullptr) {
+        std::string m = moving(s->value);
+        if (!m.empty()) culprit = name == m ? "'" + name + "'" : "'" + name + "' (through '" + m + "')";
+      }
+    });
+    if (!culprit.empty()) {
+      return Unsupported(where + ": the trigger of event '" + events_[e].id + "' depends on " + culprit +
+                         ", which varies with the state or the parameters; sensitivities across events at such "
+                         "times are not supported (only events at times fixed in advance)");
+    }
+  }
+  for (const Relation& r : relations_) {
+    if (r.for_event) continue;
+    std::string m = moving(r.root);
+    if (!m.empty()) {
+      return Unsupported(where + ": the right-hand side switches where " +
+                         g.ToString(r.root, [&](uint32_t v) { return v < num_slots_ ? slot_name[v] : "$" + std::to_string(v); }) +
+                         " crosses 0, which depends on '" + m + "'; sensitivities across such switches are not supported");
+    }
+  }
+
+  // sum over live slots v read by f of (d f / d w_v) * s_v,k.
+  auto propagate = [&](NodeId f, std::vector<NodeId>& out_k /* one per k */) {
+    out_k.assign(np, g.Constant(0.0));
+    for (uint32_t v : g.Variables(f)) {
+      if (v == 0 || v >= num_slots_ || !live[v]) continue;
+      NodeId d = g.Derivative(f, v);
+      auto c = g.ConstantValue(d);
+      if (c && *c == 0.0) continue;
+      for (size_t k = 0; k < np; ++k) out_k[k] = g.Add(out_k[k], g.Mul(d, g.Variable(sp.SensitivitySlot(v, k))));
+    }
+  };
+  auto compile = [&](const std::vector<NodeId>& fs) {
+    std::vector<NodeId> nodes(fs.size() * np);
+    std::vector<NodeId> per_k;
+    for (size_t i = 0; i < fs.size(); ++i) {
+      propagate(fs[i], per_k);
+      for (size_t k = 0; k < np; ++k) nodes[i + k * fs.size()] = per_k[k];
+    }
+    return expr::Program::Compile(g, nodes);
+  };
+  sp.rhs = compile(rhs_nodes_);
+  sp.outputs = compile(out_nodes);
+  for (const CompiledEvent& ev : events_) sp.event_assignments.push_back(compile(ev.assignment_nodes));
+  return sp;
+}
+
+}  // namespace soma::sim

@@ -1,0 +1,79 @@
+#pragma once
+// Forward sensitivity equations of a CompiledModel, compiled to bytecode by
+// CompiledModel::CompileSensitivities.
+//
+// Parameters. A parameter is the value a model *declares* for a symbol held
+// in a workspace slot: a global parameter's value, a compartment's size, a
+// species' initialAmount or initialConcentration (as written in the model),
+// a species reference's stoichiometry, a reaction-local parameter (named
+// "reaction.local"). Initial assignments and assignment rules that read the
+// declared value are differentiated through, so d y(0) / d p follows from the
+// initial-value nodes: for a species' own initial value it is the unit
+// vector (times the compartment size where a concentration is declared and
+// an amount is stored).
+//
+// Equations. With w the workspace (time, states y, discrete values z) and
+// s_k = d w / d p_k, the states' sensitivities obey
+//     d s_y,k / dt = sum over slots v read by f of (d f / d w_v) s_v,k,
+// where discrete values keep their sensitivities between events (the
+// parameter's own slot starts at 1). This is J s_k + df/dp_k without a dense
+// matrix: each equation reads only what f_i reads. Output j has sensitivity
+// sum over v of (d out_j / d w_v) s_v,k. An event that executes at a time
+// independent of the parameters replaces the sensitivities of its targets by
+// those of the assigned values (d h / d w) s_k; others keep theirs.
+//
+// Extended workspace: the model's workspace (num_slots values, see
+// compiled_model.h) followed by one block of num_slots values per parameter:
+// SensitivitySlot(v, k) = num_slots * (1 + k) + v holds d w_v / d p_k. Every
+// program here reads this extended array (the initial one excepted).
+//
+// Errors of CompileSensitivities:
+// * InvalidArgument: no parameters, a repeated parameter, an unknown id, a
+//   symbol without a slot of its own (assignment rule, reaction), or one
+//   whose declared value is overridden by an initial assignment (it would
+//   have no effect); unknown outputs.
+// * Unsupported, naming the element: fast reactions, algebraic rules,
+//   delay(), events with a delay, event triggers that depend on the state or
+//   on the chosen parameters (their time would move: the sensitivity jump
+//   conditions of state events are not implemented), and piecewise
+//   conditions in the right-hand side that depend on the state or the
+//   parameters.
+//
+// Thread safety: immutable after compilation; programs may be run from many
+// threads, each with its own scratch buffers.
+
+#include <string>
+#include <vector>
+
+#include "expr/program.h"
+
+namespace soma::sim {
+
+struct SensitivityProgram {
+  std::vector<std::string> parameters;     // ids, in the order given
+  std::vector<uint32_t> parameter_slots;   // slot of each parameter's value
+  std::vector<double> declared_values;     // declared value of each (NaN: none)
+  size_t num_slots = 0;                    // the model's workspace size
+  size_t num_states = 0;
+  size_t num_outputs = 0;
+
+  uint32_t SensitivitySlot(uint32_t slot, size_t k) const {
+    return static_cast<uint32_t>(num_slots * (1 + k) + slot);
+  }
+  size_t workspace_size() const { return num_slots * (1 + parameters.size()); }
+
+  // Run on CompiledModel::DeclaredWorkspace(t0): output i + k * n_init is
+  // d w_v(t0) / d p_k for v = initial_slots[i] (n_init = initial_slots.size()).
+  std::vector<uint32_t> initial_slots;
+  expr::Program initial;
+  // Output i + k * num_states: d/dt of d y_i / d p_k.
+  expr::Program rhs;
+  // Output j + k * num_outputs: d out_j / d p_k.
+  expr::Program outputs;
+  // Per event (CompiledModel::events() order), run when its assignment values
+  // are computed: output a + k * targets.size() is the sensitivity of the
+  // value assigned to targets[a].
+  std::vector<expr::Program> event_assignments;
+};
+
+}  // namespace soma::sim
