@@ -37,6 +37,7 @@ std::string SimulationSummary::FullReport() const {
     << "  root function evaluations      " << integrator.root_evaluations << "\n"
     << "  error test failures            " << integrator.error_test_failures << "\n"
     << "  nonlinear convergence failures " << integrator.nonlinear_convergence_failures << "\n"
+    << "  linear solver setups           " << integrator.linear_solver_setups << "\n"
     << "  roots found                    " << roots_found << "\n"
     << "  events fired                   " << events_fired << "\n"
     << "  integrator restarts            " << restarts << "\n"
