@@ -10,6 +10,14 @@ target_include_directories(soma_libsbml SYSTEM INTERFACE ${SBML_INCLUDE_DIR})
 target_link_libraries(soma_libsbml INTERFACE ${SBML_LIB})
 add_library(sbml::sbml ALIAS soma_libsbml)
 
+# GLPK (libglpk-dev): the LP solver behind flux balance analysis (src/fba).
+find_path(GLPK_INCLUDE_DIR glpk.h REQUIRED)
+find_library(GLPK_LIB NAMES glpk REQUIRED)
+add_library(soma_glpk INTERFACE)
+target_include_directories(soma_glpk SYSTEM INTERFACE ${GLPK_INCLUDE_DIR})
+target_link_libraries(soma_glpk INTERFACE ${GLPK_LIB})
+add_library(glpk::glpk ALIAS soma_glpk)
+
 find_package(CLI11 REQUIRED CONFIG)            # libcli11-dev
 find_package(nlohmann_json REQUIRED CONFIG)    # nlohmann-json3-dev
 find_package(Eigen3 REQUIRED CONFIG)          # libeigen3-dev

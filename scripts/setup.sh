@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config git
-  libsbml5-dev libsundials-dev libsuitesparse-dev
+  libsbml5-dev libsundials-dev libsuitesparse-dev libglpk-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libeigen3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-scipy python3-numpy python3-sbml5

@@ -15,6 +15,9 @@ inline constexpr std::string_view kVersion = "soma 0.1.0";
 
 void AddSimulateCommand(CLI::App& app);
 void AddCheckCommand(CLI::App& app);
+void AddFbaCommand(CLI::App& app);
+void AddSteadyStateCommand(CLI::App& app);
+void AddSensitivityCommand(CLI::App& app);
 
 // Exit code set by the subcommand that ran.
 int ExitCode();

@@ -13,6 +13,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string(soma::cli::kVersion));
   soma::cli::AddSimulateCommand(app);
   soma::cli::AddCheckCommand(app);
+  soma::cli::AddFbaCommand(app);
+  soma::cli::AddSteadyStateCommand(app);
+  soma::cli::AddSensitivityCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -14,6 +14,8 @@
 //   model's, else 1). Reaction rates are in substance per time.
 // * Hierarchical models (SBML comp) are flattened by the importer; the IR is
 //   always flat.
+// * Flux bounds and objectives (SBML fbc) are kept in flux_balance
+//   (model/flux_balance.h) for flux balance analysis; simulation ignores them.
 //
 // Every element keeps its SBML id; ids are unique across the model except for
 // reaction-local parameters, which shadow global ids inside their kinetic law.
@@ -25,6 +27,7 @@
 #include <vector>
 
 #include "expr/expr.h"
+#include "model/flux_balance.h"
 
 namespace soma::model {
 
@@ -161,6 +164,7 @@ struct Model {
   std::vector<Constraint> constraints;
   std::string conversion_factor;     // model-wide species conversion factor (parameter id)
   ModelUnits units;
+  std::optional<FluxBalance> flux_balance;  // set when the source declares fbc
 
   // Lookups by id; nullptr when absent. Linear scans: for building, not for
   // hot loops.

@@ -104,9 +104,6 @@ Result<std::unique_ptr<NonlinearSolver>> NonlinearSolver::Create(const SundialsC
   SOMA_RETURN_IF_ERROR(CheckFlag(KINSetNumMaxIters(mem, options.max_iterations), "KINSetNumMaxIters", kKinsol));
   SOMA_RETURN_IF_ERROR(CheckFlag(KINSetMaxSetupCalls(mem, options.jacobian_update_interval),
                                  "KINSetMaxSetupCalls", kKinsol));
-  if (options.max_newton_step > 0) {
-    SOMA_RETURN_IF_ERROR(CheckFlag(KINSetMaxNewtonStep(mem, options.max_newton_step), "KINSetMaxNewtonStep", kKinsol));
-  }
 
   const SparsePattern* pattern = system->sparse_pattern();
   const bool sparse = options.linear_solver == LinearSolverKind::kSparse ||
@@ -155,6 +152,14 @@ Result<NonlinearSolverSummary> NonlinearSolver::Solve(std::span<double> x, std::
 
   constexpr auto kKinsol = SundialsPackage::kKinsol;
   void* mem = kinsol_mem_;
+  double max_step = options_.max_newton_step;
+  if (max_step == 0) {
+    double norm = 0.0;
+    const double* xs = N_VGetArrayPointer(x_scale_.get());
+    for (size_t i = 0; i < n; ++i) norm += (xs[i] * u[i]) * (xs[i] * u[i]);
+    max_step = 1000.0 * std::max(std::sqrt(norm), std::sqrt(static_cast<double>(n)));
+  }
+  SOMA_RETURN_IF_ERROR(CheckFlag(KINSetMaxNewtonStep(mem, max_step), "KINSetMaxNewtonStep", kKinsol));
   // KINSOL's counters accumulate over calls: report this call's share.
   long iters0 = 0, fevals0 = 0, jevals0 = 0, backtracks0 = 0;
   SOMA_RETURN_IF_ERROR(CheckFlag(KINGetNumNonlinSolvIters(mem, &iters0), "KINGetNumNonlinSolvIters", kKinsol));

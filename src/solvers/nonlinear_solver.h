@@ -61,7 +61,9 @@ struct NonlinearSolverOptions {
   // Jacobian evaluations: every `jacobian_update_interval` iterations
   // (1 = exact Newton; larger = modified Newton, cheaper per iteration).
   long jacobian_update_interval = 1;  // >= 1
-  // Largest scaled Newton step; 0 = KINSOL's default (1000 ||x_scale x0||).
+  // Largest Newton step, ||x_scale dx||_2; 0 = 1000 max(||x_scale x0||_2,
+  // sqrt(n)) for each Solve. (KINSOL's own default, 1000 ||x_scale x0||_2
+  // floored at 1, stalls starts at x0 = 0.)
   double max_newton_step = 0.0;    // >= 0
 
   // Names the field and the rule it broke, e.g.

@@ -131,4 +131,159 @@ TEST(CliTest, BadOptionsAreUsageErrors) {
   EXPECT_NE(r2.out.find("SimulationOptions::end"), std::string::npos) << r2.out;
 }
 
+TEST(CliTest, SensitivitiesPrintDerivativeColumns) {
+  CommandResult r = Soma("sensitivities " + kModel + " --params p1,n --vars G,I --end 60 --steps 6 --rel 1e-8");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  auto lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 8u) << r.out;
+  EXPECT_EQ(lines[0], "time,G,I,dG/dp1,dG/dn,dI/dp1,dI/dn");
+  // I = Ib until the bolus at t = 30, then Ib + 50 exp(-n (t - 30)):
+  // dI/dn = -50 (t - 30) exp(-n (t - 30)) and dI/dp1 = 0.
+  for (size_t row = 1; row < lines.size(); ++row) {
+    double v[7];
+    ASSERT_EQ(std::sscanf(lines[row].c_str(), "%lf,%lf,%lf,%lf,%lf,%lf,%lf", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+                          &v[6]),
+              7)
+        << lines[row];
+    const double t = v[0];
+    const double exact = t <= 30 ? 0.0 : -50 * (t - 30) * std::exp(-0.14 * (t - 30));
+    // |x - ref| <= 1e-6 + 1e-5 |ref|.
+    EXPECT_LE(std::abs(v[6] - exact), 1e-6 + 1e-5 * std::abs(exact)) << lines[row];
+    EXPECT_LE(std::abs(v[5]), 1e-9) << lines[row];
+  }
+}
+
+TEST(CliTest, SensitivitiesJsonAndErrors) {
+  fs::path out = fs::temp_directory_path() / "soma_cli_test_sens.json";
+  fs::remove(out);
+  CommandResult r = Soma("sensitivities " + kModel + " --params Gb --vars G --steps 4 --format json -o " + out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  std::ifstream f(out);
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("\"dG/dGb\""), std::string::npos) << text;
+
+  CommandResult unknown = Soma("sensitivities " + kModel + " --params nope --vars G");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.out.find("'nope'"), std::string::npos) << unknown.out;
+
+  // The bolus triggered by glucose instead of time: the event time would move
+  // with the parameters, which is reported rather than computed wrongly.
+  std::ifstream in(kModel);
+  std::string xml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string time_symbol =
+      "<csymbol encoding=\"text\" definitionURL=\"http://www.sbml.org/sbml/symbols/time\"> time </csymbol>";
+  ASSERT_NE(xml.find(time_symbol), std::string::npos);
+  xml.replace(xml.find(time_symbol), time_symbol.size(), "<ci> G </ci>");
+  fs::path state_event = TempFile("state_event.xml", xml);
+  CommandResult unsupported = Soma("sensitivities " + state_event.string() + " --params p1 --vars G");
+  EXPECT_EQ(unsupported.exit_code, 1);
+  EXPECT_NE(unsupported.out.find("event 'insulin_bolus'"), std::string::npos) << unsupported.out;
+  EXPECT_EQ(unsupported.out.find("time,"), std::string::npos) << unsupported.out;
+}
+
+TEST(CliTest, SteadyStateOfBergmanIsTheBasalState) {
+  // G' = -(p1 + X) G + p1 Gb, X' = -p2 X + p3 (I - Ib), I' = -n (I - Ib):
+  // G = Gb = 90, X = 0, I = Ib = 7. The insulin bolus event at t = 30 is
+  // ignored. With |dy/dt| <= 1e-12 + 1e-10 |y| the error is at most about
+  // |dy/dt| / rate: 3e-7 for G (p1 = 0.03), 5e-9 for I (n = 0.14), less for X.
+  fs::path out = fs::temp_directory_path() / "soma_cli_test_steady.csv";
+  fs::remove(out);
+  CommandResult r = Soma("steady-state " + kModel + " --vars G,X,I --abs 1e-12 --rel 1e-10 -o " + out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("newton"), std::string::npos) << r.out;  // the summary on stderr
+  EXPECT_NE(r.out.find("stable (max real part of eigenvalues"), std::string::npos) << r.out;
+  std::ifstream f(out);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  auto lines = Lines(ss.str());
+  ASSERT_EQ(lines.size(), 2u) << ss.str();
+  EXPECT_EQ(lines[0], "G,X,I");
+  double g = 0, x = 0, i = 0;
+  ASSERT_EQ(std::sscanf(lines[1].c_str(), "%lf,%lf,%lf", &g, &x, &i), 3) << lines[1];
+  EXPECT_LE(std::abs(g - 90.0), 1e-6) << g;
+  EXPECT_LE(std::abs(x), 1e-9) << x;
+  EXPECT_LE(std::abs(i - 7.0), 1e-8) << i;
+
+  // Default columns: no species, so the non-constant parameters G, X, I.
+  CommandResult j = Soma("steady-state " + kModel + " --method integration --format json");
+  ASSERT_EQ(j.exit_code, 0) << j.out;
+  EXPECT_NE(j.out.find("\"columns\""), std::string::npos) << j.out;
+  EXPECT_NE(j.out.find("\"I\""), std::string::npos) << j.out;
+  EXPECT_NE(j.out.find("\"method\": \"integration"), std::string::npos) << j.out;
+
+  CommandResult unknown = Soma("steady-state " + kModel + " --vars G,nope");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.out.find("nope"), std::string::npos) << unknown.out;
+  EXPECT_EQ(unknown.out.find("G,"), std::string::npos) << "no partial output expected: " << unknown.out;
+}
+
+// A two-reaction fbc v2 model: uptake of A in [0, 4], export of A maximised.
+std::string FbcModel(const std::string& uptake_lower) {
+  return R"(<?xml version="1.0" encoding="UTF-8"?>
+<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" xmlns:fbc="http://www.sbml.org/sbml/level3/version1/fbc/version2"
+      level="3" version="2" fbc:required="false">
+  <model id="m" fbc:strict="true">
+    <listOfCompartments><compartment id="c" size="1" constant="true"/></listOfCompartments>
+    <listOfSpecies><species id="A" compartment="c" initialAmount="0" hasOnlySubstanceUnits="false" boundaryCondition="false" constant="false"/></listOfSpecies>
+    <listOfParameters>
+      <parameter id="lo" value=")" + uptake_lower + R"(" constant="true"/>
+      <parameter id="zero" value="0" constant="true"/>
+      <parameter id="four" value="4" constant="true"/>
+    </listOfParameters>
+    <listOfReactions>
+      <reaction id="up" reversible="false" fbc:lowerFluxBound="lo" fbc:upperFluxBound="four">
+        <listOfProducts><speciesReference species="A" stoichiometry="1" constant="true"/></listOfProducts>
+      </reaction>
+      <reaction id="out" reversible="false" fbc:lowerFluxBound="zero" fbc:upperFluxBound="four">
+        <listOfReactants><speciesReference species="A" stoichiometry="2" constant="true"/></listOfReactants>
+      </reaction>
+    </listOfReactions>
+    <fbc:listOfObjectives fbc:activeObjective="growth">
+      <fbc:objective fbc:id="growth" fbc:type="maximize">
+        <fbc:listOfFluxObjectives><fbc:fluxObjective fbc:reaction="out" fbc:coefficient="1"/></fbc:listOfFluxObjectives>
+      </fbc:objective>
+    </fbc:listOfObjectives>
+  </model>
+</sbml>)";
+}
+
+TEST(CliTest, FbaPrintsFluxesAndObjective) {
+  fs::path model = TempFile("fba.xml", FbcModel("0"));
+  fs::path out = fs::temp_directory_path() / "soma_cli_test_fba.csv";
+  CommandResult r = Soma("fba " + model.string() + " -o " + out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("optimal"), std::string::npos) << r.out;  // status on stderr
+  std::ifstream f(out);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  auto lines = Lines(ss.str());
+  ASSERT_EQ(lines.size(), 2u) << ss.str();
+  EXPECT_EQ(lines[0], "up,out,growth");
+  double up = 0, export_flux = 0, objective = 0;
+  ASSERT_EQ(std::sscanf(lines[1].c_str(), "%lf,%lf,%lf", &up, &export_flux, &objective), 3) << lines[1];
+  // Uptake 4 feeds export 2 (stoichiometry 2); the objective is the export.
+  EXPECT_LE(std::abs(up - 4), 1e-9);
+  EXPECT_LE(std::abs(export_flux - 2), 1e-9);
+  EXPECT_LE(std::abs(objective - 2), 1e-9);
+
+  CommandResult j = Soma("fba " + model.string() + " --format json");
+  ASSERT_EQ(j.exit_code, 0) << j.out;
+  EXPECT_NE(j.out.find("\"status\": \"optimal\""), std::string::npos) << j.out;
+  EXPECT_NE(j.out.find("\"growth\""), std::string::npos) << j.out;
+}
+
+TEST(CliTest, FbaReportsInfeasibleModels) {
+  // Uptake bounds [10, 4]: no flux satisfies them; an outcome, not an error.
+  fs::path model = TempFile("fba_infeasible.xml", FbcModel("10"));
+  CommandResult r = Soma("fba " + model.string());
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("infeasible"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("'up'"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("nan"), std::string::npos) << r.out;
+
+  CommandResult missing = Soma("fba " + kModel);  // no fbc data
+  EXPECT_EQ(missing.exit_code, 1) << missing.out;
+  EXPECT_NE(missing.out.find("flux balance"), std::string::npos) << missing.out;
+}
+
 }  // namespace

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "fba/flux_balance.h"
 #include "formats/sbml/sbml_import.h"
 #include "sim/simulator.h"
 
@@ -48,6 +49,61 @@ bool Close(double x, double e, double abs, double rel, double* excess) {
   if (std::isnan(err)) err = INFINITY;
   *excess = std::max(*excess, allowed > 0 ? err / allowed : err);
   return err <= allowed;
+}
+
+double ParseCell(const std::string& cell) {
+  if (cell == "NaN" || cell == "nan") return NAN;
+  if (cell == "INF" || cell == "inf") return INFINITY;
+  if (cell == "-INF" || cell == "-inf") return -INFINITY;
+  return std::strtod(cell.c_str(), nullptr);
+}
+
+// FluxBalanceSteadyState: one expected row whose columns are reaction ids
+// (fluxes) and objective ids (the objective value; NaN when infeasible).
+// Sets out->verdict/reason (seconds are the caller's).
+void RunFluxBalanceCase(const CaseInfo& c, CaseOutcome* out) {
+  auto fail = [&](Verdict v, std::string reason) {
+    out->verdict = v;
+    out->reason = std::move(reason);
+  };
+  auto classify = [&](const Status& s) {
+    fail(s.code() == ErrorCode::kUnsupported ? Verdict::kUnsupported : Verdict::kError, s.ToString());
+  };
+  fs::path file = ModelFile(c);
+  if (file.empty()) return fail(Verdict::kError, "no SBML file");
+  auto imported = formats::LoadSbmlFile(file);
+  if (!imported.ok()) return classify(imported.status());
+  auto result = fba::SolveFluxBalance(imported->model);
+  if (!result.ok()) return classify(result.status());
+  auto expected_text = ReadText(c.dir / (c.id + "-results.csv"));
+  if (!expected_text.ok()) return classify(expected_text.status());
+  std::stringstream es(*expected_text);
+  std::string header_line, row_line;
+  std::getline(es, header_line);
+  while (std::getline(es, row_line) && Trim(row_line).empty()) {
+  }
+  std::vector<std::string> header = SplitList(header_line), cells = SplitList(row_line);
+  if (cells.size() != header.size()) return fail(Verdict::kError, "results row does not match its header");
+  std::string first_failure;
+  for (size_t h = 0; h < header.size(); ++h) {
+    double x;
+    if (header[h] == result->objective_id) {
+      x = result->objective_value;
+    } else if (imported->model.FindReaction(header[h]) != nullptr) {
+      x = result->Flux(header[h]);
+    } else {
+      return fail(Verdict::kError, "no reaction or active objective " + header[h]);
+    }
+    double e = ParseCell(cells[h]);
+    if (!Close(x, e, c.settings.absolute, c.settings.relative, &out->worst_excess) && first_failure.empty()) {
+      std::ostringstream m;
+      m.precision(10);
+      m << header[h] << ": got " << x << ", expected " << e << " (" << result->summary.BriefReport() << ")";
+      first_failure = m.str();
+    }
+  }
+  if (!first_failure.empty()) return fail(Verdict::kFail, first_failure);
+  fail(Verdict::kPass, "");
 }
 
 }  // namespace
@@ -125,6 +181,10 @@ CaseOutcome RunCase(const CaseInfo& c) {
   auto classify = [&](const Status& s) {
     return finish(s.code() == ErrorCode::kUnsupported ? Verdict::kUnsupported : Verdict::kError, s.ToString());
   };
+  if (c.test_type == "FluxBalanceSteadyState") {
+    RunFluxBalanceCase(c, &out);
+    return finish(out.verdict, out.reason);
+  }
   if (c.test_type != "TimeCourse") return finish(Verdict::kUnsupported, "test type " + c.test_type);
   fs::path file = ModelFile(c);
   if (file.empty()) return finish(Verdict::kError, "no SBML file");

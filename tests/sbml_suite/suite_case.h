@@ -1,7 +1,8 @@
 #pragma once
 // Running one case of the SBML Test Suite (semantic cases) through Soma's
 // public libraries: read NNNNN-settings.txt, the tags of NNNNN-model.m and
-// NNNNN-results.csv, import the highest-level SBML file, simulate, and
+// NNNNN-results.csv, import the highest-level SBML file, simulate (TimeCourse)
+// or solve the flux balance problem (FluxBalanceSteadyState), and
 // compare with the suite's rule |x - expected| <= absolute + relative*|expected|.
 
 #include <filesystem>

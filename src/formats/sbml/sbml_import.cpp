@@ -6,6 +6,7 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <system_error>
 
@@ -13,6 +14,7 @@
 
 #include "formats/sbml/sbml_comp.h"
 #include "formats/sbml/sbml_diagnostics.h"
+#include "formats/sbml/sbml_fbc.h"
 #include "formats/sbml/sbml_model.h"
 #include "formats/sbml/sbml_packages.h"
 
@@ -123,6 +125,10 @@ Result<SbmlImport> Import(::SBMLDocument& doc, const SbmlImportOptions& options,
     if (doc.getModel() == nullptr) return InvalidModel("comp: flattening left no <model>");
   }
   const ::Model& before = *doc.getModel();
+  std::optional<model::FluxBalance> flux_balance;
+  if (packages.fbc) {
+    SOMA_ASSIGN_OR_RETURN(flux_balance, internal::ReadFluxBalance(before, &out.diagnostics));
+  }
   for (unsigned int i = 0; i < before.getNumReactions(); ++i) {
     const ::Reaction* r = before.getReaction(i);
     facts.fast.push_back(r->isSetFast() && r->getFast());
@@ -136,6 +142,7 @@ Result<SbmlImport> Import(::SBMLDocument& doc, const SbmlImportOptions& options,
   }
   if (options.check_units) CheckUnits(doc, &out.diagnostics);
   SOMA_ASSIGN_OR_RETURN(out.model, internal::ImportModel(*m, facts, &out.diagnostics));
+  out.model.flux_balance = std::move(flux_balance);
   return out;
 }
 

@@ -14,7 +14,13 @@
 //       directory (LoadSbmlFile) or `base_dir` (ParseSbml).
 //     * layout, render and groups carry no simulation semantics: ignored,
 //       with a kInfo diagnostic.
-//     * fbc, qual, multi, distrib, arrays, spatial, dyn and any unknown
+//     * fbc (Versions 1 and 2; Version 3 without user-defined constraints):
+//       flux bounds and objectives are read into Model::flux_balance before
+//       conversion (step 3 may drop package data). The reactions' kinetic
+//       laws are the core model, simulated as usual. References to unknown
+//       reactions or parameters and invalid operations/types are
+//       kInvalidModel; fbc v3 user-defined constraints are kUnsupported.
+//     * qual, multi, distrib, arrays, spatial, dyn and any unknown
 //       package marked required="true" change what a model means: the import
 //       fails with ErrorCode::kUnsupported naming the package and, where
 //       libSBML knows it, the first element using it.

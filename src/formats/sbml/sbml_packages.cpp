@@ -8,7 +8,7 @@
 namespace soma::formats::internal {
 namespace {
 
-enum class Treatment { kFlatten, kIgnore, kRefuse };
+enum class Treatment { kFlatten, kFluxBalance, kIgnore, kRefuse };
 
 struct KnownPackage {
   std::string_view name;
@@ -23,8 +23,7 @@ constexpr KnownPackage kKnownPackages[] = {
     {"render", Treatment::kIgnore, "rendering", ""},
     {"groups", Treatment::kIgnore, "groups", ""},
     {"l3v2extendedmath", Treatment::kIgnore, "L3V2 math in L3V1", ""},
-    {"fbc", Treatment::kRefuse, "flux balance constraints",
-     "Soma does not solve flux balance problems"},
+    {"fbc", Treatment::kFluxBalance, "flux balance constraints", ""},
     {"qual", Treatment::kRefuse, "qualitative models",
      "Soma does not simulate logical (qualitative) models"},
     {"multi", Treatment::kRefuse, "multistate and multicomponent species",
@@ -95,6 +94,9 @@ Result<PackageUse> CheckPackages(::SBMLDocument& doc, std::vector<Diagnostic>* d
     switch (known->treatment) {
       case Treatment::kFlatten:
         use.comp = true;
+        break;
+      case Treatment::kFluxBalance:
+        use.fbc = true;
         break;
       case Treatment::kIgnore:
         diagnostics->push_back({Severity::kInfo, 0, 0, "package",

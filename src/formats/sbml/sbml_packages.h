@@ -1,6 +1,6 @@
 #pragma once
 // Internal: which SBML Level 3 packages a document declares, and what the
-// importer does with each (flatten, ignore, refuse).
+// importer does with each (flatten, read as flux balance data, ignore, refuse).
 
 #include <string>
 #include <vector>
@@ -14,6 +14,7 @@ namespace soma::formats::internal {
 
 struct PackageUse {
   bool comp = false;  // the document uses comp and must be flattened
+  bool fbc = false;   // the document declares fbc (flux bounds, objectives)
 };
 
 // Inspects the namespaces declared on <sbml>. Returns kUnsupported naming the

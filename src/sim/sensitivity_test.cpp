@@ -1,0 +1,318 @@
+// Forward sensitivities against analytic derivatives and against central
+// finite differences of full simulations.
+
+#include "sim/sensitivity.h"
+
+#include <cmath>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "formats/sbml/sbml_import.h"
+#include "sim/sensitivity_program.h"
+#include "sim/simulator.h"
+
+namespace soma::sim {
+namespace {
+
+using expr::Expr;
+using expr::Op;
+
+Expr Sym(const char* s) { return Expr::Symbol(s); }
+Expr Num(double v) { return Expr::Number(v); }
+Expr Apply(Op op, std::vector<Expr> a) { return Expr::Apply(op, std::move(a)); }
+
+// |x - ref| <= abs + rel |ref|, the SBML Test Suite's rule.
+void ExpectClose(double x, double ref, double abs, double rel, const std::string& what = "") {
+  EXPECT_LE(std::abs(x - ref), abs + rel * std::abs(ref)) << what << ": x = " << x << ", ref = " << ref;
+}
+
+// A -> B with rate k * A * V in compartment V = 2; A declared as a
+// concentration A0 = 1, B as an amount 0. A(t) = A0 exp(-k t).
+model::Model Decay() {
+  model::Model m;
+  m.id = "decay";
+  m.compartments.push_back({.id = "V", .size = 2.0});
+  m.species.push_back({.id = "A", .compartment = "V", .initial_concentration = 1.0});
+  m.species.push_back({.id = "B", .compartment = "V", .initial_amount = 0.0});
+  m.parameters.push_back({.id = "k", .value = 0.5});
+  model::Reaction r;
+  r.id = "R";
+  r.reactants.push_back({.species = "A"});
+  r.products.push_back({.species = "B"});
+  r.kinetic_law = Apply(Op::kTimes, {Sym("k"), Sym("A"), Sym("V")});
+  m.reactions.push_back(r);
+  return m;
+}
+
+SimulationOptions Tight(double end, int steps) {
+  SimulationOptions o;
+  o.end = end;
+  o.steps = steps;
+  o.integrator.rel_tol = 1e-10;
+  o.integrator.abs_tol = 1e-14;
+  return o;
+}
+
+std::shared_ptr<const CompiledModel> MustCompile(const model::Model& m) {
+  auto cm = CompiledModel::Compile(m);
+  EXPECT_TRUE(cm.ok()) << cm.status().ToString();
+  return cm.ok() ? *cm : nullptr;
+}
+
+TEST(SensitivityTest, FirstOrderDecayMatchesAnalyticDerivatives) {
+  auto cm = MustCompile(Decay());
+  ASSERT_NE(cm, nullptr);
+  auto r = SimulateWithSensitivities(cm, Tight(4.0, 8), {{"A"}, {"B", SpeciesQuantity::kAmount}}, {"k", "A", "V"});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->trajectory.rows, 9u);
+  for (size_t i = 0; i < r->trajectory.rows; ++i) {
+    const double t = r->trajectory.at(i, 0), e = std::exp(-0.5 * t);
+    // Tolerances: |x - ref| <= 1e-10 + 1e-6 |ref| for every entry below.
+    ExpectClose(r->at(i, 0, 0), -t * e, 1e-10, 1e-6, "dA/dk");
+    ExpectClose(r->at(i, 0, 1), e, 1e-10, 1e-6, "dA/dA0");
+    ExpectClose(r->at(i, 0, 2), 0.0, 1e-10, 0, "dA/dV");  // A(t) does not depend on V
+    ExpectClose(r->at(i, 1, 0), 2.0 * t * e, 1e-10, 1e-6, "dB/dk");  // B = V A0 (1 - e)
+    ExpectClose(r->at(i, 1, 1), 2.0 * (1 - e), 1e-10, 1e-6, "dB/dA0");
+    ExpectClose(r->at(i, 1, 2), 1 - e, 1e-10, 1e-6, "dB/dV");
+  }
+  SimulationResult table = r->Table();
+  ASSERT_EQ(table.columns.size(), 3u + 6u);
+  EXPECT_EQ(table.columns[3], "dA/dk");
+  EXPECT_EQ(table.columns[8], "dB/dV");
+  EXPECT_EQ(table.at(2, 3), r->at(2, 0, 0));
+  EXPECT_GT(r->sensitivity_rhs_evaluations, 0);
+}
+
+TEST(SensitivityTest, ConcurrentRunsOnOneSharedModelAgree) {
+  auto cm = MustCompile(Decay());
+  ASSERT_NE(cm, nullptr);
+  std::vector<std::vector<double>> got(4);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < got.size(); ++i) {
+    threads.emplace_back([&, i] {
+      auto r = SimulateWithSensitivities(cm, Tight(2.0, 4), {{"A"}, {"B"}}, {"k", "V"});
+      if (r.ok()) got[i] = r->sensitivities;
+    });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_FALSE(got[0].empty());
+  for (size_t i = 1; i < got.size(); ++i) EXPECT_EQ(got[i], got[0]);  // bit-identical
+}
+
+TEST(SensitivityTest, TrajectoryEqualsSimulator) {
+  auto cm = MustCompile(Decay());
+  ASSERT_NE(cm, nullptr);
+  auto r = SimulateWithSensitivities(cm, Tight(4.0, 8), {{"A"}}, {"k"});
+  auto plain = Simulator(cm).Simulate(Tight(4.0, 8), {{"A"}});
+  ASSERT_TRUE(r.ok() && plain.ok());
+  for (size_t i = 0; i < plain->rows; ++i) {
+    // Both at rel_tol 1e-10: |x - ref| <= 1e-12 + 1e-8 |ref|.
+    ExpectClose(r->trajectory.at(i, 1), plain->at(i, 1), 1e-12, 1e-8, "A");
+  }
+}
+
+TEST(SensitivityTest, LocalParameterAndInitialAssignmentChain) {
+  // Rate uses the local parameter R.kl = 0.5 and q, whose initial assignment
+  // q = 2 * c reads c = 0.25: dA/dt = -kl q A ... with q = 0.5, rate
+  // constant kl * q = 0.25.
+  model::Model m = Decay();
+  m.parameters.push_back({.id = "c", .value = 0.25});
+  m.parameters.push_back({.id = "q"});
+  m.initial_assignments.push_back({"q", Apply(Op::kTimes, {Num(2.0), Sym("c")})});
+  m.reactions[0].local_parameters.push_back({.id = "kl", .value = 0.5});
+  m.reactions[0].kinetic_law = Apply(Op::kTimes, {Sym("kl"), Sym("q"), Sym("A"), Sym("V")});
+  auto cm = MustCompile(m);
+  ASSERT_NE(cm, nullptr);
+  auto r = SimulateWithSensitivities(cm, Tight(3.0, 3), {{"A"}}, {"R.kl", "c"});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  for (size_t i = 0; i < r->trajectory.rows; ++i) {
+    const double t = r->trajectory.at(i, 0), e = std::exp(-0.25 * t);
+    // A = exp(-kl * 2c * t): dA/dkl = -2c t A, dA/dc = -2 kl t A.
+    // Tolerance: |x - ref| <= 1e-10 + 1e-6 |ref|.
+    ExpectClose(r->at(i, 0, 0), -0.5 * t * e, 1e-10, 1e-6, "dA/dR.kl");
+    ExpectClose(r->at(i, 0, 1), -1.0 * t * e, 1e-10, 1e-6, "dA/dc");
+  }
+  // q's declared value is overridden: not a parameter.
+  auto bad = SimulateWithSensitivities(cm, Tight(1, 1), {{"A"}}, {"q"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("initial assignment"), std::string::npos);
+}
+
+TEST(SensitivityTest, TimeEventThatChangesTheParameter) {
+  // At t >= 1, k becomes 0: for t >= 1, A = exp(-k) and dA/dk = -exp(-k);
+  // the event erases k's own sensitivity (its new value does not depend on k).
+  model::Model m = Decay();
+  m.parameters[0].constant = false;
+  model::Event ev;
+  ev.id = "stop";
+  ev.trigger = Apply(Op::kGe, {Expr::Leaf(Op::kTime), Num(1.0)});
+  ev.assignments.push_back({"k", Num(0.0)});
+  m.events.push_back(ev);
+  auto cm = MustCompile(m);
+  ASSERT_NE(cm, nullptr);
+  auto r = SimulateWithSensitivities(cm, Tight(3.0, 6), {{"A"}, {"k"}}, {"k"});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->trajectory.summary.events_fired, 1);
+  for (size_t i = 0; i < r->trajectory.rows; ++i) {
+    const double t = r->trajectory.at(i, 0), te = std::min(t, 1.0);
+    // Tolerance: |x - ref| <= 1e-9 + 1e-6 |ref| (the event time is found by
+    // root finding).
+    ExpectClose(r->at(i, 0, 0), -te * std::exp(-0.5 * te), 1e-9, 1e-6, "dA/dk at t = " + std::to_string(t));
+    ExpectClose(r->at(i, 1, 0), t < 1.0 ? 1.0 : 0.0, 0, 0, "dk/dk");
+  }
+}
+
+TEST(SensitivityTest, StateEventsAndAlgebraicRulesAreUnsupported) {
+  model::Model m = Decay();
+  model::Event ev;
+  ev.id = "low_A";
+  ev.trigger = Apply(Op::kLt, {Sym("A"), Num(0.5)});
+  ev.assignments.push_back({"B", Num(0.0)});
+  m.events.push_back(ev);
+  auto cm = MustCompile(m);
+  ASSERT_NE(cm, nullptr);
+  auto r = SimulateWithSensitivities(cm, Tight(1, 1), {{"A"}}, {"k"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kUnsupported);
+  EXPECT_NE(r.status().message().find("event 'low_A'"), std::string::npos) << r.status().message();
+
+  // A time event whose time is a chosen parameter moves with it.
+  model::Model m2 = Decay();
+  m2.parameters.push_back({.id = "t_dose", .value = 1.0});
+  model::Event dose;
+  dose.id = "dose";
+  dose.trigger = Apply(Op::kGe, {Expr::Leaf(Op::kTime), Sym("t_dose")});
+  dose.assignments.push_back({"B", Num(0.0)});
+  m2.events.push_back(dose);
+  auto cm2 = MustCompile(m2);
+  ASSERT_NE(cm2, nullptr);
+  EXPECT_TRUE(SimulateWithSensitivities(cm2, Tight(2, 2), {{"A"}}, {"k"}).ok());
+  auto moved = SimulateWithSensitivities(cm2, Tight(2, 2), {{"A"}}, {"t_dose"});
+  ASSERT_FALSE(moved.ok());
+  EXPECT_EQ(moved.status().code(), ErrorCode::kUnsupported);
+  EXPECT_NE(moved.status().message().find("event 'dose'"), std::string::npos) << moved.status().message();
+
+  model::Model m3 = Decay();
+  m3.parameters.push_back({.id = "x", .value = 1.0, .constant = false});
+  m3.parameters.push_back({.id = "y", .value = 1.0, .constant = false});
+  m3.rules.push_back({model::RuleKind::kAlgebraic, "", Apply(Op::kMinus, {Sym("x"), Sym("y")})});
+  auto cm3 = CompiledModel::Compile(m3);
+  ASSERT_TRUE(cm3.ok()) << cm3.status().ToString();
+  auto a = SimulateWithSensitivities(*cm3, Tight(1, 1), {{"A"}}, {"k"});
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.status().code(), ErrorCode::kUnsupported);
+  EXPECT_NE(a.status().message().find("algebraic"), std::string::npos) << a.status().message();
+}
+
+TEST(SensitivityTest, BadParametersAreNamed) {
+  auto cm = MustCompile(Decay());
+  ASSERT_NE(cm, nullptr);
+  for (const char* p : {"nope", "R"}) {
+    auto r = SimulateWithSensitivities(cm, Tight(1, 1), {{"A"}}, {p});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(r.status().message().find(std::string("'") + p + "'"), std::string::npos) << r.status().message();
+  }
+  EXPECT_FALSE(SimulateWithSensitivities(cm, Tight(1, 1), {{"A"}}, {}).ok());
+  EXPECT_FALSE(SimulateWithSensitivities(cm, Tight(1, 1), {{"A"}}, {"k", "k"}).ok());
+}
+
+// Central differences of full simulations: (x(p + h) - x(p - h)) / 2h.
+template <typename Perturb>
+std::vector<double> CentralDifference(const model::Model& base, Perturb perturb, double p, double h,
+                                      const SimulationOptions& o, const std::vector<OutputVariable>& outs) {
+  std::vector<double> plus, minus;
+  for (int side : {1, -1}) {
+    model::Model m = base;
+    perturb(m, p + side * h);
+    auto cm = CompiledModel::Compile(m);
+    EXPECT_TRUE(cm.ok());
+    auto r = Simulator(*cm).Simulate(o, outs);
+    EXPECT_TRUE(r.ok());
+    (side > 0 ? plus : minus) = r->values;
+  }
+  std::vector<double> d(plus.size());
+  for (size_t i = 0; i < d.size(); ++i) d[i] = (plus[i] - minus[i]) / (2 * h);
+  return d;
+}
+
+TEST(SensitivityTest, MichaelisMentenMatchesFiniteDifferences) {
+  // S -> P, rate Vmax S / (Km + S) in a unit compartment; S0 = 10.
+  model::Model m;
+  m.id = "mm";
+  m.compartments.push_back({.id = "cell", .size = 1.0});
+  m.species.push_back({.id = "S", .compartment = "cell", .initial_concentration = 10.0});
+  m.species.push_back({.id = "P", .compartment = "cell", .initial_concentration = 0.0});
+  m.parameters.push_back({.id = "Vmax", .value = 2.0});
+  m.parameters.push_back({.id = "Km", .value = 3.0});
+  model::Reaction r;
+  r.id = "R";
+  r.reactants.push_back({.species = "S"});
+  r.products.push_back({.species = "P"});
+  r.kinetic_law = Apply(Op::kDivide, {Apply(Op::kTimes, {Sym("Vmax"), Sym("S")}), Apply(Op::kPlus, {Sym("Km"), Sym("S")})});
+  m.reactions.push_back(r);
+  auto cm = MustCompile(m);
+  ASSERT_NE(cm, nullptr);
+  const SimulationOptions o = Tight(8.0, 8);
+  const std::vector<OutputVariable> outs = {{"S"}, {"R"}};
+  auto sens = SimulateWithSensitivities(cm, o, outs, {"Vmax", "Km", "S"});
+  ASSERT_TRUE(sens.ok()) << sens.status().ToString();
+  struct Case { const char* name; double value; std::function<void(model::Model&, double)> set; };
+  std::vector<Case> cases = {
+      {"Vmax", 2.0, [](model::Model& x, double v) { x.parameters[0].value = v; }},
+      {"Km", 3.0, [](model::Model& x, double v) { x.parameters[1].value = v; }},
+      {"S", 10.0, [](model::Model& x, double v) { x.species[0].initial_concentration = v; }},
+  };
+  for (size_t k = 0; k < cases.size(); ++k) {
+    const double h = 1e-4 * cases[k].value;
+    auto fd = CentralDifference(m, cases[k].set, cases[k].value, h, o, outs);
+    for (size_t row = 0; row < sens->trajectory.rows; ++row) {
+      for (size_t j = 0; j < outs.size(); ++j) {
+        // Finite differences carry O(h^2) truncation and ~1e-10/h solver
+        // noise: |x - fd| <= 1e-6 + 1e-5 |fd|.
+        ExpectClose(sens->at(row, j, k), fd[row * 3 + 1 + j], 1e-6, 1e-5,
+                    std::string("d") + outs[j].id + "/d" + cases[k].name + " row " + std::to_string(row));
+      }
+    }
+  }
+}
+
+TEST(SensitivityTest, BergmanWithInsulinBolusMatchesFiniteDifferences) {
+  // The bundled minimal model, its time event (I += 50 at t = 30) included.
+  auto imported = formats::LoadSbmlFile(std::string(SOMA_SOURCE_DIR) + "/models/bergman-minimal.xml");
+  ASSERT_TRUE(imported.ok()) << imported.status().ToString();
+  const model::Model& m = imported->model;
+  auto cm = MustCompile(m);
+  ASSERT_NE(cm, nullptr);
+  const SimulationOptions o = Tight(60.0, 12);
+  const std::vector<OutputVariable> outs = {{"G"}, {"X"}, {"I"}};
+  const std::vector<std::string> params = {"p1", "p2", "p3", "n", "G"};
+  auto sens = SimulateWithSensitivities(cm, o, outs, params);
+  ASSERT_TRUE(sens.ok()) << sens.status().ToString();
+  EXPECT_EQ(sens->trajectory.summary.events_fired, 1);
+  for (size_t k = 0; k < params.size(); ++k) {
+    const model::Parameter* p = m.FindParameter(params[k]);
+    ASSERT_NE(p, nullptr);
+    const double value = *p->value, h = 1e-4 * value;
+    auto set = [&](model::Model& x, double v) {
+      for (auto& q : x.parameters) {
+        if (q.id == params[k]) q.value = v;
+      }
+    };
+    auto fd = CentralDifference(m, set, value, h, o, outs);
+    for (size_t row = 0; row < sens->trajectory.rows; ++row) {
+      for (size_t j = 0; j < outs.size(); ++j) {
+        // |x - fd| <= 1e-6 |scale| + 1e-5 |fd|, with the scale of the output
+        // per unit relative change of p (|fd| alone is 0 at t = 0).
+        const double scale = 1e-6 * std::max(1.0, std::abs(sens->trajectory.at(row, 1 + j) / value));
+        ExpectClose(sens->at(row, j, k), fd[row * 4 + 1 + j], scale, 1e-5,
+                    "d" + outs[j].id + "/d" + params[k] + " at t = " + std::to_string(sens->trajectory.at(row, 0)));
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace soma::sim
