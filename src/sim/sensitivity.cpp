@@ -4,8 +4,8 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
-#include <random>
 
+#include "sim/event_runner.h"
 #include "sim/model_system.h"
 #include "sim/sensitivity_program.h"
 
@@ -19,30 +19,6 @@ double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::d
 
 // Same rules as the Simulator's (simulator.cpp): the truth of a relation from
 // its root function, and just after a crossing in `direction`.
-bool Truth(expr::GOp op, double g) {
-  switch (op) {
-    case expr::GOp::kGt: return g > 0;
-    case expr::GOp::kGe: return g >= 0;
-    case expr::GOp::kLt: return g < 0;
-    case expr::GOp::kLe: return g <= 0;
-    case expr::GOp::kEq: return g == 0;
-    case expr::GOp::kNeq: return g != 0;
-    default: return false;
-  }
-}
-
-bool TruthAfterCrossing(expr::GOp op, int direction) {
-  switch (op) {
-    case expr::GOp::kGt: case expr::GOp::kGe: return direction > 0;
-    case expr::GOp::kLt: case expr::GOp::kLe: return direction < 0;
-    case expr::GOp::kEq: return true;
-    case expr::GOp::kNeq: return false;
-    default: return false;
-  }
-}
-
-// ModelSystem plus the sensitivity right-hand side, on the extended
-// workspace (model slots, then the sensitivities; see sensitivity_program.h).
 class SensitivitySystem : public ModelSystem {
  public:
   SensitivitySystem(const CompiledModel& cm, std::vector<double>& ws, const SensitivityProgram& sp)
@@ -85,159 +61,34 @@ class SensitivitySystem : public ModelSystem {
   std::vector<double> scratch_, out_;
 };
 
-// SBML event semantics for the events CompileSensitivities accepts (no
-// delays, triggers at times fixed in advance), carrying the sensitivities of
-// assigned values. Mirrors the Simulator's EventRunner, including the seeded
-// random choice among simultaneous events of equal priority.
-class SensitivityEvents {
+// The sensitivities of an event's assigned values travel with them: computed
+// with the values (trigger or execution time) and written to the sensitivity
+// slots of the targets.
+class SensitivityJumps : public EventExtension {
  public:
-  SensitivityEvents(const CompiledModel& cm, const SensitivityProgram& sp, std::vector<double>& ws,
-                    const SimulationOptions& opt, SimulationSummary& summary)
-      : cm_(cm), sp_(sp), ws_(ws), opt_(opt), summary_(summary), rng_(opt.seed) {
-    const size_t ne = cm.events().size();
-    previous_.resize(ne);
-    for (size_t e = 0; e < ne; ++e) previous_[e] = cm.events()[e].initial_value;
-    trigger_values_.resize(ne);
-    timing_.resize(2 * ne);
-    roots_.resize(cm.relations().size());
-    roots_scratch_ = cm.roots().NewScratch();
-    trigger_scratch_ = cm.triggers().NewScratch();
-    timing_scratch_ = cm.event_timing().NewScratch();
-    for (size_t e = 0; e < ne; ++e) {
-      value_scratch_.push_back(cm.events()[e].assignments.NewScratch());
-      sens_scratch_.push_back(sp.event_assignments[e].NewScratch());
-    }
+  SensitivityJumps(const CompiledModel& cm, const SensitivityProgram& sp, std::vector<double>& ws)
+      : cm_(cm), sp_(sp), ws_(ws) {
+    for (size_t e = 0; e < cm.events().size(); ++e) scratch_.push_back(sp.event_assignments[e].NewScratch());
   }
-
-  void RefreshRelations(const std::vector<double>* before = nullptr) {
-    cm_.roots().Run(ws_.data(), roots_.data(), roots_scratch_.data());
-    const auto& rels = cm_.relations();
-    for (size_t k = 0; k < rels.size(); ++k) {
-      if (!rels[k].for_event) continue;
-      if (before != nullptr && (*before)[k] == roots_[k]) continue;
-      ws_[rels[k].slot] = Truth(rels[k].op, roots_[k]) ? 1.0 : 0.0;
-    }
+  void Compute(size_t e, std::vector<double>& extra) override {
+    extra.resize(cm_.events()[e].targets.size() * sp_.parameters.size());
+    sp_.event_assignments[e].Run(ws_.data(), extra.data(), scratch_[e].data());
   }
-
-  void ApplyRoots(std::span<const int> found) {
-    const auto& rels = cm_.relations();
-    for (size_t k = 0; k < rels.size(); ++k) {
-      if (rels[k].for_event && found[k] != 0) ws_[rels[k].slot] = TruthAfterCrossing(rels[k].op, found[k]) ? 1.0 : 0.0;
-    }
-  }
-
-  // Fires and executes the events due at t; returns whether anything changed.
-  Result<bool> Process(double t) {
-    bool changed = false;
-    for (long iteration = 0;; ++iteration) {
-      if (iteration >= opt_.max_event_iterations) {
-        return SolverFailure("more than " + std::to_string(opt_.max_event_iterations) +
-                             " event executions at t = " + std::to_string(t) +
-                             " (events that keep re-triggering each other?)");
+  void Apply(size_t e, const std::vector<double>& extra) override {
+    const auto& targets = cm_.events()[e].targets;
+    const size_t m = targets.size();
+    for (size_t a = 0; a < m; ++a) {
+      for (size_t k = 0; k < sp_.parameters.size(); ++k) {
+        ws_[sp_.SensitivitySlot(targets[a], k)] = extra[a + k * m];
       }
-      cm_.triggers().Run(ws_.data(), trigger_values_.data(), trigger_scratch_.data());
-      cm_.event_timing().Run(ws_.data(), timing_.data(), timing_scratch_.data());
-      for (size_t e = 0; e < previous_.size(); ++e) {
-        bool now = trigger_values_[e] != 0.0;
-        if (now && !previous_[e]) Fire(e);
-        previous_[e] = now;
-      }
-      std::erase_if(pending_, [&](const Pending& p) {
-        return !cm_.events()[p.event].persistent && trigger_values_[p.event] == 0.0;
-      });
-      int best = -1;
-      for (size_t i = 0; i < pending_.size(); ++i) {
-        if (best < 0 || Before(pending_[i], pending_[best])) best = static_cast<int>(i);
-      }
-      if (best < 0) return changed;
-      best = BreakTie(best);
-      Pending p = std::move(pending_[best]);
-      pending_.erase(pending_.begin() + best);
-      Execute(p);
-      changed = true;
-      ++summary_.events_fired;
     }
   }
 
  private:
-  struct Pending {
-    size_t event = 0;
-    uint64_t sequence = 0;
-    bool has_values = false;
-    std::vector<double> values, sensitivities;
-  };
-
-  void Compute(Pending& p) {
-    const CompiledEvent& ev = cm_.events()[p.event];
-    p.values.resize(ev.targets.size());
-    p.sensitivities.resize(ev.targets.size() * sp_.parameters.size());
-    ev.assignments.Run(ws_.data(), p.values.data(), value_scratch_[p.event].data());
-    sp_.event_assignments[p.event].Run(ws_.data(), p.sensitivities.data(), sens_scratch_[p.event].data());
-    p.has_values = true;
-  }
-
-  void Fire(size_t e) {
-    Pending p;
-    p.event = e;
-    p.sequence = next_sequence_++;
-    if (cm_.events()[e].use_values_from_trigger_time) Compute(p);
-    pending_.push_back(std::move(p));
-  }
-
-  bool Before(const Pending& a, const Pending& b) const {
-    const CompiledEvent& ea = cm_.events()[a.event];
-    const CompiledEvent& eb = cm_.events()[b.event];
-    if (ea.has_priority != eb.has_priority) return ea.has_priority;
-    if (ea.has_priority) {
-      double pa = timing_[2 * a.event + 1], pb = timing_[2 * b.event + 1];
-      if (pa != pb) return pa > pb;
-    }
-    if (a.event != b.event) return a.event < b.event;
-    return a.sequence < b.sequence;
-  }
-
-  int BreakTie(int best) {
-    const Pending& b = pending_[best];
-    if (!cm_.events()[b.event].has_priority) return best;
-    std::vector<int> tied;
-    for (size_t i = 0; i < pending_.size(); ++i) {
-      const Pending& p = pending_[i];
-      if (cm_.events()[p.event].has_priority && timing_[2 * p.event + 1] == timing_[2 * b.event + 1]) {
-        tied.push_back(static_cast<int>(i));
-      }
-    }
-    if (tied.size() < 2) return best;
-    std::uniform_int_distribution<size_t> pick(0, tied.size() - 1);
-    return tied[pick(rng_)];
-  }
-
-  void Execute(Pending& p) {
-    const CompiledEvent& ev = cm_.events()[p.event];
-    if (!p.has_values) Compute(p);
-    std::vector<double> before = roots_;
-    cm_.roots().Run(ws_.data(), before.data(), roots_scratch_.data());
-    const size_t m = ev.targets.size();
-    for (size_t a = 0; a < m; ++a) {
-      ws_[ev.targets[a]] = p.values[a];
-      for (size_t k = 0; k < sp_.parameters.size(); ++k) {
-        ws_[sp_.SensitivitySlot(ev.targets[a], k)] = p.sensitivities[a + k * m];
-      }
-    }
-    RefreshRelations(&before);
-  }
-
   const CompiledModel& cm_;
   const SensitivityProgram& sp_;
   std::vector<double>& ws_;
-  const SimulationOptions& opt_;
-  SimulationSummary& summary_;
-  std::vector<bool> previous_;
-  std::vector<double> trigger_values_, timing_, roots_;
-  std::vector<double> roots_scratch_, trigger_scratch_, timing_scratch_;
-  std::vector<std::vector<double>> value_scratch_, sens_scratch_;
-  std::vector<Pending> pending_;
-  uint64_t next_sequence_ = 0;
-  std::mt19937_64 rng_;
+  std::vector<std::vector<double>> scratch_;
 };
 
 }  // namespace
@@ -301,7 +152,8 @@ Result<SensitivityResult> SimulateWithSensitivities(std::shared_ptr<const Compil
     }
   }
   SensitivitySystem system(cm, ws, sp);
-  SensitivityEvents events(cm, sp, ws, options, summary);
+  SensitivityJumps jumps(cm, sp, ws);
+  EventRunner events(cm, ws, options, summary, &jumps);
   events.RefreshRelations();
   double t = options.start;
   ws[0] = t;
