@@ -1,0 +1,242 @@
+// ModelCompiler, part 3: algebraic rules (which variable each determines)
+// and fast reactions in rapid equilibrium (conserved moieties and
+// equilibrium constraints). See model_compiler.cpp for the rest.
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+
+#include <Eigen/Dense>
+
+#include "sim/model_compiler.h"
+
+namespace soma::sim {
+
+using expr::NodeId;
+using model::RuleKind;
+using model::SymbolKind;
+
+// Each algebraic rule determines one variable that nothing else determines
+// (not constant, no other rule, not changed by reactions). Which one is a
+// bipartite matching between rules and the free variables they mention,
+// found with augmenting paths (Kuhn's algorithm).
+Status ModelCompiler::MatchAlgebraicRules(std::vector<SymbolInfo>& syms) {
+  std::vector<const model::Rule*> rules;
+  for (const model::Rule& r : m_.rules) {
+    if (r.kind == RuleKind::kAlgebraic) rules.push_back(&r);
+  }
+  if (rules.empty()) return Status::Ok();
+  auto is_free = [&](const SymbolInfo& s) {
+    if (s.role != SymbolRole::kDiscrete) return false;
+    switch (s.kind) {
+      case SymbolKind::kCompartment: return !m_.FindCompartment(s.id)->constant;
+      case SymbolKind::kSpecies: return !m_.FindSpecies(s.id)->constant;
+      case SymbolKind::kParameter: {
+        const model::Parameter* p = m_.FindParameter(s.id);
+        return p != nullptr && !p->constant;
+      }
+      case SymbolKind::kSpeciesReference: return !m_.FindSpeciesReference(s.id)->constant;
+      default: return false;
+    }
+  };
+  std::vector<std::vector<size_t>> candidates(rules.size());
+  for (size_t k = 0; k < rules.size(); ++k) {
+    expr::ForEachSymbol(rules[k]->math, [&](const std::string& name) {
+      auto it = out_->symbol_index_.find(name);
+      if (it == out_->symbol_index_.end() || !is_free(syms[it->second])) return;
+      auto& c = candidates[k];
+      if (std::find(c.begin(), c.end(), it->second) == c.end()) c.push_back(it->second);
+    });
+  }
+  // Where several variables could be determined, prefer the one the model
+  // leaves open: no declared value, not set by events, not a boundary species.
+  std::unordered_set<std::string> event_targets;
+  for (const model::Event& ev : m_.events) {
+    for (const model::EventAssignment& ea : ev.assignments) event_targets.insert(ea.variable);
+  }
+  auto openness = [&](size_t v) {
+    const SymbolInfo& s = syms[v];
+    int score = 0;
+    if (!std::isnan(DeclaredValue(s))) score += 4;
+    if (event_targets.count(s.id)) score += 2;
+    if (s.kind == SymbolKind::kSpecies && m_.FindSpecies(s.id)->boundary_condition) score += 1;
+    return score;
+  };
+  for (auto& c : candidates) {
+    std::stable_sort(c.begin(), c.end(), [&](size_t a, size_t b) { return openness(a) < openness(b); });
+  }
+  std::unordered_map<size_t, size_t> owner;  // symbol index -> rule
+  std::function<bool(size_t, std::vector<bool>&)> augment = [&](size_t k, std::vector<bool>& seen) {
+    for (size_t v : candidates[k]) {
+      if (seen[v]) continue;
+      seen[v] = true;
+      auto it = owner.find(v);
+      if (it == owner.end() || augment(it->second, seen)) {
+        owner[v] = k;
+        return true;
+      }
+    }
+    return false;
+  };
+  for (size_t k = 0; k < rules.size(); ++k) {
+    std::vector<bool> seen(syms.size(), false);
+    if (!augment(k, seen)) {
+      return InvalidModel("algebraic rule 0 = " + expr::ToString(rules[k]->math) + " (line " +
+                          std::to_string(rules[k]->where.line) +
+                          ") has no variable left to determine: the model is overdetermined");
+    }
+  }
+  algebraic_rule_of_.assign(syms.size(), -1);
+  for (auto& [v, k] : owner) {
+    syms[v].role = SymbolRole::kAlgebraic;
+    algebraic_rule_of_[v] = static_cast<int>(k);
+  }
+  algebraic_rules_ = std::move(rules);
+  return Status::Ok();
+}
+
+Status ModelCompiler::BuildAlgebraic() {
+  if (algebraic_rules_.empty() && fast_reactions_.empty()) return Status::Ok();
+  std::vector<NodeId> residuals;
+  for (const model::Rule* r : algebraic_rules_) {
+    auto g = Translate(r->math, Mode::kDynamic, nullptr);
+    if (!g.ok()) return g.status().WithContext("algebraic rule at line " + std::to_string(r->where.line));
+    residuals.push_back(*g);
+  }
+  // Rapid equilibrium: each moiety keeps its value, each fast kinetic law is 0.
+  for (const auto& [id, index] : moiety_index_) {
+    const auto& row = moiety_rows_[index];
+    NodeId g = g_.Neg(g_.Variable(Info(id)->slot));
+    for (size_t j = 0; j < fast_species_.size(); ++j) {
+      if (row[j] != 0.0) g = g_.Add(g, g_.Mul(g_.Constant(row[j]), g_.Variable(Info(fast_species_[j])->slot)));
+    }
+    residuals.push_back(g);
+  }
+  for (const model::Reaction* r : fast_reactions_) {
+    SOMA_ASSIGN_OR_RETURN(NodeId rate, Value(r->id));
+    residuals.push_back(rate);
+  }
+  for (size_t i = 0; i < out_->symbols_.size(); ++i) {
+    if (out_->symbols_[i].role == SymbolRole::kAlgebraic) out_->algebraic_slots_.push_back(out_->symbols_[i].slot);
+  }
+  if (residuals.size() != out_->algebraic_slots_.size()) {
+    return Internal("algebraic system with " + std::to_string(residuals.size()) + " equations for " +
+                    std::to_string(out_->algebraic_slots_.size()) + " unknowns");
+  }
+  std::vector<NodeId> jac;
+  for (uint32_t slot : out_->algebraic_slots_) {
+    for (NodeId g : residuals) jac.push_back(g_.Derivative(g, slot));
+  }
+  out_->algebraic_residuals_ = expr::Program::Compile(g_, residuals);
+  out_->algebraic_jacobian_ = expr::Program::Compile(g_, jac);
+  return Status::Ok();
+}
+
+Result<NodeId> ModelCompiler::SlowSpeciesRate(const std::string& id) {
+  const model::Species* sp = m_.FindSpecies(id);
+  NodeId node = g_.Constant(0.0);
+  for (const model::Reaction& r : m_.reactions) {
+    if (r.fast) continue;  // fast reactions act through the equilibrium constraints
+    for (int side = 0; side < 2; ++side) {
+      const auto& list = side == 0 ? r.reactants : r.products;
+      for (const model::SpeciesReference& sr : list) {
+        if (sr.species != id) continue;
+        SOMA_ASSIGN_OR_RETURN(NodeId stoich, Stoichiometry(sr));
+        SOMA_ASSIGN_OR_RETURN(NodeId rate, Value(r.id));
+        NodeId term = g_.Mul(stoich, rate);
+        node = side == 0 ? g_.Sub(node, term) : g_.Add(node, term);
+      }
+    }
+  }
+  std::string cf = !sp->conversion_factor.empty() ? sp->conversion_factor : m_.conversion_factor;
+  if (!cf.empty()) {
+    SOMA_ASSIGN_OR_RETURN(NodeId f, Value(cf));
+    node = g_.Mul(node, f);
+  }
+  return node;
+}
+
+// Fast reactions (SBML L2/L3V1 `fast`) are in rapid equilibrium: their
+// kinetic laws are held at 0 and their fluxes are whatever keeps them there.
+// With N the stoichiometry of the species they change (the fast species) in
+// them, the combinations L S with L N = 0 change only through slow
+// reactions and become ODE states ("moieties"); the fast species themselves
+// are solved at every evaluation from L S = w and kinetic law = 0 by the
+// algebraic solver.
+Status ModelCompiler::SetUpFastReactions(std::vector<SymbolInfo>& syms) {
+  std::vector<const model::Reaction*> fast;
+  for (const model::Reaction& r : m_.reactions) {
+    if (r.fast) fast.push_back(&r);
+  }
+  if (fast.empty()) return Status::Ok();
+  std::vector<std::string> species;
+  for (const model::Reaction* r : fast) {
+    if (!r->kinetic_law) return InvalidModel("fast reaction '" + r->id + "' has no kinetic law");
+    for (const auto* list : {&r->reactants, &r->products}) {
+      for (const model::SpeciesReference& sr : *list) {
+        const model::Species* sp = m_.FindSpecies(sr.species);
+        if (sp == nullptr) return InvalidModel("reaction '" + r->id + "' refers to unknown species '" + sr.species + "'");
+        if (sp->boundary_condition || sp->constant) continue;
+        if (m_.FindRuleFor(sp->id) != nullptr) {
+          return Unsupported("species '" + sp->id + "' is changed by fast reaction '" + r->id + "' and by a rule");
+        }
+        bool variable = sr.stoichiometry_math.has_value();
+        if (!sr.id.empty()) {
+          variable = variable || m_.FindRuleFor(sr.id) != nullptr || m_.FindInitialAssignment(sr.id) != nullptr;
+          for (const model::Event& ev : m_.events) {
+            for (const model::EventAssignment& ea : ev.assignments) variable = variable || ea.variable == sr.id;
+          }
+        }
+        if (variable) {
+          return Unsupported("fast reaction '" + r->id + "' with a stoichiometry set by math ('" +
+                             (sr.id.empty() ? sr.species : sr.id) + "')");
+        }
+        if (std::find(species.begin(), species.end(), sp->id) == species.end()) species.push_back(sp->id);
+      }
+    }
+  }
+  const long ns = static_cast<long>(species.size()), nf = static_cast<long>(fast.size());
+  Eigen::MatrixXd n = Eigen::MatrixXd::Zero(ns, nf);
+  for (long k = 0; k < nf; ++k) {
+    for (int side = 0; side < 2; ++side) {
+      for (const model::SpeciesReference& sr : side == 0 ? fast[k]->reactants : fast[k]->products) {
+        auto it = std::find(species.begin(), species.end(), sr.species);
+        if (it == species.end()) continue;
+        n(it - species.begin(), k) += side == 0 ? -sr.stoichiometry : sr.stoichiometry;
+      }
+    }
+  }
+  Eigen::FullPivLU<Eigen::MatrixXd> lu(n.transpose());
+  if (lu.rank() < nf) {
+    return Unsupported("the fast reactions' stoichiometries are linearly dependent; their equilibrium is not determined");
+  }
+  const long moieties = ns - lu.rank();
+  Eigen::MatrixXd kernel = lu.kernel();  // ns x moieties (a zero column when moieties == 0)
+  fast_species_ = species;
+  fast_reactions_ = fast;
+  for (long i = 0; i < moieties; ++i) {
+    std::vector<double> row(species.size());
+    double scale = kernel.col(i).cwiseAbs().maxCoeff();
+    for (long j = 0; j < ns; ++j) {
+      double v = kernel(j, i) / scale;
+      row[j] = std::abs(v) < 1e-14 ? 0.0 : v;
+    }
+    std::string id = "fast_moiety_" + std::to_string(i + 1);
+    moiety_index_[id] = moiety_rows_.size();
+    moiety_rows_.push_back(row);
+    SymbolInfo s;
+    s.id = id;
+    s.kind = SymbolKind::kNone;
+    s.role = SymbolRole::kState;
+    out_->symbol_index_[id] = syms.size();
+    syms.push_back(s);
+  }
+  for (const std::string& id : species) {
+    SymbolInfo& s = syms[out_->symbol_index_[id]];
+    s.role = SymbolRole::kAlgebraic;
+    s.stores_amount = true;
+  }
+  return Status::Ok();
+}
+
+}  // namespace soma::sim
