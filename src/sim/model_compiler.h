@@ -29,6 +29,7 @@ class ModelCompiler {
   Status MatchAlgebraicRules(std::vector<SymbolInfo>& syms);
   Status SetUpFastReactions(std::vector<SymbolInfo>& syms);
   Result<expr::NodeId> SlowSpeciesRate(const std::string& id);
+  Result<double> FastStoichiometry(const model::Reaction& r, const model::SpeciesReference& sr);
   Status BuildAlgebraic();
   Status FinishRelations();
 
@@ -69,6 +70,7 @@ class ModelCompiler {
   std::vector<std::string> fast_species_;
   std::vector<std::vector<double>> moiety_rows_;
   std::unordered_map<std::string, size_t> moiety_index_;
+  std::unordered_map<const model::SpeciesReference*, double> fast_stoichiometry_;
 };
 
 }  // namespace soma::sim

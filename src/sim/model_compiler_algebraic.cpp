@@ -163,6 +163,38 @@ Result<NodeId> ModelCompiler::SlowSpeciesRate(const std::string& id) {
 // reactions and become ODE states ("moieties"); the fast species themselves
 // are solved at every evaluation from L S = w and kinetic law = 0 by the
 // algebraic solver.
+// The moieties of fast reactions need numeric stoichiometries: a number, or
+// math (initial assignment, assignment rule, stoichiometryMath) that folds
+// to a constant. Stoichiometries that change over time are unsupported.
+Result<double> ModelCompiler::FastStoichiometry(const model::Reaction& r, const model::SpeciesReference& sr) {
+  const std::string name = sr.id.empty() ? sr.species : sr.id;
+  auto unsupported = [&] {
+    return Unsupported("fast reaction '" + r.id + "' with a stoichiometry ('" + name +
+                       "') that is not a constant: rapid equilibrium needs fixed stoichiometries");
+  };
+  const expr::Expr* math = sr.stoichiometry_math ? &*sr.stoichiometry_math : nullptr;
+  if (!sr.id.empty()) {
+    for (const model::Event& ev : m_.events) {
+      for (const model::EventAssignment& ea : ev.assignments) {
+        if (ea.variable == sr.id) return unsupported();
+      }
+    }
+    const model::Rule* rule = m_.FindRuleFor(sr.id);
+    if (rule != nullptr && rule->kind != RuleKind::kAssignment) return unsupported();
+    if (rule != nullptr) math = &rule->math;
+    else if (const model::InitialAssignment* ia = m_.FindInitialAssignment(sr.id)) math = &ia->math;
+  }
+  if (math == nullptr) return sr.stoichiometry;
+  expr::Graph scratch;
+  auto folded = scratch.FromTree(*math, [](const expr::Expr&) -> Result<NodeId> {
+    return Unsupported("not a constant");
+  });
+  if (!folded.ok()) return unsupported();
+  auto value = scratch.ConstantValue(*folded);
+  if (!value) return unsupported();
+  return *value;
+}
+
 Status ModelCompiler::SetUpFastReactions(std::vector<SymbolInfo>& syms) {
   std::vector<const model::Reaction*> fast;
   for (const model::Reaction& r : m_.reactions) {
@@ -180,17 +212,9 @@ Status ModelCompiler::SetUpFastReactions(std::vector<SymbolInfo>& syms) {
         if (m_.FindRuleFor(sp->id) != nullptr) {
           return Unsupported("species '" + sp->id + "' is changed by fast reaction '" + r->id + "' and by a rule");
         }
-        bool variable = sr.stoichiometry_math.has_value();
-        if (!sr.id.empty()) {
-          variable = variable || m_.FindRuleFor(sr.id) != nullptr || m_.FindInitialAssignment(sr.id) != nullptr;
-          for (const model::Event& ev : m_.events) {
-            for (const model::EventAssignment& ea : ev.assignments) variable = variable || ea.variable == sr.id;
-          }
-        }
-        if (variable) {
-          return Unsupported("fast reaction '" + r->id + "' with a stoichiometry set by math ('" +
-                             (sr.id.empty() ? sr.species : sr.id) + "')");
-        }
+        auto stoich = FastStoichiometry(*r, sr);
+        if (!stoich.ok()) return stoich.status();
+        fast_stoichiometry_[&sr] = *stoich;
         if (std::find(species.begin(), species.end(), sp->id) == species.end()) species.push_back(sp->id);
       }
     }
@@ -202,7 +226,8 @@ Status ModelCompiler::SetUpFastReactions(std::vector<SymbolInfo>& syms) {
       for (const model::SpeciesReference& sr : side == 0 ? fast[k]->reactants : fast[k]->products) {
         auto it = std::find(species.begin(), species.end(), sr.species);
         if (it == species.end()) continue;
-        n(it - species.begin(), k) += side == 0 ? -sr.stoichiometry : sr.stoichiometry;
+        const double v = fast_stoichiometry_.at(&sr);
+        n(it - species.begin(), k) += side == 0 ? -v : v;
       }
     }
   }

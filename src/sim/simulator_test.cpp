@@ -192,13 +192,16 @@ TEST(SimulatorTest, FastReactionsAreInRapidEquilibrium) {
 }
 
 TEST(SimulatorTest, UnsupportedConstructsAreReportedNotSimulated) {
-  // A fast reaction whose stoichiometry a rule changes cannot be reduced to
-  // conserved moieties: it is reported, naming the reaction.
+  // A fast reaction whose stoichiometry an event changes cannot be reduced
+  // to fixed conserved moieties: it is reported, naming the reaction.
   model::Model m = DecayModel();
   m.reactions[0].fast = true;
   m.reactions[0].reactants[0].id = "nA";
   m.reactions[0].reactants[0].constant = false;
-  m.rules.push_back({model::RuleKind::kAssignment, "nA", Num(2.0)});
+  model::Event ev;
+  ev.trigger = Expr::Apply(Op::kGe, {Expr::Leaf(Op::kTime), Num(1.0)});
+  ev.assignments.push_back({"nA", Num(2.0)});
+  m.events.push_back(ev);
   auto cm = CompiledModel::Compile(m);
   ASSERT_FALSE(cm.ok());
   EXPECT_EQ(cm.status().code(), ErrorCode::kUnsupported);
