@@ -219,6 +219,19 @@ Status ModelCompiler::SetUpFastReactions(std::vector<SymbolInfo>& syms) {
       }
     }
   }
+  // Conversion factors scale how the fast fluxes change each species.
+  std::vector<double> factor(species.size(), 1.0);
+  for (size_t j = 0; j < species.size(); ++j) {
+    const model::Species* sp = m_.FindSpecies(species[j]);
+    const std::string& cf = !sp->conversion_factor.empty() ? sp->conversion_factor : m_.conversion_factor;
+    if (cf.empty()) continue;
+    const model::Parameter* p = m_.FindParameter(cf);
+    if (p == nullptr || !p->constant || !p->value || m_.FindInitialAssignment(cf) != nullptr) {
+      return Unsupported("conversion factor '" + cf + "' of species '" + sp->id +
+                         "' in a fast reaction must be a constant parameter with a value");
+    }
+    factor[j] = *p->value;
+  }
   const long ns = static_cast<long>(species.size()), nf = static_cast<long>(fast.size());
   Eigen::MatrixXd n = Eigen::MatrixXd::Zero(ns, nf);
   for (long k = 0; k < nf; ++k) {
@@ -226,7 +239,7 @@ Status ModelCompiler::SetUpFastReactions(std::vector<SymbolInfo>& syms) {
       for (const model::SpeciesReference& sr : side == 0 ? fast[k]->reactants : fast[k]->products) {
         auto it = std::find(species.begin(), species.end(), sr.species);
         if (it == species.end()) continue;
-        const double v = fast_stoichiometry_.at(&sr);
+        const double v = fast_stoichiometry_.at(&sr) * factor[it - species.begin()];
         n(it - species.begin(), k) += side == 0 ? -v : v;
       }
     }
