@@ -71,13 +71,13 @@ void ModelSystem::PastWorkspace(double t, double* out) const {
   const size_t i = static_cast<size_t>(it - history_t_.begin()) - 1;
   const double* a = &history_in_[i * slots];
   std::copy(a, a + slots, out);
-  const double* fa = &history_ydot_[i * n_];
+  const double* fa = history_ydot_.data() + i * n_;  // n_ may be 0
   const double ta = history_t_[i];
   if (i + 1 == count || history_t_[i + 1] == ta) {
     for (size_t k = 0; k < n_; ++k) out[1 + k] = a[1 + k] + fa[k] * (t - ta);
   } else {
     const double* b = &history_in_[(i + 1) * slots];
-    const double* fb = &history_ydot_[(i + 1) * n_];
+    const double* fb = history_ydot_.data() + (i + 1) * n_;
     const double h = history_t_[i + 1] - ta;
     const double s = (t - ta) / h;
     const double h00 = (1 + 2 * s) * (1 - s) * (1 - s), h10 = s * (1 - s) * (1 - s);
