@@ -97,7 +97,7 @@ void AddSimulateCommand(CLI::App& app) {
       ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--vars", args->vars,
                   "Columns: species, compartments, parameters, species references, reactions (= rate); "
-                  "default every species")->delimiter(',');
+                  "default every species and every non-constant compartment and parameter")->delimiter(',');
   cmd->add_option("--amount", args->amount, "Species reported as amounts")->delimiter(',');
   cmd->add_option("--concentration", args->concentration, "Species reported as concentrations")->delimiter(',');
   cmd->add_option("--abs", args->abs_tol, "Absolute accuracy wanted in the output")->capture_default_str()

@@ -62,6 +62,16 @@ Result<std::vector<expr::NodeId>> CompiledModel::OutputNodes(const std::vector<O
 std::vector<OutputVariable> CompiledModel::DefaultOutputs() const {
   std::vector<OutputVariable> out;
   for (const auto& sp : model_.species) out.push_back({sp.id, SpeciesQuantity::kDefault});
+  auto varies = [&](const std::string& id, bool constant) {
+    const SymbolInfo* s = FindSymbol(id);
+    return !constant || (s != nullptr && s->role != SymbolRole::kDiscrete);
+  };
+  for (const auto& c : model_.compartments) {
+    if (varies(c.id, c.constant)) out.push_back({c.id, SpeciesQuantity::kDefault});
+  }
+  for (const auto& p : model_.parameters) {
+    if (varies(p.id, p.constant)) out.push_back({p.id, SpeciesQuantity::kDefault});
+  }
   return out;
 }
 

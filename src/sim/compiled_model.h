@@ -114,7 +114,8 @@ class CompiledModel {
   // Compiles a program whose outputs are the given variables (errors: unknown
   // id, or a quantity that does not apply to it).
   Result<expr::Program> CompileOutputs(const std::vector<OutputVariable>& vars) const;
-  // Default output columns: every species.
+  // Default output columns: every species, then every compartment and
+  // parameter that is not constant or that a rule determines.
   std::vector<OutputVariable> DefaultOutputs() const;
 
   // The declared values of every slot (NaN where none) with time t0 in slot

@@ -342,27 +342,12 @@ double SteadyStateResult::value(std::string_view id) const {
   return std::numeric_limits<double>::quiet_NaN();
 }
 
-std::vector<OutputVariable> SteadyStateOutputs(const CompiledModel& cm) {
-  std::vector<OutputVariable> out = cm.DefaultOutputs();
-  auto varies = [&](const std::string& id) {
-    const SymbolInfo* s = cm.FindSymbol(id);
-    return s != nullptr && s->role != SymbolRole::kDiscrete;
-  };
-  for (const model::Compartment& c : cm.model().compartments) {
-    if (varies(c.id)) out.push_back({c.id});
-  }
-  for (const model::Parameter& p : cm.model().parameters) {
-    if (varies(p.id)) out.push_back({p.id});
-  }
-  return out;
-}
-
 Result<SteadyStateResult> FindSteadyState(const CompiledModel& cm, const SteadyStateOptions& options,
                                           const std::vector<OutputVariable>& requested) {
   SOMA_RETURN_IF_ERROR(options.Validate());
   const auto t_begin = Clock::now();
   if (!cm.delays().empty()) return Unsupported("steady state of a model with delay(): not supported");
-  const std::vector<OutputVariable> outputs = requested.empty() ? SteadyStateOutputs(cm) : requested;
+  const std::vector<OutputVariable> outputs = requested.empty() ? cm.DefaultOutputs() : requested;
   SOMA_ASSIGN_OR_RETURN(expr::Program out_program, cm.CompileOutputs(outputs));
   SOMA_ASSIGN_OR_RETURN(std::vector<double> in, StartWorkspace(cm, options.start));
 

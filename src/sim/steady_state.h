@@ -116,7 +116,7 @@ struct SteadyStateSummary {
 };
 
 struct SteadyStateResult {
-  // The requested outputs at the steady state (default: SteadyStateOutputs).
+  // The requested outputs at the steady state (default: CompiledModel::DefaultOutputs).
   std::vector<std::string> ids;
   std::vector<double> values;
   // The ODE states (stored quantities) and their ids, in state order.
@@ -127,11 +127,6 @@ struct SteadyStateResult {
   // The value of output `id`; NaN when it is not an output.
   double value(std::string_view id) const;
 };
-
-// Default outputs: every species (SBML's meaning of its symbol), then the
-// compartments and parameters that are not constant (rate rules, assignment
-// rules, algebraic rules), in model order.
-std::vector<OutputVariable> SteadyStateOutputs(const CompiledModel& cm);
 
 // Finds a steady state (see above). Errors: bad options (naming the field),
 // unknown output ids, missing initial values, delay() (Unsupported), and
