@@ -11,9 +11,13 @@ For each generated model (bench/models/make_models.py) it
      setup and integration times from --summary;
   2. builds the same ODE system independently in Python from the SBML file through libSBML
      (vectorised mass-action right-hand side and analytic sparse Jacobian) and times
-     scipy.integrate.solve_ivp with LSODA and BDF, integrating piecewise between events;
-  3. checks that Soma and SciPy agree on every output point;
-  4. measures startup (parse + compile) on the 100-species model.
+     scipy.integrate.solve_ivp with LSODA and BDF, integrating piecewise between events: the
+     integration alone, and SciPy's whole path from the file (libSBML read + building + integration);
+  3. checks that Soma and SciPy agree on every output point.
+Then it
+  4. runs build/bin/soma_bench_simulate (Google Benchmark) for Soma's in-process, compile-free
+     simulate time, if that binary exists;
+  5. measures startup (parse + compile) on the 100-species model.
 See bench/README.md for what every number means.
 """
 
@@ -512,16 +516,16 @@ def write_markdown(path, info, rows, startup, args, atol, rtol, soma_bench=None,
     L.append("- SciPy file→traj = SciPy's whole path from the SBML file in the running Python: `libsbml.readSBMLFromFile`, "
              "building the NumPy right-hand side and Jacobian from the reaction list, and the integration (same code, "
              "grid and tolerances as above), best of up to %d runs per method. It excludes Python's interpreter start "
-             "and `import libsbml, numpy, scipy` (%.0f ms, in the Startup table), which Soma's wall time does include "
-             "for Soma, and it leaves the result in a NumPy array where Soma writes CSV."
+             "and `import libsbml, numpy, scipy` (%.0f ms, in the Startup table), whereas Soma's wall time includes "
+             "Soma's process start and dynamic loading, and it leaves the result in a NumPy array where Soma writes CSV."
              % (args.scipy_runs, startup["python_start_imports_s"] * 1e3))
     if soma_bench:
         L.append("- Soma in-process = `simulate/<model>` from `%s --benchmark_format=json --benchmark_repetitions=%d` "
-                 "(Google Benchmark, bench/bench_simulate.cpp): `Simulator::Simulate` on an already compiled model "
+                 "(Google Benchmark, bench/bench_simulate.cpp; binary modified %s): `Simulator::Simulate` on an already compiled model "
                  "with 100 output steps and the same --abs/--rel, so no process start, SBML read or compile, but "
                  "output handling included; best per-iteration real time over the repetitions. It is the Soma "
                  "counterpart of SciPy's integration-only time."
-                 % (soma_bench["binary"], args.soma_bench_reps))
+                 % (soma_bench["binary"], args.soma_bench_reps, soma_bench["modified"]))
     else:
         L.append("- Soma in-process: not measured (%s)." % (soma_bench_note or "no soma_bench_simulate"))
     L.append("- Ratios are SciPy time / Soma time. `LSODA/Soma`, `BDF/Soma`: SciPy integration / Soma **wall** time "
@@ -635,8 +639,9 @@ def write_markdown(path, info, rows, startup, args, atol, rtol, soma_bench=None,
             if m is None:
                 L.append("  - %s: not measured (%s)." % (label, soma_bench_note or "no data"))
                 continue
-            L.append("  - %s (%s): median LSODA %s, BDF %s, faster SciPy method %s over %d models → **%s**." % (
-                label, explain, fmt_x(m["lsoda"]), fmt_x(m["bdf"]), fmt_x(m["best"]), m["n"], target_verdict(m)))
+            L.append("  - **%s**: median LSODA %s, BDF %s, faster SciPy method %s over %d models → **%s**. "
+                     "Definition: %s." % (label, fmt_x(m["lsoda"]), fmt_x(m["bdf"]), fmt_x(m["best"]), m["n"],
+                                          target_verdict(m), explain))
     L.append("- Startup under 50 ms for a 100-species model: whole process %.1f ms, parse + compile %.1f ms → **%s**."
              % (startup["tiny_wall_s"] * 1e3, startup["parse_compile_s"] * 1e3,
                 "met" if startup["tiny_wall_s"] < 0.05 else ("met for parse + compile, not for the whole process"
@@ -761,6 +766,8 @@ def main():
             print("soma_bench_simulate: " + soma_bench_note)
     if soma_bench:
         soma_bench["binary"] = os.path.relpath(soma_bench_path, ROOT)
+        soma_bench["modified"] = datetime.datetime.utcfromtimestamp(
+            os.path.getmtime(soma_bench_path)).strftime("%Y-%m-%d %H:%M UTC")
         for r in good:
             b = soma_bench["models"].get(r["entry"]["name"], {})
             if "simulate_s" not in b:
@@ -805,6 +812,7 @@ def main():
                 print("median %-45s LSODA %6.1f  BDF %6.1f  faster method %6.1f  (%d models)" % (
                     label, m["lsoda"], m["bdf"], m["best"], m["n"]))
     if args.quick:
+        shutil.rmtree(snapshot_dir, ignore_errors=True)
         return 0
     info = machine_info(args.soma)
     info["binary"] = "%s (sha256 %s…, modified %s)" % (
