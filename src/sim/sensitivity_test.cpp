@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "sim/sim_test_util.h"
+
 #include "formats/sbml/sbml_import.h"
 #include "sim/sensitivity_program.h"
 #include "sim/simulator.h"
@@ -15,35 +17,10 @@
 namespace soma::sim {
 namespace {
 
+using namespace soma::sim::testing;  // NOLINT(google-build-using-namespace)
+
 using expr::Expr;
 using expr::Op;
-
-Expr Sym(const char* s) { return Expr::Symbol(s); }
-Expr Num(double v) { return Expr::Number(v); }
-Expr Apply(Op op, std::vector<Expr> a) { return Expr::Apply(op, std::move(a)); }
-
-// |x - ref| <= abs + rel |ref|, the SBML Test Suite's rule.
-void ExpectClose(double x, double ref, double abs, double rel, const std::string& what = "") {
-  EXPECT_LE(std::abs(x - ref), abs + rel * std::abs(ref)) << what << ": x = " << x << ", ref = " << ref;
-}
-
-// A -> B with rate k * A * V in compartment V = 2; A declared as a
-// concentration A0 = 1, B as an amount 0. A(t) = A0 exp(-k t).
-model::Model Decay() {
-  model::Model m;
-  m.id = "decay";
-  m.compartments.push_back({.id = "V", .size = 2.0});
-  m.species.push_back({.id = "A", .compartment = "V", .initial_concentration = 1.0});
-  m.species.push_back({.id = "B", .compartment = "V", .initial_amount = 0.0});
-  m.parameters.push_back({.id = "k", .value = 0.5});
-  model::Reaction r;
-  r.id = "R";
-  r.reactants.push_back({.species = "A"});
-  r.products.push_back({.species = "B"});
-  r.kinetic_law = Apply(Op::kTimes, {Sym("k"), Sym("A"), Sym("V")});
-  m.reactions.push_back(r);
-  return m;
-}
 
 SimulationOptions Tight(double end, int steps) {
   SimulationOptions o;
@@ -61,7 +38,7 @@ std::shared_ptr<const CompiledModel> MustCompile(const model::Model& m) {
 }
 
 TEST(SensitivityTest, FirstOrderDecayMatchesAnalyticDerivatives) {
-  auto cm = MustCompile(Decay());
+  auto cm = MustCompile(DecayModel());
   ASSERT_NE(cm, nullptr);
   auto r = SimulateWithSensitivities(cm, Tight(4.0, 8), {{"A"}, {"B", SpeciesQuantity::kAmount}}, {"k", "A", "V"});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -85,7 +62,7 @@ TEST(SensitivityTest, FirstOrderDecayMatchesAnalyticDerivatives) {
 }
 
 TEST(SensitivityTest, ConcurrentRunsOnOneSharedModelAgree) {
-  auto cm = MustCompile(Decay());
+  auto cm = MustCompile(DecayModel());
   ASSERT_NE(cm, nullptr);
   std::vector<std::vector<double>> got(4);
   std::vector<std::thread> threads;
@@ -101,7 +78,7 @@ TEST(SensitivityTest, ConcurrentRunsOnOneSharedModelAgree) {
 }
 
 TEST(SensitivityTest, TrajectoryEqualsSimulator) {
-  auto cm = MustCompile(Decay());
+  auto cm = MustCompile(DecayModel());
   ASSERT_NE(cm, nullptr);
   auto r = SimulateWithSensitivities(cm, Tight(4.0, 8), {{"A"}}, {"k"});
   auto plain = Simulator(cm).Simulate(Tight(4.0, 8), {{"A"}});
@@ -116,7 +93,7 @@ TEST(SensitivityTest, LocalParameterAndInitialAssignmentChain) {
   // Rate uses the local parameter R.kl = 0.5 and q, whose initial assignment
   // q = 2 * c reads c = 0.25: dA/dt = -kl q A ... with q = 0.5, rate
   // constant kl * q = 0.25.
-  model::Model m = Decay();
+  model::Model m = DecayModel();
   m.parameters.push_back({.id = "c", .value = 0.25});
   m.parameters.push_back({.id = "q"});
   m.initial_assignments.push_back({"q", Apply(Op::kTimes, {Num(2.0), Sym("c")})});
@@ -143,7 +120,7 @@ TEST(SensitivityTest, LocalParameterAndInitialAssignmentChain) {
 TEST(SensitivityTest, TimeEventThatChangesTheParameter) {
   // At t >= 1, k becomes 0: for t >= 1, A = exp(-k) and dA/dk = -exp(-k);
   // the event erases k's own sensitivity (its new value does not depend on k).
-  model::Model m = Decay();
+  model::Model m = DecayModel();
   m.parameters[0].constant = false;
   model::Event ev;
   ev.id = "stop";
@@ -165,7 +142,7 @@ TEST(SensitivityTest, TimeEventThatChangesTheParameter) {
 }
 
 TEST(SensitivityTest, StateEventsAndAlgebraicRulesAreUnsupported) {
-  model::Model m = Decay();
+  model::Model m = DecayModel();
   model::Event ev;
   ev.id = "low_A";
   ev.trigger = Apply(Op::kLt, {Sym("A"), Num(0.5)});
@@ -179,7 +156,7 @@ TEST(SensitivityTest, StateEventsAndAlgebraicRulesAreUnsupported) {
   EXPECT_NE(r.status().message().find("event 'low_A'"), std::string::npos) << r.status().message();
 
   // A time event whose time is a chosen parameter moves with it.
-  model::Model m2 = Decay();
+  model::Model m2 = DecayModel();
   m2.parameters.push_back({.id = "t_dose", .value = 1.0});
   model::Event dose;
   dose.id = "dose";
@@ -194,7 +171,7 @@ TEST(SensitivityTest, StateEventsAndAlgebraicRulesAreUnsupported) {
   EXPECT_EQ(moved.status().code(), ErrorCode::kUnsupported);
   EXPECT_NE(moved.status().message().find("event 'dose'"), std::string::npos) << moved.status().message();
 
-  model::Model m3 = Decay();
+  model::Model m3 = DecayModel();
   m3.parameters.push_back({.id = "x", .value = 1.0, .constant = false});
   m3.parameters.push_back({.id = "y", .value = 1.0, .constant = false});
   m3.rules.push_back({model::RuleKind::kAlgebraic, "", Apply(Op::kMinus, {Sym("x"), Sym("y")})});
@@ -207,7 +184,7 @@ TEST(SensitivityTest, StateEventsAndAlgebraicRulesAreUnsupported) {
 }
 
 TEST(SensitivityTest, BadParametersAreNamed) {
-  auto cm = MustCompile(Decay());
+  auto cm = MustCompile(DecayModel());
   ASSERT_NE(cm, nullptr);
   for (const char* p : {"nope", "R"}) {
     auto r = SimulateWithSensitivities(cm, Tight(1, 1), {{"A"}}, {p});

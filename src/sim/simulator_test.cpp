@@ -7,37 +7,15 @@
 
 #include <gtest/gtest.h>
 
+#include "sim/sim_test_util.h"
+
 namespace soma::sim {
 namespace {
 
+using namespace soma::sim::testing;  // NOLINT(google-build-using-namespace)
+
 using expr::Expr;
 using expr::Op;
-
-Expr Sym(const char* s) { return Expr::Symbol(s); }
-Expr Num(double v) { return Expr::Number(v); }
-Expr Mul(std::vector<Expr> a) { return Expr::Apply(Op::kTimes, std::move(a)); }
-
-// |x - ref| <= abs + rel |ref|, the SBML Test Suite's rule.
-void ExpectClose(double x, double ref, double abs, double rel) {
-  EXPECT_LE(std::abs(x - ref), abs + rel * std::abs(ref)) << "x = " << x << ", ref = " << ref;
-}
-
-model::Model DecayModel() {
-  // A -> B, rate k * A * V in compartment V = 2 (A is a concentration).
-  model::Model m;
-  m.id = "decay";
-  m.compartments.push_back({.id = "V", .size = 2.0});
-  m.species.push_back({.id = "A", .compartment = "V", .initial_concentration = 1.0});
-  m.species.push_back({.id = "B", .compartment = "V", .initial_amount = 0.0});
-  m.parameters.push_back({.id = "k", .value = 0.5});
-  model::Reaction r;
-  r.id = "R";
-  r.reactants.push_back({.species = "A"});
-  r.products.push_back({.species = "B"});
-  r.kinetic_law = Mul({Sym("k"), Sym("A"), Sym("V")});
-  m.reactions.push_back(r);
-  return m;
-}
 
 SimulationOptions Options(double end, int steps) {
   SimulationOptions o;

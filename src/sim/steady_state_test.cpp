@@ -7,21 +7,15 @@
 
 #include <gtest/gtest.h>
 
+#include "sim/sim_test_util.h"
+
 namespace soma::sim {
 namespace {
 
+using namespace soma::sim::testing;  // NOLINT(google-build-using-namespace)
+
 using expr::Expr;
 using expr::Op;
-
-Expr Sym(const char* s) { return Expr::Symbol(s); }
-Expr Num(double v) { return Expr::Number(v); }
-Expr Mul(std::vector<Expr> a) { return Expr::Apply(Op::kTimes, std::move(a)); }
-Expr Sub(Expr a, Expr b) { return Expr::Apply(Op::kMinus, {std::move(a), std::move(b)}); }
-
-// |x - ref| <= abs + rel |ref|, the SBML Test Suite's rule.
-void ExpectClose(double x, double ref, double abs, double rel) {
-  EXPECT_LE(std::abs(x - ref), abs + rel * std::abs(ref)) << "x = " << x << ", ref = " << ref;
-}
 
 std::shared_ptr<const CompiledModel> Compile(const model::Model& m) {
   auto cm = CompiledModel::Compile(m);

@@ -1,0 +1,46 @@
+#pragma once
+// Shared pieces of the sim tests: expression shorthands, the SBML Test
+// Suite's closeness rule, and a reference model with an analytic solution.
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "expr/expr.h"
+#include "model/model.h"
+
+namespace soma::sim::testing {
+
+inline expr::Expr Sym(const char* s) { return expr::Expr::Symbol(s); }
+inline expr::Expr Num(double v) { return expr::Expr::Number(v); }
+inline expr::Expr Apply(expr::Op op, std::vector<expr::Expr> a) { return expr::Expr::Apply(op, std::move(a)); }
+inline expr::Expr Mul(std::vector<expr::Expr> a) { return Apply(expr::Op::kTimes, std::move(a)); }
+inline expr::Expr Sub(expr::Expr a, expr::Expr b) { return Apply(expr::Op::kMinus, {std::move(a), std::move(b)}); }
+
+// |x - ref| <= abs + rel |ref|, the SBML Test Suite's rule.
+inline void ExpectClose(double x, double ref, double abs, double rel, const std::string& what = "") {
+  EXPECT_LE(std::abs(x - ref), abs + rel * std::abs(ref)) << what << ": x = " << x << ", ref = " << ref;
+}
+
+// A -> B, rate k * A * V in compartment V = 2; A declared as a concentration
+// A0 = 1, B as an amount 0, k = 0.5. A(t) = exp(-k t) (a concentration), the
+// amount of B is V (1 - A(t)).
+inline model::Model DecayModel() {
+  model::Model m;
+  m.id = "decay";
+  m.compartments.push_back({.id = "V", .size = 2.0});
+  m.species.push_back({.id = "A", .compartment = "V", .initial_concentration = 1.0});
+  m.species.push_back({.id = "B", .compartment = "V", .initial_amount = 0.0});
+  m.parameters.push_back({.id = "k", .value = 0.5});
+  model::Reaction r;
+  r.id = "R";
+  r.reactants.push_back({.species = "A"});
+  r.products.push_back({.species = "B"});
+  r.kinetic_law = Mul({Sym("k"), Sym("A"), Sym("V")});
+  m.reactions.push_back(r);
+  return m;
+}
+
+}  // namespace soma::sim::testing
