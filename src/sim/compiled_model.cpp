@@ -11,14 +11,21 @@ const SymbolInfo* CompiledModel::FindSymbol(std::string_view id) const {
 
 std::vector<double> CompiledModel::InitialWorkspace(
     double t0, const std::vector<std::pair<uint32_t, double>>& overrides) const {
-  std::vector<double> in = declared_;
+  std::vector<double> in, values, scratch;
+  InitialWorkspaceInto(t0, overrides, in, values, scratch);
+  return in;
+}
+
+void CompiledModel::InitialWorkspaceInto(double t0, const std::vector<std::pair<uint32_t, double>>& overrides,
+                                         std::vector<double>& in, std::vector<double>& values,
+                                         std::vector<double>& scratch) const {
+  in.assign(declared_.begin(), declared_.end());
   in[0] = t0;
   for (const auto& [slot, value] : overrides) in[slot] = value;
-  std::vector<double> values(initial_.num_outputs());
-  std::vector<double> scratch = initial_.NewScratch();
+  values.resize(initial_.num_outputs());
+  if (scratch.empty()) scratch = initial_.NewScratch();
   initial_.Run(in.data(), values.data(), scratch.data());
   for (size_t i = 0; i < initial_nodes_.size(); ++i) in[initial_nodes_[i].first] = values[i];
-  return in;
 }
 
 Status CompiledModel::CheckInitialState(const std::vector<double>& in) const {

@@ -108,6 +108,11 @@ class CompiledModel {
   // model gives none; CheckInitialState reports those that matter.
   std::vector<double> InitialWorkspace(double t0,
                                        const std::vector<std::pair<uint32_t, double>>& overrides = {}) const;
+  // The same into caller-owned buffers: no allocation once they have grown
+  // (`scratch` must start empty and stay with this model). For hot paths.
+  void InitialWorkspaceInto(double t0, const std::vector<std::pair<uint32_t, double>>& overrides,
+                            std::vector<double>& in, std::vector<double>& values,
+                            std::vector<double>& scratch) const;
   // Errors name an ODE state left without a finite initial value.
   Status CheckInitialState(const std::vector<double>& in) const;
 

@@ -18,6 +18,7 @@ ModelSystem::ModelSystem(const CompiledModel& cm, std::vector<double>& in)
   for (const DelayInfo& d : cm.delays()) {
     delay_scratch_.push_back(d.value.NewScratch());
     delay_scratch_.push_back(d.delay.NewScratch());
+    delay_scratch_.push_back(d.value_before_start.NewScratch());
   }
 }
 
@@ -94,15 +95,14 @@ void ModelSystem::UpdateDelays() {
   for (size_t k = 0; k < delays.size(); ++k) {
     const DelayInfo& d = delays[k];
     double tau = 0;
-    d.delay.Run(in_.data(), &tau, delay_scratch_[2 * k + 1].data());
+    d.delay.Run(in_.data(), &tau, delay_scratch_[3 * k + 1].data());
     const double t_past = in_[0] - tau;
     if (!history_t_.empty() && t_past < history_t_.front()) {
-      std::vector<double> before = cm_.InitialWorkspace(t_past);
-      std::vector<double> scratch = d.value_before_start.NewScratch();
-      d.value_before_start.Run(before.data(), delay_out_.data(), scratch.data());
+      cm_.InitialWorkspaceInto(t_past, {}, before_start_, before_start_values_, before_start_scratch_);
+      d.value_before_start.Run(before_start_.data(), delay_out_.data(), delay_scratch_[3 * k + 2].data());
     } else {
       PastWorkspace(t_past, past_.data());
-      d.value.Run(past_.data(), delay_out_.data(), delay_scratch_[2 * k].data());
+      d.value.Run(past_.data(), delay_out_.data(), delay_scratch_[3 * k].data());
     }
     in_[d.slot] = delay_out_[0];
   }
@@ -113,7 +113,7 @@ double ModelSystem::MinimumDelay() {
   const auto& delays = cm_.delays();
   for (size_t k = 0; k < delays.size(); ++k) {
     double tau = 0;
-    delays[k].delay.Run(in_.data(), &tau, delay_scratch_[2 * k + 1].data());
+    delays[k].delay.Run(in_.data(), &tau, delay_scratch_[3 * k + 1].data());
     if (tau > 0 && tau < best) best = tau;
   }
   return best;

@@ -58,7 +58,9 @@ class ModelSystem : public solvers::OdeSystem {
   std::vector<double> rhs_scratch_, jac_scratch_, root_scratch_, jac_values_;
   // History for delays: times, workspace snapshots and state derivatives.
   std::vector<double> history_t_, history_in_, history_ydot_, past_, ydot_now_, delay_out_;
-  std::vector<std::vector<double>> delay_scratch_;
+  std::vector<std::vector<double>> delay_scratch_;  // per delay: value, delay, value before start
+  // The workspace before the start (initial values at a past time), reused.
+  std::vector<double> before_start_, before_start_values_, before_start_scratch_;
 };
 
 }  // namespace soma::sim
