@@ -26,6 +26,25 @@ Result<std::shared_ptr<const sim::CompiledModel>> LoadAndCompile(const std::stri
   return compiled;
 }
 
+std::vector<sim::OutputVariable> OutputVariables(const std::vector<std::string>& vars,
+                                                 const std::vector<std::string>& amount,
+                                                 const std::vector<std::string>& concentration) {
+  std::vector<sim::OutputVariable> out;
+  auto set = [&](const std::string& id, sim::SpeciesQuantity q) {
+    for (auto& v : out) {
+      if (v.id == id) {
+        if (q != sim::SpeciesQuantity::kDefault) v.quantity = q;
+        return;
+      }
+    }
+    out.push_back({id, q});
+  };
+  for (const std::string& id : vars) set(id, sim::SpeciesQuantity::kDefault);
+  for (const std::string& id : amount) set(id, sim::SpeciesQuantity::kAmount);
+  for (const std::string& id : concentration) set(id, sim::SpeciesQuantity::kConcentration);
+  return out;
+}
+
 int ReportError(const Status& s) {
   std::cerr << "soma: " << s.ToString() << "\n";
   return 1;

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "sim/compiled_model.h"
@@ -18,6 +19,12 @@ struct LoadTimes {
 // Loads (libSBML, comp flattened) and compiles a model; warnings go to stderr.
 Result<std::shared_ptr<const sim::CompiledModel>> LoadAndCompile(const std::string& path,
                                                                  LoadTimes* times = nullptr);
+
+// Output columns from --vars, then --amount and --concentration (which set
+// how a listed species is reported, and add it if it is not listed).
+std::vector<sim::OutputVariable> OutputVariables(const std::vector<std::string>& vars,
+                                                 const std::vector<std::string>& amount,
+                                                 const std::vector<std::string>& concentration);
 
 // Prints "soma: <status>" to stderr and returns the exit code (1).
 int ReportError(const Status& s);

@@ -36,8 +36,7 @@ int RunSensitivities(const SensitivityArgs& a) {
   opt.end = a.end;
   opt.steps = a.steps;
   opt.integrator = sim::IntegratorOptionsForAccuracy(a.abs_tol, a.rel_tol);
-  std::vector<sim::OutputVariable> outputs;
-  for (const std::string& id : a.vars) outputs.push_back({id, sim::SpeciesQuantity::kDefault});
+  const std::vector<sim::OutputVariable> outputs = OutputVariables(a.vars, {}, {});
   solvers::SensitivityOptions so;
   so.method = a.method == "simultaneous" ? solvers::SensitivityMethod::kSimultaneous
                                          : solvers::SensitivityMethod::kStaggered;

@@ -30,28 +30,6 @@ struct SimulateArgs {
   bool summary = false;
 };
 
-std::vector<sim::OutputVariable> OutputsFrom(const SimulateArgs& a) {
-  std::vector<sim::OutputVariable> out;
-  auto find = [&](const std::string& id) -> sim::OutputVariable* {
-    for (auto& v : out) {
-      if (v.id == id) return &v;
-    }
-    return nullptr;
-  };
-  for (const std::string& id : a.vars) {
-    if (!find(id)) out.push_back({id, sim::SpeciesQuantity::kDefault});
-  }
-  for (const std::string& id : a.amount) {
-    if (auto* v = find(id)) v->quantity = sim::SpeciesQuantity::kAmount;
-    else out.push_back({id, sim::SpeciesQuantity::kAmount});
-  }
-  for (const std::string& id : a.concentration) {
-    if (auto* v = find(id)) v->quantity = sim::SpeciesQuantity::kConcentration;
-    else out.push_back({id, sim::SpeciesQuantity::kConcentration});
-  }
-  return out;
-}
-
 int RunSimulate(const SimulateArgs& a) {
   LoadTimes times;
   auto compiled = LoadAndCompile(a.model, &times);
@@ -66,7 +44,7 @@ int RunSimulate(const SimulateArgs& a) {
                                  : a.linear_solver == "sparse" ? solvers::LinearSolverKind::kSparse
                                                                : solvers::LinearSolverKind::kAuto;
   sim::Simulator simulator(*compiled);
-  auto result = simulator.Simulate(opt, OutputsFrom(a));
+  auto result = simulator.Simulate(opt, OutputVariables(a.vars, a.amount, a.concentration));
   if (!result.ok()) return ReportError(result.status().WithContext(a.model));
   std::string text = a.format == "json" ? FormatJson(*result) : FormatCsv(*result);
   Status written = WriteOutput(a.output, text);

@@ -31,25 +31,6 @@ struct SteadyStateArgs {
   bool summary = false;
 };
 
-// --vars, then --amount and --concentration (which also add columns), as
-// `simulate` reads them.
-std::vector<sim::OutputVariable> OutputsFrom(const SteadyStateArgs& a) {
-  std::vector<sim::OutputVariable> out;
-  auto set = [&](const std::string& id, sim::SpeciesQuantity q) {
-    for (auto& v : out) {
-      if (v.id == id) {
-        if (q != sim::SpeciesQuantity::kDefault) v.quantity = q;
-        return;
-      }
-    }
-    out.push_back({id, q});
-  };
-  for (const std::string& id : a.vars) set(id, sim::SpeciesQuantity::kDefault);
-  for (const std::string& id : a.amount) set(id, sim::SpeciesQuantity::kAmount);
-  for (const std::string& id : a.concentration) set(id, sim::SpeciesQuantity::kConcentration);
-  return out;
-}
-
 nlohmann::json Number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
 std::string FormatSteadyStateJson(const sim::SteadyStateResult& r) {
@@ -84,7 +65,7 @@ int RunSteadyState(const SteadyStateArgs& a) {
   opt.method = a.method == "newton"        ? sim::SteadyStateMethod::kNewton
                : a.method == "integration" ? sim::SteadyStateMethod::kIntegration
                                            : sim::SteadyStateMethod::kAuto;
-  auto result = sim::FindSteadyState(**compiled, opt, OutputsFrom(a));
+  auto result = sim::FindSteadyState(**compiled, opt, OutputVariables(a.vars, a.amount, a.concentration));
   if (!result.ok()) return ReportError(result.status().WithContext(a.model));
   std::string text;
   if (a.format == "json") {
