@@ -35,8 +35,6 @@ void ModelSystem::RecordHistory() {
     Record(ydot_now_.data());
     UpdateDelays();
   }
-  std::vector<double> y(n_);
-  std::copy(in_.begin() + 1, in_.begin() + 1 + static_cast<long>(n_), y.begin());
   if (n_ > 0) cm_.rhs().Run(in_.data(), ydot_now_.data(), rhs_scratch_.data());
   if (history_t_.size() == 1 && history_t_[0] == in_[0]) {
     // Replace the provisional first record, now with its derivative.

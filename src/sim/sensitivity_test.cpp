@@ -22,15 +22,6 @@ using namespace soma::sim::testing;  // NOLINT(google-build-using-namespace)
 using expr::Expr;
 using expr::Op;
 
-SimulationOptions Tight(double end, int steps) {
-  SimulationOptions o;
-  o.end = end;
-  o.steps = steps;
-  o.integrator.rel_tol = 1e-10;
-  o.integrator.abs_tol = 1e-14;
-  return o;
-}
-
 std::shared_ptr<const CompiledModel> MustCompile(const model::Model& m) {
   auto cm = CompiledModel::Compile(m);
   EXPECT_TRUE(cm.ok()) << cm.status().ToString();
@@ -40,7 +31,7 @@ std::shared_ptr<const CompiledModel> MustCompile(const model::Model& m) {
 TEST(SensitivityTest, FirstOrderDecayMatchesAnalyticDerivatives) {
   auto cm = MustCompile(DecayModel());
   ASSERT_NE(cm, nullptr);
-  auto r = SimulateWithSensitivities(cm, Tight(4.0, 8), {{"A"}, {"B", SpeciesQuantity::kAmount}}, {"k", "A", "V"});
+  auto r = SimulateWithSensitivities(cm, TightOptions(4.0, 8), {{"A"}, {"B", SpeciesQuantity::kAmount}}, {"k", "A", "V"});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(r->trajectory.rows, 9u);
   for (size_t i = 0; i < r->trajectory.rows; ++i) {
@@ -68,7 +59,7 @@ TEST(SensitivityTest, ConcurrentRunsOnOneSharedModelAgree) {
   std::vector<std::thread> threads;
   for (size_t i = 0; i < got.size(); ++i) {
     threads.emplace_back([&, i] {
-      auto r = SimulateWithSensitivities(cm, Tight(2.0, 4), {{"A"}, {"B"}}, {"k", "V"});
+      auto r = SimulateWithSensitivities(cm, TightOptions(2.0, 4), {{"A"}, {"B"}}, {"k", "V"});
       if (r.ok()) got[i] = r->sensitivities;
     });
   }
@@ -80,8 +71,8 @@ TEST(SensitivityTest, ConcurrentRunsOnOneSharedModelAgree) {
 TEST(SensitivityTest, TrajectoryEqualsSimulator) {
   auto cm = MustCompile(DecayModel());
   ASSERT_NE(cm, nullptr);
-  auto r = SimulateWithSensitivities(cm, Tight(4.0, 8), {{"A"}}, {"k"});
-  auto plain = Simulator(cm).Simulate(Tight(4.0, 8), {{"A"}});
+  auto r = SimulateWithSensitivities(cm, TightOptions(4.0, 8), {{"A"}}, {"k"});
+  auto plain = Simulator(cm).Simulate(TightOptions(4.0, 8), {{"A"}});
   ASSERT_TRUE(r.ok() && plain.ok());
   for (size_t i = 0; i < plain->rows; ++i) {
     // Both at rel_tol 1e-10: |x - ref| <= 1e-12 + 1e-8 |ref|.
@@ -101,7 +92,7 @@ TEST(SensitivityTest, LocalParameterAndInitialAssignmentChain) {
   m.reactions[0].kinetic_law = Apply(Op::kTimes, {Sym("kl"), Sym("q"), Sym("A"), Sym("V")});
   auto cm = MustCompile(m);
   ASSERT_NE(cm, nullptr);
-  auto r = SimulateWithSensitivities(cm, Tight(3.0, 3), {{"A"}}, {"R.kl", "c"});
+  auto r = SimulateWithSensitivities(cm, TightOptions(3.0, 3), {{"A"}}, {"R.kl", "c"});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   for (size_t i = 0; i < r->trajectory.rows; ++i) {
     const double t = r->trajectory.at(i, 0), e = std::exp(-0.25 * t);
@@ -111,7 +102,7 @@ TEST(SensitivityTest, LocalParameterAndInitialAssignmentChain) {
     ExpectClose(r->at(i, 0, 1), -1.0 * t * e, 1e-10, 1e-6, "dA/dc");
   }
   // q's declared value is overridden: not a parameter.
-  auto bad = SimulateWithSensitivities(cm, Tight(1, 1), {{"A"}}, {"q"});
+  auto bad = SimulateWithSensitivities(cm, TightOptions(1, 1), {{"A"}}, {"q"});
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidArgument);
   EXPECT_NE(bad.status().message().find("initial assignment"), std::string::npos);
@@ -129,7 +120,7 @@ TEST(SensitivityTest, TimeEventThatChangesTheParameter) {
   m.events.push_back(ev);
   auto cm = MustCompile(m);
   ASSERT_NE(cm, nullptr);
-  auto r = SimulateWithSensitivities(cm, Tight(3.0, 6), {{"A"}, {"k"}}, {"k"});
+  auto r = SimulateWithSensitivities(cm, TightOptions(3.0, 6), {{"A"}, {"k"}}, {"k"});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->trajectory.summary.events_fired, 1);
   for (size_t i = 0; i < r->trajectory.rows; ++i) {
@@ -150,7 +141,7 @@ TEST(SensitivityTest, StateEventsAndAlgebraicRulesAreUnsupported) {
   m.events.push_back(ev);
   auto cm = MustCompile(m);
   ASSERT_NE(cm, nullptr);
-  auto r = SimulateWithSensitivities(cm, Tight(1, 1), {{"A"}}, {"k"});
+  auto r = SimulateWithSensitivities(cm, TightOptions(1, 1), {{"A"}}, {"k"});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), ErrorCode::kUnsupported);
   EXPECT_NE(r.status().message().find("event 'low_A'"), std::string::npos) << r.status().message();
@@ -165,8 +156,8 @@ TEST(SensitivityTest, StateEventsAndAlgebraicRulesAreUnsupported) {
   m2.events.push_back(dose);
   auto cm2 = MustCompile(m2);
   ASSERT_NE(cm2, nullptr);
-  EXPECT_TRUE(SimulateWithSensitivities(cm2, Tight(2, 2), {{"A"}}, {"k"}).ok());
-  auto moved = SimulateWithSensitivities(cm2, Tight(2, 2), {{"A"}}, {"t_dose"});
+  EXPECT_TRUE(SimulateWithSensitivities(cm2, TightOptions(2, 2), {{"A"}}, {"k"}).ok());
+  auto moved = SimulateWithSensitivities(cm2, TightOptions(2, 2), {{"A"}}, {"t_dose"});
   ASSERT_FALSE(moved.ok());
   EXPECT_EQ(moved.status().code(), ErrorCode::kUnsupported);
   EXPECT_NE(moved.status().message().find("event 'dose'"), std::string::npos) << moved.status().message();
@@ -177,7 +168,7 @@ TEST(SensitivityTest, StateEventsAndAlgebraicRulesAreUnsupported) {
   m3.rules.push_back({model::RuleKind::kAlgebraic, "", Apply(Op::kMinus, {Sym("x"), Sym("y")})});
   auto cm3 = CompiledModel::Compile(m3);
   ASSERT_TRUE(cm3.ok()) << cm3.status().ToString();
-  auto a = SimulateWithSensitivities(*cm3, Tight(1, 1), {{"A"}}, {"k"});
+  auto a = SimulateWithSensitivities(*cm3, TightOptions(1, 1), {{"A"}}, {"k"});
   ASSERT_FALSE(a.ok());
   EXPECT_EQ(a.status().code(), ErrorCode::kUnsupported);
   EXPECT_NE(a.status().message().find("algebraic"), std::string::npos) << a.status().message();
@@ -187,13 +178,13 @@ TEST(SensitivityTest, BadParametersAreNamed) {
   auto cm = MustCompile(DecayModel());
   ASSERT_NE(cm, nullptr);
   for (const char* p : {"nope", "R"}) {
-    auto r = SimulateWithSensitivities(cm, Tight(1, 1), {{"A"}}, {p});
+    auto r = SimulateWithSensitivities(cm, TightOptions(1, 1), {{"A"}}, {p});
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), ErrorCode::kInvalidArgument);
     EXPECT_NE(r.status().message().find(std::string("'") + p + "'"), std::string::npos) << r.status().message();
   }
-  EXPECT_FALSE(SimulateWithSensitivities(cm, Tight(1, 1), {{"A"}}, {}).ok());
-  EXPECT_FALSE(SimulateWithSensitivities(cm, Tight(1, 1), {{"A"}}, {"k", "k"}).ok());
+  EXPECT_FALSE(SimulateWithSensitivities(cm, TightOptions(1, 1), {{"A"}}, {}).ok());
+  EXPECT_FALSE(SimulateWithSensitivities(cm, TightOptions(1, 1), {{"A"}}, {"k", "k"}).ok());
 }
 
 // Central differences of full simulations: (x(p + h) - x(p - h)) / 2h.
@@ -232,7 +223,7 @@ TEST(SensitivityTest, MichaelisMentenMatchesFiniteDifferences) {
   m.reactions.push_back(r);
   auto cm = MustCompile(m);
   ASSERT_NE(cm, nullptr);
-  const SimulationOptions o = Tight(8.0, 8);
+  const SimulationOptions o = TightOptions(8.0, 8);
   const std::vector<OutputVariable> outs = {{"S"}, {"R"}};
   auto sens = SimulateWithSensitivities(cm, o, outs, {"Vmax", "Km", "S"});
   ASSERT_TRUE(sens.ok()) << sens.status().ToString();
@@ -263,7 +254,7 @@ TEST(SensitivityTest, BergmanWithInsulinBolusMatchesFiniteDifferences) {
   const model::Model& m = imported->model;
   auto cm = MustCompile(m);
   ASSERT_NE(cm, nullptr);
-  const SimulationOptions o = Tight(60.0, 12);
+  const SimulationOptions o = TightOptions(60.0, 12);
   const std::vector<OutputVariable> outs = {{"G"}, {"X"}, {"I"}};
   const std::vector<std::string> params = {"p1", "p2", "p3", "n", "G"};
   auto sens = SimulateWithSensitivities(cm, o, outs, params);

@@ -10,6 +10,7 @@
 
 #include "expr/expr.h"
 #include "model/model.h"
+#include "sim/options.h"
 
 namespace soma::sim::testing {
 
@@ -41,6 +42,16 @@ inline model::Model DecayModel() {
   r.kinetic_law = Mul({Sym("k"), Sym("A"), Sym("V")});
   m.reactions.push_back(r);
   return m;
+}
+
+// Options for comparisons with analytic solutions: CVODES at rel 1e-10, abs 1e-14.
+inline SimulationOptions TightOptions(double end, int steps) {
+  SimulationOptions o;
+  o.end = end;
+  o.steps = steps;
+  o.integrator.rel_tol = 1e-10;
+  o.integrator.abs_tol = 1e-14;
+  return o;
 }
 
 }  // namespace soma::sim::testing

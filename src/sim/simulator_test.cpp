@@ -17,20 +17,11 @@ using namespace soma::sim::testing;  // NOLINT(google-build-using-namespace)
 using expr::Expr;
 using expr::Op;
 
-SimulationOptions Options(double end, int steps) {
-  SimulationOptions o;
-  o.end = end;
-  o.steps = steps;
-  o.integrator.rel_tol = 1e-10;
-  o.integrator.abs_tol = 1e-14;
-  return o;
-}
-
 TEST(SimulatorTest, FirstOrderDecayMatchesExponential) {
   auto cm = CompiledModel::Compile(DecayModel());
   ASSERT_TRUE(cm.ok()) << cm.status().ToString();
   Simulator sim(*cm);
-  auto r = sim.Simulate(Options(4.0, 8), {{"A"}, {"B", SpeciesQuantity::kAmount}, {"R"}});
+  auto r = sim.Simulate(TightOptions(4.0, 8), {{"A"}, {"B", SpeciesQuantity::kAmount}, {"R"}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(r->rows, 9u);
   for (size_t i = 0; i < r->rows; ++i) {
@@ -55,7 +46,7 @@ TEST(SimulatorTest, TimeEventChangesParameterAndRestarts) {
   m.events.push_back(ev);
   auto cm = CompiledModel::Compile(m);
   ASSERT_TRUE(cm.ok()) << cm.status().ToString();
-  auto r = Simulator(*cm).Simulate(Options(3.0, 3), {{"A"}, {"k"}});
+  auto r = Simulator(*cm).Simulate(TightOptions(3.0, 3), {{"A"}, {"k"}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->summary.events_fired, 1);
   ExpectClose(r->at(1, 1), std::exp(-0.5), 1e-12, 1e-8);
@@ -78,7 +69,7 @@ TEST(SimulatorTest, DelayedStateEventUsesValuesFromTriggerTime) {
   auto cm = CompiledModel::Compile(m);
   ASSERT_TRUE(cm.ok()) << cm.status().ToString();
   const double t_star = 2.0 * std::log(2.0);
-  auto r = Simulator(*cm).Simulate(Options(4.0, 4), {{"B", SpeciesQuantity::kAmount}});
+  auto r = Simulator(*cm).Simulate(TightOptions(4.0, 4), {{"B", SpeciesQuantity::kAmount}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->summary.events_fired, 1);
   ASSERT_LT(t_star + 1.0, 3.0);
@@ -97,7 +88,7 @@ TEST(SimulatorTest, AssignmentAndRateRulesOnAGrowingCompartment) {
   m.rules.push_back({model::RuleKind::kAssignment, "C", Mul({Sym("S"), Num(3.0)})});
   auto cm = CompiledModel::Compile(m);
   ASSERT_TRUE(cm.ok()) << cm.status().ToString();
-  auto r = Simulator(*cm).Simulate(Options(2.0, 2), {{"V"}, {"S"}, {"C"}, {"S", SpeciesQuantity::kAmount}});
+  auto r = Simulator(*cm).Simulate(TightOptions(2.0, 2), {{"V"}, {"S"}, {"C"}, {"S", SpeciesQuantity::kAmount}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   for (size_t i = 0; i < r->rows; ++i) {
     double t = r->at(i, 0);
@@ -115,7 +106,7 @@ TEST(SimulatorTest, ConstraintViolationsAreReported) {
   m.constraints.push_back({Expr::Apply(Op::kGe, {Sym("A"), Num(0.5)}), "A fell below 0.5", {}});
   auto cm = CompiledModel::Compile(m);
   ASSERT_TRUE(cm.ok()) << cm.status().ToString();
-  auto r = Simulator(*cm).Simulate(Options(4.0, 4), {{"A"}});
+  auto r = Simulator(*cm).Simulate(TightOptions(4.0, 4), {{"A"}});
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->summary.constraint_violations.size(), 1u);
   EXPECT_NE(r->summary.constraint_violations[0].find("t = 2"), std::string::npos);
@@ -125,10 +116,10 @@ TEST(SimulatorTest, ConstraintViolationsAreReported) {
 TEST(SimulatorTest, ErrorsNameTheProblem) {
   auto cm = CompiledModel::Compile(DecayModel());
   ASSERT_TRUE(cm.ok());
-  auto r = Simulator(*cm).Simulate(Options(1.0, 1), {{"nope"}});
+  auto r = Simulator(*cm).Simulate(TightOptions(1.0, 1), {{"nope"}});
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("nope"), std::string::npos);
-  SimulationOptions bad = Options(1.0, 1);
+  SimulationOptions bad = TightOptions(1.0, 1);
   bad.end = -1;
   auto r2 = Simulator(*cm).Simulate(bad);
   ASSERT_FALSE(r2.ok());
@@ -160,7 +151,7 @@ TEST(SimulatorTest, FastReactionsAreInRapidEquilibrium) {
   m.reactions.push_back(slow);
   auto cm = CompiledModel::Compile(m);
   ASSERT_TRUE(cm.ok()) << cm.status().ToString();
-  auto r = Simulator(*cm).Simulate(Options(6.0, 6), {{"A"}, {"B"}});
+  auto r = Simulator(*cm).Simulate(TightOptions(6.0, 6), {{"A"}, {"B"}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   for (size_t i = 0; i < r->rows; ++i) {
     const double total = 3.0 * std::exp(-0.5 * r->at(i, 0) / 3.0);
