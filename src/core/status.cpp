@@ -13,6 +13,13 @@ std::string_view ErrorCodeName(ErrorCode code) {
     case ErrorCode::kSolverFailure: return "solver failure";
     case ErrorCode::kIoError: return "i/o error";
     case ErrorCode::kInternal: return "internal error";
+    case ErrorCode::kUnauthenticated: return "unauthenticated";
+    case ErrorCode::kPermissionDenied: return "permission denied";
+    case ErrorCode::kAlreadyExists: return "already exists";
+    case ErrorCode::kFailedPrecondition: return "failed precondition";
+    case ErrorCode::kResourceExhausted: return "resource exhausted";
+    case ErrorCode::kDataLoss: return "data loss";
+    case ErrorCode::kUnavailable: return "unavailable";
   }
   return "unknown";
 }

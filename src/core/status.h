@@ -24,6 +24,13 @@ enum class ErrorCode {
   kSolverFailure,     // a numerical solver failed (code and time given)
   kIoError,           // reading or writing a file failed
   kInternal,          // a broken invariant: a bug in Soma
+  kUnauthenticated,   // no or an unknown credential (HTTP 401)
+  kPermissionDenied,  // the caller is known but may not do this (HTTP 403)
+  kAlreadyExists,     // an id that must be new is taken (HTTP 409)
+  kFailedPrecondition,  // the state forbids it, e.g. public without licence (HTTP 409)
+  kResourceExhausted,   // a size or rate limit was exceeded (HTTP 413 / 429)
+  kDataLoss,          // stored data fails its integrity check (hash mismatch)
+  kUnavailable,       // a service (database, server) cannot be reached now (HTTP 503)
 };
 
 // Short stable name of a code, e.g. "unsupported".
@@ -59,6 +66,13 @@ inline Status NotFound(std::string m) { return {ErrorCode::kNotFound, std::move(
 inline Status SolverFailure(std::string m) { return {ErrorCode::kSolverFailure, std::move(m)}; }
 inline Status IoError(std::string m) { return {ErrorCode::kIoError, std::move(m)}; }
 inline Status Internal(std::string m) { return {ErrorCode::kInternal, std::move(m)}; }
+inline Status Unauthenticated(std::string m) { return {ErrorCode::kUnauthenticated, std::move(m)}; }
+inline Status PermissionDenied(std::string m) { return {ErrorCode::kPermissionDenied, std::move(m)}; }
+inline Status AlreadyExists(std::string m) { return {ErrorCode::kAlreadyExists, std::move(m)}; }
+inline Status FailedPrecondition(std::string m) { return {ErrorCode::kFailedPrecondition, std::move(m)}; }
+inline Status ResourceExhausted(std::string m) { return {ErrorCode::kResourceExhausted, std::move(m)}; }
+inline Status DataLoss(std::string m) { return {ErrorCode::kDataLoss, std::move(m)}; }
+inline Status Unavailable(std::string m) { return {ErrorCode::kUnavailable, std::move(m)}; }
 
 // A value of type T or the Status explaining why there is none.
 template <typename T>
