@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <limits>
 
+#include "repo/search_postgres.h"
+
 namespace soma::repo::postgres {
 namespace {
 
@@ -95,6 +97,14 @@ TEST(RedactUrlTest, LeavesUrlsWithoutPasswordsAlone) {
             "postgresql://alice@127.0.0.1:5432/postgres");
   EXPECT_EQ(RedactUrl("postgresql://db.example:5432/soma"), "postgresql://db.example:5432/soma");
   EXPECT_EQ(RedactUrl("postgresql:///soma?host=/tmp"), "postgresql:///soma?host=/tmp");
+}
+
+TEST(PostgresSearchTextTest, SplitsWordsLikeTheQueryTokenizer) {
+  EXPECT_EQ(PostgresSearchText("https://identifiers.org/CHEBI:17234"), "https identifiers org chebi 17234");
+  EXPECT_EQ(PostgresSearchText("  plasma_glucose, Remote-Insulin! "), "plasma glucose remote insulin");
+  EXPECT_EQ(PostgresSearchText("Gl\xc3\xbc" "COSE"), "gl\xc3\xbc" "cose");  // UTF-8 kept, ASCII lower-cased
+  EXPECT_EQ(PostgresSearchText(""), "");
+  EXPECT_EQ(PostgresSearchText("'&|!:*()"), "");
 }
 
 }  // namespace
