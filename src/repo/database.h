@@ -76,7 +76,10 @@ class Database {
 };
 
 // Opens a connection. `url` is "sqlite:PATH" (PATH created if missing, WAL
-// journal, foreign keys on, 10 s busy timeout) or a libpq connection URI
+// journal, synchronous=FULL so a commit is durable when it returns, foreign
+// keys on, 10 s busy timeout; "sqlite:PATH?synchronous=normal" trades
+// durability of the last commits on power loss for speed, for bulk loads
+// and benchmarks) or a libpq connection URI
 // "postgresql://user@host:port/db" / "postgres://...".
 Result<std::unique_ptr<Database>> OpenDatabase(const std::string& url);
 
