@@ -10,6 +10,7 @@
 
 #include "repo/json.h"
 #include "repo/repository_impl.h"
+#include "repo/search_postgres.h"
 
 namespace soma::repo {
 namespace {
@@ -105,7 +106,7 @@ Status IndexResource(Database& db, const Resource& r, const std::string& index_t
       "INSERT INTO resources_fts (id, document) VALUES (?, setweight(to_tsvector('simple', ?), "
       "'A') || to_tsvector('simple', ?)) ON CONFLICT (id) DO UPDATE SET document = "
       "EXCLUDED.document",
-      {r.id, m.title, body});
+      {r.id, PostgresSearchText(m.title), PostgresSearchText(body)});
 }
 
 Result<SearchResult> Repository::Search(const Principal& p, const SearchQuery& q) {
