@@ -9,8 +9,8 @@
 //  * the manifest (namespace http://identifiers.org/combine.specifications/omex-manifest):
 //    every <content> except the archive itself (location ".") and the
 //    manifest becomes an OmexEntry with the file's bytes;
-//  * the archive-level metadata in every file the manifest lists with the
-//    format http://identifiers.org/combine.specifications/omex-metadata (and
+//  * the archive-level metadata in every file the manifest lists with a
+//    format starting http://identifiers.org/combine.specifications/omex-metadata (and
 //    `metadata.rdf` at the root when the manifest does not list it). These
 //    files are consumed into OmexMetadata and are not returned as entries;
 //    RDF statements about individual files inside the archive are dropped.
@@ -66,14 +66,15 @@ struct OmexEntry {
 struct OmexMetadata {
   std::string title;        // dcterms:title
   std::string description;  // dcterms:description
-  // dcterms:license: an SPDX licence id ("CC-BY-4.0") or, for other
-  // licences, a URI. Read https://spdx.org/licenses/<id> URIs back as the id.
+  // dcterms:license: an SPDX licence id ("CC-BY-4.0"), written as its
+  // https://spdx.org/licenses/ URI and read back as the id; or another
+  // licence's URI; or free text (written as a literal).
   std::string license;
   // dcterms:creator: (name, ORCID iD). The name is the full name as one
   // string ("Jane Smith"); the ORCID iD is the bare 16-digit form
   // ("0000-0002-1825-0097") or empty when none is known.
   std::vector<std::pair<std::string, std::string>> creators;
-  std::vector<std::string> keywords;  // dcterms:subject literals, in order
+  std::vector<std::string> keywords;  // dcterms:subject (or prism:keyword) literals, in order, no duplicates
   // Publications describing the archive (bqmodel:isDescribedBy,
   // dcterms:references): "doi:10..." or "pubmed:123" where the URI is
   // recognised (formats/common/identifiers.h), else the URI as written.

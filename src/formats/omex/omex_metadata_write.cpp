@@ -1,6 +1,9 @@
 // Writing archive metadata in the style libCombine reads: one rdf:Description
 // about ".", vCard 4 creators, W3CDTF dates.
 
+#include <algorithm>
+#include <cctype>
+
 #include "formats/common/identifiers.h"
 #include "formats/omex/omex_metadata.h"
 #include "formats/omex/xml_util.h"
@@ -16,7 +19,25 @@ std::pair<std::string, std::string> SplitName(const std::string& name) {
   return {name.substr(0, space), name.substr(space + 1)};
 }
 
-bool IsUri(std::string_view s) { return s.find(':') != std::string_view::npos; }
+// "scheme:rest" without spaces (RFC 3986 scheme: a letter, then letters,
+// digits, '+', '-', '.').
+bool LooksLikeUri(std::string_view s) {
+  size_t colon = s.find(':');
+  if (colon == std::string_view::npos || colon == 0 || !std::isalpha(static_cast<unsigned char>(s[0])))
+    return false;
+  for (size_t i = 1; i < colon; ++i) {
+    char c = s[i];
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') return false;
+  }
+  return std::none_of(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c); });
+}
+
+// SPDX licence ids: letters, digits, '.', '-', '+'.
+bool LooksLikeSpdxId(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '.' || c == '-' || c == '+';
+  });
+}
 
 void Literal(std::string* out, std::string_view property, const std::string& value) {
   *out += "    <" + std::string(property) + ">" + XmlEscape(value) + "</" + std::string(property) + ">\n";
@@ -62,9 +83,12 @@ std::string WriteMetadataRdf(const OmexMetadata& m) {
     }
     out += "      </rdf:Bag>\n    </dcterms:creator>\n";
   }
-  if (!m.license.empty()) {
-    Resource(&out, "dcterms:license",
-             IsUri(m.license) ? m.license : "https://spdx.org/licenses/" + m.license);
+  if (LooksLikeSpdxId(m.license)) {
+    Resource(&out, "dcterms:license", "https://spdx.org/licenses/" + m.license);
+  } else if (LooksLikeUri(m.license)) {
+    Resource(&out, "dcterms:license", m.license);
+  } else if (!m.license.empty()) {
+    Literal(&out, "dcterms:license", m.license);  // free text, e.g. "All rights reserved"
   }
   for (const std::string& k : m.keywords) Literal(&out, "dcterms:subject", k);
   for (const std::string& r : m.references) Resource(&out, "bqmodel:isDescribedBy", ReferenceToUri(r));

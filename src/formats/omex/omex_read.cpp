@@ -68,7 +68,7 @@ Result<OmexArchive> ReadOmex(std::string_view zip_bytes, const OmexReadOptions& 
     std::optional<std::uint64_t> index = zip.Find(*name);
     if (!index) return ManifestError(item, "listed in the manifest but absent from the zip");
     SOMA_ASSIGN_OR_RETURN(std::string bytes, reader.Read(*index, *name));
-    if (item.format == kOmexMetadataFormat) {
+    if (item.format.rfind(kOmexMetadataFormat, 0) == 0) {  // also versioned forms
       metadata_listed = true;
       SOMA_RETURN_IF_ERROR(internal::ReadMetadataRdf(bytes, *name, &archive.metadata));
       continue;

@@ -42,6 +42,19 @@ TEST(OmexWriteTest, RoundTrip) {
   EXPECT_EQ(out->metadata, in.metadata);
 }
 
+TEST(OmexWriteTest, LicenceSpellingsRoundTrip) {
+  for (const char* license :
+       {"CC-BY-4.0", "GPL-3.0-or-later", "https://example.org/licence", "All rights reserved"}) {
+    OmexArchive in;
+    in.metadata.license = license;
+    Result<std::string> zip = WriteOmex(in);
+    ASSERT_TRUE(zip.ok()) << zip.status().ToString();
+    Result<OmexArchive> out = ReadOmex(*zip);
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    EXPECT_EQ(out->metadata.license, license);
+  }
+}
+
 TEST(OmexWriteTest, EmptyArchiveRoundTrips) {
   Result<std::string> zip = WriteOmex({});
   ASSERT_TRUE(zip.ok()) << zip.status().ToString();

@@ -37,6 +37,26 @@ void RecordError(void* user_data, xmlError* error) {
   first->message = TrimMessage(error->message);
 }
 
+void IgnoreGenericError(void*, const char*, ...) {}
+
+// libxml2 prints some errors (e.g. encoding conversion) through its generic
+// handler, which writes to stderr whatever the parser options say. Silence it
+// on this thread for the duration of a parse; errors are reported through
+// the Status instead.
+class QuietGenericErrors {
+ public:
+  QuietGenericErrors() : handler_(xmlGenericError), context_(xmlGenericErrorContext) {
+    xmlSetGenericErrorFunc(nullptr, IgnoreGenericError);
+  }
+  ~QuietGenericErrors() { xmlSetGenericErrorFunc(context_, handler_); }
+  QuietGenericErrors(const QuietGenericErrors&) = delete;
+  QuietGenericErrors& operator=(const QuietGenericErrors&) = delete;
+
+ private:
+  xmlGenericErrorFunc handler_;
+  void* context_;
+};
+
 }  // namespace
 
 Result<XmlDocPtr> ParseXml(std::string_view bytes, std::string_view what) {
@@ -53,6 +73,7 @@ Result<XmlDocPtr> ParseXml(std::string_view bytes, std::string_view what) {
   if (ctxt == nullptr) return Internal("libxml2 could not create a parser");
   // No network, no DTD loading, no entity substitution (XXE), quiet.
   constexpr int kOptions = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES;
+  QuietGenericErrors quiet;
   FirstError first;
   ctxt->_private = &first;
   ctxt->sax->serror = RecordError;
