@@ -202,8 +202,9 @@ _meta = [0]
 
 
 def annotate(sbase, qualifier_type, qualifier, uris):
-    _meta[0] += 1
-    sbase.setMetaId(f"meta_{sbase.getId() or 'model'}_{_meta[0]}")
+    if not sbase.isSetMetaId():
+        _meta[0] += 1
+        sbase.setMetaId(f"meta_{_meta[0]}_{sbase.getId()}")
     term = libsbml.CVTerm(qualifier_type)
     if qualifier_type == libsbml.BIOLOGICAL_QUALIFIER:
         term.setBiologicalQualifierType(qualifier)
@@ -240,11 +241,10 @@ def build(row):
     annotate(m, libsbml.BIOLOGICAL_QUALIFIER, libsbml.BQB_IS_VERSION_OF,
              ["http://identifiers.org/GO:0042593"])  # glucose homeostasis
     annotate(m, libsbml.BIOLOGICAL_QUALIFIER, libsbml.BQB_HAS_PROPERTY,
-             ["http://identifiers.org/mamo:MAMO_0000046"])  # ordinary differential equation model
-    annotate(m, libsbml.BIOLOGICAL_QUALIFIER, libsbml.BQB_IS,
+             ["http://identifiers.org/mamo:MAMO_0000046",  # ordinary differential equation model
+              "http://identifiers.org/DOID:9744"])  # type 1 diabetes mellitus
+    annotate(m, libsbml.BIOLOGICAL_QUALIFIER, libsbml.BQB_HAS_TAXON,
              ["http://identifiers.org/taxonomy:9606"])
-    annotate(m, libsbml.BIOLOGICAL_QUALIFIER, libsbml.BQB_OCCURS_IN,
-             ["http://identifiers.org/doid:9744"])  # type 1 diabetes mellitus
 
     for uid, parts in UNITS.items():
         ud = m.createUnitDefinition()
