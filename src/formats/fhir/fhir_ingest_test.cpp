@@ -361,7 +361,7 @@ TEST(FhirIngest, EveryBadRecordIsReportedWithItsPath) {
       {"Observation/hr-kg", "entry[8].resource.valueQuantity.code", "does not fit LOINC 8867-4"},
       {"Observation/no-code", "entry[9].resource.valueQuantity.code", "missing UCUM code"},
       {"Observation/not-loinc", "entry[10].resource.code.coding", "no LOINC coding"},
-      {"Observation/bp-half", "entry[11].resource.component[1].valueQuantity.value", "not a number"},
+      {"Observation/bp-half", "entry[11].resource.component[1].valueQuantity.value", "not a finite number"},
       {"Observation/string-value", "entry[12].resource.valueString", "only valueQuantity"},
       {"Observation/not-ucum", "entry[13].resource.valueQuantity.system", "not UCUM"},
       {"MedicationAdministration/ma-open", "entry[14].resource.effectivePeriod.end", "needs effectivePeriod"},

@@ -32,8 +32,8 @@ std::optional<Quantity> ReadQuantity(const Json& q, const EntryContext& ctx, con
     issues.Add(ctx, field + ".value", "missing");
     return std::nullopt;
   }
-  if (!value->is_number()) {
-    issues.Add(ctx, field + ".value", "not a number");
+  if (!value->is_number() || !std::isfinite(value->get<double>())) {
+    issues.Add(ctx, field + ".value", "not a finite number");
     return std::nullopt;
   }
   if (const Json* system = Member(q, "system"); system != nullptr && *system != kUcumSystem) {
