@@ -6,8 +6,9 @@
 // exponents ("m2", "s-1", "10*3"), integer factors ("/100"), annotations
 // ("{beats}/min", "{meal}" alone means 1), the metric prefixes Y Z E P T G M k
 // h da d c m u n p f a z y on metric atoms, and the atoms listed in
-// ucum_atoms.cpp: m g s mol K L l min h d wk mo a Cel [degF] Pa bar m[Hg]
-// [in_i] [ft_i] [lb_av] [oz_av] % [iU] [IU] U eq J cal W Hz 10* 10^ [ppm].
+// ucum_atoms.cpp: m g s mol K L l min h d wk mo mo_j a a_j Hz Cel [degF] Pa
+// bar m[Hg] m[H2O] [in_i] [ft_i] [lb_av] [oz_av] % [ppm] 10* 10^ eq U kat [iU]
+// [IU] J cal W. Other UCUM atoms are reported as unknown.
 //
 // Deviations from UCUM, chosen for clinical use and stated here on purpose:
 //  * mol is a base dimension (amount of substance), not the dimensionless

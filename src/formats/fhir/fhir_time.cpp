@@ -37,7 +37,8 @@ std::int64_t DaysFromCivil(int year, unsigned month, unsigned day) {
 
 Result<FhirDateTime> ParseFhirDateTime(std::string_view s) {
   auto bad = [&](std::string_view why) -> Status {
-    return ParseError("FHIR dateTime '" + std::string(s.substr(0, 64)) + "': " + std::string(why));
+    // The value is not quoted: a misplaced field may hold identifying text.
+    return ParseError("FHIR dateTime: " + std::string(why));
   };
   FhirDateTime out;
   int year = 0, month = 1, day = 1;

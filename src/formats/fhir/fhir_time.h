@@ -21,9 +21,9 @@ struct FhirDateTime {
   std::int64_t unix_seconds = 0;
 };
 
-// Parses `text`. kParseError names what is wrong (the message quotes `text`;
-// do not pass values that may identify a person unless the message is
-// dropped). Leap second ":60" is accepted and counts as the next second.
+// Parses `text`. kParseError says what is wrong without quoting `text` (so
+// the message is safe to report even for a birth date or a misplaced field).
+// Leap second ":60" is accepted and counts as the next second.
 Result<FhirDateTime> ParseFhirDateTime(std::string_view text);
 
 // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
