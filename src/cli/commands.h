@@ -18,6 +18,7 @@ void AddCheckCommand(CLI::App& app);
 void AddFbaCommand(CLI::App& app);
 void AddSteadyStateCommand(CLI::App& app);
 void AddSensitivityCommand(CLI::App& app);
+void AddScenarioCommand(CLI::App& app);
 
 // Exit code set by the subcommand that ran.
 int ExitCode();

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   soma::cli::AddFbaCommand(app);
   soma::cli::AddSteadyStateCommand(app);
   soma::cli::AddSensitivityCommand(app);
+  soma::cli::AddScenarioCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
