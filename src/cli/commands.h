@@ -19,6 +19,7 @@ void AddFbaCommand(CLI::App& app);
 void AddSteadyStateCommand(CLI::App& app);
 void AddSensitivityCommand(CLI::App& app);
 void AddScenarioCommand(CLI::App& app);
+void AddTrialCommand(CLI::App& app);
 
 // Exit code set by the subcommand that ran.
 int ExitCode();

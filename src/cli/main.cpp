@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   soma::cli::AddSteadyStateCommand(app);
   soma::cli::AddSensitivityCommand(app);
   soma::cli::AddScenarioCommand(app);
+  soma::cli::AddTrialCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -156,7 +156,7 @@ Result<std::vector<sim::InputChange>> ExpandMeals(std::vector<Meal> meals, const
   return out;
 }
 
-Status Override(model::Model& m, const std::string& id, double v) {
+Status OverrideImpl(model::Model& m, const std::string& id, double v) {
   if (m.FindRuleFor(id) != nullptr) {
     return InvalidArgument("parameters." + id + ": the model defines it by a rule; it cannot be set");
   }
@@ -193,6 +193,10 @@ Status Override(model::Model& m, const std::string& id, double v) {
 }
 
 }  // namespace
+
+Status SetInitialValue(model::Model& model, const std::string& id, double value) {
+  return OverrideImpl(model, id, value);
+}
 
 Result<Scenario> ParseScenario(const json& j) {
   Obj root(j, "");
@@ -311,7 +315,7 @@ Result<Scenario> ParseScenarioText(std::string_view text) {
 
 Status ApplyScenario(const Scenario& scenario, model::Model& model) {
   model::Model m = model;
-  for (const auto& [id, v] : scenario.parameters) SOMA_RETURN_IF_ERROR(Override(m, id, v));
+  for (const auto& [id, v] : scenario.parameters) SOMA_RETURN_IF_ERROR(OverrideImpl(m, id, v));
   SOMA_RETURN_IF_ERROR(sim::ApplyInputSchedule(scenario.changes, {scenario.start, scenario.end}, m));
   model = std::move(m);
   return Status::Ok();

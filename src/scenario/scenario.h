@@ -61,6 +61,12 @@ struct Scenario {
 Result<Scenario> ParseScenario(const nlohmann::json& j);
 Result<Scenario> ParseScenarioText(std::string_view text);  // kParseError for bad JSON
 
+// Sets the initial value of a model symbol as scenario overrides do: a
+// parameter's value, a compartment's size, a species' initial value in the
+// symbol's own meaning; drops that symbol's initial assignment. Errors: a
+// symbol defined by a rule (kInvalidArgument), an unknown id (kNotFound).
+Status SetInitialValue(model::Model& model, const std::string& id, double value);
+
 // Applies the overrides (a species' initial value, a parameter's or
 // compartment's value; an initial assignment of that symbol is dropped, a
 // symbol defined by a rule is an error) and the interventions to `model`.

@@ -333,3 +333,38 @@ TEST(CliScenarioTest, RunWritesTheTrajectoryAndBadScenariosFailCleanly) {
 }
 
 }  // namespace scenario_cli
+
+namespace trial_cli {
+
+TEST(CliTrialTest, RunWritesResultsAndResumeSkipsFinishedMembers) {
+  const std::string model = std::string(SOMA_SOURCE_DIR) + "/models/bergman-minimal.xml";
+  fs::path dir = fs::temp_directory_path() / "soma_cli_trial";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "trial.json") << R"({"name": "small", "scenarios": [
+      {"name": "base", "end": 60, "steps": 60, "outputs": ["G"],
+       "outcomes": [{"name": "gmax", "variable": "G", "metric": "max"}]}],
+    "population": {"size": 6, "seed": 1, "parameters": {"p1": {"distribution": "lognormal", "median": 0.03, "cv": 0.2}}}})";
+  fs::path out = dir / "out";
+  CommandResult r = Soma("trial run " + (dir / "trial.json").string() + " --model " + model + " --out " +
+                         out.string() + " --threads 2");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("6 members, 0 failed"), std::string::npos) << r.out;
+  for (const char* f : {"summary.json", "members.csv", "bands.csv", "progress.json"}) {
+    EXPECT_TRUE(fs::exists(out / f)) << f;
+  }
+  EXPECT_EQ(Lines(Soma("trial status " + out.string()).out)[0], R"({"done":6,"state":"finished","total":6})");
+  std::ifstream members(out / "members.csv");
+  std::string first_run((std::istreambuf_iterator<char>(members)), std::istreambuf_iterator<char>());
+  r = Soma("trial run " + (dir / "trial.json").string() + " --model " + model + " --out " + out.string() +
+           " --resume --threads 1");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("6 members done"), std::string::npos) << r.out;
+  std::ifstream again(out / "members.csv");
+  std::string second_run((std::istreambuf_iterator<char>(again)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(first_run, second_run);
+  EXPECT_EQ(Soma("trial results " + (dir / "missing").string()).exit_code, 1);
+  fs::remove_all(dir);
+}
+
+}  // namespace trial_cli

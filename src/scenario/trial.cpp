@@ -1,0 +1,436 @@
+#include "scenario/trial.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "ensemble/parallel.h"
+
+namespace soma::scenario {
+using nlohmann::json;
+namespace fs = std::filesystem;
+namespace {
+
+Result<std::string> ReadText(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return IoError("cannot read '" + path.string() + "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Result<double> Num(const json& j, const char* k, const std::string& where) {
+  auto it = j.find(k);
+  if (it == j.end()) return InvalidArgument(where + "." + k + ": required");
+  if (!it->is_number() || !std::isfinite(it->get<double>())) {
+    return InvalidArgument(where + "." + k + ": must be a finite number");
+  }
+  return it->get<double>();
+}
+
+Result<uq::Distribution> ParseDistribution(const json& j, const std::string& where) {
+  if (!j.is_object() || !j.contains("distribution") || !j["distribution"].is_string()) {
+    return InvalidArgument(where + ".distribution: required (normal, lognormal, uniform)");
+  }
+  std::string kind = j["distribution"];
+  uq::Distribution d;
+  if (kind == "normal") {
+    SOMA_ASSIGN_OR_RETURN(double mean, Num(j, "mean", where));
+    SOMA_ASSIGN_OR_RETURN(double sd, Num(j, "sd", where));
+    if (j.contains("lower") || j.contains("upper")) {
+      double lo = j.contains("lower") ? j["lower"].get<double>() : -1e300;
+      double hi = j.contains("upper") ? j["upper"].get<double>() : 1e300;
+      d = uq::Distribution::TruncatedNormal(mean, sd, lo, hi);
+    } else {
+      d = uq::Distribution::Normal(mean, sd);
+    }
+  } else if (kind == "lognormal") {
+    // Given by its median and the sd of log(x) ("sigma"), or by median and
+    // coefficient of variation ("cv": sigma = sqrt(log(1 + cv^2))).
+    SOMA_ASSIGN_OR_RETURN(double median, Num(j, "median", where));
+    if (!(median > 0)) return InvalidArgument(where + ".median: must be > 0");
+    double sigma;
+    if (j.contains("cv")) {
+      SOMA_ASSIGN_OR_RETURN(double cv, Num(j, "cv", where));
+      sigma = std::sqrt(std::log1p(cv * cv));
+    } else {
+      SOMA_ASSIGN_OR_RETURN(sigma, Num(j, "sigma", where));
+    }
+    d = uq::Distribution::LogNormal(std::log(median), sigma);
+  } else if (kind == "uniform") {
+    SOMA_ASSIGN_OR_RETURN(double lo, Num(j, "lower", where));
+    SOMA_ASSIGN_OR_RETURN(double hi, Num(j, "upper", where));
+    d = uq::Distribution::Uniform(lo, hi);
+  } else {
+    return InvalidArgument(where + ".distribution = '" + kind + "': must be normal, lognormal or uniform");
+  }
+  SOMA_RETURN_IF_ERROR(d.Validate(where));
+  return d;
+}
+
+// A small CSV reader for population tables: a header row, numeric cells
+// (the first column may hold names).
+Status ReadTable(const fs::path& path, const json& columns, PopulationSpec& pop, const std::string& where) {
+  SOMA_ASSIGN_OR_RETURN(std::string text, ReadText(path));
+  std::vector<std::vector<std::string>> rows;
+  std::stringstream ss(text);
+  for (std::string line; std::getline(ss, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    std::vector<std::string> cells;
+    std::stringstream ls(line);
+    for (std::string cell; std::getline(ls, cell, ',');) cells.push_back(cell);
+    rows.push_back(cells);
+  }
+  if (rows.size() < 2) return InvalidArgument(where + ".table: '" + path.string() + "' has no data rows");
+  const auto& header = rows[0];
+  if (!columns.is_object() || columns.empty()) {
+    return InvalidArgument(where + ".columns: an object mapping table columns to model symbols is required");
+  }
+  std::vector<size_t> idx;
+  for (auto it = columns.begin(); it != columns.end(); ++it) {
+    auto pos = std::find(header.begin(), header.end(), it.key());
+    if (pos == header.end()) return NotFound(where + ".columns." + it.key() + ": no such column in " + path.string());
+    if (!it->is_string()) return InvalidArgument(where + ".columns." + it.key() + ": must name a model symbol");
+    idx.push_back(static_cast<size_t>(pos - header.begin()));
+    pop.table_symbols.push_back(it->get<std::string>());
+  }
+  for (size_t r = 1; r < rows.size(); ++r) {
+    std::vector<double> values;
+    for (size_t k = 0; k < idx.size(); ++k) {
+      if (idx[k] >= rows[r].size()) {
+        return InvalidArgument(path.string() + " line " + std::to_string(r + 1) + ": missing column " + header[idx[k]]);
+      }
+      char* end = nullptr;
+      double v = std::strtod(rows[r][idx[k]].c_str(), &end);
+      if (end == rows[r][idx[k]].c_str() || !std::isfinite(v)) {
+        return InvalidArgument(path.string() + " line " + std::to_string(r + 1) + ", column " + header[idx[k]] +
+                               ": '" + rows[r][idx[k]] + "' is not a number");
+      }
+      values.push_back(v);
+    }
+    pop.table_rows.push_back(std::move(values));
+    pop.member_names.push_back(rows[r].empty() ? "" : rows[r][0]);
+  }
+  pop.size = static_cast<int>(pop.table_rows.size());
+  return Status::Ok();
+}
+
+double Percentile(std::vector<double>& v, double q) {
+  if (v.empty()) return NAN;
+  std::sort(v.begin(), v.end());
+  double pos = q / 100.0 * (v.size() - 1);
+  size_t lo = static_cast<size_t>(std::floor(pos));
+  size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (pos - lo) * (v[hi] - v[lo]);
+}
+
+OutcomeSummary Summarise(std::string scenario, std::string outcome, std::vector<double> values,
+                         const std::vector<double>& percentiles) {
+  OutcomeSummary s{std::move(scenario), std::move(outcome)};
+  std::erase_if(values, [](double v) { return !std::isfinite(v); });
+  s.n = static_cast<int>(values.size());
+  if (values.empty()) return s;
+  double sum = 0;
+  for (double v : values) sum += v;
+  s.mean = sum / values.size();
+  double ss = 0;
+  for (double v : values) ss += (v - s.mean) * (v - s.mean);
+  s.sd = values.size() > 1 ? std::sqrt(ss / (values.size() - 1)) : 0.0;
+  for (double q : percentiles) s.percentiles.push_back(Percentile(values, q));
+  return s;
+}
+
+
+}  // namespace
+
+Result<Trial> ParseTrial(const json& j, const std::string& base_dir) {
+  if (!j.is_object()) return InvalidArgument("trial: must be a JSON object");
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    static const std::vector<std::string> kKeys = {"schema", "name", "description", "scenarios", "population", "percentiles"};
+    if (std::find(kKeys.begin(), kKeys.end(), it.key()) == kKeys.end()) return InvalidArgument(it.key() + ": unknown field");
+  }
+  if (j.contains("schema") && j["schema"] != "soma.trial/1") return Unsupported("schema: this Soma reads soma.trial/1");
+  Trial t;
+  if (!j.contains("name") || !j["name"].is_string() || j["name"].get<std::string>().empty()) {
+    return InvalidArgument("name: required");
+  }
+  t.name = j["name"];
+  if (j.contains("description") && j["description"].is_string()) t.description = j["description"];
+  if (!j.contains("scenarios") || !j["scenarios"].is_array() || j["scenarios"].empty()) {
+    return InvalidArgument("scenarios: a non-empty array of scenario files or objects is required");
+  }
+  for (size_t i = 0; i < j["scenarios"].size(); ++i) {
+    const json& s = j["scenarios"][i];
+    std::string where = "scenarios[" + std::to_string(i) + "]";
+    Result<Scenario> parsed = InvalidArgument(where + ": must be a file name or a scenario object");
+    if (s.is_string()) {
+      SOMA_ASSIGN_OR_RETURN(std::string text, ReadText(fs::path(base_dir) / s.get<std::string>()));
+      parsed = ParseScenarioText(text);
+    } else if (s.is_object()) {
+      parsed = ParseScenario(s);
+    }
+    if (!parsed.ok()) return parsed.status().WithContext(where);
+    t.scenarios.push_back(std::move(*parsed));
+  }
+  for (size_t i = 1; i < t.scenarios.size(); ++i) {
+    if (t.scenarios[i].steps != t.scenarios[0].steps || t.scenarios[i].end != t.scenarios[0].end ||
+        t.scenarios[i].start != t.scenarios[0].start) {
+      return InvalidArgument("scenarios[" + std::to_string(i) + "]: must share the first scenario's start, end and steps");
+    }
+  }
+  if (j.contains("percentiles")) {
+    t.percentiles.clear();
+    for (const json& q : j["percentiles"]) {
+      if (!q.is_number() || q.get<double>() < 0 || q.get<double>() > 100) {
+        return InvalidArgument("percentiles: numbers from 0 to 100");
+      }
+      t.percentiles.push_back(q.get<double>());
+    }
+  }
+  if (!j.contains("population") || !j["population"].is_object()) return InvalidArgument("population: required");
+  const json& p = j["population"];
+  PopulationSpec& pop = t.population;
+  if (p.contains("table")) {
+    SOMA_RETURN_IF_ERROR(ReadTable(fs::path(base_dir) / p["table"].get<std::string>(),
+                                   p.value("columns", json::object()), pop, "population"));
+    return t;
+  }
+  SOMA_ASSIGN_OR_RETURN(double size, Num(p, "size", "population"));
+  if (size < 1 || size > 1e7 || size != std::floor(size)) return InvalidArgument("population.size: 1 to 10000000");
+  pop.size = static_cast<int>(size);
+  pop.seed = p.contains("seed") ? p["seed"].get<std::uint64_t>() : 1;
+  std::string sampling = p.value("sampling", "latin_hypercube");
+  if (sampling == "monte_carlo") {
+    pop.sampling = uq::SamplingMethod::kMonteCarlo;
+  } else if (sampling != "latin_hypercube") {
+    return InvalidArgument("population.sampling: latin_hypercube or monte_carlo");
+  }
+  if (!p.contains("parameters") || !p["parameters"].is_object() || p["parameters"].empty()) {
+    return InvalidArgument("population.parameters: an object of symbol: distribution is required");
+  }
+  std::vector<uq::Distribution> marginals;
+  for (auto it = p["parameters"].begin(); it != p["parameters"].end(); ++it) {
+    SOMA_ASSIGN_OR_RETURN(uq::Distribution d, ParseDistribution(*it, "population.parameters." + it.key()));
+    pop.parameters.push_back(it.key());
+    marginals.push_back(d);
+  }
+  const int d = static_cast<int>(marginals.size());
+  if (p.contains("correlation")) {
+    // {"parameters": [a, b], "matrix": [[1, r], [r, 1]]} between the named
+    // parameters' underlying normals; others independent.
+    const json& c = p["correlation"];
+    Eigen::MatrixXd corr = Eigen::MatrixXd::Identity(d, d);
+    if (!c.contains("parameters") || !c.contains("matrix")) {
+      return InvalidArgument("population.correlation: needs parameters and matrix");
+    }
+    std::vector<int> at;
+    for (const json& name : c["parameters"]) {
+      auto pos = std::find(pop.parameters.begin(), pop.parameters.end(), name.get<std::string>());
+      if (pos == pop.parameters.end()) {
+        return NotFound("population.correlation.parameters: '" + name.get<std::string>() + "' is not a population parameter");
+      }
+      at.push_back(static_cast<int>(pos - pop.parameters.begin()));
+    }
+    const json& m = c["matrix"];
+    if (!m.is_array() || m.size() != at.size()) return InvalidArgument("population.correlation.matrix: must be square, one row per parameter");
+    for (size_t r = 0; r < at.size(); ++r) {
+      if (!m[r].is_array() || m[r].size() != at.size()) return InvalidArgument("population.correlation.matrix: must be square");
+      for (size_t k = 0; k < at.size(); ++k) corr(at[r], at[k]) = m[r][k].get<double>();
+    }
+    auto joint = uq::JointDistribution::Create(marginals, corr);
+    if (!joint.ok()) return joint.status().WithContext("population.correlation");
+    pop.joint = std::move(*joint);
+  } else {
+    auto joint = uq::JointDistribution::Create(marginals);
+    if (!joint.ok()) return joint.status();
+    pop.joint = std::move(*joint);
+  }
+  pop.table_symbols = pop.parameters;
+  pop.table_rows = uq::SampleJoint(*pop.joint, pop.size, pop.sampling, pop.seed);
+  return t;
+}
+
+int PopulationSize(const Trial& trial) { return trial.population.size; }
+
+std::vector<std::pair<std::string, double>> MemberParameters(const Trial& trial, int member) {
+  std::vector<std::pair<std::string, double>> out;
+  const PopulationSpec& p = trial.population;
+  for (size_t k = 0; k < p.table_symbols.size(); ++k) out.emplace_back(p.table_symbols[k], p.table_rows[member][k]);
+  return out;
+}
+
+Result<std::vector<MemberResult>> RunTrialMembers(const Trial& trial, const model::Model& model,
+                                                  const TrialOptions& options) {
+  std::vector<int> members = options.members;
+  if (members.empty()) {
+    for (int i = 0; i < PopulationSize(trial); ++i) members.push_back(i);
+  }
+  // Check the mapping once on the base model so a typo fails the trial at once.
+  {
+    model::Model probe = model;
+    for (const auto& [id, v] : MemberParameters(trial, 0)) {
+      Status s = SetInitialValue(probe, id, v);
+      if (!s.ok()) return s.WithContext("population");
+    }
+  }
+  std::vector<MemberResult> results(members.size());
+  ensemble::ParallelOptions po;
+  po.threads = options.threads;
+  po.progress = options.progress;
+  ensemble::ParallelFor(0, static_cast<long>(members.size()), [&](long k) {
+    MemberResult& r = results[k];
+    r.member = members[k];
+    model::Model m = model;
+    for (const auto& [id, v] : MemberParameters(trial, r.member)) {
+      Status s = SetInitialValue(m, id, v);
+      if (!s.ok()) {
+        r.error = s.ToString();
+        return;
+      }
+    }
+    for (const Scenario& s : trial.scenarios) {
+      auto run = RunScenario(s, m, options.simulation);
+      if (!run.ok()) {
+        r.error = s.name + ": " + run.status().ToString();
+        r.outcomes.clear();
+        r.series.clear();
+        return;
+      }
+      std::vector<double> o;
+      for (const auto& [n, v] : run->outcomes) o.push_back(v);
+      r.outcomes.push_back(std::move(o));
+      const auto& tr = run->trajectory;
+      std::vector<std::vector<double>> series(tr.columns.size() - 1, std::vector<double>(tr.rows));
+      for (size_t c = 1; c < tr.columns.size(); ++c)
+        for (size_t row = 0; row < tr.rows; ++row) series[c - 1][row] = tr.at(row, c);
+      r.series.push_back(std::move(series));
+      r.columns.emplace_back(tr.columns.begin() + 1, tr.columns.end());
+    }
+    r.ok = true;
+  }, po);
+  return results;
+}
+
+TrialSummary SummariseTrial(const Trial& trial, const std::vector<MemberResult>& results) {
+  TrialSummary s;
+  s.members = static_cast<int>(results.size());
+  for (const auto& r : results) s.failed += r.ok ? 0 : 1;
+  const Scenario& base = trial.scenarios[0];
+  for (int row = 0; row <= base.steps; ++row) s.times.push_back(base.start + (base.end - base.start) * row / base.steps);
+  for (size_t sc = 0; sc < trial.scenarios.size(); ++sc) {
+    const Scenario& scen = trial.scenarios[sc];
+    for (size_t o = 0; o < scen.outcomes.size(); ++o) {
+      std::vector<double> v, diff;
+      for (const auto& r : results) {
+        if (!r.ok) continue;
+        v.push_back(r.outcomes[sc][o]);
+        if (sc > 0) {
+          // Paired difference: the same member under this scenario and the baseline.
+          auto& b = trial.scenarios[0].outcomes;
+          auto pos = std::find_if(b.begin(), b.end(), [&](const OutcomeSpec& x) { return x.name == scen.outcomes[o].name; });
+          if (pos != b.end()) diff.push_back(r.outcomes[sc][o] - r.outcomes[0][pos - b.begin()]);
+        }
+      }
+      s.outcomes.push_back(Summarise(scen.name, scen.outcomes[o].name, v, trial.percentiles));
+      if (sc > 0 && !diff.empty()) {
+        s.differences.push_back(Summarise(scen.name + " - " + trial.scenarios[0].name, scen.outcomes[o].name, diff,
+                                          trial.percentiles));
+      }
+    }
+    std::vector<std::vector<std::vector<double>>> bands;
+    size_t outputs = 0;
+    std::vector<std::string> names;
+    for (const auto& r : results) {
+      if (r.ok) {
+        outputs = r.series[sc].size();
+        names = r.columns[sc];
+      }
+    }
+    s.band_variables.push_back(names);
+    for (size_t out = 0; out < outputs; ++out) {
+      std::vector<std::vector<double>> rows;
+      for (size_t row = 0; row < s.times.size(); ++row) {
+        std::vector<double> v;
+        for (const auto& r : results) {
+          if (r.ok && row < r.series[sc][out].size()) v.push_back(r.series[sc][out][row]);
+        }
+        std::vector<double> q;
+        for (double p : trial.percentiles) q.push_back(Percentile(v, p));
+        rows.push_back(std::move(q));
+      }
+      bands.push_back(std::move(rows));
+    }
+    s.bands.push_back(std::move(bands));
+  }
+  return s;
+}
+
+json ToJson(const Trial& trial, const TrialSummary& s) {
+  auto summary_json = [&](const OutcomeSummary& o) {
+    json p = json::object();
+    for (size_t k = 0; k < trial.percentiles.size() && k < o.percentiles.size(); ++k) {
+      char name[16];
+      std::snprintf(name, sizeof name, "p%g", trial.percentiles[k]);
+      p[name] = std::isfinite(o.percentiles[k]) ? json(o.percentiles[k]) : json(nullptr);
+    }
+    return json{{"scenario", o.scenario}, {"outcome", o.outcome}, {"n", o.n}, {"mean", o.mean}, {"sd", o.sd},
+                {"percentiles", p}};
+  };
+  json outcomes = json::array(), diffs = json::array();
+  for (const auto& o : s.outcomes) outcomes.push_back(summary_json(o));
+  for (const auto& o : s.differences) diffs.push_back(summary_json(o));
+  json scen = json::array();
+  for (const auto& sc : trial.scenarios) scen.push_back(sc.name);
+  return {{"trial", trial.name}, {"members", s.members}, {"failed", s.failed}, {"scenarios", scen},
+          {"outcomes", outcomes}, {"differences_from_baseline", diffs}};
+}
+
+std::string MembersCsv(const Trial& trial, const std::vector<MemberResult>& results) {
+  std::ostringstream os;
+  os.precision(10);
+  os << "member,name";
+  for (const auto& sym : trial.population.table_symbols) os << "," << sym;
+  for (const auto& sc : trial.scenarios)
+    for (const auto& o : sc.outcomes) os << "," << sc.name << "." << o.name;
+  os << ",error\n";
+  for (const auto& r : results) {
+    os << r.member << ","
+       << (r.member < static_cast<int>(trial.population.member_names.size()) ? trial.population.member_names[r.member] : "");
+    for (const auto& [id, v] : MemberParameters(trial, r.member)) os << "," << v;
+    for (size_t sc = 0; sc < trial.scenarios.size(); ++sc)
+      for (size_t o = 0; o < trial.scenarios[sc].outcomes.size(); ++o) {
+        os << ",";
+        if (r.ok && std::isfinite(r.outcomes[sc][o])) os << r.outcomes[sc][o];
+      }
+    std::string err = r.error;
+    std::replace(err.begin(), err.end(), ',', ';');
+    std::replace(err.begin(), err.end(), '\n', ' ');
+    os << "," << err << "\n";
+  }
+  return os.str();
+}
+
+std::string BandsCsv(const Trial& trial, const TrialSummary& s) {
+  std::ostringstream os;
+  os.precision(8);
+  os << "scenario,variable,time";
+  for (double q : trial.percentiles) os << ",p" << q;
+  os << "\n";
+  for (size_t sc = 0; sc < s.bands.size(); ++sc) {
+    const Scenario& scen = trial.scenarios[sc];
+    for (size_t out = 0; out < s.bands[sc].size(); ++out) {
+      const std::string& var = s.band_variables[sc][out];
+      for (size_t row = 0; row < s.bands[sc][out].size(); ++row) {
+        os << scen.name << "," << var << "," << s.times[row];
+        for (double v : s.bands[sc][out][row]) os << "," << v;
+        os << "\n";
+      }
+    }
+  }
+  return os.str();
+}
+
+}  // namespace soma::scenario

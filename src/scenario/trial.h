@@ -1,0 +1,110 @@
+#pragma once
+// In-silico trials: one or more therapy scenarios run on every member of a
+// virtual population, on all cores, with reproducible results.
+//
+// A population is either drawn from parameter distributions (uq/distributions.h;
+// Monte Carlo or Latin hypercube; member i's values depend only on the
+// trial's seed and i) or read from a table of virtual patients (CSV, one row
+// per patient; columns mapped to model symbols). Every member runs every
+// scenario; outcomes are summarised per scenario (mean, sd, percentiles) and,
+// member by member, as differences from the first scenario (the baseline),
+// so a therapy comparison comes with its spread over the population.
+// Percentile bands over time are computed for the scenarios' outputs.
+//
+// The JSON format is documented in docs/trials.md. Results do not depend on
+// the number of threads: members are independent and summarised in index
+// order.
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/status.h"
+#include "model/model.h"
+#include "scenario/scenario.h"
+#include "uq/distributions.h"
+
+namespace soma::scenario {
+
+struct PopulationSpec {
+  // From distributions:
+  int size = 0;
+  std::uint64_t seed = 1;
+  uq::SamplingMethod sampling = uq::SamplingMethod::kLatinHypercube;
+  std::vector<std::string> parameters;          // model symbols, in order
+  std::optional<uq::JointDistribution> joint;   // their joint distribution
+  // Or from a table: rows = members; `columns` maps table columns to model
+  // symbols (all numeric columns whose name is a model symbol when empty).
+  std::vector<std::vector<double>> table_rows;
+  std::vector<std::string> table_symbols;
+  std::vector<std::string> member_names;        // table's first column, if named
+};
+
+struct Trial {
+  std::string name;
+  std::string description;
+  std::vector<Scenario> scenarios;  // at least one; the first is the baseline
+  PopulationSpec population;
+  std::vector<double> percentiles = {5, 25, 50, 75, 95};
+};
+
+// Parses a trial. Scenario and table paths are resolved against `base_dir`.
+// Errors name the JSON path.
+Result<Trial> ParseTrial(const nlohmann::json& j, const std::string& base_dir);
+
+// One member's parameter values (model symbol -> value).
+std::vector<std::pair<std::string, double>> MemberParameters(const Trial& trial, int member);
+int PopulationSize(const Trial& trial);
+
+struct MemberResult {
+  int member = 0;
+  bool ok = false;
+  std::string error;                                  // when !ok
+  std::vector<std::vector<double>> outcomes;          // [scenario][outcome]
+  std::vector<std::vector<std::vector<double>>> series;  // [scenario][output][row]
+  std::vector<std::vector<std::string>> columns;         // [scenario][output] names
+};
+
+struct TrialOptions {
+  int threads = 0;  // 0 = all cores
+  std::function<void(long done, long total)> progress;
+  sim::SimulationOptions simulation;  // integrator tolerances
+  // Members to run (others are skipped, e.g. already done or another rank's);
+  // empty = all.
+  std::vector<int> members;
+};
+
+// Runs members (in parallel) and returns their results in member order.
+Result<std::vector<MemberResult>> RunTrialMembers(const Trial& trial, const model::Model& model,
+                                                  const TrialOptions& options);
+
+struct OutcomeSummary {
+  std::string scenario, outcome;
+  int n = 0;  // members with a finite value
+  double mean = 0, sd = 0;
+  std::vector<double> percentiles;  // at Trial::percentiles
+};
+
+struct TrialSummary {
+  int members = 0, failed = 0;
+  std::vector<OutcomeSummary> outcomes;     // per scenario x outcome
+  std::vector<OutcomeSummary> differences;  // scenario k - baseline, per member, k >= 1
+  // Bands over time: [scenario][output] -> rows x percentiles.
+  std::vector<std::vector<std::vector<std::vector<double>>>> bands;
+  std::vector<std::vector<std::string>> band_variables;  // [scenario][output]
+  std::vector<double> times;
+};
+
+TrialSummary SummariseTrial(const Trial& trial, const std::vector<MemberResult>& results);
+
+nlohmann::json ToJson(const Trial& trial, const TrialSummary& summary);
+// CSV of members: member, parameters..., <scenario>.<outcome>...
+std::string MembersCsv(const Trial& trial, const std::vector<MemberResult>& results);
+// CSV of bands: scenario, variable, time, p<q>...
+std::string BandsCsv(const Trial& trial, const TrialSummary& summary);
+
+}  // namespace soma::scenario

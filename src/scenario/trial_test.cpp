@@ -1,0 +1,114 @@
+#include "scenario/trial.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "formats/sbml/sbml_import.h"
+
+namespace soma::scenario {
+namespace {
+
+// dX/dt = -k X with X(0) = 0 and a unit bolus at t = 0: X = exp(-k t).
+constexpr char kDecay[] = R"(<?xml version="1.0" encoding="UTF-8"?>
+<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2">
+  <model id="decay">
+    <listOfCompartments><compartment id="c" size="1" constant="true"/></listOfCompartments>
+    <listOfSpecies><species id="X" compartment="c" initialConcentration="0" hasOnlySubstanceUnits="false"
+      boundaryCondition="false" constant="false"/></listOfSpecies>
+    <listOfParameters><parameter id="k" value="0.5" constant="true"/></listOfParameters>
+    <listOfReactions><reaction id="out" reversible="false">
+      <listOfReactants><speciesReference species="X" stoichiometry="1" constant="true"/></listOfReactants>
+      <kineticLaw><math xmlns="http://www.w3.org/1998/Math/MathML"><apply><times/><ci>c</ci><ci>k</ci><ci>X</ci></apply></math></kineticLaw>
+    </reaction></listOfReactions>
+  </model>
+</sbml>)";
+
+nlohmann::json Scenario(const std::string& name, double dose) {
+  return {{"name", name}, {"end", 10}, {"steps", 1000}, {"outputs", {"X"}},
+          {"interventions", {{{"type", "bolus"}, {"target", "X"}, {"amount", dose}, {"time", 0}}}},
+          {"outcomes", {{{"name", "x5"}, {"variable", "X"}, {"metric", "value_at"}, {"at", 5}},
+                        {{"name", "auc"}, {"variable", "X"}, {"metric", "auc"}}}}};
+}
+
+class TrialTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto imported = formats::ParseSbml(kDecay);
+    ASSERT_TRUE(imported.ok());
+    model_ = imported->model;
+    sim_.integrator.rel_tol = 1e-10;
+    sim_.integrator.abs_tol = 1e-12;
+  }
+  model::Model model_;
+  sim::SimulationOptions sim_;
+};
+
+TEST_F(TrialTest, MembersMatchTheirAnalyticOutcomesWhateverTheThreadCount) {
+  nlohmann::json j = {
+      {"name", "decay trial"},
+      {"scenarios", {Scenario("dose 1", 1.0), Scenario("dose 2", 2.0)}},
+      {"population", {{"size", 40}, {"seed", 3}, {"sampling", "latin_hypercube"},
+                      {"parameters", {{"k", {{"distribution", "lognormal"}, {"median", 0.5}, {"cv", 0.3}}}}}}}};
+  auto trial = ParseTrial(j, ".");
+  ASSERT_TRUE(trial.ok()) << trial.status().ToString();
+  TrialOptions o;
+  o.simulation = sim_;
+  o.threads = 1;
+  auto one = RunTrialMembers(*trial, model_, o);
+  o.threads = 3;
+  auto three = RunTrialMembers(*trial, model_, o);
+  ASSERT_TRUE(one.ok() && three.ok());
+  ASSERT_EQ(one->size(), 40u);
+  for (size_t i = 0; i < one->size(); ++i) {
+    const MemberResult& r = (*one)[i];
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.outcomes, (*three)[i].outcomes) << "member " << i;  // bitwise identical
+    double k = MemberParameters(*trial, r.member)[0].second;
+    EXPECT_NEAR(r.outcomes[0][0], std::exp(-5 * k), 1e-8) << "member " << i;
+    EXPECT_NEAR(r.outcomes[1][0], 2 * std::exp(-5 * k), 2e-8);
+  }
+  TrialSummary s = SummariseTrial(*trial, *one);
+  EXPECT_EQ(s.members, 40);
+  EXPECT_EQ(s.failed, 0);
+  ASSERT_EQ(s.differences.size(), 2u);
+  // Paired difference dose 2 - dose 1 is each member's dose-1 value.
+  // (two separate integrations at rel_tol 1e-10: agreement to ~1e-8)
+  EXPECT_NEAR(s.differences[0].mean, s.outcomes[0].mean, 1e-7);
+  // The median of k is 0.5 by construction; the band's median at t = 5 sits near exp(-2.5).
+  ASSERT_EQ(s.bands.size(), 2u);
+  EXPECT_EQ(s.band_variables[0][0], "X");
+  EXPECT_NEAR(s.bands[0][0][500][2], std::exp(-2.5), 0.02);
+  EXPECT_LT(s.bands[0][0][500][0], s.bands[0][0][500][4]);  // p5 < p95
+  std::string csv = MembersCsv(*trial, *one);
+  EXPECT_EQ(csv.substr(0, csv.find('\n')), "member,name,k,dose 1.x5,dose 1.auc,dose 2.x5,dose 2.auc,error");
+}
+
+TEST_F(TrialTest, PopulationFromATable) {
+  auto dir = std::filesystem::temp_directory_path() / "soma_trial_test";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "patients.csv") << "Name,kel,BW\npatient#1,0.2,70\npatient#2,1.0,80\n";
+  nlohmann::json j = {{"name", "table"}, {"scenarios", {Scenario("dose", 1.0)}},
+                      {"population", {{"table", "patients.csv"}, {"columns", {{"kel", "k"}}}}}};
+  auto trial = ParseTrial(j, dir.string());
+  ASSERT_TRUE(trial.ok()) << trial.status().ToString();
+  EXPECT_EQ(PopulationSize(*trial), 2);
+  auto results = RunTrialMembers(*trial, model_, {.simulation = sim_});
+  ASSERT_TRUE(results.ok());
+  EXPECT_NEAR((*results)[0].outcomes[0][0], std::exp(-5 * 0.2), 1e-8);
+  EXPECT_NEAR((*results)[1].outcomes[0][0], std::exp(-5 * 1.0), 1e-8);
+  EXPECT_NE(MembersCsv(*trial, *results).find("patient#2"), std::string::npos);
+
+  j["population"]["columns"] = {{"kel", "nonexistent"}};
+  auto bad = ParseTrial(j, dir.string());
+  ASSERT_TRUE(bad.ok());
+  EXPECT_EQ(RunTrialMembers(*bad, model_, {}).status().code(), ErrorCode::kNotFound);
+  j["population"]["columns"] = {{"weight", "k"}};
+  EXPECT_EQ(ParseTrial(j, dir.string()).status().code(), ErrorCode::kNotFound);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace soma::scenario
