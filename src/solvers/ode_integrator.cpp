@@ -11,6 +11,9 @@
 #include <sunmatrix/sunmatrix_dense.h>
 #include <sunmatrix/sunmatrix_sparse.h>
 
+#include "solvers/fast_matrix.h"
+#include "solvers/fast_nvector.h"
+
 namespace soma::solvers {
 
 namespace {
@@ -47,9 +50,12 @@ Result<std::unique_ptr<OdeIntegrator>> OdeIntegrator::Create(const SundialsConte
   self->t_ = t0;
   self->y_.reset(N_VNew_Serial(n, ctx.get()));
   if (!self->y_) return SolverFailure("N_VNew_Serial failed");
+  // Before CVodeInit: CVODES clones its work vectors from y_, ops included.
+  UseFastSerialOps(self->y_.get());
   std::copy(y0.begin(), y0.end(), N_VGetArrayPointer(self->y_.get()));
   self->ydot_.reset(N_VNew_Serial(n, ctx.get()));
   if (!self->ydot_) return SolverFailure("N_VNew_Serial failed");
+  UseFastSerialOps(self->ydot_.get());
 
   self->cvode_mem_ = CVodeCreate(options.method == OdeMethod::kBdf ? CV_BDF : CV_ADAMS, ctx.get());
   if (self->cvode_mem_ == nullptr) return SolverFailure("CVodeCreate failed");
@@ -87,9 +93,10 @@ Result<std::unique_ptr<OdeIntegrator>> OdeIntegrator::Create(const SundialsConte
   } else {
     self->matrix_.reset(SUNDenseMatrix(n, n, ctx.get()));
     if (!self->matrix_) return SolverFailure("SUNDenseMatrix failed");
-    self->linear_solver_.reset(SUNLinSol_Dense(self->y_.get(), self->matrix_.get(), ctx.get()));
+    self->linear_solver_.reset(NewDenseLuSolver(self->y_.get(), self->matrix_.get(), ctx.get()));
   }
   if (!self->linear_solver_) return SolverFailure("creating the linear solver failed");
+  UseFastMatrixOps(self->matrix_.get());
   SOMA_RETURN_IF_ERROR(CheckFlag(
       CVodeSetLinearSolver(mem, self->linear_solver_.get(), self->matrix_.get()), "CVodeSetLinearSolver"));
   if (sparse) {
