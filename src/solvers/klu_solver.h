@@ -1,12 +1,11 @@
 #pragma once
-// A direct sparse linear solver for CVODES built on KLU: SUNLinSol_KLU's
-// algorithm (AMD ordering, a full factorisation with partial pivoting after
-// every (re)initialisation, then refactorisations with the same pivots
-// guarded by KLU's condition estimates) with one difference: the symbolic
-// analysis (ordering, block triangular form) is kept while the matrix's
-// pattern stays the same. SUNLinSol_KLU redoes it at every CVodeReInit, i.e.
-// after every event; the analysis depends on the pattern alone, so reusing
-// it gives bit-identical factors.
+// A direct sparse linear solver for CVODES on SparseLu (sparse_lu.h): KLU
+// chooses the ordering and pivots, Soma's elimination refactors and solves
+// over that structure. Compared with SUNLinSol_KLU: the symbolic analysis
+// and the pivot order survive CVodeReInit (after an event the matrix has the
+// same pattern; SUNLinSol_KLU re-ran AMD and a pivoting factorisation each
+// time), and a refactorisation that fails its condition check (or meets a
+// zero pivot) is redone with fresh pivoting rather than reported.
 
 #include <sundials/sundials_context.h>
 #include <sundials/sundials_linearsolver.h>
@@ -17,9 +16,8 @@ namespace soma::solvers {
 
 // `a` must be an n x n CSC SUNSparseMatrix and `y` a vector of length n.
 // Returns nullptr on a mismatch or allocation failure. Free with
-// SUNLinSolFree. Setup failures that a smaller step may cure (a singular
-// matrix) return SUNLS_PACKAGE_FAIL_REC; KLU failures to allocate return
-// SUNLS_PACKAGE_FAIL_UNREC.
+// SUNLinSolFree. Setup on a matrix that is singular even with fresh pivoting
+// returns SUNLS_PACKAGE_FAIL_REC (CVODES retries with a smaller step).
 SUNLinearSolver NewKluSolver(N_Vector y, SUNMatrix a, SUNContext ctx);
 
 }  // namespace soma::solvers
