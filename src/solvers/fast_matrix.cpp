@@ -12,6 +12,14 @@
 
 namespace soma::solvers {
 
+// The dense LU's loops are also built for AVX2, picked at load time where the
+// CPU has it (no FMA: the same arithmetic on both paths).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define SOMA_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define SOMA_VECTOR_CLONES
+#endif
+
 namespace {
 
 // ---- Dense matrices (column-major, leading dimension M). ----
@@ -111,7 +119,7 @@ int LuInitialize(SUNLinearSolver s) {
 
 // SUNDlsMat_denseGETRF: column-oriented LU with partial pivoting, in place.
 // Returns 0, or k + 1 for a zero pivot in column k.
-sunindextype Factor(double** a, sunindextype m, sunindextype n, sunindextype* p) {
+SOMA_VECTOR_CLONES sunindextype Factor(double** a, sunindextype m, sunindextype n, sunindextype* p) {
   for (sunindextype k = 0; k < n; ++k) {
     double* col_k = a[k];
     sunindextype l = k;
@@ -143,7 +151,7 @@ sunindextype Factor(double** a, sunindextype m, sunindextype n, sunindextype* p)
 }
 
 // SUNDlsMat_denseGETRS.
-void Solve(double* const* a, sunindextype n, const sunindextype* p, double* b) {
+SOMA_VECTOR_CLONES void Solve(double* const* a, sunindextype n, const sunindextype* p, double* b) {
   for (sunindextype k = 0; k < n; ++k) {
     const sunindextype pk = p[k];
     if (pk != k) std::swap(b[k], b[pk]);
