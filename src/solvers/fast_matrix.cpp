@@ -1,14 +1,14 @@
 #include "solvers/fast_matrix.h"
 
+#include <nvector/nvector_serial.h>
+#include <sunmatrix/sunmatrix_dense.h>
+#include <sunmatrix/sunmatrix_sparse.h>
+
 #include <cmath>
 #include <cstring>
 #include <new>
 #include <utility>
 #include <vector>
-
-#include <nvector/nvector_serial.h>
-#include <sunmatrix/sunmatrix_dense.h>
-#include <sunmatrix/sunmatrix_sparse.h>
 
 namespace soma::solvers {
 

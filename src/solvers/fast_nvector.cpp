@@ -1,10 +1,10 @@
 #include "solvers/fast_nvector.h"
 
+#include <nvector/nvector_serial.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-
-#include <nvector/nvector_serial.h>
 
 namespace soma::solvers {
 
@@ -287,7 +287,8 @@ int WrmsNormMaskVectorArray(int nvec, N_Vector* x, N_Vector* w, N_Vector id, dou
 }
 
 // Z[j][i] = a[j] X[i] + Y[j][i] for each of nvec vectors i and nsum terms j.
-SOMA_VECTOR_CLONES int ScaleAddMultiVectorArray(int nvec, int nsum, double* a, N_Vector* x, N_Vector** y, N_Vector** z) {
+SOMA_VECTOR_CLONES int ScaleAddMultiVectorArray(int nvec, int nsum, double* a, N_Vector* x, N_Vector** y,
+                                                N_Vector** z) {
   if (nvec < 1 || nsum < 1) return -1;
   for (int i = 0; i < nvec; ++i) {
     const sunindextype n = Len(x[i]);
@@ -307,7 +308,8 @@ SOMA_VECTOR_CLONES int ScaleAddMultiVectorArray(int nvec, int nsum, double* a, N
 }
 
 // Z[j] = sum_i c[i] X[i][j] for each of nvec vectors j and nsum terms i.
-SOMA_VECTOR_CLONES int LinearCombinationVectorArray(int nvec, int nsum, double* c, N_Vector** x, N_Vector* z) {
+SOMA_VECTOR_CLONES int LinearCombinationVectorArray(int nvec, int nsum, double* c, N_Vector** x,
+                                                    N_Vector* z) {
   if (nvec < 1 || nsum < 1) return -1;
   for (int j = 0; j < nvec; ++j) {
     if (nsum == 1) {

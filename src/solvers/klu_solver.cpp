@@ -1,9 +1,9 @@
 #include "solvers/klu_solver.h"
 
+#include <sunmatrix/sunmatrix_sparse.h>
+
 #include <cstring>
 #include <new>
-
-#include <sunmatrix/sunmatrix_sparse.h>
 
 #include "solvers/sparse_lu.h"
 

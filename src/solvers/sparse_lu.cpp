@@ -1,15 +1,16 @@
 #include "solvers/sparse_lu.h"
 
+#include <klu.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
 
-#include <klu.h>
-
 namespace soma::solvers {
 
-static_assert(sizeof(sunindextype) == sizeof(SuiteSparse_long), "KLU's long interface needs 64-bit SUNDIALS indices");
+static_assert(sizeof(sunindextype) == sizeof(SuiteSparse_long),
+              "KLU's long interface needs 64-bit SUNDIALS indices");
 
 struct SparseLu::Klu {
   klu_l_common common;
@@ -88,12 +89,13 @@ bool SparseLu::Factor(sunindextype n, const sunindextype* ap, const sunindextype
   lx_tmp_.resize(e.li.size());
   ux_tmp_.resize(e.ui.size());
   rs_tmp_.resize(un);
-  std::vector<sunindextype> fp(un + 1), fi(static_cast<size_t>(std::max<SuiteSparse_long>(numeric->nzoff, 1)));
+  std::vector<sunindextype> fp(un + 1),
+      fi(static_cast<size_t>(std::max<SuiteSparse_long>(numeric->nzoff, 1)));
   f_tmp_.resize(fi.size());
-  const bool extracted = klu_l_extract(numeric, klu_->symbolic, Ptr(e.lp.data()), Ptr(e.li.data()), lx_tmp_.data(),
-                                       Ptr(e.up.data()), Ptr(e.ui.data()), ux_tmp_.data(), Ptr(fp.data()),
-                                       Ptr(fi.data()), f_tmp_.data(), Ptr(e.p.data()), Ptr(e.q.data()),
-                                       rs_tmp_.data(), Ptr(e.r.data()), &c) != 0;
+  const bool extracted = klu_l_extract(numeric, klu_->symbolic, Ptr(e.lp.data()), Ptr(e.li.data()),
+                                       lx_tmp_.data(), Ptr(e.up.data()), Ptr(e.ui.data()), ux_tmp_.data(),
+                                       Ptr(fp.data()), Ptr(fi.data()), f_tmp_.data(), Ptr(e.p.data()),
+                                       Ptr(e.q.data()), rs_tmp_.data(), Ptr(e.r.data()), &c) != 0;
   klu_l_free_numeric(&numeric, &c);
   if (!extracted || !BuildStructure(ap, ai, e)) return false;
   structure_ = true;

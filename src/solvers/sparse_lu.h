@@ -23,10 +23,10 @@
 // Not thread safe; one object per integrator. No allocation in Refactor and
 // Solve.
 
+#include <sundials/sundials_types.h>
+
 #include <cstdint>
 #include <vector>
-
-#include <sundials/sundials_types.h>
 
 namespace soma::solvers {
 
@@ -88,9 +88,9 @@ class SparseLu {
   // The dense block, column-major m_ x m_: unit lower L below the diagonal,
   // U on and above it.
   std::vector<double> dense_;
-  std::vector<double> work_;  // n, all zero between calls
-  std::vector<double> rhs_;   // n
-  Extracted extracted_;       // reused buffers
+  std::vector<double> work_;                              // n, all zero between calls
+  std::vector<double> rhs_;                               // n
+  Extracted extracted_;                                   // reused buffers
   std::vector<double> lx_tmp_, ux_tmp_, f_tmp_, rs_tmp_;  // klu_l_extract's values, unused
 };
 

@@ -1,10 +1,10 @@
 #include "solvers/sparse_lu.h"
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <random>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace soma::solvers {
 namespace {
@@ -56,7 +56,8 @@ void ExpectSolves(SparseLu& lu, const Csc& m, uint64_t seed) {
   for (double& v : x) v = value(rng);
   std::vector<double> b = Multiply(m, x);
   lu.Solve(b.data());
-  for (size_t i = 0; i < x.size(); ++i) EXPECT_NEAR(b[i], x[i], 1e-10 * (1.0 + std::abs(x[i]))) << "i = " << i;
+  for (size_t i = 0; i < x.size(); ++i)
+    EXPECT_NEAR(b[i], x[i], 1e-10 * (1.0 + std::abs(x[i]))) << "i = " << i;
 }
 
 TEST(SparseLuTest, FactorAndRefactorSolveRandomSystems) {
