@@ -573,8 +573,10 @@ def write_markdown(path, info, rows, startup, args, atol, rtol, soma_bench=None,
                 L.append("| %s | %d | **%s** | **%s** | **%s** |" % (label, m["n"], fmt_x(m["lsoda"]), fmt_x(m["bdf"]),
                                                                   fmt_x(m["best"])))
         L.append("")
-        L.append("Solver work. Soma: counters from `--summary`; its linear solver is dense below 50 states and KLU "
-                 "from 50 on (`kSparseThreshold`, src/sim/model_system.h). `integ, 1 output` is Soma's integration "
+        L.append("Solver work. Soma: counters from `--summary`; its linear solver is dense LU below 20 states and "
+                 "sparse from 20 on (`IntegratorOptions::sparse_threshold`, src/solvers/ode_integrator.h; sparse = "
+                 "KLU's ordering and pivots with Soma's refactorisation and dense trailing block, "
+                 "src/solvers/sparse_lu.h). `integ, 1 output` is Soma's integration "
                  "time for the same run with `--steps 1` (only the end point is output), which shows what stopping "
                  "at the 100 output times costs. SciPy BDF: `nfev`, `njev`, `nlu` summed over the segments "
                  "between events. `LSODA vs BDF` is the norm of the difference between the two SciPy solutions.")
@@ -586,7 +588,7 @@ def write_markdown(path, info, rows, startup, args, atol, rtol, soma_bench=None,
             s, b = r["soma_summary"], r["bdf_stats"]
             star = "\\*" if r["entry"]["events"] else ""
             L.append("| %s | %s | %d%s | %d%s | %d%s | %d | %s | %d | %d | %d | %d | %.2f |" % (
-                r["entry"]["name"], "KLU" if r["entry"]["species"] >= 50 else "dense",
+                r["entry"]["name"], "sparse" if r["entry"]["species"] >= 20 else "dense",
                 s["integrator steps"], star, s["right-hand side evaluations"], star, s["Jacobian evaluations"], star,
                 s["events fired"], fmt_ms(r["soma_integration_1step_s"]), b["nfev"], b["njev"], b["nlu"], b["events"],
                 r["lsoda_vs_bdf"]["max_norm"]))

@@ -222,6 +222,7 @@ void Program::Run(const double* __restrict in, double* __restrict out,
     // One loop per opcode: x, y, z are the operand values.
 #define SOMA_OP(OP, VALUE)                       \
   case GOp::OP:                                  \
+    _Pragma("GCC unroll 4")                      \
     for (; ip != end; ++ip) {                    \
       [[maybe_unused]] const double x = r[ip->a]; \
       r[ip->dst] = (VALUE);                      \
@@ -229,6 +230,7 @@ void Program::Run(const double* __restrict in, double* __restrict out,
     break;
 #define SOMA_OP2(OP, VALUE)                                        \
   case GOp::OP:                                                    \
+    _Pragma("GCC unroll 4")                                        \
     for (; ip != end; ++ip) {                                      \
       const double x = r[ip->a];                                   \
       const double y = r[ip->b];                                   \

@@ -61,6 +61,12 @@ struct Relation {
   expr::NodeId root = 0;          // lhs - rhs
   uint32_t slot = 0;              // truth-value slot (event relations only)
   bool for_event = false;
+  // Relations between time and a constant (time >= 5): the root is
+  // time_direction * (time - time_point), which crosses zero once, at
+  // time_point, rising (+1) or falling (-1). A simulation can stop there
+  // instead of searching for the root. time_direction is 0 for all others.
+  double time_point = 0.0;
+  int time_direction = 0;
 };
 
 // A csymbol delay(x, tau): its value lives in `slot`, filled by the
@@ -145,6 +151,10 @@ class CompiledModel {
 
   const std::vector<Relation>& relations() const { return relations_; }
   const expr::Program& roots() const { return roots_; }        // outputs: root of each relation
+  // The relations that need root finding (time_direction == 0), indices
+  // into relations(), and their roots in that order.
+  const std::vector<uint32_t>& searched_relations() const { return searched_relations_; }
+  const expr::Program& searched_roots() const { return searched_roots_; }
   const expr::Program& triggers() const { return triggers_; }  // outputs: trigger of each event
   // outputs: delay and priority of each event (2 per event; 0 when absent).
   const expr::Program& event_timing() const { return event_timing_; }
@@ -183,6 +193,8 @@ class CompiledModel {
   std::vector<std::pair<int, int>> jacobian_entries_;  // (row, col)
   std::vector<Relation> relations_;
   expr::Program roots_;
+  std::vector<uint32_t> searched_relations_;
+  expr::Program searched_roots_;
   expr::Program triggers_;
   expr::Program event_timing_;
   expr::Program constraints_;

@@ -47,6 +47,9 @@ class ModelCompiler {
 
   // Replaces relation nodes inside `n` by their truth-value slots.
   expr::NodeId RewriteRelations(expr::NodeId n, std::unordered_map<expr::NodeId, expr::NodeId>& memo);
+  // The Relation for a relation node (root, and the time point of a
+  // relation between time and a constant).
+  Relation MakeRelation(expr::NodeId relation);
   void CollectRelations(expr::NodeId n, std::unordered_set<expr::NodeId>& seen, std::vector<expr::NodeId>& found) const;
 
   const model::Model& m_;

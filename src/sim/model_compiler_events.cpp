@@ -3,7 +3,9 @@
 // right-hand side. See model_compiler.cpp for the rest.
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
+#include <optional>
 
 #include "sim/model_compiler.h"
 
@@ -25,6 +27,26 @@ bool IsRelation(GOp op) {
 }
 
 }  // namespace
+
+Relation ModelCompiler::MakeRelation(NodeId relation) {
+  const expr::Node rn = g_.node(relation);  // a copy: adding nodes may move the table
+  Relation rel;
+  rel.op = rn.op;
+  rel.root = g_.Sub(rn.a, rn.b);
+  auto is_time = [&](NodeId x) {
+    const expr::Node& n = g_.node(x);
+    return n.op == GOp::kVar && n.slot == 0;
+  };
+  const std::optional<double> ca = g_.ConstantValue(rn.a), cb = g_.ConstantValue(rn.b);
+  if (is_time(rn.a) && cb && std::isfinite(*cb)) {
+    rel.time_point = *cb;
+    rel.time_direction = 1;
+  } else if (is_time(rn.b) && ca && std::isfinite(*ca)) {
+    rel.time_point = *ca;
+    rel.time_direction = -1;
+  }
+  return rel;
+}
 
 void ModelCompiler::CollectRelations(NodeId root, std::unordered_set<NodeId>& seen,
                                      std::vector<NodeId>& found) const {
@@ -81,10 +103,7 @@ Status ModelCompiler::BuildEvents() {
     CollectRelations(*trig, seen, rels);
     for (NodeId r : rels) {
       if (event_relation_index_.count(r)) continue;
-      const expr::Node& rn = g_.node(r);
-      Relation rel;
-      rel.op = rn.op;
-      rel.root = g_.Sub(rn.a, rn.b);
+      Relation rel = MakeRelation(r);
       rel.slot = static_cast<uint32_t>(out_->num_slots_++);
       rel.for_event = true;
       event_relation_index_[r] = out_->relations_.size();
@@ -172,15 +191,18 @@ Status ModelCompiler::FinishRelations() {
   for (NodeId f : derivatives_) CollectRelations(f, seen, rels);
   for (NodeId r : rels) {
     if (event_relation_index_.count(r)) continue;
-    const expr::Node& rn = g_.node(r);
-    Relation rel;
-    rel.op = rn.op;
-    rel.root = g_.Sub(rn.a, rn.b);
-    out_->relations_.push_back(rel);
+    out_->relations_.push_back(MakeRelation(r));
   }
-  std::vector<NodeId> roots;
-  for (const Relation& r : out_->relations_) roots.push_back(r.root);
+  std::vector<NodeId> roots, searched;
+  for (size_t k = 0; k < out_->relations_.size(); ++k) {
+    const Relation& r = out_->relations_[k];
+    roots.push_back(r.root);
+    if (r.time_direction != 0) continue;
+    out_->searched_relations_.push_back(static_cast<uint32_t>(k));
+    searched.push_back(r.root);
+  }
   out_->roots_ = expr::Program::Compile(g_, roots);
+  out_->searched_roots_ = expr::Program::Compile(g_, searched);
   return Status::Ok();
 }
 

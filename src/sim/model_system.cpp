@@ -6,11 +6,12 @@
 
 namespace soma::sim {
 
-ModelSystem::ModelSystem(const CompiledModel& cm, std::vector<double>& in)
-    : cm_(cm), in_(in), n_(cm.num_states()), algebraic_(cm) {
+ModelSystem::ModelSystem(const CompiledModel& cm, std::vector<double>& in, bool scheduled_time_roots)
+    : cm_(cm), in_(in), n_(cm.num_states()), roots_(scheduled_time_roots ? cm.searched_roots() : cm.roots()),
+      algebraic_(cm) {
   rhs_scratch_ = cm.rhs().NewScratch();
   jac_scratch_ = cm.jacobian().NewScratch();
-  root_scratch_ = cm.roots().NewScratch();
+  root_scratch_ = roots_.NewScratch();
   jac_values_.resize(cm.jacobian_entries().size());
   past_.resize(in.size());
   ydot_now_.resize(std::max<size_t>(n_, 1));
@@ -178,7 +179,7 @@ int ModelSystem::SparseJacobian(double t, const double* y, double* values) {
 
 int ModelSystem::Roots(double t, const double* y, double* g) {
   if (!Load(t, y)) return -1;
-  cm_.roots().Run(in_.data(), g, root_scratch_.data());
+  roots_.Run(in_.data(), g, root_scratch_.data());
   return 0;
 }
 

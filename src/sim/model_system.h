@@ -13,8 +13,12 @@ namespace soma::sim {
 
 class ModelSystem : public solvers::OdeSystem {
  public:
-  // `in` is the simulation's workspace; it must outlive this object.
-  ModelSystem(const CompiledModel& cm, std::vector<double>& in);
+  // `in` is the simulation's workspace; it must outlive this object. With
+  // `scheduled_time_roots`, relations between time and a constant
+  // (Relation::time_direction != 0) are left out of the root functions: the
+  // driver stops at their time points itself. Root i is then relation
+  // cm.searched_relations()[i]; otherwise root i is relation i.
+  ModelSystem(const CompiledModel& cm, std::vector<double>& in, bool scheduled_time_roots = false);
 
   // A model without ODE states is integrated with one dummy state y' = 0 so
   // that time still advances through the integrator (roots, events).
@@ -26,7 +30,7 @@ class ModelSystem : public solvers::OdeSystem {
   int DenseJacobian(double t, const double* y, double* jac) override;
   const solvers::SparsePattern* sparse_pattern() const override;
   int SparseJacobian(double t, const double* y, double* values) override;
-  int num_roots() const override { return static_cast<int>(cm_.relations().size()); }
+  int num_roots() const override { return static_cast<int>(roots_.num_outputs()); }
   int Roots(double t, const double* y, double* g) override;
 
   void Gather(double* y) const;        // workspace -> y
@@ -54,6 +58,7 @@ class ModelSystem : public solvers::OdeSystem {
   const CompiledModel& cm_;
   std::vector<double>& in_;
   size_t n_;
+  const expr::Program& roots_;  // cm_.roots() or cm_.searched_roots()
   AlgebraicSolver algebraic_;
   std::vector<double> rhs_scratch_, jac_scratch_, root_scratch_, jac_values_;
   // History for delays: times, workspace snapshots and state derivatives.

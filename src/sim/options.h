@@ -46,6 +46,9 @@ struct SimulationSummary {
   // SBML constraints found false at output times: "t = 2.5: <message or math>",
   // the first violation of each constraint.
   std::vector<std::string> constraint_violations;
+  // Stops where a relation changed value: roots found by CVODES, and the
+  // time points of relations between time and a constant, which the
+  // simulator lands on instead of searching (Relation::time_direction).
   long roots_found = 0;
   long restarts = 0;               // integrator re-initialisations after discontinuities
   double setup_seconds = 0.0;      // initial values and integrator creation

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <span>
 
 #include "sim/algebraic_solver.h"
 #include "sim/event_runner.h"
@@ -19,6 +20,58 @@ using Clock = std::chrono::steady_clock;
 double Seconds(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
+
+// The time points of relations between time and a constant after the start
+// (Relation::time_direction), in order: the simulation stops at each instead
+// of root finding, and reports the crossing as CVODES would a root.
+class TimeRootSchedule {
+ public:
+  TimeRootSchedule(const CompiledModel& cm, double start)
+      : searched_(cm.searched_relations()), found_(cm.relations().size(), 0) {
+    const auto& rels = cm.relations();
+    for (size_t k = 0; k < rels.size(); ++k) {
+      if (rels[k].time_direction != 0 && rels[k].time_point > start) {
+        points_.push_back({rels[k].time_point, k, rels[k].time_direction});
+      }
+    }
+    std::sort(points_.begin(), points_.end(),
+              [](const Point& a, const Point& b) { return a.time != b.time ? a.time < b.time : a.relation < b.relation; });
+  }
+
+  // The next time point not yet reached (infinity if none).
+  double next() const {
+    return next_ < points_.size() ? points_[next_].time : std::numeric_limits<double>::infinity();
+  }
+
+  // The crossings at time points <= t, as OdeIntegrator::roots_found() over
+  // all relations; marks them reached.
+  std::span<const int> Reached(double t) {
+    std::fill(found_.begin(), found_.end(), 0);
+    for (; next_ < points_.size() && points_[next_].time <= t; ++next_) {
+      found_[points_[next_].relation] = points_[next_].direction;
+    }
+    return found_;
+  }
+
+  // The integrator's roots (over the searched relations) as roots over all
+  // relations.
+  std::span<const int> Found(std::span<const int> searched) {
+    std::fill(found_.begin(), found_.end(), 0);
+    for (size_t i = 0; i < searched.size(); ++i) found_[searched_[i]] = searched[i];
+    return found_;
+  }
+
+ private:
+  struct Point {
+    double time;
+    size_t relation;
+    int direction;  // of the root's crossing: +1 rising, -1 falling
+  };
+  const std::vector<uint32_t>& searched_;
+  std::vector<Point> points_;
+  std::vector<int> found_;
+  size_t next_ = 0;
+};
 
 }  // namespace
 
@@ -52,7 +105,8 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
     if (!algebraic.Solve(in.data())) return algebraic_failure.WithContext("at the start");
   }
   SOMA_RETURN_IF_ERROR(cm.CheckInitialState(in));
-  ModelSystem system(cm, in);
+  ModelSystem system(cm, in, /*scheduled_time_roots=*/true);
+  TimeRootSchedule clock(cm, options.start);
   solvers::IntegratorOptions integrator_options = options.integrator;
   if (!cm.delays().empty()) {
     system.RecordHistory();
@@ -110,9 +164,11 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
         break;
       }
       const double t_event = events.NextPendingTime();
-      // Output times are interpolated; scheduled events are landed on exactly.
-      const double target = std::min(t_out, t_event);
-      auto stop = integrator->Advance(target, t_event);
+      // Output times are interpolated; scheduled events and the time points
+      // of relations with time are landed on exactly.
+      const double t_stop = std::min(t_event, clock.next());
+      const double target = std::min(t_out, t_stop);
+      auto stop = integrator->Advance(target, t_stop);
       if (!stop.ok()) {
         summary.termination = "solver failure";
         return stop.status();
@@ -125,10 +181,15 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
       bool restart = false;
       if (*stop == solvers::OdeIntegrator::Stop::kRoot) {
         ++summary.roots_found;
-        events.ApplyRoots(integrator->roots_found());
+        events.ApplyRoots(clock.Found(integrator->roots_found()));
         restart = true;  // a root marks a discontinuity
       }
-      if (*stop == solvers::OdeIntegrator::Stop::kRoot || t >= t_event) {
+      if (clock.next() <= t) {
+        ++summary.roots_found;
+        events.ApplyRoots(clock.Reached(t));
+        restart = true;
+      }
+      if (restart || t >= t_event) {
         SOMA_ASSIGN_OR_RETURN(bool changed, events.Process(t));
         if (!events.algebraic_ok()) return algebraic_failure.WithContext("after an event at t = " + std::to_string(t));
         restart = restart || changed;

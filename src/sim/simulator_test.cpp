@@ -54,6 +54,36 @@ TEST(SimulatorTest, TimeEventChangesParameterAndRestarts) {
   EXPECT_EQ(r->at(3, 2), 0.0);
 }
 
+TEST(SimulatorTest, RelationsWithTimeStopAtTheirTimePoints) {
+  // time > 1.25 sets k = 0; 2.5 < time (a falling root) sets k = 1. Neither
+  // needs root finding: the simulator stops at 1.25 and 2.5 exactly.
+  model::Model m = DecayModel();
+  m.parameters[0].constant = false;
+  model::Event pause, resume;
+  pause.id = "pause";
+  pause.trigger = Expr::Apply(Op::kGt, {Expr::Leaf(Op::kTime), Num(1.25)});
+  pause.assignments.push_back({"k", Num(0.0)});
+  resume.id = "resume";
+  resume.trigger = Expr::Apply(Op::kLt, {Num(2.5), Expr::Leaf(Op::kTime)});
+  resume.assignments.push_back({"k", Num(1.0)});
+  m.events = {pause, resume};
+  auto cm = CompiledModel::Compile(m);
+  ASSERT_TRUE(cm.ok()) << cm.status().ToString();
+  ASSERT_EQ((*cm)->relations().size(), 2u);
+  EXPECT_EQ((*cm)->relations()[0].time_direction, 1);
+  EXPECT_EQ((*cm)->relations()[0].time_point, 1.25);
+  EXPECT_EQ((*cm)->relations()[1].time_direction, -1);
+  EXPECT_EQ((*cm)->relations()[1].time_point, 2.5);
+  EXPECT_TRUE((*cm)->searched_relations().empty());
+  auto r = Simulator(*cm).Simulate(TightOptions(3.0, 3), {{"A"}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->summary.events_fired, 2);
+  EXPECT_EQ(r->summary.roots_found, 2);
+  ExpectClose(r->at(1, 1), std::exp(-0.5), 1e-12, 1e-8);
+  ExpectClose(r->at(2, 1), std::exp(-0.625), 1e-12, 1e-8);
+  ExpectClose(r->at(3, 1), std::exp(-0.625 - 0.5), 1e-12, 1e-8);
+}
+
 TEST(SimulatorTest, DelayedStateEventUsesValuesFromTriggerTime) {
   // When A (a concentration) drops below 0.5, at t* = 2 ln 2, wait 1 time
   // unit, then set B to the value A had at t*. B's symbol is a concentration

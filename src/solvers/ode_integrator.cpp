@@ -6,10 +6,12 @@
 
 #include <cvodes/cvodes.h>
 #include <nvector/nvector_serial.h>
-#include <sunlinsol/sunlinsol_dense.h>
-#include <sunlinsol/sunlinsol_klu.h>
 #include <sunmatrix/sunmatrix_dense.h>
 #include <sunmatrix/sunmatrix_sparse.h>
+
+#include "solvers/fast_matrix.h"
+#include "solvers/fast_nvector.h"
+#include "solvers/klu_solver.h"
 
 namespace soma::solvers {
 
@@ -47,9 +49,12 @@ Result<std::unique_ptr<OdeIntegrator>> OdeIntegrator::Create(const SundialsConte
   self->t_ = t0;
   self->y_.reset(N_VNew_Serial(n, ctx.get()));
   if (!self->y_) return SolverFailure("N_VNew_Serial failed");
+  // Before CVodeInit: CVODES clones its work vectors from y_, ops included.
+  UseFastSerialOps(self->y_.get());
   std::copy(y0.begin(), y0.end(), N_VGetArrayPointer(self->y_.get()));
   self->ydot_.reset(N_VNew_Serial(n, ctx.get()));
   if (!self->ydot_) return SolverFailure("N_VNew_Serial failed");
+  UseFastSerialOps(self->ydot_.get());
 
   self->cvode_mem_ = CVodeCreate(options.method == OdeMethod::kBdf ? CV_BDF : CV_ADAMS, ctx.get());
   if (self->cvode_mem_ == nullptr) return SolverFailure("CVodeCreate failed");
@@ -78,18 +83,14 @@ Result<std::unique_ptr<OdeIntegrator>> OdeIntegrator::Create(const SundialsConte
     const auto nnz = static_cast<sunindextype>(pattern->row_indices.size());
     self->matrix_.reset(SUNSparseMatrix(n, n, nnz > 0 ? nnz : 1, CSC_MAT, ctx.get()));
     if (!self->matrix_) return SolverFailure("SUNSparseMatrix failed");
-    self->linear_solver_.reset(SUNLinSol_KLU(self->y_.get(), self->matrix_.get(), ctx.get()));
-    // AMD ordering (0): on bench/ networks it gives less fill than KLU's
-    // default COLAMD (mass-300: 34 ms vs 53 ms integration).
-    if (self->linear_solver_) {
-      SOMA_RETURN_IF_ERROR(CheckFlag(SUNLinSol_KLUSetOrdering(self->linear_solver_.get(), 0), "SUNLinSol_KLUSetOrdering"));
-    }
+    self->linear_solver_.reset(NewKluSolver(self->y_.get(), self->matrix_.get(), ctx.get()));
   } else {
     self->matrix_.reset(SUNDenseMatrix(n, n, ctx.get()));
     if (!self->matrix_) return SolverFailure("SUNDenseMatrix failed");
-    self->linear_solver_.reset(SUNLinSol_Dense(self->y_.get(), self->matrix_.get(), ctx.get()));
+    self->linear_solver_.reset(NewDenseLuSolver(self->y_.get(), self->matrix_.get(), ctx.get()));
   }
   if (!self->linear_solver_) return SolverFailure("creating the linear solver failed");
+  UseFastMatrixOps(self->matrix_.get());
   SOMA_RETURN_IF_ERROR(CheckFlag(
       CVodeSetLinearSolver(mem, self->linear_solver_.get(), self->matrix_.get()), "CVodeSetLinearSolver"));
   if (sparse) {
