@@ -170,6 +170,11 @@ first beat has completed.</p>
 """
 
 
+def dict_inputs():
+    """The inputs' default values by id."""
+    return {pid: value for pid, value, _, _, _ in INPUTS}
+
+
 def event(m, eid, name, trigger, assignments):
     e = m.createEvent()
     e.setId(eid)
