@@ -3,7 +3,7 @@
 equations written out here in NumPy (parameter values imported from the
 generator, the one place they are written) and integrated with SciPy's LSODA
 (tight tolerances, a step limit well below the systolic time scale); the
-beat metrics of the last complete beat after 30 s, at baseline and with the
+beat metrics of the last complete beat after 90 s, at baseline and with the
 systemic resistance doubled, by the same definitions as the C++ protocol
 (tests/validation/cardio_protocol.cpp: maxima and minima of P_ao and V_lv,
 trapezoidal mean pressure on a 600-point-per-beat grid).
@@ -48,7 +48,7 @@ def rhs(t, y, p, period):
     return [q_mt - q_av, q_av - q_sys, q_sys - q_tc, q_tc - q_pv, q_pv - q_pul, q_pul - q_mt], p_ao
 
 
-def metrics(r_sys_factor, settle=30.0, points_per_beat=600):
+def metrics(r_sys_factor, settle=90.0, points_per_beat=600):
     p = dict(P)
     p["R_sys"] *= r_sys_factor
     period = 60.0 / p["HR"]
@@ -74,7 +74,7 @@ def main():
     if len(sys.argv) != 2:
         raise SystemExit(__doc__)
     out = {"method": "SciPy LSODA rtol=atol=1e-10, max_step T/300, beat-wise restarts; last complete beat "
-                     "after 30 s; 600 points per beat",
+                     "after 90 s; 600 points per beat",
            "baseline": metrics(1.0), "doubled_R_sys": metrics(2.0)}
     with open(sys.argv[1], "w") as f:
         json.dump(out, f, indent=2)

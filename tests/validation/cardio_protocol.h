@@ -17,7 +17,7 @@ namespace soma::validation {
 struct CardioScenario {
   double heart_rate = 80.0;      // 1/min (the model's input HR)
   double r_sys_factor = 1.0;     // multiplies the model's systemic resistance R_sys
-  double settle = 30.0;          // s run before the measured beats (40 beats at 80/min)
+  double settle = 90.0;          // s run before the measured beats (120 beats at 80/min)
   int points_per_beat = 600;     // output grid density; even
 };
 

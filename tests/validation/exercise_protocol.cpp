@@ -60,6 +60,17 @@ Result<sim::SimulationResult> SimulateExercise(const model::Model& model, const 
   return SimulateWith(model, inputs, ExerciseOptions(ref), {{"BG"}, {"Y"}});
 }
 
+Result<sim::SimulationResult> SimulateRestingDay(const model::Model& exercise_model, const VirtualPatient& patient) {
+  // Personalise sets every constant parameter from the patient's table; the
+  // exercise parameters are not in it, so they are marked variable (same
+  // values, never changed: no rule or event targets them).
+  model::Model m = exercise_model;
+  for (model::Parameter& p : m.parameters) {
+    if (p.id == "HRb" || p.id == "T_HR" || p.id == "beta_ex" || p.id == "alpha_ex") p.constant = false;
+  }
+  return SimulateDay(m, patient, DayProtocol{});
+}
+
 double FirstOrderExerciseDrop(double beta, double gp, double delta_hr, double t_hr, double vg, double tau) {
   return beta * gp * delta_hr * (tau - t_hr * (1.0 - std::exp(-tau / t_hr))) / vg;
 }

@@ -11,6 +11,7 @@
 #include "model/model.h"
 #include "sim/input_schedule.h"
 #include "sim/options.h"
+#include "t1d_protocol.h"
 
 namespace soma::validation {
 
@@ -40,9 +41,19 @@ Result<sim::SimulationResult> SimulateExercise(const model::Model& model, const 
 //   dBG = beta Gp delta_hr (tau - T_HR (1 - exp(-tau / T_HR))) / Vg.
 double FirstOrderExerciseDrop(double beta, double gp, double delta_hr, double t_hr, double vg, double tau);
 
+// The T1D validation's reference day (t1d_protocol.h) for `patient` on the
+// exercise model at its resting heart rate: the exercise parameters (HRb,
+// T_HR, beta_ex, alpha_ex), which the virtual patients' table does not hold,
+// keep the model's values; everything else is personalised as for the base
+// model. Columns as SimulateDay.
+Result<sim::SimulationResult> SimulateRestingDay(const model::Model& exercise_model, const VirtualPatient& patient);
+
 inline constexpr double kExerciseBgAbs = 0.01;    // mg/dL, SBML vs SciPy at every minute
 inline constexpr double kExerciseYAbs = 1e-4;     // 1/min
-inline constexpr double kBasalEqualsBaseAbs = 1e-4;  // mg/dL (BG, CGM), pmol/L (I): exercise model at HR = HRb vs base
+// Exercise model at HR = HRb vs the base model: |x - x_base| <= abs + rel |x_base|
+// for BG, CGM (mg/dL) and plasma insulin I (pmol/L).
+inline constexpr double kBasalEqualsBaseAbs = 1e-4;
+inline constexpr double kBasalEqualsBaseRel = 1e-6;
 inline constexpr double kHandDerivedRel = 0.05;   // first-minute drop vs the first-order estimate
 
 }  // namespace soma::validation
