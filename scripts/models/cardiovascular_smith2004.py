@@ -229,14 +229,10 @@ def build():
         parameter(m, pid, None, units, name, constant=False)
     for pid, units, name in OBSERVED:
         p = parameter(m, pid, 0.0, units, name, constant=False)
-        if pid in ("SBP", "DBP", "MAP"):
-            bio(p, libsbml.BQB_IS_VERSION_OF, ["http://identifiers.org/ncit:C54706"])  # arterial pressure
-        if pid == "CO":
-            bio(p, libsbml.BQB_IS, ["http://identifiers.org/ncit:C119246"])  # cardiac output
-        if pid == "SV":
-            bio(p, libsbml.BQB_IS, ["http://identifiers.org/ncit:C119250"])  # stroke volume
-        if pid == "EF":
-            bio(p, libsbml.BQB_IS, ["http://identifiers.org/ncit:C79921"])  # LV ejection fraction
+        if pid == "SBP":
+            bio(p, libsbml.BQB_IS, ["http://identifiers.org/ncit:C25298"])  # systolic blood pressure
+        if pid == "DBP":
+            bio(p, libsbml.BQB_IS, ["http://identifiers.org/ncit:C25299"])  # diastolic blood pressure
 
     for pid, _, _, formula in ASSIGNED:
         assignment(m, pid, formula)
