@@ -46,3 +46,10 @@ if(SOMA_BUILD_BENCH)
     set(SOMA_BUILD_BENCH OFF)
   endif()
 endif()
+
+# Repository storage and crypto: SQLite (libsqlite3-dev, with FTS5), libpq
+# (libpq-dev) and OpenSSL's libcrypto (libssl-dev).
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
+pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
+find_package(OpenSSL REQUIRED)

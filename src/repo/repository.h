@@ -140,7 +140,9 @@ class Repository {
   Status AddMember(const Principal& p, const std::string& group, const std::string& user);
   Status RemoveMember(const Principal& p, const std::string& group, const std::string& user);
   // Issues a token for `user` (self, or admin for anyone). The secret is
-  // returned once, as "soma_<id>_<secret>"; only its SHA-256 is stored.
+  // returned once, as "soma_<id>_<secret>"; only its SHA-256 is stored. An
+  // anonymous principal may obtain only the first token of the initial admin
+  // (bootstrap on first start), while no token exists yet.
   struct IssuedToken {
     TokenInfo info;
     std::string token;
@@ -151,6 +153,9 @@ class Repository {
   Status RevokeToken(const Principal& p, const std::string& token_id);
   // kUnauthenticated for an unknown, malformed or revoked token.
   Result<Principal> Authenticate(const std::string& token);
+  // The principal of a named user, for trusted local use (the CLI acting on
+  // its own data folder). kNotFound for an unknown user.
+  Result<Principal> PrincipalForUser(const std::string& name);
 
   // ---- feedback ----
   // Any signed-in user who can read the resource. rating 1-5 for reviews.
@@ -181,8 +186,11 @@ class Repository {
   // the number of files removed.
   Result<int> CollectGarbage();
 
- private:
+  // Opaque state (repository_impl.h); public only so that the
+  // implementation's helper functions can name it.
   class Impl;
+
+ private:
   explicit Repository(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
