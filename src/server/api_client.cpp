@@ -129,6 +129,21 @@ Result<std::unique_ptr<ApiClient>> OpenLocal(const LocalOptions& options) {
   return std::unique_ptr<ApiClient>(new LocalClient(std::move(repo), *principal));
 }
 
+Result<std::unique_ptr<ApiClient>> Connect(const ClientTarget& target) {
+  if (!target.server.empty()) {
+    RemoteOptions o;
+    o.url = target.server;
+    o.token = target.token;
+    o.ca_cert = target.ca_cert;
+    return ConnectRemote(o);
+  }
+  LocalOptions o;
+  o.repository.data_dir = target.data_dir;
+  o.repository.database_url = target.database_url;
+  o.user = target.user;
+  return OpenLocal(o);
+}
+
 std::string EncodePath(std::string_view segment, bool keep_slash) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;

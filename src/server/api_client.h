@@ -58,6 +58,18 @@ struct LocalOptions {
 };
 Result<std::unique_ptr<ApiClient>> OpenLocal(const LocalOptions& options);
 
+// Where a command's requests go: a server (`server` non-empty) or a local
+// data folder.
+struct ClientTarget {
+  std::string server;    // URL; empty: local
+  std::string token;     // for a server; empty: anonymous
+  std::string ca_cert;   // for https with a private CA / self-signed cert
+  std::string data_dir = "soma-data";
+  std::string database_url;  // empty: SQLite in data_dir
+  std::string user;          // local mode: act as this user (default admin)
+};
+Result<std::unique_ptr<ApiClient>> Connect(const ClientTarget& target);
+
 // The principal a local user acts as (role and groups from the repository).
 Result<repo::Principal> PrincipalForUser(repo::Repository& repo, const std::string& user);
 

@@ -78,6 +78,7 @@ Result<Json> ApiService::CreateToken(const repo::Principal& p, const Json& body)
   std::string user = p.user, label;
   SOMA_RETURN_IF_ERROR(ReadString(body, "user", &user));
   SOMA_RETURN_IF_ERROR(ReadString(body, "label", &label));
+  if (user.empty()) return Unauthenticated("sign in to create tokens");
   SOMA_ASSIGN_OR_RETURN(auto issued, repo_.CreateToken(p, user, label));
   return Json{{"token", issued.token}, {"info", ToJson(issued.info)}};
 }

@@ -62,7 +62,8 @@ void AddAdminRoutes(ApiService& s, std::vector<Route>* routes) {
       }});
   routes->push_back({
       .method = "GET", .path = "/v1/groups", .operation_id = "listGroups",
-      .summary = "Groups (consortia) and their members", .tag = "groups", .access = "admin",
+      .summary = "Groups (consortia); members are listed to admins and to each group's members",
+      .tag = "groups", .access = "signed-in users",
       .handler = [&s](const Call& c) { return JsonReply(s.ListGroups(c.principal)); }});
   routes->push_back({
       .method = "POST", .path = "/v1/groups", .operation_id = "createGroup", .summary = "Create a group",

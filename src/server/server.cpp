@@ -168,7 +168,8 @@ Status Server::Impl::Init() {
 Result<repo::Principal> Server::Impl::Identify(const httplib::Request& req, std::string* key) {
   *key = "ip:" + req.remote_addr;
   if (!req.has_header("Authorization")) return repo::Principal::Anonymous();
-  std::string_view value = Trim(req.get_header_value("Authorization"));
+  const std::string header = req.get_header_value("Authorization");
+  std::string_view value = Trim(header);
   size_t space = value.find(' ');
   if (space == std::string_view::npos || !EqualsIgnoreCase(value.substr(0, space), "Bearer")) {
     return Unauthenticated("Authorization header must be 'Bearer <token>'");

@@ -37,7 +37,7 @@ struct ServerOptions {
   // Requests per second per client, with bursts up to `rate_burst`
   // (<= 0: same as rate). 0 disables the limit.
   double rate_limit = 50;
-  double rate_burst = 100;
+  double rate_burst = 0;
   int threads = 8;  // worker threads, >= 1
   bool log_requests = true;
 
