@@ -6,7 +6,14 @@
 // locking) ask `dialect()`.
 //
 // SQL text uses `?` for parameters; the PostgreSQL backend rewrites them to
-// `$1, $2, ...` (a `?` inside a quoted string literal is left alone).
+// `$1, $2, ...` (a `?` inside a quoted string literal, a quoted identifier or
+// a comment is left alone). On PostgreSQL an int64 parameter is a BIGINT, a
+// double a DOUBLE PRECISION, and text or NULL takes its type from the context
+// like a quoted literal; where the context gives none (`? IS NULL`), write
+// `CAST(? AS TEXT)`. Column types both accept: BIGINT (PostgreSQL's INTEGER
+// is 32-bit), DOUBLE PRECISION, TEXT. The PostgreSQL backend's other choices
+// (session timeouts, type conversions, error codes) are listed at the top of
+// postgres_database.cpp.
 //
 // Thread safety: a Database is one connection and is not thread-safe; use one
 // per thread (ConnectionPool hands them out). All errors are Status values
@@ -54,8 +61,11 @@ class Database {
   virtual Status ExecScript(std::string_view sql) = 0;
 
   // Transactions. BeginWrite takes the write lock up front (SQLite: BEGIN
-  // IMMEDIATE, waiting up to the busy timeout; PostgreSQL: BEGIN), so two
-  // writers never deadlock on a lock upgrade.
+  // IMMEDIATE, waiting up to the busy timeout; PostgreSQL: BEGIN and a
+  // database-wide advisory lock, waiting up to lock_timeout = 10 s), so
+  // writers are serialised and never deadlock on a lock upgrade. BeginRead
+  // gives one consistent snapshot (PostgreSQL: REPEATABLE READ, READ ONLY, so
+  // writing in it is an error). A transaction cannot be nested.
   virtual Status BeginWrite() = 0;
   virtual Status BeginRead() = 0;
   virtual Status Commit() = 0;
@@ -66,7 +76,10 @@ class Database {
 };
 
 // Opens a connection. `url` is "sqlite:PATH" (PATH created if missing, WAL
-// journal, foreign keys on, 10 s busy timeout) or a libpq connection URI
+// journal, synchronous=FULL so a commit is durable when it returns, foreign
+// keys on, 10 s busy timeout; "sqlite:PATH?synchronous=normal" trades
+// durability of the last commits on power loss for speed, for bulk loads
+// and benchmarks) or a libpq connection URI
 // "postgresql://user@host:port/db" / "postgres://...".
 Result<std::unique_ptr<Database>> OpenDatabase(const std::string& url);
 

@@ -32,6 +32,15 @@ Feedback Decode(const SqlRow& r) {
 
 }  // namespace
 
+Status UpdateRating(Database& db, const std::string& resource_id) {
+  SOMA_ASSIGN_OR_RETURN(auto rows, db.Query("SELECT AVG(rating), COUNT(*) FROM feedback WHERE resource_id = ? "
+                                            "AND kind = 'review' AND hidden = 0",
+                                            {resource_id}));
+  double avg = rows[0].IsNull(0) ? 0.0 : rows[0].Real(0);
+  return db.Exec("UPDATE resources SET rating = ?, review_count = ? WHERE id = ?",
+                 {avg, rows[0].Int(1), resource_id});
+}
+
 namespace {
 Result<Feedback> AddFeedback(Repository::Impl& impl, const Principal& p, const std::string& id,
                              FeedbackKind kind, int rating, const std::string& text) {
@@ -57,6 +66,7 @@ Result<Feedback> AddFeedback(Repository::Impl& impl, const Principal& p, const s
       std::string("INSERT INTO feedback (") + kFeedbackColumns + ") VALUES (?, ?, ?, ?, ?, ?, 0, '', ?)",
       {f.id, id, std::string(kind == FeedbackKind::kReview ? "review" : "comment"), f.author, f.text,
        std::int64_t{f.rating}, f.created_ms}));
+  if (kind == FeedbackKind::kReview) SOMA_RETURN_IF_ERROR(UpdateRating(*db, id));
   SOMA_RETURN_IF_ERROR(AppendAudit(*db, p.user, kind == FeedbackKind::kReview ? "review.add" : "comment.add", id,
                                    json{{"feedback_id", f.id}, {"rating", f.rating}}.dump()));
   SOMA_RETURN_IF_ERROR(tx.Commit());
@@ -101,6 +111,7 @@ Result<Feedback> Repository::Moderate(const Principal& p, const std::string& fee
   SOMA_RETURN_IF_ERROR(impl_->LoadVisible(*db, p, f.resource_id).status());
   SOMA_RETURN_IF_ERROR(db->Exec("UPDATE feedback SET hidden = ?, moderation_note = ? WHERE id = ?",
                                 {std::int64_t{hidden ? 1 : 0}, note, feedback_id}));
+  SOMA_RETURN_IF_ERROR(UpdateRating(*db, f.resource_id));
   SOMA_RETURN_IF_ERROR(AppendAudit(*db, p.user, hidden ? "feedback.hide" : "feedback.show", f.resource_id,
                                    json{{"feedback_id", feedback_id}, {"note", note}}.dump()));
   SOMA_RETURN_IF_ERROR(tx.Commit());

@@ -55,9 +55,15 @@ CREATE TABLE resources (
   title TEXT NOT NULL,
   metadata TEXT NOT NULL,
   index_text TEXT NOT NULL DEFAULT '',
+  facets TEXT NOT NULL DEFAULT '',
+  rating DOUBLE PRECISION NOT NULL DEFAULT 0,
+  review_count INTEGER NOT NULL DEFAULT 0,
   deleted INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX resources_updated ON resources (updated_ms);
+CREATE INDEX resources_created ON resources (created_ms);
+CREATE INDEX resources_title ON resources (LOWER(title));
+CREATE INDEX resources_rating ON resources (rating);
 CREATE INDEX resources_owner ON resources (owner);
 CREATE TABLE resource_facets (
   resource_id TEXT NOT NULL REFERENCES resources(id),

@@ -22,11 +22,7 @@ inline std::int64_t NowMs() {
 // The columns every resource query selects, in the order DecodeResource reads.
 inline constexpr const char* kResourceColumns =
     "r.id, r.kind, r.owner, r.visibility, r.group_name, r.created_ms, r.updated_ms, "
-    "r.version_count, r.latest_version, r.metadata, "
-    "(SELECT AVG(rating) FROM feedback fb WHERE fb.resource_id = r.id AND fb.kind = 'review' "
-    "AND fb.hidden = 0), "
-    "(SELECT COUNT(*) FROM feedback fb WHERE fb.resource_id = r.id AND fb.kind = 'review' "
-    "AND fb.hidden = 0)";
+    "r.version_count, r.latest_version, r.metadata, r.rating, r.review_count";
 
 Result<Resource> DecodeResource(const SqlRow& row);
 
@@ -40,9 +36,12 @@ bool CanWrite(const Principal& p, const Resource& r);
 Status AppendAudit(Database& db, const std::string& actor, const std::string& action,
                    const std::string& target, const std::string& detail);
 
-// Replaces the search index rows (FTS and facets) of one resource, inside
-// the caller's write transaction.
+// Replaces the search index rows (FTS, facet rows and the resource's
+// `facets` column) of one resource, inside the caller's write transaction.
 Status IndexResource(Database& db, const Resource& r, const std::string& index_text);
+
+// Recomputes a resource's rating and review count from visible reviews.
+Status UpdateRating(Database& db, const std::string& resource_id);
 
 class Repository::Impl {
  public:

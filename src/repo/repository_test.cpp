@@ -36,6 +36,7 @@ NewVersion OneFile(const std::string& path, const std::string& bytes, const std:
 class RepositoryTest : public ::testing::TestWithParam<Dialect> {
  protected:
   void SetUp() override {
+    if (!TestBackendAvailable(GetParam())) GTEST_SKIP() << "SOMA_TEST_POSTGRES_URL is not set";
     dir_ = fs::temp_directory_path() / ("soma_repo_test_" + RandomHex(6));
     auto db = MakeTestDatabase(GetParam(), dir_);
     ASSERT_TRUE(db.ok()) << db.status().ToString();

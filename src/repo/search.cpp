@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <set>
 
 #include "repo/json.h"
 #include "repo/repository_impl.h"
+#include "repo/search_postgres.h"
 
 namespace soma::repo {
 namespace {
@@ -68,6 +70,14 @@ Status IndexResource(Database& db, const Resource& r, const std::string& index_t
   for (const auto& v : m.diseases) AddFacet(facets, "disease", v);
   for (const auto& v : m.scales) AddFacet(facets, "scale", v);
   SOMA_RETURN_IF_ERROR(db.Exec("DELETE FROM resource_facets WHERE resource_id = ?", {r.id}));
+  // The same pairs once more as "facet=value" lines in one column, so facet
+  // counts take one pass over the matching resources without a join.
+  std::string packed;
+  for (const auto& [facet, value] : facets) {
+    if (facet == "owner") continue;
+    packed += facet + "=" + value + "\n";
+  }
+  SOMA_RETURN_IF_ERROR(db.Exec("UPDATE resources SET facets = ? WHERE id = ?", {packed, r.id}));
   for (const auto& [facet, value] : facets) {
     SOMA_RETURN_IF_ERROR(db.Exec(
         "INSERT INTO resource_facets (resource_id, facet, value) VALUES (?, ?, ?) "
@@ -96,7 +106,7 @@ Status IndexResource(Database& db, const Resource& r, const std::string& index_t
       "INSERT INTO resources_fts (id, document) VALUES (?, setweight(to_tsvector('simple', ?), "
       "'A') || to_tsvector('simple', ?)) ON CONFLICT (id) DO UPDATE SET document = "
       "EXCLUDED.document",
-      {r.id, m.title, body});
+      {r.id, PostgresSearchText(m.title), PostgresSearchText(body)});
 }
 
 Result<SearchResult> Repository::Search(const Principal& p, const SearchQuery& q) {
@@ -143,8 +153,30 @@ Result<SearchResult> Repository::Search(const Principal& p, const SearchQuery& q
   }
 
   SearchResult result;
-  SOMA_ASSIGN_OR_RETURN(auto count, db->Query("SELECT COUNT(*)" + from + where, params));
-  result.total = static_cast<int>(count[0].Int(0));
+  // Total and facet counts in one pass over the matching rows' packed facets.
+  SOMA_ASSIGN_OR_RETURN(auto facet_rows, db->Query("SELECT r.facets" + from + where, params));
+  result.total = static_cast<int>(facet_rows.size());
+  std::map<std::string, std::map<std::string, int>> counts;
+  for (const SqlRow& row : facet_rows) {
+    const std::string& packed = std::get<std::string>(row.values[0]);
+    size_t start = 0;
+    while (start < packed.size()) {
+      size_t nl = packed.find('\n', start);
+      if (nl == std::string::npos) nl = packed.size();
+      size_t eq = packed.find('=', start);
+      if (eq != std::string::npos && eq < nl) {
+        ++counts[packed.substr(start, eq - start)][packed.substr(eq + 1, nl - eq - 1)];
+      }
+      start = nl + 1;
+    }
+  }
+  for (const auto& [name, values] : counts) {
+    auto& out = result.facets[name];
+    for (const auto& [value, n] : values) out.push_back({value, n});
+    std::sort(out.begin(), out.end(), [](const FacetCount& a, const FacetCount& b) {
+      return a.count != b.count ? a.count > b.count : a.value < b.value;
+    });
+  }
 
   std::string order;
   switch (q.sort) {
@@ -154,39 +186,37 @@ Result<SearchResult> Repository::Search(const Principal& p, const SearchQuery& q
     case SortOrder::kUpdated: order = "r.updated_ms DESC"; break;
     case SortOrder::kTitle: order = "LOWER(r.title) ASC"; break;
     case SortOrder::kCreated: order = "r.created_ms DESC"; break;
-    case SortOrder::kRating:
-      order = "(SELECT AVG(rating) FROM feedback fb WHERE fb.resource_id = r.id AND fb.kind = "
-              "'review' AND fb.hidden = 0) DESC NULLS LAST, r.updated_ms DESC";
-      break;
+    case SortOrder::kRating: order = "r.rating DESC, r.updated_ms DESC"; break;
   }
+  // The page's ids first (a narrow sort), then their full rows.
   std::vector<SqlValue> page_params = params;
   page_params.emplace_back(std::int64_t{q.limit});
   page_params.emplace_back(std::int64_t{q.offset});
-  SOMA_ASSIGN_OR_RETURN(
-      auto rows, db->Query(std::string("SELECT ") + kResourceColumns + from + where +
-                               " ORDER BY " + order + ", r.id LIMIT ? OFFSET ?",
-                           page_params));
+  SOMA_ASSIGN_OR_RETURN(auto id_rows, db->Query("SELECT r.id" + from + where + " ORDER BY " + order +
+                                                    ", r.id LIMIT ? OFFSET ?",
+                                                page_params));
   std::vector<std::string> non_public;
-  for (const SqlRow& row : rows) {
-    SOMA_ASSIGN_OR_RETURN(Resource r, DecodeResource(row));
-    if (r.visibility != Visibility::kPublic) non_public.push_back(r.id);
-    result.items.push_back(std::move(r));
-  }
-
-  SOMA_ASSIGN_OR_RETURN(
-      auto facet_rows,
-      db->Query("SELECT f.facet, f.value, COUNT(*) FROM resource_facets f JOIN resources r ON "
-                "r.id = f.resource_id" +
-                    from.substr(std::string(" FROM resources r").size()) + where +
-                    " AND f.facet <> 'owner' GROUP BY f.facet, f.value",
-                params));
-  for (const SqlRow& row : facet_rows) {
-    result.facets[row.Text(0)].push_back({row.Text(1), static_cast<int>(row.Int(2))});
-  }
-  for (auto& [name, counts] : result.facets) {
-    std::sort(counts.begin(), counts.end(), [](const FacetCount& a, const FacetCount& b) {
-      return a.count != b.count ? a.count > b.count : a.value < b.value;
-    });
+  if (!id_rows.empty()) {
+    std::string in;
+    std::vector<SqlValue> ids;
+    for (const SqlRow& row : id_rows) {
+      in += in.empty() ? "?" : ", ?";
+      ids.emplace_back(row.Text(0));
+    }
+    SOMA_ASSIGN_OR_RETURN(auto rows, db->Query(std::string("SELECT ") + kResourceColumns +
+                                                   " FROM resources r WHERE r.id IN (" + in + ")",
+                                               ids));
+    std::map<std::string, Resource> by_id;
+    for (const SqlRow& row : rows) {
+      SOMA_ASSIGN_OR_RETURN(Resource r, DecodeResource(row));
+      by_id.emplace(r.id, std::move(r));
+    }
+    for (const SqlRow& row : id_rows) {
+      auto it = by_id.find(row.Text(0));
+      if (it == by_id.end()) continue;
+      if (it->second.visibility != Visibility::kPublic) non_public.push_back(it->first);
+      result.items.push_back(std::move(it->second));
+    }
   }
 
   if (!non_public.empty()) {

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "repo/database.h"
 
@@ -16,15 +17,23 @@ std::string Quote(std::string_view sql) {
   return "'" + s + "'";
 }
 
-struct StmtCloser {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+// A prepared statement borrowed from the connection's cache; reset (and its
+// bindings cleared) when returned, so the next use starts fresh.
+struct StmtResetter {
+  void operator()(sqlite3_stmt* s) const {
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+  }
 };
-using Stmt = std::unique_ptr<sqlite3_stmt, StmtCloser>;
+using Stmt = std::unique_ptr<sqlite3_stmt, StmtResetter>;
 
 class SqliteDatabase final : public Database {
  public:
   explicit SqliteDatabase(sqlite3* db) : db_(db) {}
-  ~SqliteDatabase() override { sqlite3_close_v2(db_); }
+  ~SqliteDatabase() override {
+    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);
+  }
 
   Dialect dialect() const override { return Dialect::kSqlite; }
 
@@ -87,9 +96,23 @@ class SqliteDatabase final : public Database {
 
  private:
   Result<Stmt> Prepare(std::string_view sql, const std::vector<SqlValue>& params) {
+    // Statements are prepared once per connection and reused: the
+    // repository issues a small fixed set of SQL texts.
     sqlite3_stmt* raw = nullptr;
-    int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
-    if (rc != SQLITE_OK) return Error(rc, sql);
+    int rc;
+    auto it = cache_.find(std::string(sql));
+    if (it != cache_.end()) {
+      raw = it->second;
+    } else {
+      rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+      if (rc != SQLITE_OK) return Error(rc, sql);
+      if (cache_.size() >= kMaxCached) {
+        for (auto& [text, stmt] : cache_) sqlite3_finalize(stmt);
+        cache_.clear();
+      }
+      cache_.emplace(std::string(sql), raw);
+    }
     Stmt stmt(raw);
     if (static_cast<int>(params.size()) != sqlite3_bind_parameter_count(raw)) {
       return Internal("sqlite: statement " + Quote(sql) + " takes " +
@@ -125,12 +148,28 @@ class SqliteDatabase final : public Database {
     return Internal(m);
   }
 
+  static constexpr size_t kMaxCached = 256;
   sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<Database>> OpenSqliteDatabase(const std::string& path) {
+Result<std::unique_ptr<Database>> OpenSqliteDatabase(const std::string& spec) {
+  // "PATH" or "PATH?synchronous=normal" (bulk loads and benchmarks only: with
+  // WAL a crash still leaves a consistent database, but the last commits may
+  // be lost on power failure).
+  std::string path = spec;
+  std::string synchronous = "FULL";
+  if (size_t q = spec.find('?'); q != std::string::npos) {
+    path = spec.substr(0, q);
+    std::string opt = spec.substr(q + 1);
+    if (opt == "synchronous=normal") {
+      synchronous = "NORMAL";
+    } else {
+      return InvalidArgument("sqlite URL option '" + opt + "': only synchronous=normal is known");
+    }
+  }
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
@@ -144,8 +183,8 @@ Result<std::unique_ptr<Database>> OpenSqliteDatabase(const std::string& path) {
   sqlite3_busy_timeout(raw, 10000);
   // WAL: readers never block the writer; synchronous=FULL makes a commit
   // durable before it returns (a killed process or power cut keeps it).
-  SOMA_RETURN_IF_ERROR(db->ExecScript(
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
+  SOMA_RETURN_IF_ERROR(db->ExecScript("PRAGMA journal_mode=WAL; PRAGMA synchronous=" + synchronous +
+                                     "; PRAGMA foreign_keys=ON;"));
   return std::unique_ptr<Database>(std::move(db));
 }
 

@@ -62,11 +62,12 @@ Result<std::unique_ptr<TestDatabase>> MakeTestDatabase(Dialect dialect,
       new PostgresTestDatabase(server, name, WithDatabase(server, name)));
 }
 
-std::vector<Dialect> TestDialects() {
-  std::vector<Dialect> d = {Dialect::kSqlite};
+std::vector<Dialect> TestDialects() { return {Dialect::kSqlite, Dialect::kPostgres}; }
+
+bool TestBackendAvailable(Dialect dialect) {
+  if (dialect == Dialect::kSqlite) return true;
   const char* server = std::getenv("SOMA_TEST_POSTGRES_URL");
-  if (server != nullptr && *server != '\0') d.push_back(Dialect::kPostgres);
-  return d;
+  return server != nullptr && *server != '\0';
 }
 
 std::string_view DialectName(Dialect dialect) {

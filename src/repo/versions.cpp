@@ -154,6 +154,9 @@ Result<Version> Repository::PushVersion(const Principal& p, const std::string& i
   std::sort(files.begin(), files.end(), [](const FileEntry& a, const FileEntry& b) { return a.path < b.path; });
 
   SOMA_ASSIGN_OR_RETURN(Transaction tx, Transaction::Write(*db));
+  // Lock the resource row (PostgreSQL; SQLite's write lock is already
+  // exclusive) so concurrent pushes take numbers one after another.
+  SOMA_RETURN_IF_ERROR(db->Exec("UPDATE resources SET updated_ms = updated_ms WHERE id = ?", {id}));
   SOMA_ASSIGN_OR_RETURN(Resource r, impl_->LoadVisible(*db, p, id));
   if (!CanWrite(p, r)) return PermissionDenied("user '" + p.user + "' may not push versions of '" + id + "'");
   Metadata meta = in.metadata ? *in.metadata : r.metadata;
