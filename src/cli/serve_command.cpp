@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -49,7 +50,10 @@ int RunServe(ServeArgs a) {
   repo::RepositoryOptions ro;
   ro.data_dir = a.data;
   ro.database_url = a.db;
-  ro.max_file_bytes = a.server.max_upload_bytes;
+  // The HTTP body limit is the API's upload limit; the repository's own
+  // per-file limit only needs to admit what the server accepts (and the
+  // bundled models, whatever --max-upload is).
+  ro.max_file_bytes = std::max(ro.max_file_bytes, a.server.max_upload_bytes);
   ro.software_version = std::string(kVersion);
   auto repo = repo::Repository::Open(ro);
   if (!repo.ok()) return ReportError(repo.status());

@@ -53,10 +53,12 @@ Result<repo::Metadata> MetadataFromSbml(std::string_view xml) {
   repo::Metadata m;
   m.title = md.title;
   m.description = md.description;
-  for (const auto& c : md.creators) m.creators.push_back({c.name, c.orcid});
+  for (const auto& [name, orcid] : md.creators) m.creators.push_back({name, orcid});
   m.references = md.references;
   m.annotations = md.annotations;
-  m.license = md.license.empty() ? "CC-BY-4.0" : md.license;
+  // SBML has no licence element and ExtractSbmlMetadata reports none, so
+  // models get the default licence of Soma's bundled content.
+  m.license = "CC-BY-4.0";
   return m;
 }
 

@@ -23,7 +23,7 @@ void IndexContent(repo::NewVersion* v);
 
 // Metadata for a resource made from an SBML model: title (model name, else
 // id), description (notes as text), creators, references and annotations
-// from its RDF. The licence is "CC-BY-4.0" unless the model states one.
+// from its RDF. The licence is "CC-BY-4.0" (SBML has no licence element).
 // kParseError when the document cannot be read.
 Result<repo::Metadata> MetadataFromSbml(std::string_view xml);
 

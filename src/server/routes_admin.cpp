@@ -109,7 +109,7 @@ void AddAdminRoutes(ApiService& s, std::vector<Route>* routes) {
       .handler = [&s](const Call& c) { return NoContent(s.RevokeToken(c.principal, c.Path(0))); }});
   routes->push_back({
       .method = "GET", .path = "/v1/audit", .operation_id = "listAudit",
-      .summary = "The hash-chained audit log, oldest first", .tag = "audit", .access = "admin",
+      .summary = "The hash-chained audit log, newest first", .tag = "audit", .access = "admin",
       .query = {{"limit", "Page size, 1-1000 (default 100)", "integer"},
                 {"offset", "Entries to skip (default 0)", "integer"}},
       .handler = [&s](const Call& c) { return JsonReply(s.ListAudit(c.principal, c.Query())); }});

@@ -106,6 +106,7 @@ std::string Replace(std::string s, const std::string& from, const std::string& t
 class AuthzMatrix : public ::testing::TestWithParam<repo::Dialect> {
  protected:
   void SetUp() override {
+    if (!repo::TestBackendAvailable(GetParam())) GTEST_SKIP() << "SOMA_TEST_POSTGRES_URL is not set";
     dir_ = std::make_unique<TempDir>("authz");
     ServeOptions o;
     o.backend = GetParam();
@@ -140,9 +141,8 @@ class AuthzMatrix : public ::testing::TestWithParam<repo::Dialect> {
     Json comment = clients_[kOwner]->Post("/v1/resources/" + ids_[kPub] + "/feedback",
                                           {{"kind", "comment"}, {"text", "to moderate"}}).json();
     fid_ = comment["id"];
-    Response zip = admin_->Get("/v1/resources/" + ids_[kPub] + "/export");
-    ASSERT_EQ(zip.status, 200) << zip.body;
-    omex_ = zip.body;
+    // An archive to import (checked by the export rows of the matrix).
+    omex_ = admin_->Get("/v1/resources/" + ids_[kPub] + "/export").body;
   }
 
   // A resource owned by "owner" with one version (file data.csv).
@@ -178,7 +178,7 @@ class AuthzMatrix : public ::testing::TestWithParam<repo::Dialect> {
     }
     std::string fresh = "n" + RandomHexString(5);
     std::string p = Replace(Replace(Replace(path, "{n}", fresh), "{fid}", fid_), "{u}", "spareuser");
-    body = Replace(body, "{n}", fresh);
+    body = Replace(Replace(body, "{n}", fresh), "{u}", "spareuser");
     return clients_[who]->Send(method, p, body, type);
   }
 
@@ -280,9 +280,7 @@ TEST_P(AuthzMatrix, InvisibleLooksExactlyLikeAbsent) {
 
 TEST_P(AuthzMatrix, ReadsOfNonPublicResourcesAreAudited) {
   ASSERT_EQ(clients_[kReaderIn]->Get("/v1/resources/" + ids_[kGrp]).status, 200);
-  Json total = admin_->Get("/v1/audit?limit=1").json();
-  int n = total["total"];
-  Json tail = admin_->Get("/v1/audit?limit=20&offset=" + std::to_string(std::max(0, n - 20))).json();
+  Json tail = admin_->Get("/v1/audit?limit=20").json();  // newest first
   bool found = false;
   for (const Json& e : tail["items"]) {
     found = found || (e["actor"] == "rin" && e["action"] == "resource.read" && e["target"] == ids_[kGrp]);

@@ -41,6 +41,7 @@ ServerProcess* SharedServer(Dialect d) {
 class HttpTest : public ::testing::TestWithParam<Dialect> {
  protected:
   void SetUp() override {
+    if (!repo::TestBackendAvailable(GetParam())) GTEST_SKIP() << "SOMA_TEST_POSTGRES_URL is not set";
     server_ = SharedServer(GetParam());
     ASSERT_NE(server_, nullptr);
     admin_ = std::make_unique<Client>(server_->url(), server_->admin_token());
@@ -103,7 +104,8 @@ TEST_P(HttpTest, FirstStartCreatedAdminTokenFileAndSeededBundledModels) {
   Response s = anon_->Get("/v1/search?q=effectiveness");
   ASSERT_EQ(s.status, 200);
   std::set<std::string> ids;
-  for (const Json& item : s.json()["items"]) ids.insert(item["id"].get<std::string>());
+  Json found = s.json();
+  for (const Json& item : found["items"]) ids.insert(item["id"].get<std::string>());
   EXPECT_TRUE(ids.count("bergman-minimal")) << s.body;
 }
 
@@ -331,8 +333,7 @@ TEST_P(HttpTest, AuditLogRecordsWritesAndVerifies) {
   ASSERT_TRUE(audit.is_object());
   EXPECT_GT(audit["total"].get<int>(), 0);
   bool found = false;
-  int total = audit["total"];
-  Json last = admin_->Get("/v1/audit?limit=50&offset=" + std::to_string(std::max(0, total - 50))).json();
+  Json last = admin_->Get("/v1/audit?limit=50").json();  // newest first
   for (const Json& e : last["items"]) found = found || (e["target"] == id && e["action"] == "version.push");
   EXPECT_TRUE(found) << last.dump(1);
   Json verify = admin_->Get("/v1/audit/verify").json();
