@@ -18,6 +18,24 @@ target_include_directories(soma_glpk SYSTEM INTERFACE ${GLPK_INCLUDE_DIR})
 target_link_libraries(soma_glpk INTERFACE ${GLPK_LIB})
 add_library(glpk::glpk ALIAS soma_glpk)
 
+# libzip (libzip-dev): reads and writes the zip container of COMBINE/OMEX
+# archives (src/formats/omex).
+find_path(LIBZIP_INCLUDE_DIR zip.h REQUIRED)
+find_library(LIBZIP_LIB NAMES zip REQUIRED)
+add_library(soma_libzip INTERFACE)
+target_include_directories(soma_libzip SYSTEM INTERFACE ${LIBZIP_INCLUDE_DIR})
+target_link_libraries(soma_libzip INTERFACE ${LIBZIP_LIB})
+add_library(libzip::zip ALIAS soma_libzip)
+
+# libxml2 (libxml2-dev; libSBML links it too): the OMEX manifest and RDF
+# metadata parser.
+find_path(LIBXML2_INCLUDE_DIR libxml/parser.h PATH_SUFFIXES libxml2 REQUIRED)
+find_library(LIBXML2_LIB NAMES xml2 REQUIRED)
+add_library(soma_libxml2 INTERFACE)
+target_include_directories(soma_libxml2 SYSTEM INTERFACE ${LIBXML2_INCLUDE_DIR})
+target_link_libraries(soma_libxml2 INTERFACE ${LIBXML2_LIB})
+add_library(libxml2::xml2 ALIAS soma_libxml2)
+
 find_package(CLI11 REQUIRED CONFIG)            # libcli11-dev
 find_package(nlohmann_json REQUIRED CONFIG)    # nlohmann-json3-dev
 find_package(Eigen3 REQUIRED CONFIG)          # libeigen3-dev

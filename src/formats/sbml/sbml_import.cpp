@@ -17,29 +17,15 @@
 #include "formats/sbml/sbml_fbc.h"
 #include "formats/sbml/sbml_model.h"
 #include "formats/sbml/sbml_packages.h"
+#include "formats/sbml/sbml_reader.h"
 
 namespace soma::formats {
 namespace {
 
 using internal::ErrorLines;
 using internal::IsError;
-
-// libSBML's extension and resolver registries are process-wide; one import
-// at a time keeps them consistent.
-std::mutex& LibsbmlMutex() {
-  static std::mutex mutex;
-  return mutex;
-}
-
-// libSBML prepends an XML declaration plus a newline to text lacking one,
-// which would shift every reported line by one; supply it on the same line.
-std::string WithXmlDeclaration(std::string_view xml) {
-  constexpr std::string_view kBom = "\xEF\xBB\xBF";
-  if (xml.substr(0, kBom.size()) == kBom) xml.remove_prefix(kBom.size());
-  constexpr std::string_view kDeclStart = "<?xml version=";
-  if (xml.substr(0, kDeclStart.size()) == kDeclStart) return std::string(xml);
-  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>" + std::string(xml);
-}
+using internal::LibsbmlMutex;
+using internal::WithXmlDeclaration;
 
 bool IsPackageNotice(const ::SBMLError& e) {
   return e.getErrorId() == internal::kUnknownRequiredPackage || e.getErrorId() == internal::kUnknownPackage;
