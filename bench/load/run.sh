@@ -28,7 +28,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$soma" serve --data "$work/data" --port 0 --rate-limit 0 --no-log --threads 8 >"$work/out" 2>"$work/err" &
+"$soma" serve --data "$work/data" --port 0 --rate-limit 0 --no-log --threads 32 >"$work/out" 2>"$work/err" &
 server_pid=$!
 for _ in $(seq 100); do grep -q "listening on" "$work/out" 2>/dev/null && break; sleep 0.1; done
 url=$(sed -n 's/^soma: listening on //p' "$work/out")
@@ -94,7 +94,7 @@ mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)
   echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "- machine: $cpu, $(nproc) cores visible, $mem RAM, $(uname -sr)"
   echo "- soma: $(git -C "$root" rev-parse --short HEAD) ($(git -C "$root" log -1 --format=%cs)), RelWithDebInfo build"
-  echo "- server: SQLite backend, 8 worker threads, rate limit off, request log off, $resources seeded resources (1 in 5 private) plus the bundled models"
+  echo "- server: SQLite backend, 32 worker threads, rate limit off, request log off, $resources seeded resources (1 in 5 private) plus the bundled models"
   echo "- load: wrk, $threads threads, $connections connections, ${duration} s per row, keep-alive; wrk runs on the same machine as the server"
   echo
   echo "| workload | requests/s | p50 | p75 | p90 | p99 | non-2xx/3xx |"

@@ -98,6 +98,10 @@ Result<Blob> ApiService::ExportOmex(const repo::Principal& p, const std::string&
 
 Result<Json> ApiService::ImportOmex(const repo::Principal& p, std::string_view bytes, const Params& query) {
   SOMA_RETURN_IF_ERROR(CheckKnownParams(query, {"id", "kind", "visibility", "group", "message"}));
+  // Refuse callers who could not create the resource before unpacking an
+  // archive of up to --max-upload bytes (the repository checks again).
+  if (p.anonymous()) return Unauthenticated("sign in to import archives");
+  if (p.role < repo::Role::kContributor) return PermissionDenied("importing needs the contributor role");
   SOMA_ASSIGN_OR_RETURN(auto archive, formats::ReadOmex(bytes));
 
   Json soma = Json::object();

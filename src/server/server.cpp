@@ -116,7 +116,12 @@ Status Server::Impl::Init() {
   int threads = options_.threads;
   http_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   http_->set_payload_max_length(static_cast<size_t>(options_.max_upload_bytes));
-  http_->set_keep_alive_max_count(1000);
+  // httplib writes headers and body separately; without TCP_NODELAY, Nagle
+  // plus delayed ACKs add ~40 ms to every response with a body.
+  http_->set_tcp_nodelay(true);
+  // httplib serves one connection per worker thread while it is kept alive;
+  // a bounded count lets waiting connections have their turn.
+  http_->set_keep_alive_max_count(100);
 
   routes_ = ApiRoutes(service_);
   routes_.push_back({.method = "GET", .path = "/v1/openapi.json", .operation_id = "openapi",

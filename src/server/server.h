@@ -38,7 +38,9 @@ struct ServerOptions {
   // (<= 0: same as rate). 0 disables the limit.
   double rate_limit = 50;
   double rate_burst = 0;
-  int threads = 8;  // worker threads, >= 1
+  // Worker threads, >= 1. httplib holds a thread per open (kept-alive)
+  // connection, so this bounds the concurrent connections served.
+  int threads = 32;
   bool log_requests = true;
 
   // kInvalidArgument naming the field and its rule.
