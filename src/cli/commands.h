@@ -31,6 +31,7 @@ void AddAuditCommand(CLI::App& app);
 // (token also from SOMA_TOKEN) or --data/--db/--user (defined in
 // repo_command.cpp).
 void AddConnectionOptions(CLI::App* cmd, server::ClientTarget* target);
+void AddScenarioCommand(CLI::App& app);
 
 // Exit code set by the subcommand that ran.
 int ExitCode();

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   soma::cli::AddRepoCommand(app);
   soma::cli::AddAdminCommand(app);
   soma::cli::AddAuditCommand(app);
+  soma::cli::AddScenarioCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

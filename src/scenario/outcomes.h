@@ -9,6 +9,11 @@
 // in range are exact for the piecewise-linear interpolant. Every metric is
 // evaluated over a window [from, to] (default: the whole trajectory);
 // samples are interpolated at the window's ends.
+//
+// Jumps (a bolus) are seen only through the samples: the row at the bolus
+// time holds the value after it, so the interval before is taken as a ramp,
+// and AUC gains h x jump / 2 for output spacing h. Choose `steps` so that h is
+// small against the time scales of interest.
 
 #include <limits>
 #include <optional>

@@ -287,3 +287,49 @@ TEST(CliTest, FbaReportsInfeasibleModels) {
 }
 
 }  // namespace
+
+namespace scenario_cli {
+
+const std::string kT1d = std::string(SOMA_SOURCE_DIR) + "/models/t1d-uva-padova.xml";
+const std::string kStandard = std::string(SOMA_SOURCE_DIR) + "/scenarios/t1d-standard-day.json";
+const std::string kReduced = std::string(SOMA_SOURCE_DIR) + "/scenarios/t1d-reduced-bolus.json";
+
+TEST(CliScenarioTest, CompareShowsOutcomesAndDifferences) {
+  CommandResult r = Soma("scenario compare " + kStandard + " " + kReduced + " --model " + kT1d);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  auto lines = Lines(r.out);
+  ASSERT_GE(lines.size(), 7u);
+  EXPECT_EQ(lines[0], "outcome,t1d-standard-day,t1d-reduced-bolus,t1d-reduced-bolus - t1d-standard-day");
+  // Less insulin for the same meals: more time above 180 mg/dL and a higher mean.
+  for (const std::string& line : lines) {
+    if (line.rfind("mean_BG,", 0) == 0 || line.rfind("time_above_180,", 0) == 0) {
+      double diff = std::stod(line.substr(line.rfind(',') + 1));
+      EXPECT_GT(diff, 0.0) << line;
+    }
+  }
+}
+
+TEST(CliScenarioTest, RunWritesTheTrajectoryAndBadScenariosFailCleanly) {
+  fs::path out = fs::temp_directory_path() / "soma_cli_test_scenario.csv";
+  fs::remove(out);
+  CommandResult r = Soma("scenario run " + kStandard + " --model " + kT1d + " -o " + out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("outcome time_in_range = "), std::string::npos) << r.out;
+  std::ifstream in(out);
+  std::string header;
+  std::getline(in, header);
+  EXPECT_EQ(header, "time,BG,CGM,I");
+  int rows = 0;
+  for (std::string line; std::getline(in, line);) ++rows;
+  EXPECT_EQ(rows, 289);
+
+  fs::remove(out);
+  fs::path bad = TempFile("bad_scenario.json", R"({"name": "x", "end": 10,
+      "interventions": [{"type": "infusion", "target": "insulin_rate", "rate": 1, "start": 1}]})");
+  r = Soma("scenario run " + bad.string() + " --model " + kT1d + " -o " + out.string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("interventions[0].duration: required"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(out));
+}
+
+}  // namespace scenario_cli

@@ -1,0 +1,83 @@
+#pragma once
+// Therapy scenarios: interventions over time on a model — a bolus dose into a
+// species, an infusion (rate, start, duration), a meal (carbohydrate grams
+// eaten at a set rate, turned into the model's meal inputs), a parameter or
+// setting changed at a time (a surgery, a device setting, a new drug),
+// repeated schedules (every 8 h x N) — plus initial parameter overrides, the
+// output grid, the variables to report and the outcome metrics to compute.
+// The JSON format is documented in docs/scenarios.md with a JSON Schema in
+// docs/scenario.schema.json.
+//
+// A scenario is applied to a model IR as an input schedule (sim/input_schedule.h):
+// every intervention becomes exact SBML events, so the integrator stops at
+// each change. Rule-based controllers evaluated at sample times are not
+// supported yet: a "controllers" field is refused as unsupported.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/status.h"
+#include "model/model.h"
+#include "scenario/outcomes.h"
+#include "sim/input_schedule.h"
+#include "sim/options.h"
+
+namespace soma::scenario {
+
+// How meals reach a model: grams of carbohydrate are eaten at
+// `eat_rate_g_per_step` per `step` of model time; during each step the
+// `rate` parameter holds the grams eaten in that step per unit time times
+// `units_per_gram` (e.g. 1000 for mg/min with steps of 1 min), and the
+// optional `ingested` parameter the amount of the current meal eaten up to
+// the end of the step (same units), as the UVA/Padova gastric-emptying rule
+// needs. Meals overlapping in time are eaten one after the other.
+struct MealInput {
+  std::string rate;                 // parameter id (required for meals)
+  std::string ingested;             // parameter id, optional
+  double units_per_gram = 1000.0;   // model units of `rate` x time per gram
+  double eat_rate_g_per_step = 5.0; // grams eaten per step at most
+  double step = 1.0;                // model time units
+};
+
+struct Scenario {
+  std::string name;
+  std::string description;
+  double start = 0.0;
+  double end = 0.0;
+  int steps = 100;
+  std::map<std::string, double> parameters;  // initial values replacing the model's
+  std::vector<sim::InputChange> changes;     // all interventions, expanded
+  std::vector<std::string> outputs;          // symbols to report (empty: all species)
+  std::vector<OutcomeSpec> outcomes;
+  int interventions = 0;                     // as written, before expansion
+};
+
+// Parses and checks a scenario; every error names its JSON path
+// ("interventions[2].duration: must be > 0"). Unknown fields are errors.
+Result<Scenario> ParseScenario(const nlohmann::json& j);
+Result<Scenario> ParseScenarioText(std::string_view text);  // kParseError for bad JSON
+
+// Applies the overrides (a species' initial value, a parameter's or
+// compartment's value; an initial assignment of that symbol is dropped, a
+// symbol defined by a rule is an error) and the interventions to `model`.
+Status ApplyScenario(const Scenario& scenario, model::Model& model);
+
+struct ScenarioRun {
+  std::string name;
+  sim::SimulationResult trajectory;
+  std::vector<std::pair<std::string, double>> outcomes;  // in the scenario's order
+};
+
+// Applies the scenario to a copy of `base`, compiles, simulates on the
+// scenario's grid with `integrator` tolerances and evaluates the outcomes
+// (their variables are added to the outputs when missing).
+Result<ScenarioRun> RunScenario(const Scenario& scenario, const model::Model& base,
+                                const sim::SimulationOptions& integrator_options = {});
+
+nlohmann::json ToJson(const ScenarioRun& run);
+
+}  // namespace soma::scenario
