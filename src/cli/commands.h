@@ -22,6 +22,7 @@ void AddCheckCommand(CLI::App& app);
 void AddFbaCommand(CLI::App& app);
 void AddSteadyStateCommand(CLI::App& app);
 void AddSensitivityCommand(CLI::App& app);
+void AddScenarioCommand(CLI::App& app);
 void AddServeCommand(CLI::App& app);
 void AddRepoCommand(CLI::App& app);
 void AddAdminCommand(CLI::App& app);
@@ -31,7 +32,6 @@ void AddAuditCommand(CLI::App& app);
 // (token also from SOMA_TOKEN) or --data/--db/--user (defined in
 // repo_command.cpp).
 void AddConnectionOptions(CLI::App* cmd, server::ClientTarget* target);
-void AddScenarioCommand(CLI::App& app);
 
 // Exit code set by the subcommand that ran.
 int ExitCode();
