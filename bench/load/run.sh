@@ -93,7 +93,8 @@ mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)
   echo
   echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "- machine: $cpu, $(nproc) cores visible, $mem RAM, $(uname -sr)"
-  echo "- soma: $(git -C "$root" rev-parse --short HEAD) ($(git -C "$root" log -1 --format=%cs)), RelWithDebInfo build"
+  dirty=$(git -C "$root" diff --quiet HEAD -- src && echo "" || echo " plus uncommitted changes in src/")
+  echo "- soma: $(git -C "$root" rev-parse --short HEAD)${dirty} ($(git -C "$root" log -1 --format=%cs)), RelWithDebInfo build"
   echo "- server: SQLite backend, 32 worker threads, rate limit off, request log off, $resources seeded resources (1 in 5 private) plus the bundled models"
   echo "- load: wrk, $threads threads, $connections connections, ${duration} s per row, keep-alive; wrk runs on the same machine as the server"
   echo
