@@ -9,6 +9,10 @@ namespace CLI {
 class App;
 }
 
+namespace soma::server {
+struct ClientTarget;
+}
+
 namespace soma::cli {
 
 inline constexpr std::string_view kVersion = "soma 0.1.0";
@@ -20,6 +24,15 @@ void AddSteadyStateCommand(CLI::App& app);
 void AddSensitivityCommand(CLI::App& app);
 void AddScenarioCommand(CLI::App& app);
 void AddTrialCommand(CLI::App& app);
+void AddServeCommand(CLI::App& app);
+void AddRepoCommand(CLI::App& app);
+void AddAdminCommand(CLI::App& app);
+void AddAuditCommand(CLI::App& app);
+
+// Options shared by commands that reach a repository: --server/--token
+// (token also from SOMA_TOKEN) or --data/--db/--user (defined in
+// repo_command.cpp).
+void AddConnectionOptions(CLI::App* cmd, server::ClientTarget* target);
 
 // Exit code set by the subcommand that ran.
 int ExitCode();

@@ -16,6 +16,10 @@ int main(int argc, char** argv) {
   soma::cli::AddFbaCommand(app);
   soma::cli::AddSteadyStateCommand(app);
   soma::cli::AddSensitivityCommand(app);
+  soma::cli::AddServeCommand(app);
+  soma::cli::AddRepoCommand(app);
+  soma::cli::AddAdminCommand(app);
+  soma::cli::AddAuditCommand(app);
   soma::cli::AddScenarioCommand(app);
   soma::cli::AddTrialCommand(app);
   try {
