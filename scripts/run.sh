@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The main job: builds Soma, then runs it on its bundled content with the
-# embedded defaults: every bundled model is checked and simulated, and the
-# time course is printed. Pass a model file to run that one instead.
+# The main job: builds Soma, checks and simulates every bundled model, runs the
+# bundled therapy comparison, then starts the platform server with its
+# embedded defaults (./soma-data, SQLite, 127.0.0.1:8080; bundled models
+# published on first start; it prints how to sign in). Ctrl-C stops it.
+#   scripts/run.sh                 everything above
+#   scripts/run.sh MODEL.xml ...   only check and simulate the given models
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh
@@ -11,5 +14,11 @@ if ((${#models[@]} == 0)); then models=(models/*.xml); fi
 for m in "${models[@]}"; do
   echo "== $m"
   "$soma" check "$m" | tail -n 1
-  "$soma" simulate "$m" --start 0 --end "${SOMA_END:-100}" --steps "${SOMA_STEPS:-20}" --summary
+  "$soma" simulate "$m" --start 0 --end "${SOMA_END:-100}" --steps "${SOMA_STEPS:-20}" --summary >/dev/null
 done
+if (($# > 0)); then exit 0; fi
+echo "== therapy comparison on the type 1 diabetes model (scenarios/)"
+"$soma" scenario compare scenarios/t1d-standard-day.json scenarios/t1d-reduced-bolus.json \
+  --model models/t1d-uva-padova.xml
+echo "== starting the server (Ctrl-C to stop)"
+exec "$soma" serve ${SOMA_SERVE_ARGS:-}
