@@ -271,7 +271,11 @@ Status Repository::DeleteResource(const Principal& p, const std::string& id) {
   SOMA_RETURN_IF_ERROR(db->Exec("UPDATE resources SET deleted = 1, updated_ms = ? WHERE id = ?",
                                 {NowMs(), id}));
   SOMA_RETURN_IF_ERROR(db->Exec("DELETE FROM resource_facets WHERE resource_id = ?", {id}));
-  SOMA_RETURN_IF_ERROR(db->Exec("DELETE FROM resources_fts WHERE id = ?", {id}));
+  SOMA_RETURN_IF_ERROR(db->Exec(db->dialect() == Dialect::kSqlite
+                                    ? "DELETE FROM resources_fts WHERE rowid = (SELECT rowid FROM "
+                                      "resources WHERE id = ?)"
+                                    : "DELETE FROM resources_fts WHERE id = ?",
+                                {id}));
   SOMA_RETURN_IF_ERROR(AppendAudit(*db, p.user, "resource.delete", id, "{}"));
   return tx.Commit();
 }

@@ -98,9 +98,14 @@ Status IndexResource(Database& db, const Resource& r, const std::string& index_t
   add_all(m.annotations);
   body += " " + index_text;
   if (db.dialect() == Dialect::kSqlite) {
-    SOMA_RETURN_IF_ERROR(db.Exec("DELETE FROM resources_fts WHERE id = ?", {r.id}));
-    return db.Exec("INSERT INTO resources_fts (id, title, body) VALUES (?, ?, ?)",
-                   {r.id, m.title, body});
+    // FTS5 rows share the resource's rowid: its `id` column is not indexed,
+    // so finding the row by id would scan the whole index on every update.
+    SOMA_RETURN_IF_ERROR(db.Exec(
+        "DELETE FROM resources_fts WHERE rowid = (SELECT rowid FROM resources WHERE id = ?)", {r.id}));
+    return db.Exec(
+        "INSERT INTO resources_fts (rowid, id, title, body) VALUES ((SELECT rowid FROM resources "
+        "WHERE id = ?), ?, ?, ?)",
+        {r.id, r.id, m.title, body});
   }
   return db.Exec(
       "INSERT INTO resources_fts (id, document) VALUES (?, setweight(to_tsvector('simple', ?), "

@@ -1,5 +1,7 @@
 #include "server/json_codec.h"
 
+#include "repo/json.h"
+
 #include <utility>
 
 namespace soma::server {
@@ -79,26 +81,7 @@ Status ReadBool(const Json& obj, std::string_view key, bool* out, bool required)
   return Status::Ok();
 }
 
-Json ToJson(const repo::Metadata& m) {
-  Json creators = Json::array();
-  for (const auto& c : m.creators) {
-    Json cj = {{"name", c.name}};
-    if (!c.orcid.empty()) cj["orcid"] = c.orcid;
-    creators.push_back(std::move(cj));
-  }
-  return {{"title", m.title},
-          {"description", m.description},
-          {"creators", std::move(creators)},
-          {"license", m.license},
-          {"keywords", m.keywords},
-          {"organ_systems", m.organ_systems},
-          {"diseases", m.diseases},
-          {"scales", m.scales},
-          {"context_of_use", m.context_of_use},
-          {"references", m.references},
-          {"annotations", m.annotations},
-          {"credibility_level", m.credibility_level}};
-}
+Json ToJson(const repo::Metadata& m) { return repo::ToJson(m); }
 
 Result<repo::Metadata> MetadataFromJson(const Json& j, std::string_view field) {
   if (!j.is_object()) return InvalidArgument(std::string(field) + ": expected an object");
@@ -135,13 +118,7 @@ Result<repo::Metadata> MetadataFromJson(const Json& j, std::string_view field) {
   return m;
 }
 
-Json ToJson(const repo::Provenance& p) {
-  return {{"derived_from", p.derived_from},
-          {"validated_by", p.validated_by},
-          {"generated_by", p.generated_by},
-          {"software_version", p.software_version},
-          {"inputs", p.inputs}};
-}
+Json ToJson(const repo::Provenance& p) { return repo::ToJson(p); }
 
 Result<repo::Provenance> ProvenanceFromJson(const Json& j, std::string_view field) {
   if (!j.is_object()) return InvalidArgument(std::string(field) + ": expected an object");
@@ -154,63 +131,19 @@ Result<repo::Provenance> ProvenanceFromJson(const Json& j, std::string_view fiel
   return p;
 }
 
-Json ToJson(const repo::FileEntry& f) {
-  return {{"path", f.path}, {"sha256", f.sha256}, {"size", f.size}, {"media_type", f.media_type}};
-}
+Json ToJson(const repo::FileEntry& f) { return repo::ToJson(f); }
 
-Json ToJson(const repo::Resource& r) {
-  return {{"id", r.id},
-          {"kind", ToString(r.kind)},
-          {"owner", r.owner},
-          {"visibility", ToString(r.visibility)},
-          {"group", r.group},
-          {"created_ms", r.created_ms},
-          {"updated_ms", r.updated_ms},
-          {"version_count", r.version_count},
-          {"latest_version", r.latest_version},
-          {"metadata", ToJson(r.metadata)},
-          {"rating", r.rating},
-          {"review_count", r.review_count}};
-}
+Json ToJson(const repo::Resource& r) { return repo::ToJson(r); }
 
-Json ToJson(const repo::Version& v) {
-  Json files = Json::array();
-  for (const auto& f : v.files) files.push_back(ToJson(f));
-  return {{"resource_id", v.resource_id},
-          {"hash", v.hash},
-          {"number", v.number},
-          {"message", v.message},
-          {"author", v.author},
-          {"created_ms", v.created_ms},
-          {"metadata", ToJson(v.metadata)},
-          {"provenance", ToJson(v.provenance)},
-          {"files", std::move(files)}};
-}
+Json ToJson(const repo::Version& v) { return repo::ToJson(v); }
 
-Json ToJson(const repo::User& u) {
-  return {{"name", u.name}, {"role", ToString(u.role)}, {"groups", u.groups}, {"created_ms", u.created_ms}};
-}
+Json ToJson(const repo::User& u) { return repo::ToJson(u); }
 
-Json ToJson(const repo::Group& g) {
-  return {{"name", g.name}, {"title", g.title}, {"members", g.members}};
-}
+Json ToJson(const repo::Group& g) { return repo::ToJson(g); }
 
-Json ToJson(const repo::TokenInfo& t) {
-  return {{"id", t.id}, {"user", t.user}, {"label", t.label}, {"created_ms", t.created_ms},
-          {"revoked", t.revoked}};
-}
+Json ToJson(const repo::TokenInfo& t) { return repo::ToJson(t); }
 
-Json ToJson(const repo::Feedback& f) {
-  return {{"id", f.id},
-          {"resource_id", f.resource_id},
-          {"kind", f.kind == repo::FeedbackKind::kReview ? "review" : "comment"},
-          {"author", f.author},
-          {"text", f.text},
-          {"rating", f.rating},
-          {"hidden", f.hidden},
-          {"moderation_note", f.moderation_note},
-          {"created_ms", f.created_ms}};
-}
+Json ToJson(const repo::Feedback& f) { return repo::ToJson(f); }
 
 Json ToJson(const repo::AuditEntry& e) {
   Json detail = Json::parse(e.detail, nullptr, false);
@@ -229,17 +162,7 @@ Json ToJson(const repo::AuditReport& r) {
   return j;
 }
 
-Json ToJson(const repo::SearchResult& r) {
-  Json items = Json::array();
-  for (const auto& item : r.items) items.push_back(ToJson(item));
-  Json facets = Json::object();
-  for (const auto& [name, counts] : r.facets) {
-    Json list = Json::array();
-    for (const auto& c : counts) list.push_back({{"value", c.value}, {"count", c.count}});
-    facets[name] = std::move(list);
-  }
-  return {{"total", r.total}, {"items", std::move(items)}, {"facets", std::move(facets)}};
-}
+Json ToJson(const repo::SearchResult& r) { return repo::ToJson(r); }
 
 Json ToJson(const repo::Principal& p) {
   return {{"user", p.user},

@@ -1,7 +1,10 @@
 #pragma once
 // JSON forms of the repository's values: what the HTTP API sends and the CLI
 // prints (the same functions serve both, so a command's --json output is the
-// same against a server and against a local data folder).
+// same against a server and against a local data folder). Most forward to
+// repo/json.h, the one place the field names are defined; audit entries are
+// shown with their detail parsed, and request parsing is lenient about
+// unknown fields.
 //
 // Parsing functions never throw: a wrong type or a missing required field is
 // kInvalidArgument naming the field ("metadata.creators[0].name: expected a
