@@ -1,5 +1,7 @@
 #include "sim/compiled_model.h"
 
+#include <algorithm>
+
 #include <cmath>
 
 namespace soma::sim {
@@ -36,6 +38,54 @@ Status CompiledModel::CheckInitialState(const std::vector<double>& in) const {
     }
   }
   return Status::Ok();
+}
+
+Result<std::vector<std::pair<uint32_t, double>>> CompiledModel::ResolveOverrides(
+    const std::vector<std::pair<std::string, double>>& overrides) const {
+  std::vector<std::pair<uint32_t, double>> slots;
+  slots.reserve(overrides.size());
+  for (const auto& [id, value] : overrides) {
+    const SymbolInfo* s = FindSymbol(id);
+    if (s == nullptr) return NotFound("override of '" + id + "': no such symbol in model '" + model_.id + "'");
+    const std::string what = "override of '" + id + "': ";
+    if (s->role == SymbolRole::kAssigned || model_.FindRuleFor(id) != nullptr) {
+      return InvalidArgument(what + "its value is defined by a rule");
+    }
+    if (model_.FindInitialAssignment(id) != nullptr) {
+      return InvalidArgument(what + "its initial value is defined by an initial assignment");
+    }
+    switch (s->kind) {
+      case model::SymbolKind::kParameter:
+      case model::SymbolKind::kCompartment:
+      case model::SymbolKind::kSpeciesReference:
+        break;
+      case model::SymbolKind::kSpecies: {
+        const model::Species* sp = model_.FindSpecies(id);
+        if (sp == nullptr || (!sp->initial_amount && !sp->initial_concentration)) {
+          return InvalidArgument(what + "the species declares no initial amount or concentration to replace");
+        }
+        break;
+      }
+      default:
+        return InvalidArgument(what + "only parameters, compartments, species and species references have values");
+    }
+    slots.push_back({s->slot, value});
+  }
+  return slots;
+}
+
+Result<std::vector<double>> CompiledModel::StartWorkspace(const SimulationOptions& options) const {
+  SOMA_ASSIGN_OR_RETURN(auto slots, ResolveOverrides(options.overrides));
+  std::vector<double> in = InitialWorkspace(options.start, slots);
+  if (!options.initial_state.empty()) {
+    if (options.initial_state.size() != num_states_) {
+      return InvalidArgument("initial_state has " + std::to_string(options.initial_state.size()) +
+                             " values; model '" + model_.id + "' has " + std::to_string(num_states_) + " states");
+    }
+    std::copy(options.initial_state.begin(), options.initial_state.end(), in.begin() + 1);
+  }
+  SOMA_RETURN_IF_ERROR(CheckInitialState(in));
+  return in;
 }
 
 std::vector<double> CompiledModel::DeclaredWorkspace(double t0) const {

@@ -119,6 +119,16 @@ class CompiledModel {
   void InitialWorkspaceInto(double t0, const std::vector<std::pair<uint32_t, double>>& overrides,
                             std::vector<double>& in, std::vector<double>& values,
                             std::vector<double>& scratch) const;
+  // Resolves SimulationOptions::overrides to (slot, value) pairs for
+  // InitialWorkspace. Errors: unknown ids (kNotFound); symbols an initial
+  // assignment or rule defines, species whose declared quantity is not
+  // known, and reactions (kInvalidArgument), each named.
+  Result<std::vector<std::pair<uint32_t, double>>> ResolveOverrides(
+      const std::vector<std::pair<std::string, double>>& overrides) const;
+  // The initial workspace for `options` (start, overrides, initial_state),
+  // checked: every ODE state finite. Not for models with algebraic rules
+  // (the simulator solves those around it).
+  Result<std::vector<double>> StartWorkspace(const SimulationOptions& options) const;
   // Errors name an ODE state left without a finite initial value.
   Status CheckInitialState(const std::vector<double>& in) const;
 

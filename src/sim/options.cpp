@@ -16,7 +16,29 @@ Status SimulationOptions::Validate() const {
   if (!std::isfinite(end) || !(end > start)) return bad("end", end, "finite and > start");
   if (steps < 1) return bad("steps", steps, ">= 1");
   if (max_event_iterations < 1) return bad("max_event_iterations", static_cast<double>(max_event_iterations), ">= 1");
+  for (size_t i = 0; i < output_times.size(); ++i) {
+    const double t = output_times[i];
+    const std::string field = "output_times[" + std::to_string(i) + "]";
+    if (!std::isfinite(t) || t < start || t > end) return bad(field, t, "finite and within [start, end]");
+    if (i > 0 && t < output_times[i - 1]) return bad(field, t, "not before the previous output time");
+  }
+  for (const auto& [id, value] : overrides) {
+    if (!std::isfinite(value)) return bad("overrides['" + id + "']", value, "finite");
+  }
+  for (size_t i = 0; i < initial_state.size(); ++i) {
+    if (!std::isfinite(initial_state[i])) return bad("initial_state[" + std::to_string(i) + "]", initial_state[i], "finite");
+  }
   return integrator.Validate();
+}
+
+std::vector<double> SimulationOptions::OutputTimes() const {
+  if (!output_times.empty()) return output_times;
+  std::vector<double> times(static_cast<size_t>(steps) + 1);
+  const double span = end - start;
+  for (size_t row = 0; row < times.size(); ++row) {
+    times[row] = row + 1 == times.size() ? end : start + span * static_cast<double>(row) / steps;
+  }
+  return times;
 }
 
 std::string SimulationSummary::BriefReport() const {

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -36,7 +37,27 @@ struct SimulationOptions {
   // leaves to chance. The same seed gives the same run.
   uint64_t seed = 1;
 
+  // Output times replacing the uniform grid when not empty: non-decreasing,
+  // within [start, end] (repeats give repeated rows, as replicate
+  // measurements need). `steps` is then ignored.
+  std::vector<double> output_times;
+  // Values replacing the model's declared values before initial assignments
+  // and rules are applied, by symbol id: a parameter's value (a local
+  // parameter as "reaction.parameter"), a compartment's size, a species'
+  // initial value in the quantity the species declares (initialAmount or
+  // initialConcentration). Symbols given by an initial assignment or a rule
+  // are refused. The compiled model is not changed: many runs with different
+  // values share one compilation (estimation, virtual populations).
+  std::vector<std::pair<std::string, double>> overrides;
+  // When not empty: the stored values of the ODE states at `start`
+  // (CompiledModel::num_states() values in state order, species as the
+  // compiled model stores them), replacing the computed initial state. The
+  // way to continue from SimulationResult::final_state.
+  std::vector<double> initial_state;
+
   Status Validate() const;
+  // The output times: output_times, or the uniform grid of steps + 1 points.
+  std::vector<double> OutputTimes() const;
 };
 
 // What happened during a simulation (Ceres-style summary).
@@ -66,6 +87,9 @@ struct SimulationResult {
   std::vector<double> values;      // row-major
   size_t rows = 0;
   SimulationSummary summary;
+  // The stored ODE states at the last output time (see
+  // SimulationOptions::initial_state).
+  std::vector<double> final_state;
 
   double at(size_t row, size_t col) const { return values[row * columns.size() + col]; }
 };

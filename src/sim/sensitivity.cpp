@@ -110,6 +110,20 @@ SimulationResult SensitivityResult::Table() const {
   return t;
 }
 
+Result<std::shared_ptr<const SensitivityPlan>> PlanSensitivities(std::shared_ptr<const CompiledModel> model,
+                                                               const std::vector<OutputVariable>& requested,
+                                                               const std::vector<std::string>& parameters) {
+  auto plan = std::make_shared<SensitivityPlan>();
+  plan->outputs = requested.empty() ? model->DefaultOutputs() : requested;
+  SOMA_ASSIGN_OR_RETURN(SensitivityProgram sp, model->CompileSensitivities(parameters, plan->outputs));
+  SOMA_ASSIGN_OR_RETURN(expr::Program out_program, model->CompileOutputs(plan->outputs));
+  plan->program = std::make_shared<const SensitivityProgram>(std::move(sp));
+  plan->output_program = std::move(out_program);
+  plan->parameters = parameters;
+  plan->model = std::move(model);
+  return std::shared_ptr<const SensitivityPlan>(std::move(plan));
+}
+
 Result<SensitivityResult> SimulateWithSensitivities(std::shared_ptr<const CompiledModel> model,
                                                     const SimulationOptions& options,
                                                     const std::vector<OutputVariable>& requested,
@@ -117,11 +131,23 @@ Result<SensitivityResult> SimulateWithSensitivities(std::shared_ptr<const Compil
                                                     const solvers::SensitivityOptions& sensitivity) {
   SOMA_RETURN_IF_ERROR(options.Validate());
   SOMA_RETURN_IF_ERROR(sensitivity.Validate(static_cast<int>(parameters.size())));
-  const CompiledModel& cm = *model;
+  SOMA_ASSIGN_OR_RETURN(auto plan, PlanSensitivities(std::move(model), requested, parameters));
+  return SimulateWithSensitivities(*plan, options, sensitivity);
+}
+
+Result<SensitivityResult> SimulateWithSensitivities(const SensitivityPlan& plan, const SimulationOptions& options,
+                                                    const solvers::SensitivityOptions& sensitivity) {
+  SOMA_RETURN_IF_ERROR(options.Validate());
+  SOMA_RETURN_IF_ERROR(sensitivity.Validate(static_cast<int>(plan.parameters.size())));
+  if (!options.initial_state.empty()) {
+    return Unsupported("SimulationOptions::initial_state with sensitivities (the initial sensitivities would be unknown)");
+  }
+  const CompiledModel& cm = *plan.model;
   auto t_setup = Clock::now();
-  const std::vector<OutputVariable> outputs = requested.empty() ? cm.DefaultOutputs() : requested;
-  SOMA_ASSIGN_OR_RETURN(SensitivityProgram sp, cm.CompileSensitivities(parameters, outputs));
-  SOMA_ASSIGN_OR_RETURN(expr::Program out_program, cm.CompileOutputs(outputs));
+  const std::vector<OutputVariable>& outputs = plan.outputs;
+  const std::vector<std::string>& parameters = plan.parameters;
+  const SensitivityProgram& sp = *plan.program;
+  const expr::Program& out_program = plan.output_program;
 
   SensitivityResult result;
   result.parameters = parameters;
@@ -133,16 +159,19 @@ Result<SensitivityResult> SimulateWithSensitivities(std::shared_ptr<const Compil
   const size_t ncol = traj.columns.size();
   const size_t np = parameters.size();
   const size_t n = cm.num_states();
-  traj.rows = static_cast<size_t>(options.steps) + 1;
+  const std::vector<double> times = options.OutputTimes();
+  traj.rows = times.size();
   traj.values.assign(traj.rows * ncol, 0.0);
   result.sensitivities.assign(traj.rows * outputs.size() * np, 0.0);
 
   // The extended workspace: model slots, then the initial sensitivities.
-  std::vector<double> ws = cm.InitialWorkspace(options.start);
+  SOMA_ASSIGN_OR_RETURN(const auto overrides, cm.ResolveOverrides(options.overrides));
+  std::vector<double> ws = cm.InitialWorkspace(options.start, overrides);
   SOMA_RETURN_IF_ERROR(cm.CheckInitialState(ws));
   ws.resize(sp.workspace_size(), 0.0);
   {
     std::vector<double> declared = cm.DeclaredWorkspace(options.start);
+    for (const auto& [slot, value] : overrides) declared[slot] = value;
     std::vector<double> s0(sp.initial.num_outputs());
     std::vector<double> scratch = sp.initial.NewScratch();
     sp.initial.Run(declared.data(), s0.data(), scratch.data());
@@ -168,7 +197,13 @@ Result<SensitivityResult> SimulateWithSensitivities(std::shared_ptr<const Compil
   if (n > 0) {
     solvers::SensitivityOptions so = sensitivity;
     if (so.scales.empty()) {
-      for (double p : sp.declared_values) so.scales.push_back(std::isfinite(p) && p != 0.0 ? std::abs(p) : 1.0);
+      for (size_t k = 0; k < np; ++k) {
+        double p = sp.declared_values[k];
+        for (const auto& [slot, value] : overrides) {
+          if (slot == sp.parameter_slots[k]) p = value;
+        }
+        so.scales.push_back(std::isfinite(p) && p != 0.0 ? std::abs(p) : 1.0);
+      }
     }
     system.GatherSensitivities(s);
     SOMA_RETURN_IF_ERROR(integrator->EnableSensitivities(static_cast<int>(np), s, so));
@@ -189,12 +224,8 @@ Result<SensitivityResult> SimulateWithSensitivities(std::shared_ptr<const Compil
       for (size_t k = 0; k < np; ++k) result.sensitivities[(row * m + j) * np + k] = sens_out[j + k * m];
     }
   };
-  record(0);
-
-  const double span = options.end - options.start;
-  for (size_t row = 1; row < traj.rows; ++row) {
-    const double t_out = row + 1 == traj.rows ? options.end
-                                              : options.start + span * static_cast<double>(row) / options.steps;
+  for (size_t row = 0; row < traj.rows; ++row) {
+    const double t_out = times[row];
     while (t < t_out) {
       if (t_out - t <= 1e-13 * std::max(1.0, std::abs(t_out))) {
         t = t_out;
@@ -228,6 +259,7 @@ Result<SensitivityResult> SimulateWithSensitivities(std::shared_ptr<const Compil
     }
     record(row);
   }
+  traj.final_state.assign(ws.begin() + 1, ws.begin() + 1 + static_cast<std::ptrdiff_t>(n));
   summary.integrator = integrator->stats();
   result.sensitivity_rhs_evaluations = integrator->sensitivity_rhs_evaluations();
   summary.integration_seconds = Seconds(t_run, Clock::now());

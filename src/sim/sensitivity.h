@@ -64,4 +64,27 @@ Result<SensitivityResult> SimulateWithSensitivities(std::shared_ptr<const Compil
                                                     const std::vector<std::string>& parameters,
                                                     const solvers::SensitivityOptions& sensitivity = {});
 
+struct SensitivityProgram;  // sim/sensitivity_program.h
+
+// The sensitivity equations of `outputs` to `parameters`, compiled once for
+// many runs with different SimulationOptions::overrides (an estimator's
+// objective, evaluated hundreds of times). Immutable; share across threads.
+struct SensitivityPlan {
+  std::shared_ptr<const CompiledModel> model;
+  std::vector<OutputVariable> outputs;
+  std::vector<std::string> parameters;
+  std::shared_ptr<const SensitivityProgram> program;
+  expr::Program output_program;
+};
+
+// Errors: those of CompiledModel::CompileSensitivities.
+Result<std::shared_ptr<const SensitivityPlan>> PlanSensitivities(std::shared_ptr<const CompiledModel> model,
+                                                               const std::vector<OutputVariable>& outputs,
+                                                               const std::vector<std::string>& parameters);
+
+// As above with a compiled plan. The parameters' values are their declared
+// values unless `options.overrides` replaces them; initial_state is refused.
+Result<SensitivityResult> SimulateWithSensitivities(const SensitivityPlan& plan, const SimulationOptions& options,
+                                                    const solvers::SensitivityOptions& sensitivity = {});
+
 }  // namespace soma::sim

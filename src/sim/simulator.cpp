@@ -89,22 +89,29 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
   result.columns.push_back("time");
   for (const OutputVariable& v : outputs) result.columns.push_back(v.id);
   const size_t ncol = result.columns.size();
-  result.rows = static_cast<size_t>(options.steps) + 1;
+  const std::vector<double> times = options.OutputTimes();
+  result.rows = times.size();
   result.values.assign(result.rows * ncol, 0.0);
 
   const Status algebraic_failure = SolverFailure("the algebraic rules have no solution near the current values");
-  std::vector<double> in = cm.InitialWorkspace(options.start);
-  if (!cm.algebraic_slots().empty()) {
+  std::vector<double> in;
+  if (cm.algebraic_slots().empty()) {
+    SOMA_ASSIGN_OR_RETURN(in, cm.StartWorkspace(options));
+  } else {
+    if (!options.initial_state.empty()) {
+      return Unsupported("SimulationOptions::initial_state for a model with algebraic rules");
+    }
     // Initial values may depend on what the algebraic rules determine: solve,
     // recompute the initial values with those, and solve again.
+    SOMA_ASSIGN_OR_RETURN(auto overrides, cm.ResolveOverrides(options.overrides));
+    in = cm.InitialWorkspace(options.start, overrides);
     AlgebraicSolver algebraic(cm);
     if (!algebraic.Solve(in.data())) return algebraic_failure.WithContext("at the start");
-    std::vector<std::pair<uint32_t, double>> solved;
-    for (uint32_t slot : cm.algebraic_slots()) solved.push_back({slot, in[slot]});
-    in = cm.InitialWorkspace(options.start, solved);
+    for (uint32_t slot : cm.algebraic_slots()) overrides.push_back({slot, in[slot]});
+    in = cm.InitialWorkspace(options.start, overrides);
     if (!algebraic.Solve(in.data())) return algebraic_failure.WithContext("at the start");
+    SOMA_RETURN_IF_ERROR(cm.CheckInitialState(in));
   }
-  SOMA_RETURN_IF_ERROR(cm.CheckInitialState(in));
   ModelSystem system(cm, in, /*scheduled_time_roots=*/true);
   TimeRootSchedule clock(cm, options.start);
   solvers::IntegratorOptions integrator_options = options.integrator;
@@ -150,12 +157,8 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
           "t = " + std::to_string(in[0]) + ": " + (c.message.empty() ? expr::ToString(c.math) : c.message));
     }
   };
-  record(0);
-
-  const double span = options.end - options.start;
-  for (size_t row = 1; row < result.rows; ++row) {
-    const double t_out = row + 1 == result.rows ? options.end
-                                                : options.start + span * static_cast<double>(row) / options.steps;
+  for (size_t row = 0; row < result.rows; ++row) {
+    const double t_out = times[row];
     while (t < t_out) {
       // A step shorter than rounding error cannot be taken: the state is the same.
       if (t_out - t <= 1e-13 * std::max(1.0, std::abs(t_out))) {
@@ -203,6 +206,7 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
     }
     record(row);
   }
+  result.final_state.assign(in.begin() + 1, in.begin() + 1 + static_cast<std::ptrdiff_t>(cm.num_states()));
   summary.integrator = integrator->stats();
   summary.integration_seconds = Seconds(t_run, Clock::now());
   summary.termination = "reached end time";
