@@ -126,7 +126,11 @@ std::vector<std::vector<double>> StartPoints(const EstimationProblem& problem, c
   std::vector<std::vector<double>> points;
   bool nominal = n > 0;
   for (const auto& p : problem.parameters) nominal = nominal && std::isfinite(p.nominal);
-  if (nominal || n == 0) points.push_back(problem.NominalValues());
+  if (nominal || n == 0) {
+    std::vector<double> x = problem.NominalValues();
+    for (int k = 0; k < n; ++k) x[k] = std::clamp(x[k], problem.parameters[k].lower, problem.parameters[k].upper);
+    points.push_back(std::move(x));
+  }
   const int needed = options.starts - static_cast<int>(points.size());
   if (needed > 0 && n > 0) {
     auto cube = uq::UnitCubeSample(needed, n, uq::SamplingMethod::kLatinHypercube, options.seed);
@@ -167,7 +171,7 @@ Status EstimationOptions::Validate() const {
 
 Result<EstimationSummary> Estimate(const EstimationProblem& problem, const EstimationOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
-  SOMA_ASSIGN_OR_RETURN(auto objective, Objective::Prepare(problem, options));
+  SOMA_ASSIGN_OR_RETURN(auto objective, Objective::Prepare(problem, options, internal::Derivatives::kSensitivities));
   const std::vector<std::vector<double>> points = StartPoints(problem, options);
 
   EstimationSummary summary;
@@ -230,7 +234,7 @@ Result<Evaluation> Evaluate(const EstimationProblem& problem, const std::vector<
   if (values.size() != problem.parameters.size())
     return InvalidArgument("Evaluate: " + std::to_string(values.size()) + " values for " +
                            std::to_string(problem.parameters.size()) + " parameters");
-  SOMA_ASSIGN_OR_RETURN(auto objective, Objective::Prepare(problem, options));
+  SOMA_ASSIGN_OR_RETURN(auto objective, Objective::Prepare(problem, options, internal::Derivatives::kNone));
   SOMA_ASSIGN_OR_RETURN(internal::PointValues v, objective->Compute(values, false));
   Evaluation ev;
   ev.nllh = objective->Nllh(v);

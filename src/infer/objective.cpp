@@ -53,7 +53,8 @@ std::vector<double> Objective::FromTheta(const double* theta) const {
 }
 
 Result<std::shared_ptr<const Objective>> Objective::Prepare(const EstimationProblem& problem,
-                                                            const EstimationOptions& options) {
+                                                            const EstimationOptions& options,
+                                                            Derivatives derivatives) {
   SOMA_RETURN_IF_ERROR(problem.Validate());
   SOMA_RETURN_IF_ERROR(options.Validate());
   auto obj = std::shared_ptr<Objective>(new Objective());
@@ -132,7 +133,7 @@ Result<std::shared_ptr<const Objective>> Objective::Prepare(const EstimationProb
     so.integrator.max_steps = options.max_steps;
     obj->experiments_.push_back(std::move(pe));
   }
-  if (!plan_parameters.empty()) {
+  if (!plan_parameters.empty() && derivatives == Derivatives::kSensitivities) {
     auto plan = sim::PlanSensitivities(problem.model, obj->outputs_, plan_parameters);
     if (!plan.ok()) return plan.status().WithContext("sensitivities of the estimated parameters");
     obj->plan_ = *plan;

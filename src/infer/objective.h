@@ -47,10 +47,14 @@ struct PointValues {
   Eigen::MatrixXd dm, dsigma;  // rows: measurements; columns: parameters
 };
 
+// Whether Compute will be asked for derivatives (kNone: no sensitivity plan
+// is compiled, so models whose sensitivities are unsupported still simulate).
+enum class Derivatives { kNone, kSensitivities };
+
 class Objective {
  public:
   static Result<std::shared_ptr<const Objective>> Prepare(const EstimationProblem& problem,
-                                                          const EstimationOptions& options);
+                                                          const EstimationOptions& options, Derivatives derivatives);
 
   const EstimationProblem& problem() const { return problem_; }
   size_t num_parameters() const { return problem_.parameters.size(); }

@@ -122,8 +122,6 @@ Status EstimationProblem::Validate() const {
     if (p.scale != Scale::kLin && !(p.lower > 0))
       return InvalidArgument(w + ": lower bound " + std::to_string(p.lower) + " must be > 0 on scale " +
                              std::string(ScaleName(p.scale)));
-    if (!std::isnan(p.nominal) && (p.nominal < p.lower || p.nominal > p.upper))
-      return InvalidArgument(w + ": nominal value " + std::to_string(p.nominal) + " is outside its bounds");
     const Prior& pr = p.prior;
     switch (pr.kind) {
       case Prior::Kind::kNone: break;

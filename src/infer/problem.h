@@ -140,7 +140,10 @@ struct EstimatedParameter {
   Scale scale = Scale::kLin;
   double lower = -std::numeric_limits<double>::infinity();  // linear scale; finite
   double upper = std::numeric_limits<double>::infinity();   // linear scale; finite, > lower
-  double nominal = std::numeric_limits<double>::quiet_NaN(); // linear; start of the first run when set
+  // Linear scale: the value Evaluate uses for simulations at the nominal
+  // point; when set for all parameters, the first start (moved into the
+  // bounds where it lies outside).
+  double nominal = std::numeric_limits<double>::quiet_NaN();
   Prior prior;
 };
 

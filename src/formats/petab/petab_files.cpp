@@ -52,6 +52,7 @@ Result<Table> ReadTsv(const std::filesystem::path& path) {
   while (std::getline(in, line)) {
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line_no == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // UTF-8 byte order mark
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
     std::vector<std::string> cells = SplitTabs(line);
     if (t.columns.empty()) {

@@ -244,6 +244,26 @@ Result<PetabImport> LoadPetab(const std::filesystem::path& yaml) {
       if (model::KindOf(m, col) == model::SymbolKind::kNone)
         return NotFound(where + ": the model has no symbol '" + col + "'");
       SOMA_ASSIGN_OR_RETURN(infer::ValueRef v, ref_of(cell, where));
+      if (m.FindRuleFor(col) != nullptr)
+        return Unsupported(where + ": '" + col + "' is defined by a rule and cannot be set by a condition");
+      if (m.FindInitialAssignment(col) != nullptr) {
+        // A condition overrides an initial assignment (PEtab): the
+        // assignment becomes piecewise(value, flag > 0.5, original) and the
+        // condition sets flag = 1 and value.
+        const std::string flag = "_petab_set_" + col, value = "_petab_value_" + col;
+        if (model::KindOf(m, flag) == model::SymbolKind::kNone) {
+          m.parameters.push_back({.id = flag, .value = 0.0});
+          m.parameters.push_back({.id = value, .value = 0.0});
+          for (model::InitialAssignment& ia : m.initial_assignments)
+            if (ia.symbol == col)
+              ia.math = Expr::Apply(Op::kPiecewise,
+                                    {Expr::Symbol(value),
+                                     Expr::Apply(Op::kGt, {Expr::Symbol(flag), Expr::Number(0.5)}), ia.math});
+        }
+        sets.emplace_back(flag, infer::ValueRef::Constant(1.0));
+        sets.emplace_back(value, v);
+        continue;
+      }
       sets.emplace_back(col, v);
     }
     conditions[id] = std::move(sets);
@@ -305,6 +325,8 @@ Result<PetabImport> LoadPetab(const std::filesystem::path& yaml) {
       ob.noise.distribution = o.distribution;
       SOMA_ASSIGN_OR_RETURN(Expr noise, Fill(o.noise, "noiseParameter", obs_id, SplitSemicolons(noise_pars), params,
                                              where + ", noise of '" + obs_id + "'"));
+      SOMA_ASSIGN_OR_RETURN(noise, Fill(noise, "observableParameter", obs_id, SplitSemicolons(obs_pars), params,
+                                        where + ", noise of '" + obs_id + "'"));
       noise = expr::Substitute(noise, obs_id, Expr::Symbol(ob.symbol));
       if (noise.op == Op::kNumber) {
         ob.noise = infer::NoiseModel::Additive(infer::ValueRef::Constant(noise.value));
