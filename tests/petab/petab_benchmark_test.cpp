@@ -7,6 +7,7 @@
 // that simulate but disagree with the collection's table are listed there
 // as "mismatch" with what is known; they are skipped after simulating.
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +18,7 @@
 
 #include "formats/petab/petab.h"
 #include "infer/estimate.h"
+#include "infer/objective.h"
 
 namespace soma {
 namespace {
@@ -131,6 +133,93 @@ TEST_P(PetabBenchmark, NominalSimulationAndNllh) {
   if (auto it = refs.find(name); it != refs.end() && std::isfinite(it->second)) {
     EXPECT_NEAR(ev->nllh, it->second, 1e-3 * std::max(1.0, std::abs(it->second))) << name;
   }
+}
+
+// Analytic Jacobians (sensitivities through PEtab observable and noise
+// rules, scales, estimated noise parameters) against central differences at
+// the nominal point; small problems only (CI time).
+class PetabJacobian : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(PetabJacobian, MatchesCentralDifferences) {
+  const std::string name = GetParam();
+  auto imp = formats::petab::LoadPetab(kPetabDir / name / (name + ".yaml"));
+  ASSERT_TRUE(imp.ok()) << imp.status().ToString();
+  infer::EstimationOptions o;
+  o.rel_tol = 1e-12;
+  o.abs_tol = 1e-14;
+  auto obj = infer::internal::Objective::Prepare(imp->problem, o, infer::internal::Derivatives::kSensitivities);
+  ASSERT_TRUE(obj.ok()) << obj.status().ToString();
+  const auto& ob = **obj;
+  std::vector<double> x = imp->problem.NominalValues();
+  for (size_t k = 0; k < x.size(); ++k)
+    x[k] = std::clamp(x[k], imp->problem.parameters[k].lower, imp->problem.parameters[k].upper);
+  const size_t n = ob.num_parameters(), nr = ob.num_residuals();
+  auto v = ob.Compute(x, true);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  const std::vector<double> offsets = ob.SigmaOffsets(*v);
+  std::vector<double> r(nr), jac(nr * n);
+  ASSERT_TRUE(ob.Residuals(*v, x, offsets, r.data(), jac.data()).ok());
+  const std::vector<double> theta = ob.ToTheta(x);
+  // Central differences, step 1e-5 on the estimation scale. Tolerance
+  // |J - FD| <= 1e-3 |FD| + 1e-3 max|FD column| + 1e-5 max|FD|: the last
+  // terms absorb integration noise / h (parameters at their bounds have
+  // derivatives ~1e-6, at the noise level) and sensitivity error (Raia:
+  // 2e-4 relative at rel 1e-12).
+  std::vector<std::vector<double>> fd(n, std::vector<double>(nr));
+  double global_max = 0;
+  for (size_t k = 0; k < n; ++k) {
+    const double h = 1e-5;
+    std::vector<double> rp(nr), rm(nr);
+    for (int sign : {1, -1}) {
+      std::vector<double> t = theta;
+      t[k] += sign * h;
+      const std::vector<double> xs = ob.FromTheta(t.data());
+      auto vs = ob.Compute(xs, false);
+      ASSERT_TRUE(vs.ok()) << vs.status().ToString();
+      ASSERT_TRUE(ob.Residuals(*vs, xs, offsets, (sign > 0 ? rp : rm).data(), nullptr).ok());
+    }
+    for (size_t i = 0; i < nr; ++i) {
+      fd[k][i] = (rp[i] - rm[i]) / (2 * h);
+      global_max = std::max(global_max, std::abs(fd[k][i]));
+    }
+  }
+  int bad = 0;
+  double worst = 0;
+  for (size_t k = 0; k < n; ++k) {
+    double col_max = 0;
+    for (size_t i = 0; i < nr; ++i) col_max = std::max(col_max, std::abs(fd[k][i]));
+    for (size_t i = 0; i < nr; ++i) {
+      const double err = std::abs(jac[i * n + k] - fd[k][i]);
+      const double tol = 1e-3 * std::abs(fd[k][i]) + 1e-3 * col_max + 1e-5 * global_max;
+      worst = std::max(worst, err / tol);
+      if (!(err <= tol) && ++bad <= 5)
+        ADD_FAILURE() << name << ": residual " << i << ", parameter " << imp->problem.parameters[k].id << ": "
+                      << jac[i * n + k] << " vs " << fd[k][i];
+    }
+  }
+  RecordProperty("worst_error_over_tolerance", std::to_string(worst));
+  EXPECT_EQ(bad, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Small, PetabJacobian,
+                         ::testing::Values("Boehm_JProteomeRes2014", "Laske_PLOSComputBiol2019",
+                                           "Raia_CancerResearch2011", "Rahman_MBS2016"),
+                         [](const auto& info) { return info.param; });
+
+// A fit on a small problem: from the nominal values (the published estimate)
+// plus two Latin hypercube starts, the best nllh must not exceed the nominal
+// nllh and must reach the reference optimum 138.22199 within 1e-3.
+TEST(PetabFit, BoehmReachesThePublishedOptimum) {
+  auto imp = formats::petab::LoadPetab(kPetabDir / "Boehm_JProteomeRes2014" / "Boehm_JProteomeRes2014.yaml");
+  ASSERT_TRUE(imp.ok()) << imp.status().ToString();
+  infer::EstimationOptions o;
+  o.starts = 3;
+  auto s = infer::Estimate(imp->problem, o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  const double ref = ReferenceNllh().at("Boehm_JProteomeRes2014");
+  EXPECT_LE(s->nllh, ref + 1e-3);
+  EXPECT_NEAR(s->nllh, ref, 1e-3);
+  EXPECT_TRUE(s->converged) << s->termination;
 }
 
 INSTANTIATE_TEST_SUITE_P(Problems, PetabBenchmark, ::testing::ValuesIn(Problems()),
