@@ -1,0 +1,89 @@
+// `soma petab simulate|fit`: the contract automated checks rely on (the last
+// line of standard output is "nllh: VALUE"; errors exit non-zero).
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct StdoutRun {
+  int exit_code = -1;
+  std::string out;  // standard output only
+};
+
+StdoutRun SomaStdout(const std::string& args) {
+  const std::string cmd = std::string(SOMA_BINARY) + " " + args + " 2>/dev/null";
+  StdoutRun r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string LastLine(const std::string& s) {
+  std::stringstream ss(s);
+  std::string line, last;
+  while (std::getline(ss, line))
+    if (!line.empty()) last = line;
+  return last;
+}
+
+const fs::path kBoehm = fs::path(SOMA_SHARED_DIR) / "petab" / "Boehm_JProteomeRes2014" / "Boehm_JProteomeRes2014.yaml";
+
+TEST(PetabCli, SimulateWritesTableAndPrintsNllhLast) {
+  const fs::path out = fs::temp_directory_path() / "soma_petab_cli_sim.tsv";
+  StdoutRun r = SomaStdout("petab simulate " + kBoehm.string() + " -o " + out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const std::string last = LastLine(r.out);
+  ASSERT_EQ(last.rfind("nllh: ", 0), 0u) << r.out;
+  // Reference: 138.2219997 from the collection's simulated table (tests/petab).
+  EXPECT_NEAR(std::stod(last.substr(6)), 138.2219997, 1e-3);
+  std::ifstream in(out);
+  std::string header, line;
+  std::getline(in, header);
+  EXPECT_EQ(header.substr(header.rfind('\t') + 1), "simulation");
+  EXPECT_NE(header.find("measurement\t"), std::string::npos);
+  int rows = 0;
+  while (std::getline(in, line)) rows += !line.empty();
+  EXPECT_EQ(rows, 48);
+  fs::remove(out);
+}
+
+TEST(PetabCli, FitPrintsReportThenNllhLast) {
+  StdoutRun r = SomaStdout("petab fit " + kBoehm.string() + " --starts 1");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("Estimation: "), std::string::npos);
+  const std::string last = LastLine(r.out);
+  ASSERT_EQ(last.rfind("nllh: ", 0), 0u) << r.out;
+  EXPECT_LE(std::stod(last.substr(6)), 138.2219997 + 1e-3);
+}
+
+TEST(PetabCli, UnsupportedAndMissingProblemsFailWithAMessage) {
+  const fs::path zheng = fs::path(SOMA_SHARED_DIR) / "petab" / "Zheng_PNAS2012" / "Zheng_PNAS2012.yaml";
+  const std::string cmd = std::string(SOMA_BINARY) + " petab simulate " + zheng.string() + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string all;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) all.append(buf, n);
+  const int status = pclose(p);
+  EXPECT_NE(WEXITSTATUS(status), 0);
+  EXPECT_NE(all.find("unsupported"), std::string::npos) << all;
+  EXPECT_NE(all.find("preequilibrationConditionId"), std::string::npos) << all;
+  EXPECT_NE(SomaStdout("petab simulate /nonexistent/problem.yaml").exit_code, 0);
+}
+
+}  // namespace
