@@ -3,6 +3,7 @@
 a direct SciPy LSODA integration of the SBML reactions and assignment rules (rel 1e-11) with the
 parameters table's nominal values. Prints the open probability (0.9 IPR_A + 0.1 IPR_O)^4; see
 known_failures.txt."""
+import libsbml, math, numpy as np
 from scipy.integrate import solve_ivp
 doc = libsbml.readSBMLFromFile('/work/shared/petab/Sneyd_PNAS2002/model_Sneyd_PNAS2002.xml')
 m = doc.getModel()
