@@ -8,6 +8,8 @@
 #include <iostream>
 #include <memory>
 
+#include <glog/logging.h>
+
 #include "cli/commands.h"
 #include "cli/model_loading.h"
 #include "formats/petab/petab.h"
@@ -64,6 +66,9 @@ int RunSimulate(const PetabArgs& a) {
 }
 
 int RunFit(const PetabArgs& a) {
+  // Ceres logs each start that fails at its first point through glog; the
+  // report says the same, so only fatal messages go to standard error.
+  FLAGS_minloglevel = google::GLOG_FATAL;
   auto imp = formats::petab::LoadPetab(a.problem);
   if (!imp.ok()) return ReportError(imp.status().WithContext(a.problem));
   if (!imp->prior_status.ok()) return ReportError(imp->prior_status.WithContext(a.problem));
