@@ -87,6 +87,23 @@ Result<std::shared_ptr<const Objective>> Objective::Prepare(const EstimationProb
       if (set_by_condition.count(id) || model.FindSymbol(id) == nullptr) continue;
       pe.mapped.emplace_back(id, static_cast<int>(k));
     }
+    if (ex.preequilibration) {
+      if (derivatives == Derivatives::kSensitivities)
+        return Unsupported(where + ": pre-equilibration with sensitivities (estimation); only Evaluate supports it");
+      pe.preequilibrate = true;
+      std::map<std::string, bool> set_pre;
+      for (const auto& [sym, ref] : *ex.preequilibration) {
+        SOMA_ASSIGN_OR_RETURN(RefIndex r, Resolve(problem, ref));
+        set_pre[sym] = true;
+        if (r.parameter < 0) pe.pre_constants.emplace_back(sym, r.constant);
+        else pe.pre_mapped.emplace_back(sym, r.parameter);
+      }
+      for (size_t k = 0; k < problem.parameters.size(); ++k) {
+        const std::string& id = problem.parameters[k].id;
+        if (set_pre.count(id) || model.FindSymbol(id) == nullptr) continue;
+        pe.pre_mapped.emplace_back(id, static_cast<int>(k));
+      }
+    }
     // Check the symbols once, with the nominal (or midpoint) values.
     std::vector<std::pair<std::string, double>> trial = pe.constants;
     for (const auto& [sym, k] : pe.mapped) trial.emplace_back(sym, problem.parameters[k].lower);
@@ -141,6 +158,36 @@ Result<std::shared_ptr<const Objective>> Objective::Prepare(const EstimationProb
   return std::shared_ptr<const Objective>(obj);
 }
 
+Result<std::vector<double>> Objective::Preequilibrate(const PreparedExperiment& pe,
+                                                     const std::vector<double>& x) const {
+  sim::SimulationOptions so;
+  so.start = pe.options.start;
+  so.integrator = pe.options.integrator;
+  so.steps = 1;
+  so.overrides = pe.pre_constants;
+  for (const auto& [sym, k] : pe.pre_mapped) so.overrides.emplace_back(sym, x[k]);
+  const sim::Simulator simulator(problem_.model);
+  const std::vector<sim::OutputVariable> no_outputs = {{problem_.model->symbols().front().id}};
+  std::vector<double> y;
+  double elapsed = 0.0, interval = 1.0;
+  while (elapsed < 1e8) {
+    so.end = so.start + interval;
+    auto r = simulator.Simulate(so, no_outputs);
+    if (!r.ok()) return r.status().WithContext("pre-equilibration");
+    const std::vector<double>& next = r->final_state;
+    bool steady = !y.empty();
+    for (size_t i = 0; steady && i < next.size(); ++i)
+      steady = std::abs(next[i] - y[i]) <= 1e-8 * std::abs(next[i]) + 1e-12;
+    y = next;
+    if (steady) return y;
+    elapsed += interval;
+    so.start = so.end;
+    so.initial_state = y;
+    interval = elapsed;  // as long again as already run
+  }
+  return SolverFailure("pre-equilibration did not reach a steady state within 1e8 time units");
+}
+
 Result<PointValues> Objective::Compute(const std::vector<double>& x, bool sensitivities) const {
   const size_t n = num_parameters();
   PointValues v;
@@ -160,6 +207,19 @@ Result<PointValues> Objective::Compute(const std::vector<double>& x, bool sensit
     so.overrides = pe.constants;
     for (const auto& [sym, k] : pe.mapped) so.overrides.emplace_back(sym, x[k]);
 
+    if (pe.preequilibrate) {
+      auto y = Preequilibrate(pe, x);
+      if (!y.ok()) return y.status().WithContext("experiment '" + ex.id + "'");
+      // Species the experiment's conditions set take their condition values.
+      auto start = problem_.model->StartWorkspace(so);
+      if (!start.ok()) return start.status().WithContext("experiment '" + ex.id + "'");
+      so.initial_state = *y;
+      for (const auto& [sym, value] : so.overrides) {
+        const sim::SymbolInfo* info = problem_.model->FindSymbol(sym);
+        if (info && info->role == sim::SymbolRole::kState && info->kind == model::SymbolKind::kSpecies)
+          so.initial_state[info->slot - 1] = (*start)[info->slot];
+      }
+    }
     sim::SensitivityResult sens;
     const bool with_sens = sensitivities && plan_ != nullptr;
     if (with_sens) {

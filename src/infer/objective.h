@@ -35,6 +35,9 @@ struct PreparedExperiment {
   std::vector<std::pair<std::string, double>> constants;
   std::vector<std::pair<std::string, int>> mapped;  // model symbol -> parameter index
   std::vector<int> mapped_plan_index;               // index in the plan's parameters
+  bool preequilibrate = false;
+  std::vector<std::pair<std::string, double>> pre_constants;
+  std::vector<std::pair<std::string, int>> pre_mapped;
   std::vector<size_t> row;                          // output row of each measurement
   std::vector<PreparedObservable> observables;
 };
@@ -92,6 +95,8 @@ class Objective {
     bool sigma_varies = true;  // sigma may depend on the parameters
   };
   double DxDTheta(size_t k, double x) const;
+  // The stored ODE states at the end of experiment e's pre-equilibration.
+  Result<std::vector<double>> Preequilibrate(const PreparedExperiment& pe, const std::vector<double>& x) const;
 
   EstimationProblem problem_;
   EstimationOptions options_;

@@ -149,6 +149,11 @@ Status EstimationProblem::Validate() const {
       if (sym.empty()) return InvalidArgument(w + ": a condition has an empty symbol");
       SOMA_RETURN_IF_ERROR(CheckRef(*this, ref, w + ": condition " + sym));
     }
+    if (e.preequilibration)
+      for (const auto& [sym, ref] : *e.preequilibration) {
+        if (sym.empty()) return InvalidArgument(w + ": a pre-equilibration condition has an empty symbol");
+        SOMA_RETURN_IF_ERROR(CheckRef(*this, ref, w + ": pre-equilibration condition " + sym));
+      }
     if (e.measurements.empty()) return InvalidArgument(w + " has no measurements");
     for (const auto& o : e.observables) {
       const std::string ow = w + ", observable '" + o.id + "'";

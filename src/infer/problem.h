@@ -26,6 +26,7 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -109,6 +110,15 @@ struct Experiment {
   // They take precedence over the default mapping of estimated parameters
   // (below).
   std::vector<std::pair<std::string, ValueRef>> conditions;
+  // Pre-equilibration (PEtab's preequilibrationConditionId): when set, the
+  // model first runs from `start` under these values (and the default
+  // mapping of estimated parameters) until its states stop changing
+  // (|change| <= 1e-8 |y| + 1e-12 over an interval as long as the time
+  // already run, up to 1e8 time units); the experiment then starts at
+  // `start` from those states, except species that `conditions` set, which
+  // take their condition values. Evaluate only: Estimate reports
+  // Unsupported (sensitivities of the steady state are not implemented).
+  std::optional<std::vector<std::pair<std::string, ValueRef>>> preequilibration;
   std::vector<Observable> observables;
   std::vector<Measurement> measurements;
 };

@@ -34,8 +34,12 @@
 // * Measurements table: each row one infer::Measurement of the
 //   experiment of its simulationConditionId.
 //
+// * preequilibrationConditionId: the experiment (one per pair of
+//   pre-equilibration and simulation condition) is pre-equilibrated (see
+//   infer::Experiment::preequilibration): simulation (Evaluate) works,
+//   estimation reports Unsupported.
+//
 // Unsupported (kUnsupported, naming the row or element):
-// preequilibrationConditionId (pre-equilibration to steady state),
 // measurement times inf (steady-state data), more than one SBML file,
 // measurement tables whose observables or conditions do not exist (those
 // are kNotFound), condition columns naming symbols that cannot be

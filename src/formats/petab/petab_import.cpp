@@ -281,9 +281,6 @@ Result<PetabImport> LoadPetab(const std::filesystem::path& yaml) {
     const std::string obs_id = mtable.Cell(r, "observableId");
     const std::string cond = mtable.Cell(r, "simulationConditionId");
     const std::string preeq = mtable.Cell(r, "preequilibrationConditionId");
-    if (!preeq.empty())
-      return Unsupported(where + ": preequilibrationConditionId '" + preeq +
-                         "' (pre-equilibration to steady state is not supported)");
     auto time = ParseNumber(mtable.Cell(r, "time"));
     if (!time) return ParseError(where + ": time '" + mtable.Cell(r, "time") + "' is not a number");
     if (std::isinf(*time)) return Unsupported(where + ": time inf (steady-state measurements are not supported)");
@@ -294,11 +291,17 @@ Result<PetabImport> LoadPetab(const std::filesystem::path& yaml) {
     auto cit = conditions.find(cond);
     if (cit == conditions.end()) return NotFound(where + ": simulationConditionId '" + cond + "' is not in the conditions table");
 
-    auto [eit, new_experiment] = experiment_index.emplace(cond, problem.experiments.size());
+    auto [eit, new_experiment] = experiment_index.emplace(preeq + "\x1f" + cond, problem.experiments.size());
     if (new_experiment) {
       infer::Experiment e;
-      e.id = cond;
+      e.id = preeq.empty() ? cond : preeq + "->" + cond;
       e.conditions = cit->second;
+      if (!preeq.empty()) {
+        auto pit = conditions.find(preeq);
+        if (pit == conditions.end())
+          return NotFound(where + ": preequilibrationConditionId '" + preeq + "' is not in the conditions table");
+        e.preequilibration = pit->second;
+      }
       problem.experiments.push_back(std::move(e));
       observable_index.emplace_back();
     }
