@@ -70,7 +70,11 @@ def main():
                 row["fit_status"] = m.group(1) if m else ""
         rows.append(row)
         print(name, row.get("nominal"), row.get("fitted"), flush=True)
+        write_results(rows, refs, a, False)
+    write_results(rows, refs, a, True)
 
+
+def write_results(rows, refs, a, complete):
     def fmt(v):
         return "" if v is None else ("%.6f" % v)
 
@@ -78,6 +82,8 @@ def main():
         platform.node(), platform.processor() or platform.machine(), os.cpu_count())
     with open(os.path.join(HERE, "PETAB_RESULTS.md"), "w") as f:
         f.write("# PEtab benchmark problems: nominal and fitted nllh\n\n")
+        if not complete:
+            f.write("(partial: the run was stopped after %d problems)\n\n" % len(rows))
         f.write("Written by `bench/petab_results.py` on %s UTC; machine: %s.\n\n" % (
             datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M"), machine))
         f.write("- *nominal*: `soma petab simulate` at the parameters table's nominal values (CVODES rel 1e-10, "
