@@ -14,7 +14,7 @@ packages=(
   python3 python3-scipy python3-numpy python3-sbml5
   libsqlite3-dev libpq-dev libssl-dev postgresql
   libcpp-httplib-dev libbrotli-dev zlib1g-dev openssl sqlite3 curl wrk
-  libceres-dev libgoogle-glog-dev libopenmpi-dev openmpi-bin ccache
+  libceres-dev libgoogle-glog-dev libopenmpi-dev openmpi-bin ccache libyaml-cpp-dev
 )
 if [[ "${1:-}" == "--fuzz" ]]; then
   packages+=(clang-14 libclang-rt-14-dev)

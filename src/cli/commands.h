@@ -24,6 +24,7 @@ void AddSteadyStateCommand(CLI::App& app);
 void AddSensitivityCommand(CLI::App& app);
 void AddScenarioCommand(CLI::App& app);
 void AddTrialCommand(CLI::App& app);
+void AddPetabCommand(CLI::App& app);
 void AddServeCommand(CLI::App& app);
 void AddRepoCommand(CLI::App& app);
 void AddAdminCommand(CLI::App& app);

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   soma::cli::AddAuditCommand(app);
   soma::cli::AddScenarioCommand(app);
   soma::cli::AddTrialCommand(app);
+  soma::cli::AddPetabCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,140 @@
+#include "formats/petab/petab.h"
+
+#include <cmath>
+#include <fstream>
+#include <numbers>
+
+#include <gtest/gtest.h>
+
+namespace soma::formats::petab {
+namespace {
+
+// x' = -k x, x(0) = x0 = 5 (amount in a unit compartment): x = 5 exp(-k t).
+constexpr const char* kSbml = R"(<?xml version="1.0" encoding="UTF-8"?>
+<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2">
+  <model id="decay">
+    <listOfCompartments><compartment id="V" size="1" constant="true"/></listOfCompartments>
+    <listOfSpecies>
+      <species id="x" compartment="V" initialAmount="5" hasOnlySubstanceUnits="true"
+               boundaryCondition="false" constant="false"/>
+    </listOfSpecies>
+    <listOfParameters><parameter id="k" value="1" constant="true"/></listOfParameters>
+    <listOfReactions>
+      <reaction id="R" reversible="false">
+        <listOfReactants><speciesReference species="x" stoichiometry="1" constant="true"/></listOfReactants>
+        <kineticLaw><math xmlns="http://www.w3.org/1998/Math/MathML">
+          <apply><times/><ci>k</ci><ci>x</ci></apply></math></kineticLaw>
+      </reaction>
+    </listOfReactions>
+  </model>
+</sbml>)";
+
+class PetabTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("soma_petab_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+    Write("model.xml", kSbml);
+    Write("problem.yaml",
+          "format_version: 1\nparameter_file: parameters.tsv\nproblems:\n- condition_files: [conditions.tsv]\n"
+          "  measurement_files: [measurements.tsv]\n  observable_files: [observables.tsv]\n  sbml_files: [model.xml]\n");
+    Write("conditions.tsv", "conditionId\tx\nc1\t5\nc2\tx0_c2\n");
+    // obs_scaled = scale * x (scale from observableParameters), log10 noise with
+    // sd noiseParameter1; obs_lin: x with proportional noise formula.
+    Write("observables.tsv",
+          "observableId\tobservableFormula\tnoiseFormula\tobservableTransformation\tnoiseDistribution\n"
+          "obs_scaled\tobservableParameter1_obs_scaled * x\tnoiseParameter1_obs_scaled\tlog10\tnormal\n"
+          "obs_lin\tx\t0.1 * obs_lin + sd_abs\tlin\tlaplace\n");
+    Write("parameters.tsv",
+          "parameterId\tparameterScale\tlowerBound\tupperBound\tnominalValue\testimate\n"
+          "k\tlog10\t0.001\t10\t0.5\t1\n"
+          "scale\tlog10\t0.01\t100\t2\t1\n"
+          "sd\tlog10\t0.001\t1\t0.1\t1\n"
+          "sd_abs\tlin\t0\t1\t0.05\t0\n"
+          "x0_c2\tlin\t1\t20\t8\t0\n");
+    Write("measurements.tsv",
+          "observableId\tsimulationConditionId\tmeasurement\ttime\tobservableParameters\tnoiseParameters\n"
+          "obs_scaled\tc1\t7.0\t1\tscale\tsd\n"
+          "obs_scaled\tc1\t4.5\t2\tscale\tsd\n"
+          "obs_scaled\tc2\t9.0\t1\t3\t0.2\n"
+          "obs_lin\tc2\t3.0\t2\t\t\n");
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void Write(const std::string& name, const std::string& text) { std::ofstream(dir_ / name) << text; }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(PetabTest, NominalSimulationAndNllhMatchHandComputation) {
+  auto imp = LoadPetab(dir_ / "problem.yaml");
+  ASSERT_TRUE(imp.ok()) << imp.status().ToString();
+  EXPECT_EQ(imp->problem.parameters.size(), 3u);
+  EXPECT_EQ(imp->problem.experiments.size(), 2u);
+  infer::EstimationOptions o;
+  o.rel_tol = 1e-10;
+  o.abs_tol = 1e-12;
+  auto ev = infer::Evaluate(imp->problem, imp->problem.NominalValues(), o);
+  ASSERT_TRUE(ev.ok()) << ev.status().ToString();
+  Table t = SimulationTable(*imp, *ev);
+  ASSERT_EQ(t.rows.size(), 4u);
+  const double k = 0.5;
+  const double sim[4] = {2 * 5 * std::exp(-k), 2 * 5 * std::exp(-2 * k), 3 * 8 * std::exp(-k), 8 * std::exp(-2 * k)};
+  const double meas[4] = {7.0, 4.5, 9.0, 3.0};
+  const double sd[4] = {0.1, 0.1, 0.2, 0.1 * sim[3] + 0.05};
+  double nllh = 0;
+  const double pi = std::numbers::pi, ln10 = std::numbers::ln10;
+  for (int i = 0; i < 4; ++i) {
+    // |x - ref| <= 1e-7 |ref|: the integrator runs at rel 1e-10.
+    EXPECT_NEAR(std::stod(t.rows[i].back()), sim[i], 1e-7 * sim[i]) << "row " << i;
+    if (i < 3) {
+      nllh += 0.5 * std::log(2 * pi * sd[i] * sd[i]) + std::log(meas[i] * ln10) +
+              0.5 * std::pow((std::log10(meas[i]) - std::log10(sim[i])) / sd[i], 2);
+    } else {
+      nllh += std::log(2 * sd[i]) + std::abs(meas[i] - sim[i]) / sd[i];
+    }
+  }
+  EXPECT_NEAR(ev->nllh, nllh, 1e-6);
+  EXPECT_EQ(t.columns.back(), "simulation");
+}
+
+TEST_F(PetabTest, FitRecoversParametersOfNoiseFreeData) {
+  // Data generated at k = 0.3, scale = 1.5 (obs_scaled on c1 only).
+  std::string rows = "observableId\tsimulationConditionId\tmeasurement\ttime\tobservableParameters\tnoiseParameters\n";
+  for (double t : {0.5, 1.0, 2.0, 3.0, 5.0})
+    rows += "obs_scaled\tc1\t" + std::to_string(1.5 * 5 * std::exp(-0.3 * t)) + "\t" + std::to_string(t) +
+            "\tscale\t0.05\n";
+  Write("measurements.tsv", rows);
+  auto imp = LoadPetab(dir_ / "problem.yaml");
+  ASSERT_TRUE(imp.ok()) << imp.status().ToString();
+  infer::EstimationOptions o;
+  o.starts = 4;
+  auto s = infer::Estimate(imp->problem, o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  // sd is not used by these rows: it must come out non-identifiable.
+  EXPECT_NEAR(s->estimates[0].value, 0.3, 1e-4);  // std::to_string keeps 6 decimals
+  EXPECT_NEAR(s->estimates[1].value, 1.5, 1e-3);
+  EXPECT_FALSE(s->estimates[2].identifiable);
+}
+
+TEST_F(PetabTest, PreequilibrationIsReportedUnsupported) {
+  Write("measurements.tsv",
+        "observableId\tpreequilibrationConditionId\tsimulationConditionId\tmeasurement\ttime\n"
+        "obs_lin\tc1\tc2\t3.0\t2\n");
+  auto imp = LoadPetab(dir_ / "problem.yaml");
+  ASSERT_FALSE(imp.ok());
+  EXPECT_EQ(imp.status().code(), ErrorCode::kUnsupported);
+  EXPECT_NE(imp.status().message().find("preequilibrationConditionId 'c1'"), std::string::npos);
+}
+
+TEST_F(PetabTest, UnknownObservableIsNamed) {
+  Write("measurements.tsv", "observableId\tsimulationConditionId\tmeasurement\ttime\nnope\tc1\t1\t1\n");
+  auto imp = LoadPetab(dir_ / "problem.yaml");
+  ASSERT_FALSE(imp.ok());
+  EXPECT_NE(imp.status().message().find("'nope'"), std::string::npos);
+  EXPECT_NE(imp.status().message().find("row 2"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace soma::formats::petab
