@@ -1,0 +1,120 @@
+// The EnKF against the exact Kalman filter on a linear-Gaussian model:
+// dx/dt = -k x (a rate rule), process noise of sd q per sqrt(time) added at
+// the start of each window, x observed every dt with additive noise sd s.
+// Discretised: x_{j+1} = F (x_j + w_j), F = exp(-k dt), w_j ~ N(0, q^2 dt);
+// the Kalman filter then is P- = F^2 (P + q^2 dt), m- = F m, and the usual
+// scalar update. The stochastic EnKF's mean and variance approach these as
+// the ensemble grows; tolerances are from the sampling error of an N-member
+// ensemble (sd of the mean ~ sqrt(P/N), relative sd of the variance
+// ~ sqrt(2/N)), with a factor 5 for the error the perturbed observations and
+// the sampled gain add and carry over from step to step.
+
+#include <cmath>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "twin/engine.h"
+
+namespace soma::twin {
+namespace {
+
+model::Model LinearModel(double k) {
+  using expr::Expr;
+  model::Model m;
+  m.id = "linear";
+  m.parameters.push_back({.id = "x", .value = 0.0, .constant = false});
+  m.parameters.push_back({.id = "k", .value = k});
+  model::Rule r;
+  r.kind = model::RuleKind::kRate;
+  r.variable = "x";
+  r.math = Expr::Apply(expr::Op::kMinus, {Expr::Apply(expr::Op::kTimes, {Expr::Symbol("k"), Expr::Symbol("x")})});
+  m.rules.push_back(r);
+  return m;
+}
+
+TwinDefinition LinearDefinition(int n, double sd, double q) {
+  TwinDefinition d;
+  d.title = "linear";
+  d.observations.push_back({"X-1", "x", "1", {NoiseModel::Kind::kAdditive, sd, 0}});
+  d.assimilation.ensemble_size = n;
+  d.assimilation.seed = 7;
+  d.assimilation.process_noise["x"] = q;
+  return d;
+}
+
+struct Kf {
+  double m, p;
+};
+
+void RunComparison(int n, double mean_factor, double var_factor) {
+  const double k = 0.1, sd = 0.5, q = 0.3, dt = 1.0, m0 = 5.0, p0 = 1.0;
+  auto engine = TwinEngine::Create(LinearDefinition(n, sd, q), LinearModel(k));
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  auto state = (*engine)->Initialise("", 0);
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  ASSERT_EQ(state->state_ids, std::vector<std::string>{"x"});
+  // Initial ensemble N(m0, p0), drawn here (the model's initial value is fixed).
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> z(0, 1);
+  for (auto& mem : state->members) mem.y = {m0 + std::sqrt(p0) * z(rng)};
+  // The truth and its observations.
+  double truth = m0;
+  Kf kf{m0, p0};
+  const double F = std::exp(-k * dt);
+  for (int j = 1; j <= 10; ++j) {
+    truth = F * (truth + q * std::sqrt(dt) * z(rng));
+    double obs = truth + sd * z(rng);
+    kf.p = F * F * (kf.p + q * q * dt);
+    kf.m = F * kf.m;
+    double gain = kf.p / (kf.p + sd * sd);
+    kf.m += gain * (obs - kf.m);
+    kf.p *= (1 - gain);
+    TwinObservation o{j * dt, 0, "X-1", "x", obs, "1"};
+    auto sum = (*engine)->Assimilate(*state, {o});
+    ASSERT_TRUE(sum.ok()) << sum.status().ToString();
+    double mean = 0, var = 0;
+    for (const auto& mem : state->members) mean += mem.y[0];
+    mean /= n;
+    for (const auto& mem : state->members) var += (mem.y[0] - mean) * (mem.y[0] - mean);
+    var /= (n - 1);
+    EXPECT_LE(std::abs(mean - kf.m), mean_factor * std::sqrt(kf.p / n))
+        << "step " << j << ": EnKF mean " << mean << ", KF mean " << kf.m;
+    EXPECT_LE(std::abs(var / kf.p - 1), var_factor * std::sqrt(2.0 / n))
+        << "step " << j << ": EnKF variance " << var << ", KF variance " << kf.p;
+  }
+}
+
+TEST(EnkfLinear, MatchesKalmanFilterWith2000Members) { RunComparison(2000, 5.0, 5.0); }
+
+TEST(EnkfLinear, MatchesKalmanFilterWith200Members) { RunComparison(200, 5.0, 5.0); }
+
+TEST(EnkfLinear, RefusesObservationsBeforeTheTwinsTime) {
+  auto engine = TwinEngine::Create(LinearDefinition(10, 0.5, 0.0), LinearModel(0.1));
+  ASSERT_TRUE(engine.ok());
+  auto state = (*engine)->Initialise("", 0);
+  ASSERT_TRUE(state.ok());
+  ASSERT_TRUE((*engine)->Assimilate(*state, {{2.0, 0, "X-1", "x", 1.0, "1"}}).ok());
+  auto late = (*engine)->Assimilate(*state, {{1.0, 0, "X-1", "x", 1.0, "1"}});
+  EXPECT_EQ(late.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(state->time, 2.0);
+}
+
+TEST(EnkfLinear, InitialStateIsTheModelsInitialValue) {
+  // Initialise runs no integration: every member starts at x(0) = 0 here,
+  // and a run over [0, 5] of dx/dt = -k x from x = 3 ends at 3 exp(-0.5).
+  auto engine = TwinEngine::Create(LinearDefinition(10, 0.5, 0.0), LinearModel(0.1));
+  ASSERT_TRUE(engine.ok());
+  auto state = (*engine)->Initialise("", 0);
+  ASSERT_TRUE(state.ok());
+  for (auto& m : state->members) {
+    ASSERT_EQ(m.y.size(), 1u);
+    EXPECT_EQ(m.y[0], 0.0);
+    m.y[0] = 3.0;
+  }
+  ASSERT_TRUE((*engine)->Advance(*state, 5.0).ok());
+  for (const auto& m : state->members) EXPECT_NEAR(m.y[0], 3.0 * std::exp(-0.5), 1e-5);
+}
+
+}  // namespace
+}  // namespace soma::twin
