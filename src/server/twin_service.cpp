@@ -16,6 +16,7 @@
 #include "formats/sbml/sbml_import.h"
 #include "repo/crypto.h"
 #include "server/bundled_models.h"
+#include "twin/fit.h"
 #include "twin/intake.h"
 
 namespace soma::server {
@@ -188,7 +189,12 @@ Result<std::string> LoadOrCreateNodeSecret(const std::filesystem::path& data_dir
 TwinService::TwinService(repo::Repository& repo, std::string node_secret)
     : repo_(repo), node_secret_(std::move(node_secret)) {}
 
-TwinService::~TwinService() { Stop(); }
+TwinService::~TwinService() {
+  Stop();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+}
 
 void TwinService::Stop() {
   std::lock_guard lock(mu_);
@@ -567,18 +573,99 @@ Result<Json> TwinService::Forecast(const repo::Principal& p, const std::string& 
   return out;
 }
 
+Json TwinService::JobJson(const Job& j) const {
+  Json out = {{"id", j.id}, {"twin", j.twin}, {"state", j.state}, {"progress", j.progress}, {"message", j.message}};
+  if (j.state == "done") out["result"] = j.result;
+  if (j.state == "failed") {
+    out["error"] = {{"code", std::string(ErrorCodeName(j.error.code()))}, {"detail", j.error.message()}};
+  }
+  return out;
+}
+
+void TwinService::RunFit(repo::Principal p, std::string id, std::string job_id, int starts) {
+  auto update = [&](auto&& f) {
+    std::lock_guard lock(mu_);
+    f(jobs_[job_id]);
+  };
+  update([](Job& j) { j.state = "running"; });
+  // Observations wait while a fit runs, so the fit sees and saves one state.
+  std::lock_guard write(write_mu_);
+  Status status;
+  Json result;
+  auto loaded = Load(p, id);
+  if (!loaded.ok()) {
+    status = loaded.status();
+  } else {
+    Loaded& t = *loaded;
+    const size_t events_before = t.state.events.size();
+    twin::FitOptions o;
+    o.starts = starts;
+    o.seed = t.definition.assimilation.seed;
+    o.progress = [&](double f, const std::string& m) {
+      update([&](Job& j) {
+        j.progress = f;
+        j.message = m;
+      });
+    };
+    auto fit = twin::FitTwin(*t.engine, t.state, o);
+    if (!fit.ok()) {
+      status = fit.status();
+    } else {
+      result = *fit;
+      t.state.AddEvent("fit", t.state.time, {{"job", job_id}, {"report", (*fit).value("report", "")}});
+      auto saved = Save(p, t, "fit: MAP estimate", events_before);
+      if (!saved.ok()) status = saved.status();
+    }
+  }
+  update([&](Job& j) {
+    j.state = status.ok() ? "done" : "failed";
+    j.error = status;
+    j.result = result;
+    j.progress = 1.0;
+    if (!status.ok()) j.message = status.message();
+  });
+}
+
 Result<Json> TwinService::StartFit(const repo::Principal& p, const std::string& id, const Json& body) {
   if (p.anonymous()) return Unauthenticated("sign in to change a twin");
   SOMA_ASSIGN_OR_RETURN(Loaded t, Load(p, id));
   SOMA_RETURN_IF_ERROR(CheckWrite(p, t.resource));
-  (void)body;
-  return Unsupported("twin fit: MAP personalisation needs soma::infer, which this build does not include; "
-                     "the ensemble Kalman filter estimate is in 'estimate'");
+  int starts = 4;
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    if (it.key() != "multistart") return InvalidArgument(it.key() + ": unknown field");
+    if (!it->is_number_integer() || it->get<int>() < 1 || it->get<int>() > 100) {
+      return InvalidArgument("multistart: must be an integer in 1..100");
+    }
+    starts = it->get<int>();
+  }
+  if (t.definition.Personalised().empty()) return FailedPrecondition("twin fit: the definition personalises no parameter");
+  if (t.state.observations.empty()) return FailedPrecondition("twin fit: the twin has no observations yet");
+  if (!twin::FitAvailable()) {
+    return Unsupported("twin fit: MAP personalisation needs soma::infer, which this build does not include; "
+                       "the ensemble Kalman filter estimate is in 'estimate'");
+  }
+  Job job;
+  job.id = "fit-" + repo::RandomHex(6);
+  job.twin = id;
+  job.owner = p.user;
+  Json out;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return Unavailable("the server is stopping");
+    jobs_[job.id] = job;
+    out = JobJson(job);
+    threads_.emplace_back(&TwinService::RunFit, this, p, id, job.id, starts);
+  }
+  return out;
 }
 
 Result<Json> TwinService::GetJob(const repo::Principal& p, const std::string& id, const std::string& job) {
-  SOMA_ASSIGN_OR_RETURN(Loaded t, Load(p, id));
-  return NotFound("no fit job '" + job + "' for twin '" + id + "'");
+  SOMA_ASSIGN_OR_RETURN(repo::Resource r, repo_.GetResource(p, id));
+  if (r.kind != repo::ResourceKind::kTwin) return NotFound("'" + id + "' is not a twin");
+  std::lock_guard lock(mu_);
+  auto it = jobs_.find(job);
+  if (it == jobs_.end() || it->second.twin != id) return NotFound("no fit job '" + job + "' for twin '" + id + "'");
+  return JobJson(it->second);
 }
 
 Result<std::vector<twin::TwinEvent>> TwinService::Events(const repo::Principal& p, const std::string& id,

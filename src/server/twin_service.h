@@ -95,6 +95,19 @@ class TwinService {
   bool stopping_ = false;
   std::map<std::string, std::shared_ptr<const twin::TwinEngine>> engines_;  // by definition+model hash
   std::map<std::string, std::vector<twin::TwinEvent>> published_;          // recent events per twin
+
+  struct Job {
+    std::string id, twin, owner;
+    std::string state = "queued";  // queued, running, done, failed
+    double progress = 0;
+    std::string message;
+    Json result;
+    Status error;
+  };
+  Json JobJson(const Job& j) const;
+  void RunFit(repo::Principal p, std::string id, std::string job, int starts);
+  std::map<std::string, Job> jobs_;  // guarded by mu_
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace soma::server

@@ -50,6 +50,7 @@ double SortedQuantile(const std::vector<double>& v, double level) {
 Result<std::unique_ptr<TwinEngine>> TwinEngine::Create(const TwinDefinition& def, const model::Model& model) {
   std::unique_ptr<TwinEngine> e(new TwinEngine());
   e->def_ = def;
+  e->model_ = model;
   SOMA_ASSIGN_OR_RETURN(e->initial_, sim::CompiledModel::Compile(model));
   const sim::CompiledModel& cm = *e->initial_;
   for (size_t i = 0; i < def.observations.size(); ++i) {
@@ -176,6 +177,38 @@ Status TwinEngine::RunMember(const std::shared_ptr<const sim::CompiledModel>& cm
   m.y = r.final_state;
   m.carried.assign(carried_.size(), 0.0);
   for (size_t k = 0; k < carried_.size(); ++k) m.carried[k] = r.at(r.rows - 1, cols - carried_.size() + k);
+  return Status::Ok();
+}
+
+Result<std::shared_ptr<const sim::CompiledModel>> TwinEngine::HistoryModel(const Json& interventions,
+                                                                          double end) const {
+  SOMA_ASSIGN_OR_RETURN(std::vector<sim::InputChange> all, Changes(interventions));
+  std::vector<sim::InputChange> in;
+  for (const auto& c : all) {
+    if (c.time >= 0 && c.time <= end) in.push_back(c);
+  }
+  if (in.empty()) return initial_;
+  model::Model m = model_;
+  SOMA_RETURN_IF_ERROR(sim::ApplyInputSchedule(in, {0.0, end}, m));
+  return sim::CompiledModel::Compile(m);
+}
+
+Status TwinEngine::Restart(TwinState& state, const std::vector<std::vector<double>>& thetas) const {
+  if (thetas.size() != state.members.size()) return InvalidArgument("Restart: one parameter vector per member is required");
+  TwinState next = state;
+  for (size_t i = 0; i < thetas.size(); ++i) {
+    if (thetas[i].size() != personalised_.size()) return InvalidArgument("Restart: wrong parameter count");
+    Member m;
+    m.theta = thetas[i];
+    for (size_t k = 0; k < m.theta.size(); ++k) m.theta[k] = std::clamp(m.theta[k], log_lower_[k], log_upper_[k]);
+    SOMA_RETURN_IF_ERROR(RunMember(initial_, m, 0.0, 1.0, {0.0}, {}, nullptr, true));
+    next.members[i] = std::move(m);
+  }
+  const double target = state.time;
+  next.time = 0;
+  SOMA_RETURN_IF_ERROR(Advance(next, target));
+  next.estimate = Estimate(next);
+  state = std::move(next);
   return Status::Ok();
 }
 

@@ -115,6 +115,17 @@ class TwinEngine {
   // The interventions of `state` as input changes (model time).
   Result<std::vector<sim::InputChange>> Changes(const Json& interventions) const;
 
+  // The model as given, with every intervention in [0, end] as events: one
+  // uninterrupted run over a twin's history (for fitting).
+  Result<std::shared_ptr<const sim::CompiledModel>> HistoryModel(const Json& interventions, double end) const;
+
+  // Replaces the members' log-parameters by `thetas` (one vector per
+  // member, personalised order), restarts them from the model's initial
+  // state and runs them to the state's time through its interventions.
+  Status Restart(TwinState& state, const std::vector<std::vector<double>>& thetas) const;
+
+  const std::vector<std::string>& personalised() const { return personalised_; }
+
  private:
   TwinEngine() = default;
   Result<std::shared_ptr<const sim::CompiledModel>> WindowModel(const Json& interventions, double t0,
@@ -125,6 +136,7 @@ class TwinEngine {
   void AddProcessNoise(TwinState& state, double dt) const;
 
   TwinDefinition def_;
+  model::Model model_;
   model::Model continuation_model_;
   std::shared_ptr<const sim::CompiledModel> initial_;       // the model as given
   std::shared_ptr<const sim::CompiledModel> continuation_;  // carried symbols settable
