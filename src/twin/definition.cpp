@@ -171,8 +171,12 @@ Result<ParameterPrior> ParsePrior(const Json& j, const std::string& path) {
   SOMA_RETURN_IF_ERROR(d.NoUnknown());
   p.lower = def_lower;
   p.upper = def_upper;
-  if (f.Has("lower")) SOMA_ASSIGN_OR_RETURN(p.lower, f.Number("lower", std::nullopt));
-  if (f.Has("upper")) SOMA_ASSIGN_OR_RETURN(p.upper, f.Number("upper", std::nullopt));
+  if (f.Has("lower")) {
+    SOMA_ASSIGN_OR_RETURN(p.lower, f.Number("lower", std::nullopt));
+  }
+  if (f.Has("upper")) {
+    SOMA_ASSIGN_OR_RETURN(p.upper, f.Number("upper", std::nullopt));
+  }
   if (!(p.lower < p.upper)) return InvalidArgument(path + ": lower must be < upper");
   if (p.personalised && !(p.lower >= 0 && p.upper > 0)) {
     return InvalidArgument(f.At("lower") + ": a personalised parameter is estimated on the log scale, so lower must be >= 0");
@@ -225,8 +229,12 @@ Result<AlertRule> ParseAlert(const Json& j, const std::string& path) {
   AlertRule a;
   SOMA_ASSIGN_OR_RETURN(a.name, f.String("name", true));
   SOMA_ASSIGN_OR_RETURN(a.symbol, f.String("symbol", true));
-  if (f.Has("below")) SOMA_ASSIGN_OR_RETURN(a.below, f.Number("below", std::nullopt));
-  if (f.Has("above")) SOMA_ASSIGN_OR_RETURN(a.above, f.Number("above", std::nullopt));
+  if (f.Has("below")) {
+    SOMA_ASSIGN_OR_RETURN(a.below, f.Number("below", std::nullopt));
+  }
+  if (f.Has("above")) {
+    SOMA_ASSIGN_OR_RETURN(a.above, f.Number("above", std::nullopt));
+  }
   if (a.below.has_value() == a.above.has_value()) return InvalidArgument(path + ": exactly one of below, above is required");
   SOMA_ASSIGN_OR_RETURN(a.within, f.Number("within", 30.0));
   SOMA_RETURN_IF_ERROR(Positive(a.within, f.At("within")));
@@ -304,7 +312,9 @@ Result<TwinDefinition> ParseTwinDefinition(const Json& j) {
   if (f.Has("inputs")) {
     Fields in(f.Get("inputs"), "inputs");
     SOMA_RETURN_IF_ERROR(in.CheckObject());
-    if (in.Has("meal")) SOMA_ASSIGN_OR_RETURN(d.meal, ParseMeal(in.Get("meal"), "inputs.meal"));
+    if (in.Has("meal")) {
+    SOMA_ASSIGN_OR_RETURN(d.meal, ParseMeal(in.Get("meal"), "inputs.meal"));
+  }
     SOMA_ASSIGN_OR_RETURN(d.doses, ParseArray<DoseMapping>(in, "doses", ParseDose));
     SOMA_RETURN_IF_ERROR(in.NoUnknown());
   }

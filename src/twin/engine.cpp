@@ -128,7 +128,7 @@ Result<std::vector<sim::InputChange>> TwinEngine::Changes(const Json& interventi
     hi = first ? t : std::max(hi, t);
     first = false;
   }
-  Json sc = {{"schema", "soma.scenario/1"}, {"start", lo}, {"end", hi + 1e6}, {"steps", 1},
+  Json sc = {{"schema", "soma.scenario/1"}, {"name", "twin inputs"}, {"start", lo}, {"end", hi + 1e6}, {"steps", 1},
              {"interventions", interventions}};
   if (def_.meal) sc["meal_input"] = MealInputJson(*def_.meal);
   SOMA_ASSIGN_OR_RETURN(scenario::Scenario s, scenario::ParseScenario(sc));

@@ -9,7 +9,9 @@
 // ~ sqrt(2/N)), with a factor 5 for the error the perturbed observations and
 // the sampled gain add and carry over from step to step.
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <random>
 
 #include <gtest/gtest.h>
@@ -62,6 +64,7 @@ void RunComparison(int n, double mean_factor, double var_factor) {
   double truth = m0;
   Kf kf{m0, p0};
   const double F = std::exp(-k * dt);
+  double worst_mean = 0, worst_var = 0;
   for (int j = 1; j <= 10; ++j) {
     truth = F * (truth + q * std::sqrt(dt) * z(rng));
     double obs = truth + sd * z(rng);
@@ -78,11 +81,15 @@ void RunComparison(int n, double mean_factor, double var_factor) {
     mean /= n;
     for (const auto& mem : state->members) var += (mem.y[0] - mean) * (mem.y[0] - mean);
     var /= (n - 1);
+    worst_mean = std::max(worst_mean, std::abs(mean - kf.m) / std::sqrt(kf.p / n));
+    worst_var = std::max(worst_var, std::abs(var / kf.p - 1) / std::sqrt(2.0 / n));
     EXPECT_LE(std::abs(mean - kf.m), mean_factor * std::sqrt(kf.p / n))
         << "step " << j << ": EnKF mean " << mean << ", KF mean " << kf.m;
     EXPECT_LE(std::abs(var / kf.p - 1), var_factor * std::sqrt(2.0 / n))
         << "step " << j << ": EnKF variance " << var << ", KF variance " << kf.p;
   }
+  std::printf("N = %d: worst |mean - KF| = %.2f sqrt(P/N), worst |var/P - 1| = %.2f sqrt(2/N)\n", n, worst_mean,
+              worst_var);
 }
 
 TEST(EnkfLinear, MatchesKalmanFilterWith2000Members) { RunComparison(2000, 5.0, 5.0); }
