@@ -188,9 +188,11 @@ TEST(T1dTwin, PredictionIntervalsCoverNewReadings) {
 }
 
 TEST(T1dTwin, HypoAlertIsRaisedWhenGlucoseFalls) {
-  // A large insulin bolus with no meal drives glucose below 70 mg/dL within
-  // the hour; the forecast from the start must raise the hypo alert.
+  // A 25 U insulin bolus with no meal drives glucose far below 70 mg/dL
+  // within 4 h; the forecast from the start must raise a 4 h hypo alert, at
+  // the time the members cross, and must not raise it without the bolus.
   TwinDefinition def = T1dDefinition();
+  def.alerts.push_back({"hypo-4h", "BG", 70.0, std::nullopt, 240, 0.5});
   auto engine = TwinEngine::Create(def, T1dModel());
   ASSERT_TRUE(engine.ok());
   auto st = (*engine)->Initialise("", 0);
@@ -198,17 +200,25 @@ TEST(T1dTwin, HypoAlertIsRaisedWhenGlucoseFalls) {
   st->interventions = Json::array({{{"type", "bolus"}, {"time", 0}, {"target", "Isc1"}, {"amount", 25 * 58.64}}});
   auto f = (*engine)->Forecast(*st, 240, 5, 1);
   ASSERT_TRUE(f.ok()) << f.status().ToString();
-  double min_bg = 1e9;
-  for (double v : f->series[1].mean) min_bg = std::min(min_bg, v);
-  std::printf("min mean BG %.1f\n", min_bg);
-  bool hypo = false;
-  for (const auto& a : f->alerts) hypo |= a.name == "hypo-30min";
-  // Without the bolus no member goes low within 30 min.
+  const ForecastSeries& bg = f->series[1];
+  ASSERT_EQ(bg.symbol, "BG");
+  double first_below = -1;
+  for (size_t k = 0; k < f->times.size(); ++k) {
+    if (bg.quantiles[2][k] < 70 && first_below < 0) first_below = f->times[k];
+  }
+  ASSERT_GT(first_below, 0) << "the median BG never falls below 70";
+  const AlertHit* hit = nullptr;
+  for (const auto& a : f->alerts) {
+    if (a.name == "hypo-4h") hit = &a;
+  }
+  ASSERT_NE(hit, nullptr);
+  EXPECT_GE(hit->probability, 0.5);
+  // The median first crossing of the members is where the median curve crosses (within one step).
+  EXPECT_NEAR(hit->first_time, first_below, 5.0 + 1e-9);
   st->interventions = Json::array();
   auto quiet = (*engine)->Forecast(*st, 240, 5, 1);
   ASSERT_TRUE(quiet.ok());
-  for (const auto& a : quiet->alerts) EXPECT_NE(a.name, "hypo-30min");
-  (void)hypo;
+  for (const auto& a : quiet->alerts) EXPECT_NE(a.name, "hypo-4h");
 }
 
 }  // namespace
