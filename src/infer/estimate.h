@@ -1,0 +1,156 @@
+#pragma once
+// Maximum a posteriori (or maximum likelihood) estimation of the parameters
+// of an EstimationProblem (infer/problem.h).
+//
+// Method. The objective (negative log-likelihood plus negative log priors)
+// is written as a sum of squared residuals and minimised with Ceres' trust
+// region solver (Levenberg-Marquardt) within the bounds, on the parameters'
+// estimation scales. Data residuals are (t(y) - t(m)) / sigma (normal) or
+// sqrt(2 |t(y) - t(m)| / sigma) (Laplace); terms that are not squares (log
+// sigma when sigma is estimated, log x of a log-normal prior) enter as
+// sqrt(2 term + c) with a constant offset c, which leaves the minimiser
+// unchanged. Jacobians are analytic: the model's forward sensitivities
+// (sim::PlanSensitivities, compiled once per problem) by the chain rule, no
+// finite differences. A simulation that fails at a trial point makes that
+// step infeasible (Ceres shrinks the trust region); a start whose first
+// point fails is reported as failed, not as an error.
+//
+// Multi-start: run k = 0 starts from the nominal values when every
+// parameter has one (else from the first Latin hypercube point); the other
+// starts are points of a Latin hypercube (uq::UnitCubeSample) in the bounds
+// on the estimation scale, deterministic for a seed. Starts may run in
+// parallel; results do not depend on the thread count.
+//
+// Uncertainty (Laplace approximation at the best estimate): the Fisher
+// information on the estimation scale,
+//   F = sum_i c_i g_i g_i^T / sigma_i^2 + d_i h_i h_i^T,
+// with g_i = d t(m_i)/d theta, h_i = d ln sigma_i / d theta, c = 1 and d = 2
+// for normal noise, c = d = 1 for Laplace noise (the expected information;
+// for normal data with known sigma it is the Gauss-Newton Hessian J^T J),
+// plus the priors' curvature. The covariance is its inverse; 95% intervals
+// theta +- 1.96 sd are mapped back to the linear scale (asymmetric on log
+// scales). Identifiability: the eigenvalues of F relative to the largest;
+// eigenvalues below `identifiability_tolerance` times the largest are weak
+// directions, reported with the parameters that make them up; those
+// parameters are flagged non-identifiable and their intervals are infinite.
+//
+// Thread safety: Estimate and Evaluate may be called concurrently; the
+// progress callback is called from worker threads (one call at a time).
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <Eigen/Dense>
+
+#include "core/status.h"
+#include "infer/problem.h"
+#include "solvers/ode_integrator.h"
+
+namespace soma::infer {
+
+struct StartResult;
+
+struct EstimationOptions {
+  int starts = 1;                     // >= 1
+  uint64_t seed = 1;                  // of the Latin hypercube
+  int threads = 1;                    // >= 0; 0 = all cores; starts run in parallel
+  int max_iterations = 200;           // per start, >= 1
+  double function_tolerance = 1e-10;  // Ceres: relative cost change, > 0
+  double gradient_tolerance = 1e-10;  // Ceres: max-norm of the projected gradient, > 0
+  double parameter_tolerance = 1e-10; // Ceres: relative step size, > 0
+  // Integrator tolerances for the simulations (states and sensitivities).
+  double rel_tol = 1e-8;              // > 0
+  double abs_tol = 1e-10;             // > 0
+  long max_steps = 100000;            // CVODES steps per output interval, >= 1
+  double confidence = 0.95;           // of the intervals, in (0, 1)
+  double identifiability_tolerance = 1e-8;  // relative eigenvalue, in (0, 1)
+  // Called after each start finishes (from the thread that ran it). May be empty.
+  std::function<void(const StartResult&)> progress;
+
+  Status Validate() const;
+};
+
+// One start of a multi-start estimation.
+struct StartResult {
+  int index = 0;
+  std::vector<double> start;     // linear scale
+  std::vector<double> estimate;  // linear scale; the start when it failed
+  double objective = std::numeric_limits<double>::infinity();  // nllh + neg. log prior
+  double nllh = std::numeric_limits<double>::infinity();
+  int iterations = 0;
+  int failed_steps = 0;          // trial points whose simulation failed
+  bool converged = false;        // Ceres reported convergence (a tolerance met)
+  std::string termination;       // Ceres' message, or why the start failed
+  Status error;                  // set when the start could not be evaluated
+  double seconds = 0.0;
+};
+
+struct ParameterEstimate {
+  std::string id;
+  Scale scale = Scale::kLin;
+  double value = 0.0;            // linear scale
+  double std_error = 0.0;        // on the estimation scale; inf when not identifiable
+  double lower_ci = 0.0, upper_ci = 0.0;  // linear scale
+  bool identifiable = true;
+  bool at_bound = false;         // within 1e-6 (estimation scale, relative to the range) of a bound
+};
+
+// A direction in which the data hardly constrain the parameters.
+struct WeakDirection {
+  double eigenvalue = 0.0;       // of the Fisher information (estimation scale)
+  double relative = 0.0;         // eigenvalue / largest eigenvalue
+  std::vector<std::string> parameters;  // components with |v_k| >= 0.2, largest first
+  std::vector<double> components;
+};
+
+struct EstimationSummary {
+  bool converged = false;        // the best start converged
+  std::string termination;
+  int best_start = -1;
+  double objective = std::numeric_limits<double>::infinity();  // best: nllh + neg. log prior
+  double nllh = std::numeric_limits<double>::infinity();
+  double neg_log_prior = 0.0;
+  size_t num_measurements = 0;
+  std::vector<ParameterEstimate> estimates;
+  Eigen::MatrixXd fisher;        // estimation scale, incl. prior curvature
+  Eigen::MatrixXd covariance;    // estimation scale (pseudo-inverse when singular)
+  Eigen::MatrixXd correlation;
+  Eigen::VectorXd fisher_eigenvalues;  // ascending
+  std::vector<WeakDirection> weak_directions;
+  std::vector<StartResult> starts;     // in start order
+  long simulations = 0;
+  long failed_simulations = 0;
+  double seconds = 0.0;
+
+  // "converged, nllh 138.22, 9 parameters, 2/10 starts failed, 12.3 s".
+  std::string BriefReport() const;
+  // Estimates with intervals, correlations, weak directions, starts.
+  std::string FullReport() const;
+};
+
+// Errors: a problem or options that fail Validate; model symbols that do
+// not exist or cannot be overridden or differentiated (named); every start
+// failing is not an error (the summary says why each failed).
+Result<EstimationSummary> Estimate(const EstimationProblem& problem, const EstimationOptions& options = {});
+
+// The model's predictions at the measurements and the likelihood for given
+// parameter values (linear scale, problem.parameters order).
+struct Evaluation {
+  double nllh = 0.0;
+  double neg_log_prior = 0.0;
+  // Per experiment, per measurement: prediction m (untransformed) and sigma.
+  std::vector<std::vector<double>> predictions;
+  std::vector<std::vector<double>> sigmas;
+};
+
+// Simulates every experiment (no sensitivities). Errors: as Estimate, and
+// simulation failures (naming the experiment).
+Result<Evaluation> Evaluate(const EstimationProblem& problem, const std::vector<double>& values,
+                            const EstimationOptions& options = {});
+
+// The nllh term of one measurement (see problem.h), for reference.
+double MeasurementNllh(NoiseDistribution d, Scale scale, double measured, double predicted, double sigma);
+
+}  // namespace soma::infer
