@@ -71,3 +71,7 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
 find_package(OpenSSL REQUIRED)
+
+# Ceres Solver (libceres-dev): the trust-region least-squares solver behind
+# parameter estimation (src/infer).
+find_package(Ceres REQUIRED CONFIG)

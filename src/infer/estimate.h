@@ -57,7 +57,7 @@ struct EstimationOptions {
   uint64_t seed = 1;                  // of the Latin hypercube
   int threads = 1;                    // >= 0; 0 = all cores; starts run in parallel
   int max_iterations = 200;           // per start, >= 1
-  double function_tolerance = 1e-10;  // Ceres: relative cost change, > 0
+  double function_tolerance = 1e-12;  // Ceres: relative cost change, > 0
   double gradient_tolerance = 1e-10;  // Ceres: max-norm of the projected gradient, > 0
   double parameter_tolerance = 1e-10; // Ceres: relative step size, > 0
   // Integrator tolerances for the simulations (states and sensitivities).

@@ -1,0 +1,247 @@
+#include "infer/estimate.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <mutex>
+#include <thread>
+
+#include <ceres/ceres.h>
+
+#include "infer/objective.h"
+#include "infer/uncertainty.h"
+#include "uq/distributions.h"
+
+namespace soma::infer {
+namespace {
+
+using internal::Objective;
+
+Status Positive(const char* field, double v) {
+  if (!(v > 0) || !std::isfinite(v))
+    return InvalidArgument(std::string("EstimationOptions::") + field + " = " + std::to_string(v) + "; must be > 0");
+  return Status::Ok();
+}
+
+// All residuals of the problem as one Ceres residual block over the
+// parameter vector theta (estimation scale).
+class ProblemCost : public ceres::CostFunction {
+ public:
+  ProblemCost(const Objective& objective, std::atomic<long>& simulations, std::atomic<long>& failures,
+              int& failed_steps)
+      : objective_(objective), simulations_(simulations), failures_(failures), failed_steps_(failed_steps) {
+    set_num_residuals(static_cast<int>(objective.num_residuals()));
+    mutable_parameter_block_sizes()->push_back(static_cast<int>(objective.num_parameters()));
+  }
+
+  bool Evaluate(double const* const* parameters, double* residuals, double** jacobians) const override {
+    const std::vector<double> x = objective_.FromTheta(parameters[0]);
+    const bool want_jacobian = jacobians != nullptr && jacobians[0] != nullptr;
+    ++simulations_;
+    auto v = objective_.Compute(x, want_jacobian);
+    if (!v.ok()) {
+      ++failures_;
+      ++failed_steps_;
+      return false;
+    }
+    if (offsets_.empty()) offsets_ = objective_.SigmaOffsets(*v);  // the start point
+    Status s = objective_.Residuals(*v, x, offsets_, residuals, want_jacobian ? jacobians[0] : nullptr);
+    if (!s.ok()) {
+      ++failed_steps_;
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  const Objective& objective_;
+  std::atomic<long>& simulations_;
+  std::atomic<long>& failures_;
+  int& failed_steps_;
+  mutable std::vector<double> offsets_;
+};
+
+StartResult RunStart(const Objective& objective, const EstimationOptions& options, int index,
+                     const std::vector<double>& start, std::atomic<long>& simulations, std::atomic<long>& failures) {
+  const auto t0 = std::chrono::steady_clock::now();
+  StartResult r;
+  r.index = index;
+  r.start = start;
+  r.estimate = start;
+  const EstimationProblem& problem = objective.problem();
+  const size_t n = objective.num_parameters();
+  std::vector<double> theta = objective.ToTheta(start);
+  if (n > 0) {
+    ceres::Problem::Options po;
+    po.cost_function_ownership = ceres::TAKE_OWNERSHIP;
+    ceres::Problem cp(po);
+    cp.AddResidualBlock(new ProblemCost(objective, simulations, failures, r.failed_steps), nullptr, theta.data());
+    for (size_t k = 0; k < n; ++k) {
+      const EstimatedParameter& p = problem.parameters[k];
+      cp.SetParameterLowerBound(theta.data(), static_cast<int>(k), ToScale(p.scale, p.lower));
+      cp.SetParameterUpperBound(theta.data(), static_cast<int>(k), ToScale(p.scale, p.upper));
+    }
+    ceres::Solver::Options so;
+    so.minimizer_type = ceres::TRUST_REGION;
+    so.trust_region_strategy_type = ceres::LEVENBERG_MARQUARDT;
+    so.linear_solver_type = ceres::DENSE_QR;
+    so.max_num_iterations = options.max_iterations;
+    so.function_tolerance = options.function_tolerance;
+    so.gradient_tolerance = options.gradient_tolerance;
+    so.parameter_tolerance = options.parameter_tolerance;
+    so.num_threads = 1;
+    so.logging_type = ceres::SILENT;
+    so.minimizer_progress_to_stdout = false;
+    ceres::Solver::Summary summary;
+    ceres::Solve(so, &cp, &summary);
+    r.iterations = static_cast<int>(summary.iterations.size()) - 1;
+    r.termination = summary.message;
+    r.converged = summary.termination_type == ceres::CONVERGENCE;
+    if (!summary.IsSolutionUsable() || summary.iterations.empty()) {
+      r.error = SolverFailure("start " + std::to_string(index) + ": " + summary.message);
+      r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      return r;
+    }
+  }
+  r.estimate = objective.FromTheta(theta.data());
+  auto v = objective.Compute(r.estimate, false);
+  if (!v.ok()) {
+    r.error = v.status();
+    r.termination = v.status().ToString();
+  } else {
+    r.nllh = objective.Nllh(*v);
+    r.objective = r.nllh + objective.NegLogPrior(r.estimate);
+    if (n == 0) {
+      r.converged = true;
+      r.termination = "no parameters to estimate";
+    }
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+std::vector<std::vector<double>> StartPoints(const EstimationProblem& problem, const EstimationOptions& options) {
+  const int n = static_cast<int>(problem.parameters.size());
+  std::vector<std::vector<double>> points;
+  bool nominal = n > 0;
+  for (const auto& p : problem.parameters) nominal = nominal && std::isfinite(p.nominal);
+  if (nominal || n == 0) points.push_back(problem.NominalValues());
+  const int needed = options.starts - static_cast<int>(points.size());
+  if (needed > 0 && n > 0) {
+    auto cube = uq::UnitCubeSample(needed, n, uq::SamplingMethod::kLatinHypercube, options.seed);
+    for (const auto& u : cube) {
+      std::vector<double> x(n);
+      for (int k = 0; k < n; ++k) {
+        const EstimatedParameter& p = problem.parameters[k];
+        const double lo = ToScale(p.scale, p.lower), hi = ToScale(p.scale, p.upper);
+        x[k] = std::clamp(FromScale(p.scale, lo + u[k] * (hi - lo)), p.lower, p.upper);
+      }
+      points.push_back(std::move(x));
+    }
+  }
+  points.resize(std::min<size_t>(points.size(), std::max(1, options.starts)));
+  return points;
+}
+
+}  // namespace
+
+Status EstimationOptions::Validate() const {
+  if (starts < 1) return InvalidArgument("EstimationOptions::starts = " + std::to_string(starts) + "; must be >= 1");
+  if (threads < 0) return InvalidArgument("EstimationOptions::threads = " + std::to_string(threads) + "; must be >= 0");
+  if (max_iterations < 1)
+    return InvalidArgument("EstimationOptions::max_iterations = " + std::to_string(max_iterations) + "; must be >= 1");
+  SOMA_RETURN_IF_ERROR(Positive("function_tolerance", function_tolerance));
+  SOMA_RETURN_IF_ERROR(Positive("gradient_tolerance", gradient_tolerance));
+  SOMA_RETURN_IF_ERROR(Positive("parameter_tolerance", parameter_tolerance));
+  SOMA_RETURN_IF_ERROR(Positive("rel_tol", rel_tol));
+  SOMA_RETURN_IF_ERROR(Positive("abs_tol", abs_tol));
+  if (max_steps < 1) return InvalidArgument("EstimationOptions::max_steps = " + std::to_string(max_steps) + "; must be >= 1");
+  if (!(confidence > 0 && confidence < 1))
+    return InvalidArgument("EstimationOptions::confidence = " + std::to_string(confidence) + "; must be in (0, 1)");
+  if (!(identifiability_tolerance > 0 && identifiability_tolerance < 1))
+    return InvalidArgument("EstimationOptions::identifiability_tolerance = " +
+                           std::to_string(identifiability_tolerance) + "; must be in (0, 1)");
+  return Status::Ok();
+}
+
+Result<EstimationSummary> Estimate(const EstimationProblem& problem, const EstimationOptions& options) {
+  const auto t0 = std::chrono::steady_clock::now();
+  SOMA_ASSIGN_OR_RETURN(auto objective, Objective::Prepare(problem, options));
+  const std::vector<std::vector<double>> points = StartPoints(problem, options);
+
+  EstimationSummary summary;
+  summary.num_measurements = problem.num_measurements();
+  summary.starts.resize(points.size());
+  std::atomic<long> simulations{0}, failures{0};
+  std::atomic<size_t> next{0};
+  std::mutex progress_mutex;
+  auto worker = [&] {
+    for (size_t i = next++; i < points.size(); i = next++) {
+      summary.starts[i] = RunStart(*objective, options, static_cast<int>(i), points[i], simulations, failures);
+      if (options.progress) {
+        std::lock_guard<std::mutex> lock(progress_mutex);
+        options.progress(summary.starts[i]);
+      }
+    }
+  };
+  int threads = options.threads == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))
+                                     : options.threads;
+  threads = std::min<int>(threads, static_cast<int>(points.size()));
+  if (threads <= 1) {
+    worker();
+  } else {
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
+    for (auto& t : pool) t.join();
+  }
+  summary.simulations = simulations;
+  summary.failed_simulations = failures;
+
+  for (const StartResult& s : summary.starts) {
+    if (!s.error.ok() || !std::isfinite(s.objective)) continue;
+    if (summary.best_start < 0 || s.objective < summary.starts[summary.best_start].objective)
+      summary.best_start = s.index;
+  }
+  if (summary.best_start < 0) {
+    summary.termination = "every start failed";
+    if (!summary.starts.empty()) summary.termination += " (first: " + summary.starts[0].termination + ")";
+    summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return summary;
+  }
+  const StartResult& best = summary.starts[summary.best_start];
+  summary.converged = best.converged;
+  summary.termination = best.termination;
+  summary.objective = best.objective;
+  summary.nllh = best.nllh;
+  summary.neg_log_prior = best.objective - best.nllh;
+  if (objective->num_parameters() > 0) {
+    auto v = objective->Compute(best.estimate, true);
+    if (!v.ok()) return v.status().WithContext("sensitivities at the best estimate");
+    summary.fisher = objective->Fisher(*v, best.estimate);
+  }
+  internal::FillUncertainty(problem, best.estimate, options, summary);
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return summary;
+}
+
+Result<Evaluation> Evaluate(const EstimationProblem& problem, const std::vector<double>& values,
+                            const EstimationOptions& options) {
+  if (values.size() != problem.parameters.size())
+    return InvalidArgument("Evaluate: " + std::to_string(values.size()) + " values for " +
+                           std::to_string(problem.parameters.size()) + " parameters");
+  SOMA_ASSIGN_OR_RETURN(auto objective, Objective::Prepare(problem, options));
+  SOMA_ASSIGN_OR_RETURN(internal::PointValues v, objective->Compute(values, false));
+  Evaluation ev;
+  ev.nllh = objective->Nllh(v);
+  ev.neg_log_prior = objective->NegLogPrior(values);
+  size_t i = 0;
+  for (const Experiment& e : problem.experiments) {
+    ev.predictions.emplace_back(v.m.begin() + i, v.m.begin() + i + e.measurements.size());
+    ev.sigmas.emplace_back(v.sigma.begin() + i, v.sigma.begin() + i + e.measurements.size());
+    i += e.measurements.size();
+  }
+  return ev;
+}
+
+}  // namespace soma::infer

@@ -1,0 +1,240 @@
+#include "infer/estimate.h"
+
+#include <cmath>
+#include <numbers>
+
+#include <gtest/gtest.h>
+
+#include "infer/infer_test_util.h"
+
+namespace soma::infer {
+namespace {
+
+using testing::DecayModel;
+using testing::LineModel;
+using testing::Param;
+using testing::SeriesExperiment;
+
+const std::vector<double> kTimes = {0, 1, 2, 3, 4, 5, 6, 7};
+const std::vector<double> kData = {0.9, 3.2, 4.8, 7.1, 9.3, 10.8, 13.2, 14.9};
+
+// Closed-form ordinary least squares of y = a + b t: the reference.
+struct Ols {
+  double a, b, var_a, var_b, cov_ab, rss;
+};
+Ols FitLine(const std::vector<double>& t, const std::vector<double>& y, double sigma) {
+  const double n = t.size();
+  double st = 0, sy = 0, stt = 0, sty = 0;
+  for (size_t i = 0; i < t.size(); ++i) {
+    st += t[i]; sy += y[i]; stt += t[i] * t[i]; sty += t[i] * y[i];
+  }
+  const double det = n * stt - st * st;
+  Ols o;
+  o.b = (n * sty - st * sy) / det;
+  o.a = (sy - o.b * st) / n;
+  o.var_a = sigma * sigma * stt / det;
+  o.var_b = sigma * sigma * n / det;
+  o.cov_ab = -sigma * sigma * st / det;
+  o.rss = 0;
+  for (size_t i = 0; i < t.size(); ++i) o.rss += std::pow(y[i] - o.a - o.b * t[i], 2);
+  return o;
+}
+
+// Tolerances tight enough that the optimiser's stopping point is within
+// 1e-9 of the exact optimum on these small problems.
+EstimationOptions Tight() {
+  EstimationOptions o;
+  o.function_tolerance = 1e-15;
+  o.gradient_tolerance = 1e-14;
+  o.parameter_tolerance = 1e-14;
+  return o;
+}
+
+EstimationProblem LineProblem(double sigma) {
+  EstimationProblem p;
+  p.model = LineModel();
+  p.parameters = {Param("a", -10, 10, 0.0), Param("b", -10, 10, 1.0)};
+  p.experiments = {SeriesExperiment("y", kTimes, kData, NoiseModel::Additive(ValueRef::Constant(sigma)))};
+  return p;
+}
+
+TEST(Estimate, LinearLeastSquaresMatchesClosedForm) {
+  const double sigma = 0.4;
+  auto s = Estimate(LineProblem(sigma), Tight());
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  const Ols ref = FitLine(kTimes, kData, sigma);
+  EXPECT_TRUE(s->converged) << s->termination;
+  // |x - ref| <= 1e-7 + 1e-7 |ref|: Ceres' tolerances are 1e-10.
+  EXPECT_NEAR(s->estimates[0].value, ref.a, 1e-7 + 1e-7 * std::abs(ref.a));
+  EXPECT_NEAR(s->estimates[1].value, ref.b, 1e-7 + 1e-7 * std::abs(ref.b));
+  // Laplace covariance = sigma^2 (X^T X)^-1 exactly for a linear-Gaussian model.
+  EXPECT_NEAR(s->covariance(0, 0), ref.var_a, 1e-8 * ref.var_a);
+  EXPECT_NEAR(s->covariance(1, 1), ref.var_b, 1e-8 * ref.var_b);
+  EXPECT_NEAR(s->covariance(0, 1), ref.cov_ab, 1e-8 * std::abs(ref.cov_ab));
+  EXPECT_NEAR(s->correlation(0, 1), ref.cov_ab / std::sqrt(ref.var_a * ref.var_b), 1e-8);
+  const double z = 1.959963984540054;
+  EXPECT_NEAR(s->estimates[1].lower_ci, ref.b - z * std::sqrt(ref.var_b), 1e-7);
+  EXPECT_NEAR(s->estimates[1].upper_ci, ref.b + z * std::sqrt(ref.var_b), 1e-7);
+  // nllh = n/2 log(2 pi sigma^2) + RSS / (2 sigma^2).
+  const double n = kTimes.size();
+  EXPECT_NEAR(s->nllh, n / 2 * std::log(2 * std::numbers::pi * sigma * sigma) + ref.rss / (2 * sigma * sigma), 1e-8);
+  EXPECT_TRUE(s->weak_directions.empty());
+}
+
+TEST(Estimate, EstimatedSigmaIsTheMaximumLikelihoodValue) {
+  EstimationProblem p = LineProblem(1.0);
+  p.parameters.push_back(Param("sd", 1e-3, 10, 1.0, Scale::kLog10));
+  p.experiments[0].observables[0].noise = NoiseModel::Additive(ValueRef::Parameter("sd"));
+  auto s = Estimate(p, Tight());
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  const Ols ref = FitLine(kTimes, kData, 1.0);
+  // MLE of a normal sd: sqrt(RSS / n); the line does not depend on sigma.
+  EXPECT_NEAR(s->estimates[2].value, std::sqrt(ref.rss / kTimes.size()), 1e-6);
+  EXPECT_NEAR(s->estimates[0].value, ref.a, 1e-6);
+  EXPECT_NEAR(s->estimates[1].value, ref.b, 1e-6);
+  // Fisher information of log10 sigma: 2 n ln(10)^2.
+  EXPECT_NEAR(s->fisher(2, 2), 2 * kTimes.size() * std::pow(std::numbers::ln10, 2), 1e-6);
+}
+
+TEST(Estimate, NormalPriorGivesTheMapEstimate) {
+  const double sigma = 0.4, mu = 0.0, tau = 0.5;  // prior on a: N(0, 0.5^2)
+  EstimationProblem p = LineProblem(sigma);
+  p.parameters[0].prior = Prior::Normal(mu, tau);
+  auto s = Estimate(p, Tight());
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  // MAP = (X^T X / s^2 + P)^-1 (X^T y / s^2 + P m), P = diag(1/tau^2, 0).
+  Eigen::Matrix2d a = Eigen::Matrix2d::Zero();
+  Eigen::Vector2d rhs = Eigen::Vector2d::Zero();
+  for (size_t i = 0; i < kTimes.size(); ++i) {
+    Eigen::Vector2d x(1.0, kTimes[i]);
+    a += x * x.transpose() / (sigma * sigma);
+    rhs += x * kData[i] / (sigma * sigma);
+  }
+  a(0, 0) += 1 / (tau * tau);
+  rhs(0) += mu / (tau * tau);
+  const Eigen::Vector2d map = a.ldlt().solve(rhs);
+  const Eigen::Matrix2d cov = a.inverse();
+  EXPECT_NEAR(s->estimates[0].value, map(0), 1e-7);
+  EXPECT_NEAR(s->estimates[1].value, map(1), 1e-7);
+  EXPECT_NEAR(s->covariance(0, 0), cov(0, 0), 1e-8 * cov(0, 0));
+  EXPECT_NEAR(s->neg_log_prior, 0.5 * std::pow((map(0) - mu) / tau, 2) + std::log(tau) + 0.5 * std::log(2 * std::numbers::pi), 1e-7);
+}
+
+TEST(Estimate, DecayRecoversTruthFromLatinHypercubeStarts) {
+  EstimationProblem p;
+  p.model = DecayModel();
+  std::vector<double> t = {0.5, 1, 2, 3, 5, 8}, y;
+  for (double ti : t) y.push_back(7.0 * std::exp(-0.45 * ti));  // x0 = 7, k = 0.45, no noise
+  p.parameters = {Param("x", 0.1, 100, NAN, Scale::kLog10), Param("k", 1e-3, 10, NAN, Scale::kLog)};
+  p.experiments = {SeriesExperiment("x", t, y, NoiseModel::Additive(ValueRef::Constant(0.1)))};
+  EstimationOptions o;
+  o.starts = 6;
+  o.threads = 2;
+  auto s = Estimate(p, o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->starts.size(), 6u);
+  // Noise-free data: the truth is the optimum; tolerance from the integrator (rel 1e-8).
+  EXPECT_NEAR(s->estimates[0].value, 7.0, 1e-5 * 7.0);
+  EXPECT_NEAR(s->estimates[1].value, 0.45, 1e-5 * 0.45);
+}
+
+TEST(Estimate, ProportionalNoiseNllhMatchesFormula) {
+  EstimationProblem p;
+  p.model = DecayModel();
+  std::vector<double> t = {1, 2}, y = {8.0, 5.0};
+  p.parameters = {Param("k", 1e-3, 10, 0.3, Scale::kLog)};
+  p.experiments = {SeriesExperiment("x", t, y, NoiseModel::Proportional(ValueRef::Constant(0.1)))};
+  auto ev = Evaluate(p, {0.3});
+  ASSERT_TRUE(ev.ok()) << ev.status().ToString();
+  double ref = 0;
+  for (size_t i = 0; i < t.size(); ++i) {
+    const double m = 10 * std::exp(-0.3 * t[i]), s = 0.1 * m;
+    EXPECT_NEAR(ev->predictions[0][i], m, 1e-6 * m);
+    ref += 0.5 * std::log(2 * std::numbers::pi * s * s) + 0.5 * std::pow((y[i] - m) / s, 2);
+  }
+  EXPECT_NEAR(ev->nllh, ref, 1e-5);
+}
+
+TEST(Estimate, FlagsNonIdentifiableSum) {
+  EstimationProblem p = LineProblem(0.4);
+  p.parameters.push_back(Param("c", -10, 10, 0.5));  // y depends on a + c only
+  auto s = Estimate(p);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ASSERT_EQ(s->weak_directions.size(), 1u);
+  std::vector<std::string> names = s->weak_directions[0].parameters;
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "c"}));
+  EXPECT_FALSE(s->estimates[0].identifiable);
+  EXPECT_TRUE(s->estimates[1].identifiable);
+  EXPECT_FALSE(s->estimates[2].identifiable);
+  EXPECT_NE(s->FullReport().find("Weak direction"), std::string::npos);
+}
+
+TEST(Estimate, LaplaceNoiseFitsTheMedian) {
+  EstimationProblem p = LineProblem(1.0);
+  // Constant model y = a (b fixed at 0 by bounds): the Laplace MLE of a is the median.
+  p.parameters = {Param("a", -10, 10, 0.0)};
+  p.experiments[0].conditions = {{"b", ValueRef::Constant(0.0)}};
+  p.experiments[0].observables[0].noise.distribution = NoiseDistribution::kLaplace;
+  p.experiments[0].measurements.resize(7);  // data 0.9 3.2 4.8 7.1 9.3 10.8 13.2: median 7.1
+  auto s = Estimate(p);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  // The objective is not smooth at the median; 1e-3 is what LM reaches there.
+  EXPECT_NEAR(s->estimates[0].value, 7.1, 1e-3);
+}
+
+TEST(MeasurementNllh, PetabConventions) {
+  const double y = 2.0, m = 3.0, s = 0.5;
+  const double pi = std::numbers::pi, ln10 = std::numbers::ln10;
+  EXPECT_NEAR(MeasurementNllh(NoiseDistribution::kNormal, Scale::kLin, y, m, s),
+              0.5 * std::log(2 * pi * s * s) + 0.5 * std::pow((y - m) / s, 2), 1e-14);
+  EXPECT_NEAR(MeasurementNllh(NoiseDistribution::kNormal, Scale::kLog, y, m, s),
+              0.5 * std::log(2 * pi * s * s * y * y) + 0.5 * std::pow((std::log(y) - std::log(m)) / s, 2), 1e-14);
+  EXPECT_NEAR(MeasurementNllh(NoiseDistribution::kNormal, Scale::kLog10, y, m, s),
+              0.5 * std::log(2 * pi * s * s * y * y * ln10 * ln10) +
+                  0.5 * std::pow((std::log10(y) - std::log10(m)) / s, 2), 1e-14);
+  EXPECT_NEAR(MeasurementNllh(NoiseDistribution::kLaplace, Scale::kLin, y, m, s), std::log(2 * s) + 2.0, 1e-14);
+  EXPECT_NEAR(MeasurementNllh(NoiseDistribution::kLaplace, Scale::kLog, y, m, s),
+              std::log(2 * s * y) + std::abs(std::log(y) - std::log(m)) / s, 1e-14);
+}
+
+TEST(Estimate, BadInputNamesTheProblem) {
+  EstimationProblem p = LineProblem(0.4);
+  p.parameters[0].lower = 20;
+  auto s = Estimate(p);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("parameter 'a'"), std::string::npos) << s.status().message();
+
+  p = LineProblem(0.4);
+  p.experiments[0].observables[0].symbol = "nope";
+  s = Estimate(p);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("nope"), std::string::npos);
+
+  EstimationOptions o;
+  o.starts = 0;
+  s = Estimate(LineProblem(0.4), o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("EstimationOptions::starts"), std::string::npos);
+}
+
+TEST(Estimate, FailedSimulationsAreInfeasibleStepsNotErrors) {
+  // A wide log range for k: trial steps with k near 1e8 make CVODES give up
+  // (few steps allowed); the fit must still finish and report them.
+  EstimationProblem p;
+  p.model = DecayModel();
+  std::vector<double> t = {1, 2, 4}, y;
+  for (double ti : t) y.push_back(10.0 * std::exp(-0.5 * ti));
+  p.parameters = {Param("k", 1e-3, 1e8, 1e7, Scale::kLog10)};
+  p.experiments = {SeriesExperiment("x", t, y, NoiseModel::Combined(ValueRef::Constant(0.01), ValueRef::Constant(0.05)))};
+  EstimationOptions o;
+  o.max_steps = 20;
+  o.starts = 3;
+  auto s = Estimate(p, o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_GT(s->failed_simulations, 0);
+  EXPECT_FALSE(s->starts[0].error.ok());  // the nominal start cannot be simulated
+}
+
+}  // namespace
+}  // namespace soma::infer

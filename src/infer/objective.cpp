@@ -1,0 +1,366 @@
+#include "infer/objective.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numbers>
+
+#include "sim/simulator.h"
+
+namespace soma::infer::internal {
+namespace {
+
+// See Objective::SigmaOffsets.
+constexpr double kSigmaOffset = 60.0;
+
+double TransformDerivative(Scale s, double m) {
+  switch (s) {
+    case Scale::kLin: return 1.0;
+    case Scale::kLog: return 1.0 / m;
+    case Scale::kLog10: return 1.0 / (m * std::numbers::ln10);
+  }
+  return 1.0;
+}
+
+Result<RefIndex> Resolve(const EstimationProblem& p, const ValueRef& r) {
+  if (!r.is_parameter()) return RefIndex{r.constant, -1};
+  const int k = p.FindParameter(r.parameter);
+  if (k < 0) return NotFound("'" + r.parameter + "' is not an estimated parameter");
+  return RefIndex{0.0, k};
+}
+
+}  // namespace
+
+double Objective::DxDTheta(size_t k, double x) const {
+  switch (problem_.parameters[k].scale) {
+    case Scale::kLin: return 1.0;
+    case Scale::kLog: return x;
+    case Scale::kLog10: return x * std::numbers::ln10;
+  }
+  return 1.0;
+}
+
+std::vector<double> Objective::ToTheta(const std::vector<double>& x) const {
+  std::vector<double> t(x.size());
+  for (size_t k = 0; k < x.size(); ++k) t[k] = ToScale(problem_.parameters[k].scale, x[k]);
+  return t;
+}
+
+std::vector<double> Objective::FromTheta(const double* theta) const {
+  std::vector<double> x(num_parameters());
+  for (size_t k = 0; k < x.size(); ++k) x[k] = FromScale(problem_.parameters[k].scale, theta[k]);
+  return x;
+}
+
+Result<std::shared_ptr<const Objective>> Objective::Prepare(const EstimationProblem& problem,
+                                                            const EstimationOptions& options) {
+  SOMA_RETURN_IF_ERROR(problem.Validate());
+  SOMA_RETURN_IF_ERROR(options.Validate());
+  auto obj = std::shared_ptr<Objective>(new Objective());
+  obj->problem_ = problem;
+  obj->options_ = options;
+  const sim::CompiledModel& model = *problem.model;
+
+  std::map<std::string, int> output_index;
+  auto output_of = [&](const std::string& symbol) {
+    auto [it, inserted] = output_index.emplace(symbol, static_cast<int>(obj->outputs_.size()));
+    if (inserted) obj->outputs_.push_back({symbol});
+    return it->second;
+  };
+  std::vector<std::string> plan_parameters;
+  std::map<std::string, int> plan_index;
+
+  for (size_t e = 0; e < problem.experiments.size(); ++e) {
+    const Experiment& ex = problem.experiments[e];
+    const std::string where = "experiment '" + ex.id + "'";
+    PreparedExperiment pe;
+    std::map<std::string, bool> set_by_condition;
+    for (const auto& [sym, ref] : ex.conditions) {
+      SOMA_ASSIGN_OR_RETURN(RefIndex r, Resolve(problem, ref));
+      set_by_condition[sym] = true;
+      if (r.parameter < 0) pe.constants.emplace_back(sym, r.constant);
+      else pe.mapped.emplace_back(sym, r.parameter);
+    }
+    for (size_t k = 0; k < problem.parameters.size(); ++k) {
+      const std::string& id = problem.parameters[k].id;
+      if (set_by_condition.count(id) || model.FindSymbol(id) == nullptr) continue;
+      pe.mapped.emplace_back(id, static_cast<int>(k));
+    }
+    // Check the symbols once, with the nominal (or midpoint) values.
+    std::vector<std::pair<std::string, double>> trial = pe.constants;
+    for (const auto& [sym, k] : pe.mapped) trial.emplace_back(sym, problem.parameters[k].lower);
+    auto resolved = model.ResolveOverrides(trial);
+    if (!resolved.ok()) return resolved.status().WithContext(where);
+    for (const auto& [sym, k] : pe.mapped) {
+      auto [it, inserted] = plan_index.emplace(sym, static_cast<int>(plan_parameters.size()));
+      if (inserted) plan_parameters.push_back(sym);
+      pe.mapped_plan_index.push_back(it->second);
+    }
+    for (const Observable& o : ex.observables) {
+      if (model.FindSymbol(o.symbol) == nullptr)
+        return NotFound(where + ", observable '" + o.id + "': model has no symbol '" + o.symbol + "'");
+      PreparedObservable po;
+      po.noise = o.noise;
+      po.output = output_of(o.symbol);
+      if (o.noise.form == NoiseForm::kModelSymbol) {
+        if (model.FindSymbol(o.noise.sigma_symbol) == nullptr)
+          return NotFound(where + ", observable '" + o.id + "': model has no symbol '" + o.noise.sigma_symbol +
+                          "' for sigma");
+        po.sigma_output = output_of(o.noise.sigma_symbol);
+      }
+      SOMA_ASSIGN_OR_RETURN(po.sigma_abs, Resolve(problem, o.noise.sigma_abs));
+      SOMA_ASSIGN_OR_RETURN(po.sigma_rel, Resolve(problem, o.noise.sigma_rel));
+      pe.observables.push_back(po);
+    }
+    std::vector<double> times;
+    for (const Measurement& m : ex.measurements) times.push_back(m.time);
+    std::sort(times.begin(), times.end());
+    times.erase(std::unique(times.begin(), times.end()), times.end());
+    for (const Measurement& m : ex.measurements) {
+      pe.row.push_back(static_cast<size_t>(std::lower_bound(times.begin(), times.end(), m.time) - times.begin()));
+      const PreparedObservable& po = pe.observables[m.observable];
+      const bool varies = po.noise.form == NoiseForm::kModelSymbol || po.noise.form != NoiseForm::kAdditive ||
+                          po.sigma_abs.parameter >= 0;
+      obj->measured_.push_back({e, m.observable, m.value, varies});
+    }
+    sim::SimulationOptions& so = pe.options;
+    so.start = ex.start;
+    so.output_times = times;
+    so.end = times.back() > ex.start ? times.back() : ex.start + 1.0;
+    so.integrator.rel_tol = options.rel_tol;
+    so.integrator.abs_tol = options.abs_tol;
+    so.integrator.max_steps = options.max_steps;
+    obj->experiments_.push_back(std::move(pe));
+  }
+  if (!plan_parameters.empty()) {
+    auto plan = sim::PlanSensitivities(problem.model, obj->outputs_, plan_parameters);
+    if (!plan.ok()) return plan.status().WithContext("sensitivities of the estimated parameters");
+    obj->plan_ = *plan;
+  }
+  return std::shared_ptr<const Objective>(obj);
+}
+
+Result<PointValues> Objective::Compute(const std::vector<double>& x, bool sensitivities) const {
+  const size_t n = num_parameters();
+  PointValues v;
+  v.m.resize(num_measurements());
+  v.sigma.resize(num_measurements());
+  if (sensitivities) {
+    v.dm = Eigen::MatrixXd::Zero(num_measurements(), n);
+    v.dsigma = Eigen::MatrixXd::Zero(num_measurements(), n);
+  }
+  std::vector<double> dxdt(n);
+  for (size_t k = 0; k < n; ++k) dxdt[k] = DxDTheta(k, x[k]);
+  size_t row_base = 0;
+  for (size_t e = 0; e < experiments_.size(); ++e) {
+    const PreparedExperiment& pe = experiments_[e];
+    const Experiment& ex = problem_.experiments[e];
+    sim::SimulationOptions so = pe.options;
+    so.overrides = pe.constants;
+    for (const auto& [sym, k] : pe.mapped) so.overrides.emplace_back(sym, x[k]);
+
+    sim::SensitivityResult sens;
+    const bool with_sens = sensitivities && plan_ != nullptr;
+    if (with_sens) {
+      auto r = sim::SimulateWithSensitivities(*plan_, so);
+      if (!r.ok()) return r.status().WithContext("experiment '" + ex.id + "'");
+      sens = std::move(*r);
+    } else {
+      auto r = sim::Simulator(problem_.model).Simulate(so, outputs_);
+      if (!r.ok()) return r.status().WithContext("experiment '" + ex.id + "'");
+      sens.trajectory = std::move(*r);
+    }
+    const sim::SimulationResult& traj = sens.trajectory;
+    auto value_of = [&](const RefIndex& r) { return r.parameter < 0 ? r.constant : x[r.parameter]; };
+    for (size_t i = 0; i < ex.measurements.size(); ++i) {
+      const size_t gi = row_base + i;
+      const Measurement& meas = ex.measurements[i];
+      const PreparedObservable& po = pe.observables[meas.observable];
+      const size_t row = pe.row[i];
+      const double m = traj.at(row, 1 + po.output);
+      v.m[gi] = m;
+      Eigen::VectorXd dm = Eigen::VectorXd::Zero(n);
+      if (with_sens) {
+        for (size_t a = 0; a < pe.mapped.size(); ++a) {
+          const int k = pe.mapped[a].second;
+          dm[k] += sens.at(row, po.output, pe.mapped_plan_index[a]) * dxdt[k];
+        }
+      }
+      const double sa = value_of(po.sigma_abs), sr = value_of(po.sigma_rel);
+      Eigen::VectorXd dsa = Eigen::VectorXd::Zero(n), dsr = Eigen::VectorXd::Zero(n);
+      if (po.sigma_abs.parameter >= 0) dsa[po.sigma_abs.parameter] = dxdt[po.sigma_abs.parameter];
+      if (po.sigma_rel.parameter >= 0) dsr[po.sigma_rel.parameter] = dxdt[po.sigma_rel.parameter];
+      double sigma = 0.0;
+      Eigen::VectorXd ds = Eigen::VectorXd::Zero(n);
+      switch (po.noise.form) {
+        case NoiseForm::kAdditive:
+          sigma = sa;
+          ds = dsa;
+          break;
+        case NoiseForm::kProportional:
+          sigma = sr * std::abs(m);
+          ds = dsr * std::abs(m) + sr * (m >= 0 ? 1.0 : -1.0) * dm;
+          break;
+        case NoiseForm::kCombined:
+          sigma = std::sqrt(sa * sa + sr * sr * m * m);
+          if (sigma > 0) ds = (sa * dsa + sr * m * (dsr * m + sr * dm)) / sigma;
+          break;
+        case NoiseForm::kModelSymbol:
+          sigma = traj.at(row, 1 + po.sigma_output);
+          if (with_sens) {
+            for (size_t a = 0; a < pe.mapped.size(); ++a) {
+              const int k = pe.mapped[a].second;
+              ds[k] += sens.at(row, po.sigma_output, pe.mapped_plan_index[a]) * dxdt[k];
+            }
+          }
+          break;
+      }
+      v.sigma[gi] = sigma;
+      if (sensitivities) {
+        v.dm.row(gi) = dm.transpose();
+        v.dsigma.row(gi) = ds.transpose();
+      }
+    }
+    row_base += ex.measurements.size();
+  }
+  return v;
+}
+
+double Objective::Nllh(const PointValues& v) const {
+  double total = 0.0;
+  for (size_t i = 0; i < measured_.size(); ++i) {
+    const NoiseModel& n = experiments_[measured_[i].experiment].observables[measured_[i].observable].noise;
+    total += MeasurementNllh(n.distribution, n.scale, measured_[i].value, v.m[i], v.sigma[i]);
+  }
+  return total;
+}
+
+double Objective::NegLogPrior(const std::vector<double>& x) const {
+  double total = 0.0;
+  for (size_t k = 0; k < num_parameters(); ++k)
+    total += problem_.parameters[k].prior.NegLogDensity(x[k], problem_.parameters[k].scale);
+  return total;
+}
+
+std::vector<double> Objective::SigmaOffsets(const PointValues& v) const {
+  std::vector<double> c(measured_.size(), 0.0);
+  for (size_t i = 0; i < measured_.size(); ++i)
+    if (measured_[i].sigma_varies && v.sigma[i] > 0) c[i] = kSigmaOffset - 2 * std::log(v.sigma[i]);
+  return c;
+}
+
+Status Objective::Residuals(const PointValues& v, const std::vector<double>& x, const std::vector<double>& offsets,
+                            double* res, double* jac) const {
+  const size_t n = num_parameters();
+  const size_t nr = num_residuals();
+  if (jac) std::fill(jac, jac + nr * n, 0.0);
+  for (size_t i = 0; i < measured_.size(); ++i) {
+    const NoiseModel& noise = experiments_[measured_[i].experiment].observables[measured_[i].observable].noise;
+    const double m = v.m[i], sigma = v.sigma[i], y = measured_[i].value;
+    if (!std::isfinite(m)) return SolverFailure("prediction of measurement " + std::to_string(i) + " is not finite");
+    if (!(sigma > 0) || !std::isfinite(sigma))
+      return InvalidArgument("sigma of measurement " + std::to_string(i) + " = " + std::to_string(sigma) +
+                             "; must be > 0");
+    if (noise.scale != Scale::kLin && !(m > 0))
+      return InvalidArgument("prediction of measurement " + std::to_string(i) + " = " + std::to_string(m) +
+                             " is not positive on scale " + std::string(ScaleName(noise.scale)));
+    const double d = ToScale(noise.scale, y) - ToScale(noise.scale, m);
+    const bool varies = measured_[i].sigma_varies;
+    const double log_term = varies ? 2 * std::log(sigma) + offsets[i] : 0.0;
+    if (varies && !(log_term > 0))
+      return InvalidArgument("sigma of measurement " + std::to_string(i) + " fell below exp(-30) times its start value");
+    double& r1 = res[2 * i];
+    double& r2 = res[2 * i + 1];
+    r2 = std::sqrt(log_term);
+    const double tp = TransformDerivative(noise.scale, m);
+    if (noise.distribution == NoiseDistribution::kNormal) {
+      r1 = d / sigma;
+    } else {
+      r1 = std::sqrt(2 * std::abs(d) / sigma);
+    }
+    if (!jac) continue;
+    double* j1 = jac + (2 * i) * n;
+    double* j2 = jac + (2 * i + 1) * n;
+    for (size_t k = 0; k < n; ++k) {
+      const double dd = -tp * v.dm(i, k);
+      const double ds = v.dsigma(i, k);
+      if (noise.distribution == NoiseDistribution::kNormal) {
+        j1[k] = dd / sigma - d / (sigma * sigma) * ds;
+      } else if (r1 > 1e-8) {
+        const double sgn = d >= 0 ? 1.0 : -1.0;
+        j1[k] = (sgn * dd / sigma - std::abs(d) / (sigma * sigma) * ds) / r1;
+      }
+      j2[k] = varies ? ds / sigma / r2 : 0.0;
+    }
+  }
+  const size_t base = 2 * measured_.size();
+  for (size_t k = 0; k < n; ++k) {
+    const EstimatedParameter& p = problem_.parameters[k];
+    double& r1 = res[base + 2 * k];
+    double& r2 = res[base + 2 * k + 1];
+    r1 = 0.0;
+    r2 = 0.0;
+    double d1 = 0.0, d2 = 0.0;
+    const double dxdt = DxDTheta(k, x[k]);
+    switch (p.prior.kind) {
+      case Prior::Kind::kNone:
+      case Prior::Kind::kUniform:
+      case Prior::Kind::kParameterScaleUniform:
+        break;
+      case Prior::Kind::kNormal:
+        r1 = (x[k] - p.prior.a) / p.prior.b;
+        d1 = dxdt / p.prior.b;
+        break;
+      case Prior::Kind::kParameterScaleNormal:
+        r1 = (ToScale(p.scale, x[k]) - p.prior.a) / p.prior.b;
+        d1 = 1.0 / p.prior.b;
+        break;
+      case Prior::Kind::kLogNormal: {
+        if (!(x[k] > 0)) return InvalidArgument("parameter '" + p.id + "' must be > 0 under its log-normal prior");
+        const double dlog = dxdt / x[k];
+        r1 = (std::log(x[k]) - p.prior.a) / p.prior.b;
+        d1 = dlog / p.prior.b;
+        const double offset = 2.0 * std::max(0.0, -std::log(p.lower)) + 2.0;
+        r2 = std::sqrt(2 * std::log(x[k]) + offset);
+        d2 = dlog / r2;
+        break;
+      }
+    }
+    if (jac) {
+      jac[(base + 2 * k) * n + k] = d1;
+      jac[(base + 2 * k + 1) * n + k] = d2;
+    }
+  }
+  for (size_t i = 0; i < nr; ++i)
+    if (!std::isfinite(res[i])) return InvalidArgument("residual " + std::to_string(i) + " is not finite");
+  if (jac)
+    for (size_t i = 0; i < nr * n; ++i)
+      if (!std::isfinite(jac[i])) return InvalidArgument("a sensitivity is not finite");
+  return Status::Ok();
+}
+
+Eigen::MatrixXd Objective::Fisher(const PointValues& v, const std::vector<double>& x) const {
+  const size_t n = num_parameters();
+  Eigen::MatrixXd f = Eigen::MatrixXd::Zero(n, n);
+  for (size_t i = 0; i < measured_.size(); ++i) {
+    const NoiseModel& noise = experiments_[measured_[i].experiment].observables[measured_[i].observable].noise;
+    const double sigma = v.sigma[i];
+    const Eigen::VectorXd g = TransformDerivative(noise.scale, v.m[i]) * v.dm.row(i).transpose();
+    const Eigen::VectorXd h = v.dsigma.row(i).transpose() / sigma;
+    const double d_fac = noise.distribution == NoiseDistribution::kNormal ? 2.0 : 1.0;
+    f += g * g.transpose() / (sigma * sigma) + d_fac * h * h.transpose();
+  }
+  for (size_t k = 0; k < n; ++k) {
+    const Prior& pr = problem_.parameters[k].prior;
+    const double dxdt = DxDTheta(k, x[k]);
+    switch (pr.kind) {
+      case Prior::Kind::kNormal: f(k, k) += dxdt * dxdt / (pr.b * pr.b); break;
+      case Prior::Kind::kLogNormal: f(k, k) += std::pow(dxdt / x[k], 2) / (pr.b * pr.b); break;
+      case Prior::Kind::kParameterScaleNormal: f(k, k) += 1.0 / (pr.b * pr.b); break;
+      default: break;
+    }
+  }
+  return f;
+}
+
+}  // namespace soma::infer::internal

@@ -1,0 +1,100 @@
+#pragma once
+// Internal to soma::infer: an EstimationProblem prepared for repeated
+// evaluation (sensitivity plan compiled once, overrides and output rows
+// resolved), the residuals Ceres minimises and the Fisher information.
+// Immutable after Prepare; Compute may run on many threads at once.
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <Eigen/Dense>
+
+#include "core/status.h"
+#include "infer/estimate.h"
+#include "infer/problem.h"
+#include "sim/sensitivity.h"
+
+namespace soma::infer::internal {
+
+struct RefIndex {
+  double constant = 0.0;
+  int parameter = -1;  // index into the problem's parameters; -1: constant
+};
+
+struct PreparedObservable {
+  int output = -1;        // index into the outputs
+  int sigma_output = -1;  // NoiseForm::kModelSymbol
+  NoiseModel noise;
+  RefIndex sigma_abs, sigma_rel;
+};
+
+struct PreparedExperiment {
+  sim::SimulationOptions options;  // overrides filled per evaluation
+  std::vector<std::pair<std::string, double>> constants;
+  std::vector<std::pair<std::string, int>> mapped;  // model symbol -> parameter index
+  std::vector<int> mapped_plan_index;               // index in the plan's parameters
+  std::vector<size_t> row;                          // output row of each measurement
+  std::vector<PreparedObservable> observables;
+};
+
+// Predictions and sigmas of all measurements (experiments in order, then
+// measurements in order) and, when asked for, their derivatives by the
+// parameters on the estimation scale.
+struct PointValues {
+  std::vector<double> m, sigma;
+  Eigen::MatrixXd dm, dsigma;  // rows: measurements; columns: parameters
+};
+
+class Objective {
+ public:
+  static Result<std::shared_ptr<const Objective>> Prepare(const EstimationProblem& problem,
+                                                          const EstimationOptions& options);
+
+  const EstimationProblem& problem() const { return problem_; }
+  size_t num_parameters() const { return problem_.parameters.size(); }
+  size_t num_measurements() const { return measured_.size(); }
+  // 2 per measurement (data, log sigma) and 2 per parameter (prior terms).
+  size_t num_residuals() const { return 2 * num_measurements() + 2 * num_parameters(); }
+
+  // x on the linear scale. Errors: failed simulations (naming the experiment).
+  Result<PointValues> Compute(const std::vector<double>& x, bool sensitivities) const;
+
+  double Nllh(const PointValues& v) const;
+  double NegLogPrior(const std::vector<double>& x) const;
+  // Offsets c_i of the residuals sqrt(2 ln sigma_i + c_i) for a start at
+  // which sigma takes the values in `v`: 0 for measurements whose sigma is
+  // constant (their residual is then 0), else 60 - 2 ln sigma_i, so that
+  // sigma may fall to exp(-30) times its start value. Per start, so that
+  // the offsets stay small next to the nllh (Ceres' function tolerance is
+  // relative to the cost).
+  std::vector<double> SigmaOffsets(const PointValues& v) const;
+  // Residuals (and the row-major Jacobian by theta when `jacobian` is not
+  // null) at theta = s(x). Errors when a sigma or a log-scale prediction is
+  // not positive, or a value is not finite (an infeasible point).
+  Status Residuals(const PointValues& v, const std::vector<double>& x, const std::vector<double>& sigma_offsets,
+                   double* residuals, double* jacobian) const;
+  // Expected Fisher information plus prior curvature, estimation scale.
+  Eigen::MatrixXd Fisher(const PointValues& v, const std::vector<double>& x) const;
+
+  std::vector<double> ToTheta(const std::vector<double>& x) const;
+  std::vector<double> FromTheta(const double* theta) const;
+
+ private:
+  struct Measured {
+    size_t experiment = 0, observable = 0;
+    double value = 0.0;
+    bool sigma_varies = true;  // sigma may depend on the parameters
+  };
+  double DxDTheta(size_t k, double x) const;
+
+  EstimationProblem problem_;
+  EstimationOptions options_;
+  std::vector<sim::OutputVariable> outputs_;
+  std::shared_ptr<const sim::SensitivityPlan> plan_;  // null when no model symbol is estimated
+  std::vector<PreparedExperiment> experiments_;
+  std::vector<Measured> measured_;
+};
+
+}  // namespace soma::infer::internal

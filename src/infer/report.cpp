@@ -1,0 +1,78 @@
+// Brief and full reports of an EstimationSummary.
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "infer/estimate.h"
+
+namespace soma::infer {
+namespace {
+
+std::string Format(const char* fmt, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, fmt, v);
+  return buf;
+}
+
+}  // namespace
+
+std::string EstimationSummary::BriefReport() const {
+  int failed = 0;
+  for (const StartResult& s : starts) failed += !s.error.ok() || !std::isfinite(s.objective);
+  std::string out = best_start < 0 ? "failed" : (converged ? "converged" : "not converged");
+  out += ", nllh " + Format("%.10g", nllh);
+  if (neg_log_prior != 0.0) out += ", objective " + Format("%.10g", objective);
+  out += ", " + std::to_string(estimates.size()) + " parameters, " + std::to_string(num_measurements) +
+         " measurements, " + std::to_string(failed) + "/" + std::to_string(starts.size()) + " starts failed, " +
+         Format("%.3g", seconds) + " s";
+  return out;
+}
+
+std::string EstimationSummary::FullReport() const {
+  std::string out = "Estimation: " + BriefReport() + "\n";
+  out += "Termination (best start " + std::to_string(best_start) + "): " + termination + "\n";
+  out += "Simulations: " + std::to_string(simulations) + " (" + std::to_string(failed_simulations) + " failed)\n";
+  if (!estimates.empty()) {
+    char line[256];
+    std::snprintf(line, sizeof line, "%-28s %6s %14s %14s %14s %10s  %s\n", "parameter", "scale", "estimate",
+                  "95% lower", "95% upper", "sd(scale)", "flags");
+    out += line;
+    for (const ParameterEstimate& e : estimates) {
+      std::string flags;
+      if (!e.identifiable) flags += "non-identifiable ";
+      if (e.at_bound) flags += "at-bound";
+      std::snprintf(line, sizeof line, "%-28s %6s %14.6g %14.6g %14.6g %10.3g  %s\n", e.id.c_str(),
+                    std::string(ScaleName(e.scale)).c_str(), e.value, e.lower_ci, e.upper_ci, e.std_error,
+                    flags.c_str());
+      out += line;
+    }
+    out += "Correlation (estimation scale):\n";
+    for (Eigen::Index a = 0; a < correlation.rows(); ++a) {
+      for (Eigen::Index b = 0; b < correlation.cols(); ++b) out += Format(" %6.3f", correlation(a, b));
+      out += "  " + estimates[a].id + "\n";
+    }
+    if (weak_directions.empty()) {
+      out += "Identifiability: all parameters locally identifiable (Fisher information eigenvalues within " +
+             Format("%.3g", fisher_eigenvalues.size() ? fisher_eigenvalues[0] / fisher_eigenvalues.maxCoeff() : 0) +
+             " of the largest)\n";
+    } else {
+      for (const WeakDirection& w : weak_directions) {
+        out += "Weak direction (eigenvalue " + Format("%.3g", w.eigenvalue) + ", relative " +
+               Format("%.3g", w.relative) + "):";
+        for (size_t i = 0; i < w.parameters.size(); ++i) out += " " + w.parameters[i] + Format(" (%+.2f)", w.components[i]);
+        out += "\n";
+      }
+    }
+  }
+  out += "Starts:\n";
+  for (const StartResult& s : starts) {
+    out += "  " + std::to_string(s.index) + ": " +
+           (s.error.ok() ? "objective " + Format("%.10g", s.objective) : "failed: " + s.error.ToString()) + ", " +
+           std::to_string(s.iterations) + " iterations, " + Format("%.3g", s.seconds) + " s" +
+           (s.converged ? "" : " (not converged)") + "\n";
+  }
+  return out;
+}
+
+}  // namespace soma::infer
