@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -15,6 +16,7 @@
 #include "formats/fhir/fhir_time.h"
 #include "formats/sbml/sbml_import.h"
 #include "repo/crypto.h"
+#include "server/api_service.h"
 #include "server/bundled_models.h"
 #include "twin/fit.h"
 #include "twin/intake.h"
@@ -100,7 +102,9 @@ Result<formats::PatientRecord> RecordFromJson(const Json& body) {
     d.resource_id = path;
     SOMA_ASSIGN_OR_RETURN(d.start, ReadTime(o.value("time", Json()), path + ".time"));
     d.end = d.start;
-    if (o.contains("end")) SOMA_ASSIGN_OR_RETURN(d.end, ReadTime(o.at("end"), path + ".end"));
+    if (o.contains("end")) {
+    SOMA_ASSIGN_OR_RETURN(d.end, ReadTime(o.at("end"), path + ".end"));
+  }
     d.medication_code = StringOr(o, "medication_code");
     d.route_code = StringOr(o, "route_code");
     if (o.contains("amount")) {

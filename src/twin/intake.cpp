@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "formats/fhir/loinc.h"
 #include "units/ucum.h"
 
 namespace soma::twin {
@@ -71,7 +72,10 @@ TwinData MapPatientData(const TwinDefinition& def, const formats::PatientRecord&
     }
     double value = o.value;
     if (o.unit != m->unit) {
-      auto v = units::Convert(o.value, o.unit, m->unit);
+      // Mass <-> amount (glucose mg/dL <-> mmol/L) with the code's molar mass.
+      units::ConversionOptions co;
+      if (const formats::LoincInfo* info = formats::FindLoinc(o.loinc)) co.molar_mass_g_per_mol = info->molar_mass_g_per_mol;
+      auto v = units::Convert(o.value, o.unit, m->unit, co);
       if (!v.ok()) {
         out.issues.push_back(Issue(o.resource_id, "valueQuantity", "unit '" + o.unit + "' cannot be converted to '" +
                                                                      m->unit + "': " + v.status().message()));

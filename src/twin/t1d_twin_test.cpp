@@ -16,6 +16,7 @@
 #include "formats/sbml/sbml_import.h"
 #include "sim/simulator.h"
 #include "twin/engine.h"
+#include "twin/fit.h"
 
 namespace soma::twin {
 namespace {
@@ -172,6 +173,8 @@ TEST(T1dTwin, PredictionIntervalsCoverNewReadings) {
     FilterRun run = RunFilter(**e, truth, def.observations[0].noise.sd, seed, last);
     auto f = (*e)->Forecast(run.state, 60, 5, seed);
     ASSERT_TRUE(f.ok()) << f.status().ToString();
+    std::printf("seed %llu: 60 min forecast of %zu members in %.1f ms\n", static_cast<unsigned long long>(seed),
+                run.state.members.size(), 1e3 * f->seconds);
     const ForecastSeries& cgm = f->series[0];
     ASSERT_EQ(cgm.symbol, "CGM");
     for (size_t k = 1; k < f->times.size(); ++k) {
@@ -219,6 +222,29 @@ TEST(T1dTwin, HypoAlertIsRaisedWhenGlucoseFalls) {
   auto quiet = (*engine)->Forecast(*st, 240, 5, 1);
   ASSERT_TRUE(quiet.ok());
   for (const auto& a : quiet->alerts) EXPECT_NE(a.name, "hypo-4h");
+}
+
+TEST(T1dTwin, FitNamesTheEventItCannotDifferentiateThrough) {
+  // The UVA/Padova model's meal_start event is triggered by the meal input
+  // (meal_rate > 0); forward sensitivities (sim/sensitivity.h) do not cross
+  // such events, so a MAP fit of a T1D twin is refused as unsupported,
+  // naming the event, instead of giving a wrong gradient.
+  if (!FitAvailable()) GTEST_SKIP() << "built without soma::infer";
+  TwinDefinition def = T1dDefinition();
+  auto engine = TwinEngine::Create(def, T1dModel());
+  ASSERT_TRUE(engine.ok());
+  auto st = (*engine)->Initialise("", 0);
+  ASSERT_TRUE(st.ok());
+  TwinState state = *st;
+  ASSERT_TRUE((*engine)->Advance(state, 30).ok());
+  state.observations.push_back({30, 0, "99504-3", "CGM", 120, "mg/dL"});
+  FitOptions o;
+  o.starts = 1;
+  auto fit = FitTwin(**engine, state, o);
+  ASSERT_FALSE(fit.ok());
+  EXPECT_EQ(fit.status().code(), ErrorCode::kUnsupported);
+  EXPECT_NE(fit.status().message().find("meal_start"), std::string::npos) << fit.status().message();
+  EXPECT_TRUE(state.fit.is_null());
 }
 
 }  // namespace
