@@ -88,6 +88,7 @@ Result<formats::PatientRecord> RecordFromJson(const Json& body) {
   const Json& meals = body.contains("meals") ? body.at("meals") : empty;
   for (size_t i = 0; i < meals.size(); ++i) {
     std::string path = "meals[" + std::to_string(i) + "]";
+    if (!meals[i].is_object()) return InvalidArgument(path + ": must be an object");
     formats::Meal m;
     m.resource_id = path;
     SOMA_ASSIGN_OR_RETURN(m.time, ReadTime(meals[i].value("time", Json()), path + ".time"));
@@ -98,6 +99,7 @@ Result<formats::PatientRecord> RecordFromJson(const Json& body) {
   for (size_t i = 0; i < doses.size(); ++i) {
     std::string path = "doses[" + std::to_string(i) + "]";
     const Json& o = doses[i];
+    if (!o.is_object()) return InvalidArgument(path + ": must be an object");
     formats::Dose d;
     d.resource_id = path;
     SOMA_ASSIGN_OR_RETURN(d.start, ReadTime(o.value("time", Json()), path + ".time"));

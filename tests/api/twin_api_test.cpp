@@ -96,7 +96,11 @@ class TwinApi : public ::testing::Test {
 
 TEST_F(TwinApi, CreateObserveForecastStreamAndNoIdentifiers) {
   std::string seen;  // every response body, scanned for identifiers at the end
-  Response created = alice_->Post("/v1/twins", {{"id", "t1"}, {"definition", Definition()}, {"bundle", CreationBundle()}});
+  // An alert rule that every forecast raises (plasma glucose above 1 mg/dL),
+  // so that the stream carries alert events.
+  Json def = Definition();
+  def["alerts"].push_back({{"name", "glucose-present"}, {"symbol", "BG"}, {"above", 1}, {"within", 30}});
+  Response created = alice_->Post("/v1/twins", {{"id", "t1"}, {"definition", def}, {"bundle", CreationBundle()}});
   ASSERT_EQ(created.status, 201) << created.body;
   seen += created.body;
   Json twin = created.json();
@@ -109,13 +113,15 @@ TEST_F(TwinApi, CreateObserveForecastStreamAndNoIdentifiers) {
   EXPECT_DOUBLE_EQ(twin["time"].get<double>(), 55.0);  // the last CGM reading, 06:55
   ASSERT_EQ(twin["estimate"]["parameters"].size(), 2u);
 
-  // The event stream: from the last stored event on, two new events.
+  // The event stream: from the last stored event on, four new events: the
+  // observation and the alert its forecast raises, then the explicit
+  // forecast and its alert.
   std::int64_t last = twin["events"].back()["seq"];
   std::string stream;
   std::thread reader([&] {
     httplib::Client c(server_->url());
     c.set_read_timeout(60, 0);
-    c.Get("/v1/twins/t1/events?since=" + std::to_string(last) + "&limit=2&timeout=60",
+    c.Get("/v1/twins/t1/events?since=" + std::to_string(last) + "&limit=4&timeout=60",
           {{"Authorization", "Bearer " + tokens_["alice"]}}, [&](const char* data, size_t n) {
             stream.append(data, n);
             return true;
@@ -135,8 +141,14 @@ TEST_F(TwinApi, CreateObserveForecastStreamAndNoIdentifiers) {
   seen += stream;
   EXPECT_NE(stream.find("event: observation"), std::string::npos) << stream;
   EXPECT_NE(stream.find("event: forecast"), std::string::npos) << stream;
+  EXPECT_NE(stream.find("event: alert"), std::string::npos) << stream;
+  EXPECT_NE(stream.find("glucose-present"), std::string::npos) << stream;
+  EXPECT_NE(stream.find("id: " + std::to_string(last + 4)), std::string::npos) << stream;
 
   Json f = forecast.json();
+  ASSERT_EQ(f["alerts"].size(), 1u) << forecast.body;
+  EXPECT_EQ(f["alerts"][0]["name"], "glucose-present");
+  EXPECT_DOUBLE_EQ(f["alerts"][0]["probability"].get<double>(), 1.0);
   const Json& cgm = f["series"]["CGM"];
   ASSERT_EQ(cgm["times"].size(), 13u);
   ASSERT_EQ(cgm["quantiles"].size(), 5u);
@@ -221,6 +233,15 @@ TEST_F(TwinApi, BadInputIsRefusedWithTheField) {
   r = alice_->Post("/v1/twins", {{"definition", Definition()}, {"bundle", bundle}});
   EXPECT_EQ(r.status, 400) << r.body;
   ExpectNoIdentifiers(r.body, "error response");
+  // Malformed observation bodies are 400s naming the field, never 500s.
+  ASSERT_EQ(alice_->Post("/v1/twins", {{"id", "t2"}, {"definition", Definition()}}).status, 201);
+  for (const Json& bad : {Json{{"meals", {1}}}, Json{{"doses", {"x"}}}, Json{{"observations", {{{"time", "yesterday"}}}}},
+                          Json{{"observations", 3}}, Json{{"unknown", 1}}, Json{{"csv", 5}}}) {
+    Response b = alice_->Post("/v1/twins/t2/observations", bad);
+    EXPECT_EQ(b.status, 400) << bad.dump() << ": " << b.body;
+  }
+  EXPECT_EQ(alice_->Post("/v1/twins/t2/forecast", {{"horizon", -5}}).status, 400);
+  EXPECT_EQ(alice_->Post("/v1/twins/t2/forecast", {{"horizon", "x"}}).status, 400);
   // Readers may not create twins.
   ASSERT_EQ(admin_->Post("/v1/users", {{"name", "rita"}, {"role", "reader"}}).status, 201);
   Client rita(server_->url(), admin_->Post("/v1/tokens", {{"user", "rita"}}).json()["token"]);
