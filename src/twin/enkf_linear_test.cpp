@@ -124,6 +124,29 @@ TEST(EnkfLinear, InitialStateIsTheModelsInitialValue) {
   for (const auto& m : state->members) EXPECT_NEAR(m.y[0], 3.0 * std::exp(-0.5), 1e-5);
 }
 
+TEST(EnkfLinear, AnInterventionAtAnObservationTimeIsAppliedOnce) {
+  // A bolus of +1 on x at t = 2 and an observation at t = 2: the window
+  // [0, 2) ends before the bolus, the zero-length prediction at t = 2 does
+  // not apply it, and the window [2, 3) applies it once. With every member
+  // equal the ensemble has no spread, so the gain is 0 and the update leaves
+  // x alone: x(3) = (3 exp(-0.2) + 1) exp(-0.1). Tolerance 1e-4: the
+  // integrator's default accuracy (~1e-5 relative here); a bolus applied
+  // twice or not at all would be off by ~0.9.
+  auto engine = TwinEngine::Create(LinearDefinition(10, 0.5, 0.0), LinearModel(0.1));
+  ASSERT_TRUE(engine.ok());
+  auto state = (*engine)->Initialise("", 0);
+  ASSERT_TRUE(state.ok());
+  for (auto& m : state->members) m.y = {3.0};
+  state->interventions = Json::array({{{"type", "bolus"}, {"time", 2.0}, {"target", "x"}, {"amount", 1.0}}});
+  ASSERT_TRUE((*engine)->Advance(*state, 2.0).ok());
+  for (const auto& m : state->members) EXPECT_NEAR(m.y[0], 3 * std::exp(-0.2), 1e-4);
+  auto sum = (*engine)->Assimilate(*state, {{2.0, 0, "X-1", "x", 5.0, "1"}});
+  ASSERT_TRUE(sum.ok()) << sum.status().ToString();
+  EXPECT_NEAR(sum->predicted_mean[0], 3 * std::exp(-0.2), 1e-4);
+  ASSERT_TRUE((*engine)->Advance(*state, 3.0).ok());
+  for (const auto& m : state->members) EXPECT_NEAR(m.y[0], (3 * std::exp(-0.2) + 1) * std::exp(-0.1), 1e-4);
+}
+
 TEST(TwinFit, MapOfADecayRateMatchesAGridSearch) {
   // dx/dt = -k x, x(0) = 5, observed at t = 1..10 with sd 0.05; k has a
   // log-normal prior (median 0.1, sigma 1) and data from k = 0.2. The MAP
