@@ -15,6 +15,7 @@
 // Thread safety: as thread-safe as the Repository (fully); no mutable state.
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,10 +55,16 @@ Json PushToJson(const PushRequest& request);
 // "next_offset" (null on the last page)} merged into `page`.
 void AddPaging(Json& page, int total, int limit, int offset);
 
+class TwinService;  // twin_service.h
+
 class ApiService {
  public:
-  explicit ApiService(repo::Repository& repo) : repo_(repo) {}
+  explicit ApiService(repo::Repository& repo);
+  ~ApiService();
   repo::Repository& repository() { return repo_; }
+  // The twin operations (/v1/twins); their node secret comes from
+  // LoadOrCreateNodeSecret(data_dir). kIoError etc. when that failed.
+  Result<TwinService*> twins();
 
   bool Ready() { return repo_.Ready(); }
   Json Me(const repo::Principal& p) const { return ToJson(p); }
@@ -124,6 +131,8 @@ class ApiService {
 
  private:
   repo::Repository& repo_;
+  std::unique_ptr<TwinService> twins_;
+  Status twins_status_;
 };
 
 }  // namespace soma::server

@@ -1,4 +1,5 @@
 #include "server/server.h"
+#include "server/twin_service.h"
 
 #include <chrono>
 #include <cstdio>
@@ -209,6 +210,11 @@ void Server::Impl::Handle(const Route& route, const httplib::Request& req, httpl
 void Server::Impl::WriteReply(const Route& route, const httplib::Request& req, Reply reply,
                               httplib::Response& res) {
   for (auto& [name, value] : reply.headers) res.set_header(name, value);
+  if (reply.stream) {
+    res.status = reply.status;
+    res.set_chunked_content_provider(reply.content_type, std::move(reply.stream));
+    return;
+  }
   if (reply.cacheable && (req.method == "GET" || req.method == "HEAD")) {
     std::string etag = "\"" + (reply.etag.empty() ? repo::Sha256Hex(reply.body) : reply.etag) + "\"";
     res.set_header("ETag", etag);
@@ -280,7 +286,11 @@ Status Server::Serve() {
   return Status::Ok();
 }
 
-void Server::Stop() { impl_->http_->stop(); }
+void Server::Stop() {
+  // Event streams wait on the twin service; release them first.
+  if (auto twins = impl_->service_.twins(); twins.ok()) (*twins)->Stop();
+  impl_->http_->stop();
+}
 
 const std::vector<Route>& Server::routes() const { return impl_->routes_; }
 

@@ -5,8 +5,10 @@
 // never count what the caller may not read, and invisible resources are
 // indistinguishable from absent ones.
 
+#include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -53,6 +55,16 @@ const ResourceRow kResourceRows[] = {
     // not change the resources the rest of the matrix reads.
     {"PATCH", "/v1/resources/{id}", "{vis}", WRITE_ROW(200)},
     {"POST", "/v1/resources/{id}/versions", "{push}", WRITE_ROW(201)},
+    // Twins ({tid}: a twin of that visibility owned by "owner"). Changing a
+    // twin (new data, a forecast that records its events, a fit) needs what
+    // a version push needs. The fit of a twin without data is refused (409)
+    // after the authorisation checks.
+    {"GET", "/v1/twins/{tid}", "", READ_ROW},
+    {"POST", "/v1/twins/{tid}/observations", R"({"observations":[]})", WRITE_ROW(200)},
+    {"POST", "/v1/twins/{tid}/forecast", R"({"horizon":10,"step":5})", WRITE_ROW(200)},
+    {"POST", "/v1/twins/{tid}/fit", "{}", WRITE_ROW(409)},
+    // After the forecast rows every twin has events, so limit=1 returns at once.
+    {"GET", "/v1/twins/{tid}/events?since=0&limit=1&timeout=5", "", READ_ROW},
 };
 
 // Deleting, on disposable copies: owner and admin only.
@@ -92,6 +104,8 @@ const GlobalRow kGlobalRows[] = {
     {"DELETE", "/v1/tokens/{n}", "", {401, 404, 404, 404, 404, 404, 404}},
     {"GET", "/v1/audit", "", {401, 403, 403, 403, 403, 403, 200}},
     {"GET", "/v1/audit/verify", "", {401, 403, 403, 403, 403, 403, 200}},
+    {"GET", "/v1/twins", "", {200, 200, 200, 200, 200, 200, 200}},
+    {"POST", "/v1/twins", "{twin}", {401, 403, 403, 201, 201, 201, 201}},
 };
 
 bool CanRead(int who, int vis) { return kResourceRows[0].expect[who][vis] == 200; }
@@ -138,6 +152,14 @@ class AuthzMatrix : public ::testing::TestWithParam<repo::Dialect> {
     ASSERT_EQ(clients_[kReaderIn]->Get("/v1/me").json()["groups"], Json::array({"g"}));
 
     for (int v = 0; v < kVisCount; ++v) ids_[v] = MakeResource(word_ + "-" + kVisNames[v], v);
+    for (int v = 0; v < kVisCount; ++v) {
+      Json body = TwinBody("t-" + RandomHexString(5));
+      body["visibility"] = kVisNames[v];
+      if (v == kGrp) body["group"] = "g";
+      Response t = clients_[kOwner]->Post("/v1/twins", body);
+      ASSERT_EQ(t.status, 201) << t.body;
+      tids_[v] = t.json()["id"];
+    }
     Json comment = clients_[kOwner]->Post("/v1/resources/" + ids_[kPub] + "/feedback",
                                           {{"kind", "comment"}, {"text", "to moderate"}}).json();
     fid_ = comment["id"];
@@ -160,6 +182,17 @@ class AuthzMatrix : public ::testing::TestWithParam<repo::Dialect> {
 
   static Json Push() { return PushBody({{"data.csv", "a,b\n1,2\n"}}, "matrix content"); }
 
+  // A small twin without data (bundled T1D model, 5 members).
+  static Json TwinBody(const std::string& id) {
+    std::ifstream in(std::string(SOMA_SOURCE_DIR) + "/twins/t1d-cgm.json");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    Json d = Json::parse(ss.str());
+    d["assimilation"]["ensemble_size"] = 5;
+    d["title"] = "matrix twin";
+    return {{"id", id}, {"definition", d}, {"license", "CC-BY-4.0"}};
+  }
+
   static Json VisibilityBody(int vis) {
     Json b = {{"visibility", kVisNames[vis]}};
     if (vis == kGrp) b["group"] = "g";
@@ -179,6 +212,7 @@ class AuthzMatrix : public ::testing::TestWithParam<repo::Dialect> {
     std::string fresh = "n" + RandomHexString(5);
     std::string p = Replace(Replace(Replace(path, "{n}", fresh), "{fid}", fid_), "{u}", "spareuser");
     body = Replace(Replace(body, "{n}", fresh), "{u}", "spareuser");
+    if (body == "{twin}") body = TwinBody(fresh).dump();
     return clients_[who]->Send(method, p, body, type);
   }
 
@@ -187,6 +221,7 @@ class AuthzMatrix : public ::testing::TestWithParam<repo::Dialect> {
   std::unique_ptr<Client> admin_;
   std::vector<std::unique_ptr<Client>> clients_;
   std::string ids_[kVisCount];
+  std::string tids_[kVisCount];
   std::string word_, fid_, omex_;
 };
 
@@ -195,7 +230,7 @@ TEST_P(AuthzMatrix, EveryResourceRouteByRoleAndVisibility) {
   for (const ResourceRow& row : kResourceRows) {
     for (int who = 0; who < kWhoCount; ++who) {
       for (int vis = 0; vis < kVisCount; ++vis) {
-        std::string path = Replace(row.path, "{id}", ids_[vis]);
+        std::string path = Replace(Replace(row.path, "{id}", ids_[vis]), "{tid}", tids_[vis]);
         Response r = Call(who, row.method, path, row.body, vis);
         EXPECT_EQ(r.status, row.expect[who][vis])
             << row.method << " " << row.path << " as " << kWhoNames[who] << " on a " << kVisNames[vis]
