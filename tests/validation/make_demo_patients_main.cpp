@@ -18,10 +18,15 @@
 // Each bundle holds a Patient with FAKE direct identifiers (name, address,
 // identifier, exact birth date: they exist to show that ingestion drops
 // them), an active permit Consent, CGM Observations (LOINC 99504-3, mg/dL),
-// carbohydrate intake Observations (LOINC 9059-7, g) and insulin
-// MedicationAdministrations (bolus: dose in U; basal: a rate in U/h over the
-// whole period). DIR/<name>.truth.json records the simulated truth (the
-// patient's parameters, the noise-free CGM) for checks of personalisation.
+// carbohydrate intake Observations (LOINC 9059-7, g) and the meal boluses as
+// insulin MedicationAdministrations (dose in U). Basal insulin is the
+// patient's steady basal u2ss, which the model starts from and the bundle
+// does not repeat. DIR/demo-patient-N.truth.json records the simulated truth
+// (the patient's parameters, the noise-free CGM) for checks of
+// personalisation; DIR/demo-patient-N.twin.json is a twin definition for the
+// patient (docs/twins.md): the CGM stream with the noise it was made with,
+// meals, boluses into Isc1 (6000/BW pmol/kg per U), and log-normal priors on
+// Vmx and kp3 from the median and log-SD of the 30 virtual patients.
 
 #include <algorithm>
 #include <cmath>
@@ -91,6 +96,25 @@ int Run(const Args& a) {
     return 1;
   }
   fs::create_directories(a.out);
+  // Population priors of the personalised parameters: median and SD of the
+  // logs over every virtual patient.
+  json priors = json::array();
+  for (const char* id : {"Vmx", "kp3"}) {
+    std::vector<double> logs;
+    for (const VirtualPatient& v : *patients) logs.push_back(std::log(v.values.at(id)));
+    std::sort(logs.begin(), logs.end());
+    const double n = static_cast<double>(logs.size());
+    const double median = logs.size() % 2 ? logs[logs.size() / 2] : 0.5 * (logs[logs.size() / 2 - 1] + logs[logs.size() / 2]);
+    double mean = 0, var = 0;
+    for (double x : logs) mean += x / n;
+    for (double x : logs) var += (x - mean) * (x - mean) / (n - 1);
+    priors.push_back({{"id", id},
+                      {"prior", {{"distribution", "log-normal"}, {"median", std::round(std::exp(median) * 1e9) / 1e9},
+                                 {"sigma", std::round(std::sqrt(var) * 1e4) / 1e4}}},
+                      {"lower", std::round(std::exp(median) * 0.1 * 1e9) / 1e9},
+                      {"upper", std::round(std::exp(median) * 10.0 * 1e9) / 1e9},
+                      {"personalised", true}});
+  }
   std::mt19937_64 rng(a.seed);
   int index = 0;
   for (const std::string& name : a.patients) {
@@ -187,15 +211,6 @@ int Run(const Args& a) {
                                {"effectiveDateTime", Timestamp(m.time)},
                                {"dosage", {{"route", route}, {"dose", {{"value", units}, {"unit", "U"}, {"system", "http://unitsofmeasure.org"}, {"code", "[iU]"}}}}}}));
     }
-    const double basal_u_per_h = p->values.at("u2ss") * p->values.at("BW") / 6000.0 * 60.0;
-    entries.push_back(Entry({{"resourceType", "MedicationAdministration"},
-                             {"id", "basal-1"},
-                             {"status", "completed"},
-                             {"medicationCodeableConcept", insulin},
-                             {"subject", subject},
-                             {"effectivePeriod", {{"start", Timestamp(0)}, {"end", Timestamp(protocol.end)}}},
-                             {"dosage", {{"route", route}, {"rateQuantity", {{"value", std::round(basal_u_per_h * 1000.0) / 1000.0}, {"unit", "U/h"}, {"system", "http://unitsofmeasure.org"}, {"code", "[iU]/h"}}}}}}));
-
     json bundle = {{"resourceType", "Bundle"}, {"id", "demo-patient-" + std::to_string(index)}, {"type", "collection"}, {"entry", entries}};
     json truth = {{"virtual_patient", name},
                   {"source", "simglucose vpatient_params.csv (../shared/clinical)"},
@@ -210,6 +225,28 @@ int Run(const Args& a) {
                   {"meals", json::array()},
                   {"cgm_noise_free", truth_cgm}};
     for (const Meal& m : protocol.meals) truth["meals"].push_back({{"time_min", m.time}, {"grams", m.grams}});
+    const double bw = p->values.at("BW");
+    json twin = {
+        {"schema", "soma.twin/1"},
+        {"title", "Demo patient " + std::to_string(index) + " (type 1 diabetes, CGM)"},
+        {"model", {{"bundled", "t1d-uva-padova.xml"}}},
+        {"time_unit_seconds", 60},
+        {"observations", json::array({{{"loinc", "99504-3"}, {"symbol", "CGM"}, {"unit", "mg/dL"},
+                                       {"noise", {{"model", "additive"}, {"sd", 7}}}}})},
+        {"inputs",
+         {{"meal", {{"rate", "meal_rate"}, {"ingested", "meal_ingested"}, {"units_per_gram", 1000},
+                    {"eat_rate_g_per_step", 5}, {"step", 1}}},
+          {"doses", json::array({{{"name", "insulin bolus (subcutaneous)"}, {"route_code", "34206005"},
+                                  {"kind", "bolus"}, {"target", "Isc1"}, {"unit", "[iU]"},
+                                  {"factor", std::round(6000.0 / bw * 1e4) / 1e4}}})}}},
+        {"parameters", priors},
+        {"assimilation", {{"ensemble_size", 40}, {"seed", 1}, {"inflation", 1.02}, {"parameter_drift", 0.002},
+                          {"process_noise", {{"Gp", 0.3}}}}},
+        {"forecast", {{"horizon", 120}, {"step", 5}, {"quantiles", {0.05, 0.25, 0.5, 0.75, 0.95}}}},
+        {"alerts", json::array({{{"name", "hypo-30min"}, {"symbol", "BG"}, {"below", 70}, {"within", 30}, {"probability", 0.2}},
+                                {{"name", "hyper-2h"}, {"symbol", "BG"}, {"above", 250}, {"within", 120}, {"probability", 0.5}}})},
+        {"fit", {{"assume_continuous_switches", true}}}};
+    std::ofstream(a.out / ("demo-patient-" + std::to_string(index) + ".twin.json")) << twin.dump(1) << "\n";
     const fs::path bundle_path = a.out / ("demo-patient-" + std::to_string(index) + ".json");
     std::ofstream(bundle_path) << bundle.dump(1) << "\n";
     std::ofstream(a.out / ("demo-patient-" + std::to_string(index) + ".truth.json")) << truth.dump(1) << "\n";
