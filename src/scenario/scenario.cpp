@@ -323,13 +323,32 @@ Status ApplyScenario(const Scenario& scenario, model::Model& model) {
 
 Result<ScenarioRun> RunScenario(const Scenario& scenario, const model::Model& base,
                                 const sim::SimulationOptions& integrator_options) {
+  SOMA_ASSIGN_OR_RETURN(PreparedScenario prepared, PreparedScenario::Prepare(scenario, base));
+  return prepared.Run({}, integrator_options);
+}
+
+Result<PreparedScenario> PreparedScenario::Prepare(const Scenario& scenario, const model::Model& base,
+                                                   const std::vector<std::pair<std::string, double>>& varied) {
   model::Model m = base;
+  for (const auto& [id, v] : varied) SOMA_RETURN_IF_ERROR(OverrideImpl(m, id, v));
   SOMA_RETURN_IF_ERROR(ApplyScenario(scenario, m).WithContext("scenario '" + scenario.name + "'"));
-  SOMA_ASSIGN_OR_RETURN(auto compiled, sim::CompiledModel::Compile(m));
+  PreparedScenario p;
+  SOMA_ASSIGN_OR_RETURN(p.compiled_, sim::CompiledModel::Compile(m));
+  p.scenario_ = std::make_shared<const Scenario>(scenario);
+  return p;
+}
+
+Result<ScenarioRun> PreparedScenario::Run(const std::vector<std::pair<std::string, double>>& values,
+                                          const sim::SimulationOptions& integrator_options) const {
+  const Scenario& scenario = *scenario_;
   sim::SimulationOptions o = integrator_options;
   o.start = scenario.start;
   o.end = scenario.end;
   o.steps = scenario.steps;
+  for (const auto& [id, v] : values) {
+    // The scenario's own values were applied after the member's: they win.
+    if (!scenario.parameters.count(id)) o.overrides.emplace_back(id, v);
+  }
   std::vector<sim::OutputVariable> outputs;
   for (const std::string& id : scenario.outputs) outputs.push_back({id});
   if (!outputs.empty()) {
@@ -339,7 +358,7 @@ Result<ScenarioRun> RunScenario(const Scenario& scenario, const model::Model& ba
       if (!listed) outputs.push_back({spec.variable});
     }
   }
-  SOMA_ASSIGN_OR_RETURN(sim::SimulationResult result, sim::Simulator(compiled).Simulate(o, outputs));
+  SOMA_ASSIGN_OR_RETURN(sim::SimulationResult result, sim::Simulator(compiled_).Simulate(o, outputs));
   ScenarioRun run;
   run.name = scenario.name;
   std::vector<double> times(result.rows);

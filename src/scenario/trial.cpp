@@ -268,35 +268,35 @@ Result<std::vector<MemberResult>> RunTrialMembers(const Trial& trial, const mode
   if (members.empty()) {
     for (int i = 0; i < PopulationSize(trial); ++i) members.push_back(i);
   }
-  // Check the mapping once on the base model so a typo fails the trial at once.
+  // One compilation per scenario shared by all members: member values reach
+  // it as simulation overrides (PreparedScenario). The mapping is checked
+  // here, so a typo fails the trial at once.
+  std::vector<PreparedScenario> prepared;
   {
-    model::Model probe = model;
-    for (const auto& [id, v] : MemberParameters(trial, 0)) {
-      Status s = SetInitialValue(probe, id, v);
-      if (!s.ok()) return s.WithContext("population");
+    const auto varied = MemberParameters(trial, 0);
+    for (const Scenario& s : trial.scenarios) {
+      auto p = PreparedScenario::Prepare(s, model, varied);
+      if (!p.ok()) return p.status().WithContext("population");
+      prepared.push_back(std::move(*p));
     }
   }
   std::vector<MemberResult> results(members.size());
   ensemble::ParallelOptions po;
   po.threads = options.threads;
   po.progress = options.progress;
+  po.cancel = options.cancel;
   ensemble::ParallelFor(0, static_cast<long>(members.size()), [&](long k) {
     MemberResult& r = results[k];
     r.member = members[k];
-    model::Model m = model;
-    for (const auto& [id, v] : MemberParameters(trial, r.member)) {
-      Status s = SetInitialValue(m, id, v);
-      if (!s.ok()) {
-        r.error = s.ToString();
-        return;
-      }
-    }
-    for (const Scenario& s : trial.scenarios) {
-      auto run = RunScenario(s, m, options.simulation);
+    const auto values = MemberParameters(trial, r.member);
+    for (const PreparedScenario& p : prepared) {
+      const Scenario& s = p.scenario();
+      auto run = p.Run(values, options.simulation);
       if (!run.ok()) {
         r.error = s.name + ": " + run.status().ToString();
         r.outcomes.clear();
         r.series.clear();
+        r.columns.clear();
         return;
       }
       std::vector<double> o;
@@ -311,6 +311,7 @@ Result<std::vector<MemberResult>> RunTrialMembers(const Trial& trial, const mode
     }
     r.ok = true;
   }, po);
+  if (options.cancel != nullptr && options.cancel->load()) return FailedPrecondition("trial cancelled");
   return results;
 }
 

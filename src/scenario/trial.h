@@ -15,6 +15,7 @@
 // the number of threads: members are independent and summarised in index
 // order.
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <optional>
@@ -76,6 +77,9 @@ struct TrialOptions {
   // Members to run (others are skipped, e.g. already done or another rank's);
   // empty = all.
   std::vector<int> members;
+  // When set to true by another thread, no new members start and
+  // RunTrialMembers returns kCancelled after the running ones finish.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // Runs members (in parallel) and returns their results in member order.
