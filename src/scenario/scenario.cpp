@@ -22,9 +22,6 @@ class Obj {
     std::set<std::string> known(keys.begin(), keys.end());
     for (auto it = j_.begin(); it != j_.end(); ++it) {
       if (!known.count(it.key())) {
-        if (it.key() == "controllers") {
-          return Unsupported(At("controllers") + ": rule-based controllers are not supported yet");
-        }
         return InvalidArgument(At(it.key()) + ": unknown field");
       }
     }
@@ -201,7 +198,8 @@ Status SetInitialValue(model::Model& model, const std::string& id, double value)
 Result<Scenario> ParseScenario(const json& j) {
   Obj root(j, "");
   SOMA_RETURN_IF_ERROR(root.Check({"schema", "name", "description", "start", "end", "steps",
-                                   "parameters", "interventions", "meal_input", "outputs", "outcomes"}));
+                                   "parameters", "interventions", "meal_input", "outputs", "outcomes",
+                                   "controllers"}));
   Scenario s;
   if (root.Has("schema")) {
     SOMA_ASSIGN_OR_RETURN(std::string schema, root.String("schema"));
@@ -284,6 +282,17 @@ Result<Scenario> ParseScenario(const json& j) {
                              std::to_string(s.end) + "]");
     }
   }
+  if (root.Has("controllers")) {
+    const json& list = root.Raw("controllers");
+    if (!list.is_array()) return InvalidArgument("controllers: must be an array");
+    std::set<std::string> names;
+    for (size_t i = 0; i < list.size(); ++i) {
+      const std::string path = "controllers[" + std::to_string(i) + "]";
+      SOMA_ASSIGN_OR_RETURN(Controller c, ParseController(list[i], path, s.start, s.end));
+      if (!names.insert(c.name).second) return InvalidArgument(path + ".name = '" + c.name + "': used twice");
+      s.controllers.push_back(std::move(c));
+    }
+  }
   if (root.Has("outputs")) {
     const json& out = root.Raw("outputs");
     if (!out.is_array()) return InvalidArgument("outputs: must be an array of model symbols");
@@ -317,6 +326,7 @@ Status ApplyScenario(const Scenario& scenario, model::Model& model) {
   model::Model m = model;
   for (const auto& [id, v] : scenario.parameters) SOMA_RETURN_IF_ERROR(OverrideImpl(m, id, v));
   SOMA_RETURN_IF_ERROR(sim::ApplyInputSchedule(scenario.changes, {scenario.start, scenario.end}, m));
+  SOMA_RETURN_IF_ERROR(ApplyControllers(scenario.controllers, m));
   model = std::move(m);
   return Status::Ok();
 }

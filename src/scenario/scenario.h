@@ -10,8 +10,9 @@
 //
 // A scenario is applied to a model IR as an input schedule (sim/input_schedule.h):
 // every intervention becomes exact SBML events, so the integrator stops at
-// each change. Rule-based controllers evaluated at sample times are not
-// supported yet: a "controllers" field is refused as unsupported.
+// each change. Rule-based controllers evaluated at sample times
+// (scenario/controller.h) become one exact SBML event per sample time with
+// conditional assignments.
 
 #include <map>
 #include <memory>
@@ -23,6 +24,7 @@
 
 #include "core/status.h"
 #include "model/model.h"
+#include "scenario/controller.h"
 #include "scenario/outcomes.h"
 #include "sim/compiled_model.h"
 #include "sim/input_schedule.h"
@@ -55,6 +57,7 @@ struct Scenario {
   std::vector<sim::InputChange> changes;     // all interventions, expanded
   std::vector<std::string> outputs;          // symbols to report (empty: all species)
   std::vector<OutcomeSpec> outcomes;
+  std::vector<Controller> controllers;       // evaluated at their sample times
   int interventions = 0;                     // as written, before expansion
 };
 
