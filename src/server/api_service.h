@@ -27,6 +27,8 @@
 
 namespace soma::server {
 
+class JobManager;  // server/jobs.h
+
 // Bytes with a media type: a stored file or an exported archive.
 struct Blob {
   std::string bytes;
@@ -60,6 +62,10 @@ class ApiService {
   repo::Repository& repository() { return repo_; }
 
   bool Ready() { return repo_.Ready(); }
+  // The job runner behind /v1/jobs (soma serve sets one); null: the job
+  // routes answer 503. Not owned.
+  void set_jobs(JobManager* jobs) { jobs_ = jobs; }
+  JobManager* jobs() const { return jobs_; }
   Json Me(const repo::Principal& p) const { return ToJson(p); }
 
   // ---- resources ----
@@ -124,6 +130,7 @@ class ApiService {
 
  private:
   repo::Repository& repo_;
+  JobManager* jobs_ = nullptr;
 };
 
 }  // namespace soma::server

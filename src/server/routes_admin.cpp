@@ -126,6 +126,7 @@ std::vector<Route> ApiRoutes(ApiService& service) {
   AddResourceRoutes(service, &routes);
   AddVersionRoutes(service, &routes);
   AddDiscoveryRoutes(service, &routes);
+  AddJobRoutes(service, &routes);
   return routes;
 }
 
