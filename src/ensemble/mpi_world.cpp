@@ -1,5 +1,6 @@
 #include "ensemble/mpi_world.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #ifdef SOMA_HAVE_MPI

@@ -1,6 +1,7 @@
 #include "server/jobs.h"
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -101,14 +102,18 @@ Result<std::unique_ptr<JobManager>> JobManager::Create(repo::Repository& repo, c
     job->kind = r.value("kind", "");
     job->title = r.value("title", "");
     job->principal.user = r.value("owner", "");
-    job->model_id = r["model"].value("id", "");
-    job->model_version = r["model"].value("version", "");
+    const Json model = r.value("model", Json::object());
+    job->model_id = model.is_object() ? model.value("id", "") : "";
+    job->model_version = model.is_object() ? model.value("version", "") : "";
     job->state = r.value("state", "failed");
-    job->error = r.value("error", "");
-    job->result_id = r["result"].is_string() ? r["result"].get<std::string>() : "";
-    job->created_ms = r.value("created_ms", std::int64_t{0});
-    job->started_ms = r.value("started_ms", std::int64_t{0});
-    job->finished_ms = r.value("finished_ms", std::int64_t{0});
+    job->error = r.contains("error") && r["error"].is_string() ? r["error"].get<std::string>() : "";
+    job->result_id = r.contains("result") && r["result"].is_string() ? r["result"].get<std::string>() : "";
+    auto ms = [&r](const char* key) {
+      return r.contains(key) && r[key].is_number_integer() ? r[key].get<std::int64_t>() : std::int64_t{0};
+    };
+    job->created_ms = ms("created_ms");
+    job->started_ms = ms("started_ms");
+    job->finished_ms = ms("finished_ms");
     job->done = r.value("done", 0L);
     job->total = r.value("total", 0L);
     if (!Finished(job->state)) {
@@ -368,7 +373,11 @@ void JobManager::Execute(Job& job) {
   std::lock_guard<std::mutex> lock(mu_);
   job.finished_ms = NowMs();
   job.result_id = result_id;
-  if (cancelled) {
+  if (stopping_ && result_id.empty()) {
+    // Stopped by the server going down, not by its owner.
+    job.state = "failed";
+    job.error = "server restarted";
+  } else if (cancelled) {
     job.state = "cancelled";
   } else if (status.ok()) {
     job.state = "succeeded";
