@@ -72,12 +72,23 @@ TEST_F(TrialSensitivity, SobolIndicesMatchTheAnalyticValues) {
   const auto& o = (*out)["outcomes"][0];
   ASSERT_FALSE(o.contains("error")) << o.dump();
   EXPECT_NEAR(o["variance"].get<double>(), v, 0.05 * v);
-  // Monte Carlo estimators with n = 2048: |S - exact| <= 0.05.
-  EXPECT_NEAR(o["first"][0].get<double>(), sa, 0.05);
-  EXPECT_NEAR(o["first"][1].get<double>(), sk, 0.05);
-  EXPECT_NEAR(o["total"][0].get<double>(), 1 - sk, 0.05);
-  EXPECT_NEAR(o["total"][1].get<double>(), 1 - sa, 0.05);
-  EXPECT_NEAR(o["first"][2].get<double>(), 0.0, 0.05);
+  // Monte Carlo estimators with n = 2048. Repeating this design with other
+  // seeds (NumPy, same estimators) spreads the first-order estimates by
+  // about +-0.08 and the total ones by +-0.03 around the exact values, so:
+  // |S - exact| <= 0.15, |ST - exact| <= 0.06, and each exact value inside
+  // its 95% bootstrap interval widened by 0.02.
+  EXPECT_NEAR(o["first"][0].get<double>(), sa, 0.15);
+  EXPECT_NEAR(o["first"][1].get<double>(), sk, 0.15);
+  EXPECT_NEAR(o["total"][0].get<double>(), 1 - sk, 0.06);
+  EXPECT_NEAR(o["total"][1].get<double>(), 1 - sa, 0.06);
+  EXPECT_NEAR(o["first"][2].get<double>(), 0.0, 0.15);
+  const double exact_first[] = {sa, sk}, exact_total[] = {1 - sk, 1 - sa};
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_GE(exact_first[i], o["first_low"][i].get<double>() - 0.02) << o.dump();
+    EXPECT_LE(exact_first[i], o["first_high"][i].get<double>() + 0.02) << o.dump();
+    EXPECT_GE(exact_total[i], o["total_low"][i].get<double>() - 0.02) << o.dump();
+    EXPECT_LE(exact_total[i], o["total_high"][i].get<double>() + 0.02) << o.dump();
+  }
   // Moving only `unused` leaves y bit for bit unchanged: total index exactly 0.
   EXPECT_EQ(o["total"][2].get<double>(), 0.0);
   for (int i = 0; i < 2; ++i) {
