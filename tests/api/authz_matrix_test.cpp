@@ -152,8 +152,9 @@ class AuthzMatrix : public ::testing::TestWithParam<repo::Dialect> {
                                           {{"kind", "comment"}, {"text", "to moderate"}}).json();
     fid_ = comment["id"];
     // A finished job of the admin's.
-    Response job = admin_->Post("/v1/jobs", {{"kind", "scenario-compare"}, {"model", {{"id", "bergman-minimal"}}},
-                                             {"scenarios", {{{"name", "s"}, {"end", 10}, {"steps", 10}, {"outputs", {"G"}}}}}}});
+    Response job = admin_->Post("/v1/jobs", Json::parse(R"({"kind": "scenario-compare",
+        "model": {"id": "bergman-minimal"},
+        "scenarios": [{"name": "s", "end": 10, "steps": 10, "outputs": ["G"]}]})"));
     ASSERT_EQ(job.status, 202) << job.body;
     job_ = job.json()["id"];
     for (int i = 0; i < 3000 && admin_->Get("/v1/jobs/" + job_).json()["state"] != "succeeded"; ++i) {

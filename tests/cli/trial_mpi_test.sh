@@ -15,7 +15,10 @@ model="$src/models/t1d-uva-padova.xml"
 for f in summary.json members.csv bands.csv; do
   cmp "$work/one/$f" "$work/two/$f" || { echo "FAIL: $f differs between 1 process and 2 MPI ranks"; exit 1; }
 done
-cmp "$work/one.txt" "$work/two.txt" || { echo "FAIL: printed summaries differ"; exit 1; }
+# The printed summaries differ only in the results folder's name.
+sed "s|$work/one|DIR|" "$work/one.txt" > "$work/one.norm"
+sed "s|$work/two|DIR|" "$work/two.txt" > "$work/two.norm"
+cmp "$work/one.norm" "$work/two.norm" || { echo "FAIL: printed summaries differ"; exit 1; }
 # Results do not depend on the thread count either.
 "$soma" trial run "$trial" --model "$model" --out "$work/threads" --threads 2 > /dev/null
 cmp "$work/one/summary.json" "$work/threads/summary.json"
