@@ -27,6 +27,9 @@ struct JobManager::Job {
 
 namespace {
 
+// Members x output rows x scenarios a trial job may hold in memory.
+constexpr double kMaxTrialRows = 5e7;
+
 // Models in the repository are untrusted: they may not open server files.
 Result<formats::SbmlImport> ImportModel(const std::string& sbml) {
   formats::SbmlImportOptions o;
@@ -210,6 +213,14 @@ Result<Json> JobManager::Submit(const repo::Principal& p, const Json& body) {
     SOMA_RETURN_IF_ERROR(CheckInlineTrial(body["trial"]));
     auto t = scenario::ParseTrial(body["trial"], "");
     if (!t.ok()) return t.status().WithContext("trial");
+    // The server keeps every member's trajectories until the summary: bound them.
+    double values = static_cast<double>(scenario::PopulationSize(*t)) * (t->scenarios[0].steps + 1.0) *
+                    static_cast<double>(t->scenarios.size());
+    if (values > kMaxTrialRows) {
+      return InvalidArgument("trial: members x output rows x scenarios = " + std::to_string(values) +
+                             "; the server accepts at most " + std::to_string(kMaxTrialRows) +
+                             " (run larger trials with soma trial run)");
+    }
   } else {
     return InvalidArgument("kind = '" + job->kind + "': must be scenario-compare or trial");
   }

@@ -196,6 +196,9 @@ TEST_F(Jobs, RefusedRequestsNameTheProblem) {
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("inline"), std::string::npos) << r.body;
   EXPECT_EQ(alice_->Post("/v1/jobs", {{"kind", "fit"}, {"model", {{"id", "decay"}}}}).status, 400);
+  r = alice_->Post("/v1/jobs", TrialJob(1000000));  // 1e6 members x 101 rows: above the bound
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("at most"), std::string::npos) << r.body;
   EXPECT_EQ(alice_->Get("/v1/jobs/job-doesnotexist").status, 404);
 }
 
