@@ -15,6 +15,7 @@
 #include "cli/model_loading.h"
 #include "repo/repository.h"
 #include "server/api_service.h"
+#include "server/jobs.h"
 #include "server/seed.h"
 #include "server/server.h"
 
@@ -26,6 +27,7 @@ struct ServeArgs {
   std::string data = "soma-data";
   std::string db;
   server::ServerOptions server;
+  server::JobOptions jobs;
 };
 
 // "postgresql://user:secret@host/db" -> "postgresql://host/db": never print
@@ -62,6 +64,11 @@ int RunServe(ServeArgs a) {
   if (!first.ok()) return ReportError(first.status().WithContext("first start"));
 
   server::ApiService service(**repo);
+  a.jobs.dir = (std::filesystem::path(a.data) / "jobs").string();
+  a.jobs.software_version = std::string(kVersion);
+  auto jobs = server::JobManager::Create(**repo, a.jobs);
+  if (!jobs.ok()) return ReportError(jobs.status());
+  service.set_jobs(jobs->get());
   auto srv = server::Server::Create(service, a.server);
   if (!srv.ok()) return ReportError(srv.status());
   if (Status s = (*srv)->Bind(); !s.ok()) return ReportError(s);
@@ -116,6 +123,12 @@ void AddServeCommand(CLI::App& app) {
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_option("--rate-burst", args->server.rate_burst, "Burst size of the rate limit")->capture_default_str();
   cmd->add_option("--threads", args->server.threads, "Worker threads")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--job-workers", args->jobs.workers, "Jobs (scenario comparisons, trials) run at once")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--job-queue", args->jobs.queue, "Jobs waiting beyond the running ones (then 503)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--job-threads", args->jobs.trial_threads, "Threads per trial job")
+      ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_flag("!--no-log", args->server.log_requests, "Do not log requests to stderr");
   cmd->callback([args] { SetExitCode(RunServe(*args)); });
 }

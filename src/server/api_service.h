@@ -28,6 +28,8 @@
 
 namespace soma::server {
 
+class JobManager;  // server/jobs.h
+
 // Bytes with a media type: a stored file or an exported archive.
 struct Blob {
   std::string bytes;
@@ -67,6 +69,10 @@ class ApiService {
   Result<TwinService*> twins();
 
   bool Ready() { return repo_.Ready(); }
+  // The job runner behind /v1/jobs (soma serve sets one); null: the job
+  // routes answer 503. Not owned.
+  void set_jobs(JobManager* jobs) { jobs_ = jobs; }
+  JobManager* jobs() const { return jobs_; }
   Json Me(const repo::Principal& p) const { return ToJson(p); }
 
   // ---- resources ----
@@ -133,6 +139,7 @@ class ApiService {
   repo::Repository& repo_;
   std::unique_ptr<TwinService> twins_;
   Status twins_status_;
+  JobManager* jobs_ = nullptr;
 };
 
 }  // namespace soma::server

@@ -83,6 +83,7 @@ void AddVersionRoutes(ApiService& service, std::vector<Route>* routes);
 void AddDiscoveryRoutes(ApiService& service, std::vector<Route>* routes);  // search, feedback
 void AddAdminRoutes(ApiService& service, std::vector<Route>* routes);      // users ... audit
 void AddTwinRoutes(ApiService& service, std::vector<Route>* routes);       // /v1/twins
+void AddJobRoutes(ApiService& service, std::vector<Route>* routes);        // /v1/jobs
 
 // The regular expression httplib matches for a path template: each {name}
 // becomes one segment "([^/]+)", and {path} the rest "(.+)".

@@ -127,6 +127,7 @@ std::vector<Route> ApiRoutes(ApiService& service) {
   AddVersionRoutes(service, &routes);
   AddDiscoveryRoutes(service, &routes);
   AddTwinRoutes(service, &routes);
+  AddJobRoutes(service, &routes);
   return routes;
 }
 

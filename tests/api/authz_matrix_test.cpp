@@ -5,10 +5,12 @@
 // never count what the caller may not read, and invisible resources are
 // indistinguishable from absent ones.
 
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -102,6 +104,14 @@ const GlobalRow kGlobalRows[] = {
     {"GET", "/v1/tokens", "", {401, 200, 200, 200, 200, 200, 200}},
     {"POST", "/v1/tokens", R"({"label":"matrix"})", {401, 201, 201, 201, 201, 201, 201}},
     {"DELETE", "/v1/tokens/{n}", "", {401, 404, 404, 404, 404, 404, 404}},
+    // Jobs: contributors and up start them on a model they can read; a job
+    // ({job}: the admin's, finished) is visible to its owner and admins only.
+    {"POST", "/v1/jobs", R"({"kind":"scenario-compare","model":{"id":"bergman-minimal"},"scenarios":[{"name":"s","end":10,"steps":10,"outputs":["G"]}]})",
+     {401, 403, 403, 202, 202, 202, 202}},
+    {"GET", "/v1/jobs", "", {401, 200, 200, 200, 200, 200, 200}},
+    {"GET", "/v1/jobs/{job}", "", {401, 404, 404, 404, 404, 404, 200}},
+    {"GET", "/v1/jobs/{job}/result", "", {401, 404, 404, 404, 404, 404, 200}},
+    {"DELETE", "/v1/jobs/{job}", "", {401, 404, 404, 404, 404, 404, 409}},
     {"GET", "/v1/audit", "", {401, 403, 403, 403, 403, 403, 200}},
     {"GET", "/v1/audit/verify", "", {401, 403, 403, 403, 403, 403, 200}},
     {"GET", "/v1/twins", "", {200, 200, 200, 200, 200, 200, 200}},
@@ -163,6 +173,16 @@ class AuthzMatrix : public ::testing::TestWithParam<repo::Dialect> {
     Json comment = clients_[kOwner]->Post("/v1/resources/" + ids_[kPub] + "/feedback",
                                           {{"kind", "comment"}, {"text", "to moderate"}}).json();
     fid_ = comment["id"];
+    // A finished job of the admin's.
+    Response job = admin_->Post("/v1/jobs", Json::parse(R"({"kind": "scenario-compare",
+        "model": {"id": "bergman-minimal"},
+        "scenarios": [{"name": "s", "end": 10, "steps": 10, "outputs": ["G"]}]})"));
+    ASSERT_EQ(job.status, 202) << job.body;
+    job_ = job.json()["id"];
+    for (int i = 0; i < 3000 && admin_->Get("/v1/jobs/" + job_).json()["state"] != "succeeded"; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_EQ(admin_->Get("/v1/jobs/" + job_).json()["state"], "succeeded");
     // An archive to import (checked by the export rows of the matrix).
     omex_ = admin_->Get("/v1/resources/" + ids_[kPub] + "/export").body;
   }
@@ -210,7 +230,8 @@ class AuthzMatrix : public ::testing::TestWithParam<repo::Dialect> {
       type = "application/zip";
     }
     std::string fresh = "n" + RandomHexString(5);
-    std::string p = Replace(Replace(Replace(path, "{n}", fresh), "{fid}", fid_), "{u}", "spareuser");
+    std::string p =
+        Replace(Replace(Replace(Replace(path, "{n}", fresh), "{fid}", fid_), "{u}", "spareuser"), "{job}", job_);
     body = Replace(Replace(body, "{n}", fresh), "{u}", "spareuser");
     if (body == "{twin}") body = TwinBody(fresh).dump();
     return clients_[who]->Send(method, p, body, type);
@@ -222,7 +243,7 @@ class AuthzMatrix : public ::testing::TestWithParam<repo::Dialect> {
   std::vector<std::unique_ptr<Client>> clients_;
   std::string ids_[kVisCount];
   std::string tids_[kVisCount];
-  std::string word_, fid_, omex_;
+  std::string word_, fid_, omex_, job_;
 };
 
 TEST_P(AuthzMatrix, EveryResourceRouteByRoleAndVisibility) {
