@@ -1,0 +1,52 @@
+// Who is signed in: the token in sessionStorage and the user /v1/me returns
+// for it. Role-dependent UI asks `can(...)`; the API stays the authority
+// (every write may still answer 401/403, which the pages show).
+
+import { api, body, storeToken, storedToken } from "./api/client";
+import type { Role, User } from "./api/types";
+
+const ORDER: Role[] = ["reader", "contributor", "curator", "admin"];
+let current: User | null = null;
+const listeners = new Set<() => void>();
+
+export function me(): User | null {
+  return current;
+}
+
+export function atLeast(role: Role): boolean {
+  return current !== null && ORDER.indexOf(current.role) >= ORDER.indexOf(role);
+}
+
+export function onSessionChange(f: () => void): void {
+  listeners.add(f);
+}
+
+function changed(): void {
+  for (const f of listeners) f();
+}
+
+/** Checks a token with /v1/me and keeps it for this browser tab; throws ApiError if the server refuses it. */
+export async function signIn(token: string): Promise<User> {
+  const user = await body<User>(api.GET("/v1/me", { headers: { Authorization: `Bearer ${token}` } }));
+  storeToken(token);
+  current = user;
+  changed();
+  return user;
+}
+
+export function signOut(): void {
+  storeToken(null);
+  current = null;
+  changed();
+}
+
+/** On page load: restore the session from sessionStorage (a revoked token signs out). */
+export async function restoreSession(): Promise<void> {
+  const token = storedToken();
+  if (!token) return;
+  try {
+    await signIn(token);
+  } catch {
+    signOut();
+  }
+}
