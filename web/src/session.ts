@@ -1,15 +1,21 @@
 // Who is signed in: the token in sessionStorage and the user /v1/me returns
-// for it. Role-dependent UI asks `can(...)`; the API stays the authority
+// for it. Role-dependent UI asks `atLeast(role)`; the API stays the authority
 // (every write may still answer 401/403, which the pages show).
 
-import { api, body, storeToken, storedToken } from "./api/client";
-import type { Role, User } from "./api/types";
+import { ApiError, api, body, storeToken, storedToken } from "./api/client";
+import type { Me, Role } from "./api/types";
+
+export interface SessionUser {
+  name: string;
+  role: Role;
+  groups: string[];
+}
 
 const ORDER: Role[] = ["reader", "contributor", "curator", "admin"];
-let current: User | null = null;
+let current: SessionUser | null = null;
 const listeners = new Set<() => void>();
 
-export function me(): User | null {
+export function me(): SessionUser | null {
   return current;
 }
 
@@ -26,8 +32,10 @@ function changed(): void {
 }
 
 /** Checks a token with /v1/me and keeps it for this browser tab; throws ApiError if the server refuses it. */
-export async function signIn(token: string): Promise<User> {
-  const user = await body<User>(api.GET("/v1/me", { headers: { Authorization: `Bearer ${token}` } }));
+export async function signIn(token: string): Promise<SessionUser> {
+  const who = await body<Me>(api.GET("/v1/me", { headers: { Authorization: `Bearer ${token}` } }));
+  if (who.anonymous || who.role === "anonymous") throw new ApiError(401, "Unauthorized", "the server did not recognise this token");
+  const user: SessionUser = { name: who.user, role: who.role, groups: who.groups };
   storeToken(token);
   current = user;
   changed();

@@ -105,6 +105,14 @@ export interface User {
   created_ms: number;
 }
 
+/** GET /v1/me (src/server/json_codec.cpp ToJson(Principal)). */
+export interface Me {
+  user: string; // "" when anonymous
+  anonymous: boolean;
+  role: Role | "anonymous";
+  groups: string[];
+}
+
 export interface Problem {
   type: string;
   title: string;

@@ -60,7 +60,7 @@ export function scenarioEditor(scenario: Scenario, index: number, onRemove: (() 
     const grid = h(
       "div",
       { class: "row" },
-      field("End (model time)", numberInput(scenario.end, (v) => (scenario.end = v), "End")),
+      field("End (model time)", numberInput(scenario.end, (v) => (scenario.end = v), "End (model time)")),
       field("Output steps", numberInput(scenario.steps, (v) => (scenario.steps = v), "Output steps", "1")),
     );
     const rows = interventions.map((iv, i) => {
