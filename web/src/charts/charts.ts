@@ -104,6 +104,8 @@ export function timeChart(parent: HTMLElement, o: TimeChartOptions): uPlot {
     const { top, height: ph, left, width: pw } = u.bbox;
     ctx.save();
     ctx.font = `${Math.round(11 * devicePixelRatio)}px system-ui, sans-serif`;
+    ctx.textAlign = "left";
+    ctx.textBaseline = "alphabetic";
     for (const t of thresholds) {
       const y = u.valToPos(t.y, "y", true);
       if (y < top || y > top + ph) continue;

@@ -69,25 +69,28 @@ export function scenarioEditor(scenario: Scenario, index: number, onRemove: (() 
         interventions[i] = { type: type.value };
         render();
       });
+      // Each value with its name visible above it (the row's columns differ by type).
       const cells = (FIELDS[iv.type] ?? []).map((f) => {
         const label = `Intervention ${i + 1} ${LABELS[f] ?? f}`;
+        let input: HTMLInputElement;
         if (f === "target") {
-          const t = h("input", { type: "text", value: String(iv.target ?? ""), "aria-label": label, class: "sym" });
-          t.addEventListener("change", () => (iv.target = t.value.trim()));
-          return h("td", {}, t);
+          input = h("input", { type: "text", value: String(iv.target ?? ""), "aria-label": label, class: "sym" });
+          input.addEventListener("change", () => (iv.target = input.value.trim()));
+        } else {
+          input = numberInput(iv[f], (v) => (iv[f] = v), label);
         }
-        return h("td", {}, numberInput(iv[f], (v) => (iv[f] = v), label));
+        return h("span", { class: "cell" }, h("span", { class: "cell-label", "aria-hidden": "true" }, LABELS[f] ?? f), input);
       });
       const known = new Set(FIELDS[iv.type] ?? []);
       known.add("type");
       const extra = Object.keys(iv).filter((k) => !known.has(k));
       return h(
-        "tr",
-        {},
-        h("td", {}, type),
+        "li",
+        { class: "iv" },
+        h("span", { class: "cell" }, h("span", { class: "cell-label", "aria-hidden": "true" }, `#${i + 1}`), type),
         ...cells,
-        h("td", { class: "muted" }, extra.length ? `+ ${extra.join(", ")}` : ""),
-        h("td", {}, h("button", { type: "button", class: "small", "aria-label": `Remove intervention ${i + 1}`, onclick: () => { interventions.splice(i, 1); render(); } }, "Remove")),
+        extra.length ? h("span", { class: "muted" }, `+ ${extra.join(", ")} (JSON)`) : null,
+        h("button", { type: "button", class: "small", "aria-label": `Remove intervention ${i + 1}`, onclick: () => { interventions.splice(i, 1); render(); } }, "Remove"),
       );
     });
     const params = Object.entries((scenario.parameters ??= {}));
@@ -106,12 +109,8 @@ export function scenarioEditor(scenario: Scenario, index: number, onRemove: (() 
     box.replaceChildren(
       h("header", { class: "row" }, field("Scenario name", name), onRemove ? h("button", { type: "button", class: "small", onclick: onRemove }, "Remove scenario") : null),
       grid,
-      h(
-        "table",
-        { class: "interventions" },
-        h("caption", {}, "Interventions (model time units)"),
-        h("tbody", {}, ...rows),
-      ),
+      h("h4", {}, "Interventions (model time units)"),
+      h("ol", { class: "iv-list" }, ...rows),
       h(
         "p",
         { class: "row" },
