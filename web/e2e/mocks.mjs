@@ -29,6 +29,7 @@ export async function mockTwins(page) {
   const obs = Array.from({ length: 25 }, (_, i) => ({ time: i * 20, unix: 1714636800 + i * 1200, loinc: "99504-3", symbol: "CGM", value: 120 + 40 * Math.sin(i / 4), unit: "mg/dL" }));
   const twin = {
     id: "twin-e2e",
+    title: definition.title,
     owner: "alice",
     visibility: "private",
     version: 3,
@@ -40,7 +41,9 @@ export async function mockTwins(page) {
     fit: null,
     observations: obs.length,
     interventions: 2,
-    latest: { CGM: { mean: 131.2, sd: 4.1 } },
+    latest: { CGM: { value: 108.0, unit: "mg/dL", time: 480, unix: 1714665600 } },
+    ensemble_size: 40,
+    issue_count: 0,
     events: [{ seq: 1, type: "observation", time: 480, data: {} }],
   };
   const times = Array.from({ length: 25 }, (_, i) => 480 + i * 5);
@@ -54,7 +57,7 @@ export async function mockTwins(page) {
     series: { CGM: { times, mean, quantiles: [mean.map((m, i) => m - 8 - i), mean, mean.map((m, i) => m + 8 + i)] } },
     alerts: [],
   };
-  await page.route("**/v1/twins?*", (r) => json(r, { items: [{ id: "twin-e2e", title: definition.title, owner: "alice", visibility: "private", version: 3, subject: "psn-3f2a9c", time: 480, time_unix: 1714665600, updated_ms: 1714665600000 }], total: 1, limit: 100, offset: 0, next_offset: null }));
+  await page.route("**/v1/twins?*", (r) => json(r, { items: [{ id: "twin-e2e", title: definition.title, owner: "alice", visibility: "private", version: 3, updated_ms: 1714665600000 }], total: 1, limit: 100, offset: 0, next_offset: null }));
   await page.route("**/v1/twins/twin-e2e", (r) => json(r, twin));
   await page.route("**/v1/twins/twin-e2e/forecast", (r) => json(r, forecast));
   await page.route("**/v1/resources/twin-e2e/versions/latest/files/state.json", (r) =>
@@ -79,7 +82,8 @@ export async function mockJobs(page) {
     const req = route.request().postDataJSON();
     n += 1;
     const id = `job-e2e-${n}`;
-    const job = { id, kind: req.kind, state: "queued", owner: "alice", created: new Date().toISOString(), model: { id: req.model.id, version: "0".repeat(64) }, progress: 0, eta_seconds: null, result: null, error: null };
+    const total = req.kind === "trial" ? req.trial.population.size : req.scenarios.length;
+    const job = { id, kind: req.kind, title: req.title ?? "", state: "queued", cancel_requested: false, owner: "alice", model: { id: req.model.id, version: "0".repeat(64) }, progress: 0, done: 0, total, eta_seconds: null, created_ms: Date.now(), started_ms: null, finished_ms: null, result: null, error: null };
     jobs.set(id, { job, req, polls: 0 });
     return json(route, job, 202);
   });
@@ -95,6 +99,7 @@ export async function mockJobs(page) {
     if (entry.job.state !== "cancelled") {
       entry.job.state = entry.polls < 3 ? "running" : "succeeded";
       entry.job.progress = Math.min(1, entry.polls / 3);
+      entry.job.done = Math.round(entry.job.progress * entry.job.total);
       entry.job.eta_seconds = entry.polls < 3 ? 3 - entry.polls : 0;
       if (entry.job.state === "succeeded") entry.job.result = `result-${id}`;
     }
@@ -122,6 +127,24 @@ export async function mockJobs(page) {
       scenarios: sc,
       outcomes: sc.flatMap((s, k) => [outcome(s, "time_in_range", 0.75 - 0.05 * k), outcome(s, "mean_BG", 135 + 8 * k)]),
       differences_from_baseline: sc.slice(1).flatMap((s) => [outcome(s, "time_in_range", -0.05), outcome(s, "mean_BG", 8)]),
+      model: { id: req.model.id, version: "0".repeat(64) },
+      ...(req.trial.sensitivity?.method === "sobol"
+        ? {
+            sensitivity: {
+              method: "sobol",
+              inputs: Object.keys(req.trial.population.parameters),
+              runs: req.trial.sensitivity.samples * (Object.keys(req.trial.population.parameters).length + 2),
+              failed_runs: 0,
+              outcomes: sc.flatMap((s) =>
+                ["time_in_range", "mean_BG"].map((o) => {
+                  const d = Object.keys(req.trial.population.parameters).length;
+                  const first = Array.from({ length: d }, (_, i) => 0.6 / (i + 1));
+                  return { scenario: s, outcome: o, first, first_low: first.map((v) => v - 0.05), first_high: first.map((v) => v + 0.05), total: first.map((v) => v + 0.1), total_low: first.map((v) => v + 0.05), total_high: first.map((v) => v + 0.15), mean: 1, variance: 1 };
+                }),
+              ),
+            },
+          }
+        : {}),
     });
   });
   await page.route("**/v1/resources/result-*/versions/latest/files/*", async (route) => {

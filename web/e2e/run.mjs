@@ -165,7 +165,7 @@ try {
     if (m.type() === "error" && !/Failed to load resource: the server responded with a status of (401|403|404)/.test(m.text())) pageErrors.push(`console error: ${m.text()}`);
   });
   page.on("dialog", (d) => void d.accept("off topic (e2e)"));
-  const shot = async (name) => page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: false });
+  const shot = async (name, fullPage = false) => page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage });
   const checkErrors = () => {
     if (pageErrors.length) fail(pageErrors.join("\n"));
   };
@@ -320,15 +320,21 @@ try {
     }
     await page.goto(base + "/trials");
     await page.getByLabel("Population size").fill("8");
+    if (jobsMocked) {
+      // The stand-in answers Sobol indices in the documented shape; a real server would run them.
+      await page.getByLabel("Sensitivity analysis").selectOption("sobol");
+      await page.getByLabel(/Morris trajectories/).fill("16");
+    }
     await checkLabels();
     await page.getByRole("button", { name: "Start trial" }).click();
     await page.locator("progress").waitFor();
     await page.getByText(/Trial finished/).waitFor({ timeout: 180_000 });
     await page.getByRole("table").filter({ hasText: "Outcomes over the population" }).waitFor();
     await page.getByText(/Distribution of/).first().waitFor();
-    await page.getByText(/Sensitivity of/).first().waitFor();
+    await page.getByText(jobsMocked ? /Sobol first-order S1 of/ : /Sensitivity of/).first().waitFor();
     await page.getByText(/Distribution of/).first().scrollIntoViewIfNeeded();
     await shot("10-trial-results");
+    await shot("10-trial-results-full", true);
     checkErrors();
   });
 

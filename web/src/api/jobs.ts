@@ -11,10 +11,17 @@ export interface Job {
   id: string;
   kind: "scenario-compare" | "trial";
   state: JobState;
+  title?: string;
   owner: string;
-  created: string;
+  cancel_requested?: boolean;
+  created_ms?: number;
+  started_ms?: number | null;
+  finished_ms?: number | null;
   model: { id: string; version: string };
+  /** 0..1 = done / total (members of a trial, scenarios of a comparison). */
   progress: number;
+  done?: number;
+  total?: number;
   eta_seconds: number | null;
   result: string | null;
   error: { title?: string; detail?: string } | string | null;
@@ -51,8 +58,37 @@ export interface TrialResult {
   scenarios: string[];
   outcomes: OutcomeSummary[];
   differences_from_baseline: OutcomeSummary[];
-  /** Optional, when the server includes them: sensitivity indices per outcome. */
-  sensitivity?: unknown;
+  /** When the trial asked for "sensitivity" (docs/trials.md, "Sensitivity of the outcomes"). */
+  sensitivity?: TrialSensitivity;
+  model?: { id: string; version: string };
+}
+
+/** Global sensitivity indices, one value per input (in `inputs` order). */
+export interface SensitivityOutcome {
+  scenario: string;
+  outcome: string;
+  // Sobol
+  first?: number[];
+  first_low?: number[];
+  first_high?: number[];
+  total?: number[];
+  total_low?: number[];
+  total_high?: number[];
+  // Morris
+  mu?: number[];
+  mu_star?: number[];
+  sigma?: number[];
+  mean?: number;
+  variance?: number;
+  error?: string;
+}
+
+export interface TrialSensitivity {
+  method: "sobol" | "morris";
+  inputs: string[];
+  runs: number;
+  failed_runs: number;
+  outcomes: SensitivityOutcome[];
 }
 
 export async function jobsAvailable(): Promise<boolean> {

@@ -23,6 +23,7 @@ export interface TwinEvent {
 
 export interface Twin {
   id: string;
+  title?: string;
   owner: string;
   visibility: string;
   version: number;
@@ -40,19 +41,20 @@ export interface Twin {
   fit: { parameters?: TwinParameterEstimate[] } | null;
   observations: number;
   interventions: number;
-  latest: Record<string, { mean: number; sd: number }>;
+  /** The last assimilated value per observed symbol. */
+  latest: Record<string, { value: number; unit: string; time: number; unix: number }>;
   events: TwinEvent[];
+  ensemble_size?: number;
+  issue_count?: number;
 }
 
+/** List items carry only the resource fields (reading each twin's state would audit a read per item). */
 export interface TwinSummary {
   id: string;
   title: string;
   owner: string;
   visibility: string;
   version: number;
-  subject: string;
-  time: number;
-  time_unix: number;
   updated_ms: number;
 }
 

@@ -223,11 +223,48 @@ export function histogram(
 /** Bar chart of one value per category (e.g. a sensitivity index per parameter). */
 export function barChart(
   parent: HTMLElement,
-  o: { title: string; categories: string[]; values: number[]; label: string; yLabel: string; height?: number; range?: [number, number] },
+  o: {
+    title: string;
+    categories: string[];
+    values: number[];
+    label: string;
+    yLabel: string;
+    height?: number;
+    range?: [number, number];
+    /** Confidence intervals drawn as whiskers on the bars. */
+    errors?: { low: number[]; high: number[] };
+  },
 ): uPlot {
   const xs = o.categories.map((_, i) => i);
   const height = o.height ?? 220;
-  const summary = o.categories.map((c, i) => `${c}: ${Number.isFinite(o.values[i]) ? o.values[i].toFixed(2) : "n/a"}`).join(", ");
+  const summary = o.categories
+    .map((c, i) => `${c}: ${Number.isFinite(o.values[i]) ? o.values[i].toFixed(2) : "n/a"}${o.errors ? ` (${o.errors.low[i]?.toFixed(2)} to ${o.errors.high[i]?.toFixed(2)})` : ""}`)
+    .join(", ");
+  const whiskers = (u: uPlot) => {
+    if (!o.errors) return;
+    const ctx = u.ctx;
+    ctx.save();
+    ctx.strokeStyle = "#111827";
+    ctx.lineWidth = 1.5 * devicePixelRatio;
+    o.categories.forEach((_, i) => {
+      const lo = o.errors!.low[i];
+      const hi = o.errors!.high[i];
+      if (!Number.isFinite(lo) || !Number.isFinite(hi)) return;
+      const x = u.valToPos(i, "x", true);
+      const y0 = u.valToPos(lo, "y", true);
+      const y1 = u.valToPos(hi, "y", true);
+      const w = 6 * devicePixelRatio;
+      ctx.beginPath();
+      ctx.moveTo(x, y0);
+      ctx.lineTo(x, y1);
+      ctx.moveTo(x - w, y0);
+      ctx.lineTo(x + w, y0);
+      ctx.moveTo(x - w, y1);
+      ctx.lineTo(x + w, y1);
+      ctx.stroke();
+    });
+    ctx.restore();
+  };
   const { fig, plotEl } = figure(o.title, summary);
   parent.append(fig);
   const plot = new uPlot(
@@ -239,6 +276,7 @@ export function barChart(
         { values: (_u, splits) => splits.map((s) => (Number.isInteger(s) ? (o.categories[s] ?? "") : "")), splits: () => xs },
         { label: o.yLabel, size: 50 },
       ],
+      hooks: { draw: [whiskers] },
       series: [
         { label: "parameter", value: (_u, v) => (v === null ? "" : (o.categories[v] ?? "")) },
         {

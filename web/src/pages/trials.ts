@@ -2,11 +2,13 @@
 // a job, watch its progress (cancel), then see the outcome summaries, the
 // distribution of each outcome over the population (histograms from the
 // result's members.csv), percentile bands over time (bands.csv, when the
-// result has it) and sensitivity indices: Spearman rank correlation of each
-// sampled parameter with the chosen outcome (bar chart).
+// result has it) and sensitivity indices as bar charts: the server's Sobol
+// (first and total order with bootstrap intervals) or Morris (mu*, sigma)
+// indices when the trial asked for them, else Spearman rank correlation of
+// each sampled parameter with the outcome over the members.
 
 import { request } from "../api/client";
-import { cancelJob, jobErrorText, jobResult, jobsAvailable, startJob, waitForJob, type Job, type TrialResult } from "../api/jobs";
+import { cancelJob, jobErrorText, jobResult, jobsAvailable, startJob, waitForJob, type Job, type TrialResult, type TrialSensitivity } from "../api/jobs";
 import { barChart, histogram, timeChart } from "../charts/charts";
 import { parseBandsCsv, parseMembersCsv, spearman, type MembersTable } from "../lib/stats.js";
 import { me } from "../session";
@@ -49,6 +51,9 @@ export async function trialsPage(main: HTMLElement): Promise<void> {
   const size = h("input", { type: "number", min: 2, max: 10000, step: 1, value: 16 });
   const seed = h("input", { type: "number", step: 1, value: 2026 });
   const sampling = h("select", {}, h("option", { value: "latin_hypercube" }, "Latin hypercube"), h("option", { value: "monte_carlo" }, "Monte Carlo"));
+  const sensMethod = h("select", {}, h("option", { value: "" }, "none (rank correlation from the members)"), h("option", { value: "morris" }, "Morris elementary effects"), h("option", { value: "sobol" }, "Sobol indices"));
+  const sensRuns = h("input", { type: "number", min: 2, step: 1, value: 10 });
+  const sensRunsField = field("Morris trajectories / Sobol samples", sensRuns, "Morris: trajectories × (inputs + 1) runs; Sobol: samples × (inputs + 2) runs, per scenario.");
   const scenarioBoxes = Object.keys(TEMPLATES).map((t) => h("label", { class: "facet-value" }, h("input", { type: "checkbox", value: t, checked: true }), ` ${t}`));
   const params = DEFAULT_PARAMS.map((p) => ({ ...p }));
   const paramTable = h("tbody");
@@ -102,6 +107,11 @@ export async function trialsPage(main: HTMLElement): Promise<void> {
             parameters: Object.fromEntries(params.filter((p) => p.name).map((p) => [p.name, paramSpec(p)])),
           },
           percentiles: [5, 25, 50, 75, 95],
+          ...(sensMethod.value === "morris"
+            ? { sensitivity: { method: "morris", trajectories: Number(sensRuns.value), levels: 4, seed: Number(seed.value) } }
+            : sensMethod.value === "sobol"
+              ? { sensitivity: { method: "sobol", samples: Number(sensRuns.value), bootstrap: 100, confidence: 0.95, seed: Number(seed.value) } }
+              : {}),
         };
         start.disabled = true;
         results.replaceChildren();
@@ -131,6 +141,7 @@ export async function trialsPage(main: HTMLElement): Promise<void> {
     picker.el,
     h("div", { class: "row" }, field("Trial name", name), field("Population size", size), field("Seed", seed), field("Sampling", sampling)),
     h("fieldset", {}, h("legend", {}, "Scenarios (the first checked is the baseline)"), ...scenarioBoxes),
+    h("div", { class: "row" }, field("Sensitivity analysis", sensMethod), sensRunsField),
     h(
       "table",
       { class: "interventions" },
@@ -185,21 +196,32 @@ export async function renderTrial(el: HTMLElement, s: TrialResult, job: Job): Pr
       return;
     }
     histogram(dists, { title: `Distribution of ${o} over the population`, xLabel: o, groups: s.scenarios.map((sc) => ({ label: sc, values: members.outcomes[`${sc}.${o}`] ?? [] })) });
-    const names = Object.keys(members.parameters);
-    const sc = s.scenarios[0];
-    const y = members.outcomes[`${sc}.${o}`] ?? [];
-    barChart(dists, {
-      title: `Sensitivity of ${o} (${sc}): Spearman rank correlation`,
-      categories: names,
-      values: names.map((n) => spearman(members.parameters[n], y)),
-      label: "Spearman ρ",
-      yLabel: "ρ",
-      range: [-1, 1],
-    });
+    if (!s.sensitivity) {
+      const names = Object.keys(members.parameters);
+      const sc = s.scenarios[0];
+      const y = members.outcomes[`${sc}.${o}`] ?? [];
+      barChart(dists, {
+        title: `Sensitivity of ${o} (${sc}): Spearman rank correlation over the members`,
+        categories: names,
+        values: names.map((n) => spearman(members.parameters[n], y)),
+        label: "Spearman ρ",
+        yLabel: "ρ",
+        range: [-1, 1],
+      });
+    }
   };
-  outcomeSelect.addEventListener("change", drawDists);
-  el.append(h("h3", {}, "Distributions and sensitivity"), field("Outcome", outcomeSelect), dists);
+  const sensBox = h("div", { class: "charts two" });
+  const drawSensitivity = () => {
+    sensBox.replaceChildren();
+    if (s.sensitivity) renderSensitivity(sensBox, s.sensitivity, outcomeSelect.value);
+  };
+  outcomeSelect.addEventListener("change", () => {
+    drawDists();
+    drawSensitivity();
+  });
+  el.append(h("h3", {}, "Distributions and sensitivity"), field("Outcome", outcomeSelect), dists, sensBox);
   drawDists();
+  drawSensitivity();
 
   if (bandsCsv) {
     const bands = parseBandsCsv(bandsCsv);
@@ -224,4 +246,43 @@ export async function renderTrial(el: HTMLElement, s: TrialResult, job: Job): Pr
   } else {
     el.append(h("h3", {}, "Percentile bands over time"), message("info", "The result has no bands.csv (percentile bands over time)."));
   }
+}
+
+/** The server's Sobol or Morris indices of one outcome, per scenario, as bar charts. */
+function renderSensitivity(box: HTMLElement, sens: TrialSensitivity, outcome: string): void {
+  const rows = sens.outcomes.filter((o) => o.outcome === outcome);
+  if (!rows.length) {
+    box.append(message("info", `No sensitivity indices for ${outcome}.`));
+    return;
+  }
+  for (const r of rows) {
+    if (r.error) {
+      box.append(message("error", `Sensitivity of ${outcome} (${r.scenario}): ${r.error}`));
+      continue;
+    }
+    if (sens.method === "sobol" && r.first && r.total) {
+      barChart(box, {
+        title: `Sobol first-order S1 of ${outcome} (${r.scenario}), bootstrap interval`,
+        categories: sens.inputs,
+        values: r.first,
+        errors: r.first_low && r.first_high ? { low: r.first_low, high: r.first_high } : undefined,
+        label: "S1",
+        yLabel: "S1",
+        range: [Math.min(0, ...(r.first_low ?? r.first)), Math.max(1, ...(r.first_high ?? r.first))],
+      });
+      barChart(box, {
+        title: `Sobol total-order ST of ${outcome} (${r.scenario}), bootstrap interval`,
+        categories: sens.inputs,
+        values: r.total,
+        errors: r.total_low && r.total_high ? { low: r.total_low, high: r.total_high } : undefined,
+        label: "ST",
+        yLabel: "ST",
+        range: [Math.min(0, ...(r.total_low ?? r.total)), Math.max(1, ...(r.total_high ?? r.total))],
+      });
+    } else if (r.mu_star) {
+      barChart(box, { title: `Morris μ* of ${outcome} (${r.scenario})`, categories: sens.inputs, values: r.mu_star, label: "μ*", yLabel: "μ*" });
+      if (r.sigma) barChart(box, { title: `Morris σ of ${outcome} (${r.scenario})`, categories: sens.inputs, values: r.sigma, label: "σ", yLabel: "σ" });
+    }
+  }
+  box.append(h("p", { class: "muted" }, `${sens.method === "sobol" ? "Sobol" : "Morris"} on ${sens.runs} runs (${sens.failed_runs} failed).`));
 }

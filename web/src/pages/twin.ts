@@ -48,7 +48,7 @@ export async function twinsPage(main: HTMLElement): Promise<void> {
       h(
         "table",
         {},
-        h("thead", {}, h("tr", {}, ...["Twin", "Subject", "Owner", "Visibility", "Version", "Updated"].map((c) => h("th", { scope: "col" }, c)))),
+        h("thead", {}, h("tr", {}, ...["Twin", "Owner", "Visibility", "Version", "Updated"].map((c) => h("th", { scope: "col" }, c)))),
         h(
           "tbody",
           {},
@@ -57,7 +57,6 @@ export async function twinsPage(main: HTMLElement): Promise<void> {
               "tr",
               {},
               h("td", {}, h("a", { href: `/twins/${encodeURIComponent(t.id)}`, "data-link": true }, t.title || t.id)),
-              h("td", {}, t.subject),
               h("td", {}, t.owner),
               h("td", {}, t.visibility),
               h("td", {}, String(t.version)),
@@ -188,7 +187,8 @@ export async function twinPage(main: HTMLElement, match: RouteMatch): Promise<vo
   const load = async () => {
     twin = await getTwin(id);
     history = await twinHistory(id).catch(() => history);
-    head.textContent = twin.definition.title ? `${twin.definition.title} (${twin.id})` : `Twin ${twin.id}`;
+    const title = twin.title || twin.definition.title;
+    head.textContent = title ? `${title} (${twin.id})` : `Twin ${twin.id}`;
     document.title = `${head.textContent} · Soma`;
     if (!horizon.value) horizon.value = String(twin.definition.forecast?.horizon ?? 120);
     info.replaceChildren(
@@ -201,6 +201,9 @@ export async function twinPage(main: HTMLElement, match: RouteMatch): Promise<vo
         h("dt", {}, "Twin time"), h("dd", {}, `${formatNumber(twin.time)}${twin.time_unix ? ` (${formatDate(twin.time_unix * 1000)})` : ""}`),
         h("dt", {}, "Observations"), h("dd", {}, String(twin.observations)),
         h("dt", {}, "Interventions"), h("dd", {}, String(twin.interventions)),
+        ...Object.entries(twin.latest ?? {}).flatMap(([sym, l]) => [h("dt", {}, `Latest ${sym}`), h("dd", {}, `${formatNumber(l.value)} ${l.unit} at t = ${formatNumber(l.time)}`)]),
+        twin.issue_count ? h("dt", {}, "Intake issues") : null,
+        twin.issue_count ? h("dd", {}, String(twin.issue_count)) : null,
       ),
     );
     const est = twin.fit?.parameters ?? twin.estimate?.parameters ?? [];

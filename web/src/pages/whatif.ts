@@ -32,7 +32,9 @@ export function progressView(): { el: HTMLElement; update: (job: Job) => void } 
       bar.value = job.progress ?? 0;
       const pct = Math.round((job.progress ?? 0) * 100);
       const eta = job.eta_seconds !== null && job.eta_seconds !== undefined ? `, about ${Math.ceil(job.eta_seconds)} s left` : "";
-      text.textContent = ` ${job.state} ${pct}%${job.state === "running" ? eta : ""}`;
+      const count = job.total ? ` (${job.done ?? 0} of ${job.total})` : "";
+      const stopping = job.cancel_requested && job.state === "running" ? ", stopping" : "";
+      text.textContent = ` ${job.state} ${pct}%${count}${job.state === "running" ? eta : ""}${stopping}`;
     },
   };
 }
