@@ -188,6 +188,13 @@ try {
     if (await page.getByText("Alice private notes").count()) fail("anonymous user sees a private resource");
     await page.getByRole("group", { name: "Kind" }).waitFor();
     await checkLabels();
+    // Keyboard: the first Tab reaches the skip link, which moves focus into <main>.
+    await page.keyboard.press("Tab");
+    if ((await page.evaluate(() => document.activeElement?.textContent)) !== "Skip to content") fail("first Tab does not reach the skip link");
+    await page.keyboard.press("Enter");
+    await page.keyboard.press("Tab");
+    const focused = await page.evaluate(() => [document.activeElement?.closest("main") !== null, document.activeElement?.getAttribute("name")]);
+    if (!focused[0] || focused[1] !== "q") fail(`after the skip link, Tab should reach the search box, got ${JSON.stringify(focused)}`);
     await shot("01-catalogue");
     // Keyboard: focus the search box, type, Enter.
     await page.getByLabel("Search the catalogue").focus();

@@ -10,6 +10,7 @@ export type Page = (main: HTMLElement, match: RouteMatch) => void | Promise<void
 
 const routes: { pattern: RegExp; page: Page; title: string }[] = [];
 let onNavigate: (() => void) | null = null;
+let rendered = ""; // path + query of the page on screen
 
 export function route(pattern: RegExp, title: string, page: Page): void {
   routes.push({ pattern, page, title });
@@ -28,6 +29,7 @@ export function onRouteChange(f: () => void): void {
 export async function render(): Promise<void> {
   const main = document.getElementById("main") as HTMLElement;
   const path = decodeURI(location.pathname);
+  rendered = location.pathname + location.search;
   for (const r of routes) {
     const m = r.pattern.exec(path);
     if (!m) continue;
@@ -52,5 +54,9 @@ export function interceptLinks(): void {
     e.preventDefault();
     navigate(a.pathname + a.search);
   });
-  window.addEventListener("popstate", () => void render());
+  // Back/forward re-render; a change of the #fragment alone (the skip link) does not.
+  window.addEventListener("popstate", () => {
+    if (location.pathname + location.search === rendered) return;
+    void render();
+  });
 }
