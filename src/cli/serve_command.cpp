@@ -125,6 +125,10 @@ void AddServeCommand(CLI::App& app) {
   cmd->add_option("--db", args->db, "Database URL (postgresql://...); default SQLite in the data folder");
   cmd->add_option("--host", args->server.host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", args->server.port, "Port (0: any free port)")->capture_default_str()->check(CLI::Range(0, 65535));
+  cmd->add_option("--web-root", args->web_root,
+                  "Folder of the built web UI served at / (default: this build's web/dist when it exists)")
+      ->check(CLI::ExistingDirectory);
+  cmd->add_flag("--no-web", args->no_web, "Serve the API only, no web UI");
   cmd->add_option("--tls-cert", args->server.tls_cert, "PEM certificate: serve HTTPS")->check(CLI::ExistingFile);
   cmd->add_option("--tls-key", args->server.tls_key, "PEM private key of --tls-cert")->check(CLI::ExistingFile);
   cmd->add_option("--max-upload", args->server.max_upload_bytes, "Largest request body, bytes (413 beyond)")
@@ -134,10 +138,6 @@ void AddServeCommand(CLI::App& app) {
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_option("--rate-burst", args->server.rate_burst, "Burst size of the rate limit")->capture_default_str();
   cmd->add_option("--threads", args->server.threads, "Worker threads")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--web-root", args->web_root,
-                  "Folder of the built web UI served at / (default: this build's web/dist when it exists)")
-      ->check(CLI::ExistingDirectory);
-  cmd->add_flag("--no-web", args->no_web, "Serve the API only, no web UI");
   cmd->add_flag("!--no-log", args->server.log_requests, "Do not log requests to stderr");
   cmd->callback([args] { SetExitCode(RunServe(*args)); });
 }
