@@ -6,12 +6,16 @@
 import { requestJson, serverRoutes, storedToken } from "./client";
 import type { Page } from "./types";
 
+/** An estimate: the ensemble's (mean, median) or the fit's (value, identifiable, at_bound). */
 export interface TwinParameterEstimate {
   id: string;
-  mean: number;
+  mean?: number;
+  value?: number;
   median?: number;
   lower95: number;
   upper95: number;
+  identifiable?: boolean;
+  at_bound?: boolean;
 }
 
 export interface TwinEvent {
@@ -38,7 +42,7 @@ export interface Twin {
   time: number;
   time_unix: number;
   estimate: { method?: string; parameters: TwinParameterEstimate[] } | null;
-  fit: { parameters?: TwinParameterEstimate[] } | null;
+  fit: { method?: string; converged?: boolean; report?: string; parameters?: TwinParameterEstimate[] } | null;
   observations: number;
   interventions: number;
   /** The last assimilated value per observed symbol. */

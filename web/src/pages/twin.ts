@@ -80,8 +80,6 @@ function interventionMarkers(history: TwinHistory): Marker[] {
 }
 
 function estimatesTable(params: TwinParameterEstimate[], caption: string): HTMLElement {
-  const lo = Math.min(...params.map((p) => p.lower95));
-  const hi = Math.max(...params.map((p) => p.upper95));
   return h(
     "table",
     { class: "estimates" },
@@ -91,27 +89,27 @@ function estimatesTable(params: TwinParameterEstimate[], caption: string): HTMLE
       "tbody",
       {},
       ...params.map((p) => {
+        const est = p.mean ?? p.value ?? NaN;
         // Each interval drawn on its own relative scale (the parameters have different units).
-        const span = p.upper95 - p.lower95 || Math.abs(p.mean) || 1;
+        const span = p.upper95 - p.lower95 || Math.abs(est) || 1;
         const from = p.lower95 - span * 0.25;
         const width = span * 1.5;
         const pct = (x: number) => `${(((x - from) / width) * 100).toFixed(1)}%`;
         return h(
           "tr",
           {},
-          h("th", { scope: "row" }, p.id),
-          h("td", { class: "num" }, formatNumber(p.mean)),
+          h("th", { scope: "row" }, p.id, p.identifiable === false ? h("span", { class: "badge cred-low" }, " not identifiable") : null, p.at_bound ? h("span", { class: "badge" }, " at bound") : null),
+          h("td", { class: "num" }, formatNumber(est)),
           h("td", { class: "num" }, `${formatNumber(p.lower95)} – ${formatNumber(p.upper95)}`),
           h(
             "td",
             { class: "interval", "aria-hidden": "true" },
             h("span", { class: "interval-bar", style: `left:${pct(p.lower95)};width:${(((p.upper95 - p.lower95) / width) * 100).toFixed(1)}%` }),
-            h("span", { class: "interval-dot", style: `left:${pct(p.mean)}` }),
+            Number.isFinite(est) ? h("span", { class: "interval-dot", style: `left:${pct(est)}` }) : null,
           ),
         );
       }),
     ),
-    Number.isFinite(lo) && Number.isFinite(hi) ? null : null,
   );
 }
 
@@ -209,7 +207,7 @@ export async function twinPage(main: HTMLElement, match: RouteMatch): Promise<vo
     const est = twin.fit?.parameters ?? twin.estimate?.parameters ?? [];
     estimatesEl.replaceChildren(
       h("h2", { id: "est-h" }, "Parameter estimates"),
-      est.length ? estimatesTable(est, twin.fit?.parameters ? "Fit (MAP, Laplace 95 % interval)" : `Ensemble estimate (${twin.estimate?.method ?? "EnKF"}, 95 % interval)`) : h("p", {}, "No personalised parameters."),
+      est.length ? estimatesTable(est, twin.fit?.parameters ? `Fit (${twin.fit.method ?? "MAP"}, Laplace 95 % interval${twin.fit.converged === false ? "; did not converge" : ""})` : `Ensemble estimate (${twin.estimate?.method ?? "EnKF"}, 95 % interval)`) : h("p", {}, "No personalised parameters."),
     );
     eventsEl.replaceChildren(...[...(twin.events ?? [])].reverse().map(eventItem));
     for (const e of twin.events ?? []) if (e.type === "alert") addAlert(alertText(e), `t = ${formatNumber(e.time)}`);
