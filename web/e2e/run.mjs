@@ -328,9 +328,13 @@ try {
     await page.goto(base + "/trials");
     await page.getByLabel("Population size").fill("8");
     if (jobsMocked) {
-      // The stand-in answers Sobol indices in the documented shape; a real server would run them.
+      // The stand-in answers Sobol indices in the documented shape.
       await page.getByLabel("Sensitivity analysis").selectOption("sobol");
       await page.getByLabel(/Morris trajectories/).fill("16");
+    } else {
+      // A real server computes Morris elementary effects: 4 trajectories x (3 inputs + 1) runs per scenario.
+      await page.getByLabel("Sensitivity analysis").selectOption("morris");
+      await page.getByLabel(/Morris trajectories/).fill("4");
     }
     await checkLabels();
     await page.getByRole("button", { name: "Start trial" }).click();
@@ -338,7 +342,10 @@ try {
     await page.getByText(/Trial finished/).waitFor({ timeout: 180_000 });
     await page.getByRole("table").filter({ hasText: "Outcomes over the population" }).waitFor();
     await page.getByText(/Distribution of/).first().waitFor();
-    await page.getByText(jobsMocked ? /Sobol first-order S1 of/ : /Sensitivity of/).first().waitFor();
+    await page.getByText(jobsMocked ? /Sobol first-order S1 of/ : /Morris μ\* of/).first().waitFor();
+    // Percentiles in numeric order in the summary table's header.
+    const header = await page.locator("table.outcomes").first().locator("thead th").allTextContents();
+    if (header.join(",") !== "Scenario,Outcome,n,mean,SD,p5,p25,p50,p75,p95") fail(`summary columns: ${header.join(",")}`);
     await page.getByText(/Distribution of/).first().scrollIntoViewIfNeeded();
     await shot("10-trial-results");
     await shot("10-trial-results-full", true);

@@ -220,6 +220,15 @@ export function histogram(
   return plot;
 }
 
+/** A y range that includes 0, so bar lengths are comparable, with 10 % headroom. */
+function zeroBasedRange(values: number[]): [number, number] {
+  const finite = values.filter(Number.isFinite);
+  const lo = Math.min(0, ...finite);
+  const hi = Math.max(0, ...finite);
+  const pad = (hi - lo || 1) * 0.1;
+  return [lo < 0 ? lo - pad : 0, hi > 0 ? hi + pad : 0];
+}
+
 /** Bar chart of one value per category (e.g. a sensitivity index per parameter). */
 export function barChart(
   parent: HTMLElement,
@@ -271,7 +280,7 @@ export function barChart(
     {
       width: 400,
       height,
-      scales: { x: { time: false, range: [-0.5, o.categories.length - 0.5] }, y: o.range ? { range: o.range } : {} },
+      scales: { x: { time: false, range: [-0.5, o.categories.length - 0.5] }, y: { range: o.range ?? zeroBasedRange([...o.values, ...(o.errors?.low ?? []), ...(o.errors?.high ?? [])]) } },
       axes: [
         { values: (_u, splits) => splits.map((s) => (Number.isInteger(s) ? (o.categories[s] ?? "") : "")), splits: () => xs },
         { label: o.yLabel, size: 50 },

@@ -162,7 +162,8 @@ async function resultFile(resultId: string, file: string): Promise<string | null
 }
 
 export async function renderTrial(el: HTMLElement, s: TrialResult, job: Job): Promise<void> {
-  const pcols = [...new Set(s.outcomes.flatMap((o) => Object.keys(o.percentiles)))];
+  // "p5", "p25", ... in numeric order (JSON objects arrive with sorted keys: p25 before p5).
+  const pcols = [...new Set(s.outcomes.flatMap((o) => Object.keys(o.percentiles)))].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
   const summaryTable = (rows: typeof s.outcomes, caption: string) =>
     h(
       "table",
