@@ -16,6 +16,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { mockJobs, mockOpenApi, mockTwins } from "./mocks.mjs";
+import * as twinFixture from "./twin_fixture.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = Object.fromEntries(
@@ -44,6 +45,8 @@ function startServer() {
   return new Promise((resolve, reject) => {
     const proc = spawn(soma, ["serve", "--data", dataDir, "--port", "0", "--web-root", webRoot, "--rate-limit", "0", "--no-log"], {
       stdio: ["ignore", "pipe", "pipe"],
+      // Twins pseudonymise with a node secret (docs/clinical-data.md); a fixed one for the test.
+      env: { ...process.env, SOMA_NODE_SECRET: process.env.SOMA_NODE_SECRET ?? "e2e-node-secret-0123456789abcdef" },
     });
     let out = "";
     const timer = setTimeout(() => reject(new Error(`soma serve did not start in 60 s:\n${out}`)), 60_000);
@@ -370,8 +373,24 @@ try {
       await checkLabels();
       await shot("11-twin-dashboard");
     } else {
+      // A real twin: created by alice from a synthetic FHIR bundle, then watched live.
+      const repoRoot = path.join(here, "../..");
+      const created = await api(base, "POST", "/v1/twins", aliceToken, { id: "twin-e2e", definition: twinFixture.definition(repoRoot), bundle: twinFixture.creationBundle() });
+      await page.goto(base + "/twins");
       await page.getByRole("heading", { name: "Patient twins" }).waitFor();
-      await shot("11-twins");
+      await page.getByRole("link", { name: created.title || "twin-e2e" }).click();
+      await page.locator(".chart canvas").first().waitFor();
+      await page.getByText(/Forecast from t = /).waitFor({ timeout: 60_000 });
+      await page.getByRole("rowheader", { name: /Vmx/ }).waitFor();
+      await page.getByText("Live updates: connected").waitFor();
+      await checkLabels();
+      await shot("11-twin-dashboard");
+      // New data arrives: the page hears the observation event and redraws.
+      const before = await page.locator(".event-log li").count();
+      await api(base, "POST", "/v1/twins/twin-e2e/observations", aliceToken, twinFixture.bundle([twinFixture.cgm("cgm-new", 60, 131)]));
+      await page.waitForFunction((n) => document.querySelectorAll(".event-log li").length > n, before, { timeout: 60_000 });
+      await page.locator(".event-log li .badge").filter({ hasText: "observation" }).first().waitFor();
+      await shot("12-twin-live-update");
     }
     checkErrors();
   });
