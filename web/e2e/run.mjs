@@ -387,9 +387,10 @@ try {
       await shot("11-twin-dashboard");
       // New data arrives: the page hears the observation event and redraws.
       const before = await page.locator(".event-log li").count();
-      await api(base, "POST", "/v1/twins/twin-e2e/observations", aliceToken, twinFixture.bundle([twinFixture.cgm("cgm-new", 60, 131)]));
+      await api(base, "POST", "/v1/twins/twin-e2e/observations", aliceToken, twinFixture.observationBundle([twinFixture.cgm("cgm-new", 60, 131)]));
       await page.waitForFunction((n) => document.querySelectorAll(".event-log li").length > n, before, { timeout: 60_000 });
       await page.locator(".event-log li .badge").filter({ hasText: "observation" }).first().waitFor();
+      await page.getByText("Forecast from t = 60 ").waitFor({ timeout: 60_000 }); // re-forecast from the new twin time
       await shot("12-twin-live-update");
     }
     checkErrors();

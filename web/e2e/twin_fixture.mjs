@@ -27,9 +27,16 @@ export function bundle(resources) {
   return { resourceType: "Bundle", type: "collection", entry: resources.map((resource) => ({ resource })) };
 }
 
+const patient = () => ({ resourceType: "Patient", id: "e2e-synthetic", identifier: [{ system: "urn:e2e:synthetic", value: "E2E-0001" }], gender: "female", birthDate: "1990-01-01" });
+
+/** Later data: the patient (the twin matches records by its pseudonym) and new CGM values. */
+export function observationBundle(readings) {
+  return bundle([patient(), ...readings]);
+}
+
 export function creationBundle() {
   const resources = [
-    { resourceType: "Patient", id: "e2e-synthetic", identifier: [{ system: "urn:e2e:synthetic", value: "E2E-0001" }], gender: "female", birthDate: "1990-01-01" },
+    patient(),
     { resourceType: "Consent", id: "consent-e2e", status: "active", scope: { coding: [{ system: "http://terminology.hl7.org/CodeSystem/consentscope", code: "research" }] }, patient: { reference: PATIENT }, provision: { type: "permit" } },
     {
       resourceType: "Observation", id: "meal-1", status: "final",
