@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -26,9 +27,21 @@ namespace {
 struct ServeArgs {
   std::string data = "soma-data";
   std::string db;
+  // --web-root; unset: the build's web/dist when it exists (SOMA_WEB_DIST).
+  std::string web_root;
+  bool no_web = false;
   server::ServerOptions server;
   server::JobOptions jobs;
 };
+
+// The built UI of this source tree (scripts/web.sh writes it), if present.
+std::string DefaultWebRoot() {
+#ifdef SOMA_WEB_DIST
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(std::filesystem::path(SOMA_WEB_DIST) / "index.html", ec)) return SOMA_WEB_DIST;
+#endif
+  return "";
+}
 
 // "postgresql://user:secret@host/db" -> "postgresql://host/db": never print
 // credentials.
@@ -48,6 +61,8 @@ int RunServe(ServeArgs a) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  if (!a.no_web) a.server.web_root = a.web_root.empty() ? DefaultWebRoot() : a.web_root;
 
   repo::RepositoryOptions ro;
   ro.data_dir = a.data;
@@ -87,6 +102,9 @@ int RunServe(ServeArgs a) {
             << "soma:   curl -H \"Authorization: Bearer $SOMA_TOKEN\" " << url << "/v1/me\n"
             << "soma:   soma repo search --server " << url << "\n"
             << "soma: API description at " << url << "/v1/openapi.json\n"
+            << (a.server.web_root.empty()
+                    ? std::string("soma: no web UI (build it with scripts/web.sh or pass --web-root DIR)\n")
+                    : "soma: web UI at " + url + "/ (from " + a.server.web_root + ")\n")
             << "soma: listening on " << url << std::endl;
 
   server::Server* server = srv->get();
@@ -114,6 +132,10 @@ void AddServeCommand(CLI::App& app) {
   cmd->add_option("--db", args->db, "Database URL (postgresql://...); default SQLite in the data folder");
   cmd->add_option("--host", args->server.host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", args->server.port, "Port (0: any free port)")->capture_default_str()->check(CLI::Range(0, 65535));
+  cmd->add_option("--web-root", args->web_root,
+                  "Folder of the built web UI served at / (default: this build's web/dist when it exists)")
+      ->check(CLI::ExistingDirectory);
+  cmd->add_flag("--no-web", args->no_web, "Serve the API only, no web UI");
   cmd->add_option("--tls-cert", args->server.tls_cert, "PEM certificate: serve HTTPS")->check(CLI::ExistingFile);
   cmd->add_option("--tls-key", args->server.tls_key, "PEM private key of --tls-cert")->check(CLI::ExistingFile);
   cmd->add_option("--max-upload", args->server.max_upload_bytes, "Largest request body, bytes (413 beyond)")
