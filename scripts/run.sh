@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job: builds Soma, checks and simulates every bundled model, runs the
-# bundled therapy comparison, then starts the platform server with its
+# The main job: builds Soma and its web UI, checks and simulates every bundled
+# model, runs the bundled therapy comparison, then starts the platform server
+# (API under /v1, the web UI at /) with its
 # embedded defaults (./soma-data, SQLite, 127.0.0.1:8080; bundled models
 # published on first start; it prints how to sign in). Ctrl-C stops it.
 #   scripts/run.sh                 everything above
@@ -9,6 +10,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh
 soma=build/bin/soma
+if (($# == 0)); then
+  echo "== building the web UI (web/dist)"
+  scripts/web.sh
+fi
 models=("$@")
 if ((${#models[@]} == 0)); then models=(models/*.xml); fi
 for m in "${models[@]}"; do
@@ -21,4 +26,5 @@ echo "== therapy comparison on the type 1 diabetes model (scenarios/)"
 "$soma" scenario compare scenarios/t1d-standard-day.json scenarios/t1d-reduced-bolus.json \
   --model models/t1d-uva-padova.xml
 echo "== starting the server (Ctrl-C to stop)"
+echo "== web UI: http://127.0.0.1:8080/ (with the default address; the server prints its URL below)"
 exec "$soma" serve ${SOMA_SERVE_ARGS:-}

@@ -15,7 +15,11 @@ packages=(
   libsqlite3-dev libpq-dev libssl-dev postgresql
   libcpp-httplib-dev libbrotli-dev zlib1g-dev openssl sqlite3 curl wrk
   libceres-dev libgoogle-glog-dev libopenmpi-dev openmpi-bin ccache libyaml-cpp-dev
+  chromium
 )
+# The web UI (web/) builds with node and npm; Debian's are used only when no
+# node is on PATH already. Its end-to-end test drives Debian's chromium.
+if ! command -v node >/dev/null; then packages+=(nodejs npm); fi
 if [[ "${1:-}" == "--fuzz" ]]; then
   packages+=(clang-14 libclang-rt-14-dev)
 fi

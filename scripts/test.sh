@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds Soma and runs every test suite: unit tests, the SBML Test Suite
-# (from ../shared when present) and the CLI contract tests.
+# Builds Soma and its web UI and runs every test suite: unit tests, the SBML
+# Test Suite (from ../shared when present), the CLI contract tests and the
+# web UI's tests (tests/web: node unit tests, end-to-end in headless Chromium).
 #
 # Database tests run on SQLite and on PostgreSQL. For the latter this script
 # starts a throwaway server (scripts/postgres.sh) and exports its URL as
@@ -11,6 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 scripts/build.sh
+# The web UI's end-to-end test (tests/web) runs against web/dist.
+scripts/web.sh
 
 if [[ -z "${SOMA_TEST_POSTGRES_URL:-}" ]]; then
   pg_dir=$(mktemp -d /tmp/soma-pg.XXXXXX)

@@ -29,6 +29,7 @@ void AddServeCommand(CLI::App& app);
 void AddRepoCommand(CLI::App& app);
 void AddAdminCommand(CLI::App& app);
 void AddAuditCommand(CLI::App& app);
+void AddTwinCommand(CLI::App& app);
 
 // Options shared by commands that reach a repository: --server/--token
 // (token also from SOMA_TOKEN) or --data/--db/--user (defined in

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   soma::cli::AddRepoCommand(app);
   soma::cli::AddAdminCommand(app);
   soma::cli::AddAuditCommand(app);
+  soma::cli::AddTwinCommand(app);
   soma::cli::AddScenarioCommand(app);
   soma::cli::AddTrialCommand(app);
   soma::cli::AddPetabCommand(app);

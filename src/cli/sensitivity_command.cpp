@@ -26,6 +26,7 @@ struct SensitivityArgs {
   std::string format = "csv";
   std::string output;
   bool summary = false;
+  bool continuous_switches = false;
 };
 
 int RunSensitivities(const SensitivityArgs& a) {
@@ -40,7 +41,11 @@ int RunSensitivities(const SensitivityArgs& a) {
   solvers::SensitivityOptions so;
   so.method = a.method == "simultaneous" ? solvers::SensitivityMethod::kSimultaneous
                                          : solvers::SensitivityMethod::kStaggered;
-  auto result = sim::SimulateWithSensitivities(*compiled, opt, outputs, a.params, so);
+  sim::SensitivityCompileOptions compile;
+  compile.assume_continuous_switches = a.continuous_switches;
+  auto plan = sim::PlanSensitivities(*compiled, outputs, a.params, compile);
+  if (!plan.ok()) return ReportError(plan.status().WithContext(a.model));
+  auto result = sim::SimulateWithSensitivities(**plan, opt, so);
   if (!result.ok()) return ReportError(result.status().WithContext(a.model));
   sim::SimulationResult table = result->Table();
   std::string text = a.format == "json" ? FormatJson(table) : FormatCsv(table);
@@ -73,6 +78,9 @@ void AddSensitivityCommand(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--rel", args->rel_tol, "Relative accuracy wanted in the output")->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd->add_flag("--assume-continuous-switches", args->continuous_switches,
+                "Accept right-hand sides that switch where a state crosses a threshold, asserting they are "
+                "continuous there (e.g. max(x, 0)); otherwise such models are refused");
   cmd->add_option("--method", args->method, "CVODES sensitivity corrector: staggered or simultaneous")
       ->capture_default_str()->check(CLI::IsMember({"staggered", "simultaneous"}));
   cmd->add_option("--format", args->format, "csv or json")->capture_default_str()->check(CLI::IsMember({"csv", "json"}));

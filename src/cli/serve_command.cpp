@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -15,6 +16,7 @@
 #include "cli/model_loading.h"
 #include "repo/repository.h"
 #include "server/api_service.h"
+#include "server/jobs.h"
 #include "server/seed.h"
 #include "server/server.h"
 
@@ -25,8 +27,21 @@ namespace {
 struct ServeArgs {
   std::string data = "soma-data";
   std::string db;
+  // --web-root; unset: the build's web/dist when it exists (SOMA_WEB_DIST).
+  std::string web_root;
+  bool no_web = false;
   server::ServerOptions server;
+  server::JobOptions jobs;
 };
+
+// The built UI of this source tree (scripts/web.sh writes it), if present.
+std::string DefaultWebRoot() {
+#ifdef SOMA_WEB_DIST
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(std::filesystem::path(SOMA_WEB_DIST) / "index.html", ec)) return SOMA_WEB_DIST;
+#endif
+  return "";
+}
 
 // "postgresql://user:secret@host/db" -> "postgresql://host/db": never print
 // credentials.
@@ -47,6 +62,8 @@ int RunServe(ServeArgs a) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  if (!a.no_web) a.server.web_root = a.web_root.empty() ? DefaultWebRoot() : a.web_root;
+
   repo::RepositoryOptions ro;
   ro.data_dir = a.data;
   ro.database_url = a.db;
@@ -62,6 +79,11 @@ int RunServe(ServeArgs a) {
   if (!first.ok()) return ReportError(first.status().WithContext("first start"));
 
   server::ApiService service(**repo);
+  a.jobs.dir = (std::filesystem::path(a.data) / "jobs").string();
+  a.jobs.software_version = std::string(kVersion);
+  auto jobs = server::JobManager::Create(**repo, a.jobs);
+  if (!jobs.ok()) return ReportError(jobs.status());
+  service.set_jobs(jobs->get());
   auto srv = server::Server::Create(service, a.server);
   if (!srv.ok()) return ReportError(srv.status());
   if (Status s = (*srv)->Bind(); !s.ok()) return ReportError(s);
@@ -80,6 +102,9 @@ int RunServe(ServeArgs a) {
             << "soma:   curl -H \"Authorization: Bearer $SOMA_TOKEN\" " << url << "/v1/me\n"
             << "soma:   soma repo search --server " << url << "\n"
             << "soma: API description at " << url << "/v1/openapi.json\n"
+            << (a.server.web_root.empty()
+                    ? std::string("soma: no web UI (build it with scripts/web.sh or pass --web-root DIR)\n")
+                    : "soma: web UI at " + url + "/ (from " + a.server.web_root + ")\n")
             << "soma: listening on " << url << std::endl;
 
   server::Server* server = srv->get();
@@ -107,6 +132,10 @@ void AddServeCommand(CLI::App& app) {
   cmd->add_option("--db", args->db, "Database URL (postgresql://...); default SQLite in the data folder");
   cmd->add_option("--host", args->server.host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", args->server.port, "Port (0: any free port)")->capture_default_str()->check(CLI::Range(0, 65535));
+  cmd->add_option("--web-root", args->web_root,
+                  "Folder of the built web UI served at / (default: this build's web/dist when it exists)")
+      ->check(CLI::ExistingDirectory);
+  cmd->add_flag("--no-web", args->no_web, "Serve the API only, no web UI");
   cmd->add_option("--tls-cert", args->server.tls_cert, "PEM certificate: serve HTTPS")->check(CLI::ExistingFile);
   cmd->add_option("--tls-key", args->server.tls_key, "PEM private key of --tls-cert")->check(CLI::ExistingFile);
   cmd->add_option("--max-upload", args->server.max_upload_bytes, "Largest request body, bytes (413 beyond)")
@@ -116,6 +145,12 @@ void AddServeCommand(CLI::App& app) {
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_option("--rate-burst", args->server.rate_burst, "Burst size of the rate limit")->capture_default_str();
   cmd->add_option("--threads", args->server.threads, "Worker threads")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--job-workers", args->jobs.workers, "Jobs (scenario comparisons, trials) run at once")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--job-queue", args->jobs.queue, "Jobs waiting beyond the running ones (then 503)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--job-threads", args->jobs.trial_threads, "Threads per trial job")
+      ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_flag("!--no-log", args->server.log_requests, "Do not log requests to stderr");
   cmd->callback([args] { SetExitCode(RunServe(*args)); });
 }

@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/model_loading.h"
 #include "cli/output.h"
+#include "ensemble/mpi_world.h"
 #include "ensemble/parallel.h"
 #include "formats/sbml/sbml_import.h"
 #include "scenario/trial.h"
@@ -55,7 +56,17 @@ scenario::MemberResult MemberFromJson(const json& j) {
     for (const auto& v : sc) o.push_back(v.is_null() ? std::nan("") : v.get<double>());
     r.outcomes.push_back(o);
   }
-  r.series = j.at("series").get<std::vector<std::vector<std::vector<double>>>>();
+  // Non-finite values travel as null (JSON has no NaN).
+  for (const auto& sc : j.at("series")) {
+    std::vector<std::vector<double>> outputs;
+    for (const auto& col : sc) {
+      std::vector<double> values;
+      values.reserve(col.size());
+      for (const auto& v : col) values.push_back(v.is_null() ? std::nan("") : v.get<double>());
+      outputs.push_back(std::move(values));
+    }
+    r.series.push_back(std::move(outputs));
+  }
   r.columns = j.at("columns").get<std::vector<std::vector<std::string>>>();
   return r;
 }
@@ -65,7 +76,98 @@ Status WriteProgress(const fs::path& dir, const std::string& state, long done, l
                      json{{"state", state}, {"done", done}, {"total", total}}.dump() + "\n");
 }
 
+// Writes summary.json, members.csv and bands.csv and prints the summary.
+// With a "sensitivity" request, its indices go into summary.json (key
+// "sensitivity") and sensitivity.json.
+int Finish(const scenario::Trial& trial, std::vector<scenario::MemberResult> results, const fs::path& dir,
+           const model::Model& model, int threads) {
+  const int total = scenario::PopulationSize(trial);
+  std::sort(results.begin(), results.end(),
+            [](const auto& x, const auto& y) { return x.member < y.member; });
+  scenario::TrialSummary summary = scenario::SummariseTrial(trial, results);
+  json summary_json = scenario::ToJson(trial, summary);
+  if (trial.sensitivity) {
+    scenario::TrialOptions o;
+    o.threads = threads;
+    o.simulation.integrator = sim::IntegratorOptionsForAccuracy(1e-6, 1e-6);
+    ensemble::ProgressBar bar("sensitivity " + trial.name);
+    o.progress = [&](long d, long n) { bar.Update(d, n); };
+    auto gsa = scenario::RunTrialSensitivity(trial, model, o);
+    bar.Finish();
+    if (!gsa.ok()) return ReportError(gsa.status().WithContext("sensitivity"));
+    summary_json["sensitivity"] = *gsa;
+    Status w = WriteOutput((dir / "sensitivity.json").string(), gsa->dump(1) + "\n");
+    if (!w.ok()) return ReportError(w);
+  }
+  Status s = WriteOutput((dir / "summary.json").string(), summary_json.dump(1) + "\n");
+  if (s.ok()) s = WriteOutput((dir / "members.csv").string(), scenario::MembersCsv(trial, results));
+  if (s.ok()) s = WriteOutput((dir / "bands.csv").string(), scenario::BandsCsv(trial, summary));
+  if (s.ok()) s = WriteProgress(dir, "finished", total, total);
+  if (!s.ok()) return ReportError(s);
+  std::cout << "trial " << trial.name << ": " << summary.members << " members, " << summary.failed
+            << " failed; results in " << dir.string() << "\n";
+  for (const auto& oc : summary.outcomes) {
+    std::cout << "  " << oc.scenario << "  " << oc.outcome << ": mean " << oc.mean << ", sd " << oc.sd << "\n";
+  }
+  for (const auto& oc : summary.differences) {
+    std::cout << "  " << oc.scenario << "  " << oc.outcome << ": mean " << oc.mean << ", sd " << oc.sd << "\n";
+  }
+  return summary.failed == summary.members ? 1 : 0;
+}
+
+// Several MPI ranks: member i runs on rank i mod size (each with --threads
+// threads); rank 0 gathers the members (as the checkpoint's JSON lines,
+// which round-trip doubles exactly) and writes the same files as one
+// process would. No checkpoint: --resume is refused.
+int RunDistributed(ensemble::MpiWorld& world, const TrialArgs& a, const scenario::Trial& trial,
+                   const model::Model& model, const fs::path& dir) {
+  const int total = scenario::PopulationSize(trial);
+  scenario::TrialOptions o;
+  o.threads = a.threads;
+  o.simulation.integrator = sim::IntegratorOptionsForAccuracy(1e-6, 1e-6);
+  o.members = ensemble::MembersOfRank(total, world.rank(), world.size());
+  std::unique_ptr<ensemble::ProgressBar> bar;
+  if (world.rank() == 0) {
+    bar = std::make_unique<ensemble::ProgressBar>("trial " + trial.name + " (rank 0 of " +
+                                                  std::to_string(world.size()) + ")");
+    o.progress = [&](long d, long n) { bar->Update(d, n); };
+  }
+  std::string payload;
+  if (o.members.empty()) {
+    payload = "";
+  } else if (auto part = scenario::RunTrialMembers(trial, model, o); !part.ok()) {
+    payload = "ERROR " + part.status().ToString();
+  } else {
+    for (const auto& r : *part) payload += MemberJson(r).dump() + "\n";
+  }
+  if (bar) bar->Finish();
+  auto gathered = world.GatherToRoot(payload);
+  if (!gathered.ok()) return ReportError(gathered.status());
+  if (world.rank() != 0) return 0;
+  std::vector<scenario::MemberResult> results;
+  for (size_t r = 0; r < gathered->size(); ++r) {
+    const std::string& bytes = (*gathered)[r];
+    if (bytes.rfind("ERROR ", 0) == 0) {
+      return ReportError(Internal("rank " + std::to_string(r) + ": " + bytes.substr(6)));
+    }
+    std::stringstream in(bytes);
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty()) results.push_back(MemberFromJson(json::parse(line)));
+    }
+  }
+  if (static_cast<int>(results.size()) != total) {
+    return ReportError(Internal("gathered " + std::to_string(results.size()) + " of " + std::to_string(total) +
+                                " members"));
+  }
+  return Finish(trial, std::move(results), dir, model, a.threads);
+}
+
 int RunTrial(const TrialArgs& a) {
+  auto world = ensemble::MpiWorld::Join();
+  if (!world.ok()) return ReportError(world.status());
+  if ((*world)->distributed() && a.resume) {
+    return ReportError(Unsupported("--resume with several MPI ranks: run the rest in one process"));
+  }
   auto text = Slurp(a.trial);
   if (!text.ok()) return ReportError(text.status());
   json j = json::parse(*text, nullptr, false);
@@ -76,8 +178,14 @@ int RunTrial(const TrialArgs& a) {
   if (!imported.ok()) return ReportError(imported.status().WithContext(a.model));
   fs::path dir = a.out.empty() ? fs::path(trial->name) : fs::path(a.out);
   std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return ReportError(IoError("cannot create '" + dir.string() + "': " + ec.message()));
+  if ((*world)->rank() == 0) fs::create_directories(dir, ec);
+  // Every rank stops when rank 0 cannot write (a collective decision, so
+  // no rank waits for results that never come).
+  if (!(*world)->BroadcastFlag(!ec)) {
+    if ((*world)->rank() != 0) return 1;
+    return ReportError(IoError("cannot create '" + dir.string() + "': " + ec.message()));
+  }
+  if ((*world)->distributed()) return RunDistributed(**world, a, *trial, imported->model, dir);
 
   // Resume: members already in the checkpoint are not run again.
   const fs::path checkpoint = dir / "members.jsonl";
@@ -123,23 +231,7 @@ int RunTrial(const TrialArgs& a) {
   }
   bar.Update(total, total);
   bar.Finish();
-  std::sort(results.begin(), results.end(),
-            [](const auto& x, const auto& y) { return x.member < y.member; });
-  scenario::TrialSummary summary = scenario::SummariseTrial(*trial, results);
-  Status s = WriteOutput((dir / "summary.json").string(), scenario::ToJson(*trial, summary).dump(1) + "\n");
-  if (s.ok()) s = WriteOutput((dir / "members.csv").string(), scenario::MembersCsv(*trial, results));
-  if (s.ok()) s = WriteOutput((dir / "bands.csv").string(), scenario::BandsCsv(*trial, summary));
-  if (s.ok()) s = WriteProgress(dir, "finished", total, total);
-  if (!s.ok()) return ReportError(s);
-  std::cout << "trial " << trial->name << ": " << summary.members << " members, " << summary.failed
-            << " failed; results in " << dir.string() << "\n";
-  for (const auto& oc : summary.outcomes) {
-    std::cout << "  " << oc.scenario << "  " << oc.outcome << ": mean " << oc.mean << ", sd " << oc.sd << "\n";
-  }
-  for (const auto& oc : summary.differences) {
-    std::cout << "  " << oc.scenario << "  " << oc.outcome << ": mean " << oc.mean << ", sd " << oc.sd << "\n";
-  }
-  return summary.failed == summary.members ? 1 : 0;
+  return Finish(*trial, std::move(results), dir, imported->model, a.threads);
 }
 
 int TrialStatus(const TrialArgs& a) {

@@ -1,3 +1,4 @@
+#include "ensemble/mpi_world.h"
 #include "ensemble/parallel.h"
 
 #include <gtest/gtest.h>
@@ -59,6 +60,33 @@ TEST(ParallelFor, ReportsProgressAndHonoursCancel) {
   }, o);
   EXPECT_LT(partial, 100000);
   EXPECT_GE(partial, 10);
+}
+
+}  // namespace
+}  // namespace soma::ensemble
+
+namespace soma::ensemble {
+namespace {
+
+// Every member on exactly one rank, in index order per rank.
+TEST(MpiWorld, MembersSplitByIndexModuloRanks) {
+  for (int size : {1, 2, 3, 7}) {
+    std::vector<int> seen(20, 0);
+    for (int rank = 0; rank < size; ++rank) {
+      auto m = MembersOfRank(20, rank, size);
+      for (size_t k = 0; k < m.size(); ++k) {
+        EXPECT_EQ(m[k] % size, rank);
+        if (k > 0) EXPECT_GT(m[k], m[k - 1]);
+        ++seen[m[k]];
+      }
+    }
+    for (int s : seen) EXPECT_EQ(s, 1) << "size " << size;
+  }
+  // Outside mpirun the world is one process.
+  auto world = MpiWorld::Join();
+  ASSERT_TRUE(world.ok());
+  EXPECT_EQ((*world)->size(), 1);
+  EXPECT_EQ((*world)->rank(), 0);
 }
 
 }  // namespace

@@ -151,7 +151,9 @@ Result<std::shared_ptr<const Objective>> Objective::Prepare(const EstimationProb
     obj->experiments_.push_back(std::move(pe));
   }
   if (!plan_parameters.empty() && derivatives == Derivatives::kSensitivities) {
-    auto plan = sim::PlanSensitivities(problem.model, obj->outputs_, plan_parameters);
+    sim::SensitivityCompileOptions compile;
+    compile.assume_continuous_switches = options.assume_continuous_switches;
+    auto plan = sim::PlanSensitivities(problem.model, obj->outputs_, plan_parameters, compile);
     if (!plan.ok()) return plan.status().WithContext("sensitivities of the estimated parameters");
     obj->plan_ = *plan;
   }

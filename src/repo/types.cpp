@@ -22,7 +22,7 @@ Result<E> ParseEnum(std::string_view name, const std::array<std::pair<std::strin
                          expected);
 }
 
-constexpr std::array<std::pair<std::string_view, ResourceKind>, 7> kKinds = {{
+constexpr std::array<std::pair<std::string_view, ResourceKind>, 8> kKinds = {{
     {"model", ResourceKind::kModel},
     {"dataset", ResourceKind::kDataset},
     {"twin", ResourceKind::kTwin},
@@ -30,6 +30,7 @@ constexpr std::array<std::pair<std::string_view, ResourceKind>, 7> kKinds = {{
     {"trial", ResourceKind::kTrial},
     {"evidence", ResourceKind::kEvidence},
     {"document", ResourceKind::kDocument},
+    {"result", ResourceKind::kResult},
 }};
 constexpr std::array<std::pair<std::string_view, Visibility>, 3> kVisibilities = {{
     {"public", Visibility::kPublic},

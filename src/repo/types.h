@@ -16,8 +16,9 @@
 namespace soma::repo {
 
 // What a resource is. Wire names: "model", "dataset", "twin", "scenario",
-// "trial", "evidence" (a credibility dossier), "document".
-enum class ResourceKind { kModel, kDataset, kTwin, kScenario, kTrial, kEvidence, kDocument };
+// "trial", "evidence" (a credibility dossier), "document", "result" (the
+// stored output of a job: a scenario comparison or a trial run).
+enum class ResourceKind { kModel, kDataset, kTwin, kScenario, kTrial, kEvidence, kDocument, kResult };
 
 // Who may read a resource. kPublic: everyone, signed in or not. kGroup: the
 // members of the resource's group (a consortium) plus owner, curators and

@@ -22,9 +22,6 @@ class Obj {
     std::set<std::string> known(keys.begin(), keys.end());
     for (auto it = j_.begin(); it != j_.end(); ++it) {
       if (!known.count(it.key())) {
-        if (it.key() == "controllers") {
-          return Unsupported(At("controllers") + ": rule-based controllers are not supported yet");
-        }
         return InvalidArgument(At(it.key()) + ": unknown field");
       }
     }
@@ -201,7 +198,8 @@ Status SetInitialValue(model::Model& model, const std::string& id, double value)
 Result<Scenario> ParseScenario(const json& j) {
   Obj root(j, "");
   SOMA_RETURN_IF_ERROR(root.Check({"schema", "name", "description", "start", "end", "steps",
-                                   "parameters", "interventions", "meal_input", "outputs", "outcomes"}));
+                                   "parameters", "interventions", "meal_input", "outputs", "outcomes",
+                                   "controllers"}));
   Scenario s;
   if (root.Has("schema")) {
     SOMA_ASSIGN_OR_RETURN(std::string schema, root.String("schema"));
@@ -284,6 +282,17 @@ Result<Scenario> ParseScenario(const json& j) {
                              std::to_string(s.end) + "]");
     }
   }
+  if (root.Has("controllers")) {
+    const json& list = root.Raw("controllers");
+    if (!list.is_array()) return InvalidArgument("controllers: must be an array");
+    std::set<std::string> names;
+    for (size_t i = 0; i < list.size(); ++i) {
+      const std::string path = "controllers[" + std::to_string(i) + "]";
+      SOMA_ASSIGN_OR_RETURN(Controller c, ParseController(list[i], path, s.start, s.end));
+      if (!names.insert(c.name).second) return InvalidArgument(path + ".name = '" + c.name + "': used twice");
+      s.controllers.push_back(std::move(c));
+    }
+  }
   if (root.Has("outputs")) {
     const json& out = root.Raw("outputs");
     if (!out.is_array()) return InvalidArgument("outputs: must be an array of model symbols");
@@ -317,19 +326,39 @@ Status ApplyScenario(const Scenario& scenario, model::Model& model) {
   model::Model m = model;
   for (const auto& [id, v] : scenario.parameters) SOMA_RETURN_IF_ERROR(OverrideImpl(m, id, v));
   SOMA_RETURN_IF_ERROR(sim::ApplyInputSchedule(scenario.changes, {scenario.start, scenario.end}, m));
+  SOMA_RETURN_IF_ERROR(ApplyControllers(scenario.controllers, m));
   model = std::move(m);
   return Status::Ok();
 }
 
 Result<ScenarioRun> RunScenario(const Scenario& scenario, const model::Model& base,
                                 const sim::SimulationOptions& integrator_options) {
+  SOMA_ASSIGN_OR_RETURN(PreparedScenario prepared, PreparedScenario::Prepare(scenario, base));
+  return prepared.Run({}, integrator_options);
+}
+
+Result<PreparedScenario> PreparedScenario::Prepare(const Scenario& scenario, const model::Model& base,
+                                                   const std::vector<std::pair<std::string, double>>& varied) {
   model::Model m = base;
+  for (const auto& [id, v] : varied) SOMA_RETURN_IF_ERROR(OverrideImpl(m, id, v));
   SOMA_RETURN_IF_ERROR(ApplyScenario(scenario, m).WithContext("scenario '" + scenario.name + "'"));
-  SOMA_ASSIGN_OR_RETURN(auto compiled, sim::CompiledModel::Compile(m));
+  PreparedScenario p;
+  SOMA_ASSIGN_OR_RETURN(p.compiled_, sim::CompiledModel::Compile(m));
+  p.scenario_ = std::make_shared<const Scenario>(scenario);
+  return p;
+}
+
+Result<ScenarioRun> PreparedScenario::Run(const std::vector<std::pair<std::string, double>>& values,
+                                          const sim::SimulationOptions& integrator_options) const {
+  const Scenario& scenario = *scenario_;
   sim::SimulationOptions o = integrator_options;
   o.start = scenario.start;
   o.end = scenario.end;
   o.steps = scenario.steps;
+  for (const auto& [id, v] : values) {
+    // The scenario's own values were applied after the member's: they win.
+    if (!scenario.parameters.count(id)) o.overrides.emplace_back(id, v);
+  }
   std::vector<sim::OutputVariable> outputs;
   for (const std::string& id : scenario.outputs) outputs.push_back({id});
   if (!outputs.empty()) {
@@ -339,7 +368,7 @@ Result<ScenarioRun> RunScenario(const Scenario& scenario, const model::Model& ba
       if (!listed) outputs.push_back({spec.variable});
     }
   }
-  SOMA_ASSIGN_OR_RETURN(sim::SimulationResult result, sim::Simulator(compiled).Simulate(o, outputs));
+  SOMA_ASSIGN_OR_RETURN(sim::SimulationResult result, sim::Simulator(compiled_).Simulate(o, outputs));
   ScenarioRun run;
   run.name = scenario.name;
   std::vector<double> times(result.rows);

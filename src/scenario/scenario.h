@@ -10,10 +10,12 @@
 //
 // A scenario is applied to a model IR as an input schedule (sim/input_schedule.h):
 // every intervention becomes exact SBML events, so the integrator stops at
-// each change. Rule-based controllers evaluated at sample times are not
-// supported yet: a "controllers" field is refused as unsupported.
+// each change. Rule-based controllers evaluated at sample times
+// (scenario/controller.h) become one exact SBML event per sample time with
+// conditional assignments.
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,7 +24,9 @@
 
 #include "core/status.h"
 #include "model/model.h"
+#include "scenario/controller.h"
 #include "scenario/outcomes.h"
+#include "sim/compiled_model.h"
 #include "sim/input_schedule.h"
 #include "sim/options.h"
 
@@ -53,6 +57,7 @@ struct Scenario {
   std::vector<sim::InputChange> changes;     // all interventions, expanded
   std::vector<std::string> outputs;          // symbols to report (empty: all species)
   std::vector<OutcomeSpec> outcomes;
+  std::vector<Controller> controllers;       // evaluated at their sample times
   int interventions = 0;                     // as written, before expansion
 };
 
@@ -83,6 +88,37 @@ struct ScenarioRun {
 // (their variables are added to the outputs when missing).
 Result<ScenarioRun> RunScenario(const Scenario& scenario, const model::Model& base,
                                 const sim::SimulationOptions& integrator_options = {});
+
+// A scenario applied to a model and compiled once, for many runs that differ
+// only in the initial values of some symbols (the members of a virtual
+// population). Run(values) gives exactly what RunScenario gives on a copy of
+// the model where SetInitialValue(id, value) was applied for each value:
+//  * the symbols runs will set (`varied`, with any value, e.g. the first
+//    member's) are set with SetInitialValue before compiling, so their
+//    initial assignments are dropped and a species holds the value in its
+//    symbol's own meaning; the per-run values then reach the compiled model as
+//    sim::SimulationOptions::overrides, without recompiling;
+//  * the scenario's own "parameters" win over run values of the same symbol
+//    (they are applied after the member's values, as in RunScenario).
+// Interventions and controllers stay compiled events.
+//
+// Thread safety: Run is const and may be called from many threads at once.
+class PreparedScenario {
+ public:
+  // Errors: those of SetInitialValue for `varied` (naming the symbol), of
+  // ApplyScenario and of compilation.
+  static Result<PreparedScenario> Prepare(const Scenario& scenario, const model::Model& base,
+                                          const std::vector<std::pair<std::string, double>>& varied = {});
+  // `values`: (symbol, value) for symbols among `varied` (others are
+  // refused by the simulator's override check, naming the symbol).
+  Result<ScenarioRun> Run(const std::vector<std::pair<std::string, double>>& values,
+                          const sim::SimulationOptions& integrator_options = {}) const;
+  const Scenario& scenario() const { return *scenario_; }
+
+ private:
+  std::shared_ptr<const Scenario> scenario_;
+  std::shared_ptr<const sim::CompiledModel> compiled_;
+};
 
 nlohmann::json ToJson(const ScenarioRun& run);
 

@@ -140,7 +140,7 @@ TEST(Scenario, ErrorsNameTheField) {
     return s.ok() ? std::string("ok") : s.status().ToString();
   };
   EXPECT_NE(msg(R"({"name": "x", "end": 1, "colour": 1})").find("colour: unknown field"), std::string::npos);
-  EXPECT_NE(msg(R"({"name": "x", "end": 1, "controllers": []})").find("unsupported"), std::string::npos);
+  EXPECT_NE(msg(R"({"name": "x", "end": 1, "controllers": [{"name": "c", "every": 0}]})").find("controllers[0].every"), std::string::npos);
   EXPECT_NE(msg(R"({"name": "x", "end": 5, "interventions": [{"type": "infusion", "target": "R",
             "rate": 1, "start": 1, "duration": 0}]})").find("interventions[0].duration"), std::string::npos);
   EXPECT_NE(msg(R"({"name": "x", "end": 5, "interventions": [{"type": "meal", "time": 1, "grams": 5}]})")

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "ensemble/parallel.h"
+#include "expr/parse.h"
 
 namespace soma::scenario {
 using nlohmann::json;
@@ -72,7 +73,8 @@ Result<uq::Distribution> ParseDistribution(const json& j, const std::string& whe
 
 // A small CSV reader for population tables: a header row, numeric cells
 // (the first column may hold names).
-Status ReadTable(const fs::path& path, const json& columns, PopulationSpec& pop, const std::string& where) {
+Status ReadTable(const fs::path& path, const json& columns, const json& covariates, PopulationSpec& pop,
+                 const std::string& where) {
   SOMA_ASSIGN_OR_RETURN(std::string text, ReadText(path));
   std::vector<std::vector<std::string>> rows;
   std::stringstream ss(text);
@@ -97,7 +99,37 @@ Status ReadTable(const fs::path& path, const json& columns, PopulationSpec& pop,
     idx.push_back(static_cast<size_t>(pos - header.begin()));
     pop.table_symbols.push_back(it->get<std::string>());
   }
+  // Covariate columns: {"covariate name": "column"}.
+  std::vector<size_t> cov_idx;
+  if (covariates.is_object()) {
+    for (auto it = covariates.begin(); it != covariates.end(); ++it) {
+      if (!it->is_string()) {
+        return InvalidArgument(where + ".covariates." + it.key() + ": must name a table column");
+      }
+      auto pos = std::find(header.begin(), header.end(), it->get<std::string>());
+      if (pos == header.end()) {
+        return NotFound(where + ".covariates." + it.key() + ": no column '" + it->get<std::string>() + "' in " +
+                        path.string());
+      }
+      cov_idx.push_back(static_cast<size_t>(pos - header.begin()));
+      pop.covariates.push_back(it.key());
+    }
+  } else if (!covariates.is_null()) {
+    return InvalidArgument(where + ".covariates: must be an object of name: column");
+  }
   for (size_t r = 1; r < rows.size(); ++r) {
+    std::vector<double> cov;
+    for (size_t k = 0; k < cov_idx.size(); ++k) {
+      const std::string cell = cov_idx[k] < rows[r].size() ? rows[r][cov_idx[k]] : "";
+      char* end = nullptr;
+      double v = std::strtod(cell.c_str(), &end);
+      if (cell.empty() || end == cell.c_str() || !std::isfinite(v)) {
+        return InvalidArgument(path.string() + " line " + std::to_string(r + 1) + ", column " + header[cov_idx[k]] +
+                               ": '" + cell + "' is not a number");
+      }
+      cov.push_back(v);
+    }
+    pop.covariate_rows.push_back(std::move(cov));
     std::vector<double> values;
     for (size_t k = 0; k < idx.size(); ++k) {
       if (idx[k] >= rows[r].size()) {
@@ -144,12 +176,44 @@ OutcomeSummary Summarise(std::string scenario, std::string outcome, std::vector<
 }
 
 
+// population.scaling: {"symbol": "formula"} over covariates and parameters.
+Status ParseFormulas(const json& p, PopulationSpec& pop) {
+  if (!p.contains("scaling")) return Status::Ok();
+  const json& f = p["scaling"];
+  if (!f.is_object()) return InvalidArgument("population.scaling: an object of symbol: formula");
+  auto graph = std::make_shared<expr::Graph>();
+  const uint32_t nc = static_cast<uint32_t>(pop.covariates.size());
+  for (auto it = f.begin(); it != f.end(); ++it) {
+    const std::string where = "population.scaling." + it.key();
+    if (!it->is_string()) return InvalidArgument(where + ": must be a formula (text)");
+    auto e = expr::ParseExpression(it->get<std::string>());
+    if (!e.ok()) return e.status().WithContext(where);
+    auto node = graph->FromTree(*e, [&](const expr::Expr& leaf) -> Result<expr::NodeId> {
+      if (leaf.op != expr::Op::kSymbol) {
+        return Unsupported(where + ": " + std::string(expr::OpName(leaf.op)) + " has no meaning in a formula");
+      }
+      for (uint32_t k = 0; k < nc; ++k) {
+        if (pop.covariates[k] == leaf.name) return graph->Variable(k);
+      }
+      for (size_t k = 0; k < pop.table_symbols.size(); ++k) {
+        if (pop.table_symbols[k] == leaf.name) return graph->Variable(nc + static_cast<uint32_t>(k));
+      }
+      return NotFound(where + ": '" + leaf.name + "' is neither a covariate nor a population parameter");
+    });
+    if (!node.ok()) return node.status().WithContext(where);
+    pop.formulas.push_back({it.key(), it->get<std::string>(), *node});
+  }
+  pop.formula_graph = std::move(graph);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<Trial> ParseTrial(const json& j, const std::string& base_dir) {
   if (!j.is_object()) return InvalidArgument("trial: must be a JSON object");
   for (auto it = j.begin(); it != j.end(); ++it) {
-    static const std::vector<std::string> kKeys = {"schema", "name", "description", "scenarios", "population", "percentiles"};
+    static const std::vector<std::string> kKeys = {"schema", "name", "description", "scenarios", "population", "percentiles",
+                                                   "sensitivity"};
     if (std::find(kKeys.begin(), kKeys.end(), it.key()) == kKeys.end()) return InvalidArgument(it.key() + ": unknown field");
   }
   if (j.contains("schema") && j["schema"] != "soma.trial/1") return Unsupported("schema: this Soma reads soma.trial/1");
@@ -190,12 +254,18 @@ Result<Trial> ParseTrial(const json& j, const std::string& base_dir) {
       t.percentiles.push_back(q.get<double>());
     }
   }
+  if (j.contains("sensitivity")) {
+    SOMA_ASSIGN_OR_RETURN(SensitivitySpec spec, ParseSensitivitySpec(j["sensitivity"]));
+    t.sensitivity = spec;
+  }
   if (!j.contains("population") || !j["population"].is_object()) return InvalidArgument("population: required");
   const json& p = j["population"];
   PopulationSpec& pop = t.population;
   if (p.contains("table")) {
     SOMA_RETURN_IF_ERROR(ReadTable(fs::path(base_dir) / p["table"].get<std::string>(),
-                                   p.value("columns", json::object()), pop, "population"));
+                                   p.value("columns", json::object()), p.value("covariates", json()), pop,
+                                   "population"));
+    SOMA_RETURN_IF_ERROR(ParseFormulas(p, pop));
     return t;
   }
   SOMA_ASSIGN_OR_RETURN(double size, Num(p, "size", "population"));
@@ -217,6 +287,20 @@ Result<Trial> ParseTrial(const json& j, const std::string& base_dir) {
     pop.parameters.push_back(it.key());
     marginals.push_back(d);
   }
+  if (p.contains("covariates")) {
+    if (!p["covariates"].is_object()) return InvalidArgument("population.covariates: an object of name: distribution");
+    for (auto it = p["covariates"].begin(); it != p["covariates"].end(); ++it) {
+      if (std::find(pop.parameters.begin(), pop.parameters.end(), it.key()) != pop.parameters.end()) {
+        return InvalidArgument("population.covariates." + it.key() + ": also a population parameter");
+      }
+      SOMA_ASSIGN_OR_RETURN(uq::Distribution d, ParseDistribution(*it, "population.covariates." + it.key()));
+      pop.covariates.push_back(it.key());
+      marginals.push_back(d);
+    }
+  }
+  // Joint dimensions: parameters, then covariates.
+  std::vector<std::string> dims = pop.parameters;
+  dims.insert(dims.end(), pop.covariates.begin(), pop.covariates.end());
   const int d = static_cast<int>(marginals.size());
   if (p.contains("correlation")) {
     // {"parameters": [a, b], "matrix": [[1, r], [r, 1]]} between the named
@@ -228,11 +312,12 @@ Result<Trial> ParseTrial(const json& j, const std::string& base_dir) {
     }
     std::vector<int> at;
     for (const json& name : c["parameters"]) {
-      auto pos = std::find(pop.parameters.begin(), pop.parameters.end(), name.get<std::string>());
-      if (pos == pop.parameters.end()) {
-        return NotFound("population.correlation.parameters: '" + name.get<std::string>() + "' is not a population parameter");
+      auto pos = std::find(dims.begin(), dims.end(), name.get<std::string>());
+      if (pos == dims.end()) {
+        return NotFound("population.correlation.parameters: '" + name.get<std::string>() +
+                        "' is not a population parameter or covariate");
       }
-      at.push_back(static_cast<int>(pos - pop.parameters.begin()));
+      at.push_back(static_cast<int>(pos - dims.begin()));
     }
     const json& m = c["matrix"];
     if (!m.is_array() || m.size() != at.size()) return InvalidArgument("population.correlation.matrix: must be square, one row per parameter");
@@ -250,15 +335,42 @@ Result<Trial> ParseTrial(const json& j, const std::string& base_dir) {
   }
   pop.table_symbols = pop.parameters;
   pop.table_rows = uq::SampleJoint(*pop.joint, pop.size, pop.sampling, pop.seed);
+  if (!pop.covariates.empty()) {
+    // Split each sampled row: parameters first, covariates after.
+    const size_t np = pop.parameters.size();
+    for (auto& row : pop.table_rows) {
+      pop.covariate_rows.emplace_back(row.begin() + static_cast<std::ptrdiff_t>(np), row.end());
+      row.resize(np);
+    }
+  }
+  SOMA_RETURN_IF_ERROR(ParseFormulas(p, pop));
   return t;
 }
 
 int PopulationSize(const Trial& trial) { return trial.population.size; }
 
+std::vector<double> MemberCovariates(const Trial& trial, int member) {
+  const PopulationSpec& p = trial.population;
+  return p.covariates.empty() ? std::vector<double>() : p.covariate_rows[member];
+}
+
 std::vector<std::pair<std::string, double>> MemberParameters(const Trial& trial, int member) {
   std::vector<std::pair<std::string, double>> out;
   const PopulationSpec& p = trial.population;
   for (size_t k = 0; k < p.table_symbols.size(); ++k) out.emplace_back(p.table_symbols[k], p.table_rows[member][k]);
+  if (!p.formulas.empty()) {
+    std::vector<double> slots = MemberCovariates(trial, member);
+    slots.insert(slots.end(), p.table_rows[member].begin(), p.table_rows[member].end());
+    for (const auto& f : p.formulas) {
+      const double v = p.formula_graph->Evaluate(f.node, slots.data());
+      auto pos = std::find_if(out.begin(), out.end(), [&](const auto& x) { return x.first == f.target; });
+      if (pos != out.end()) {
+        pos->second = v;
+      } else {
+        out.emplace_back(f.target, v);
+      }
+    }
+  }
   return out;
 }
 
@@ -268,35 +380,35 @@ Result<std::vector<MemberResult>> RunTrialMembers(const Trial& trial, const mode
   if (members.empty()) {
     for (int i = 0; i < PopulationSize(trial); ++i) members.push_back(i);
   }
-  // Check the mapping once on the base model so a typo fails the trial at once.
+  // One compilation per scenario shared by all members: member values reach
+  // it as simulation overrides (PreparedScenario). The mapping is checked
+  // here, so a typo fails the trial at once.
+  std::vector<PreparedScenario> prepared;
   {
-    model::Model probe = model;
-    for (const auto& [id, v] : MemberParameters(trial, 0)) {
-      Status s = SetInitialValue(probe, id, v);
-      if (!s.ok()) return s.WithContext("population");
+    const auto varied = MemberParameters(trial, 0);
+    for (const Scenario& s : trial.scenarios) {
+      auto p = PreparedScenario::Prepare(s, model, varied);
+      if (!p.ok()) return p.status().WithContext("population");
+      prepared.push_back(std::move(*p));
     }
   }
   std::vector<MemberResult> results(members.size());
   ensemble::ParallelOptions po;
   po.threads = options.threads;
   po.progress = options.progress;
+  po.cancel = options.cancel;
   ensemble::ParallelFor(0, static_cast<long>(members.size()), [&](long k) {
     MemberResult& r = results[k];
     r.member = members[k];
-    model::Model m = model;
-    for (const auto& [id, v] : MemberParameters(trial, r.member)) {
-      Status s = SetInitialValue(m, id, v);
-      if (!s.ok()) {
-        r.error = s.ToString();
-        return;
-      }
-    }
-    for (const Scenario& s : trial.scenarios) {
-      auto run = RunScenario(s, m, options.simulation);
+    const auto values = MemberParameters(trial, r.member);
+    for (const PreparedScenario& p : prepared) {
+      const Scenario& s = p.scenario();
+      auto run = p.Run(values, options.simulation);
       if (!run.ok()) {
         r.error = s.name + ": " + run.status().ToString();
         r.outcomes.clear();
         r.series.clear();
+        r.columns.clear();
         return;
       }
       std::vector<double> o;
@@ -311,6 +423,7 @@ Result<std::vector<MemberResult>> RunTrialMembers(const Trial& trial, const mode
     }
     r.ok = true;
   }, po);
+  if (options.cancel != nullptr && options.cancel->load()) return FailedPrecondition("trial cancelled");
   return results;
 }
 
@@ -392,13 +505,17 @@ std::string MembersCsv(const Trial& trial, const std::vector<MemberResult>& resu
   std::ostringstream os;
   os.precision(10);
   os << "member,name";
-  for (const auto& sym : trial.population.table_symbols) os << "," << sym;
+  for (const auto& c : trial.population.covariates) os << "," << c;
+  if (trial.population.size > 0) {
+    for (const auto& [sym, v] : MemberParameters(trial, 0)) os << "," << sym;
+  }
   for (const auto& sc : trial.scenarios)
     for (const auto& o : sc.outcomes) os << "," << sc.name << "." << o.name;
   os << ",error\n";
   for (const auto& r : results) {
     os << r.member << ","
        << (r.member < static_cast<int>(trial.population.member_names.size()) ? trial.population.member_names[r.member] : "");
+    for (double c : MemberCovariates(trial, r.member)) os << "," << c;
     for (const auto& [id, v] : MemberParameters(trial, r.member)) os << "," << v;
     for (size_t sc = 0; sc < trial.scenarios.size(); ++sc)
       for (size_t o = 0; o < trial.scenarios[sc].outcomes.size(); ++o) {

@@ -15,8 +15,10 @@
 // the number of threads: members are independent and summarised in index
 // order.
 
+#include <atomic>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,8 +26,10 @@
 #include <nlohmann/json.hpp>
 
 #include "core/status.h"
+#include "expr/graph.h"
 #include "model/model.h"
 #include "scenario/scenario.h"
+#include "scenario/trial_sensitivity.h"
 #include "uq/distributions.h"
 
 namespace soma::scenario {
@@ -42,6 +46,27 @@ struct PopulationSpec {
   std::vector<std::vector<double>> table_rows;
   std::vector<std::string> table_symbols;
   std::vector<std::string> member_names;        // table's first column, if named
+
+  // Covariates (weight, age, ...): per-member values that are not model
+  // symbols themselves but scale them through formulas. Drawn jointly with
+  // the parameters (so a correlation may include them) or read from table
+  // columns. covariate_rows[member][k] is covariate k of that member.
+  std::vector<std::string> covariates;
+  std::vector<std::vector<double>> covariate_rows;
+  // Scaling formulas "symbol = f(covariates, parameters)", e.g.
+  // "Vg": "1.88 * (weight / 70)^0.75" (expr/parse.h syntax). A formula may
+  // use the covariates and the drawn or tabled parameters (by their model
+  // symbol); its value replaces that parameter's value (or adds the symbol
+  // when it is not drawn). Evaluated in the order written, each from the
+  // drawn values (formulas do not see each other's results).
+  struct Formula {
+    std::string target;  // model symbol
+    std::string text;    // as written
+    uint32_t node = 0;   // in `formula_graph`
+  };
+  std::vector<Formula> formulas;
+  // Slots: covariates in order, then table_symbols in order.
+  std::shared_ptr<const expr::Graph> formula_graph;
 };
 
 struct Trial {
@@ -50,15 +75,21 @@ struct Trial {
   std::vector<Scenario> scenarios;  // at least one; the first is the baseline
   PopulationSpec population;
   std::vector<double> percentiles = {5, 25, 50, 75, 95};
+  // Global sensitivity of the outcomes to the population's inputs
+  // (scenario/trial_sensitivity.h), when the trial asks for it.
+  std::optional<SensitivitySpec> sensitivity;
 };
 
 // Parses a trial. Scenario and table paths are resolved against `base_dir`.
 // Errors name the JSON path.
 Result<Trial> ParseTrial(const nlohmann::json& j, const std::string& base_dir);
 
-// One member's parameter values (model symbol -> value).
+// One member's parameter values (model symbol -> value): the drawn or tabled
+// values with the scaling formulas applied.
 std::vector<std::pair<std::string, double>> MemberParameters(const Trial& trial, int member);
 int PopulationSize(const Trial& trial);
+// One member's covariate values, in PopulationSpec::covariates order.
+std::vector<double> MemberCovariates(const Trial& trial, int member);
 
 struct MemberResult {
   int member = 0;
@@ -76,6 +107,9 @@ struct TrialOptions {
   // Members to run (others are skipped, e.g. already done or another rank's);
   // empty = all.
   std::vector<int> members;
+  // When set to true by another thread, no new members start and
+  // RunTrialMembers returns kCancelled after the running ones finish.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // Runs members (in parallel) and returns their results in member order.

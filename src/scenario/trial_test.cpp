@@ -86,6 +86,57 @@ TEST_F(TrialTest, MembersMatchTheirAnalyticOutcomesWhateverTheThreadCount) {
   EXPECT_EQ(csv.substr(0, csv.find('\n')), "member,name,k,dose 1.x5,dose 1.auc,dose 2.x5,dose 2.auc,error");
 }
 
+// Sharing one compilation per scenario (member values as simulation
+// overrides) must give bit for bit what compiling each member's own model
+// gives, also for a symbol with an initial assignment (dropped for members),
+// a species value and a symbol the scenario itself sets (the scenario wins).
+TEST_F(TrialTest, SharedCompilationEqualsPerMemberCompilation) {
+  std::string text = kDecay;
+  text.replace(text.find("<parameter id=\"k\" value=\"0.5\" constant=\"true\"/>"),
+               std::string("<parameter id=\"k\" value=\"0.5\" constant=\"true\"/>").size(),
+               "<parameter id=\"k\" value=\"0.5\" constant=\"true\"/><parameter id=\"k0\" value=\"0.7\" constant=\"true\"/>"
+               "<parameter id=\"unused\" value=\"1\" constant=\"true\"/>");
+  text.replace(text.find("</listOfParameters>"), std::string("</listOfParameters>").size(),
+               "</listOfParameters><listOfInitialAssignments><initialAssignment symbol=\"k\">"
+               "<math xmlns=\"http://www.w3.org/1998/Math/MathML\"><ci>k0</ci></math></initialAssignment>"
+               "</listOfInitialAssignments>");
+  auto imported = formats::ParseSbml(text);
+  ASSERT_TRUE(imported.ok()) << imported.status().ToString();
+  const model::Model m = imported->model;
+  nlohmann::json second = Scenario("dose 2", 2.0);
+  second["parameters"] = {{"unused", 5.0}};
+  nlohmann::json j = {
+      {"name", "equivalence"},
+      {"scenarios", {Scenario("dose 1", 1.0), second}},
+      {"population", {{"size", 12}, {"seed", 9},
+                      {"parameters", {{"k", {{"distribution", "lognormal"}, {"median", 0.5}, {"cv", 0.3}}},
+                                      {"X", {{"distribution", "uniform"}, {"lower", 0.0}, {"upper", 1.0}}},
+                                      {"unused", {{"distribution", "uniform"}, {"lower", 0.0}, {"upper", 1.0}}}}}}}};
+  auto trial = ParseTrial(j, ".");
+  ASSERT_TRUE(trial.ok()) << trial.status().ToString();
+  TrialOptions o;
+  o.simulation = sim_;
+  o.threads = 2;
+  auto shared = RunTrialMembers(*trial, m, o);
+  ASSERT_TRUE(shared.ok()) << shared.status().ToString();
+  for (int i = 0; i < PopulationSize(*trial); ++i) {
+    model::Model own = m;
+    for (const auto& [id, v] : MemberParameters(*trial, i)) ASSERT_TRUE(SetInitialValue(own, id, v).ok());
+    for (size_t sc = 0; sc < trial->scenarios.size(); ++sc) {
+      auto run = RunScenario(trial->scenarios[sc], own, sim_);
+      ASSERT_TRUE(run.ok()) << run.status().ToString();
+      const MemberResult& r = (*shared)[i];
+      ASSERT_TRUE(r.ok) << r.error;
+      for (size_t k = 0; k < run->outcomes.size(); ++k) {
+        EXPECT_EQ(r.outcomes[sc][k], run->outcomes[k].second) << "member " << i << " scenario " << sc;
+      }
+      for (size_t row = 0; row < run->trajectory.rows; ++row) {
+        ASSERT_EQ(r.series[sc][0][row], run->trajectory.at(row, 1)) << "member " << i << " row " << row;
+      }
+    }
+  }
+}
+
 TEST_F(TrialTest, PopulationFromATable) {
   auto dir = std::filesystem::temp_directory_path() / "soma_trial_test";
   std::filesystem::create_directories(dir);

@@ -5,6 +5,7 @@
 #include "repo/crypto.h"
 #include "server/base64.h"
 #include "server/content_index.h"
+#include "server/twin_service.h"
 
 namespace soma::server {
 
@@ -18,6 +19,22 @@ Json ItemsOf(const std::vector<T>& values) {
 }
 
 }  // namespace
+
+ApiService::ApiService(repo::Repository& repo) : repo_(repo) {
+  auto secret = LoadOrCreateNodeSecret(repo.options().data_dir);
+  if (secret.ok()) {
+    twins_ = std::make_unique<TwinService>(repo, *secret);
+  } else {
+    twins_status_ = secret.status();
+  }
+}
+
+ApiService::~ApiService() = default;
+
+Result<TwinService*> ApiService::twins() {
+  if (!twins_) return twins_status_;
+  return twins_.get();
+}
 
 void AddPaging(Json& page, int total, int limit, int offset) {
   page["total"] = total;

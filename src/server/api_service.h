@@ -15,6 +15,7 @@
 // Thread safety: as thread-safe as the Repository (fully); no mutable state.
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +27,8 @@
 #include "server/query_params.h"
 
 namespace soma::server {
+
+class JobManager;  // server/jobs.h
 
 // Bytes with a media type: a stored file or an exported archive.
 struct Blob {
@@ -54,12 +57,22 @@ Json PushToJson(const PushRequest& request);
 // "next_offset" (null on the last page)} merged into `page`.
 void AddPaging(Json& page, int total, int limit, int offset);
 
+class TwinService;  // twin_service.h
+
 class ApiService {
  public:
-  explicit ApiService(repo::Repository& repo) : repo_(repo) {}
+  explicit ApiService(repo::Repository& repo);
+  ~ApiService();
   repo::Repository& repository() { return repo_; }
+  // The twin operations (/v1/twins); their node secret comes from
+  // LoadOrCreateNodeSecret(data_dir). kIoError etc. when that failed.
+  Result<TwinService*> twins();
 
   bool Ready() { return repo_.Ready(); }
+  // The job runner behind /v1/jobs (soma serve sets one); null: the job
+  // routes answer 503. Not owned.
+  void set_jobs(JobManager* jobs) { jobs_ = jobs; }
+  JobManager* jobs() const { return jobs_; }
   Json Me(const repo::Principal& p) const { return ToJson(p); }
 
   // ---- resources ----
@@ -124,6 +137,9 @@ class ApiService {
 
  private:
   repo::Repository& repo_;
+  std::unique_ptr<TwinService> twins_;
+  Status twins_status_;
+  JobManager* jobs_ = nullptr;
 };
 
 }  // namespace soma::server

@@ -16,4 +16,10 @@ struct BundledFile {
 // In file-name order. The views point to static storage.
 std::span<const BundledFile> BundledModels();
 
+// The credibility dossiers of the bundled models (models/dossiers/*.json,
+// format soma.dossier/1, see server/dossier.h) and the evidence files they
+// cite (docs/validation/*.md and *.png, docs/sbml-test-suite.md), by file
+// name, in file-name order.
+std::span<const BundledFile> BundledEvidence();
+
 }  // namespace soma::server

@@ -40,8 +40,13 @@ struct Reply {
   bool cacheable = false;
   std::string etag;
 
+  // When set, the body is streamed (chunked) instead: the server calls
+  // `stream` until it returns false or calls sink.done() (server-sent
+  // events). `body` and caching are then ignored.
+  std::function<bool(size_t offset, httplib::DataSink& sink)> stream;
+
   static Reply FromJson(const Json& j, int status = 200);
-  static Reply NoContent() { return Reply{204, "", "", {}, false, ""}; }
+  static Reply NoContent() { return Reply{204, "", "", {}, false, "", {}}; }
 };
 
 using RouteHandler = std::function<Result<Reply>(const Call&)>;
@@ -77,6 +82,8 @@ void AddResourceRoutes(ApiService& service, std::vector<Route>* routes);
 void AddVersionRoutes(ApiService& service, std::vector<Route>* routes);
 void AddDiscoveryRoutes(ApiService& service, std::vector<Route>* routes);  // search, feedback
 void AddAdminRoutes(ApiService& service, std::vector<Route>* routes);      // users ... audit
+void AddTwinRoutes(ApiService& service, std::vector<Route>* routes);       // /v1/twins
+void AddJobRoutes(ApiService& service, std::vector<Route>* routes);        // /v1/jobs
 
 // The regular expression httplib matches for a path template: each {name}
 // becomes one segment "([^/]+)", and {path} the rest "(.+)".

@@ -126,6 +126,8 @@ std::vector<Route> ApiRoutes(ApiService& service) {
   AddResourceRoutes(service, &routes);
   AddVersionRoutes(service, &routes);
   AddDiscoveryRoutes(service, &routes);
+  AddTwinRoutes(service, &routes);
+  AddJobRoutes(service, &routes);
   return routes;
 }
 

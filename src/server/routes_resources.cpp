@@ -69,7 +69,7 @@ void AddResourceRoutes(ApiService& s, std::vector<Route>* routes) {
       .method = "GET", .path = "/v1/resources", .operation_id = "listResources",
       .summary = "List the resources visible to the caller, newest first", .tag = "resources",
       .access = "anyone (anonymous callers see public resources only)",
-      .query = {{"kind", "Only this kind: model, dataset, twin, scenario, trial, evidence, document"},
+      .query = {{"kind", "Only this kind: model, dataset, twin, scenario, trial, evidence, document, result"},
                 {"owner", "Only resources owned by this user"}, kPageQuery[0], kPageQuery[1]},
       .handler = [&s](const Call& c) -> Result<Reply> {
         SOMA_ASSIGN_OR_RETURN(Json page, s.ListResources(c.principal, c.Query()));

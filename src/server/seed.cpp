@@ -6,10 +6,12 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "repo/crypto.h"
 #include "server/bundled_models.h"
 #include "server/content_index.h"
+#include "server/dossier.h"
 
 namespace soma::server {
 
@@ -40,6 +42,59 @@ Status WriteSecretFile(const std::filesystem::path& path, const std::string& tex
   return Status::Ok();
 }
 
+namespace {
+
+const BundledFile* FindEvidenceFile(std::string_view name) {
+  for (const BundledFile& f : BundledEvidence()) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+std::string MediaTypeOf(std::string_view name) {
+  if (name.ends_with(".json")) return "application/json";
+  if (name.ends_with(".md")) return "text/markdown";
+  if (name.ends_with(".png")) return "image/png";
+  return "application/octet-stream";
+}
+
+// Publishes the dossier of model `model_id` with its evidence files as the
+// public evidence resource "<model_id>-credibility"; returns its id.
+Result<std::string> SeedDossier(repo::Repository& repo, const repo::Principal& admin, const Dossier& dossier,
+                                const std::string& model_id, const std::string& model_title) {
+  const std::string id = model_id + "-credibility";
+  repo::Metadata m;
+  m.title = "Credibility dossier: " + model_title;
+  m.description = "Question of interest: " + dossier.question_of_interest + "\n\nModel risk (V&V 40): " +
+                  ModelRiskLabel(dossier.model_risk) + ", from model influence " + dossier.model_influence +
+                  " and decision consequence " + dossier.decision_consequence + ".";
+  m.license = "CC-BY-4.0";
+  m.keywords = {"credibility", "verification", "validation", "V&V 40"};
+  m.context_of_use = dossier.context_of_use;
+  m.credibility_level = dossier.credibility_level;
+  repo::NewResource r;
+  r.id = id;
+  r.kind = repo::ResourceKind::kEvidence;
+  r.visibility = repo::Visibility::kPublic;
+  r.metadata = m;
+  SOMA_RETURN_IF_ERROR(repo.CreateResource(admin, r).status());
+  repo::NewVersion v;
+  v.files.push_back({"dossier.json", dossier.document.dump(2) + "\n", "application/json"});
+  for (const std::string& name : dossier.evidence) {
+    const BundledFile* f = FindEvidenceFile(name);
+    if (f == nullptr) return NotFound("dossier of '" + model_id + "': evidence file '" + name + "' is not bundled");
+    v.files.push_back({name, std::string(f->bytes), MediaTypeOf(name)});
+  }
+  v.message = "Bundled with Soma";
+  v.metadata = m;
+  v.provenance.inputs = {model_id};
+  v.index_text = dossier.question_of_interest;
+  SOMA_RETURN_IF_ERROR(repo.PushVersion(admin, id, v).status());
+  return id;
+}
+
+}  // namespace
+
 Result<std::vector<std::string>> SeedBundledModels(repo::Repository& repo, const repo::Principal& admin) {
   std::vector<std::string> added;
   for (const BundledFile& file : BundledModels()) {
@@ -49,6 +104,15 @@ Result<std::vector<std::string>> SeedBundledModels(repo::Repository& repo, const
     auto metadata = MetadataFromSbml(file.bytes);
     if (!metadata.ok()) return metadata.status().WithContext("bundled model " + name);
     if (metadata->title.empty()) metadata->title = id;
+    std::optional<Dossier> dossier;
+    if (const BundledFile* d = FindEvidenceFile(id + ".json")) {
+      auto parsed = ParseDossier(d->bytes);
+      if (!parsed.ok()) return parsed.status().WithContext("dossier of bundled model " + name);
+      if (parsed->model != id) return InvalidArgument("dossier " + id + ".json is about '" + parsed->model + "'");
+      metadata->context_of_use = parsed->context_of_use;
+      metadata->credibility_level = parsed->credibility_level;
+      dossier = std::move(*parsed);
+    }
     repo::NewResource r;
     r.id = id;
     r.kind = repo::ResourceKind::kModel;
@@ -60,6 +124,12 @@ Result<std::vector<std::string>> SeedBundledModels(repo::Repository& repo, const
     v.files.push_back({name, std::string(file.bytes), "application/sbml+xml"});
     v.message = "Bundled with Soma";
     v.metadata = *metadata;
+    if (dossier) {
+      auto evidence = SeedDossier(repo, admin, *dossier, id, metadata->title);
+      if (!evidence.ok()) return evidence.status().WithContext("bundled model " + name);
+      v.provenance.validated_by = {*evidence};
+      added.push_back(*evidence);
+    }
     IndexContent(&v);
     auto pushed = repo.PushVersion(admin, id, v);
     if (!pushed.ok()) return pushed.status().WithContext("bundled model " + name);

@@ -1,12 +1,17 @@
 #include "server/server.h"
+#include "server/twin_service.h"
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <optional>
 #include <utility>
 
 #include "repo/crypto.h"
 #include "server/problem.h"
+#include "server/static_files.h"
 
 namespace soma::server {
 
@@ -77,6 +82,9 @@ Status ServerOptions::Validate() const {
   if (tls_cert.empty() != tls_key.empty()) {
     return InvalidArgument("ServerOptions::tls_cert and tls_key: give both or neither");
   }
+  if (!web_root.empty() && !std::filesystem::is_directory(web_root)) {
+    return InvalidArgument("ServerOptions::web_root = '" + web_root + "'; must be an existing folder");
+  }
   return Status::Ok();
 }
 
@@ -93,6 +101,8 @@ class Server::Impl {
   Result<repo::Principal> Identify(const httplib::Request& req, std::string* key);
   void WriteReply(const Route& route, const httplib::Request& req, Reply reply, httplib::Response& res);
   httplib::Server::HandlerResponse OnError(const httplib::Request& req, httplib::Response& res);
+  // The web UI's file for a GET outside /v1 (static_files.h).
+  void ServeStatic(const httplib::Request& req, httplib::Response& res);
 
   ApiService& service_;
   ServerOptions options_;
@@ -209,6 +219,11 @@ void Server::Impl::Handle(const Route& route, const httplib::Request& req, httpl
 void Server::Impl::WriteReply(const Route& route, const httplib::Request& req, Reply reply,
                               httplib::Response& res) {
   for (auto& [name, value] : reply.headers) res.set_header(name, value);
+  if (reply.stream) {
+    res.status = reply.status;
+    res.set_chunked_content_provider(reply.content_type, std::move(reply.stream));
+    return;
+  }
   if (reply.cacheable && (req.method == "GET" || req.method == "HEAD")) {
     std::string etag = "\"" + (reply.etag.empty() ? repo::Sha256Hex(reply.body) : reply.etag) + "\"";
     res.set_header("ETag", etag);
@@ -226,6 +241,11 @@ void Server::Impl::WriteReply(const Route& route, const httplib::Request& req, R
 
 httplib::Server::HandlerResponse Server::Impl::OnError(const httplib::Request& req, httplib::Response& res) {
   if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // a route's problem
+  if (res.status == 404 && !options_.web_root.empty() && (req.method == "GET" || req.method == "HEAD") &&
+      !IsApiPath(req.path)) {
+    ServeStatic(req, res);
+    return httplib::Server::HandlerResponse::Handled;
+  }
   if (res.status == 404) {
     std::string allow;
     for (const Route& r : routes_) {
@@ -244,6 +264,25 @@ httplib::Server::HandlerResponse Server::Impl::OnError(const httplib::Request& r
     WriteProblem(res, HttpProblem(res.status, std::string(HttpReason(res.status))));
   }
   return httplib::Server::HandlerResponse::Handled;
+}
+
+void Server::Impl::ServeStatic(const httplib::Request& req, httplib::Response& res) {
+  auto file = ResolveStaticFile(options_.web_root, req.path);
+  if (!file.ok()) {
+    WriteProblem(res, ProblemFromStatus(file.status()));
+    return;
+  }
+  std::ifstream in(file->path, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  if (!in.good() && !in.eof()) {
+    WriteProblem(res, HttpProblem(500, "cannot read a file of the web UI"));
+    return;
+  }
+  res.status = 200;
+  res.set_header("Cache-Control", file->cache_control);
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_content(bytes.str(), file->content_type);
 }
 
 Result<std::unique_ptr<Server>> Server::Create(ApiService& service, const ServerOptions& options) {
@@ -280,7 +319,11 @@ Status Server::Serve() {
   return Status::Ok();
 }
 
-void Server::Stop() { impl_->http_->stop(); }
+void Server::Stop() {
+  // Event streams wait on the twin service; release them first.
+  if (auto twins = impl_->service_.twins(); twins.ok()) (*twins)->Stop();
+  impl_->http_->stop();
+}
 
 const std::vector<Route>& Server::routes() const { return impl_->routes_; }
 

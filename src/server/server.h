@@ -42,6 +42,10 @@ struct ServerOptions {
   // connection, so this bounds the concurrent connections served.
   int threads = 32;
   bool log_requests = true;
+  // Folder of the built web UI (web/dist) served at / for GETs outside the
+  // API (static_files.h: SPA fallback to index.html, traversal refused).
+  // Empty: no UI, every non-API path is 404. Must be a folder when set.
+  std::string web_root;
 
   // kInvalidArgument naming the field and its rule.
   Status Validate() const;

@@ -96,6 +96,19 @@ struct CompiledEvent {
 
 struct SensitivityProgram;  // sim/sensitivity_program.h
 
+struct SensitivityCompileOptions {
+  // Switches of the right-hand side whose crossing time moves with the
+  // state (piecewise conditions on states, e.g. renal excretion
+  // piecewise(k (G - G_th), G > G_th, 0) or max(EGP, 0)) are refused as
+  // Unsupported unless this is true. When true, the caller asserts that the
+  // right-hand side is continuous across every such switch that the
+  // trajectory crosses: then the sensitivities do not jump there and the
+  // forward equations stay exact. A switch where the right-hand side jumps
+  // would give wrong sensitivities (not detected). Events are not affected:
+  // events at moving times are always refused.
+  bool assume_continuous_switches = false;
+};
+
 class CompiledModel {
  public:
   static Result<std::shared_ptr<const CompiledModel>> Compile(const model::Model& m);
@@ -150,7 +163,8 @@ class CompiledModel {
   // built on a private copy of the expression graph (this model stays
   // immutable and may be shared), so the cost includes one graph copy.
   Result<SensitivityProgram> CompileSensitivities(const std::vector<std::string>& parameters,
-                                                  const std::vector<OutputVariable>& outputs) const;
+                                                  const std::vector<OutputVariable>& outputs,
+                                                  const SensitivityCompileOptions& options = {}) const;
 
   const expr::Program& rhs() const { return rhs_; }
   const expr::Program& jacobian() const { return jacobian_; }

@@ -112,10 +112,11 @@ SimulationResult SensitivityResult::Table() const {
 
 Result<std::shared_ptr<const SensitivityPlan>> PlanSensitivities(std::shared_ptr<const CompiledModel> model,
                                                                const std::vector<OutputVariable>& requested,
-                                                               const std::vector<std::string>& parameters) {
+                                                               const std::vector<std::string>& parameters,
+                                                               const SensitivityCompileOptions& options) {
   auto plan = std::make_shared<SensitivityPlan>();
   plan->outputs = requested.empty() ? model->DefaultOutputs() : requested;
-  SOMA_ASSIGN_OR_RETURN(SensitivityProgram sp, model->CompileSensitivities(parameters, plan->outputs));
+  SOMA_ASSIGN_OR_RETURN(SensitivityProgram sp, model->CompileSensitivities(parameters, plan->outputs, options));
   SOMA_ASSIGN_OR_RETURN(expr::Program out_program, model->CompileOutputs(plan->outputs));
   plan->program = std::make_shared<const SensitivityProgram>(std::move(sp));
   plan->output_program = std::move(out_program);

@@ -80,7 +80,8 @@ struct SensitivityPlan {
 // Errors: those of CompiledModel::CompileSensitivities.
 Result<std::shared_ptr<const SensitivityPlan>> PlanSensitivities(std::shared_ptr<const CompiledModel> model,
                                                                const std::vector<OutputVariable>& outputs,
-                                                               const std::vector<std::string>& parameters);
+                                                               const std::vector<std::string>& parameters,
+                                                               const SensitivityCompileOptions& options = {});
 
 // As above with a compiled plan. The parameters' values are their declared
 // values unless `options.overrides` replaces them; initial_state is refused.

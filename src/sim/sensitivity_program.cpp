@@ -33,7 +33,8 @@ Status CheckParameter(const CompiledModel& cm, const std::string& id, const Symb
 }  // namespace
 
 Result<SensitivityProgram> CompiledModel::CompileSensitivities(const std::vector<std::string>& parameters,
-                                                               const std::vector<OutputVariable>& outputs) const {
+                                                               const std::vector<OutputVariable>& outputs,
+                                                               const SensitivityCompileOptions& options) const {
   const std::string where = "sensitivities of model '" + model_.id + "'";
   for (const model::Reaction& r : model_.reactions) {
     if (r.fast) return Unsupported(where + ": reaction '" + r.id + "' is fast (rapid equilibrium) and is not supported");
@@ -96,9 +97,26 @@ Result<SensitivityProgram> CompiledModel::CompileSensitivities(const std::vector
   // The sensitivity jump at an event or a switch whose time moves with the
   // parameters needs d(time)/dp (Hindmarsh & Serban, CVODES guide, sec. on
   // sensitivities with discontinuities); only fixed times are supported.
+  // A relation's crossing time moves when it reads a state (which changes
+  // continuously with the parameters), or time together with a value that
+  // depends on the parameters (time > t_dose with t_dose estimated). A
+  // relation that reads only discrete values (and constants) can change only
+  // where an event changes them, i.e. at the fixed times of those events;
+  // one that reads time and constants crosses at a fixed time.
   auto moving = [&](NodeId n) -> std::string {
+    const std::vector<uint32_t> vars = g.Variables(n);
+    bool reads_time = false;
+    for (uint32_t v : vars) reads_time = reads_time || v == 0;
+    for (uint32_t v : vars) {
+      if (v == 0 || v >= num_slots_) continue;
+      if (v <= num_states_) return slot_name[v];
+      if (reads_time && live[v]) return slot_name[v];
+    }
+    return "";
+  };
+  auto reads_state = [&](NodeId n) -> std::string {
     for (uint32_t v : g.Variables(n)) {
-      if (v != 0 && v < num_slots_ && live[v]) return slot_name[v];
+      if (v != 0 && v <= num_states_) return slot_name[v];
     }
     return "";
   };
@@ -107,7 +125,7 @@ Result<SensitivityProgram> CompiledModel::CompileSensitivities(const std::vector
     expr::ForEachSymbol(model_.events[e].trigger, [&](const std::string& name) {
       const SymbolInfo* s = FindSymbol(name);
       if (culprit.empty() && s != nullptr) {
-        std::string m = moving(s->value);
+        std::string m = reads_state(s->value);
         if (!m.empty()) culprit = name == m ? "'" + name + "'" : "'" + name + "' (through '" + m + "')";
       }
     });
@@ -118,12 +136,27 @@ Result<SensitivityProgram> CompiledModel::CompileSensitivities(const std::vector
     }
   }
   for (const Relation& r : relations_) {
-    if (r.for_event) continue;
     std::string m = moving(r.root);
-    if (!m.empty()) {
+    if (!m.empty() && r.for_event) {
+      // Name the event whose trigger reads the moving value.
+      std::string event;
+      for (size_t e = 0; e < events_.size() && event.empty(); ++e) {
+        expr::ForEachSymbol(model_.events[e].trigger, [&](const std::string& name) {
+          if (name == m) event = events_[e].id;
+        });
+      }
+      return Unsupported(where + ": the trigger of event '" + (event.empty() ? std::string("?") : event) +
+                         "' changes where " +
+                         g.ToString(r.root, [&](uint32_t v) { return v < num_slots_ ? slot_name[v] : "$" + std::to_string(v); }) +
+                         " crosses 0, which moves with '" + m +
+                         "'; sensitivities across events at such times are not supported (only events at times fixed in advance)");
+    }
+    if (!m.empty() && !options.assume_continuous_switches) {
       return Unsupported(where + ": the right-hand side switches where " +
                          g.ToString(r.root, [&](uint32_t v) { return v < num_slots_ ? slot_name[v] : "$" + std::to_string(v); }) +
-                         " crosses 0, which depends on '" + m + "'; sensitivities across such switches are not supported");
+                         " crosses 0, which depends on '" + m + "'; sensitivities across such switches are not supported "
+                         "unless the right-hand side is continuous there (SensitivityCompileOptions::"
+                         "assume_continuous_switches)");
     }
   }
 

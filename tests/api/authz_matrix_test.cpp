@@ -5,8 +5,12 @@
 // never count what the caller may not read, and invisible resources are
 // indistinguishable from absent ones.
 
+#include <chrono>
+#include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -53,6 +57,16 @@ const ResourceRow kResourceRows[] = {
     // not change the resources the rest of the matrix reads.
     {"PATCH", "/v1/resources/{id}", "{vis}", WRITE_ROW(200)},
     {"POST", "/v1/resources/{id}/versions", "{push}", WRITE_ROW(201)},
+    // Twins ({tid}: a twin of that visibility owned by "owner"). Changing a
+    // twin (new data, a forecast that records its events, a fit) needs what
+    // a version push needs. The fit of a twin without data is refused (409)
+    // after the authorisation checks.
+    {"GET", "/v1/twins/{tid}", "", READ_ROW},
+    {"POST", "/v1/twins/{tid}/observations", R"({"observations":[]})", WRITE_ROW(200)},
+    {"POST", "/v1/twins/{tid}/forecast", R"({"horizon":10,"step":5})", WRITE_ROW(200)},
+    {"POST", "/v1/twins/{tid}/fit", "{}", WRITE_ROW(409)},
+    // After the forecast rows every twin has events, so limit=1 returns at once.
+    {"GET", "/v1/twins/{tid}/events?since=0&limit=1&timeout=5", "", READ_ROW},
 };
 
 // Deleting, on disposable copies: owner and admin only.
@@ -90,8 +104,18 @@ const GlobalRow kGlobalRows[] = {
     {"GET", "/v1/tokens", "", {401, 200, 200, 200, 200, 200, 200}},
     {"POST", "/v1/tokens", R"({"label":"matrix"})", {401, 201, 201, 201, 201, 201, 201}},
     {"DELETE", "/v1/tokens/{n}", "", {401, 404, 404, 404, 404, 404, 404}},
+    // Jobs: contributors and up start them on a model they can read; a job
+    // ({job}: the admin's, finished) is visible to its owner and admins only.
+    {"POST", "/v1/jobs", R"({"kind":"scenario-compare","model":{"id":"bergman-minimal"},"scenarios":[{"name":"s","end":10,"steps":10,"outputs":["G"]}]})",
+     {401, 403, 403, 202, 202, 202, 202}},
+    {"GET", "/v1/jobs", "", {401, 200, 200, 200, 200, 200, 200}},
+    {"GET", "/v1/jobs/{job}", "", {401, 404, 404, 404, 404, 404, 200}},
+    {"GET", "/v1/jobs/{job}/result", "", {401, 404, 404, 404, 404, 404, 200}},
+    {"DELETE", "/v1/jobs/{job}", "", {401, 404, 404, 404, 404, 404, 409}},
     {"GET", "/v1/audit", "", {401, 403, 403, 403, 403, 403, 200}},
     {"GET", "/v1/audit/verify", "", {401, 403, 403, 403, 403, 403, 200}},
+    {"GET", "/v1/twins", "", {200, 200, 200, 200, 200, 200, 200}},
+    {"POST", "/v1/twins", "{twin}", {401, 403, 403, 201, 201, 201, 201}},
 };
 
 bool CanRead(int who, int vis) { return kResourceRows[0].expect[who][vis] == 200; }
@@ -138,9 +162,27 @@ class AuthzMatrix : public ::testing::TestWithParam<repo::Dialect> {
     ASSERT_EQ(clients_[kReaderIn]->Get("/v1/me").json()["groups"], Json::array({"g"}));
 
     for (int v = 0; v < kVisCount; ++v) ids_[v] = MakeResource(word_ + "-" + kVisNames[v], v);
+    for (int v = 0; v < kVisCount; ++v) {
+      Json body = TwinBody("t-" + RandomHexString(5));
+      body["visibility"] = kVisNames[v];
+      if (v == kGrp) body["group"] = "g";
+      Response t = clients_[kOwner]->Post("/v1/twins", body);
+      ASSERT_EQ(t.status, 201) << t.body;
+      tids_[v] = t.json()["id"];
+    }
     Json comment = clients_[kOwner]->Post("/v1/resources/" + ids_[kPub] + "/feedback",
                                           {{"kind", "comment"}, {"text", "to moderate"}}).json();
     fid_ = comment["id"];
+    // A finished job of the admin's.
+    Response job = admin_->Post("/v1/jobs", Json::parse(R"({"kind": "scenario-compare",
+        "model": {"id": "bergman-minimal"},
+        "scenarios": [{"name": "s", "end": 10, "steps": 10, "outputs": ["G"]}]})"));
+    ASSERT_EQ(job.status, 202) << job.body;
+    job_ = job.json()["id"];
+    for (int i = 0; i < 3000 && admin_->Get("/v1/jobs/" + job_).json()["state"] != "succeeded"; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_EQ(admin_->Get("/v1/jobs/" + job_).json()["state"], "succeeded");
     // An archive to import (checked by the export rows of the matrix).
     omex_ = admin_->Get("/v1/resources/" + ids_[kPub] + "/export").body;
   }
@@ -160,6 +202,17 @@ class AuthzMatrix : public ::testing::TestWithParam<repo::Dialect> {
 
   static Json Push() { return PushBody({{"data.csv", "a,b\n1,2\n"}}, "matrix content"); }
 
+  // A small twin without data (bundled T1D model, 5 members).
+  static Json TwinBody(const std::string& id) {
+    std::ifstream in(std::string(SOMA_SOURCE_DIR) + "/twins/t1d-cgm.json");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    Json d = Json::parse(ss.str());
+    d["assimilation"]["ensemble_size"] = 5;
+    d["title"] = "matrix twin";
+    return {{"id", id}, {"definition", d}, {"license", "CC-BY-4.0"}};
+  }
+
   static Json VisibilityBody(int vis) {
     Json b = {{"visibility", kVisNames[vis]}};
     if (vis == kGrp) b["group"] = "g";
@@ -177,8 +230,10 @@ class AuthzMatrix : public ::testing::TestWithParam<repo::Dialect> {
       type = "application/zip";
     }
     std::string fresh = "n" + RandomHexString(5);
-    std::string p = Replace(Replace(Replace(path, "{n}", fresh), "{fid}", fid_), "{u}", "spareuser");
+    std::string p =
+        Replace(Replace(Replace(Replace(path, "{n}", fresh), "{fid}", fid_), "{u}", "spareuser"), "{job}", job_);
     body = Replace(Replace(body, "{n}", fresh), "{u}", "spareuser");
+    if (body == "{twin}") body = TwinBody(fresh).dump();
     return clients_[who]->Send(method, p, body, type);
   }
 
@@ -187,7 +242,8 @@ class AuthzMatrix : public ::testing::TestWithParam<repo::Dialect> {
   std::unique_ptr<Client> admin_;
   std::vector<std::unique_ptr<Client>> clients_;
   std::string ids_[kVisCount];
-  std::string word_, fid_, omex_;
+  std::string tids_[kVisCount];
+  std::string word_, fid_, omex_, job_;
 };
 
 TEST_P(AuthzMatrix, EveryResourceRouteByRoleAndVisibility) {
@@ -195,7 +251,7 @@ TEST_P(AuthzMatrix, EveryResourceRouteByRoleAndVisibility) {
   for (const ResourceRow& row : kResourceRows) {
     for (int who = 0; who < kWhoCount; ++who) {
       for (int vis = 0; vis < kVisCount; ++vis) {
-        std::string path = Replace(row.path, "{id}", ids_[vis]);
+        std::string path = Replace(Replace(row.path, "{id}", ids_[vis]), "{tid}", tids_[vis]);
         Response r = Call(who, row.method, path, row.body, vis);
         EXPECT_EQ(r.status, row.expect[who][vis])
             << row.method << " " << row.path << " as " << kWhoNames[who] << " on a " << kVisNames[vis]

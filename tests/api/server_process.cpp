@@ -1,5 +1,7 @@
 #include "server_process.h"
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -66,6 +68,11 @@ bool ServerProcess::Launch() {
   if (!database_url_.empty()) args.insert(args.end(), {"--db", database_url_});
   if (options_.tls) args.insert(args.end(), {"--tls-cert", cert_.string(), "--tls-key", key_.string()});
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
+  // The API suites test the API alone: no web UI unless a suite names a web root
+  // (otherwise this build's web/dist, when built, would answer non-API paths).
+  if (std::find(options_.extra_args.begin(), options_.extra_args.end(), "--web-root") == options_.extra_args.end()) {
+    args.push_back("--no-web");
+  }
   std::string log = data_dir_.string() + ".log";
   pid_ = fork();
   if (pid_ == 0) {

@@ -1,6 +1,8 @@
 // The `soma` command's contract, exercised on the real binary: output shape,
 // column selection, errors with a non-zero exit and no partial output.
 
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -368,3 +370,60 @@ TEST(CliTrialTest, RunWritesResultsAndResumeSkipsFinishedMembers) {
 }
 
 }  // namespace trial_cli
+
+// `soma twin` on a local data folder: create from a FHIR bundle, add CSV
+// data, forecast as CSV, show.
+TEST(CliTwinTest, CreateObserveForecastShow) {
+  fs::path dir = fs::temp_directory_path() / ("soma_cli_twin_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  const std::string patient = R"({"resourceType": "Patient", "id": "p1",
+    "identifier": [{"system": "urn:oid:2.16.840.1.113883.2.4.6.3", "value": "999911120"}],
+    "name": [{"family": "Quixotic", "given": ["Zebulon"]}], "birthDate": "1971-04-23"})";
+  const std::string consent = R"({"resourceType": "Consent", "id": "c1", "status": "active",
+    "patient": {"reference": "Patient/p1"}, "provision": {"type": "permit"}})";
+  std::string entries = "{\"resource\": " + patient + "}, {\"resource\": " + consent + "}";
+  for (int k = 0; k < 6; ++k) {
+    char t[32];
+    std::snprintf(t, sizeof t, "2024-05-02T06:%02d:00Z", 5 * k);
+    entries += R"(, {"resource": {"resourceType": "Observation", "id": "o)" + std::to_string(k) +
+               R"(", "status": "final", "code": {"coding": [{"system": "http://loinc.org", "code": "99504-3"}]},
+      "subject": {"reference": "Patient/p1"}, "effectiveDateTime": ")" + std::string(t) +
+               R"(", "valueQuantity": {"value": )" + std::to_string(120 + k) +
+               R"(, "system": "http://unitsofmeasure.org", "code": "mg/dL"}}})";
+  }
+  fs::path bundle = TempFile("twin_bundle.json", R"({"resourceType": "Bundle", "type": "collection", "entry": [)" +
+                                                     entries + "]}");
+  fs::path csv = TempFile("twin_cgm.csv",
+                          "patient,time,loinc,value,unit\n"
+                          "urn:oid:2.16.840.1.113883.2.4.6.3|999911120,2024-05-02T06:30:00Z,99504-3,7.0,mmol/L\n"
+                          "urn:oid:2.16.840.1.113883.2.4.6.3|999911120,2024-05-02T06:35:00Z,99504-3,7.1,mmol/L\n");
+  const std::string data = " --data " + dir.string();
+  const std::string def = std::string(SOMA_SOURCE_DIR) + "/twins/t1d-cgm.json";
+  CommandResult c = Soma("twin create --model t1d-uva-padova.xml --definition " + def + " --bundle " +
+                         bundle.string() + " --id t1" + data);
+  ASSERT_EQ(c.exit_code, 0) << c.out;
+  EXPECT_NE(c.out.find("t1 ("), std::string::npos) << c.out;
+  EXPECT_EQ(c.out.find("Quixotic"), std::string::npos);
+  EXPECT_EQ(c.out.find("999911120"), std::string::npos);
+
+  CommandResult o = Soma("twin observe t1 --csv " + csv.string() + data);
+  ASSERT_EQ(o.exit_code, 0) << o.out;
+  EXPECT_NE(o.out.find("assimilated 2 observation(s)"), std::string::npos) << o.out;
+
+  CommandResult f = Soma("twin forecast t1 --horizon 60 --step 10" + data);
+  ASSERT_EQ(f.exit_code, 0) << f.out;
+  auto lines = Lines(f.out);
+  ASSERT_GE(lines.size(), 8u) << f.out;
+  EXPECT_EQ(lines[0], "symbol,time_unix,time,mean,q0.05,q0.25,q0.5,q0.75,q0.95");
+  int cgm_rows = 0;
+  for (const auto& l : lines) cgm_rows += l.rfind("CGM,", 0) == 0;
+  EXPECT_EQ(cgm_rows, 7);  // model time 35, 45, ..., 95 min
+
+  CommandResult s = Soma("twin show t1 --json" + data);
+  ASSERT_EQ(s.exit_code, 0) << s.out;
+  EXPECT_NE(s.out.find("\"observations\": 8"), std::string::npos) << s.out;
+
+  CommandResult bad = Soma("twin observe t1" + data);
+  EXPECT_EQ(bad.exit_code, 2) << bad.out;
+  fs::remove_all(dir);
+}

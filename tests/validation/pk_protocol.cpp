@@ -1,12 +1,16 @@
 #include "pk_protocol.h"
 
+#include <chrono>
 #include <cmath>
+#include <utility>
 #include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "infer/estimate.h"
 #include "model_util.h"
+#include "sim/compiled_model.h"
 
 namespace soma::validation {
 
@@ -155,6 +159,84 @@ Result<PooledFits> ReadPooledFits(const std::filesystem::path& path) {
     }
     return fits;
   } catch (const nlohmann::json::exception& e) {
+    return ParseError(path.string() + ": " + e.what());
+  }
+}
+
+Result<TwoStageFit> FitTwoStage(const model::Model& oral_model, const std::vector<TheophSubject>& subjects,
+                                int starts) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::vector<std::string> ids = {"lKe", "lKa", "lCl"};
+  TwoStageFit out;
+  for (const TheophSubject& s : subjects) {
+    SOMA_ASSIGN_OR_RETURN(model::Model m, SubjectModel(oral_model, s, {}));
+    SOMA_ASSIGN_OR_RETURN(auto cm, sim::CompiledModel::Compile(m));
+    infer::EstimationProblem problem;
+    problem.model = cm;
+    for (const std::string& id : ids) {
+      infer::EstimatedParameter p;
+      p.id = id;
+      p.lower = -6.0;
+      p.upper = 3.0;
+      problem.parameters.push_back(p);
+    }
+    infer::EstimatedParameter sigma;
+    sigma.id = "sigma";
+    sigma.scale = infer::Scale::kLog;
+    sigma.lower = 0.01;
+    sigma.upper = 10.0;
+    problem.parameters.push_back(sigma);
+    infer::Experiment e;
+    e.id = "subject-" + s.id;
+    e.observables.push_back({"C", "C", infer::NoiseModel::Additive(infer::ValueRef::Parameter("sigma"))});
+    for (size_t k = 0; k < s.time_h.size(); ++k) e.measurements.push_back({0, s.time_h[k], s.conc_mg_per_L[k]});
+    problem.experiments.push_back(e);
+    infer::EstimationOptions options;
+    options.starts = starts;
+    options.seed = 7;
+    options.max_iterations = 1000;
+    auto fit = infer::Estimate(problem, options);
+    if (!fit.ok()) return fit.status().WithContext("theophylline subject " + s.id);
+    SubjectFit f;
+    f.id = s.id;
+    f.nllh = fit->nllh;
+    f.converged = fit->converged;
+    f.termination = fit->termination;
+    for (const infer::ParameterEstimate& pe : fit->estimates) {
+      f.estimates[pe.id] = pe.value;
+      if (pe.id != "sigma") f.at_bound = f.at_bound || pe.at_bound;
+    }
+    if (f.estimates["lKe"] > f.estimates["lKa"]) std::swap(f.estimates["lKe"], f.estimates["lKa"]);
+    if (f.converged) ++out.converged;
+    out.subjects.push_back(f);
+  }
+  const double n = static_cast<double>(out.subjects.size());
+  for (const std::string& id : ids) {
+    double sum = 0.0, sum2 = 0.0;
+    for (const SubjectFit& f : out.subjects) sum += f.estimates.at(id);
+    const double mean = sum / n;
+    for (const SubjectFit& f : out.subjects) sum2 += (f.estimates.at(id) - mean) * (f.estimates.at(id) - mean);
+    out.mean[id] = mean;
+    out.sd[id] = n > 1 ? std::sqrt(sum2 / (n - 1)) : 0.0;
+  }
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return out;
+}
+
+Result<NlmeReference> ReadNlmeReference(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) return IoError(path.string() + ": cannot open");
+  try {
+    nlohmann::json j;
+    in >> j;
+    NlmeReference r;
+    r.tool = j.at("tool").get<std::string>();
+    r.fixed = j.at("fixed").get<std::map<std::string, double>>();
+    r.fixed_se = j.at("fixed_se").get<std::map<std::string, double>>();
+    r.random_sd = j.at("random_sd").get<std::map<std::string, double>>();
+    r.residual_sd = j.at("residual_sd").get<double>();
+    return r;
+  } catch (const std::exception& e) {
     return ParseError(path.string() + ": " + e.what());
   }
 }

@@ -86,4 +86,38 @@ inline constexpr double kAnalyticAbs = 1e-9;  // mg/L
 inline constexpr double kAnalyticRel = 1e-7;
 inline constexpr double kFitRel = 1e-6;       // RSS and predictions vs the SciPy fit
 
+// Two-stage population estimate: the one-compartment oral model (lKe, lKa,
+// lCl on their own scale, bounds [-6, 3]; additive normal noise with its SD
+// estimated on a log scale) fitted to each subject by soma::infer (MAP
+// without priors = maximum likelihood, `starts` Latin-hypercube starts), then
+// the mean of the individual estimates. The model is symmetric in ka and ke
+// (the flip-flop ambiguity: swapping them leaves C(t) and Cl unchanged); as
+// nlme's SSfol and pharmacokinetic practice do, the mirror image with
+// ka > ke is reported.
+struct SubjectFit {
+  std::string id;
+  std::map<std::string, double> estimates;  // lKe, lKa, lCl, sigma (mg/L)
+  double nllh = 0.0;
+  bool converged = false;
+  bool at_bound = false;
+  std::string termination;
+};
+struct TwoStageFit {
+  std::vector<SubjectFit> subjects;
+  std::map<std::string, double> mean, sd;  // over subjects, lKe, lKa, lCl
+  int converged = 0;
+  double seconds = 0.0;
+};
+Result<TwoStageFit> FitTwoStage(const model::Model& oral_model, const std::vector<TheophSubject>& subjects,
+                                int starts = 8);
+
+// tests/validation/data/theoph_nlme.json: R nlme's mixed-effects fit of the
+// same model (scripts/validation/theoph_nlme.R).
+struct NlmeReference {
+  std::string tool;
+  std::map<std::string, double> fixed, fixed_se, random_sd;
+  double residual_sd = 0.0;
+};
+Result<NlmeReference> ReadNlmeReference(const std::filesystem::path& json);
+
 }  // namespace soma::validation

@@ -1,0 +1,218 @@
+#!/usr/bin/python3
+"""Virtual-patient throughput of `soma trial run` on the bundled T1D model
+(models/t1d-uva-padova.xml, the 24 h standard day with three meals) against
+the same model written for SciPy (t1d_scipy.py), in one run:
+
+  1. agreement: BG over the day of `soma scenario run` vs SciPy for the
+     default patient, and for three population members;
+  2. Soma: simulations per second with 1 and 2 threads (parallel efficiency)
+     and with 1 and 2 MPI ranks (1 thread each);
+  3. SciPy: seconds per simulation (solve_ivp BDF, same tolerances).
+
+Writes bench/TRIAL_RESULTS.md.  Usage (from the repository root):
+  /usr/bin/python3 bench/trial/bench_trial.py [--soma build/bin/soma] [--scipy-runs 3]
+"""
+import argparse
+import csv
+import datetime
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+MODEL = os.path.join(ROOT, "models", "t1d-uva-padova.xml")
+SCENARIO = os.path.join(ROOT, "scenarios", "t1d-standard-day.json")
+TRIAL = os.path.join(HERE, "t1d-day-population.json")
+PY = "/usr/bin/python3"
+# Both integrators at relative and absolute tolerance 1e-9 (Soma's CLI asks
+# for output accuracy 1e-6 and runs CVODES 1000 times tighter).
+RTOL = ATOL = 1e-9
+
+
+CPU = {"last": 0.0}
+
+
+def run(cmd, **kw):
+    """Runs cmd; returns its wall time and output. CPU["last"] holds the CPU
+    seconds (user + system) the command and its children used."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    dt = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU["last"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if r.returncode != 0:
+        sys.exit("failed: %s\n%s%s" % (" ".join(cmd), r.stdout, r.stderr))
+    return dt, r.stdout
+
+
+def read_bg(path, column="BG"):
+    with open(path) as fh:
+        rows = list(csv.DictReader(fh))
+    return [float(r["time"]) for r in rows], [float(r[column]) for r in rows]
+
+
+def agreement(soma, work, sets=()):
+    """Max |BG_soma - BG_scipy| over the 5-min grid for one patient."""
+    scen = SCENARIO
+    if sets:
+        import json
+        with open(SCENARIO) as fh:
+            j = json.load(fh)
+        j["parameters"] = dict(sets)
+        scen = os.path.join(work, "scenario-%d.json" % abs(hash(tuple(sets))))
+        with open(scen, "w") as fh:
+            json.dump(j, fh)
+    out_soma = os.path.join(work, "soma.csv")
+    out_py = os.path.join(work, "scipy.csv")
+    run([soma, "scenario", "run", scen, "--model", MODEL, "-o", out_soma])
+    args = [PY, os.path.join(HERE, "t1d_scipy.py"), "--model", MODEL, "--csv", out_py,
+            "--rtol", str(RTOL), "--atol", str(ATOL)]
+    for k, v in sets:
+        args += ["--set", "%s=%r" % (k, v)]
+    run(args)
+    t1, a = read_bg(out_soma)
+    t2, b = read_bg(out_py)
+    assert t1 == t2, "different output grids"
+    diff = max(abs(x - y) for x, y in zip(a, b))
+    return diff, max(a)
+
+
+def soma_trial(soma, work, threads, ranks=None):
+    out = os.path.join(work, "trial-%s-%s" % (threads, ranks))
+    cmd = [soma, "trial", "run", TRIAL, "--model", MODEL, "--out", out, "--threads", str(threads)]
+    if ranks:
+        cmd = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", str(ranks)] + cmd
+    dt, _ = run(cmd)
+    with open(os.path.join(out, "summary.json")) as fh:
+        summary = fh.read()
+    return dt, summary, CPU["last"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--soma", default=os.path.join(ROOT, "build", "bin", "soma"))
+    ap.add_argument("--scipy-runs", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=3, help="Soma timings: best of N")
+    ap.add_argument("--out", default=os.path.join(ROOT, "bench", "TRIAL_RESULTS.md"))
+    a = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="soma-trial-bench-")
+    soma = os.path.join(work, "soma")
+    shutil.copy(a.soma, soma)  # a rebuild during the run cannot change the binary
+    members = 128
+
+    load_before = os.getloadavg()
+    diff0, bgmax = agreement(soma, work)
+    member_sets = [(("Vmx", 0.02), ("kp3", 0.009), ("m30", 0.3)),
+                   (("Vmx", 0.05), ("kp3", 0.016), ("m30", 0.18))]
+    diffs = [agreement(soma, work, s)[0] for s in member_sets]
+
+    def best(f):
+        runs = [f() for _ in range(a.repeats)]
+        return min(r[0] for r in runs), runs[0][1], min(r[2] for r in runs)
+
+    t1, s1, c1 = best(lambda: soma_trial(soma, work, 1))
+    t2, s2, c2 = best(lambda: soma_trial(soma, work, 2))
+    have_mpi = shutil.which("mpirun") is not None
+    if have_mpi:
+        m1, sm1, cm1 = best(lambda: soma_trial(soma, work, 1, 1))
+        m2, sm2, cm2 = best(lambda: soma_trial(soma, work, 1, 2))
+    dt, out = run([PY, os.path.join(HERE, "t1d_scipy.py"), "--model", MODEL, "--runs", str(a.scipy_runs),
+                   "--rtol", str(RTOL), "--atol", str(ATOL)])
+    scipy_s = float(out.split()[-1])
+    scipy_cpu = float(out.split()[1])  # the simulations' own CPU time (process_time)
+    load_after = os.getloadavg()
+
+    rate1 = members / t1
+    rate2 = members / t2
+    eff = (t1 / t2) / 2
+    speedup = rate1 * scipy_s
+    speedup_cpu = (members / c1) * scipy_cpu
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    lines = [
+        "# Trial throughput: virtual patients per second",
+        "",
+        "Written by `bench/trial/bench_trial.py` (run it from the repository root with",
+        "`/usr/bin/python3 bench/trial/bench_trial.py`).",
+        "",
+        "- Date: %s UTC" % datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M"),
+        "- Machine: %s, %d logical CPUs, %s; load average %.1f before, %.1f after (a shared "
+        "machine: other builds were running, so absolute times are pessimistic and the "
+        "parallel figures noisy)" % (cpu, os.cpu_count(), platform.platform(), load_before[0], load_after[0]),
+        "- Workload: models/t1d-uva-padova.xml, scenarios/t1d-standard-day.json (24 h, three meals of "
+        "45/70/80 g eaten at 5 g/min and three meal boluses: about 50 input events), outputs on a 5-min "
+        "grid (289 rows); population bench/trial/t1d-day-population.json (%d members varying Vmx, kp3, "
+        "m30). Soma time is the wall time of the whole `soma trial run` (reading, compiling once, "
+        "simulating, summarising, writing files), best of %d." % (members, a.repeats),
+        "- Per core: wall-clock rates divide by the cores used; on a loaded machine a process gets only part "
+        "of a core, so the CPU-time column (user + system seconds of the whole command; for SciPy the "
+        "simulations' own `process_time`) is the steadier per-core figure.",
+        "- Tolerances: CVODES (Soma, BDF) and SciPy `solve_ivp(method='BDF')` both at rtol = atol = 1e-9; "
+        "SciPy integrates between input changes and applies them between calls, as Soma's events do.",
+        "",
+        "## Agreement (BG, mg/dL, at all 289 output times)",
+        "",
+        "| patient | max abs difference Soma vs SciPy | max BG |",
+        "|---|---|---|",
+        "| default (adult#001) | %.2e | %.1f |" % (diff0, bgmax),
+    ]
+    for s, d in zip(member_sets, diffs):
+        lines.append("| %s | %.2e | |" % (", ".join("%s=%g" % kv for kv in s), d))
+    lines += [
+        "",
+        "Stated tolerance: agreement within 1e-3 mg/dL (relative 1e-5 of BG); %s." % (
+            "met" if max([diff0] + diffs) <= 1e-3 else "NOT met"),
+        "",
+        "## Throughput",
+        "",
+        "| run | wall s | CPU s | simulations/s (wall) | per core (wall) | simulations per CPU-second |",
+        "|---|---|---|---|---|---|",
+        "| Soma, 1 thread | %.3f | %.3f | %.1f | %.1f | %.1f |" % (t1, c1, rate1, rate1, members / c1),
+        "| Soma, 2 threads | %.3f | %.3f | %.1f | %.1f | %.1f |" % (t2, c2, rate2, rate2 / 2, members / c2),
+    ]
+    if have_mpi:
+        lines += [
+            "| Soma, MPI 1 rank x 1 thread | %.3f | %.3f | %.1f | %.1f | %.1f |" % (
+                m1, cm1, members / m1, members / m1, members / cm1),
+            "| Soma, MPI 2 ranks x 1 thread | %.3f | %.3f | %.1f | %.1f | %.1f |" % (
+                m2, cm2, members / m2, members / m2 / 2, members / cm2),
+        ]
+    lines += [
+        "| SciPy solve_ivp BDF, 1 core | %.3f per simulation | %.3f per simulation | %.2f | %.2f | %.2f |" % (
+            scipy_s, scipy_cpu, 1 / scipy_s, 1 / scipy_s, 1 / scipy_cpu),
+        "",
+        "- Speed-up per core, Soma vs SciPy: **%.0fx** by wall time, **%.0fx** by CPU time (target >= 100x)." % (
+            speedup, speedup_cpu),
+        "- Parallel efficiency 1 -> 2 threads: **%.0f%%** by wall time (target >= 85%%); the CPU work for the "
+        "same members is %.0f%% of the 1-thread work with 2 threads (100%% = no parallel overhead). On a "
+        "machine where the load average exceeds the core count, the wall-clock figure measures the "
+        "contention, not Soma." % (100 * eff, 100 * c1 / c2),
+    ]
+    if have_mpi:
+        lines.append("- MPI 1 -> 2 ranks: efficiency %.0f%%; the 2-rank summary is %s the 1-thread summary." % (
+            100 * (m1 / m2) / 2, "byte for byte identical to" if sm2 == s1 else "DIFFERENT from"))
+    lines.append("- The 2-thread summary is %s the 1-thread summary." % (
+        "byte for byte identical to" if s2 == s1 else "DIFFERENT from"))
+    lines.append("")
+    with open(a.out, "w") as fh:
+        fh.write("\n".join(lines))
+    print("\n".join(lines))
+    shutil.rmtree(work)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+#include "ensemble/mpi_world.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+#ifdef SOMA_HAVE_MPI
+#include <mpi.h>
+#endif
+
+namespace soma::ensemble {
+namespace {
+
+bool LaunchedByMpi() {
+  for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK"}) {
+    if (std::getenv(var) != nullptr) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool MpiWorld::Available() {
+#ifdef SOMA_HAVE_MPI
+  return true;
+#else
+  return false;
+#endif
+}
+
+Result<std::unique_ptr<MpiWorld>> MpiWorld::Join() {
+  std::unique_ptr<MpiWorld> w(new MpiWorld());
+  if (!LaunchedByMpi()) return w;
+#ifdef SOMA_HAVE_MPI
+  int provided = 0;
+  if (MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
+    return Unavailable("MPI_Init_thread failed");
+  }
+  w->initialised_ = true;
+  MPI_Comm_rank(MPI_COMM_WORLD, &w->rank_);
+  MPI_Comm_size(MPI_COMM_WORLD, &w->size_);
+  return w;
+#else
+  if (const char* n = std::getenv("OMPI_COMM_WORLD_SIZE"); n != nullptr && std::atoi(n) > 1) {
+    return Unsupported("started by mpirun with " + std::string(n) +
+                       " ranks, but this soma was built without MPI (install libopenmpi-dev and rebuild)");
+  }
+  return w;
+#endif
+}
+
+MpiWorld::~MpiWorld() {
+#ifdef SOMA_HAVE_MPI
+  if (initialised_) MPI_Finalize();
+#endif
+}
+
+Result<std::vector<std::string>> MpiWorld::GatherToRoot(const std::string& bytes) {
+  std::vector<std::string> out;
+  if (size_ == 1) {
+    out.push_back(bytes);
+    return out;
+  }
+#ifdef SOMA_HAVE_MPI
+  // Sizes first (as 64-bit counts, chunked below 2 GiB per message), then
+  // each rank's bytes point to point: simple and independent of MPI's int
+  // displacement limits.
+  long long n = static_cast<long long>(bytes.size());
+  std::vector<long long> sizes(size_);
+  if (MPI_Gather(&n, 1, MPI_LONG_LONG, sizes.data(), 1, MPI_LONG_LONG, 0, MPI_COMM_WORLD) != MPI_SUCCESS) {
+    return Unavailable("MPI_Gather of result sizes failed");
+  }
+  constexpr long long kChunk = 1LL << 30;
+  if (rank_ != 0) {
+    for (long long at = 0; at < n; at += kChunk) {
+      int len = static_cast<int>(std::min(kChunk, n - at));
+      if (MPI_Send(bytes.data() + at, len, MPI_CHAR, 0, 7, MPI_COMM_WORLD) != MPI_SUCCESS) {
+        return Unavailable("MPI_Send of results failed");
+      }
+    }
+    return out;
+  }
+  out.push_back(bytes);
+  for (int r = 1; r < size_; ++r) {
+    std::string buf(static_cast<size_t>(sizes[r]), '\0');
+    for (long long at = 0; at < sizes[r]; at += kChunk) {
+      int len = static_cast<int>(std::min(kChunk, sizes[r] - at));
+      if (MPI_Recv(buf.data() + at, len, MPI_CHAR, r, 7, MPI_COMM_WORLD, MPI_STATUS_IGNORE) != MPI_SUCCESS) {
+        return Unavailable("MPI_Recv of results from rank " + std::to_string(r) + " failed");
+      }
+    }
+    out.push_back(std::move(buf));
+  }
+  return out;
+#else
+  return Internal("a distributed world without MPI");
+#endif
+}
+
+bool MpiWorld::BroadcastFlag(bool ok) {
+#ifdef SOMA_HAVE_MPI
+  if (size_ > 1) {
+    int v = ok ? 1 : 0;
+    MPI_Bcast(&v, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    return v != 0;
+  }
+#endif
+  return ok;
+}
+
+std::vector<int> MembersOfRank(int total, int rank, int size) {
+  std::vector<int> m;
+  for (int i = rank; i < total; i += size) m.push_back(i);
+  return m;
+}
+
+}  // namespace soma::ensemble

@@ -1,0 +1,252 @@
+// /v1/twins on a live server: create a twin from a FHIR bundle, observe,
+// forecast, fit, the server-sent-event stream, authorisation, audit, and the
+// guarantee that no patient identifier reaches a twin: a bundle full of
+// names, addresses, identifiers and a birth date goes in, and none of those
+// strings appears in any response, any stored version or the event stream.
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "formats/fhir/fhir_test_data.h"
+#include "server_process.h"
+
+namespace soma::apitest {
+namespace {
+
+namespace ft = formats::testing;
+
+Json Definition() {
+  std::ifstream in(std::string(SOMA_SOURCE_DIR) + "/twins/t1d-cgm.json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  Json d = Json::parse(ss.str());
+  d["assimilation"]["ensemble_size"] = 10;
+  return d;
+}
+
+std::string Meal(const std::string& id, const std::string& time, double grams) {
+  return R"({"resourceType": "Observation", "id": ")" + id + R"(", "status": "final",
+  "code": {"coding": [{"system": "http://loinc.org", "code": "9059-7"}]},
+  "subject": {"reference": "Patient/pat-7f3a", "display": "Annelies Vermeulen"},
+  "effectiveDateTime": ")" + time + R"(",
+  "valueQuantity": {"value": )" + std::to_string(grams) + R"(, "unit": "g", "system": "http://unitsofmeasure.org", "code": "g"}})";
+}
+
+std::string Insulin(const std::string& id, const std::string& time, double units) {
+  return R"({"resourceType": "MedicationAdministration", "id": ")" + id + R"(", "status": "completed",
+  "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "1653196",
+                                             "display": "insulin aspart"}]},
+  "subject": {"reference": "Patient/pat-7f3a", "display": "Annelies Vermeulen"},
+  "effectiveDateTime": ")" + time + R"(",
+  "dosage": {"route": {"coding": [{"system": "http://snomed.info/sct", "code": "34206005"}]},
+             "dose": {"value": )" + std::to_string(units) + R"(, "unit": "U", "system": "http://unitsofmeasure.org", "code": "U"}}})";
+}
+
+std::string Time(int minute) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "2024-05-02T%02d:%02d:00Z", 6 + minute / 60, minute % 60);
+  return buf;
+}
+
+Json CreationBundle() {
+  std::vector<std::string> resources = {ft::kPatient, ft::kConsent, Meal("meal-1", Time(20), 40),
+                                        Insulin("ins-1", Time(20), 4)};
+  for (int k = 0; k < 12; ++k) {
+    resources.push_back(ft::Cgm("cgm-" + std::to_string(k), Time(5 * k), 120 + 2 * k, "mg/dL"));
+  }
+  std::string out = R"({"resourceType": "Bundle", "type": "collection", "entry": [)";
+  for (size_t i = 0; i < resources.size(); ++i) out += (i ? "," : "") + std::string(R"({"resource": )") + resources[i] + "}";
+  return Json::parse(out + "]}");
+}
+
+void ExpectNoIdentifiers(const std::string& text, const std::string& where) {
+  for (std::string_view s : ft::kIdentifyingStrings) {
+    EXPECT_EQ(text.find(s), std::string::npos) << where << " contains '" << s << "'";
+  }
+}
+
+class TwinApi : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ::setenv("SOMA_NODE_SECRET", std::string(ft::kSecret).c_str(), 1);  // the server inherits it
+    dir_ = std::make_unique<TempDir>("twins");
+    ServeOptions o;
+    o.extra_args = {"--rate-limit", "0"};
+    server_ = ServerProcess::Start(dir_->path() / "data", o);
+    ASSERT_NE(server_, nullptr);
+    admin_ = std::make_unique<Client>(server_->url(), server_->admin_token());
+    for (const char* name : {"alice", "bob"}) {
+      ASSERT_EQ(admin_->Post("/v1/users", {{"name", name}, {"role", "contributor"}}).status, 201);
+      Json t = admin_->Post("/v1/tokens", {{"user", name}}).json();
+      tokens_[name] = t["token"];
+    }
+    alice_ = std::make_unique<Client>(server_->url(), tokens_["alice"]);
+    bob_ = std::make_unique<Client>(server_->url(), tokens_["bob"]);
+  }
+
+  std::unique_ptr<TempDir> dir_;
+  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<Client> admin_, alice_, bob_;
+  std::map<std::string, std::string> tokens_;
+};
+
+TEST_F(TwinApi, CreateObserveForecastStreamAndNoIdentifiers) {
+  std::string seen;  // every response body, scanned for identifiers at the end
+  // An alert rule that every forecast raises (plasma glucose above 1 mg/dL),
+  // so that the stream carries alert events.
+  Json def = Definition();
+  def["alerts"].push_back({{"name", "glucose-present"}, {"symbol", "BG"}, {"above", 1}, {"within", 30}});
+  Response created = alice_->Post("/v1/twins", {{"id", "t1"}, {"definition", def}, {"bundle", CreationBundle()}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  seen += created.body;
+  Json twin = created.json();
+  EXPECT_EQ(twin["subject"], std::string(ft::kPseudonym));
+  EXPECT_EQ(twin["visibility"], "private");
+  EXPECT_EQ(twin["observations"], 12);
+  EXPECT_EQ(twin["interventions"], 2);  // the meal and the insulin bolus
+  const std::int64_t origin = ft::k0615Z - 15 * 60;  // 06:00, the first reading
+  EXPECT_EQ(twin["origin"], origin);
+  EXPECT_DOUBLE_EQ(twin["time"].get<double>(), 55.0);  // the last CGM reading, 06:55
+  ASSERT_EQ(twin["estimate"]["parameters"].size(), 2u);
+
+  // The event stream: from the last stored event on, four new events: the
+  // observation and the alert its forecast raises, then the explicit
+  // forecast and its alert.
+  std::int64_t last = twin["events"].back()["seq"];
+  std::string stream;
+  std::thread reader([&] {
+    httplib::Client c(server_->url());
+    c.set_read_timeout(60, 0);
+    c.Get("/v1/twins/t1/events?since=" + std::to_string(last) + "&limit=4&timeout=60",
+          {{"Authorization", "Bearer " + tokens_["alice"]}}, [&](const char* data, size_t n) {
+            stream.append(data, n);
+            return true;
+          });
+  });
+  Json obs = {{"observations", {{{"time", Time(60)}, {"loinc", "99504-3"}, {"value", 8.5}, {"unit", "mmol/L"}}}}};
+  Response observed = alice_->Post("/v1/twins/t1/observations", obs);
+  ASSERT_EQ(observed.status, 200) << observed.body;
+  seen += observed.body;
+  EXPECT_EQ(observed.json()["assimilated"], 1);
+  // 8.5 mmol/L of glucose is 153.1 mg/dL (molar mass 180.156 g/mol).
+  EXPECT_NEAR(observed.json()["twin"]["latest"]["CGM"]["value"].get<double>(), 8.5 * 18.0156, 1e-6);
+  Response forecast = alice_->Post("/v1/twins/t1/forecast", {{"horizon", 60}, {"step", 5}});
+  ASSERT_EQ(forecast.status, 200) << forecast.body;
+  seen += forecast.body;
+  reader.join();
+  seen += stream;
+  EXPECT_NE(stream.find("event: observation"), std::string::npos) << stream;
+  EXPECT_NE(stream.find("event: forecast"), std::string::npos) << stream;
+  EXPECT_NE(stream.find("event: alert"), std::string::npos) << stream;
+  EXPECT_NE(stream.find("glucose-present"), std::string::npos) << stream;
+  EXPECT_NE(stream.find("id: " + std::to_string(last + 4)), std::string::npos) << stream;
+
+  Json f = forecast.json();
+  ASSERT_EQ(f["alerts"].size(), 1u) << forecast.body;
+  EXPECT_EQ(f["alerts"][0]["name"], "glucose-present");
+  EXPECT_DOUBLE_EQ(f["alerts"][0]["probability"].get<double>(), 1.0);
+  const Json& cgm = f["series"]["CGM"];
+  ASSERT_EQ(cgm["times"].size(), 13u);
+  ASSERT_EQ(cgm["quantiles"].size(), 5u);
+  for (size_t k = 0; k < 13; ++k) {
+    EXPECT_LE(cgm["quantiles"][0][k].get<double>(), cgm["quantiles"][2][k].get<double>());
+    EXPECT_LE(cgm["quantiles"][2][k].get<double>(), cgm["quantiles"][4][k].get<double>());
+  }
+  EXPECT_EQ(f["start_unix"], origin + 60 * 60);
+
+  // Fit: a job when soma::infer is built in, else a clear 422. On the
+  // UVA/Padova model the job fails as unsupported: forward sensitivities
+  // (sim/sensitivity.h) do not cross the model's own meal_start event, whose
+  // trigger depends on an input parameter; the error names the event.
+  Response fit = alice_->Post("/v1/twins/t1/fit", {{"multistart", 1}});
+  seen += fit.body;
+  if (fit.status == 202) {
+    std::string job = fit.json()["id"];
+    Json j;
+    for (int i = 0; i < 600; ++i) {
+      j = alice_->Get("/v1/twins/t1/fit/" + job).json();
+      if (j["state"] == "done" || j["state"] == "failed") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    ASSERT_TRUE(j["state"] == "done" || j["state"] == "failed") << j.dump();
+    if (j["state"] == "failed") {
+      EXPECT_EQ(j["error"]["code"], "unsupported") << j.dump();
+      EXPECT_NE(j["message"].get<std::string>().find("meal_start"), std::string::npos) << j.dump();
+    }
+    seen += j.dump();
+  } else {
+    EXPECT_EQ(fit.status, 422) << fit.body;
+    EXPECT_NE(fit.body.find("soma::infer"), std::string::npos);
+  }
+
+  // Reading: the owner and admins; others see nothing (404, never 403).
+  Response got = alice_->Get("/v1/twins/t1");
+  ASSERT_EQ(got.status, 200);
+  seen += got.body;
+  EXPECT_EQ(bob_->Get("/v1/twins/t1").status, 404);
+  EXPECT_EQ(Client(server_->url()).Get("/v1/twins/t1").status, 404);
+  EXPECT_EQ(bob_->Post("/v1/twins/t1/observations", obs).status, 404);
+  EXPECT_EQ(Client(server_->url()).Post("/v1/twins/t1/forecast", Json::object()).status, 401);
+  EXPECT_EQ(bob_->Get("/v1/twins/t1/events?since=0&limit=1&timeout=1").status, 404);
+  EXPECT_EQ(alice_->Get("/v1/twins").json()["total"], 1);
+  EXPECT_EQ(bob_->Get("/v1/twins").json()["total"], 0);
+  EXPECT_EQ(admin_->Get("/v1/twins/t1").status, 200);
+
+  // Every stored version and file is free of identifiers.
+  Json versions = alice_->Get("/v1/resources/t1/versions").json();
+  ASSERT_GE(versions["items"].size(), 3u);  // created, observed, forecast (+ fit)
+  for (const Json& v : versions["items"]) {
+    for (const Json& file : v["files"]) {
+      std::string path = "/v1/resources/t1/versions/" + std::string(v["hash"]) + "/files/" + std::string(file["path"]);
+      Response r = alice_->Get(path);
+      ASSERT_EQ(r.status, 200) << path;
+      ExpectNoIdentifiers(r.body, path);
+    }
+    ExpectNoIdentifiers(v.dump(), "version " + std::string(v["hash"]));
+  }
+  ExpectNoIdentifiers(seen, "API responses and the event stream");
+
+  // Reads of the private twin by the admin are audited.
+  Json audit = admin_->Get("/v1/audit?limit=50").json();
+  bool found = false;
+  for (const Json& e : audit["items"]) found = found || (e["action"] == "resource.read" && e["target"] == "t1");
+  EXPECT_TRUE(found);
+}
+
+TEST_F(TwinApi, BadInputIsRefusedWithTheField) {
+  Json def = Definition();
+  def["observations"][0]["noise"]["sd"] = -1;
+  Response r = alice_->Post("/v1/twins", {{"definition", def}});
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("observations[0].noise.sd"), std::string::npos) << r.body;
+  def = Definition();
+  def["observations"][0]["symbol"] = "NoSuchSymbol";
+  r = alice_->Post("/v1/twins", {{"definition", def}});
+  EXPECT_EQ(r.status, 404) << r.body;
+  EXPECT_NE(r.body.find("NoSuchSymbol"), std::string::npos);
+  // A bundle without Consent: no patient may be used.
+  Json bundle = Json::parse(ft::Bundle("collection", {ft::kPatient, ft::Cgm("c", Time(0), 120, "mg/dL")}));
+  r = alice_->Post("/v1/twins", {{"definition", Definition()}, {"bundle", bundle}});
+  EXPECT_EQ(r.status, 400) << r.body;
+  ExpectNoIdentifiers(r.body, "error response");
+  // Malformed observation bodies are 400s naming the field, never 500s.
+  ASSERT_EQ(alice_->Post("/v1/twins", {{"id", "t2"}, {"definition", Definition()}}).status, 201);
+  for (const Json& bad : {Json{{"meals", {1}}}, Json{{"doses", {"x"}}}, Json{{"observations", {{{"time", "yesterday"}}}}},
+                          Json{{"observations", 3}}, Json{{"unknown", 1}}, Json{{"csv", 5}}}) {
+    Response b = alice_->Post("/v1/twins/t2/observations", bad);
+    EXPECT_EQ(b.status, 400) << bad.dump() << ": " << b.body;
+  }
+  EXPECT_EQ(alice_->Post("/v1/twins/t2/forecast", {{"horizon", -5}}).status, 400);
+  EXPECT_EQ(alice_->Post("/v1/twins/t2/forecast", {{"horizon", "x"}}).status, 400);
+  // Readers may not create twins.
+  ASSERT_EQ(admin_->Post("/v1/users", {{"name", "rita"}, {"role", "reader"}}).status, 201);
+  Client rita(server_->url(), admin_->Post("/v1/tokens", {{"user", "rita"}}).json()["token"]);
+  EXPECT_EQ(rita.Post("/v1/twins", {{"definition", Definition()}}).status, 403);
+}
+
+}  // namespace
+}  // namespace soma::apitest

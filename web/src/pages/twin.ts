@@ -1,0 +1,271 @@
+// Twins: the list of twins the caller may read, and one twin's dashboard:
+// observations, forecast (mean with prediction bands) from the twin's time,
+// interventions on the timeline, parameter estimates with 95 % intervals,
+// alerts, and live updates from the twin's server-sent events
+// (docs/twins.md, "HTTP API").
+
+import { ApiError } from "../api/client";
+import {
+  forecastTwin,
+  getTwin,
+  listTwins,
+  subscribeTwinEvents,
+  twinHistory,
+  twinsAvailable,
+  type Forecast,
+  type Twin,
+  type TwinEvent,
+  type TwinHistory,
+  type TwinParameterEstimate,
+} from "../api/twins";
+import { timeChart, type Marker } from "../charts/charts";
+import type { RouteMatch } from "../router";
+import { me } from "../session";
+import { formatDate, formatNumber, h, message } from "../ui/dom";
+
+async function guard(main: HTMLElement, title: string): Promise<boolean> {
+  main.append(h("h1", {}, title));
+  if (!(await twinsAvailable())) {
+    main.append(message("info", "This server has no twins API (/v1/twins)."));
+    return false;
+  }
+  if (!me()) {
+    main.append(message("info", "Twins hold patient data: sign in to see the twins you may read."), h("a", { href: `/signin?next=${encodeURIComponent(location.pathname)}`, "data-link": true }, "Sign in"));
+    return false;
+  }
+  return true;
+}
+
+export async function twinsPage(main: HTMLElement): Promise<void> {
+  if (!(await guard(main, "Patient twins"))) return;
+  try {
+    const page = await listTwins();
+    if (!page.items.length) {
+      main.append(h("p", {}, "No twins are visible to you. Create one with `soma twin create` or POST /v1/twins."));
+      return;
+    }
+    main.append(
+      h(
+        "table",
+        {},
+        h("thead", {}, h("tr", {}, ...["Twin", "Owner", "Visibility", "Version", "Updated"].map((c) => h("th", { scope: "col" }, c)))),
+        h(
+          "tbody",
+          {},
+          ...page.items.map((t) =>
+            h(
+              "tr",
+              {},
+              h("td", {}, h("a", { href: `/twins/${encodeURIComponent(t.id)}`, "data-link": true }, t.title || t.id)),
+              h("td", {}, t.owner),
+              h("td", {}, t.visibility),
+              h("td", {}, String(t.version)),
+              h("td", {}, formatDate(t.updated_ms)),
+            ),
+          ),
+        ),
+      ),
+    );
+  } catch (e) {
+    main.append(message("error", `Cannot list twins: ${(e as Error).message}`));
+  }
+}
+
+function interventionMarkers(history: TwinHistory): Marker[] {
+  return history.interventions.map((iv) => {
+    const t = iv.time ?? iv.start ?? 0;
+    const what = iv.type === "meal" ? `meal ${iv.grams ?? ""} g` : iv.type === "bolus" ? `bolus ${formatNumber(iv.amount ?? null)}` : iv.type === "infusion" ? `infusion ${formatNumber(iv.rate ?? null)}` : iv.type;
+    return { x: t, label: what, color: iv.type === "meal" ? "#a16207" : "#7e22ce" };
+  });
+}
+
+function estimatesTable(params: TwinParameterEstimate[], caption: string): HTMLElement {
+  return h(
+    "table",
+    { class: "estimates" },
+    h("caption", {}, caption),
+    h("thead", {}, h("tr", {}, ...["Parameter", "Estimate", "95 % interval", ""].map((c) => h("th", { scope: "col" }, c)))),
+    h(
+      "tbody",
+      {},
+      ...params.map((p) => {
+        const est = p.mean ?? p.value ?? NaN;
+        // Each interval drawn on its own relative scale (the parameters have different units).
+        const span = p.upper95 - p.lower95 || Math.abs(est) || 1;
+        const from = p.lower95 - span * 0.25;
+        const width = span * 1.5;
+        const pct = (x: number) => `${(((x - from) / width) * 100).toFixed(1)}%`;
+        return h(
+          "tr",
+          {},
+          h("th", { scope: "row" }, p.id, p.identifiable === false ? h("span", { class: "badge cred-low" }, " not identifiable") : null, p.at_bound ? h("span", { class: "badge" }, " at bound") : null),
+          h("td", { class: "num" }, formatNumber(est)),
+          h("td", { class: "num" }, `${formatNumber(p.lower95)} – ${formatNumber(p.upper95)}`),
+          h(
+            "td",
+            { class: "interval", "aria-hidden": "true" },
+            h("span", { class: "interval-bar", style: `left:${pct(p.lower95)};width:${(((p.upper95 - p.lower95) / width) * 100).toFixed(1)}%` }),
+            Number.isFinite(est) ? h("span", { class: "interval-dot", style: `left:${pct(est)}` }) : null,
+          ),
+        );
+      }),
+    ),
+  );
+}
+
+export async function twinPage(main: HTMLElement, match: RouteMatch): Promise<void> {
+  const id = match.params[0];
+  if (!(await guard(main, "Twin"))) return;
+  const head = main.querySelector("h1") as HTMLElement;
+  const live = h("p", { class: "live muted", role: "status" }, "Live updates: connecting…");
+  const alertsEl = h("section", { "aria-labelledby": "alerts-h", class: "alerts" }, h("h2", { id: "alerts-h" }, "Alerts"));
+  const alertList = h("ul", { class: "alert-list" });
+  alertsEl.append(alertList);
+  const charts = h("section", { "aria-labelledby": "traj-h" }, h("h2", { id: "traj-h" }, "Observations and forecast"));
+  const chartBox = h("div", { class: "charts" });
+  charts.append(chartBox);
+  const estimatesEl = h("section", { "aria-labelledby": "est-h" }, h("h2", { id: "est-h" }, "Parameter estimates"));
+  const info = h("section", { class: "twin-info" });
+  const eventsEl = h("ol", { class: "event-log", "aria-label": "Event log" });
+  const status = h("div", { "aria-live": "polite" });
+  const horizon = h("input", { type: "number", min: 1, step: "any", "aria-label": "Forecast horizon (model time units)", class: "num" });
+  const forecastButton = h("button", { type: "button" }, "Forecast");
+  main.append(live, status, info, h("div", { class: "twin-grid" }, h("div", {}, charts, h("p", { class: "row" }, h("label", {}, "Horizon ", horizon), forecastButton)), h("div", {}, alertsEl, estimatesEl, h("h2", {}, "Events"), eventsEl)));
+
+  let twin: Twin;
+  let history: TwinHistory = { observations: [], interventions: [] };
+  let forecast: Forecast | null = null;
+  const addAlert = (text: string, when: string) => {
+    alertList.prepend(h("li", { role: "alert", class: "alert" }, h("strong", {}, "Alert: "), text, h("span", { class: "muted" }, ` · ${when}`)));
+  };
+
+  const draw = () => {
+    chartBox.replaceChildren();
+    const symbols = new Set<string>([...history.observations.map((o) => o.symbol), ...Object.keys(forecast?.series ?? {})]);
+    const markers = interventionMarkers(history);
+    const q = forecast?.quantiles ?? [];
+    const lowIdx = q.length ? 0 : -1;
+    const highIdx = q.length - 1;
+    for (const sym of symbols) {
+      const obs = history.observations.filter((o) => o.symbol === sym);
+      const series = forecast?.series[sym];
+      const unit = obs[0]?.unit ?? twin.definition.observations?.find((o) => o.symbol === sym)?.unit ?? "";
+      const thresholds = (twin.definition.alerts ?? [])
+        .filter((a) => a.symbol === sym)
+        .map((a) => ({ y: (a.below ?? a.above) as number, label: `${a.name} (${a.below !== undefined ? "below" : "above"} ${a.below ?? a.above})` }))
+        .filter((t) => Number.isFinite(t.y));
+      timeChart(chartBox, {
+        title: `${sym}${unit ? ` (${unit})` : ""}: observations, forecast and ${q.length ? `${Math.round(q[lowIdx] * 100)}–${Math.round(q[highIdx] * 100)} % prediction band` : "no forecast yet"}`,
+        xLabel: "model time",
+        yLabel: `${sym}${unit ? ` [${unit}]` : ""}`,
+        now: twin.time,
+        markers,
+        thresholds,
+        lines: [
+          { label: `${sym} observed`, x: obs.map((o) => o.time), y: obs.map((o) => o.value), points: true, color: "#111827" },
+          ...(series
+            ? [
+                {
+                  label: `${sym} forecast mean`,
+                  x: series.times,
+                  y: series.mean,
+                  lower: lowIdx >= 0 ? series.quantiles[lowIdx] : undefined,
+                  upper: highIdx >= 0 ? series.quantiles[highIdx] : undefined,
+                  bandLabel: `${Math.round((q[lowIdx] ?? 0) * 100)}–${Math.round((q[highIdx] ?? 1) * 100)} % prediction`,
+                  color: "#1f5fa8",
+                },
+              ]
+            : []),
+        ],
+      });
+    }
+    if (!symbols.size) chartBox.append(h("p", {}, "No observations yet."));
+  };
+
+  const load = async () => {
+    twin = await getTwin(id);
+    history = await twinHistory(id).catch(() => history);
+    const title = twin.title || twin.definition.title;
+    head.textContent = title ? `${title} (${twin.id})` : `Twin ${twin.id}`;
+    document.title = `${head.textContent} · Soma`;
+    if (!horizon.value) horizon.value = String(twin.definition.forecast?.horizon ?? 120);
+    info.replaceChildren(
+      h(
+        "dl",
+        { class: "meta inline" },
+        h("dt", {}, "Subject"), h("dd", {}, twin.subject),
+        h("dt", {}, "Owner"), h("dd", {}, twin.owner),
+        h("dt", {}, "Version"), h("dd", {}, String(twin.version)),
+        h("dt", {}, "Twin time"), h("dd", {}, `${formatNumber(twin.time)}${twin.time_unix ? ` (${formatDate(twin.time_unix * 1000)})` : ""}`),
+        h("dt", {}, "Observations"), h("dd", {}, String(twin.observations)),
+        h("dt", {}, "Interventions"), h("dd", {}, String(twin.interventions)),
+        ...Object.entries(twin.latest ?? {}).flatMap(([sym, l]) => [h("dt", {}, `Latest ${sym}`), h("dd", {}, `${formatNumber(l.value)} ${l.unit} at t = ${formatNumber(l.time)}`)]),
+        twin.issue_count ? h("dt", {}, "Intake issues") : null,
+        twin.issue_count ? h("dd", {}, String(twin.issue_count)) : null,
+      ),
+    );
+    const est = twin.fit?.parameters ?? twin.estimate?.parameters ?? [];
+    estimatesEl.replaceChildren(
+      h("h2", { id: "est-h" }, "Parameter estimates"),
+      est.length ? estimatesTable(est, twin.fit?.parameters ? `Fit (${twin.fit.method ?? "MAP"}, Laplace 95 % interval${twin.fit.converged === false ? "; did not converge" : ""})` : `Ensemble estimate (${twin.estimate?.method ?? "EnKF"}, 95 % interval)`) : h("p", {}, "No personalised parameters."),
+    );
+    eventsEl.replaceChildren(...[...(twin.events ?? [])].reverse().map(eventItem));
+    for (const e of twin.events ?? []) if (e.type === "alert") addAlert(alertText(e), `t = ${formatNumber(e.time)}`);
+    draw();
+  };
+
+  const runForecast = async () => {
+    forecastButton.disabled = true;
+    try {
+      forecast = await forecastTwin(id, { horizon: Number(horizon.value) || undefined });
+      status.replaceChildren(message("success", `Forecast from t = ${formatNumber(forecast.start)} over ${formatNumber(forecast.horizon)}.`));
+      for (const a of forecast.alerts) addAlert(a.message, "forecast");
+      draw();
+    } catch (e) {
+      const denied = e instanceof ApiError && (e.status === 403 || e.status === 401);
+      status.replaceChildren(message(denied ? "info" : "error", denied ? "You may read this twin but not run forecasts on it." : `Forecast failed: ${(e as Error).message}`));
+    } finally {
+      forecastButton.disabled = false;
+    }
+  };
+  forecastButton.addEventListener("click", () => void runForecast());
+
+  try {
+    await load();
+  } catch (e) {
+    const notFound = e instanceof ApiError && e.status === 404;
+    main.replaceChildren(h("h1", {}, notFound ? "Twin not found" : "Cannot load this twin"), message("error", notFound ? `No twin “${id}” is visible to you.` : (e as Error).message));
+    return;
+  }
+  await runForecast();
+
+  const stop = subscribeTwinEvents(
+    id,
+    (e: TwinEvent) => {
+      eventsEl.prepend(eventItem(e));
+      if (e.type === "alert") addAlert(alertText(e), `t = ${formatNumber(e.time)}`);
+      if (e.type === "observation" || e.type === "fit") void load().then(runForecast);
+      if (e.type === "forecast") void load();
+    },
+    (s, detail) => {
+      live.textContent = s === "open" ? "Live updates: connected" : s === "closed" ? "Live updates: reconnecting…" : `Live updates: ${detail ?? "error"}`;
+    },
+  );
+  // Stop streaming when the page is left (the router replaces <main>'s children).
+  const observer = new MutationObserver(() => {
+    if (!main.contains(live)) {
+      stop();
+      observer.disconnect();
+    }
+  });
+  observer.observe(main, { childList: true });
+}
+
+function alertText(e: TwinEvent): string {
+  const d = e.data as { message?: string; name?: string; probability?: number };
+  return d.message ?? `${d.name ?? "alert"}${d.probability !== undefined ? ` (p = ${formatNumber(d.probability)})` : ""}`;
+}
+
+function eventItem(e: TwinEvent): HTMLElement {
+  return h("li", { class: `ev ev-${e.type}` }, h("span", { class: "badge" }, e.type), ` #${e.seq} at t = ${formatNumber(e.time)}`, e.type === "alert" ? ` — ${alertText(e)}` : "");
+}
