@@ -105,7 +105,7 @@ def main():
     work = tempfile.mkdtemp(prefix="soma-trial-bench-")
     soma = os.path.join(work, "soma")
     shutil.copy(a.soma, soma)  # a rebuild during the run cannot change the binary
-    members = 128
+    members = 512
 
     load_before = os.getloadavg()
     diff0, bgmax = agreement(soma, work)
