@@ -1,3 +1,4 @@
+#include "scenario/decay_sbml_test_util.h"
 #include "scenario/controller.h"
 
 #include <gtest/gtest.h>
@@ -11,19 +12,7 @@ namespace soma::scenario {
 namespace {
 
 // dX/dt = -k X, X(0) = 0, k a non-constant parameter (0.5).
-constexpr char kDecay[] = R"(<?xml version="1.0" encoding="UTF-8"?>
-<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2">
-  <model id="decay">
-    <listOfCompartments><compartment id="c" size="1" constant="true"/></listOfCompartments>
-    <listOfSpecies><species id="X" compartment="c" initialConcentration="0" hasOnlySubstanceUnits="false"
-      boundaryCondition="false" constant="false"/></listOfSpecies>
-    <listOfParameters><parameter id="k" value="0.5" constant="false"/></listOfParameters>
-    <listOfReactions><reaction id="out" reversible="false">
-      <listOfReactants><speciesReference species="X" stoichiometry="1" constant="true"/></listOfReactants>
-      <kineticLaw><math xmlns="http://www.w3.org/1998/Math/MathML"><apply><times/><ci>c</ci><ci>k</ci><ci>X</ci></apply></math></kineticLaw>
-    </reaction></listOfReactions>
-  </model>
-</sbml>)";
+const std::string kDecay = testing::DecaySbml(testing::RateParameter::kChangeable);
 
 class ControllerTest : public ::testing::Test {
  protected:

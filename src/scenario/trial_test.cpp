@@ -1,3 +1,4 @@
+#include "scenario/decay_sbml_test_util.h"
 #include "scenario/trial.h"
 
 #include <gtest/gtest.h>
@@ -12,19 +13,7 @@ namespace soma::scenario {
 namespace {
 
 // dX/dt = -k X with X(0) = 0 and a unit bolus at t = 0: X = exp(-k t).
-constexpr char kDecay[] = R"(<?xml version="1.0" encoding="UTF-8"?>
-<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2">
-  <model id="decay">
-    <listOfCompartments><compartment id="c" size="1" constant="true"/></listOfCompartments>
-    <listOfSpecies><species id="X" compartment="c" initialConcentration="0" hasOnlySubstanceUnits="false"
-      boundaryCondition="false" constant="false"/></listOfSpecies>
-    <listOfParameters><parameter id="k" value="0.5" constant="true"/></listOfParameters>
-    <listOfReactions><reaction id="out" reversible="false">
-      <listOfReactants><speciesReference species="X" stoichiometry="1" constant="true"/></listOfReactants>
-      <kineticLaw><math xmlns="http://www.w3.org/1998/Math/MathML"><apply><times/><ci>c</ci><ci>k</ci><ci>X</ci></apply></math></kineticLaw>
-    </reaction></listOfReactions>
-  </model>
-</sbml>)";
+const std::string kDecay = testing::DecaySbml();
 
 nlohmann::json Scenario(const std::string& name, double dose) {
   return {{"name", name}, {"end", 10}, {"steps", 1000}, {"outputs", {"X"}},
