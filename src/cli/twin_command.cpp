@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -14,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "cli/model_loading.h"
+#include "cli/output.h"
 #include "server/api_client.h"
 #include "server/bundled_models.h"
 
@@ -232,6 +234,46 @@ int RunFit(const IdArgs& a) {
   return 0;
 }
 
+struct PosteriorArgs {
+  server::ClientTarget target;
+  std::string id;
+  std::string output;
+};
+
+// The twin's posterior over its personalised parameters as its ensemble
+// holds it (after `fit`: draws from the Laplace posterior; otherwise the
+// filter's ensemble), as a population table for `soma trial`: a header
+// "member,<parameter>...", one row per ensemble member, linear values.
+int RunPosterior(const PosteriorArgs& a) {
+  auto client = server::Connect(a.target);
+  if (!client.ok()) return ReportError(client.status());
+  auto bytes = (*client)->SendBytes(
+      "GET", "/v1/resources/" + EncodePath(a.id) + "/versions/latest/files/state.json");
+  if (!bytes.ok()) return ReportError(bytes.status().WithContext("twin '" + a.id + "'"));
+  Json state = Json::parse(*bytes, nullptr, /*allow_exceptions=*/false);
+  if (state.is_discarded() || !state.contains("ensemble") || !state["ensemble"].contains("parameters") ||
+      !state["ensemble"].contains("members")) {
+    return ReportError(DataLoss("twin '" + a.id + "': state.json has no ensemble"));
+  }
+  const Json& ensemble = state["ensemble"];
+  std::ostringstream csv;
+  csv.precision(17);
+  csv << "member";
+  for (const auto& p : ensemble["parameters"]) csv << "," << p.get<std::string>();
+  csv << "\n";
+  int i = 0;
+  for (const auto& m : ensemble["members"]) {
+    csv << a.id << "-" << ++i;
+    for (const auto& theta : m.at("theta")) csv << "," << std::exp(theta.get<double>());
+    csv << "\n";
+  }
+  if (i == 0) return ReportError(FailedPrecondition("twin '" + a.id + "' has no ensemble members"));
+  Status written = WriteOutput(a.output, csv.str());
+  if (!written.ok()) return ReportError(written);
+  std::cerr << "twin posterior: " << i << " members of '" << a.id << "'\n";
+  return 0;
+}
+
 }  // namespace
 
 void AddTwinCommand(CLI::App& app) {
@@ -293,6 +335,15 @@ void AddTwinCommand(CLI::App& app) {
   c->add_flag("--json", show->json, "Print the API's JSON");
   AddConnectionOptions(c, &show->target);
   c->callback([show] { SetExitCode(RunShow(*show)); });
+
+  auto posterior = std::make_shared<PosteriorArgs>();
+  c = twin->add_subcommand("posterior",
+                           "Write the twin's posterior ensemble of personalised parameters as a population table "
+                           "(CSV) for `soma trial`");
+  c->add_option("id", posterior->id, "Twin id")->required();
+  c->add_option("-o,--output", posterior->output, "Write to this file instead of standard output");
+  AddConnectionOptions(c, &posterior->target);
+  c->callback([posterior] { SetExitCode(RunPosterior(*posterior)); });
 }
 
 }  // namespace soma::cli

@@ -423,6 +423,31 @@ TEST(CliTwinTest, CreateObserveForecastShow) {
   ASSERT_EQ(s.exit_code, 0) << s.out;
   EXPECT_NE(s.out.find("\"observations\": 8"), std::string::npos) << s.out;
 
+  // The posterior as a population table that `soma trial` reads: one row
+  // per ensemble member (40 in the definition), positive values.
+  fs::path table = dir / "posterior.csv";
+  CommandResult p = Soma("twin posterior t1 -o " + table.string() + data);
+  ASSERT_EQ(p.exit_code, 0) << p.out;
+  std::ifstream in(table);
+  std::string header, row;
+  std::getline(in, header);
+  EXPECT_EQ(header, "member,Vmx,kp3");
+  int rows = 0;
+  while (std::getline(in, row)) {
+    ++rows;
+    const auto comma = row.find(',');
+    ASSERT_NE(comma, std::string::npos);
+    EXPECT_GT(std::stod(row.substr(comma + 1)), 0.0) << row;
+  }
+  EXPECT_EQ(rows, 40);
+  fs::path trial = TempFile("twin_trial.json", R"({"schema": "soma.trial/1", "name": "posterior-trial",
+    "scenarios": [")" + std::string(SOMA_SOURCE_DIR) + R"(/scenarios/t1d-standard-day.json"],
+    "population": {"table": ")" + table.string() + R"(", "columns": {"Vmx": "Vmx", "kp3": "kp3"}}})");
+  CommandResult t = Soma("trial run " + trial.string() + " --model " + std::string(SOMA_SOURCE_DIR) +
+                         "/models/t1d-uva-padova.xml --threads 1 --out " + (dir / "trial").string());
+  ASSERT_EQ(t.exit_code, 0) << t.out;
+  EXPECT_TRUE(fs::exists(dir / "trial" / "summary.json"));
+
   CommandResult bad = Soma("twin observe t1" + data);
   EXPECT_EQ(bad.exit_code, 2) << bad.out;
   fs::remove_all(dir);
