@@ -157,11 +157,34 @@ Program Program::Compile(const Graph& g, std::span<const NodeId> outputs) {
   }
   for (NodeId o : outputs) last_use[o] = kNone;
 
+  // Variables: when the program reads a large enough share of `in`, the
+  // whole of in[0, num_inputs) is copied into registers [num_constants,
+  // num_constants + num_inputs) by one memcpy (register = base + slot, never
+  // reused), which is much cheaper than one indexed load per variable;
+  // otherwise each variable is loaded into its own register.
+  size_t num_vars = 0, max_slot_plus_1 = 0;
+  for (NodeId id : emit) {
+    if (g.node(id).op != GOp::kVar) break;  // variables come first
+    ++num_vars;
+    max_slot_plus_1 = std::max<size_t>(max_slot_plus_1, static_cast<size_t>(g.node(id).slot) + 1);
+  }
+  constexpr size_t kBlockLoadRatio = 4;  // copy up to 4 slots per variable read
+  p.num_variables_ = num_vars;
+  const bool block_load = num_vars > 0 && max_slot_plus_1 <= kBlockLoadRatio * num_vars;
+  const uint32_t var_base = num_constants;
+  const uint32_t var_end = block_load ? var_base + static_cast<uint32_t>(max_slot_plus_1) : var_base;
+  if (block_load) {
+    p.block_load_base_ = var_base;
+    p.block_load_count_ = static_cast<uint32_t>(max_slot_plus_1);
+    p.num_inputs_ = max_slot_plus_1;
+  }
+  auto is_temporary = [&](uint32_t r) { return r >= num_constants && !(r >= var_base && r < var_end); };
+
   // Register allocation in emission order. A register returns to the free
   // list at its value's last reader, which may take it as its destination
   // (every operation reads its operands before writing).
   std::vector<uint32_t> free_regs;
-  uint32_t next_reg = num_constants;
+  uint32_t next_reg = var_end;
   for (uint32_t pos = 0; pos < emit.size(); ++pos) {
     const NodeId id = emit[pos];
     const Node& n = g.node(id);
@@ -172,7 +195,11 @@ Program Program::Compile(const Graph& g, std::span<const NodeId> outputs) {
     for (int i = 0; i < n.arity; ++i) {
       const NodeId o = ops[i];
       const bool repeated = (i >= 1 && ops[0] == o) || (i == 2 && ops[1] == o);
-      if (!repeated && reg[o] >= num_constants && last_use[o] == pos) free_regs.push_back(reg[o]);
+      if (!repeated && is_temporary(reg[o]) && last_use[o] == pos) free_regs.push_back(reg[o]);
+    }
+    if (n.op == GOp::kVar && block_load) {
+      reg[id] = var_base + n.slot;
+      continue;
     }
     uint32_t dst;
     if (!free_regs.empty()) {
@@ -215,6 +242,7 @@ void Program::Run(const double* __restrict in, double* __restrict out,
                   double* __restrict scratch) const {
   using namespace internal;  // NOLINT(google-build-using-namespace): scalar helpers
   double* const r = scratch;
+  if (block_load_count_ > 0) std::memcpy(r + block_load_base_, in, block_load_count_ * sizeof(double));
   for (const Load& l : loads_) r[l.reg] = in[l.slot];
   const Instr* ip = code_.data();
   for (const Block& block : blocks_) {

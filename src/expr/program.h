@@ -45,8 +45,11 @@ class Program {
   void Run(const double* in, double* out, double* scratch) const;
 
   size_t num_outputs() const { return num_outputs_; }
-  // Operations executed per Run, variable loads included.
-  size_t num_instructions() const { return loads_.size() + code_.size(); }
+  // Operations executed per Run, one load per variable read included.
+  size_t num_instructions() const { return num_variables_ + code_.size(); }
+  // Whether Run copies in[0, num_inputs()) with one memcpy (most slots are
+  // read) rather than loading each variable read.
+  bool block_load() const { return block_load_count_ > 0; }
   // Runs of one opcode (each costs one dispatch).
   size_t num_blocks() const { return blocks_.size(); }
   // Length of the buffer NewScratch() returns (constants + live temporaries).
@@ -70,6 +73,10 @@ class Program {
     uint32_t reg, slot;  // reg = in[slot]
   };
   std::vector<Load> loads_;       // each variable read once, before code_
+  // Or, where most of in[] is read: r[base + slot] = in[slot] for every
+  // slot < count by one memcpy (loads_ is then empty).
+  uint32_t block_load_base_ = 0;
+  uint32_t block_load_count_ = 0;
   std::vector<Instr> code_;
   std::vector<Block> blocks_;
   std::vector<double> init_;      // scratch initial contents (constants)
@@ -86,6 +93,7 @@ class Program {
   std::vector<Fill> fills_;
   size_t num_outputs_ = 0;
   size_t num_inputs_ = 0;
+  size_t num_variables_ = 0;  // distinct variables read
 };
 
 }  // namespace soma::expr

@@ -188,5 +188,37 @@ TEST(ProgramTest, SelectChoosesWithoutBranchingOnNaN) {
   EXPECT_DOUBLE_EQ(out, 1.0);
 }
 
+TEST(ProgramTest, BlockAndGatheredVariableLoadsMatchEvaluate) {
+  // Most of in[] read: one memcpy of the inputs. Few of many slots read:
+  // one load per variable. Both give Evaluate's bits, also when a
+  // variable is an output itself and when variables die early (their
+  // registers must not be reused while the block copy owns them).
+  std::vector<double> in(200);
+  for (size_t i = 0; i < in.size(); ++i) in[i] = 0.25 * static_cast<double>(i) - 7.0;
+  {
+    Graph g;
+    std::vector<NodeId> outs;
+    for (uint32_t i = 0; i + 1 < 40; ++i) {
+      outs.push_back(g.Mul(g.Variable(i), g.Unary(GOp::kExp, g.Variable(i + 1))));
+    }
+    outs.push_back(g.Variable(7));
+    Program p = Program::Compile(g, outs);
+    EXPECT_TRUE(p.block_load());
+    EXPECT_EQ(p.num_inputs(), 40u);
+    EXPECT_EQ(p.num_instructions(), 40u + 39u * 2u);
+    ExpectRunMatchesEvaluate(g, outs, in.data());
+  }
+  {
+    Graph g;
+    const NodeId a = g.Variable(3), b = g.Variable(150);
+    std::vector<NodeId> outs = {g.Sub(a, b), g.Div(b, a), b};
+    Program p = Program::Compile(g, outs);
+    EXPECT_FALSE(p.block_load());
+    EXPECT_EQ(p.num_inputs(), 151u);
+    EXPECT_EQ(p.num_instructions(), 4u);
+    ExpectRunMatchesEvaluate(g, outs, in.data());
+  }
+}
+
 }  // namespace
 }  // namespace soma::expr

@@ -1,5 +1,7 @@
 #include "solvers/sparse_lu.h"
 
+#include "solvers/dense_block.h"
+
 #include <klu.h>
 
 #include <algorithm>
@@ -235,21 +237,7 @@ SOMA_VECTOR_CLONES bool SparseLu::Numeric(const double* ax) {
     return false;
   }
   // The dense block: right-looking LU without pivoting (the pivots are KLU's).
-  double* a = dense_.data();
-  for (uint32_t c = 0; c < m; ++c) {
-    double* __restrict col_c = a + static_cast<size_t>(c) * m;
-    const double d = col_c[c];
-    u_diag_[k0 + c] = d;
-    if (!(d != 0.0 && std::isfinite(d))) return false;
-    for (uint32_t i = c + 1; i < m; ++i) col_c[i] /= d;
-    for (uint32_t j = c + 1; j < m; ++j) {
-      double* __restrict col_j = a + static_cast<size_t>(j) * m;
-      const double u = col_j[c];
-      if (u == 0.0) continue;
-      for (uint32_t i = c + 1; i < m; ++i) col_j[i] -= col_c[i] * u;
-    }
-  }
-  return true;
+  return internal::DenseLu(dense_.data(), m, u_diag_.data() + k0);
 }
 
 bool SparseLu::Refactor(sunindextype n, const sunindextype* ap, const sunindextype* ai, const double* ax) {
@@ -287,20 +275,9 @@ SOMA_VECTOR_CLONES void SparseLu::Solve(double* x) {
   }
   double* __restrict z = y + k0;
   const double* a = dense_.data();
-  for (uint32_t c = 0; c < m; ++c) {
-    const double* __restrict col = a + static_cast<size_t>(c) * m;
-    const double zc = z[c];
-    if (zc == 0.0) continue;
-    for (uint32_t i = c + 1; i < m; ++i) z[i] -= col[i] * zc;
-  }
+  internal::DenseLowerSolve(a, m, z);
   // U: the dense block (and its columns' sparse rows), then sparse columns.
-  for (uint32_t c = m; c-- > 0;) {
-    const double* __restrict col = a + static_cast<size_t>(c) * m;
-    const double zc = z[c] / col[c];
-    z[c] = zc;
-    if (zc == 0.0) continue;
-    for (uint32_t i = 0; i < c; ++i) z[i] -= col[i] * zc;
-  }
+  internal::DenseUpperSolve(a, m, z);
   for (uint32_t j = k0; j < n; ++j) {
     const double yj = y[j];
     if (yj == 0.0) continue;
