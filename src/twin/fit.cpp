@@ -102,7 +102,31 @@ Result<Json> FitTwin(const TwinEngine& engine, TwinState& state, const FitOption
     for (Eigen::Index b = 0; b < s.covariance.cols(); ++b) row.push_back(s.covariance(a, b));
     cov.push_back(row);
   }
+  // Goodness of fit: the standardised residuals at the estimate. Under the
+  // definition's noise model chi2 / dof is about 1 (sd sqrt(2 / dof)); far
+  // above, the model with these personalised parameters cannot explain the
+  // data, and the Laplace intervals, which assume it can, are too narrow.
+  std::vector<double> best;
+  for (const auto& e : s.estimates) best.push_back(e.value);
+  SOMA_ASSIGN_OR_RETURN(infer::Evaluation at_best, infer::Evaluate(problem, best, eo));
+  double chi2 = 0.0;
+  const auto& ms = problem.experiments[0].measurements;
+  for (size_t i = 0; i < ms.size(); ++i) {
+    const double r = (ms[i].value - at_best.predictions[0][i]) / at_best.sigmas[0][i];
+    chi2 += r * r;
+  }
+  const double dof = std::max(1.0, static_cast<double>(ms.size()) - static_cast<double>(s.estimates.size()));
+  const double reduced = chi2 / dof;
+  const bool consistent = reduced <= 1.0 + 3.0 * std::sqrt(2.0 / dof);
+  Json gof = {{"chi2", chi2}, {"dof", dof}, {"reduced_chi2", reduced}, {"consistent", consistent}};
+  if (!consistent) {
+    gof["warning"] = "the residuals are " + std::to_string(std::sqrt(reduced)) +
+                     " times the stated noise: the model with these personalised parameters does not explain the "
+                     "data, so the intervals (which assume it does) are too narrow; personalise more parameters or "
+                     "revise the noise model";
+  }
   Json fit = {{"method", "map-laplace"}, {"converged", s.converged}, {"termination", s.termination},
+              {"goodness_of_fit", gof},
               {"objective", s.objective}, {"nllh", s.nllh}, {"measurements", s.num_measurements},
               {"parameters", params}, {"log_covariance", cov}, {"starts", options.starts},
               {"seconds", s.seconds}, {"report", s.BriefReport()}};

@@ -280,8 +280,52 @@ TEST(T1dTwin, MapFitOfSyntheticCgmCoversTheTrueVmx) {
   EXPECT_LE(p["lower95"].get<double>(), vmx) << fit->dump();
   EXPECT_GE(p["upper95"].get<double>(), vmx) << fit->dump();
   EXPECT_GT(p["value"].get<double>(), vmx0) << fit->dump();
+  EXPECT_TRUE((*fit)["goodness_of_fit"]["consistent"].get<bool>()) << fit->dump();
   std::cout << "Vmx true " << vmx << ", prior median " << vmx0 << ", MAP " << p["value"] << " [" << p["lower95"] << ", "
             << p["upper95"] << "]; " << (*fit)["report"].get<std::string>() << "\n";
+}
+
+TEST(T1dTwin, FitFlagsDataTheModelCannotExplain) {
+  // The truth differs from the twin's model in a parameter the twin does not
+  // personalise (kp1, endogenous glucose production, 40% higher, and kabs,
+  // absorption, halved): the fit cannot explain the data
+  // within the stated noise and must say so rather than report narrow
+  // intervals as if it could.
+  if (!FitAvailable()) GTEST_SKIP() << "built without soma::infer";
+  TwinDefinition def = T1dDefinition();
+  auto engine = TwinEngine::Create(def, T1dModel());
+  ASSERT_TRUE(engine.ok());
+  model::Model m = T1dModel();
+  auto changes = (*engine)->Changes(Interventions());
+  ASSERT_TRUE(changes.ok());
+  ASSERT_TRUE(sim::ApplyInputSchedule(*changes, {0, 360}, m).ok());
+  auto cm = sim::CompiledModel::Compile(m);
+  ASSERT_TRUE(cm.ok());
+  const model::Parameter* kabs = m.FindParameter("kabs");
+  ASSERT_NE(kabs, nullptr);
+  sim::SimulationOptions o;
+  o.end = 360;
+  o.steps = 72;
+  const model::Parameter* kp1 = m.FindParameter("kp1");
+  ASSERT_NE(kp1, nullptr);
+  o.overrides = {{"kabs", 0.5 * *kabs->value}, {"kp1", 1.4 * *kp1->value}};
+  auto truth = sim::Simulator(*cm).Simulate(o, {{"CGM"}});
+  ASSERT_TRUE(truth.ok()) << truth.status().ToString();
+  auto st = (*engine)->Initialise("", 0);
+  ASSERT_TRUE(st.ok());
+  TwinState state = *st;
+  state.interventions = Interventions();
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> z(0, 1);
+  for (size_t i = 1; i < truth->rows; ++i) {
+    state.observations.push_back({truth->at(i, 0), 0, "99504-3", "CGM", truth->at(i, 1) + 6.0 * z(rng), "mg/dL"});
+  }
+  FitOptions fo;
+  fo.starts = 2;
+  auto fit = FitTwin(**engine, state, fo);
+  ASSERT_TRUE(fit.ok()) << fit.status().ToString();
+  EXPECT_FALSE((*fit)["goodness_of_fit"]["consistent"].get<bool>()) << (*fit)["goodness_of_fit"].dump();
+  EXPECT_TRUE((*fit)["goodness_of_fit"].contains("warning"));
 }
 
 }  // namespace
