@@ -342,12 +342,12 @@ void JobManager::Work() {
 void JobManager::Execute(Job& job) {
   Status status = Status::Ok();
   Json result;
-  std::string members_csv, result_id;
+  std::string members_csv, bands_csv, result_id;
   auto sbml = repo_.ReadFile(job.principal, job.model_id, job.model_version, job.model_file);
   if (!sbml.ok()) {
     status = sbml.status();
   } else if (job.kind == "trial") {
-    auto r = RunTrial(job, *sbml, &members_csv);
+    auto r = RunTrial(job, *sbml, &members_csv, &bands_csv);
     if (r.ok()) result = std::move(*r); else status = r.status();
   } else {
     auto r = RunCompare(job, *sbml);
@@ -372,6 +372,7 @@ void JobManager::Execute(Job& job) {
       v.files.push_back({"job.json", job.request.dump(1) + "\n", "application/json"});
       v.files.push_back({"result.json", result.dump() + "\n", "application/json"});
       if (!members_csv.empty()) v.files.push_back({"members.csv", members_csv, "text/csv"});
+      if (!bands_csv.empty()) v.files.push_back({"bands.csv", bands_csv, "text/csv"});
       v.provenance.derived_from = {job.model_id + "@" + job.model_version};
       v.provenance.generated_by = "soma job " + job.id;
       v.provenance.software_version = options_.software_version;
@@ -419,7 +420,8 @@ Result<Json> JobManager::RunCompare(Job& job, const std::string& sbml) {
               {"scenarios", runs}};
 }
 
-Result<Json> JobManager::RunTrial(Job& job, const std::string& sbml, std::string* members_csv) {
+Result<Json> JobManager::RunTrial(Job& job, const std::string& sbml, std::string* members_csv,
+                                  std::string* bands_csv) {
   SOMA_ASSIGN_OR_RETURN(auto imported, ImportModel(sbml));
   SOMA_ASSIGN_OR_RETURN(auto trial, scenario::ParseTrial(job.request["trial"], ""));
   job.total = scenario::PopulationSize(trial);
@@ -431,7 +433,9 @@ Result<Json> JobManager::RunTrial(Job& job, const std::string& sbml, std::string
   SOMA_ASSIGN_OR_RETURN(auto results, scenario::RunTrialMembers(trial, imported.model, o));
   job.done = job.total.load();
   *members_csv = scenario::MembersCsv(trial, results);
-  Json j = scenario::ToJson(trial, scenario::SummariseTrial(trial, results));
+  const scenario::TrialSummary summary = scenario::SummariseTrial(trial, results);
+  *bands_csv = scenario::BandsCsv(trial, summary);
+  Json j = scenario::ToJson(trial, summary);
   j["model"] = {{"id", job.model_id}, {"version", job.model_version}};
   if (trial.sensitivity) {
     o.progress = nullptr;

@@ -76,7 +76,8 @@ class JobManager {
   void Work();
   void Execute(Job& job);
   Result<Json> RunCompare(Job& job, const std::string& sbml);
-  Result<Json> RunTrial(Job& job, const std::string& sbml, std::string* members_csv);
+  // Also fills the members table and the percentile bands over time (CSV).
+  Result<Json> RunTrial(Job& job, const std::string& sbml, std::string* members_csv, std::string* bands_csv);
   Result<std::shared_ptr<Job>> Find(const repo::Principal& p, const std::string& id);
   Json Record(const Job& job) const;  // caller holds mu_
   void Save(const Job& job);          // caller holds mu_

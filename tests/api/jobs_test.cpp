@@ -116,6 +116,9 @@ TEST_F(Jobs, TrialRunsWithProgressAndStoresAPrivateResult) {
   EXPECT_EQ(version["provenance"]["derived_from"][0], "decay@" + done["model"]["version"].get<std::string>())
       << version.dump();
   EXPECT_EQ(alice_->Get("/v1/resources/" + rid + "/versions/latest/files/members.csv").status, 200);
+  auto bands = alice_->Get("/v1/resources/" + rid + "/versions/latest/files/bands.csv");
+  EXPECT_EQ(bands.status, 200);
+  EXPECT_EQ(bands.body.rfind("scenario,variable,time", 0), 0u) << bands.body.substr(0, 200);
   // Nobody else sees the job or its result.
   EXPECT_EQ(bob_->Get("/v1/jobs/" + id).status, 404);
   EXPECT_EQ(bob_->Get("/v1/jobs/" + id + "/result").status, 404);
