@@ -53,21 +53,6 @@ Status CheckKeys(const json& j, const std::string& path, std::initializer_list<c
   return Status::Ok();
 }
 
-std::unordered_set<std::string> TakenIds(const model::Model& m) {
-  std::unordered_set<std::string> ids = {m.id};
-  for (const auto& x : m.compartments) ids.insert(x.id);
-  for (const auto& x : m.species) ids.insert(x.id);
-  for (const auto& x : m.parameters) ids.insert(x.id);
-  for (const auto& x : m.events) ids.insert(x.id);
-  for (const auto& r : m.reactions) {
-    ids.insert(r.id);
-    for (const auto* list : {&r.reactants, &r.products}) {
-      for (const auto& sr : *list) ids.insert(sr.id);
-    }
-  }
-  return ids;
-}
-
 }  // namespace
 
 Result<Controller> ParseController(const json& j, const std::string& path, double window_start,
@@ -127,7 +112,7 @@ std::vector<double> SampleTimes(const Controller& c) {
 
 Status ApplyControllers(const std::vector<Controller>& controllers, model::Model& model) {
   model::Model m = model;
-  std::unordered_set<std::string> taken = TakenIds(m);
+  std::unordered_set<std::string> taken = sim::TakenIds(m);
   for (size_t ci = 0; ci < controllers.size(); ++ci) {
     const Controller& c = controllers[ci];
     const std::string where = "controllers[" + std::to_string(ci) + "] '" + c.name + "'";

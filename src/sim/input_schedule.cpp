@@ -17,22 +17,6 @@ std::string Describe(size_t index, const InputChange& c) {
   return s.str();
 }
 
-// Every id an event id must not collide with.
-std::unordered_set<std::string> TakenIds(const model::Model& m) {
-  std::unordered_set<std::string> ids = {m.id};
-  for (const auto& x : m.compartments) ids.insert(x.id);
-  for (const auto& x : m.species) ids.insert(x.id);
-  for (const auto& x : m.parameters) ids.insert(x.id);
-  for (const auto& x : m.events) ids.insert(x.id);
-  for (const auto& r : m.reactions) {
-    ids.insert(r.id);
-    for (const auto* list : {&r.reactants, &r.products}) {
-      for (const auto& sr : *list) ids.insert(sr.id);
-    }
-  }
-  return ids;
-}
-
 // Whether the target may be changed by an event; the error otherwise.
 Status CheckTarget(const model::Model& m, const InputChange& c, const std::string& where) {
   bool constant = false;
@@ -91,6 +75,22 @@ Expr SymbolValue(const model::Model& m, const InputChange& c) {
 }
 
 }  // namespace
+
+std::unordered_set<std::string> TakenIds(const model::Model& m) {
+  std::unordered_set<std::string> ids = {m.id};
+  for (const auto& x : m.compartments) ids.insert(x.id);
+  for (const auto& x : m.species) ids.insert(x.id);
+  for (const auto& x : m.parameters) ids.insert(x.id);
+  for (const auto& x : m.events) ids.insert(x.id);
+  for (const auto& r : m.reactions) {
+    ids.insert(r.id);
+    for (const auto* list : {&r.reactants, &r.products}) {
+      for (const auto& sr : *list) ids.insert(sr.id);
+    }
+  }
+  return ids;
+}
+
 
 Status ApplyInputSchedule(const std::vector<InputChange>& changes, const InputWindow& window,
                           model::Model& model) {

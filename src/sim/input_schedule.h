@@ -37,6 +37,7 @@
 // Thread safety: plain functions on values; no shared state.
 
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "core/status.h"
@@ -77,6 +78,11 @@ struct InputWindow {
 //                     other than kDefault on a target that is not a species.
 //   kNotFound         the target is not a parameter, species, compartment or
 //                     species reference of the model.
+// Every id in `m` that a new event or parameter id must not collide with:
+// the model's, and those of its compartments, species, parameters, events,
+// reactions and species references.
+std::unordered_set<std::string> TakenIds(const model::Model& m);
+
 Status ApplyInputSchedule(const std::vector<InputChange>& changes, const InputWindow& window,
                           model::Model& model);
 
