@@ -1,29 +1,58 @@
 // The `soma` command. Each subcommand is a thin layer over library calls.
+//
+// Built twice (src/cli/CMakeLists.txt, cli/dispatch.h): as `soma-full` with
+// SOMA_CLI_FULL, which registers every command, and as the light `soma`,
+// which registers the light commands and hands every other command line to
+// `soma-full` before parsing.
 
 #include <CLI/CLI.hpp>
 
-#include <cstdio>
-#include <iostream>
+#include <span>
+#include <string>
 
 #include "cli/commands.h"
+#include "cli/dispatch.h"
 
-int main(int argc, char** argv) {
-  CLI::App app{"Soma: simulation platform for digital twins in healthcare"};
-  app.require_subcommand(1);
-  app.set_version_flag("--version", std::string(soma::cli::kVersion));
+namespace {
+
+// Model tools: libSBML, SUNDIALS, GLPK; no server, MPI or Ceres. Keep in
+// step with IsLightCommand (cli/dispatch.cpp).
+void AddLightCommands(CLI::App& app) {
   soma::cli::AddSimulateCommand(app);
   soma::cli::AddCheckCommand(app);
   soma::cli::AddFbaCommand(app);
   soma::cli::AddSteadyStateCommand(app);
   soma::cli::AddSensitivityCommand(app);
+  soma::cli::AddScenarioCommand(app);
+}
+
+#ifdef SOMA_CLI_FULL
+void AddFullOnlyCommands(CLI::App& app) {
+  soma::cli::AddTrialCommand(app);
+  soma::cli::AddPetabCommand(app);
   soma::cli::AddServeCommand(app);
   soma::cli::AddRepoCommand(app);
   soma::cli::AddAdminCommand(app);
   soma::cli::AddAuditCommand(app);
   soma::cli::AddTwinCommand(app);
-  soma::cli::AddScenarioCommand(app);
-  soma::cli::AddTrialCommand(app);
-  soma::cli::AddPetabCommand(app);
+}
+#endif
+
+}  // namespace
+
+int main(int argc, char** argv) {
+#ifndef SOMA_CLI_FULL
+  if (!soma::cli::RunsInLightBinary(std::span<const char* const>(argv, argc))) {
+    return soma::cli::ExecFullBinary(argv);
+  }
+#endif
+  CLI::App app{"Soma: simulation platform for digital twins in healthcare"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(soma::cli::kVersion));
+  AddLightCommands(app);
+#ifdef SOMA_CLI_FULL
+  AddFullOnlyCommands(app);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

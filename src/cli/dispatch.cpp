@@ -1,0 +1,63 @@
+#include "cli/dispatch.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+
+namespace soma::cli {
+
+namespace {
+
+constexpr std::array<std::string_view, 6> kLightCommands = {
+    "simulate", "check", "steady-state", "sensitivities", "fba", "scenario"};
+
+}  // namespace
+
+bool IsLightCommand(std::string_view subcommand) {
+  return std::find(kLightCommands.begin(), kLightCommands.end(), subcommand) !=
+         kLightCommands.end();
+}
+
+bool RunsInLightBinary(std::span<const char* const> argv) {
+  for (size_t i = 1; i < argv.size(); ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") return false;
+    if (arg == "--") return true;  // no subcommand follows; CLI11 reports the misuse
+    if (arg.empty() || arg[0] != '-') return IsLightCommand(arg);
+  }
+  return true;
+}
+
+std::string FullBinaryPath(std::string_view self_exe) {
+  return (std::filesystem::path(self_exe).parent_path() / kFullBinaryName).string();
+}
+
+int ExecFullBinary(char** argv) {
+  std::error_code ec;
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) {
+    std::fprintf(stderr, "soma: cannot find the running executable (/proc/self/exe: %s)\n",
+                 ec.message().c_str());
+    return 1;
+  }
+  std::string full = FullBinaryPath(self.string());
+  execv(full.c_str(), argv);
+  int err = errno;
+  if (err == ENOENT) {
+    std::fprintf(stderr,
+                 "soma: this command needs %s, which is missing (build it with "
+                 "`ninja soma-full`, or install it beside %s)\n",
+                 full.c_str(), self.c_str());
+  } else {
+    std::fprintf(stderr, "soma: cannot run %s: %s\n", full.c_str(), std::strerror(err));
+  }
+  return 1;
+}
+
+}  // namespace soma::cli

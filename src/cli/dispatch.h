@@ -1,0 +1,42 @@
+#pragma once
+// The `soma` command is two executables, as git is: `soma`, which links only
+// what the model tools need (simulate, check, steady-state, sensitivities,
+// fba, scenario) and so starts in a few milliseconds, and `soma-full` beside
+// it, which has every command (server, repository, twins, trials with MPI,
+// PEtab with Ceres). `soma` replaces itself with `soma-full` (execv, same
+// argv, environment and PID) for any other command line, so users only ever
+// type `soma`.
+
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace soma::cli {
+
+// File name of the full binary, looked up in the directory of the running
+// `soma` executable (never on PATH).
+inline constexpr std::string_view kFullBinaryName = "soma-full";
+
+// True for the subcommands the light binary registers (AddLightCommands).
+bool IsLightCommand(std::string_view subcommand);
+
+// True when the light binary can run `argv` (argc entries, argv[0] the
+// program) itself. The subcommand is the first argument that does not start
+// with '-' (the top-level options, --help/-h and --version, take no values).
+// Light: a light subcommand with no --help/-h before it, or no subcommand and
+// no --help/-h (`soma --version`; `soma` alone, a usage error that both
+// binaries report alike). Everything else goes to the full binary: `soma
+// --help`, so that it lists every command; heavy subcommands; and unknown
+// ones, so that their error is CLI11's, as before the split.
+bool RunsInLightBinary(std::span<const char* const> argv);
+
+// `soma-full` in the directory of `self_exe` (the light binary's path).
+std::string FullBinaryPath(std::string_view self_exe);
+
+// Replaces this process with the full binary next to /proc/self/exe, argv
+// unchanged (so usage lines still read argv[0], e.g. `soma serve`).
+// Returns only on failure, after printing an error naming the path to
+// stderr; the result is then the exit code (1).
+int ExecFullBinary(char** argv);
+
+}  // namespace soma::cli

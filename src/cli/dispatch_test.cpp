@@ -1,0 +1,69 @@
+#include "cli/dispatch.h"
+
+#include <initializer_list>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace soma::cli {
+namespace {
+
+bool Light(std::initializer_list<const char*> args) {
+  std::vector<const char*> argv = {"soma"};
+  argv.insert(argv.end(), args);
+  return RunsInLightBinary(argv);
+}
+
+TEST(CliDispatch, LightCommandsRunInTheLightBinary) {
+  for (const char* c : {"simulate", "check", "steady-state", "sensitivities", "fba", "scenario"}) {
+    EXPECT_TRUE(IsLightCommand(c)) << c;
+    EXPECT_TRUE(Light({c, "model.xml", "--end", "10"})) << c;
+    EXPECT_TRUE(Light({c, "--help"})) << c;  // the command's own help
+  }
+}
+
+TEST(CliDispatch, OtherCommandsGoToTheFullBinary) {
+  for (const char* c : {"serve", "repo", "admin", "audit", "twin", "trial", "petab"}) {
+    EXPECT_FALSE(IsLightCommand(c)) << c;
+    EXPECT_FALSE(Light({c, "--help"})) << c;
+  }
+  EXPECT_FALSE(Light({"trial", "run", "t.json", "--model", "simulate"}));
+}
+
+TEST(CliDispatch, OptionsBeforeTheSubcommandAreSkipped) {
+  EXPECT_TRUE(Light({"--version", "simulate", "m.xml"}));
+  EXPECT_FALSE(Light({"--version", "serve"}));
+  EXPECT_TRUE(Light({"--unknown-flag", "check", "m.xml"}));
+}
+
+TEST(CliDispatch, TopLevelHelpListsEveryCommandSoGoesToTheFullBinary) {
+  EXPECT_FALSE(Light({"--help"}));
+  EXPECT_FALSE(Light({"-h"}));
+  EXPECT_FALSE(Light({"--version", "--help"}));
+  // Help before a light subcommand is the top-level help too.
+  EXPECT_FALSE(Light({"--help", "simulate"}));
+  EXPECT_FALSE(Light({"-h", "simulate"}));
+}
+
+TEST(CliDispatch, NoSubcommandStaysLight) {
+  EXPECT_TRUE(Light({}));
+  EXPECT_TRUE(Light({"--version"}));
+  EXPECT_TRUE(Light({"--", "simulate"}));  // after "--" nothing is a subcommand
+  EXPECT_TRUE(RunsInLightBinary(std::vector<const char*>{}));
+}
+
+TEST(CliDispatch, UnknownSubcommandsGoToTheFullBinary) {
+  EXPECT_FALSE(IsLightCommand("simulat"));
+  EXPECT_FALSE(IsLightCommand(""));
+  EXPECT_FALSE(Light({"frobnicate"}));
+  EXPECT_FALSE(Light({""}));
+  EXPECT_FALSE(Light({"Simulate"}));
+}
+
+TEST(CliDispatch, FullBinaryIsBesideTheRunningExecutable) {
+  EXPECT_EQ(FullBinaryPath("/opt/soma/bin/soma"), "/opt/soma/bin/soma-full");
+  EXPECT_EQ(FullBinaryPath("/tmp/copy/soma"), "/tmp/copy/soma-full");
+}
+
+}  // namespace
+}  // namespace soma::cli
