@@ -677,6 +677,7 @@ def main():
     if not os.access(args.soma, os.X_OK):
         sys.exit("no soma binary at %s; build it with `ninja -C build soma`" % args.soma)
     # Other work may rebuild build/bin/soma while we measure: run a private copy of it.
+    # Only the light binary: `simulate` and `--version` never exec soma-full.
     snapshot_dir = tempfile.mkdtemp(prefix="soma-bench-")
     soma_path = args.soma
     args.soma = os.path.join(snapshot_dir, "soma")

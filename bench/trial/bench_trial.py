@@ -104,7 +104,10 @@ def main():
     a = ap.parse_args()
     work = tempfile.mkdtemp(prefix="soma-trial-bench-")
     soma = os.path.join(work, "soma")
-    shutil.copy(a.soma, soma)  # a rebuild during the run cannot change the binary
+    # A rebuild during the run cannot change the binaries. `soma trial` runs in
+    # soma-full, which the light `soma` execs from its own directory.
+    shutil.copy(a.soma, soma)
+    shutil.copy(os.path.join(os.path.dirname(a.soma), "soma-full"), os.path.join(work, "soma-full"))
     members = 512
 
     load_before = os.getloadavg()
