@@ -1,7 +1,7 @@
 #pragma once
 // The `soma` command is two executables, as git is: `soma`, which links only
 // what the model tools need (simulate, check, steady-state, sensitivities,
-// fba, scenario) and so starts in a few milliseconds, and `soma-full` beside
+// fba, scenario) and so loads 25 shared libraries instead of 77, and `soma-full` beside
 // it, which has every command (server, repository, twins, trials with MPI,
 // PEtab with Ceres). `soma` replaces itself with `soma-full` (execv, same
 // argv, environment and PID) for any other command line, so users only ever
@@ -33,10 +33,12 @@ bool RunsInLightBinary(std::span<const char* const> argv);
 // `soma-full` in the directory of `self_exe` (the light binary's path).
 std::string FullBinaryPath(std::string_view self_exe);
 
-// Replaces this process with the full binary next to /proc/self/exe, argv
-// unchanged (so usage lines still read argv[0], e.g. `soma serve`).
-// Returns only on failure, after printing an error naming the path to
-// stderr; the result is then the exit code (1).
+// Replaces this process with the full binary next to /proc/self/exe (so a
+// symlink to `soma` elsewhere still finds it), argv unchanged (usage lines
+// still read argv[0], e.g. `soma serve`). Call from main before starting
+// threads. Returns only on failure, after printing an error naming the path
+// to stderr (e.g. "soma: this command needs /x/soma-full, which is
+// missing"); the result is then the exit code (1).
 int ExecFullBinary(char** argv);
 
 }  // namespace soma::cli
