@@ -23,7 +23,7 @@ struct SimulateArgs {
   std::vector<std::string> vars, amount, concentration;
   double abs_tol = 1e-12;
   double rel_tol = 1e-6;
-  std::string method = "bdf";
+  std::string method = "auto";
   std::string linear_solver = "auto";
   std::string format = "csv";
   std::string output;
@@ -39,7 +39,9 @@ int RunSimulate(const SimulateArgs& a) {
   opt.end = a.end;
   opt.steps = a.steps;
   opt.integrator = sim::IntegratorOptionsForAccuracy(a.abs_tol, a.rel_tol);
-  opt.integrator.method = a.method == "adams" ? solvers::OdeMethod::kAdams : solvers::OdeMethod::kBdf;
+  opt.integrator.method = a.method == "adams" ? solvers::OdeMethod::kAdams
+                          : a.method == "bdf" ? solvers::OdeMethod::kBdf
+                                              : solvers::OdeMethod::kAuto;
   opt.integrator.linear_solver = a.linear_solver == "dense"    ? solvers::LinearSolverKind::kDense
                                  : a.linear_solver == "sparse" ? solvers::LinearSolverKind::kSparse
                                                                : solvers::LinearSolverKind::kAuto;
@@ -82,8 +84,10 @@ void AddSimulateCommand(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--rel", args->rel_tol, "Relative accuracy wanted in the output")->capture_default_str()
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--method", args->method, "bdf (stiff) or adams (non-stiff)")
-      ->capture_default_str()->check(CLI::IsMember({"bdf", "adams"}));
+  cmd->add_option("--method", args->method,
+                  "auto (Adams while non-stiff, BDF once stiffness is detected, as LSODA), bdf (stiff) or "
+                  "adams (non-stiff)")
+      ->capture_default_str()->check(CLI::IsMember({"auto", "bdf", "adams"}));
   cmd->add_option("--linear-solver", args->linear_solver,
                   "auto (sparse KLU for large models), dense or sparse")
       ->capture_default_str()->check(CLI::IsMember({"auto", "dense", "sparse"}));

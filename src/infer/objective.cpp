@@ -148,6 +148,10 @@ Result<std::shared_ptr<const Objective>> Objective::Prepare(const EstimationProb
     so.integrator.rel_tol = options.rel_tol;
     so.integrator.abs_tol = options.abs_tol;
     so.integrator.max_steps = options.max_steps;
+    // One method for values with and without gradients: sensitivities run
+    // BDF, so the value-only evaluations (line searches) do too, and the
+    // optimiser sees one smooth objective.
+    so.integrator.method = solvers::OdeMethod::kBdf;
     obj->experiments_.push_back(std::move(pe));
   }
   if (!plan_parameters.empty() && derivatives == Derivatives::kSensitivities) {

@@ -59,7 +59,16 @@ std::string SimulationSummary::FullReport() const {
     << "  root function evaluations      " << integrator.root_evaluations << "\n"
     << "  error test failures            " << integrator.error_test_failures << "\n"
     << "  nonlinear convergence failures " << integrator.nonlinear_convergence_failures << "\n"
-    << "  linear solver setups           " << integrator.linear_solver_setups << "\n"
+    << "  linear solver setups           " << integrator.linear_solver_setups << "\n";
+  if (!std::isnan(integrator.bdf_from) || integrator.bdf_probes > 0) {
+    s << "  automatic method               Adams";
+    if (!std::isnan(integrator.bdf_from)) {
+      s << ", BDF from t = " << integrator.bdf_from << " (" << integrator.method_switches << " switches)";
+    }
+    if (integrator.bdf_probes > 0) s << ", BDF tried " << integrator.bdf_probes << " times";
+    s << "\n";
+  }
+  s
     << "  roots found                    " << roots_found << "\n"
     << "  events fired                   " << events_fired << "\n"
     << "  integrator restarts            " << restarts << "\n"

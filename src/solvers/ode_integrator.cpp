@@ -1,5 +1,6 @@
 #include "solvers/ode_integrator.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -8,6 +9,7 @@
 #include <nvector/nvector_serial.h>
 #include <sunmatrix/sunmatrix_dense.h>
 #include <sunmatrix/sunmatrix_sparse.h>
+#include <sunnonlinsol/sunnonlinsol_fixedpoint.h>
 
 #include "solvers/fast_matrix.h"
 #include "solvers/fast_nvector.h"
@@ -32,6 +34,7 @@ Status IntegratorOptions::Validate() const {
   if (!(max_step >= 0)) return bad("max_step", max_step, ">= 0");
   if (!(initial_step >= 0)) return bad("initial_step", initial_step, ">= 0");
   if (sparse_threshold < 1) return bad("sparse_threshold", sparse_threshold, ">= 1");
+  if (stiffness_check_steps < 1) return bad("stiffness_check_steps", stiffness_check_steps, ">= 1");
   return Status::Ok();
 }
 
@@ -44,8 +47,14 @@ Result<std::unique_ptr<OdeIntegrator>> OdeIntegrator::Create(const SundialsConte
   if (n < 1 || static_cast<size_t>(n) != y0.size()) {
     return InvalidArgument("OdeIntegrator: need at least one state and y0 of matching size");
   }
+  const SparsePattern* pattern = system->sparse_pattern();
+  if (options.linear_solver == LinearSolverKind::kSparse && pattern == nullptr) {
+    return InvalidArgument("IntegratorOptions::linear_solver = kSparse; the system has no sparse Jacobian");
+  }
   std::unique_ptr<OdeIntegrator> self(new OdeIntegrator());
   self->system_ = system;
+  self->options_ = options;
+  self->sun_ctx_ = ctx.get();
   self->t_ = t0;
   self->y_.reset(N_VNew_Serial(n, ctx.get()));
   if (!self->y_) return SolverFailure("N_VNew_Serial failed");
@@ -55,15 +64,35 @@ Result<std::unique_ptr<OdeIntegrator>> OdeIntegrator::Create(const SundialsConte
   self->ydot_.reset(N_VNew_Serial(n, ctx.get()));
   if (!self->ydot_) return SolverFailure("N_VNew_Serial failed");
   UseFastSerialOps(self->ydot_.get());
+  if (options.method == OdeMethod::kAuto) {
+    self->phase_ = AutoPhase::kAdams;
+    SOMA_RETURN_IF_ERROR(self->InitCvode(OdeMethod::kAdams, /*fixed_point=*/true, t0));
+  } else {
+    SOMA_RETURN_IF_ERROR(self->InitCvode(options.method, /*fixed_point=*/false, t0));
+  }
+  return self;
+}
 
-  self->cvode_mem_ = CVodeCreate(options.method == OdeMethod::kBdf ? CV_BDF : CV_ADAMS, ctx.get());
-  if (self->cvode_mem_ == nullptr) return SolverFailure("CVodeCreate failed");
-  void* mem = self->cvode_mem_;
+Status OdeIntegrator::InitCvode(OdeMethod method, bool fixed_point, double t) {
+  const IntegratorOptions& options = options_;
+  const int n = system_->num_states();
+  SUNContext ctx = sun_ctx_;
+  void*& slot = fixed_point ? adams_mem_ : newton_mem_;
+  if (slot != nullptr) CVodeFree(&slot);
+  slot = CVodeCreate(method == OdeMethod::kBdf ? CV_BDF : CV_ADAMS, ctx);
+  if (slot == nullptr) return SolverFailure("CVodeCreate failed");
+  cvode_mem_ = slot;
+  void* mem = cvode_mem_;
+  stop_time_set_ = false;
   SOMA_RETURN_IF_ERROR(CheckFlag(CVodeSetErrHandlerFn(mem, SilentErrorHandler, nullptr), "CVodeSetErrHandlerFn"));
-  SOMA_RETURN_IF_ERROR(CheckFlag(CVodeInit(mem, RhsThunk, t0, self->y_.get()), "CVodeInit"));
-  SOMA_RETURN_IF_ERROR(CheckFlag(CVodeSetUserData(mem, self.get()), "CVodeSetUserData"));
+  SOMA_RETURN_IF_ERROR(CheckFlag(CVodeInit(mem, RhsThunk, t, y_.get()), "CVodeInit"));
+  SOMA_RETURN_IF_ERROR(CheckFlag(CVodeSetUserData(mem, this), "CVodeSetUserData"));
   SOMA_RETURN_IF_ERROR(CheckFlag(CVodeSStolerances(mem, options.rel_tol, options.abs_tol), "CVodeSStolerances"));
-  SOMA_RETURN_IF_ERROR(CheckFlag(CVodeSetMaxNumSteps(mem, options.max_steps), "CVodeSetMaxNumSteps"));
+  // On Adams with stiffness checks, CVode returns every stiffness_check_steps
+  // steps (CV_TOO_MUCH_WORK) and Advance() counts the steps against max_steps.
+  const long max_steps = checking() ? std::min<long>(options.max_steps, options.stiffness_check_steps)
+                                    : options.max_steps;
+  SOMA_RETURN_IF_ERROR(CheckFlag(CVodeSetMaxNumSteps(mem, max_steps), "CVodeSetMaxNumSteps"));
   if (options.max_step > 0) {
     SOMA_RETURN_IF_ERROR(CheckFlag(CVodeSetMaxStep(mem, options.max_step), "CVodeSetMaxStep"));
   }
@@ -72,42 +101,199 @@ Result<std::unique_ptr<OdeIntegrator>> OdeIntegrator::Create(const SundialsConte
   }
   SOMA_RETURN_IF_ERROR(CheckFlag(CVodeSetMaxHnilWarns(mem, -1), "CVodeSetMaxHnilWarns"));
 
-  const SparsePattern* pattern = system->sparse_pattern();
-  bool sparse = options.linear_solver == LinearSolverKind::kSparse ||
-                (options.linear_solver == LinearSolverKind::kAuto && pattern != nullptr &&
-                 n >= options.sparse_threshold);
-  if (sparse && pattern == nullptr) {
-    return InvalidArgument("IntegratorOptions::linear_solver = kSparse; the system has no sparse Jacobian");
-  }
-  if (sparse) {
-    const auto nnz = static_cast<sunindextype>(pattern->row_indices.size());
-    self->matrix_.reset(SUNSparseMatrix(n, n, nnz > 0 ? nnz : 1, CSC_MAT, ctx.get()));
-    if (!self->matrix_) return SolverFailure("SUNSparseMatrix failed");
-    self->linear_solver_.reset(NewKluSolver(self->y_.get(), self->matrix_.get(), ctx.get()));
+  if (fixed_point) {
+    // Functional iteration: no Jacobian, no linear solver.
+    fixed_point_.reset(SUNNonlinSol_FixedPoint(y_.get(), 0, ctx));
+    if (!fixed_point_) return SolverFailure("SUNNonlinSol_FixedPoint failed");
+    SOMA_RETURN_IF_ERROR(CheckFlag(CVodeSetNonlinearSolver(mem, fixed_point_.get()), "CVodeSetNonlinearSolver"));
   } else {
-    self->matrix_.reset(SUNDenseMatrix(n, n, ctx.get()));
-    if (!self->matrix_) return SolverFailure("SUNDenseMatrix failed");
-    self->linear_solver_.reset(NewDenseLuSolver(self->y_.get(), self->matrix_.get(), ctx.get()));
+    const SparsePattern* pattern = system_->sparse_pattern();
+    const bool sparse = options.linear_solver == LinearSolverKind::kSparse ||
+                        (options.linear_solver == LinearSolverKind::kAuto && pattern != nullptr &&
+                         n >= options.sparse_threshold);
+    if (sparse) {
+      const auto nnz = static_cast<sunindextype>(pattern->row_indices.size());
+      matrix_.reset(SUNSparseMatrix(n, n, nnz > 0 ? nnz : 1, CSC_MAT, ctx));
+      if (!matrix_) return SolverFailure("SUNSparseMatrix failed");
+      linear_solver_.reset(NewKluSolver(y_.get(), matrix_.get(), ctx));
+    } else {
+      matrix_.reset(SUNDenseMatrix(n, n, ctx));
+      if (!matrix_) return SolverFailure("SUNDenseMatrix failed");
+      linear_solver_.reset(NewDenseLuSolver(y_.get(), matrix_.get(), ctx));
+    }
+    if (!linear_solver_) return SolverFailure("creating the linear solver failed");
+    UseFastMatrixOps(matrix_.get());
+    SOMA_RETURN_IF_ERROR(
+        CheckFlag(CVodeSetLinearSolver(mem, linear_solver_.get(), matrix_.get()), "CVodeSetLinearSolver"));
+    if (sparse) {
+      SOMA_RETURN_IF_ERROR(CheckFlag(CVodeSetJacFn(mem, SparseJacThunk), "CVodeSetJacFn"));
+    } else if (system_->has_dense_jacobian()) {
+      SOMA_RETURN_IF_ERROR(CheckFlag(CVodeSetJacFn(mem, DenseJacThunk), "CVodeSetJacFn"));
+    }
   }
-  if (!self->linear_solver_) return SolverFailure("creating the linear solver failed");
-  UseFastMatrixOps(self->matrix_.get());
-  SOMA_RETURN_IF_ERROR(CheckFlag(
-      CVodeSetLinearSolver(mem, self->linear_solver_.get(), self->matrix_.get()), "CVodeSetLinearSolver"));
-  if (sparse) {
-    SOMA_RETURN_IF_ERROR(CheckFlag(CVodeSetJacFn(mem, SparseJacThunk), "CVodeSetJacFn"));
-  } else if (system->has_dense_jacobian()) {
-    SOMA_RETURN_IF_ERROR(CheckFlag(CVodeSetJacFn(mem, DenseJacThunk), "CVodeSetJacFn"));
-  }
-  if (system->num_roots() > 0) {
-    SOMA_RETURN_IF_ERROR(CheckFlag(CVodeRootInit(mem, system->num_roots(), RootThunk), "CVodeRootInit"));
+  if (system_->num_roots() > 0) {
+    SOMA_RETURN_IF_ERROR(CheckFlag(CVodeRootInit(mem, system_->num_roots(), RootThunk), "CVodeRootInit"));
     SOMA_RETURN_IF_ERROR(CheckFlag(CVodeSetNoInactiveRootWarn(mem), "CVodeSetNoInactiveRootWarn"));
-    self->roots_found_.assign(system->num_roots(), 0);
+    roots_found_.assign(system_->num_roots(), 0);
   }
-  return self;
+  steps_at_check_ = 0;
+  conv_fails_at_check_ = 0;
+  return Status::Ok();
+}
+
+double OdeIntegrator::SpectralRadius(double t, const double* y) {
+  const int n = system_->num_states();
+  const size_t un = static_cast<size_t>(n);
+  power_v_.resize(un);
+  power_w_.resize(un);
+  const SparsePattern* pattern = system_->sparse_pattern();
+  bool have_jacobian = false;
+  if (pattern != nullptr) {
+    power_jac_.resize(pattern->row_indices.size());
+    have_jacobian = system_->SparseJacobian(t, y, power_jac_.data()) == 0;
+  } else if (system_->has_dense_jacobian()) {
+    power_jac_.resize(un * un);
+    have_jacobian = system_->DenseJacobian(t, y, power_jac_.data()) == 0;
+  }
+  if (!have_jacobian) {
+    // Without an analytic Jacobian, J v by forward differences of f.
+    power_jac_.resize(2 * un);
+  }
+  auto multiply = [&](const std::vector<double>& v, std::vector<double>& w) -> bool {
+    std::fill(w.begin(), w.end(), 0.0);
+    if (have_jacobian && pattern != nullptr) {
+      for (int j = 0; j < n; ++j) {
+        for (int64_t k = pattern->column_starts[j]; k < pattern->column_starts[j + 1]; ++k) {
+          w[static_cast<size_t>(pattern->row_indices[k])] += power_jac_[k] * v[j];
+        }
+      }
+      return true;
+    }
+    if (have_jacobian) {
+      for (size_t j = 0; j < un; ++j) {
+        const double* col = power_jac_.data() + j * un;
+        for (size_t i = 0; i < un; ++i) w[i] += col[i] * v[j];
+      }
+      return true;
+    }
+    double* f0 = power_jac_.data();
+    double* yp = power_jac_.data() + un;
+    double ynorm = 0;
+    for (size_t i = 0; i < un; ++i) ynorm = std::max(ynorm, std::abs(y[i]));
+    const double eps = std::sqrt(std::numeric_limits<double>::epsilon()) * std::max(1.0, ynorm);
+    if (system_->Rhs(t, y, f0) != 0) return false;
+    for (size_t i = 0; i < un; ++i) yp[i] = y[i] + eps * v[i];
+    if (system_->Rhs(t, yp, w.data()) != 0) return false;
+    for (size_t i = 0; i < un; ++i) w[i] = (w[i] - f0[i]) / eps;
+    return true;
+  };
+  // A fixed start vector with no special structure, so that runs repeat.
+  double norm = 0;
+  for (size_t i = 0; i < un; ++i) {
+    power_v_[i] = 1.0 + 0.5 * std::sin(1.0 + 2.0 * static_cast<double>(i));
+    norm += power_v_[i] * power_v_[i];
+  }
+  norm = std::sqrt(norm);
+  for (double& x : power_v_) x /= norm;
+  double rho = 0;
+  for (int it = 0; it < 12; ++it) {
+    if (!multiply(power_v_, power_w_)) return 0.0;
+    double wn = 0;
+    for (double x : power_w_) wn += x * x;
+    wn = std::sqrt(wn);
+    if (!std::isfinite(wn)) return 0.0;
+    rho = std::max(rho, wn);
+    if (wn == 0) break;
+    for (size_t i = 0; i < un; ++i) power_v_[i] = power_w_[i] / wn;
+  }
+  return rho;
+}
+
+Status OdeIntegrator::SwitchMethod(AutoPhase to) {
+  if (to == AutoPhase::kBdf) {
+    ++method_switches_;
+    if (std::isnan(bdf_from_)) bdf_from_ = t_;
+  }
+  if (to == AutoPhase::kProbe) ++bdf_probes_;
+  if (phase_ == AutoPhase::kProbe && to == AutoPhase::kBdf) {
+    // The probe is kept: BDF goes on with its history.
+    phase_ = to;
+    return CheckFlag(CVodeSetMaxNumSteps(cvode_mem_, options_.max_steps), "CVodeSetMaxNumSteps");
+  }
+  before_reinit_ = stats();
+  const bool to_bdf = to != AutoPhase::kAdams;
+  phase_ = to;
+  limited_before_ = false;
+  h_at_check_ = 0;
+  steps_at_check_ = 0;
+  conv_fails_at_check_ = 0;
+  stop_time_set_ = false;
+  if (to_bdf && newton_mem_ == nullptr) {
+    SOMA_RETURN_IF_ERROR(InitCvode(OdeMethod::kBdf, /*fixed_point=*/false, t_));
+  } else {
+    cvode_mem_ = to_bdf ? newton_mem_ : adams_mem_;
+    SOMA_RETURN_IF_ERROR(CheckFlag(CVodeReInit(cvode_mem_, t_, y_.get()), "CVodeReInit"));
+  }
+  // While checking (Adams, probe) CVode returns every stiffness_check_steps.
+  const long max_steps = checking() ? std::min<long>(options_.max_steps, options_.stiffness_check_steps)
+                                    : options_.max_steps;
+  return CheckFlag(CVodeSetMaxNumSteps(cvode_mem_, max_steps), "CVodeSetMaxNumSteps");
+}
+
+Status OdeIntegrator::CheckStiffness() {
+  long steps = 0;
+  long conv_fails = 0;
+  SOMA_RETURN_IF_ERROR(CheckFlag(CVodeGetNumSteps(cvode_mem_, &steps), "CVodeGetNumSteps"));
+  SOMA_RETURN_IF_ERROR(
+      CheckFlag(CVodeGetNumNonlinSolvConvFails(cvode_mem_, &conv_fails), "CVodeGetNumNonlinSolvConvFails"));
+  const long window = steps - steps_at_check_;
+  const long window_fails = conv_fails - conv_fails_at_check_;
+  if (window < options_.stiffness_check_steps) return Status::Ok();
+  steps_at_check_ = steps;
+  conv_fails_at_check_ = conv_fails;
+  double h = 0;
+  SOMA_RETURN_IF_ERROR(CheckFlag(CVodeGetLastStep(cvode_mem_, &h), "CVodeGetLastStep"));
+  h = std::abs(h);
+  if (phase_ == AutoPhase::kProbe) {
+    // The probe decides by the steps BDF takes: twice Adams' at least, or
+    // back to Adams, and the next probe waits twice as long.
+    if (h >= 2 * probe_adams_step_) return SwitchMethod(AutoPhase::kBdf);
+    probe_wait_ = std::max(2 * probe_wait_, 2);
+    checks_until_probe_ = probe_wait_;
+    return SwitchMethod(AutoPhase::kAdams);
+  }
+  // Fixed-point iteration that often fails to converge: h * rho is at the
+  // edge of its convergence region.
+  if (4 * window_fails >= window) return SwitchMethod(AutoPhase::kBdf);
+  // Accuracy alone keeps h * rho well below 1 while the fastest mode is
+  // active (an order-q method resolves exp(lambda t) to a relative 1e-3 only
+  // with |h lambda|^(q+1) of that size). A step with h * rho >= 0.4 that
+  // passes the error test therefore means the fast modes have decayed and
+  // only stability holds the step down: the problem is stiff (twice in a
+  // row, so that one step after a smooth stretch does not decide).
+  const double h_rho = h * SpectralRadius(t_, N_VGetArrayPointer(y_.get()));
+  const bool limited = h_rho >= 0.4;
+  const bool stiff = limited && limited_before_;
+  limited_before_ = limited;
+  // A step that stopped growing while h * rho >= 0.05 may be held by the
+  // fast modes too (PEtab's Boehm model stays at h = 1e-6, order 6, for 1e5
+  // steps at h * rho = 0.1), or may be what accuracy needs (an oscillation
+  // at a tight tolerance looks the same): BDF is tried, and kept if its
+  // steps are at least twice as long.
+  const bool stalled = h_rho >= 0.05 && h <= 1.1 * h_at_check_;
+  h_at_check_ = h;
+  if (checks_until_probe_ > 0) --checks_until_probe_;
+  if (stiff) return SwitchMethod(AutoPhase::kBdf);
+  if (stalled && checks_until_probe_ == 0) {
+    probe_adams_step_ = h;
+    return SwitchMethod(AutoPhase::kProbe);
+  }
+  return Status::Ok();
 }
 
 OdeIntegrator::~OdeIntegrator() {
-  if (cvode_mem_ != nullptr) CVodeFree(&cvode_mem_);
+  if (adams_mem_ != nullptr) CVodeFree(&adams_mem_);
+  if (newton_mem_ != nullptr) CVodeFree(&newton_mem_);
 }
 
 const double* OdeIntegrator::y() const { return N_VGetArrayPointer(y_.get()); }
@@ -118,11 +304,20 @@ Status OdeIntegrator::Reinit(double t, std::span<const double> y) {
   std::copy(y.begin(), y.end(), N_VGetArrayPointer(y_.get()));
   t_ = t;
   stop_time_set_ = false;
+  steps_at_check_ = 0;
+  conv_fails_at_check_ = 0;
+  limited_before_ = false;
+  h_at_check_ = 0;
+  if (phase_ == AutoPhase::kBdf || phase_ == AutoPhase::kProbe) {
+    // A restart loses the history anyway: try Adams again.
+    return SwitchMethod(AutoPhase::kAdams);
+  }
   return CheckFlag(CVodeReInit(cvode_mem_, t, y_.get()), "CVodeReInit");
 }
 
 Result<OdeIntegrator::Stop> OdeIntegrator::Advance(double t_target, double t_stop) {
   if (t_target <= t_) return Stop::kReachedTime;
+  if (checking() && !pending_root_) SOMA_RETURN_IF_ERROR(CheckStiffness());
   // SUNDIALS 6.4 has no CVodeClearStopTime and keeps a reached stop time
   // (even across CVodeReInit), so "no stop" is a stop time far away.
   const double stop = std::isfinite(t_stop) ? t_stop : std::numeric_limits<double>::max();
@@ -146,7 +341,31 @@ Result<OdeIntegrator::Stop> OdeIntegrator::Advance(double t_target, double t_sto
   double tret = t_;
   int flag = 0;
   if (!system_->wants_steps()) {
-    flag = CVode(cvode_mem_, t_target, y_.get(), &tret, CV_NORMAL);
+    long taken = 0;  // steps in this call, against max_steps (kAuto on Adams returns in chunks)
+    while (true) {
+      const bool chunked = checking();
+      long before = 0;
+      if (chunked) SOMA_RETURN_IF_ERROR(CheckFlag(CVodeGetNumSteps(cvode_mem_, &before), "CVodeGetNumSteps"));
+      flag = CVode(cvode_mem_, t_target, y_.get(), &tret, CV_NORMAL);
+      if (!chunked || (flag < 0 && flag != CV_TOO_MUCH_WORK)) break;
+      long after = 0;
+      SOMA_RETURN_IF_ERROR(CheckFlag(CVodeGetNumSteps(cvode_mem_, &after), "CVodeGetNumSteps"));
+      taken += after - before;
+      if (flag == CV_TOO_MUCH_WORK && taken >= options_.max_steps) break;
+      if (flag != CV_TOO_MUCH_WORK) {
+        // Reached the target, the stop time or a root: check at the next
+        // call (a switch here would lose the root or the stop).
+        break;
+      }
+      t_ = tret;
+      void* before_check = cvode_mem_;
+      SOMA_RETURN_IF_ERROR(CheckStiffness());
+      if (cvode_mem_ != before_check || !stop_time_set_) {
+        SOMA_RETURN_IF_ERROR(CheckFlag(CVodeSetStopTime(cvode_mem_, stop), "CVodeSetStopTime"));
+        stop_time_set_ = true;
+        stop_time_ = stop;
+      }
+    }
   } else {
     // One step at a time so that the system sees every step; the stop time
     // keeps the steps from passing a scheduled event.
@@ -159,6 +378,16 @@ Result<OdeIntegrator::Stop> OdeIntegrator::Advance(double t_target, double t_sto
       if (flag < 0) break;
       SOMA_RETURN_IF_ERROR(CheckFlag(CVodeGetDky(cvode_mem_, tret, 1, ydot_.get()), "CVodeGetDky"));
       system_->OnStep(tret, N_VGetArrayPointer(y_.get()), N_VGetArrayPointer(ydot_.get()));
+      if (checking() && flag == CV_SUCCESS && tret < t_target) {
+        t_ = tret;
+        void* before_check = cvode_mem_;
+        SOMA_RETURN_IF_ERROR(CheckStiffness());
+        if (cvode_mem_ != before_check) {
+          SOMA_RETURN_IF_ERROR(CheckFlag(CVodeSetStopTime(cvode_mem_, stop), "CVodeSetStopTime"));
+          stop_time_set_ = true;
+          stop_time_ = stop;
+        }
+      }
     }
     if (flag == CV_ROOT_RETURN && tret > t_target) {
       // In one-step mode CVODES reports roots beyond the target: keep the
@@ -197,6 +426,9 @@ IntegratorStats OdeIntegrator::stats() const {
   s.error_test_failures += before_reinit_.error_test_failures;
   s.nonlinear_convergence_failures += before_reinit_.nonlinear_convergence_failures;
   s.linear_solver_setups += before_reinit_.linear_solver_setups;
+  s.bdf_from = bdf_from_;
+  s.method_switches = method_switches_;
+  s.bdf_probes = bdf_probes_;
   return s;
 }
 
@@ -272,6 +504,11 @@ Status OdeIntegrator::EnableSensitivities(int ns, std::span<const double> s0, co
   if (ns < 1) return InvalidArgument("OdeIntegrator::EnableSensitivities: need at least one parameter");
   if (ns_ != 0) return InvalidArgument("OdeIntegrator::EnableSensitivities: already enabled");
   SOMA_RETURN_IF_ERROR(options.Validate(ns));
+  // Sensitivities are corrected with Newton iteration: kAuto runs BDF.
+  if (phase_ != AutoPhase::kOff) {
+    SOMA_RETURN_IF_ERROR(SwitchMethod(AutoPhase::kBdf));
+    phase_ = AutoPhase::kOff;  // BDF for good: Reinit keeps it
+  }
   for (int k = 0; k < ns; ++k) {
     sens_.emplace_back(N_VClone(y_.get()));
     if (!sens_.back()) return SolverFailure("N_VClone failed");

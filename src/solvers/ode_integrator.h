@@ -1,7 +1,9 @@
 #pragma once
-// An ODE initial value problem solved with SUNDIALS CVODES: BDF (stiff) or
-// Adams (non-stiff), a dense or sparse (KLU) direct linear solver with the
-// system's analytic Jacobian, and root finding for events.
+// An ODE initial value problem solved with SUNDIALS CVODES: BDF (stiff),
+// Adams (non-stiff) or automatic stiffness detection (Adams with fixed-point
+// iteration until the problem proves stiff, then BDF; the strategy of
+// LSODA), a dense or sparse (KLU) direct linear solver with the system's
+// analytic Jacobian, and root finding for events.
 //
 // The integrator advances in pieces: Advance() stops at an output time, at a
 // stop time (a scheduled event) or at a root, and the caller may change the
@@ -11,6 +13,7 @@
 // its own SundialsContext) may run concurrently.
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <span>
 #include <vector>
@@ -79,7 +82,23 @@ struct SensitivityOptions {
   Status Validate(int ns) const;
 };
 
-enum class OdeMethod { kBdf, kAdams };
+enum class OdeMethod {
+  kBdf,    // BDF orders 1-5 with Newton iteration (stiff problems)
+  kAdams,  // Adams-Moulton orders 1-12 with Newton iteration
+  // Adams-Moulton with fixed-point (functional) iteration, so no Jacobian
+  // and no linear algebra, while the problem is non-stiff; every
+  // IntegratorOptions::stiffness_check_steps steps the integrator estimates
+  // the spectral radius rho of the Jacobian (power iteration) and switches
+  // to BDF with Newton iteration when the Adams step h is held down by
+  // stability (h * rho >= 0.4 at two checks in a row, which accuracy alone
+  // would not allow while the fast modes are active), or when fixed-point
+  // iteration failed to converge in a quarter of the steps since the last
+  // check. When h stopped growing at h * rho >= 0.05 it tries BDF for one
+  // check and keeps it if BDF's steps are at least twice as long. With forward
+  // sensitivities it is BDF from the start. After a switch it stays on BDF
+  // until the next restart (Reinit), where it tries Adams again.
+  kAuto,
+};
 enum class LinearSolverKind {
   kAuto,      // sparse (KLU) when the system has a sparse pattern and at
               // least IntegratorOptions::sparse_threshold states, else dense
@@ -88,7 +107,7 @@ enum class LinearSolverKind {
 };
 
 struct IntegratorOptions {
-  OdeMethod method = OdeMethod::kBdf;
+  OdeMethod method = OdeMethod::kAuto;
   LinearSolverKind linear_solver = LinearSolverKind::kAuto;
   double rel_tol = 1e-6;       // > 0
   double abs_tol = 1e-12;      // > 0, applied to every state
@@ -98,6 +117,8 @@ struct IntegratorOptions {
   // >= 1; states from which kAuto picks KLU. Measured on bench/ models: KLU
   // beats SUNDIALS' dense LU from about 20 states on (mass-30: 1.9 vs 2.8 ms).
   int sparse_threshold = 20;
+  // >= 1; kAuto only: Adams steps between two stiffness checks.
+  int stiffness_check_steps = 40;
 
   // Names the field and the rule it broke, e.g.
   // "IntegratorOptions::rel_tol = -1; must be > 0".
@@ -112,6 +133,13 @@ struct IntegratorStats {
   long error_test_failures = 0;
   long nonlinear_convergence_failures = 0;
   long linear_solver_setups = 0;
+  // OdeMethod::kAuto: the first time from which BDF was kept (NaN while
+  // Adams was used throughout, and for kBdf/kAdams), how often BDF was
+  // chosen (it goes back to Adams at every restart), and how often BDF was
+  // tried for one check and given up because its steps were not longer.
+  double bdf_from = std::numeric_limits<double>::quiet_NaN();
+  long method_switches = 0;
+  long bdf_probes = 0;
 };
 
 class OdeIntegrator {
@@ -159,6 +187,21 @@ class OdeIntegrator {
  private:
   OdeIntegrator() = default;
   IntegratorStats CurrentStats() const;
+  // Creates and sets up the CVODES memory for `method` (kBdf or kAdams) at
+  // (t, y_), with Newton iteration on the linear solver, or with fixed-point
+  // iteration when `fixed_point`.
+  Status InitCvode(OdeMethod method, bool fixed_point, double t);
+  // kAuto while still on Adams: decides whether the problem is stiff at the
+  // current point and, if so, continues with BDF from there.
+  Status CheckStiffness();
+  // kAuto's state: Adams with fixed-point iteration, BDF on trial (a probe,
+  // see CheckStiffness), BDF; kOff for kBdf/kAdams and once sensitivities
+  // are on.
+  enum class AutoPhase { kOff, kAdams, kProbe, kBdf };
+  Status SwitchMethod(AutoPhase to);
+  bool checking() const { return phase_ == AutoPhase::kAdams || phase_ == AutoPhase::kProbe; }
+  // Estimate of the spectral radius of d f / d y at (t, y) (power iteration).
+  double SpectralRadius(double t, const double* y);
   static int RhsThunk(double t, N_Vector y, N_Vector ydot, void* user);
   static int RootThunk(double t, N_Vector y, double* g, void* user);
   static int DenseJacThunk(double t, N_Vector y, N_Vector fy, SUNMatrix J, void* user, N_Vector,
@@ -167,7 +210,24 @@ class OdeIntegrator {
                             N_Vector, N_Vector);
 
   OdeSystem* system_ = nullptr;
-  void* cvode_mem_ = nullptr;
+  IntegratorOptions options_;
+  SUNContext sun_ctx_ = nullptr;
+  void* cvode_mem_ = nullptr;      // the active one of the two below
+  void* adams_mem_ = nullptr;      // kAuto: Adams with fixed-point iteration
+  void* newton_mem_ = nullptr;     // kBdf/kAdams, and kAuto's BDF, with Newton iteration
+  long method_switches_ = 0;
+  long bdf_probes_ = 0;
+  AutoPhase phase_ = AutoPhase::kOff;
+  double probe_adams_step_ = 0;    // Adams' step when the probe started
+  int probe_wait_ = 0;             // checks between probes, doubled after a failed one
+  int checks_until_probe_ = 0;
+  double bdf_from_ = std::numeric_limits<double>::quiet_NaN();
+  long steps_at_check_ = 0;        // CVODES step count at the last stiffness check
+  long conv_fails_at_check_ = 0;
+  bool limited_before_ = false;     // the last check found h * rho >= 0.4
+  double h_at_check_ = 0;          // the last step at the last check
+  SunNonlinearSolverPtr fixed_point_;
+  std::vector<double> power_v_, power_w_, power_jac_;  // SpectralRadius workspace
   NVectorPtr y_;
   NVectorPtr ydot_;   // derivative at the last step, for OnStep
   IntegratorStats before_reinit_;  // CVODES resets its counters on re-initialisation

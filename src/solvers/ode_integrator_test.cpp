@@ -121,12 +121,171 @@ TEST(OdeIntegratorTest, InterpolatesOutputsAndLandsExactlyOnStopTimes) {
   EXPECT_LT((*integ)->stats().steps, 200);
 }
 
+// y' = -lambda (y - cos t) - sin t, y(0) = 1: y = cos t for every lambda.
+// With lambda = 1e5 the solution is smooth but the problem is stiff: an
+// explicit or fixed-point method needs h < ~1/lambda.
+class StiffCosine : public OdeSystem {
+ public:
+  int num_states() const override { return 1; }
+  int Rhs(double t, const double* y, double* f) override {
+    f[0] = -kLambda * (y[0] - std::cos(t)) - std::sin(t);
+    return 0;
+  }
+  bool has_dense_jacobian() const override { return true; }
+  int DenseJacobian(double, const double*, double* jac) override { jac[0] = -kLambda; return 0; }
+  static constexpr double kLambda = 1e5;
+};
+
+// The harmonic oscillator y1' = y2, y2' = -y1 (y1 = cos t): not stiff.
+class Oscillator : public OdeSystem {
+ public:
+  int num_states() const override { return 2; }
+  int Rhs(double, const double* y, double* f) override { f[0] = y[1]; f[1] = -y[0]; return 0; }
+  bool has_dense_jacobian() const override { return true; }
+  int DenseJacobian(double, const double*, double* jac) override {
+    jac[0] = 0; jac[1] = -1; jac[2] = 1; jac[3] = 0;
+    return 0;
+  }
+};
+
+IntegratorStats RunTo(OdeSystem& sys, std::vector<double> y0, double t_end, IntegratorOptions opt,
+                      std::vector<double>* y_end) {
+  SundialsContext ctx;
+  auto integ = OdeIntegrator::Create(ctx, &sys, 0.0, y0, opt);
+  EXPECT_TRUE(integ.ok()) << integ.status().ToString();
+  if (!integ.ok()) return {};
+  for (int k = 1; k <= 20; ++k) {
+    auto stop = (*integ)->Advance(t_end * k / 20, t_end);
+    EXPECT_TRUE(stop.ok()) << stop.status().ToString();
+    if (!stop.ok()) return {};
+  }
+  y_end->assign((*integ)->y(), (*integ)->y() + y0.size());
+  return (*integ)->stats();
+}
+
+TEST(OdeIntegratorTest, AutoStaysOnAdamsForANonStiffProblem) {
+  Oscillator sys;
+  IntegratorOptions opt;
+  opt.rel_tol = 1e-10;
+  opt.abs_tol = 1e-12;
+  std::vector<double> y;
+  opt.method = OdeMethod::kAuto;
+  const IntegratorStats auto_stats = RunTo(sys, {1.0, 0.0}, 20.0, opt, &y);
+  // Global error over 3 periods at rel_tol 1e-10: well below 1e-7.
+  EXPECT_NEAR(y[0], std::cos(20.0), 1e-7);
+  EXPECT_NEAR(y[1], -std::sin(20.0), 1e-7);
+  EXPECT_EQ(auto_stats.method_switches, 0);
+  EXPECT_TRUE(std::isnan(auto_stats.bdf_from));
+  // Adams' step stops growing at h * rho ~ 0.06 (accuracy): BDF is tried
+  // once for 40 steps and given up; the next try would wait 2 checks more.
+  EXPECT_LE(auto_stats.bdf_probes, 2);
+  EXPECT_LE(auto_stats.jacobian_evaluations, 2 * auto_stats.bdf_probes);
+  // Adams' high orders need fewer steps than BDF at this tolerance.
+  opt.method = OdeMethod::kBdf;
+  const IntegratorStats bdf_stats = RunTo(sys, {1.0, 0.0}, 20.0, opt, &y);
+  EXPECT_LT(auto_stats.steps, bdf_stats.steps / 2) << auto_stats.steps << " vs BDF " << bdf_stats.steps;
+}
+
+TEST(OdeIntegratorTest, AutoSwitchesToBdfWhenStiffnessAppears) {
+  StiffCosine sys;
+  IntegratorOptions opt;
+  opt.rel_tol = 1e-8;
+  opt.abs_tol = 1e-10;
+  std::vector<double> y;
+  opt.method = OdeMethod::kAuto;
+  const IntegratorStats auto_stats = RunTo(sys, {1.0}, 10.0, opt, &y);
+  EXPECT_NEAR(y[0], std::cos(10.0), 1e-6);
+  EXPECT_EQ(auto_stats.method_switches, 1);
+  // Detected within the first few checks (h ~ 1 / lambda on Adams).
+  EXPECT_LT(auto_stats.bdf_from, 1e-2);
+  EXPECT_GT(auto_stats.jacobian_evaluations, 0);
+  // Adams alone would need about 10 / (1 / lambda) = 1e6 steps.
+  EXPECT_LT(auto_stats.steps, 5000);
+  opt.method = OdeMethod::kBdf;
+  const IntegratorStats bdf_stats = RunTo(sys, {1.0}, 10.0, opt, &y);
+  EXPECT_LT(auto_stats.steps, bdf_stats.steps + 300) << "BDF alone: " << bdf_stats.steps;
+}
+
+TEST(OdeIntegratorTest, AutoTriesAdamsAgainAfterARestart) {
+  SundialsContext ctx;
+  StiffCosine sys;
+  IntegratorOptions opt;
+  opt.rel_tol = 1e-8;
+  opt.abs_tol = 1e-10;
+  std::vector<double> y0 = {1.0};
+  auto integ = OdeIntegrator::Create(ctx, &sys, 0.0, y0, opt);
+  ASSERT_TRUE(integ.ok());
+  ASSERT_TRUE((*integ)->Advance(1.0, 1.0).ok());
+  EXPECT_EQ((*integ)->stats().method_switches, 1);
+  std::vector<double> y1 = {std::cos(1.0)};
+  ASSERT_TRUE((*integ)->Reinit(1.0, y1).ok());
+  auto stop = (*integ)->Advance(2.0, 2.0);
+  ASSERT_TRUE(stop.ok()) << stop.status().ToString();
+  // Adams again after the restart, and stiffness found again.
+  EXPECT_EQ((*integ)->stats().method_switches, 2);
+  EXPECT_NEAR((*integ)->y()[0], std::cos(2.0), 1e-6);
+}
+
+TEST(OdeIntegratorTest, AutoCountsAdamsStepsAgainstMaxSteps) {
+  SundialsContext ctx;
+  Oscillator sys;
+  IntegratorOptions opt;
+  opt.rel_tol = 1e-10;
+  opt.abs_tol = 1e-12;
+  opt.max_steps = 50;  // the stiffness checks return every 40 steps
+  std::vector<double> y0 = {1.0, 0.0};
+  auto integ = OdeIntegrator::Create(ctx, &sys, 0.0, y0, opt);
+  ASSERT_TRUE(integ.ok());
+  auto stop = (*integ)->Advance(1000.0, 1000.0);
+  ASSERT_FALSE(stop.ok());
+  EXPECT_NE(stop.status().message().find("CV_TOO_MUCH_WORK"), std::string::npos) << stop.status().ToString();
+}
+
+TEST(OdeIntegratorTest, AutoWithSensitivitiesRunsBdf) {
+  // d y / d y0 of y' = -k y: s' = -k s.
+  class DecayWithSensitivity : public Decay {
+   public:
+    DecayWithSensitivity() : Decay(0.7) {}
+    int SensitivityRhs(double, const double*, const double*, int, const double* const* s,
+                       double* const* sdot) override {
+      sdot[0][0] = -0.7 * s[0][0];
+      return 0;
+    }
+  };
+  SundialsContext ctx;
+  DecayWithSensitivity sys;
+  IntegratorOptions opt;  // kAuto by default
+  ASSERT_EQ(opt.method, OdeMethod::kAuto);
+  std::vector<double> y0 = {1.0};
+  auto integ = OdeIntegrator::Create(ctx, &sys, 0.0, y0, opt);
+  ASSERT_TRUE(integ.ok());
+  std::vector<double> s0 = {1.0};  // d y / d y0
+  ASSERT_TRUE((*integ)->EnableSensitivities(1, s0, SensitivityOptions{}).ok());
+  EXPECT_EQ((*integ)->stats().method_switches, 1);
+  EXPECT_EQ((*integ)->stats().bdf_from, 0.0);
+  // And stays BDF across a restart.
+  ASSERT_TRUE((*integ)->Reinit(0.0, y0).ok());
+  ASSERT_TRUE((*integ)->ReinitSensitivities(s0).ok());
+  auto stop = (*integ)->Advance(0.5, 0.5);  // before the root at ln 2 / 0.7
+  ASSERT_TRUE(stop.ok()) << stop.status().ToString();
+  EXPECT_EQ((*integ)->stats().method_switches, 1);
+  EXPECT_GT((*integ)->stats().jacobian_evaluations, 0);
+  std::vector<double> s(1);
+  ASSERT_TRUE((*integ)->GetSensitivities(s).ok());
+  EXPECT_NEAR(s[0], std::exp(-0.35), 1e-5);
+}
+
 TEST(OdeIntegratorTest, RejectsBadOptionsNamingTheField) {
   IntegratorOptions opt;
   opt.rel_tol = -1;
   Status s = opt.Validate();
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("IntegratorOptions::rel_tol"), std::string::npos);
+  opt = IntegratorOptions{};
+  opt.stiffness_check_steps = 0;
+  s = opt.Validate();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("IntegratorOptions::stiffness_check_steps"), std::string::npos);
 }
 
 // y' = -k y with sensitivities to k and to y0: s_k = -t y0 exp(-k t),

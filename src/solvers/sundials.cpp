@@ -21,6 +21,7 @@ SundialsContext::~SundialsContext() { SUNContext_Free(&ctx_); }
 void NVectorDeleter::operator()(_generic_N_Vector* v) const { N_VDestroy(v); }
 void SunMatrixDeleter::operator()(_generic_SUNMatrix* m) const { SUNMatDestroy(m); }
 void SunLinearSolverDeleter::operator()(_generic_SUNLinearSolver* s) const { SUNLinSolFree(s); }
+void SunNonlinearSolverDeleter::operator()(_generic_SUNNonlinearSolver* s) const { SUNNonlinSolFree(s); }
 
 std::string_view CvodeFlagName(int flag) {
   // CVodeGetReturnFlagName allocates; we keep our own table for the common ones.

@@ -9,6 +9,7 @@
 #include <sundials/sundials_context.h>
 #include <sundials/sundials_linearsolver.h>
 #include <sundials/sundials_matrix.h>
+#include <sundials/sundials_nonlinearsolver.h>
 #include <sundials/sundials_nvector.h>
 
 #include "core/status.h"
@@ -32,9 +33,11 @@ class SundialsContext {
 struct NVectorDeleter { void operator()(_generic_N_Vector* v) const; };
 struct SunMatrixDeleter { void operator()(_generic_SUNMatrix* m) const; };
 struct SunLinearSolverDeleter { void operator()(_generic_SUNLinearSolver* s) const; };
+struct SunNonlinearSolverDeleter { void operator()(_generic_SUNNonlinearSolver* s) const; };
 using NVectorPtr = std::unique_ptr<_generic_N_Vector, NVectorDeleter>;
 using SunMatrixPtr = std::unique_ptr<_generic_SUNMatrix, SunMatrixDeleter>;
 using SunLinearSolverPtr = std::unique_ptr<_generic_SUNLinearSolver, SunLinearSolverDeleter>;
+using SunNonlinearSolverPtr = std::unique_ptr<_generic_SUNNonlinearSolver, SunNonlinearSolverDeleter>;
 
 // OK when flag >= 0 (SUNDIALS success and warnings); otherwise a
 // SolverFailure naming the function and the flag's name.
