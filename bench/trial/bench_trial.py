@@ -164,8 +164,11 @@ def main():
         "- Per core: wall-clock rates divide by the cores used; on a loaded machine a process gets only part "
         "of a core, so the CPU-time column (user + system seconds of the whole command; for SciPy the "
         "simulations' own `process_time`) is the steadier per-core figure.",
-        "- Tolerances: CVODES (Soma, BDF) and SciPy `solve_ivp(method='BDF')` both at rtol = atol = 1e-9; "
-        "SciPy integrates between input changes and applies them between calls, as Soma's events do.",
+        "- Tolerances: CVODES (Soma's default automatic method: Adams with fixed-point iteration, BDF when "
+        "stiffness is detected) and SciPy `solve_ivp(method='BDF')` both at rtol = atol = 1e-9; SciPy's time is "
+        "the best of %d runs, like Soma's best of %d; "
+        "SciPy integrates between input changes and applies them between calls, as Soma's events do." % (
+            a.scipy_runs, a.repeats),
         "",
         "## Agreement (BG, mg/dL, at all 289 output times)",
         "",
