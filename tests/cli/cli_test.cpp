@@ -13,26 +13,17 @@
 
 #include <gtest/gtest.h>
 
+#include "run_command.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string out;  // stdout and stderr together
-};
+using soma::cli_test::CommandResult;
 
+// stdout and stderr together.
 CommandResult Soma(const std::string& args) {
-  std::string cmd = std::string(SOMA_BINARY) + " " + args + " 2>&1";
-  CommandResult r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return soma::cli_test::RunShell(std::string(SOMA_BINARY) + " " + args + " 2>&1");
 }
 
 std::vector<std::string> Lines(const std::string& s) {

@@ -8,26 +8,16 @@
 
 #include <gtest/gtest.h>
 
+#include "run_command.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Output {
-  int exit_code = -1;
-  std::string out;  // stdout and stderr together
-};
+using Output = soma::cli_test::CommandResult;
 
-Output Shell(const std::string& cmd) {
-  Output r;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+// stdout and stderr together.
+Output Shell(const std::string& cmd) { return soma::cli_test::RunShell(cmd + " 2>&1"); }
 
 Output Soma(const std::string& args) { return Shell(std::string(SOMA_BINARY) + " " + args); }
 

@@ -10,26 +10,17 @@
 
 #include <gtest/gtest.h>
 
+#include "run_command.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 
-struct StdoutRun {
-  int exit_code = -1;
-  std::string out;  // standard output only
-};
+using StdoutRun = soma::cli_test::CommandResult;
 
+// Standard output only.
 StdoutRun SomaStdout(const std::string& args) {
-  const std::string cmd = std::string(SOMA_BINARY) + " " + args + " 2>/dev/null";
-  StdoutRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return soma::cli_test::RunShell(std::string(SOMA_BINARY) + " " + args + " 2>/dev/null");
 }
 
 std::string LastLine(const std::string& s) {
