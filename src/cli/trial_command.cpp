@@ -115,59 +115,31 @@ int Finish(const scenario::Trial& trial, std::vector<scenario::MemberResult> res
   return summary.failed == summary.members ? 1 : 0;
 }
 
-// Several MPI ranks: member i runs on rank i mod size (each with --threads
-// threads); rank 0 gathers the members (as the checkpoint's JSON lines,
-// which round-trip doubles exactly) and writes the same files as one
-// process would. No checkpoint: --resume is refused.
-int RunDistributed(ensemble::MpiWorld& world, const TrialArgs& a, const scenario::Trial& trial,
-                   const model::Model& model, const fs::path& dir) {
-  const int total = scenario::PopulationSize(trial);
-  scenario::TrialOptions o;
-  o.threads = a.threads;
-  o.simulation.integrator = sim::IntegratorOptionsForAccuracy(1e-6, 1e-6);
-  o.members = ensemble::MembersOfRank(total, world.rank(), world.size());
-  std::unique_ptr<ensemble::ProgressBar> bar;
-  if (world.rank() == 0) {
-    bar = std::make_unique<ensemble::ProgressBar>("trial " + trial.name + " (rank 0 of " +
-                                                  std::to_string(world.size()) + ")");
-    o.progress = [&](long d, long n) { bar->Update(d, n); };
-  }
-  std::string payload;
-  if (o.members.empty()) {
-    payload = "";
-  } else if (auto part = scenario::RunTrialMembers(trial, model, o); !part.ok()) {
-    payload = "ERROR " + part.status().ToString();
-  } else {
-    for (const auto& r : *part) payload += MemberJson(r).dump() + "\n";
-  }
-  if (bar) bar->Finish();
-  auto gathered = world.GatherToRoot(payload);
-  if (!gathered.ok()) return ReportError(gathered.status());
-  if (world.rank() != 0) return 0;
+// Reads the members a killed run already finished (--resume; rank 0 only).
+// A line cut short by the kill is skipped: that member runs again.
+std::vector<scenario::MemberResult> ReadCheckpoint(const fs::path& checkpoint) {
   std::vector<scenario::MemberResult> results;
-  for (size_t r = 0; r < gathered->size(); ++r) {
-    const std::string& bytes = (*gathered)[r];
-    if (bytes.rfind("ERROR ", 0) == 0) {
-      return ReportError(Internal("rank " + std::to_string(r) + ": " + bytes.substr(6)));
-    }
-    std::stringstream in(bytes);
-    for (std::string line; std::getline(in, line);) {
-      if (!line.empty()) results.push_back(MemberFromJson(json::parse(line)));
-    }
+  std::ifstream in(checkpoint);
+  for (std::string line; std::getline(in, line);) {
+    json m = json::parse(line, nullptr, false);
+    if (m.is_discarded()) continue;
+    results.push_back(MemberFromJson(m));
   }
-  if (static_cast<int>(results.size()) != total) {
-    return ReportError(Internal("gathered " + std::to_string(results.size()) + " of " + std::to_string(total) +
-                                " members"));
-  }
-  return Finish(trial, std::move(results), dir, model, a.threads);
+  return results;
 }
 
+// The members not yet done run in rounds. A round splits its members across
+// the MPI ranks by position (member i on rank i mod size when nothing was
+// done before) and each rank across its threads; rank 0 gathers the results
+// (as the checkpoint's JSON lines, which round-trip doubles exactly),
+// appends them to the checkpoint `members.jsonl` and updates progress.json,
+// so a killed run continues with --resume, on any number of ranks. Members
+// are seeded by index: the files do not depend on ranks, threads or resumes.
 int RunTrial(const TrialArgs& a) {
-  auto world = ensemble::MpiWorld::Join();
-  if (!world.ok()) return ReportError(world.status());
-  if ((*world)->distributed() && a.resume) {
-    return ReportError(Unsupported("--resume with several MPI ranks: run the rest in one process"));
-  }
+  auto joined = ensemble::MpiWorld::Join();
+  if (!joined.ok()) return ReportError(joined.status());
+  ensemble::MpiWorld& world = **joined;
+  const bool root = world.rank() == 0;
   auto text = Slurp(a.trial);
   if (!text.ok()) return ReportError(text.status());
   json j = json::parse(*text, nullptr, false);
@@ -178,59 +150,107 @@ int RunTrial(const TrialArgs& a) {
   if (!imported.ok()) return ReportError(imported.status().WithContext(a.model));
   fs::path dir = a.out.empty() ? fs::path(trial->name) : fs::path(a.out);
   std::error_code ec;
-  if ((*world)->rank() == 0) fs::create_directories(dir, ec);
+  if (root) fs::create_directories(dir, ec);
   // Every rank stops when rank 0 cannot write (a collective decision, so
   // no rank waits for results that never come).
-  if (!(*world)->BroadcastFlag(!ec)) {
-    if ((*world)->rank() != 0) return 1;
+  if (!world.BroadcastFlag(!ec)) {
+    if (!root) return 1;
     return ReportError(IoError("cannot create '" + dir.string() + "': " + ec.message()));
   }
-  if ((*world)->distributed()) return RunDistributed(**world, a, *trial, imported->model, dir);
 
-  // Resume: members already in the checkpoint are not run again.
-  const fs::path checkpoint = dir / "members.jsonl";
-  std::vector<scenario::MemberResult> results;
-  std::set<int> done;
-  if (a.resume && fs::exists(checkpoint)) {
-    std::ifstream in(checkpoint);
-    for (std::string line; std::getline(in, line);) {
-      json m = json::parse(line, nullptr, false);
-      if (m.is_discarded()) continue;  // a line cut short by a kill: run that member again
-      results.push_back(MemberFromJson(m));
-      done.insert(results.back().member);
-    }
-    std::cerr << "soma: resuming " << trial->name << ": " << done.size() << " members done\n";
-  } else {
-    fs::remove(checkpoint, ec);
-  }
   const int total = scenario::PopulationSize(*trial);
+  const fs::path checkpoint = dir / "members.jsonl";
+  std::vector<scenario::MemberResult> results;  // rank 0
+  std::vector<int> done_list;
+  if (root) {
+    if (a.resume && fs::exists(checkpoint)) {
+      results = ReadCheckpoint(checkpoint);
+      for (const auto& r : results) done_list.push_back(r.member);
+      std::cerr << "soma: resuming " << trial->name << ": " << results.size() << " members done\n";
+    } else {
+      fs::remove(checkpoint, ec);
+    }
+  }
+  if (Status s = world.BroadcastInts(&done_list); !s.ok()) return ReportError(s);
+  const std::set<int> done(done_list.begin(), done_list.end());
   std::vector<int> todo;
   for (int i = 0; i < total; ++i) {
     if (!done.count(i)) todo.push_back(i);
   }
-  ensemble::ProgressBar bar("trial " + trial->name);
+
   scenario::TrialOptions o;
   o.threads = a.threads;
   o.simulation.integrator = sim::IntegratorOptionsForAccuracy(1e-6, 1e-6);
   const int threads = ensemble::ThreadCount({.threads = a.threads});
-  const size_t chunk = static_cast<size_t>(std::max(16, 8 * threads));
-  std::ofstream log(checkpoint, std::ios::app);
-  for (size_t start = 0; start < todo.size(); start += chunk) {
-    o.members.assign(todo.begin() + start, todo.begin() + std::min(todo.size(), start + chunk));
-    const long before = static_cast<long>(done.size());
-    o.progress = [&](long d, long) { bar.Update(before + d, total); };
-    auto part = scenario::RunTrialMembers(*trial, imported->model, o);
-    if (!part.ok()) return ReportError(part.status());
-    for (auto& r : *part) {
+  const size_t round = static_cast<size_t>(std::max(16, 8 * threads)) * static_cast<size_t>(world.size());
+  std::unique_ptr<ensemble::ProgressBar> bar;
+  std::ofstream log;
+  if (root) {
+    bar = std::make_unique<ensemble::ProgressBar>(
+        "trial " + trial->name +
+        (world.distributed() ? " (" + std::to_string(world.size()) + " ranks)" : std::string()));
+    log.open(checkpoint, std::ios::app);
+  }
+  for (size_t start = 0; start < todo.size(); start += round) {
+    const size_t end = std::min(todo.size(), start + round);
+    o.members.clear();
+    for (size_t k = start + static_cast<size_t>(world.rank()); k < end; k += static_cast<size_t>(world.size())) {
+      o.members.push_back(todo[k]);
+    }
+    const long before = static_cast<long>(done.size() + start);
+    if (root) {
+      // Rank 0 sees its own share; the others advance at about its pace.
+      o.progress = [&](long d, long) { bar->Update(std::min<long>(total, before + d * world.size()), total); };
+    }
+    std::vector<scenario::MemberResult> part;
+    Status failed = Status::Ok();
+    if (!o.members.empty()) {
+      auto run = scenario::RunTrialMembers(*trial, imported->model, o);
+      if (run.ok()) part = std::move(*run);
+      else failed = run.status();
+    }
+    if (world.distributed()) {
+      std::string payload;
+      if (!failed.ok()) payload = "ERROR " + failed.ToString();
+      else for (const auto& r : part) payload += MemberJson(r).dump() + "\n";
+      auto gathered = world.GatherToRoot(payload);
+      if (!gathered.ok()) return ReportError(gathered.status());
+      if (root) {
+        part.clear();
+        for (size_t r = 0; r < gathered->size() && failed.ok(); ++r) {
+          const std::string& bytes = (*gathered)[r];
+          if (bytes.rfind("ERROR ", 0) == 0) {
+            failed = Internal("rank " + std::to_string(r) + ": " + bytes.substr(6));
+            break;
+          }
+          std::stringstream in(bytes);
+          for (std::string line; std::getline(in, line);) {
+            if (!line.empty()) part.push_back(MemberFromJson(json::parse(line)));
+          }
+        }
+      }
+      if (!world.BroadcastFlag(failed.ok())) {
+        if (!root) return 1;
+        return ReportError(failed.ok() ? Internal("stopped by rank 0") : failed);
+      }
+    } else if (!failed.ok()) {
+      return ReportError(failed);
+    }
+    if (!root) continue;
+    for (auto& r : part) {
       log << MemberJson(r).dump() << "\n";
-      done.insert(r.member);
       results.push_back(std::move(r));
     }
     log.flush();
-    (void)WriteProgress(dir, "running", static_cast<long>(done.size()), total);
+    (void)WriteProgress(dir, "running", static_cast<long>(done.size() + end), total);
   }
-  bar.Update(total, total);
-  bar.Finish();
+  if (!root) return 0;
+  bar->Update(total, total);
+  bar->Finish();
+  if (static_cast<int>(results.size()) != total) {
+    return ReportError(Internal("have " + std::to_string(results.size()) + " of " + std::to_string(total) +
+                                " members"));
+  }
   return Finish(*trial, std::move(results), dir, imported->model, a.threads);
 }
 

@@ -107,6 +107,26 @@ bool MpiWorld::BroadcastFlag(bool ok) {
   return ok;
 }
 
+Status MpiWorld::BroadcastInts(std::vector<int>* values) {
+#ifdef SOMA_HAVE_MPI
+  if (size_ > 1) {
+    long long n = static_cast<long long>(values->size());
+    if (MPI_Bcast(&n, 1, MPI_LONG_LONG, 0, MPI_COMM_WORLD) != MPI_SUCCESS) {
+      return Unavailable("MPI_Bcast of a count failed");
+    }
+    values->resize(static_cast<size_t>(n));
+    constexpr long long kChunk = 1LL << 28;
+    for (long long at = 0; at < n; at += kChunk) {
+      const int len = static_cast<int>(std::min(kChunk, n - at));
+      if (MPI_Bcast(values->data() + at, len, MPI_INT, 0, MPI_COMM_WORLD) != MPI_SUCCESS) {
+        return Unavailable("MPI_Bcast of values failed");
+      }
+    }
+  }
+#endif
+  return Status::Ok();
+}
+
 std::vector<int> MembersOfRank(int total, int rank, int size) {
   std::vector<int> m;
   for (int i = rank; i < total; i += size) m.push_back(i);

@@ -39,6 +39,9 @@ class MpiWorld {
   Result<std::vector<std::string>> GatherToRoot(const std::string& bytes);
   // Rank 0's value of `ok` on every rank (a collective decision). Collective.
   bool BroadcastFlag(bool ok);
+  // Rank 0's `values` on every rank (other ranks' input is replaced).
+  // Collective. Errors: MPI failures (kUnavailable).
+  Status BroadcastInts(std::vector<int>* values);
 
  private:
   MpiWorld() = default;

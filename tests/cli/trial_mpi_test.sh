@@ -2,7 +2,7 @@
 # `mpirun -np 2 soma trial run` gives byte for byte the files of the
 # one-process run (summary.json, members.csv, bands.csv): members are split
 # by index across ranks and seeded by index, and doubles travel between
-# ranks as round-tripping JSON.
+# ranks as round-tripping JSON. Also after a resume on 2 ranks.
 # Usage: trial_mpi_test.sh SOMA MPIRUN SOURCE_DIR WORK_DIR
 set -eu
 soma=$1 mpirun=$2 src=$3 work=$4
@@ -19,7 +19,18 @@ done
 sed "s|$work/one|DIR|" "$work/one.txt" > "$work/one.norm"
 sed "s|$work/two|DIR|" "$work/two.txt" > "$work/two.norm"
 cmp "$work/one.norm" "$work/two.norm" || { echo "FAIL: printed summaries differ"; exit 1; }
+# A run killed part way (5 members in the checkpoint, the 6th line cut
+# short) continues with --resume on 2 ranks and gives the same files.
+mkdir -p "$work/resumed"
+head -n 5 "$work/one/members.jsonl" > "$work/resumed/members.jsonl"
+printf '{"member": 63, "ok": tr' >> "$work/resumed/members.jsonl"
+"$mpirun" --allow-run-as-root --oversubscribe -np 2 "$soma" trial run "$trial" --model "$model" \
+  --out "$work/resumed" --threads 1 --resume > /dev/null 2> "$work/resumed.err"
+grep -q "resuming .*: 5 members done" "$work/resumed.err" || { echo "FAIL: resume did not read 5 members"; cat "$work/resumed.err"; exit 1; }
+for f in summary.json members.csv bands.csv; do
+  cmp "$work/one/$f" "$work/resumed/$f" || { echo "FAIL: $f differs after an MPI resume"; exit 1; }
+done
 # Results do not depend on the thread count either.
 "$soma" trial run "$trial" --model "$model" --out "$work/threads" --threads 2 > /dev/null
 cmp "$work/one/summary.json" "$work/threads/summary.json"
-echo "OK: 1 process, 2 MPI ranks and 2 threads agree byte for byte"
+echo "OK: 1 process, 2 MPI ranks, an MPI resume and 2 threads agree byte for byte"
