@@ -154,8 +154,8 @@ def main():
         "",
         "- Date: %s UTC" % datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M"),
         "- Machine: %s, %d logical CPUs, %s; load average %.1f before, %.1f after (a shared "
-        "machine: other builds were running, so absolute times are pessimistic and the "
-        "parallel figures noisy)" % (cpu, os.cpu_count(), platform.platform(), load_before[0], load_after[0]),
+        "virtual machine: the same binary's single-thread time varied between 2.3 and 3.4 s within an "
+        "hour, so compare only figures from one run)" % (cpu, os.cpu_count(), platform.platform(), load_before[0], load_after[0]),
         "- Workload: models/t1d-uva-padova.xml, scenarios/t1d-standard-day.json (24 h, three meals of "
         "45/70/80 g eaten at 5 g/min and three meal boluses: about 50 input events), outputs on a 5-min "
         "grid (289 rows); population bench/trial/t1d-day-population.json (%d members varying Vmx, kp3, "
