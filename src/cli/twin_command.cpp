@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -247,30 +249,12 @@ struct PosteriorArgs {
 int RunPosterior(const PosteriorArgs& a) {
   auto client = server::Connect(a.target);
   if (!client.ok()) return ReportError(client.status());
-  auto bytes = (*client)->SendBytes(
-      "GET", "/v1/resources/" + EncodePath(a.id) + "/versions/latest/files/state.json");
-  if (!bytes.ok()) return ReportError(bytes.status().WithContext("twin '" + a.id + "'"));
-  Json state = Json::parse(*bytes, nullptr, /*allow_exceptions=*/false);
-  if (state.is_discarded() || !state.contains("ensemble") || !state["ensemble"].contains("parameters") ||
-      !state["ensemble"].contains("members")) {
-    return ReportError(DataLoss("twin '" + a.id + "': state.json has no ensemble"));
-  }
-  const Json& ensemble = state["ensemble"];
-  std::ostringstream csv;
-  csv.precision(17);
-  csv << "member";
-  for (const auto& p : ensemble["parameters"]) csv << "," << p.get<std::string>();
-  csv << "\n";
-  int i = 0;
-  for (const auto& m : ensemble["members"]) {
-    csv << a.id << "-" << ++i;
-    for (const auto& theta : m.at("theta")) csv << "," << std::exp(theta.get<double>());
-    csv << "\n";
-  }
-  if (i == 0) return ReportError(FailedPrecondition("twin '" + a.id + "' has no ensemble members"));
-  Status written = WriteOutput(a.output, csv.str());
+  auto csv = (*client)->SendBytes("GET", "/v1/twins/" + EncodePath(a.id) + "/posterior");
+  if (!csv.ok()) return ReportError(csv.status().WithContext("twin '" + a.id + "'"));
+  Status written = WriteOutput(a.output, *csv);
   if (!written.ok()) return ReportError(written);
-  std::cerr << "twin posterior: " << i << " members of '" << a.id << "'\n";
+  const long rows = static_cast<long>(std::count(csv->begin(), csv->end(), '\n')) - 1;
+  std::cerr << "twin posterior: " << rows << " members of '" << a.id << "'\n";
   return 0;
 }
 

@@ -178,6 +178,19 @@ void AddTwinRoutes(ApiService& s, std::vector<Route>* routes) {
         return JsonReply(t->GetJob(c.principal, c.Path(0), c.Path(1)));
       }});
   routes->push_back({
+      .method = "GET", .path = "/v1/twins/{id}/posterior", .operation_id = "getTwinPosterior",
+      .summary = "The personalised parameters' posterior ensemble as a population table (CSV) for trials",
+      .tag = tag, .access = "anyone who may read the twin (reads of private twins are audited)",
+      .response_type = "text/csv",
+      .handler = [&s](const Call& c) -> Result<Reply> {
+        SOMA_ASSIGN_OR_RETURN(TwinService * t, s.twins());
+        SOMA_ASSIGN_OR_RETURN(std::string csv, t->Posterior(c.principal, c.Path(0)));
+        Reply r;
+        r.content_type = "text/csv";
+        r.body = std::move(csv);
+        return r;
+      }});
+  routes->push_back({
       .method = "GET", .path = "/v1/twins/{id}/events", .operation_id = "twinEvents",
       .summary = "Server-sent events: observation, forecast, alert (past ones after `since` first)", .tag = tag,
       .access = "anyone who may read the twin",

@@ -472,6 +472,22 @@ Result<Json> TwinService::Get(const repo::Principal& p, const std::string& id) {
   return TwinJson(t);
 }
 
+Result<std::string> TwinService::Posterior(const repo::Principal& p, const std::string& id) {
+  SOMA_ASSIGN_OR_RETURN(Loaded t, Load(p, id));
+  if (t.state.members.empty()) return FailedPrecondition("twin '" + id + "' has no ensemble members");
+  std::ostringstream csv;
+  csv.precision(17);
+  csv << "member";
+  for (const std::string& pid : t.state.parameter_ids) csv << "," << pid;
+  csv << "\n";
+  for (size_t k = 0; k < t.state.members.size(); ++k) {
+    csv << id << "-" << (k + 1);
+    for (double theta : t.state.members[k].theta) csv << "," << std::exp(theta);
+    csv << "\n";
+  }
+  return csv.str();
+}
+
 Result<Json> TwinService::List(const repo::Principal& p, const Params& query) {
   SOMA_RETURN_IF_ERROR(CheckKnownParams(query, {"limit", "offset"}));
   SOMA_ASSIGN_OR_RETURN(PageParams page, ParsePageParams(query));

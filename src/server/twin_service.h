@@ -59,6 +59,12 @@ class TwinService {
   // Starts a fit job (202). kUnsupported until soma::infer is available.
   Result<Json> StartFit(const repo::Principal& p, const std::string& id, const Json& body);
   Result<Json> GetJob(const repo::Principal& p, const std::string& id, const std::string& job);
+  // The posterior over the personalised parameters as the ensemble holds it
+  // (after a fit: draws from the Laplace posterior; else the filter's
+  // ensemble), as a population table for trials (docs/trials.md): CSV with
+  // a header "member,<parameter>...", one row per member ("<id>-<k>"),
+  // linear values. Errors: not readable (404), no members (412).
+  Result<std::string> Posterior(const repo::Principal& p, const std::string& id);
 
   // Stored events with seq > since (an audited read with the caller's rights).
   Result<std::vector<twin::TwinEvent>> Events(const repo::Principal& p, const std::string& id, std::int64_t since);

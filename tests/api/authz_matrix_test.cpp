@@ -62,6 +62,7 @@ const ResourceRow kResourceRows[] = {
     // a version push needs. The fit of a twin without data is refused (409)
     // after the authorisation checks.
     {"GET", "/v1/twins/{tid}", "", READ_ROW},
+    {"GET", "/v1/twins/{tid}/posterior", "", READ_ROW},
     {"POST", "/v1/twins/{tid}/observations", R"({"observations":[]})", WRITE_ROW(200)},
     {"POST", "/v1/twins/{tid}/forecast", R"({"horizon":10,"step":5})", WRITE_ROW(200)},
     {"POST", "/v1/twins/{tid}/fit", "{}", WRITE_ROW(409)},

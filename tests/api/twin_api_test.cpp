@@ -4,6 +4,7 @@
 // names, addresses, identifiers and a birth date goes in, and none of those
 // strings appears in any response, any stored version or the event stream.
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -195,6 +196,37 @@ TEST_F(TwinApi, CreateObserveForecastStreamAndNoIdentifiers) {
   EXPECT_EQ(alice_->Get("/v1/twins").json()["total"], 1);
   EXPECT_EQ(bob_->Get("/v1/twins").json()["total"], 0);
   EXPECT_EQ(admin_->Get("/v1/twins/t1").status, 200);
+
+  // The posterior as a population table: one row per ensemble member, the
+  // linear values of the stored log-parameters.
+  Response posterior = alice_->Get("/v1/twins/t1/posterior");
+  ASSERT_EQ(posterior.status, 200) << posterior.body;
+  seen += posterior.body;
+  Json state = Json::parse(alice_->Get("/v1/resources/t1/versions/latest/files/state.json").body);
+  {
+    std::stringstream in(posterior.body);
+    std::string line;
+    ASSERT_TRUE(std::getline(in, line));
+    std::string header = "member";
+    for (const auto& pid : state["ensemble"]["parameters"]) header += "," + pid.get<std::string>();
+    EXPECT_EQ(line, header);
+    size_t k = 0;
+    for (; std::getline(in, line); ++k) {
+      ASSERT_LT(k, state["ensemble"]["members"].size());
+      std::stringstream cells(line);
+      std::string cell;
+      std::getline(cells, cell, ',');
+      EXPECT_EQ(cell, "t1-" + std::to_string(k + 1));
+      for (const auto& theta : state["ensemble"]["members"][k]["theta"]) {
+        ASSERT_TRUE(std::getline(cells, cell, ','));
+        EXPECT_NEAR(std::stod(cell), std::exp(theta.get<double>()), 1e-15 * std::exp(theta.get<double>()));
+      }
+    }
+    EXPECT_EQ(k, state["ensemble"]["members"].size());
+    EXPECT_GT(k, 0u);
+  }
+  EXPECT_EQ(bob_->Get("/v1/twins/t1/posterior").status, 404);
+  EXPECT_EQ(Client(server_->url()).Get("/v1/twins/t1/posterior").status, 404);
 
   // Every stored version and file is free of identifiers.
   Json versions = alice_->Get("/v1/resources/t1/versions").json();
