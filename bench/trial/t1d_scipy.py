@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The UVA/Padova T1D model of models/t1d-uva-padova.xml written for SciPy,
 with the day of scenarios/t1d-standard-day.json (three meals, three meal
-boluses on the basal rate), integrated with solve_ivp (BDF) piecewise between
+boluses on the basal rate), integrated with solve_ivp (BDF, or --method LSODA) piecewise between
 input changes, as Soma's events do.
 
 Parameter values are read from the SBML file with libSBML (values only; the
@@ -103,7 +103,7 @@ def rhs_factory(p):
     return rhs
 
 
-def simulate(p, x0, rtol, atol, end=1440.0, steps=288):
+def simulate(p, x0, rtol, atol, end=1440.0, steps=288, method="BDF"):
     rhs = rhs_factory(p)
     u = {"meal_rate": 0.0, "meal_ingested": 0.0, "insulin_rate": p["u2ss"], "Qsto_meal_start": 0.0}
     x = np.array([x0[s] for s in STATES], dtype=float)
@@ -118,7 +118,7 @@ def simulate(p, x0, rtol, atol, end=1440.0, steps=288):
         if stop > t:
             inside = grid[(grid > t) & (grid <= stop)]
             teval = np.unique(np.append(inside, stop))
-            sol = solve_ivp(lambda tt, xx: rhs(tt, xx, u), (t, stop), x, method="BDF", rtol=rtol, atol=atol,
+            sol = solve_ivp(lambda tt, xx: rhs(tt, xx, u), (t, stop), x, method=method, rtol=rtol, atol=atol,
                             t_eval=teval)
             if not sol.success:
                 raise RuntimeError(sol.message)
@@ -151,6 +151,7 @@ def main():
     ap.add_argument("--atol", type=float, default=1e-9)
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--csv")
+    ap.add_argument("--method", default="BDF", choices=["BDF", "LSODA"], help="solve_ivp method")
     a = ap.parse_args()
     p, x0 = load_parameters(a.model)
     for kv in a.set:
@@ -162,7 +163,7 @@ def main():
     for _ in range(a.runs):
         t0 = time.perf_counter()
         c0 = time.process_time()
-        grid, out = simulate(p, x0, a.rtol, a.atol)
+        grid, out = simulate(p, x0, a.rtol, a.atol, method=a.method)
         dt = min(dt, time.perf_counter() - t0)
         cpu = min(cpu, time.process_time() - c0)
     if a.csv:
