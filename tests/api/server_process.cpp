@@ -221,16 +221,7 @@ Json PushBody(const std::vector<std::pair<std::string, std::string>>& files, con
 }
 
 CommandResult RunSoma(const std::string& args) {
-  std::string cmd = std::string(SOMA_BINARY) + " " + args + " 2>&1";
-  CommandResult r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return soma::test::RunShell(std::string(SOMA_BINARY) + " " + args + " 2>&1");
 }
 
 }  // namespace soma::apitest

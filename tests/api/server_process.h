@@ -15,6 +15,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "../run_command.h"
 #include "repo/database.h"
 #include "repo/test_database.h"
 
@@ -117,10 +118,7 @@ Json PushBody(const std::vector<std::pair<std::string, std::string>>& files, con
               const Json& metadata = nullptr);
 
 // Runs the soma binary with `args`; returns exit code and stdout+stderr.
-struct CommandResult {
-  int exit_code = -1;
-  std::string out;
-};
+using CommandResult = soma::test::CommandResult;
 CommandResult RunSoma(const std::string& args);
 
 std::string RandomHexString(int bytes);

@@ -13,17 +13,17 @@
 
 #include <gtest/gtest.h>
 
-#include "run_command.h"
+#include "../run_command.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-using soma::cli_test::CommandResult;
+using soma::test::CommandResult;
 
 // stdout and stderr together.
 CommandResult Soma(const std::string& args) {
-  return soma::cli_test::RunShell(std::string(SOMA_BINARY) + " " + args + " 2>&1");
+  return soma::test::RunShell(std::string(SOMA_BINARY) + " " + args + " 2>&1");
 }
 
 std::vector<std::string> Lines(const std::string& s) {

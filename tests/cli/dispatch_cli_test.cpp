@@ -8,16 +8,16 @@
 
 #include <gtest/gtest.h>
 
-#include "run_command.h"
+#include "../run_command.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-using Output = soma::cli_test::CommandResult;
+using Output = soma::test::CommandResult;
 
 // stdout and stderr together.
-Output Shell(const std::string& cmd) { return soma::cli_test::RunShell(cmd + " 2>&1"); }
+Output Shell(const std::string& cmd) { return soma::test::RunShell(cmd + " 2>&1"); }
 
 Output Soma(const std::string& args) { return Shell(std::string(SOMA_BINARY) + " " + args); }
 

@@ -10,17 +10,17 @@
 
 #include <gtest/gtest.h>
 
-#include "run_command.h"
+#include "../run_command.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-using StdoutRun = soma::cli_test::CommandResult;
+using StdoutRun = soma::test::CommandResult;
 
 // Standard output only.
 StdoutRun SomaStdout(const std::string& args) {
-  return soma::cli_test::RunShell(std::string(SOMA_BINARY) + " " + args + " 2>/dev/null");
+  return soma::test::RunShell(std::string(SOMA_BINARY) + " " + args + " 2>/dev/null");
 }
 
 std::string LastLine(const std::string& s) {

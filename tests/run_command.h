@@ -1,13 +1,13 @@
 #pragma once
-// Runs a shell command line for the CLI tests (cli_test): the exit status and
-// what it printed.
+// Runs a shell command line for the tests that drive the `soma` binary
+// (tests/cli, tests/api): the exit status and what it printed.
 
 #include <sys/wait.h>
 
 #include <cstdio>
 #include <string>
 
-namespace soma::cli_test {
+namespace soma::test {
 
 struct CommandResult {
   int exit_code = -1;  // -1 if the command could not start or was killed
@@ -28,4 +28,4 @@ inline CommandResult RunShell(const std::string& cmd) {
   return r;
 }
 
-}  // namespace soma::cli_test
+}  // namespace soma::test
