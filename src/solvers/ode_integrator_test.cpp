@@ -148,6 +148,13 @@ class Oscillator : public OdeSystem {
   }
 };
 
+IntegratorOptions WithTolerances(double rel_tol, double abs_tol) {
+  IntegratorOptions opt;  // kAuto by default
+  opt.rel_tol = rel_tol;
+  opt.abs_tol = abs_tol;
+  return opt;
+}
+
 IntegratorStats RunTo(OdeSystem& sys, std::vector<double> y0, double t_end, IntegratorOptions opt,
                       std::vector<double>* y_end) {
   SundialsContext ctx;
@@ -165,11 +172,8 @@ IntegratorStats RunTo(OdeSystem& sys, std::vector<double> y0, double t_end, Inte
 
 TEST(OdeIntegratorTest, AutoStaysOnAdamsForANonStiffProblem) {
   Oscillator sys;
-  IntegratorOptions opt;
-  opt.rel_tol = 1e-10;
-  opt.abs_tol = 1e-12;
+  IntegratorOptions opt = WithTolerances(1e-10, 1e-12);
   std::vector<double> y;
-  opt.method = OdeMethod::kAuto;
   const IntegratorStats auto_stats = RunTo(sys, {1.0, 0.0}, 20.0, opt, &y);
   // Global error over 3 periods at rel_tol 1e-10: well below 1e-7.
   EXPECT_NEAR(y[0], std::cos(20.0), 1e-7);
@@ -188,11 +192,8 @@ TEST(OdeIntegratorTest, AutoStaysOnAdamsForANonStiffProblem) {
 
 TEST(OdeIntegratorTest, AutoSwitchesToBdfWhenStiffnessAppears) {
   StiffCosine sys;
-  IntegratorOptions opt;
-  opt.rel_tol = 1e-8;
-  opt.abs_tol = 1e-10;
+  IntegratorOptions opt = WithTolerances(1e-8, 1e-10);
   std::vector<double> y;
-  opt.method = OdeMethod::kAuto;
   const IntegratorStats auto_stats = RunTo(sys, {1.0}, 10.0, opt, &y);
   EXPECT_NEAR(y[0], std::cos(10.0), 1e-6);
   EXPECT_EQ(auto_stats.method_switches, 1);
@@ -209,9 +210,7 @@ TEST(OdeIntegratorTest, AutoSwitchesToBdfWhenStiffnessAppears) {
 TEST(OdeIntegratorTest, AutoTriesAdamsAgainAfterARestart) {
   SundialsContext ctx;
   StiffCosine sys;
-  IntegratorOptions opt;
-  opt.rel_tol = 1e-8;
-  opt.abs_tol = 1e-10;
+  const IntegratorOptions opt = WithTolerances(1e-8, 1e-10);
   std::vector<double> y0 = {1.0};
   auto integ = OdeIntegrator::Create(ctx, &sys, 0.0, y0, opt);
   ASSERT_TRUE(integ.ok());
@@ -229,9 +228,7 @@ TEST(OdeIntegratorTest, AutoTriesAdamsAgainAfterARestart) {
 TEST(OdeIntegratorTest, AutoCountsAdamsStepsAgainstMaxSteps) {
   SundialsContext ctx;
   Oscillator sys;
-  IntegratorOptions opt;
-  opt.rel_tol = 1e-10;
-  opt.abs_tol = 1e-12;
+  IntegratorOptions opt = WithTolerances(1e-10, 1e-12);
   opt.max_steps = 50;  // the stiffness checks return every 40 steps
   std::vector<double> y0 = {1.0, 0.0};
   auto integ = OdeIntegrator::Create(ctx, &sys, 0.0, y0, opt);
