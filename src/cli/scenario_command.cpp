@@ -26,6 +26,7 @@ struct ScenarioArgs {
   std::string output;
   double abs_tol = 1e-6;
   double rel_tol = 1e-6;
+  bool summary = false;
 };
 
 Result<scenario::Scenario> ReadScenario(const std::string& path) {
@@ -70,6 +71,7 @@ int RunScenarioCommand(const ScenarioArgs& a) {
   if (a.format == "csv") {
     for (const auto& [name, v] : run->outcomes) std::cerr << "outcome " << name << " = " << Number(v) << "\n";
   }
+  if (a.summary) std::cerr << run->trajectory.summary.FullReport();
   return 0;
 }
 
@@ -150,6 +152,8 @@ void AddScenarioCommand(CLI::App& app) {
       ->check(CLI::ExistingFile);
   run->add_option("--format", run_args->format, "csv or json")->capture_default_str()->check(CLI::IsMember({"csv", "json"}));
   AddCommon(run, run_args.get());
+  run->add_flag("--summary", run_args->summary,
+                "Print the simulation summary (steps, evaluations, events, restarts, method switches) to stderr");
   run->callback([run_args] { SetExitCode(RunScenarioCommand(*run_args)); });
 
   auto cmp_args = std::make_shared<ScenarioArgs>();

@@ -305,9 +305,14 @@ TEST(CliScenarioTest, CompareShowsOutcomesAndDifferences) {
 TEST(CliScenarioTest, RunWritesTheTrajectoryAndBadScenariosFailCleanly) {
   fs::path out = fs::temp_directory_path() / "soma_cli_test_scenario.csv";
   fs::remove(out);
-  CommandResult r = Soma("scenario run " + kStandard + " --model " + kT1d + " -o " + out.string());
+  CommandResult r = Soma("scenario run " + kStandard + " --model " + kT1d + " -o " + out.string() + " --summary");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("outcome time_in_range = "), std::string::npos) << r.out;
+  // The solver summary: the meals and boluses restart the integrator.
+  EXPECT_NE(r.out.find("Simulation summary"), std::string::npos) << r.out;
+  const size_t restarts = r.out.find("integrator restarts");
+  ASSERT_NE(restarts, std::string::npos) << r.out;
+  EXPECT_GT(std::stol(r.out.substr(r.out.find_first_of("0123456789", restarts))), 10) << r.out;
   std::ifstream in(out);
   std::string header;
   std::getline(in, header);
