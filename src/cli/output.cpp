@@ -71,6 +71,19 @@ Status WriteOutput(const std::string& path, const std::string& text) {
   }
   namespace fs = std::filesystem;
   fs::path target(path);
+  std::error_code ec;
+  const fs::file_status st = fs::status(target, ec);
+  if (!ec && fs::exists(st) && !fs::is_regular_file(st)) {
+    if (fs::is_directory(st)) return IoError("cannot write '" + path + "': it is a directory");
+    // A device, pipe or socket (/dev/null, /dev/stdout, a FIFO): written in
+    // place. Renaming a file over it would replace it, /dev/null included.
+    std::ofstream f(target, std::ios::binary);
+    if (!f) return IoError("cannot write '" + path + "'");
+    f.write(text.data(), static_cast<std::streamsize>(text.size()));
+    f.flush();
+    if (!f) return IoError("writing '" + path + "' failed");
+    return Status::Ok();
+  }
   fs::path tmp = target;
   tmp += ".tmp";
   {
@@ -80,7 +93,6 @@ Status WriteOutput(const std::string& path, const std::string& text) {
     f.flush();
     if (!f) return IoError("writing '" + tmp.string() + "' failed");
   }
-  std::error_code ec;
   fs::rename(tmp, target, ec);
   if (ec) {
     fs::remove(tmp, ec);

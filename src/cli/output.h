@@ -14,7 +14,10 @@ std::string FormatCsv(const sim::SimulationResult& r);
 // JSON: {"columns": [...], "rows": [[...], ...], "summary": {...}}.
 std::string FormatJson(const sim::SimulationResult& r);
 
-// Writes `text` to `path` atomically, or to stdout when path is empty or "-".
+// Writes `text` to `path` atomically (a temporary file renamed over it), or
+// to stdout when path is empty or "-". A path that is a device, pipe or
+// socket (/dev/null, /dev/stdout, a FIFO) is written in place, never
+// replaced; a directory is an error.
 Status WriteOutput(const std::string& path, const std::string& text);
 
 }  // namespace soma::cli

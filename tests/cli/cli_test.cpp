@@ -1,6 +1,7 @@
 // The `soma` command's contract, exercised on the real binary: output shape,
 // column selection, errors with a non-zero exit and no partial output.
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -88,6 +89,33 @@ TEST(CliTest, JsonOutputToFile) {
   ss << f.rdbuf();
   EXPECT_NE(ss.str().find("\"columns\""), std::string::npos);
   EXPECT_NE(ss.str().find("\"G\""), std::string::npos);
+}
+
+TEST(CliTest, OutputToAPipeIsWrittenInPlaceNotReplaced) {
+  // -o /dev/null or a FIFO must receive the output and stay what it is (an
+  // atomic rename would put a regular file in its place).
+  fs::path dir = fs::temp_directory_path() / ("soma_cli_fifo_" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path fifo = dir / "pipe";
+  const fs::path got = dir / "got.csv";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  soma::test::CommandResult r = soma::test::RunShell(
+      "timeout 20 cat " + fifo.string() + " > " + got.string() + " & " + std::string(SOMA_BINARY) + " simulate " + kModel +
+      " --end 10 --steps 2 --vars G -o " + fifo.string() + " 2>&1; s=$?; wait; exit $s");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_TRUE(fs::is_fifo(fifo));
+  EXPECT_FALSE(fs::exists(dir / "pipe.tmp"));
+  std::ifstream f(got);
+  std::string header;
+  std::getline(f, header);
+  EXPECT_EQ(header, "time,G");
+  // A directory is an error naming it, and stays untouched.
+  CommandResult d = Soma("simulate " + kModel + " --end 10 --steps 2 -o " + dir.string());
+  EXPECT_EQ(d.exit_code, 1);
+  EXPECT_NE(d.out.find("is a directory"), std::string::npos) << d.out;
+  EXPECT_TRUE(fs::is_directory(dir));
+  fs::remove_all(dir);
 }
 
 TEST(CliTest, UnknownVariableFailsWithoutOutput) {
