@@ -4,15 +4,9 @@
 #include <cmath>
 #include <cstddef>
 
-namespace soma::solvers {
+#include "solvers/vector_clones.h"
 
-// Also built for AVX2, picked at load time where the CPU has it (no FMA:
-// the same arithmetic on both paths).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define SOMA_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define SOMA_VECTOR_CLONES
-#endif
+namespace soma::solvers {
 
 namespace internal {
 

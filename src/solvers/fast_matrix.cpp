@@ -10,15 +10,9 @@
 #include <utility>
 #include <vector>
 
-namespace soma::solvers {
+#include "solvers/vector_clones.h"
 
-// The dense LU's loops are also built for AVX2, picked at load time where the
-// CPU has it (no FMA: the same arithmetic on both paths).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define SOMA_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define SOMA_VECTOR_CLONES
-#endif
+namespace soma::solvers {
 
 namespace {
 

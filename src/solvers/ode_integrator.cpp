@@ -88,11 +88,7 @@ Status OdeIntegrator::InitCvode(OdeMethod method, bool fixed_point, double t) {
   SOMA_RETURN_IF_ERROR(CheckFlag(CVodeInit(mem, RhsThunk, t, y_.get()), "CVodeInit"));
   SOMA_RETURN_IF_ERROR(CheckFlag(CVodeSetUserData(mem, this), "CVodeSetUserData"));
   SOMA_RETURN_IF_ERROR(CheckFlag(CVodeSStolerances(mem, options.rel_tol, options.abs_tol), "CVodeSStolerances"));
-  // On Adams with stiffness checks, CVode returns every stiffness_check_steps
-  // steps (CV_TOO_MUCH_WORK) and Advance() counts the steps against max_steps.
-  const long max_steps = checking() ? std::min<long>(options.max_steps, options.stiffness_check_steps)
-                                    : options.max_steps;
-  SOMA_RETURN_IF_ERROR(CheckFlag(CVodeSetMaxNumSteps(mem, max_steps), "CVodeSetMaxNumSteps"));
+  SOMA_RETURN_IF_ERROR(CheckFlag(CVodeSetMaxNumSteps(mem, MaxStepsPerCall()), "CVodeSetMaxNumSteps"));
   if (options.max_step > 0) {
     SOMA_RETURN_IF_ERROR(CheckFlag(CVodeSetMaxStep(mem, options.max_step), "CVodeSetMaxStep"));
   }
@@ -155,9 +151,15 @@ double OdeIntegrator::SpectralRadius(double t, const double* y) {
     power_jac_.resize(un * un);
     have_jacobian = system_->DenseJacobian(t, y, power_jac_.data()) == 0;
   }
+  double fd_step = 0;
   if (!have_jacobian) {
-    // Without an analytic Jacobian, J v by forward differences of f.
+    // Without an analytic Jacobian, J v by forward differences of f around
+    // f(y), computed once: power_jac_ holds f(y), then the shifted state.
     power_jac_.resize(2 * un);
+    if (system_->Rhs(t, y, power_jac_.data()) != 0) return 0.0;
+    double ynorm = 0;
+    for (size_t i = 0; i < un; ++i) ynorm = std::max(ynorm, std::abs(y[i]));
+    fd_step = std::sqrt(std::numeric_limits<double>::epsilon()) * std::max(1.0, ynorm);
   }
   auto multiply = [&](const std::vector<double>& v, std::vector<double>& w) -> bool {
     std::fill(w.begin(), w.end(), 0.0);
@@ -176,15 +178,11 @@ double OdeIntegrator::SpectralRadius(double t, const double* y) {
       }
       return true;
     }
-    double* f0 = power_jac_.data();
+    const double* f0 = power_jac_.data();
     double* yp = power_jac_.data() + un;
-    double ynorm = 0;
-    for (size_t i = 0; i < un; ++i) ynorm = std::max(ynorm, std::abs(y[i]));
-    const double eps = std::sqrt(std::numeric_limits<double>::epsilon()) * std::max(1.0, ynorm);
-    if (system_->Rhs(t, y, f0) != 0) return false;
-    for (size_t i = 0; i < un; ++i) yp[i] = y[i] + eps * v[i];
+    for (size_t i = 0; i < un; ++i) yp[i] = y[i] + fd_step * v[i];
     if (system_->Rhs(t, yp, w.data()) != 0) return false;
-    for (size_t i = 0; i < un; ++i) w[i] = (w[i] - f0[i]) / eps;
+    for (size_t i = 0; i < un; ++i) w[i] = (w[i] - f0[i]) / fd_step;
     return true;
   };
   // A fixed start vector with no special structure, so that runs repeat.
@@ -218,7 +216,7 @@ Status OdeIntegrator::SwitchMethod(AutoPhase to) {
   if (phase_ == AutoPhase::kProbe && to == AutoPhase::kBdf) {
     // The probe is kept: BDF goes on with its history.
     phase_ = to;
-    return CheckFlag(CVodeSetMaxNumSteps(cvode_mem_, options_.max_steps), "CVodeSetMaxNumSteps");
+    return CheckFlag(CVodeSetMaxNumSteps(cvode_mem_, MaxStepsPerCall()), "CVodeSetMaxNumSteps");
   }
   before_reinit_ = stats();
   const bool to_bdf = to != AutoPhase::kAdams;
@@ -234,10 +232,7 @@ Status OdeIntegrator::SwitchMethod(AutoPhase to) {
     cvode_mem_ = to_bdf ? newton_mem_ : adams_mem_;
     SOMA_RETURN_IF_ERROR(CheckFlag(CVodeReInit(cvode_mem_, t_, y_.get()), "CVodeReInit"));
   }
-  // While checking (Adams, probe) CVode returns every stiffness_check_steps.
-  const long max_steps = checking() ? std::min<long>(options_.max_steps, options_.stiffness_check_steps)
-                                    : options_.max_steps;
-  return CheckFlag(CVodeSetMaxNumSteps(cvode_mem_, max_steps), "CVodeSetMaxNumSteps");
+  return CheckFlag(CVodeSetMaxNumSteps(cvode_mem_, MaxStepsPerCall()), "CVodeSetMaxNumSteps");
 }
 
 Status OdeIntegrator::CheckStiffness() {

@@ -12,6 +12,7 @@
 // Thread safety: one integrator per thread; distinct integrators (each with
 // its own SundialsContext) may run concurrently.
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -200,6 +201,12 @@ class OdeIntegrator {
   enum class AutoPhase { kOff, kAdams, kProbe, kBdf };
   Status SwitchMethod(AutoPhase to);
   bool checking() const { return phase_ == AutoPhase::kAdams || phase_ == AutoPhase::kProbe; }
+  // CVODES' step limit per CVode call: while checking (Adams, probe) it
+  // returns every stiffness_check_steps steps and Advance() counts them
+  // against max_steps.
+  long MaxStepsPerCall() const {
+    return checking() ? std::min<long>(options_.max_steps, options_.stiffness_check_steps) : options_.max_steps;
+  }
   // Estimate of the spectral radius of d f / d y at (t, y) (power iteration).
   double SpectralRadius(double t, const double* y);
   static int RhsThunk(double t, N_Vector y, N_Vector ydot, void* user);

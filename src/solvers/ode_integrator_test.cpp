@@ -207,6 +207,20 @@ TEST(OdeIntegratorTest, AutoSwitchesToBdfWhenStiffnessAppears) {
   EXPECT_LT(auto_stats.steps, bdf_stats.steps + 300) << "BDF alone: " << bdf_stats.steps;
 }
 
+TEST(OdeIntegratorTest, AutoFindsStiffnessWithoutAnAnalyticJacobian) {
+  // The spectral radius then comes from finite differences of f.
+  class NoJacobian : public StiffCosine {
+   public:
+    bool has_dense_jacobian() const override { return false; }
+  };
+  NoJacobian sys;
+  std::vector<double> y;
+  const IntegratorStats stats = RunTo(sys, {1.0}, 10.0, WithTolerances(1e-8, 1e-10), &y);
+  EXPECT_NEAR(y[0], std::cos(10.0), 1e-6);
+  EXPECT_EQ(stats.method_switches, 1);
+  EXPECT_LT(stats.bdf_from, 1e-2);
+}
+
 TEST(OdeIntegratorTest, AutoTriesAdamsAgainAfterARestart) {
   SundialsContext ctx;
   StiffCosine sys;
