@@ -262,24 +262,18 @@ function renderSensitivity(box: HTMLElement, sens: TrialSensitivity, outcome: st
       continue;
     }
     if (sens.method === "sobol" && r.first && r.total) {
-      barChart(box, {
-        title: `Sobol first-order S1 of ${outcome} (${r.scenario}), bootstrap interval`,
-        categories: sens.inputs,
-        values: r.first,
-        errors: r.first_low && r.first_high ? { low: r.first_low, high: r.first_high } : undefined,
-        label: "S1",
-        yLabel: "S1",
-        range: [Math.min(0, ...(r.first_low ?? r.first)), Math.max(1, ...(r.first_high ?? r.first))],
-      });
-      barChart(box, {
-        title: `Sobol total-order ST of ${outcome} (${r.scenario}), bootstrap interval`,
-        categories: sens.inputs,
-        values: r.total,
-        errors: r.total_low && r.total_high ? { low: r.total_low, high: r.total_high } : undefined,
-        label: "ST",
-        yLabel: "ST",
-        range: [Math.min(0, ...(r.total_low ?? r.total)), Math.max(1, ...(r.total_high ?? r.total))],
-      });
+      const sobolBars = (order: string, label: string, values: number[], low?: number[], high?: number[]) =>
+        barChart(box, {
+          title: `Sobol ${order} ${label} of ${outcome} (${r.scenario}), bootstrap interval`,
+          categories: sens.inputs,
+          values,
+          errors: low && high ? { low, high } : undefined,
+          label,
+          yLabel: label,
+          range: [Math.min(0, ...(low ?? values)), Math.max(1, ...(high ?? values))],
+        });
+      sobolBars("first-order", "S1", r.first, r.first_low, r.first_high);
+      sobolBars("total-order", "ST", r.total, r.total_low, r.total_high);
     } else if (r.mu_star) {
       barChart(box, { title: `Morris μ* of ${outcome} (${r.scenario})`, categories: sens.inputs, values: r.mu_star, label: "μ*", yLabel: "μ*" });
       if (r.sigma) barChart(box, { title: `Morris σ of ${outcome} (${r.scenario})`, categories: sens.inputs, values: r.sigma, label: "σ", yLabel: "σ" });
