@@ -63,6 +63,19 @@ std::string FormatJson(const sim::SimulationResult& r) {
   return j.dump(1) + "\n";
 }
 
+namespace {
+
+Status WriteFile(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  if (!f) return IoError("cannot write '" + path.string() + "'");
+  f.write(text.data(), static_cast<std::streamsize>(text.size()));
+  f.flush();
+  if (!f) return IoError("writing '" + path.string() + "' failed");
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status WriteOutput(const std::string& path, const std::string& text) {
   if (path.empty() || path == "-") {
     std::fwrite(text.data(), 1, text.size(), stdout);
@@ -77,21 +90,13 @@ Status WriteOutput(const std::string& path, const std::string& text) {
     if (fs::is_directory(st)) return IoError("cannot write '" + path + "': it is a directory");
     // A device, pipe or socket (/dev/null, /dev/stdout, a FIFO): written in
     // place. Renaming a file over it would replace it, /dev/null included.
-    std::ofstream f(target, std::ios::binary);
-    if (!f) return IoError("cannot write '" + path + "'");
-    f.write(text.data(), static_cast<std::streamsize>(text.size()));
-    f.flush();
-    if (!f) return IoError("writing '" + path + "' failed");
-    return Status::Ok();
+    return WriteFile(target, text);
   }
   fs::path tmp = target;
   tmp += ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) return IoError("cannot write '" + tmp.string() + "'");
-    f.write(text.data(), static_cast<std::streamsize>(text.size()));
-    f.flush();
-    if (!f) return IoError("writing '" + tmp.string() + "' failed");
+  if (Status s = WriteFile(tmp, text); !s.ok()) {
+    fs::remove(tmp, ec);  // no partial output left behind
+    return s;
   }
   fs::rename(tmp, target, ec);
   if (ec) {
