@@ -1,8 +1,8 @@
 #include "sim/compiled_model.h"
 
 #include <algorithm>
-
 #include <cmath>
+#include <limits>
 
 namespace soma::sim {
 
@@ -72,6 +72,29 @@ Result<std::vector<std::pair<uint32_t, double>>> CompiledModel::ResolveOverrides
     slots.push_back({s->slot, value});
   }
   return slots;
+}
+
+std::vector<double> CompiledModel::TimePoints(const double* workspace) const {
+  std::vector<double> points(scheduled_relations_.size());
+  if (points.empty()) return points;
+  std::vector<double> scratch = time_points_.NewScratch();
+  time_points_.Run(workspace, points.data(), scratch.data());
+  // -offset / slope may round to a time just before the root reaches zero;
+  // the root itself decides: move up by single bits until it has (a few at
+  // most; the limit only guards against a root that rounding keeps off zero).
+  std::vector<double> in(workspace, workspace + num_slots_);
+  std::vector<double> roots(relations_.size());
+  std::vector<double> roots_scratch = roots_.NewScratch();
+  for (size_t i = 0; i < points.size(); ++i) {
+    const int direction = relations_[scheduled_relations_[i]].time_direction;
+    for (int bit = 0; bit < 64 && std::isfinite(points[i]); ++bit) {
+      in[0] = points[i];
+      roots_.Run(in.data(), roots.data(), roots_scratch.data());
+      if (!(direction * roots[scheduled_relations_[i]] < 0.0)) break;
+      points[i] = std::nextafter(points[i], std::numeric_limits<double>::infinity());
+    }
+  }
+  return points;
 }
 
 Result<std::vector<double>> CompiledModel::StartWorkspace(const SimulationOptions& options) const {

@@ -61,11 +61,13 @@ struct Relation {
   expr::NodeId root = 0;          // lhs - rhs
   uint32_t slot = 0;              // truth-value slot (event relations only)
   bool for_event = false;
-  // Relations between time and a constant (time >= 5): the root is
-  // time_direction * (time - time_point), which crosses zero once, at
-  // time_point, rising (+1) or falling (-1). A simulation can stop there
-  // instead of searching for the root. time_direction is 0 for all others.
-  double time_point = 0.0;
+  // Relations whose root is linear in time with a constant slope and an
+  // offset that stays fixed through a run (time >= 5, time - T_dose < 0 with
+  // T_dose a parameter no event assigns, time / 60 > delay_h): the root
+  // crosses zero once, at a time point known when the run starts, rising
+  // (time_direction +1) or falling (-1). A simulation stops there instead of
+  // searching for the root (CompiledModel::TimePoints). time_direction is 0
+  // for all others.
   int time_direction = 0;
 };
 
@@ -179,6 +181,15 @@ class CompiledModel {
   // into relations(), and their roots in that order.
   const std::vector<uint32_t>& searched_relations() const { return searched_relations_; }
   const expr::Program& searched_roots() const { return searched_roots_; }
+  // The relations with time_direction != 0, indices into relations().
+  const std::vector<uint32_t>& scheduled_relations() const { return scheduled_relations_; }
+  // The time point of each scheduled relation for a run whose fixed values
+  // (parameters, compartments, ... that no event assigns) are those of
+  // `workspace`: the first time, to the last bit, at which the relation's
+  // root has reached or passed zero in its direction, so that the relation
+  // has its new truth value (or is at zero) there. NaN or infinite values
+  // mean "never". Output i belongs to scheduled_relations()[i].
+  std::vector<double> TimePoints(const double* workspace) const;
   const expr::Program& triggers() const { return triggers_; }  // outputs: trigger of each event
   // outputs: delay and priority of each event (2 per event; 0 when absent).
   const expr::Program& event_timing() const { return event_timing_; }
@@ -219,6 +230,8 @@ class CompiledModel {
   expr::Program roots_;
   std::vector<uint32_t> searched_relations_;
   expr::Program searched_roots_;
+  std::vector<uint32_t> scheduled_relations_;
+  expr::Program time_points_;  // outputs: the time point of each scheduled relation
   expr::Program triggers_;
   expr::Program event_timing_;
   expr::Program constraints_;

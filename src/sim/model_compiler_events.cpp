@@ -33,20 +33,55 @@ Relation ModelCompiler::MakeRelation(NodeId relation) {
   Relation rel;
   rel.op = rn.op;
   rel.root = g_.Sub(rn.a, rn.b);
-  auto is_time = [&](NodeId x) {
-    const expr::Node& n = g_.node(x);
-    return n.op == GOp::kVar && n.slot == 0;
-  };
-  const std::optional<double> ca = g_.ConstantValue(rn.a), cb = g_.ConstantValue(rn.b);
-  if (is_time(rn.a) && cb && std::isfinite(*cb)) {
-    rel.time_point = *cb;
-    rel.time_direction = 1;
-  } else if (is_time(rn.b) && ca && std::isfinite(*ca)) {
-    rel.time_point = *ca;
-    rel.time_direction = -1;
-  }
-  return rel;
+  return rel;  // time_direction: FinishRelations, once the events are known
 }
+
+namespace {
+
+// f = slope * time + offset, with slope a number and offset reading only
+// slots that stay fixed through a run.
+struct LinearInTime {
+  double slope = 0.0;
+  NodeId offset = 0;
+};
+
+// Recognises f = slope * time + offset through +, -, negation, and products
+// and quotients with numbers; anything else in time (floor(time), time^2,
+// time * k with k a parameter) is not linear here. `fixed` is indexed by slot.
+std::optional<LinearInTime> Linearise(expr::Graph& g, NodeId f, const std::vector<bool>& fixed, int depth) {
+  if (depth > 64) return std::nullopt;
+  const expr::Node n = g.node(f);  // a copy: adding nodes may move the table
+  if (n.op == GOp::kVar && n.slot == 0) return LinearInTime{1.0, g.Constant(0.0)};
+  if (!g.DependsOn(f, 0)) {
+    for (uint32_t slot : g.Variables(f)) {
+      if (slot >= fixed.size() || !fixed[slot]) return std::nullopt;
+    }
+    return LinearInTime{0.0, f};
+  }
+  auto a = n.arity >= 1 ? Linearise(g, n.a, fixed, depth + 1) : std::nullopt;
+  if (!a) return std::nullopt;
+  if (n.op == GOp::kNeg) return LinearInTime{-a->slope, g.Neg(a->offset)};
+  auto b = n.arity == 2 ? Linearise(g, n.b, fixed, depth + 1) : std::nullopt;
+  if (!b) return std::nullopt;
+  switch (n.op) {
+    case GOp::kAdd: return LinearInTime{a->slope + b->slope, g.Add(a->offset, b->offset)};
+    case GOp::kSub: return LinearInTime{a->slope - b->slope, g.Sub(a->offset, b->offset)};
+    case GOp::kMul: {
+      // One factor must be a number (the other may hold time).
+      if (auto k = g.ConstantValue(n.b); k && a->slope != 0.0) return LinearInTime{a->slope * *k, g.Mul(a->offset, n.b)};
+      if (auto k = g.ConstantValue(n.a); k && b->slope != 0.0) return LinearInTime{b->slope * *k, g.Mul(n.a, b->offset)};
+      return std::nullopt;
+    }
+    case GOp::kDiv: {
+      auto k = g.ConstantValue(n.b);
+      if (!k || *k == 0.0 || b->slope != 0.0) return std::nullopt;
+      return LinearInTime{a->slope / *k, g.Div(a->offset, n.b)};
+    }
+    default: return std::nullopt;
+  }
+}
+
+}  // namespace
 
 void ModelCompiler::CollectRelations(NodeId root, std::unordered_set<NodeId>& seen,
                                      std::vector<NodeId>& found) const {
@@ -193,16 +228,35 @@ Status ModelCompiler::FinishRelations() {
     if (event_relation_index_.count(r)) continue;
     out_->relations_.push_back(MakeRelation(r));
   }
-  std::vector<NodeId> roots, searched;
+  // Slots that keep their value through a run: discrete values (parameters,
+  // constant compartments and species, local parameters) that no event
+  // assigns. States, algebraic values, delays and truth-value slots change.
+  std::vector<bool> fixed(out_->num_slots_, false);
+  for (const SymbolInfo& s : out_->symbols_) {
+    if (s.role == SymbolRole::kDiscrete && s.slot != 0 && s.slot < fixed.size()) fixed[s.slot] = true;
+  }
+  for (const CompiledEvent& e : out_->events_) {
+    for (uint32_t slot : e.targets) fixed[slot] = false;
+  }
+  std::vector<NodeId> roots, searched, time_points;
   for (size_t k = 0; k < out_->relations_.size(); ++k) {
-    const Relation& r = out_->relations_[k];
+    Relation& r = out_->relations_[k];
     roots.push_back(r.root);
-    if (r.time_direction != 0) continue;
+    auto lin = Linearise(g_, r.root, fixed, 0);
+    if (lin && lin->slope != 0.0 && std::isfinite(lin->slope)) {
+      // slope * t + offset = 0 at t = -offset / slope.
+      r.time_direction = lin->slope > 0 ? 1 : -1;
+      out_->scheduled_relations_.push_back(static_cast<uint32_t>(k));
+      time_points.push_back(g_.Div(g_.Neg(lin->offset), g_.Constant(lin->slope)));
+      continue;
+    }
+    r.time_direction = 0;
     out_->searched_relations_.push_back(static_cast<uint32_t>(k));
     searched.push_back(r.root);
   }
   out_->roots_ = expr::Program::Compile(g_, roots);
   out_->searched_roots_ = expr::Program::Compile(g_, searched);
+  out_->time_points_ = expr::Program::Compile(g_, time_points);
   return Status::Ok();
 }
 

@@ -21,17 +21,20 @@ double Seconds(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
-// The time points of relations between time and a constant after the start
-// (Relation::time_direction), in order: the simulation stops at each instead
-// of root finding, and reports the crossing as CVODES would a root.
+// The time points of the relations linear in time (Relation::time_direction)
+// after the start, in order: the simulation stops at each instead of root
+// finding, and reports the crossing as CVODES would a root. They are fixed
+// for the run: computed from the start workspace (CompiledModel::TimePoints).
 class TimeRootSchedule {
  public:
-  TimeRootSchedule(const CompiledModel& cm, double start)
+  TimeRootSchedule(const CompiledModel& cm, const std::vector<double>& start_workspace, double start)
       : searched_(cm.searched_relations()), found_(cm.relations().size(), 0) {
     const auto& rels = cm.relations();
-    for (size_t k = 0; k < rels.size(); ++k) {
-      if (rels[k].time_direction != 0 && rels[k].time_point > start) {
-        points_.push_back({rels[k].time_point, k, rels[k].time_direction});
+    const auto& scheduled = cm.scheduled_relations();
+    const std::vector<double> times = cm.TimePoints(start_workspace.data());
+    for (size_t i = 0; i < scheduled.size(); ++i) {
+      if (std::isfinite(times[i]) && times[i] > start) {
+        points_.push_back({times[i], scheduled[i], rels[scheduled[i]].time_direction});
       }
     }
     std::sort(points_.begin(), points_.end(),
@@ -113,7 +116,7 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
     SOMA_RETURN_IF_ERROR(cm.CheckInitialState(in));
   }
   ModelSystem system(cm, in, /*scheduled_time_roots=*/true);
-  TimeRootSchedule clock(cm, options.start);
+  TimeRootSchedule clock(cm, in, options.start);
   solvers::IntegratorOptions integrator_options = options.integrator;
   if (!cm.delays().empty()) {
     system.RecordHistory();

@@ -3,6 +3,7 @@
 
 #include "sim/simulator.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <gtest/gtest.h>
@@ -73,10 +74,10 @@ TEST(SimulatorTest, RelationsWithTimeStopAtTheirTimePoints) {
   ASSERT_TRUE(cm.ok()) << cm.status().ToString();
   ASSERT_EQ((*cm)->relations().size(), 2u);
   EXPECT_EQ((*cm)->relations()[0].time_direction, 1);
-  EXPECT_EQ((*cm)->relations()[0].time_point, 1.25);
   EXPECT_EQ((*cm)->relations()[1].time_direction, -1);
-  EXPECT_EQ((*cm)->relations()[1].time_point, 2.5);
   EXPECT_TRUE((*cm)->searched_relations().empty());
+  const std::vector<double> start = (*cm)->InitialWorkspace(0.0, {});
+  EXPECT_EQ((*cm)->TimePoints(start.data()), (std::vector<double>{1.25, 2.5}));
   auto r = Simulator(*cm).Simulate(TightOptions(3.0, 3), {{"A"}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->summary.events_fired, 2);
@@ -84,6 +85,93 @@ TEST(SimulatorTest, RelationsWithTimeStopAtTheirTimePoints) {
   ExpectClose(r->at(1, 1), std::exp(-0.5), 1e-12, 1e-8);
   ExpectClose(r->at(2, 1), std::exp(-0.625), 1e-12, 1e-8);
   ExpectClose(r->at(3, 1), std::exp(-0.625 - 0.5), 1e-12, 1e-8);
+}
+
+// y' = piecewise(0, time - T < 0, 1) + piecewise(0, time / 2 < T2, 1): y
+// grows at rate 1 from T on and by 1 more from 2 T2 on.
+model::Model SwitchedAtParameterTimes() {
+  model::Model m;
+  m.id = "switched";
+  m.parameters.push_back({.id = "T", .value = 1.0});
+  m.parameters.push_back({.id = "T2", .value = 1.25});
+  m.parameters.push_back({.id = "y", .value = 0.0, .constant = false});
+  auto time = Expr::Leaf(Op::kTime);
+  auto first = Apply(Op::kPiecewise, {Num(0.0), Apply(Op::kLt, {Sub(time, Sym("T")), Num(0.0)}), Num(1.0)});
+  auto second = Apply(Op::kPiecewise,
+                      {Num(0.0), Apply(Op::kLt, {Apply(Op::kDivide, {time, Num(2.0)}), Sym("T2")}), Num(1.0)});
+  m.rules.push_back({model::RuleKind::kRate, "y", Apply(Op::kPlus, {first, second})});
+  return m;
+}
+
+TEST(SimulatorTest, RelationsLinearInTimeWithFixedParametersStopAtTheirTimePoints) {
+  // time - T < 0 and time / 2 < T2 cross zero at T and 2 T2, known when the
+  // run starts (T, T2 are parameters no event assigns): the simulator lands
+  // on them instead of searching, also when a run overrides T.
+  auto cm = CompiledModel::Compile(SwitchedAtParameterTimes());
+  ASSERT_TRUE(cm.ok()) << cm.status().ToString();
+  ASSERT_EQ((*cm)->relations().size(), 2u);
+  EXPECT_TRUE((*cm)->searched_relations().empty());
+  ASSERT_EQ((*cm)->scheduled_relations().size(), 2u);
+  SimulationOptions opt = TightOptions(4.0, 8);
+  opt.overrides = {{"T", 1.5}};
+  auto start = (*cm)->StartWorkspace(opt);
+  ASSERT_TRUE(start.ok()) << start.status().ToString();
+  std::vector<double> points = (*cm)->TimePoints(start->data());
+  std::sort(points.begin(), points.end());
+  EXPECT_EQ(points, (std::vector<double>{1.5, 2.5}));
+  auto r = Simulator(*cm).Simulate(opt, {{"y"}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->summary.roots_found, 2);
+  for (size_t i = 0; i < r->rows; ++i) {
+    const double t = r->at(i, 0);
+    ExpectClose(r->at(i, 1), std::max(0.0, t - 1.5) + std::max(0.0, t - 2.5), 1e-12, 1e-9, "t = " + std::to_string(t));
+  }
+}
+
+TEST(SimulatorTest, TimePointIsTheFirstDoubleWhereTheRelationHasChanged) {
+  // time + a < b flips where (time + a) - b reaches 0. With a = 0.502 and
+  // b = 2.964, b - a rounds to a double at which time + a is still below b
+  // (2.4619999999999997 + 0.502 < 2.964): the time point must be the first
+  // double at which the relation is false, or the run would restart one bit
+  // before the switch.
+  model::Model m;
+  m.parameters.push_back({.id = "a", .value = 0.502});
+  m.parameters.push_back({.id = "b", .value = 2.964});
+  m.parameters.push_back({.id = "y", .value = 0.0, .constant = false});
+  auto rel = Apply(Op::kLt, {Apply(Op::kPlus, {Expr::Leaf(Op::kTime), Sym("a")}), Sym("b")});
+  m.rules.push_back({model::RuleKind::kRate, "y", Apply(Op::kPiecewise, {Num(1.0), rel, Num(0.0)})});
+  auto cm = CompiledModel::Compile(m);
+  ASSERT_TRUE(cm.ok()) << cm.status().ToString();
+  ASSERT_EQ((*cm)->scheduled_relations().size(), 1u);
+  const std::vector<double> start = (*cm)->InitialWorkspace(0.0, {});
+  const double tp = (*cm)->TimePoints(start.data())[0];
+  const double a = 0.502, b = 2.964;
+  ASSERT_TRUE((b - a) + a < b);  // the rounding this test is about
+  EXPECT_FALSE(tp + a < b) << tp;
+  const double before = std::nextafter(tp, 0.0);
+  EXPECT_TRUE(before + a < b) << before;
+}
+
+TEST(SimulatorTest, RelationsWithParametersThatEventsChangeAreSearched) {
+  // An event sets T = 2 at t = 0.5: the crossing of time - T < 0 is not known
+  // at the start, so CVODES searches for it (and finds it at 2).
+  model::Model m = SwitchedAtParameterTimes();
+  m.parameters[0].constant = false;
+  model::Event ev;
+  ev.id = "later";
+  ev.trigger = Expr::Apply(Op::kGe, {Expr::Leaf(Op::kTime), Num(0.5)});
+  ev.assignments.push_back({"T", Num(2.0)});
+  m.events.push_back(ev);
+  auto cm = CompiledModel::Compile(m);
+  ASSERT_TRUE(cm.ok()) << cm.status().ToString();
+  ASSERT_EQ((*cm)->searched_relations().size(), 1u);
+  EXPECT_EQ((*cm)->scheduled_relations().size(), 2u);  // the event's time >= 0.5 and time / 2 < T2
+  auto r = Simulator(*cm).Simulate(TightOptions(4.0, 8), {{"y"}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  for (size_t i = 0; i < r->rows; ++i) {
+    const double t = r->at(i, 0);
+    ExpectClose(r->at(i, 1), std::max(0.0, t - 2.0) + std::max(0.0, t - 2.5), 1e-9, 1e-7, "t = " + std::to_string(t));
+  }
 }
 
 TEST(SimulatorTest, DelayedStateEventUsesValuesFromTriggerTime) {

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -95,19 +96,38 @@ TEST_P(PetabBenchmark, NominalSimulationAndNllh) {
   if (!sims.empty()) {
     auto ref = formats::petab::ReadTsv(sims[0]);
     ASSERT_TRUE(ref.ok()) << ref.status().ToString();
+    const Table ours = formats::petab::SimulationTable(*imp, *ev);
+    std::set<std::string> observables;
+    for (size_t r = 0; r < ours.rows.size(); ++r) observables.insert(ours.Cell(r, "observableId"));
+    // Tables that name rows "obs__params__..." tell them apart by their
+    // observable parameters too (one observable scaled per dataset).
+    const bool has_parameters = ref->Column("observableParameters") >= 0;
+    auto params_of = [&](const Table& t, size_t r) { return "|" + t.Cell(r, "observableParameters"); };
     std::map<std::string, std::vector<std::pair<double, double>>> pool;
     double max_ref = 0;
     for (size_t r = 0; r < ref->rows.size(); ++r) {
-      const std::string key = ref->Cell(r, "observableId") + "|" +
-                              Either(*ref, r, "simulationConditionId", "simulationCondition");
+      std::string observable = ref->Cell(r, "observableId");
+      // Some tables name the observable with its parameters and conditions
+      // appended ("obs__params__noise__condition__preeq"): keep the longest
+      // observable id of the problem that starts it.
+      bool mangled = false;
+      if (!observables.count(observable)) {
+        size_t best = 0;
+        for (const std::string& o : observables)
+          if (o.size() > best && observable.rfind(o + "__", 0) == 0) best = o.size();
+        if (best > 0) observable.resize(best);
+        mangled = best > 0 && has_parameters;
+      }
+      const std::string key = observable + "|" + Either(*ref, r, "simulationConditionId", "simulationCondition") +
+                              (mangled ? params_of(*ref, r) : "");
       const double v = std::stod(ref->Cell(r, "simulation"));
       pool[key].emplace_back(std::stod(ref->Cell(r, "time")), v);
       max_ref = std::max(max_ref, std::abs(v));
     }
-    const Table ours = formats::petab::SimulationTable(*imp, *ev);
     int compared = 0, bad = 0;
     for (size_t r = 0; r < ours.rows.size(); ++r) {
       std::string key = ours.Cell(r, "observableId") + "|" + ours.Cell(r, "simulationConditionId");
+      if (has_parameters && pool.count(key + params_of(ours, r))) key += params_of(ours, r);
       const double t = std::stod(ours.Cell(r, "time"));
       // Older tables name observables without the "observable_" prefix.
       if (!pool.count(key) && key.rfind("observable_", 0) == 0) key = key.substr(11);

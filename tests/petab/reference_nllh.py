@@ -74,12 +74,24 @@ def problem_nllh(folder, yaml_path):
         return None, "no simulatedData table"
     pool = {}
     for r in read(sims[0]):
-        key = (col(r, "observableId"), col(r, "simulationConditionId", "simulationCondition"),
-               col(r, "preequilibrationConditionId", "preequilibrationCondition"))
+        oid = col(r, "observableId")
+        extra = ""
+        if oid not in observables:
+            # Some tables name rows "obs__params__noise__condition__preeq":
+            # the longest observable id that starts the name, and the row's
+            # observable parameters to tell datasets apart.
+            starts = [o for o in observables if oid.startswith(o + "__")]
+            if starts:
+                oid = max(starts, key=len)
+                extra = col(r, "observableParameters")
+        key = (oid, col(r, "simulationConditionId", "simulationCondition"),
+               col(r, "preequilibrationConditionId", "preequilibrationCondition"), extra)
         pool.setdefault(key, []).append((float(col(r, "time")), float(r["simulation"])))
     total = 0.0
     for i, r in enumerate(meas):
-        key = (r["observableId"], r["simulationConditionId"], r.get("preequilibrationConditionId", ""))
+        key = (r["observableId"], r["simulationConditionId"], r.get("preequilibrationConditionId", ""), "")
+        if key not in pool:
+            key = key[:3] + (r.get("observableParameters", ""),)
         t = float(r["time"])
         # Times are matched to 1e-6 relative: some tables round them differently.
         candidates = pool.get(key, [])
