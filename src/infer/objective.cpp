@@ -13,6 +13,12 @@ namespace {
 // See Objective::SigmaOffsets.
 constexpr double kSigmaOffset = 60.0;
 
+// Steady-state measurements (Measurement::time): outputs at start + 2^k up
+// to k = 27 (about 1.3e8 time units, as for pre-equilibration).
+constexpr int kSteadyStateDoublings = 27;
+
+bool Settled(double a, double b) { return std::abs(a - b) <= 1e-8 * std::abs(b) + 1e-12; }
+
 double TransformDerivative(Scale s, double m) {
   switch (s) {
     case Scale::kLin: return 1.0;
@@ -131,11 +137,30 @@ Result<std::shared_ptr<const Objective>> Objective::Prepare(const EstimationProb
       pe.observables.push_back(po);
     }
     std::vector<double> times;
-    for (const Measurement& m : ex.measurements) times.push_back(m.time);
+    bool steady_state = false;
+    for (const Measurement& m : ex.measurements) {
+      if (std::isfinite(m.time)) times.push_back(m.time);
+      else steady_state = true;
+    }
     std::sort(times.begin(), times.end());
     times.erase(std::unique(times.begin(), times.end()), times.end());
+    if (steady_state) {
+      // The run goes on to start + 2^k, k = 0..kSteadyStateDoublings: the
+      // steady state is where the predictions stop changing (Measurement::time).
+      pe.steady_first_row = times.size();
+      for (int k = 0; k <= kSteadyStateDoublings; ++k) {
+        const double t = ex.start + std::ldexp(1.0, k);
+        if (!times.empty() && t <= times.back()) continue;
+        times.push_back(t);
+      }
+      pe.steady_rows = times.size() - pe.steady_first_row;
+    }
     for (const Measurement& m : ex.measurements) {
-      pe.row.push_back(static_cast<size_t>(std::lower_bound(times.begin(), times.end(), m.time) - times.begin()));
+      if (!std::isfinite(m.time)) {
+        pe.row.push_back(PreparedExperiment::kSteadyState);
+      } else {
+        pe.row.push_back(static_cast<size_t>(std::lower_bound(times.begin(), times.end(), m.time) - times.begin()));
+      }
       const PreparedObservable& po = pe.observables[m.observable];
       const bool varies = po.noise.form == NoiseForm::kModelSymbol || po.noise.form != NoiseForm::kAdditive ||
                           po.sigma_abs.parameter >= 0;
@@ -238,12 +263,43 @@ Result<PointValues> Objective::Compute(const std::vector<double>& x, bool sensit
       sens.trajectory = std::move(*r);
     }
     const sim::SimulationResult& traj = sens.trajectory;
+    size_t steady_row = PreparedExperiment::kSteadyState;
+    if (pe.steady_rows > 0) {
+      // The first grid row from which the predictions this experiment uses
+      // (and their sensitivities) no longer change over two doublings.
+      std::vector<size_t> outputs;
+      for (const PreparedObservable& po : pe.observables) {
+        outputs.push_back(po.output);
+        if (po.noise.form == NoiseForm::kModelSymbol) outputs.push_back(po.sigma_output);
+      }
+      auto settled = [&](size_t a, size_t b) {
+        for (size_t o : outputs) {
+          if (!Settled(traj.at(a, 1 + o), traj.at(b, 1 + o))) return false;
+          if (!with_sens) continue;
+          for (int k : pe.mapped_plan_index)
+            if (!Settled(sens.at(a, o, k), sens.at(b, o, k))) return false;
+        }
+        return true;
+      };
+      for (size_t k = 2; k < pe.steady_rows; ++k) {
+        const size_t r = pe.steady_first_row + k;
+        if (settled(r - 2, r - 1) && settled(r - 1, r)) {
+          steady_row = r;
+          break;
+        }
+      }
+      if (steady_row == PreparedExperiment::kSteadyState) {
+        return SolverFailure("experiment '" + ex.id + "': no steady state for the measurements at time inf: the "
+                             "predictions still change after " + std::to_string(std::ldexp(1.0, kSteadyStateDoublings)) +
+                             " time units");
+      }
+    }
     auto value_of = [&](const RefIndex& r) { return r.parameter < 0 ? r.constant : x[r.parameter]; };
     for (size_t i = 0; i < ex.measurements.size(); ++i) {
       const size_t gi = row_base + i;
       const Measurement& meas = ex.measurements[i];
       const PreparedObservable& po = pe.observables[meas.observable];
-      const size_t row = pe.row[i];
+      const size_t row = pe.row[i] == PreparedExperiment::kSteadyState ? steady_row : pe.row[i];
       const double m = traj.at(row, 1 + po.output);
       v.m[gi] = m;
       Eigen::VectorXd dm = Eigen::VectorXd::Zero(n);

@@ -38,7 +38,13 @@ struct PreparedExperiment {
   bool preequilibrate = false;
   std::vector<std::pair<std::string, double>> pre_constants;
   std::vector<std::pair<std::string, int>> pre_mapped;
-  std::vector<size_t> row;                          // output row of each measurement
+  // Output row of each measurement; kSteadyState for time +inf, whose row
+  // (one of the steady_rows rows from steady_first_row on: the times
+  // start + 2^k, k = 0, 1, ...) Compute chooses.
+  std::vector<size_t> row;
+  static constexpr size_t kSteadyState = static_cast<size_t>(-1);
+  size_t steady_first_row = 0;
+  size_t steady_rows = 0;
   std::vector<PreparedObservable> observables;
 };
 

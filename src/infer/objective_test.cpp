@@ -4,6 +4,7 @@
 #include "infer/objective.h"
 
 #include <cmath>
+#include <limits>
 
 #include <gtest/gtest.h>
 
@@ -72,6 +73,65 @@ TEST(Objective, JacobianMatchesDifferencesWithEstimatedNoiseAndPriors) {
   e.measurements.push_back({1, 3.0, 4.0});
   p.experiments = {e};
   ExpectJacobianMatchesDifferences(p, {9.0, 0.2, 0.3, 0.05});
+}
+
+// x' = kin - kout x, x(0) = 0 (amount, unit volume): x(t) = kin/kout (1 - exp(-kout t)),
+// steady state kin/kout. With kout = 0 there is none (x grows without bound).
+std::shared_ptr<const sim::CompiledModel> TurnoverModel() {
+  model::Model m;
+  m.id = "turnover";
+  m.compartments.push_back({.id = "V", .size = 1.0});
+  m.species.push_back({.id = "x", .compartment = "V", .initial_amount = 0.0, .has_only_substance_units = true});
+  m.parameters.push_back({.id = "kin", .value = 2.0});
+  m.parameters.push_back({.id = "kout", .value = 0.5});
+  model::Reaction in, out;
+  in.id = "in";
+  in.products.push_back({.species = "x"});
+  in.kinetic_law = expr::Expr::Symbol("kin");
+  out.id = "out";
+  out.reactants.push_back({.species = "x"});
+  out.kinetic_law = expr::Expr::Apply(expr::Op::kTimes, {expr::Expr::Symbol("kout"), expr::Expr::Symbol("x")});
+  m.reactions = {in, out};
+  return *sim::CompiledModel::Compile(m);
+}
+
+EstimationProblem SteadyStateProblem() {
+  EstimationProblem p;
+  p.model = TurnoverModel();
+  p.parameters = {testing::Param("kin", 0.1, 10, 2.0, Scale::kLog10), testing::Param("kout", 1e-3, 10, 0.5, Scale::kLog)};
+  const double inf = std::numeric_limits<double>::infinity();
+  p.experiments = {testing::SeriesExperiment("x", {1.0, inf, inf}, {1.0, 3.9, 4.2}, NoiseModel::Additive(ValueRef::Constant(0.2)))};
+  return p;
+}
+
+TEST(Objective, SteadyStateMeasurementsArePredictedAtTheSteadyState) {
+  // Reference: the analytic solution; |m - ref| <= 1e-7 |ref| (CVODES at rel
+  // 1e-10 and the 1e-8 settling rule of Measurement::time).
+  EstimationProblem p = SteadyStateProblem();
+  EstimationOptions o;
+  o.rel_tol = 1e-10;
+  o.abs_tol = 1e-12;
+  auto ev = Evaluate(p, {2.0, 0.5}, o);
+  ASSERT_TRUE(ev.ok()) << ev.status().ToString();
+  EXPECT_NEAR(ev->predictions[0][0], 4.0 * (1 - std::exp(-0.5)), 1e-7 * 4.0);
+  EXPECT_NEAR(ev->predictions[0][1], 4.0, 1e-7 * 4.0);
+  EXPECT_NEAR(ev->predictions[0][2], 4.0, 1e-7 * 4.0);
+  auto other = Evaluate(p, {3.0, 0.25}, o);  // the steady state moves with the parameters
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  EXPECT_NEAR(other->predictions[0][1], 12.0, 1e-7 * 12.0);
+}
+
+TEST(Objective, SteadyStateSensitivitiesMatchDifferences) {
+  ExpectJacobianMatchesDifferences(SteadyStateProblem(), {2.0, 0.5});
+}
+
+TEST(Objective, NoSteadyStateIsAnErrorThatSaysSo) {
+  EstimationProblem p = SteadyStateProblem();
+  p.parameters[1].lower = 0.0;
+  p.parameters[1].scale = Scale::kLin;
+  auto ev = Evaluate(p, {2.0, 0.0}, EstimationOptions{});
+  ASSERT_FALSE(ev.ok());
+  EXPECT_NE(ev.status().message().find("no steady state"), std::string::npos) << ev.status().ToString();
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include "infer/estimate.h"
 
 #include <cmath>
+#include <limits>
 #include <numbers>
 #include <set>
 
@@ -172,8 +173,9 @@ Status EstimationProblem::Validate() const {
       const std::string mw = w + ", measurement " + std::to_string(i);
       if (m.observable >= e.observables.size())
         return InvalidArgument(mw + ": observable index " + std::to_string(m.observable) + " out of range");
-      if (!std::isfinite(m.time) || m.time < e.start)
-        return InvalidArgument(mw + ": time " + std::to_string(m.time) + " must be finite and >= start");
+      const bool steady_state = m.time == std::numeric_limits<double>::infinity();
+      if (!steady_state && (!std::isfinite(m.time) || m.time < e.start))
+        return InvalidArgument(mw + ": time " + std::to_string(m.time) + " must be finite and >= start, or +inf");
       if (!std::isfinite(m.value)) return InvalidArgument(mw + ": value must be finite");
       if (e.observables[m.observable].noise.scale != Scale::kLin && !(m.value > 0))
         return InvalidArgument(mw + ": value " + std::to_string(m.value) + " must be > 0 on scale " +

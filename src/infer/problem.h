@@ -97,7 +97,14 @@ struct Observable {
 
 struct Measurement {
   size_t observable = 0;   // index into Experiment::observables
-  double time = 0.0;       // model time units; finite, >= Experiment::start
+  // Model time units; finite and >= Experiment::start, or +infinity: the
+  // experiment's steady state (PEtab's time "inf"). The steady state is where
+  // the predicted observables (and, when fitting, their sensitivities) stop
+  // changing: the simulation runs on past the last finite time, and the
+  // prediction is the first value v(start + 2^k) with
+  // |v(start + 2^j) - v(start + 2^(j-1))| <= 1e-8 |v| + 1e-12 for j = k - 1, k
+  // (k <= 27, about 1.3e8 time units; no steady state by then is an error).
+  double time = 0.0;
   double value = 0.0;      // finite; > 0 on log scales
 };
 

@@ -133,7 +133,7 @@ TEST_P(PetabBenchmark, NominalSimulationAndNllh) {
       if (!pool.count(key) && key.rfind("observable_", 0) == 0) key = key.substr(11);
       auto& cand = pool[key];
       auto it = std::find_if(cand.begin(), cand.end(),
-                             [&](const auto& p) { return std::abs(p.first - t) <= 1e-6 * std::max(1.0, std::abs(t)); });
+                             [&](const auto& p) { return p.first == t || std::abs(p.first - t) <= 1e-6 * std::max(1.0, std::abs(t)); });
       if (it == cand.end()) continue;
       const double sim = std::stod(ours.Cell(r, "simulation"));
       const double refv = it->second;

@@ -283,7 +283,7 @@ Result<PetabImport> LoadPetab(const std::filesystem::path& yaml) {
     const std::string preeq = mtable.Cell(r, "preequilibrationConditionId");
     auto time = ParseNumber(mtable.Cell(r, "time"));
     if (!time) return ParseError(where + ": time '" + mtable.Cell(r, "time") + "' is not a number");
-    if (std::isinf(*time)) return Unsupported(where + ": time inf (steady-state measurements are not supported)");
+    if (*time == -std::numeric_limits<double>::infinity()) return ParseError(where + ": time -inf");
     auto value = ParseNumber(mtable.Cell(r, "measurement"));
     if (!value) return ParseError(where + ": measurement '" + mtable.Cell(r, "measurement") + "' is not a number");
     auto oit = observed.find(obs_id);
