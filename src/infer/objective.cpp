@@ -94,8 +94,6 @@ Result<std::shared_ptr<const Objective>> Objective::Prepare(const EstimationProb
       pe.mapped.emplace_back(id, static_cast<int>(k));
     }
     if (ex.preequilibration) {
-      if (derivatives == Derivatives::kSensitivities)
-        return Unsupported(where + ": pre-equilibration with sensitivities (estimation); only Evaluate supports it");
       pe.preequilibrate = true;
       std::map<std::string, bool> set_pre;
       for (const auto& [sym, ref] : *ex.preequilibration) {
@@ -119,6 +117,37 @@ Result<std::shared_ptr<const Objective>> Objective::Prepare(const EstimationProb
       auto [it, inserted] = plan_index.emplace(sym, static_cast<int>(plan_parameters.size()));
       if (inserted) plan_parameters.push_back(sym);
       pe.mapped_plan_index.push_back(it->second);
+    }
+    if (pe.preequilibrate) {
+      for (const auto& [sym, k] : pe.pre_mapped) {
+        auto [it, inserted] = plan_index.emplace(sym, static_cast<int>(plan_parameters.size()));
+        if (inserted) plan_parameters.push_back(sym);
+        pe.pre_mapped_plan_index.push_back(it->second);
+      }
+      pe.carrier.assign(problem.parameters.size(), -1);
+      for (size_t a = pe.mapped.size(); a-- > 0;) pe.carrier[pe.mapped[a].second] = pe.mapped_plan_index[a];
+      for (const auto& [sym, value] : pe.constants) {
+        const sim::SymbolInfo* info = model.FindSymbol(sym);
+        if (info && info->role == sim::SymbolRole::kState && info->kind == model::SymbolKind::kSpecies)
+          pe.reset_states.push_back(info->slot - 1);
+      }
+      if (derivatives == Derivatives::kSensitivities) {
+        // The estimated parameters' effect on the pre-equilibrated states
+        // enters the main simulation's sensitivities through a symbol mapped
+        // to the same parameter there.
+        for (const auto& [sym, k] : pe.pre_mapped) {
+          if (pe.carrier[k] < 0)
+            return Unsupported(where + ": estimated parameter '" + problem.parameters[k].id +
+                               "' acts in the pre-equilibration (through '" + sym +
+                               "') but not in the simulation condition; its sensitivities are not implemented");
+        }
+        for (const auto& [sym, k] : pe.mapped) {
+          const sim::SymbolInfo* info = model.FindSymbol(sym);
+          if (info && info->role == sim::SymbolRole::kState && info->kind == model::SymbolKind::kSpecies)
+            return Unsupported(where + ": species '" + sym + "' set to estimated parameter '" +
+                               problem.parameters[k].id + "' after pre-equilibration; its sensitivities are not implemented");
+        }
+      }
     }
     for (const Observable& o : ex.observables) {
       if (model.FindSymbol(o.symbol) == nullptr)
@@ -189,8 +218,8 @@ Result<std::shared_ptr<const Objective>> Objective::Prepare(const EstimationProb
   return std::shared_ptr<const Objective>(obj);
 }
 
-Result<std::vector<double>> Objective::Preequilibrate(const PreparedExperiment& pe,
-                                                     const std::vector<double>& x) const {
+Result<std::vector<double>> Objective::Preequilibrate(const PreparedExperiment& pe, const std::vector<double>& x,
+                                                     std::vector<double>* sensitivities) const {
   sim::SimulationOptions so;
   so.start = pe.options.start;
   so.integrator = pe.options.integrator;
@@ -199,18 +228,36 @@ Result<std::vector<double>> Objective::Preequilibrate(const PreparedExperiment& 
   for (const auto& [sym, k] : pe.pre_mapped) so.overrides.emplace_back(sym, x[k]);
   const sim::Simulator simulator(problem_.model);
   const std::vector<sim::OutputVariable> no_outputs = {{problem_.model->symbols().front().id}};
-  std::vector<double> y;
+  std::vector<double> y, s;
+  bool first = true;
   double elapsed = 0.0, interval = 1.0;
   while (elapsed < 1e8) {
     so.end = so.start + interval;
-    auto r = simulator.Simulate(so, no_outputs);
-    if (!r.ok()) return r.status().WithContext("pre-equilibration");
-    const std::vector<double>& next = r->final_state;
-    bool steady = !y.empty();
+    std::vector<double> next, next_s;
+    if (sensitivities != nullptr) {
+      // States and their sensitivities run on together; both must settle.
+      auto r = sim::SimulateWithSensitivities(*plan_, so, {}, first ? nullptr : &s);
+      if (!r.ok()) return r.status().WithContext("pre-equilibration");
+      next = std::move(r->trajectory.final_state);
+      next_s = std::move(r->final_sensitivities);
+    } else {
+      auto r = simulator.Simulate(so, no_outputs);
+      if (!r.ok()) return r.status().WithContext("pre-equilibration");
+      next = std::move(r->final_state);
+    }
+    bool steady = !first;
     for (size_t i = 0; steady && i < next.size(); ++i)
       steady = std::abs(next[i] - y[i]) <= 1e-8 * std::abs(next[i]) + 1e-12;
-    y = next;
-    if (steady) return y;
+    // Sensitivities are integrated to the relative tolerance only.
+    for (size_t i = 0; steady && i < next_s.size(); ++i)
+      steady = std::abs(next_s[i] - s[i]) <= 1e-6 * std::abs(next_s[i]) + 1e-10;
+    y = std::move(next);
+    s = std::move(next_s);
+    first = false;
+    if (steady) {
+      if (sensitivities != nullptr) *sensitivities = std::move(s);
+      return y;
+    }
     elapsed += interval;
     so.start = so.end;
     so.initial_state = y;
@@ -231,6 +278,9 @@ Result<PointValues> Objective::Compute(const std::vector<double>& x, bool sensit
   std::vector<double> dxdt(n);
   for (size_t k = 0; k < n; ++k) dxdt[k] = DxDTheta(k, x[k]);
   size_t row_base = 0;
+  // Pre-equilibrated states (and sensitivities) by the pre-equilibration's values.
+  std::map<std::vector<std::pair<std::string, double>>, std::pair<std::vector<double>, std::vector<double>>>
+      preequilibrated;
   for (size_t e = 0; e < experiments_.size(); ++e) {
     const PreparedExperiment& pe = experiments_[e];
     const Experiment& ex = problem_.experiments[e];
@@ -238,9 +288,23 @@ Result<PointValues> Objective::Compute(const std::vector<double>& x, bool sensit
     so.overrides = pe.constants;
     for (const auto& [sym, k] : pe.mapped) so.overrides.emplace_back(sym, x[k]);
 
+    const bool with_sens = sensitivities && plan_ != nullptr;
+    std::vector<double> initial_sens;  // main simulation, when pre-equilibrated
     if (pe.preequilibrate) {
-      auto y = Preequilibrate(pe, x);
-      if (!y.ok()) return y.status().WithContext("experiment '" + ex.id + "'");
+      // Experiments often share one pre-equilibration (the same condition
+      // values): it runs once per evaluation.
+      std::vector<std::pair<std::string, double>> key = pe.pre_constants;
+      for (const auto& [sym, k] : pe.pre_mapped) key.emplace_back(sym, x[k]);
+      std::sort(key.begin(), key.end());
+      auto cached = preequilibrated.find(key);
+      if (cached == preequilibrated.end()) {
+        std::vector<double> pre_sens;
+        auto y = Preequilibrate(pe, x, with_sens ? &pre_sens : nullptr);
+        if (!y.ok()) return y.status().WithContext("experiment '" + ex.id + "'");
+        cached = preequilibrated.emplace(std::move(key), std::make_pair(std::move(*y), std::move(pre_sens))).first;
+      }
+      const std::vector<double>* y = &cached->second.first;
+      const std::vector<double>& pre_sens = cached->second.second;
       // Species the experiment's conditions set take their condition values.
       auto start = problem_.model->StartWorkspace(so);
       if (!start.ok()) return start.status().WithContext("experiment '" + ex.id + "'");
@@ -250,11 +314,25 @@ Result<PointValues> Objective::Compute(const std::vector<double>& x, bool sensit
         if (info && info->role == sim::SymbolRole::kState && info->kind == model::SymbolKind::kSpecies)
           so.initial_state[info->slot - 1] = (*start)[info->slot];
       }
+      if (with_sens) {
+        // d y0 / d theta_k = sum over the symbols mapped to k in the
+        // pre-equilibration, carried by k's symbol in this simulation
+        // (Prepare checked there is one); reset species start at constants.
+        const size_t ns = y->size();
+        initial_sens.assign(pre_sens.size(), 0.0);
+        for (size_t a = 0; a < pe.pre_mapped.size(); ++a) {
+          const size_t from = static_cast<size_t>(pe.pre_mapped_plan_index[a]) * ns;
+          const size_t to = static_cast<size_t>(pe.carrier[pe.pre_mapped[a].second]) * ns;
+          for (size_t i = 0; i < ns; ++i) initial_sens[to + i] += pre_sens[from + i];
+        }
+        const size_t np = plan_->parameters.size();
+        for (uint32_t i : pe.reset_states)
+          for (size_t k = 0; k < np; ++k) initial_sens[k * ns + i] = 0.0;
+      }
     }
     sim::SensitivityResult sens;
-    const bool with_sens = sensitivities && plan_ != nullptr;
     if (with_sens) {
-      auto r = sim::SimulateWithSensitivities(*plan_, so);
+      auto r = sim::SimulateWithSensitivities(*plan_, so, {}, pe.preequilibrate ? &initial_sens : nullptr);
       if (!r.ok()) return r.status().WithContext("experiment '" + ex.id + "'");
       sens = std::move(*r);
     } else {

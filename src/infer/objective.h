@@ -38,6 +38,12 @@ struct PreparedExperiment {
   bool preequilibrate = false;
   std::vector<std::pair<std::string, double>> pre_constants;
   std::vector<std::pair<std::string, int>> pre_mapped;
+  std::vector<int> pre_mapped_plan_index;           // index in the plan's parameters
+  // Per estimated parameter: the plan column of its first mapped symbol in
+  // the main simulation (-1: none), which carries the parameter's effect on
+  // the pre-equilibrated states into the main simulation's sensitivities.
+  std::vector<int> carrier;
+  std::vector<uint32_t> reset_states;               // states the condition resets after pre-equilibration (0-based)
   // Output row of each measurement; kSteadyState for time +inf, whose row
   // (one of the steady_rows rows from steady_first_row on: the times
   // start + 2^k, k = 0, 1, ...) Compute chooses.
@@ -101,8 +107,11 @@ class Objective {
     bool sigma_varies = true;  // sigma may depend on the parameters
   };
   double DxDTheta(size_t k, double x) const;
-  // The stored ODE states at the end of experiment e's pre-equilibration.
-  Result<std::vector<double>> Preequilibrate(const PreparedExperiment& pe, const std::vector<double>& x) const;
+  // The stored ODE states at the end of experiment e's pre-equilibration;
+  // with `sensitivities` (not null) also their sensitivities to the plan's
+  // parameters (SensitivityResult::final_sensitivities layout).
+  Result<std::vector<double>> Preequilibrate(const PreparedExperiment& pe, const std::vector<double>& x,
+                                             std::vector<double>* sensitivities = nullptr) const;
 
   EstimationProblem problem_;
   EstimationOptions options_;

@@ -134,5 +134,26 @@ TEST(Objective, NoSteadyStateIsAnErrorThatSaysSo) {
   EXPECT_NE(ev.status().message().find("no steady state"), std::string::npos) << ev.status().ToString();
 }
 
+TEST(Objective, PreequilibrationCarriesSensitivitiesIntoTheSimulation) {
+  // Pre-equilibration with kin = 1 reaches x = 1 / kout; the experiment then
+  // runs with the estimated kin: x(t) = kin/kout + (1 - kin) / kout exp(-kout t),
+  // so d x / d kout includes the pre-equilibrated start's -1/kout^2.
+  EstimationProblem p = SteadyStateProblem();
+  Experiment& e = p.experiments[0];
+  e.preequilibration = std::vector<std::pair<std::string, ValueRef>>{{"kin", ValueRef::Constant(1.0)}};
+  e.measurements = {{0, 1.0, 2.0}, {0, 3.0, 3.0}, {0, std::numeric_limits<double>::infinity(), 4.1}};
+  EstimationOptions o;
+  o.rel_tol = 1e-10;
+  o.abs_tol = 1e-12;
+  auto ev = Evaluate(p, {2.0, 0.5}, o);
+  ASSERT_TRUE(ev.ok()) << ev.status().ToString();
+  for (int i = 0; i < 2; ++i) {
+    const double t = e.measurements[i].time;
+    EXPECT_NEAR(ev->predictions[0][i], 4.0 - 2.0 * std::exp(-0.5 * t), 1e-7) << "t = " << t;
+  }
+  EXPECT_NEAR(ev->predictions[0][2], 4.0, 1e-7);
+  ExpectJacobianMatchesDifferences(p, {2.0, 0.5});
+}
+
 }  // namespace
 }  // namespace soma::infer

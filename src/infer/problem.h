@@ -123,8 +123,11 @@ struct Experiment {
   // (|change| <= 1e-8 |y| + 1e-12 over an interval as long as the time
   // already run, up to 1e8 time units); the experiment then starts at
   // `start` from those states, except species that `conditions` set, which
-  // take their condition values. Evaluate only: Estimate reports
-  // Unsupported (sensitivities of the steady state are not implemented).
+  // take their condition values. When fitting, the states' sensitivities are
+  // integrated along to the steady state too (settled: |change| <= 1e-6 |s|
+  // + 1e-10) and carried into the experiment; Estimate reports Unsupported
+  // where a species is reset to an estimated value, or an estimated
+  // parameter acts only in the pre-equilibration.
   std::optional<std::vector<std::pair<std::string, ValueRef>>> preequilibration;
   std::vector<Observable> observables;
   std::vector<Measurement> measurements;

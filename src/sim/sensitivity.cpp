@@ -137,11 +137,18 @@ Result<SensitivityResult> SimulateWithSensitivities(std::shared_ptr<const Compil
 }
 
 Result<SensitivityResult> SimulateWithSensitivities(const SensitivityPlan& plan, const SimulationOptions& options,
-                                                    const solvers::SensitivityOptions& sensitivity) {
+                                                    const solvers::SensitivityOptions& sensitivity,
+                                                    const std::vector<double>* initial_sensitivities) {
   SOMA_RETURN_IF_ERROR(options.Validate());
   SOMA_RETURN_IF_ERROR(sensitivity.Validate(static_cast<int>(plan.parameters.size())));
-  if (!options.initial_state.empty()) {
-    return Unsupported("SimulationOptions::initial_state with sensitivities (the initial sensitivities would be unknown)");
+  if (!options.initial_state.empty() && initial_sensitivities == nullptr) {
+    return InvalidArgument("SimulationOptions::initial_state with sensitivities needs the initial sensitivities");
+  }
+  if (initial_sensitivities != nullptr &&
+      initial_sensitivities->size() != plan.model->num_states() * plan.parameters.size()) {
+    return InvalidArgument("initial sensitivities: " + std::to_string(initial_sensitivities->size()) +
+                           " values for " + std::to_string(plan.model->num_states()) + " states and " +
+                           std::to_string(plan.parameters.size()) + " parameters");
   }
   const CompiledModel& cm = *plan.model;
   auto t_setup = Clock::now();
@@ -168,6 +175,13 @@ Result<SensitivityResult> SimulateWithSensitivities(const SensitivityPlan& plan,
   // The extended workspace: model slots, then the initial sensitivities.
   SOMA_ASSIGN_OR_RETURN(const auto overrides, cm.ResolveOverrides(options.overrides));
   std::vector<double> ws = cm.InitialWorkspace(options.start, overrides);
+  if (!options.initial_state.empty()) {
+    if (options.initial_state.size() != n) {
+      return InvalidArgument("initial_state has " + std::to_string(options.initial_state.size()) + " values; the model has " +
+                             std::to_string(n) + " states");
+    }
+    std::copy(options.initial_state.begin(), options.initial_state.end(), ws.begin() + 1);
+  }
   SOMA_RETURN_IF_ERROR(cm.CheckInitialState(ws));
   ws.resize(sp.workspace_size(), 0.0);
   {
@@ -179,6 +193,11 @@ Result<SensitivityResult> SimulateWithSensitivities(const SensitivityPlan& plan,
     const size_t ni = sp.initial_slots.size();
     for (size_t k = 0; k < np; ++k) {
       for (size_t i = 0; i < ni; ++i) ws[sp.SensitivitySlot(sp.initial_slots[i], k)] = s0[i + k * ni];
+    }
+    if (initial_sensitivities != nullptr) {
+      for (size_t k = 0; k < np; ++k) {
+        std::copy_n(initial_sensitivities->begin() + static_cast<long>(k * n), n, ws.begin() + sp.SensitivitySlot(1, k));
+      }
     }
   }
   SensitivitySystem system(cm, ws, sp);
@@ -261,6 +280,10 @@ Result<SensitivityResult> SimulateWithSensitivities(const SensitivityPlan& plan,
     record(row);
   }
   traj.final_state.assign(ws.begin() + 1, ws.begin() + 1 + static_cast<std::ptrdiff_t>(n));
+  result.final_sensitivities.resize(n * np);
+  for (size_t k = 0; k < np; ++k) {
+    std::copy_n(ws.begin() + sp.SensitivitySlot(1, k), n, result.final_sensitivities.begin() + static_cast<long>(k * n));
+  }
   summary.integrator = integrator->stats();
   result.sensitivity_rhs_evaluations = integrator->sensitivity_rhs_evaluations();
   summary.integration_seconds = Seconds(t_run, Clock::now());

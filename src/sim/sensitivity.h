@@ -42,6 +42,9 @@ struct SensitivityResult {
   size_t num_outputs = 0;
   // d out_j / d p_k at row r: sensitivities[(r * num_outputs + j) * parameters.size() + k].
   std::vector<double> sensitivities;
+  // d state_i / d p_k at the end: final_sensitivities[k * num_states + i]
+  // (the states of trajectory.final_state; parameter-major).
+  std::vector<double> final_sensitivities;
   long sensitivity_rhs_evaluations = 0;
 
   double at(size_t row, size_t output, size_t parameter) const {
@@ -84,8 +87,13 @@ Result<std::shared_ptr<const SensitivityPlan>> PlanSensitivities(std::shared_ptr
                                                                const SensitivityCompileOptions& options = {});
 
 // As above with a compiled plan. The parameters' values are their declared
-// values unless `options.overrides` replaces them; initial_state is refused.
+// values unless `options.overrides` replaces them. `options.initial_state`
+// needs `initial_sensitivities`, d state_i / d p_k at the start in the layout
+// of SensitivityResult::final_sensitivities (e.g. a pre-equilibration's
+// result, to continue from); without initial_state they replace the states'
+// sensitivities from the initial values, when given.
 Result<SensitivityResult> SimulateWithSensitivities(const SensitivityPlan& plan, const SimulationOptions& options,
-                                                    const solvers::SensitivityOptions& sensitivity = {});
+                                                    const solvers::SensitivityOptions& sensitivity = {},
+                                                    const std::vector<double>* initial_sensitivities = nullptr);
 
 }  // namespace soma::sim
