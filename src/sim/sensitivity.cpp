@@ -8,6 +8,7 @@
 #include "sim/event_runner.h"
 #include "sim/model_system.h"
 #include "sim/sensitivity_program.h"
+#include "sim/time_root_schedule.h"
 
 namespace soma::sim {
 
@@ -22,7 +23,7 @@ double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::d
 class SensitivitySystem : public ModelSystem {
  public:
   SensitivitySystem(const CompiledModel& cm, std::vector<double>& ws, const SensitivityProgram& sp)
-      : ModelSystem(cm, ws), ws_(ws), sp_(sp), scratch_(sp.rhs.NewScratch()),
+      : ModelSystem(cm, ws, /*scheduled_time_roots=*/true), ws_(ws), sp_(sp), scratch_(sp.rhs.NewScratch()),
         out_(sp.num_states * sp.parameters.size()) {}
 
   int SensitivityRhs(double t, const double* y, const double*, int ns, const double* const* s,
@@ -201,6 +202,7 @@ Result<SensitivityResult> SimulateWithSensitivities(const SensitivityPlan& plan,
     }
   }
   SensitivitySystem system(cm, ws, sp);
+  internal::TimeRootSchedule clock(cm, ws, options.start);
   SensitivityJumps jumps(cm, sp, ws);
   EventRunner events(cm, ws, options, summary, &jumps);
   events.RefreshRelations();
@@ -252,7 +254,9 @@ Result<SensitivityResult> SimulateWithSensitivities(const SensitivityPlan& plan,
         ws[0] = t;
         break;
       }
-      auto stop = integrator->Advance(t_out, std::numeric_limits<double>::infinity());
+      // Time points of relations linear in time are landed on (as Simulate does).
+      const double t_stop = clock.next();
+      auto stop = integrator->Advance(std::min(t_out, t_stop), t_stop);
       if (!stop.ok()) {
         summary.termination = "solver failure";
         return stop.status();
@@ -264,9 +268,18 @@ Result<SensitivityResult> SimulateWithSensitivities(const SensitivityPlan& plan,
         SOMA_RETURN_IF_ERROR(integrator->GetSensitivities(s));
         system.ScatterSensitivities(s);
       }
-      if (*stop != solvers::OdeIntegrator::Stop::kRoot) continue;
-      ++summary.roots_found;
-      events.ApplyRoots(integrator->roots_found());
+      bool crossed = false;
+      if (*stop == solvers::OdeIntegrator::Stop::kRoot) {
+        ++summary.roots_found;
+        events.ApplyRoots(clock.Found(integrator->roots_found()));
+        crossed = true;
+      }
+      if (clock.next() <= t) {
+        ++summary.roots_found;
+        events.ApplyRoots(clock.Reached(t));
+        crossed = true;
+      }
+      if (!crossed) continue;
       SOMA_ASSIGN_OR_RETURN(bool changed, events.Process(t));
       (void)changed;  // a root marks a discontinuity: restart either way
       system.Gather(y.data());

@@ -3,6 +3,7 @@
 
 #include "sim/sensitivity.h"
 
+#include <algorithm>
 #include <cmath>
 #include <thread>
 
@@ -50,6 +51,55 @@ TEST(SensitivityTest, FirstOrderDecayMatchesAnalyticDerivatives) {
   EXPECT_EQ(table.columns[8], "dB/dV");
   EXPECT_EQ(table.at(2, 3), r->at(2, 0, 0));
   EXPECT_GT(r->sensitivity_rhs_evaluations, 0);
+}
+
+TEST(SensitivityTest, SwitchAtAParameterTimeIsLandedOnAndContinuesFromAGivenState) {
+  // x' = -k x + piecewise(0, time - T < 0, 1), T = 1.5 by override (fixed in
+  // the run, not a sensitivity parameter): the switch is landed on like in
+  // Simulate. From x(0) = 0: x = (1 - e^{-k (t - T)}) / k after T, and
+  // dx/dk = ((t - T) k e^{-k (t - T)} - (1 - e^{-k (t - T)})) / k^2.
+  model::Model m;
+  m.compartments.push_back({.id = "V", .size = 1.0});
+  m.species.push_back({.id = "x", .compartment = "V", .initial_amount = 0.0, .has_only_substance_units = true});
+  m.parameters.push_back({.id = "k", .value = 0.5});
+  m.parameters.push_back({.id = "T", .value = 1.0});
+  model::Reaction in, out;
+  in.id = "in";
+  in.products.push_back({.species = "x"});
+  in.kinetic_law = Apply(Op::kPiecewise, {Num(0.0), Apply(Op::kLt, {Sub(Expr::Leaf(Op::kTime), Sym("T")), Num(0.0)}), Num(1.0)});
+  out.id = "out";
+  out.reactants.push_back({.species = "x"});
+  out.kinetic_law = Mul({Sym("k"), Sym("x")});
+  m.reactions = {in, out};
+  auto cm = MustCompile(m);
+  ASSERT_NE(cm, nullptr);
+  EXPECT_TRUE(cm->searched_relations().empty());
+  SimulationOptions o = TightOptions(4.0, 8);
+  o.overrides = {{"T", 1.5}};
+  auto r = SimulateWithSensitivities(cm, o, {{"x"}}, {"k"});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->trajectory.summary.roots_found, 1);
+  const double k = 0.5;
+  for (size_t i = 0; i < r->trajectory.rows; ++i) {
+    const double t = r->trajectory.at(i, 0), d = std::max(0.0, t - 1.5), e = std::exp(-k * d);
+    ExpectClose(r->trajectory.at(i, 1), (1 - e) / k, 1e-10, 1e-7, "x");
+    ExpectClose(r->at(i, 0, 0), (d * k * e - (1 - e)) / (k * k), 1e-10, 1e-6, "dx/dk");
+  }
+  // Continuing from the end state and sensitivities at t = 4 gives the same
+  // as one run to 6 (reference: the analytic values).
+  SimulationOptions more = o;
+  more.start = 4.0;
+  more.end = 6.0;
+  more.steps = 2;
+  more.initial_state = r->trajectory.final_state;
+  auto plan = PlanSensitivities(cm, {{"x"}}, {"k"});
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_FALSE(SimulateWithSensitivities(**plan, more).ok());  // initial_state needs initial sensitivities
+  auto r2 = SimulateWithSensitivities(**plan, more, {}, &r->final_sensitivities);
+  ASSERT_TRUE(r2.ok()) << r2.status().ToString();
+  const double d = 6.0 - 1.5, e = std::exp(-k * d);
+  ExpectClose(r2->trajectory.at(2, 1), (1 - e) / k, 1e-10, 1e-7, "x(6)");
+  ExpectClose(r2->at(2, 0, 0), (d * k * e - (1 - e)) / (k * k), 1e-10, 1e-6, "dx/dk(6)");
 }
 
 TEST(SensitivityTest, ConcurrentRunsOnOneSharedModelAgree) {
