@@ -373,12 +373,25 @@ try {
       await checkLabels();
       await shot("11-twin-dashboard");
     } else {
-      // A real twin: created by alice from a synthetic FHIR bundle, then watched live.
+      // A real twin, created in the page's form by alice from her definition
+      // file (a small ensemble) and a synthetic FHIR bundle, then watched live.
       const repoRoot = path.join(here, "../..");
-      const created = await api(base, "POST", "/v1/twins", aliceToken, { id: "twin-e2e", definition: twinFixture.definition(repoRoot), bundle: twinFixture.creationBundle() });
+      const file = (name, value) => ({ name, mimeType: "application/json", buffer: Buffer.from(typeof value === "string" ? value : JSON.stringify(value)) });
       await page.goto(base + "/twins");
       await page.getByRole("heading", { name: "Patient twins" }).waitFor();
-      await page.getByRole("link", { name: created.title || "twin-e2e" }).click();
+      await page.getByRole("heading", { name: "New twin" }).waitFor();
+      await page.getByLabel("Definition", { exact: true }).selectOption({ label: "Upload a definition (JSON)…" });
+      await page.getByLabel("Definition file").setInputFiles(file("t1d-small-ensemble.json", twinFixture.definition(repoRoot)));
+      await page.getByLabel("Twin id").fill("twin-e2e");
+      // A broken data file is named, and nothing is sent.
+      await page.getByLabel("Patient data").setInputFiles(file("broken.json", "{not json"));
+      await page.getByRole("button", { name: "Create twin" }).click();
+      await page.getByText("The data file 'broken.json' is not JSON").waitFor();
+      await page.getByLabel("Patient data").setInputFiles(file("patient-bundle.json", twinFixture.creationBundle()));
+      await checkLabels();
+      await shot("11-new-twin-form");
+      await page.getByRole("button", { name: "Create twin" }).click();
+      await page.waitForURL(/\/twins\/twin-e2e$/, { timeout: 120_000 });
       await page.locator(".chart canvas").first().waitFor();
       await page.getByText(/Forecast from t = /).waitFor({ timeout: 60_000 });
       await page.getByRole("rowheader", { name: /Vmx/ }).waitFor();

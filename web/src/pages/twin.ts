@@ -4,7 +4,8 @@
 // alerts, and live updates from the twin's server-sent events
 // (docs/twins.md, "HTTP API").
 
-import { ApiError } from "../api/client";
+import t1dCgmDefinition from "../../../twins/t1d-cgm.json";
+import { ApiError, requestJson } from "../api/client";
 import {
   forecastTwin,
   getTwin,
@@ -19,9 +20,9 @@ import {
   type TwinParameterEstimate,
 } from "../api/twins";
 import { timeChart, type Marker } from "../charts/charts";
-import type { RouteMatch } from "../router";
+import { navigate, type RouteMatch } from "../router";
 import { me } from "../session";
-import { formatDate, formatNumber, h, message } from "../ui/dom";
+import { field, formatDate, formatNumber, h, message } from "../ui/dom";
 
 async function guard(main: HTMLElement, title: string): Promise<boolean> {
   main.append(h("h1", {}, title));
@@ -36,12 +37,116 @@ async function guard(main: HTMLElement, title: string): Promise<boolean> {
   return true;
 }
 
+// Twin definitions the UI offers (the repository's twins/ folder, built in).
+const DEFINITIONS: Record<string, unknown> = {
+  "Type 1 diabetes, UVA/Padova model with CGM (twins/t1d-cgm.json)": t1dCgmDefinition,
+};
+
+/** What POST /v1/twins takes from the form (docs/twins.md, "HTTP API"). */
+interface NewTwin {
+  id?: string;
+  definition: unknown;
+  bundle?: unknown;
+  csv?: string;
+  visibility: string;
+}
+
+async function readJsonFile(file: File, what: string): Promise<unknown> {
+  const text = await file.text();
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${what} '${file.name}' is not JSON: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Creating a twin: a definition (built in or uploaded) and the patient's
+ * first data, a FHIR R4 Bundle (JSON: Patient, Consent, Observations,
+ * MedicationAdministrations) or a CSV of observations. The server
+ * pseudonymises the patient on entry, checks consent, and fits the twin to
+ * the data; the new twin's dashboard opens when it is ready.
+ */
+function newTwinForm(): HTMLElement {
+  const id = h("input", { type: "text", pattern: "[a-z0-9][a-z0-9._\\-]{0,99}", placeholder: "chosen by the server when empty", autocomplete: "off" });
+  const template = h(
+    "select",
+    {},
+    ...Object.keys(DEFINITIONS).map((k) => h("option", { value: k }, k)),
+    h("option", { value: "" }, "Upload a definition (JSON)…"),
+  );
+  const definitionFile = h("input", { type: "file", accept: ".json,application/json" });
+  const definitionField = field("Definition file", definitionFile, "A soma.twin/1 JSON document (docs/twin.schema.json).");
+  definitionField.hidden = true;
+  template.addEventListener("change", () => {
+    definitionField.hidden = template.value !== "";
+  });
+  const dataFile = h("input", { type: "file", accept: ".json,.csv,application/json,application/fhir+json,text/csv", required: true });
+  const visibility = h(
+    "select",
+    {},
+    h("option", { value: "private" }, "private: you (and administrators)"),
+    h("option", { value: "public" }, "public: everyone who may read twins"),
+  );
+  const status = h("div", { role: "status", "aria-live": "polite" });
+  for (const input of [dataFile, definitionFile, template]) input.addEventListener("change", () => status.replaceChildren());
+  const submit = h("button", { type: "submit", class: "primary" }, "Create twin");
+  const form = h(
+    "form",
+    {
+      class: "new-twin",
+      "aria-label": "New twin",
+      onsubmit: async (e: Event) => {
+        e.preventDefault();
+        status.replaceChildren();
+        const body: NewTwin = { definition: null, visibility: visibility.value };
+        try {
+          if (template.value) {
+            body.definition = structuredClone(DEFINITIONS[template.value]);
+          } else {
+            const file = definitionFile.files?.[0];
+            if (!file) throw new Error("Choose a definition file, or one of the built-in definitions.");
+            body.definition = await readJsonFile(file, "The definition file");
+          }
+          const data = dataFile.files?.[0];
+          if (!data) throw new Error("Choose the patient's data: a FHIR Bundle (JSON) or a CSV file.");
+          if (/\.csv$/i.test(data.name) || data.type === "text/csv") body.csv = await data.text();
+          else body.bundle = await readJsonFile(data, "The data file");
+          if (id.value.trim()) body.id = id.value.trim();
+        } catch (err) {
+          status.append(message("error", (err as Error).message));
+          return;
+        }
+        submit.disabled = true;
+        status.append(message("info", "Creating the twin: pseudonymising the patient, checking consent, fitting the model to the data…"));
+        try {
+          const twin = await requestJson<Twin>("/v1/twins", { method: "POST", body: JSON.stringify(body) });
+          navigate(`/twins/${encodeURIComponent(twin.id)}`);
+        } catch (err) {
+          status.replaceChildren(message("error", `Cannot create the twin: ${(err as Error).message}`));
+        } finally {
+          submit.disabled = false;
+        }
+      },
+    },
+    h("h2", {}, "New twin"),
+    field("Definition", template, "The model, the observations it maps (LOINC codes), inputs, parameters to personalise, alerts."),
+    definitionField,
+    field("Patient data", dataFile, "A FHIR R4 Bundle (JSON) with the Patient, an active Consent and Observations, or a CSV of observations."),
+    field("Twin id", id, "Lowercase letters, digits, '.', '_' and '-', starting with a letter or digit; up to 100 characters."),
+    field("Visibility", visibility),
+    h("p", { class: "row" }, submit),
+    status,
+  );
+  return form;
+}
+
 export async function twinsPage(main: HTMLElement): Promise<void> {
   if (!(await guard(main, "Patient twins"))) return;
   try {
     const page = await listTwins();
     if (!page.items.length) {
-      main.append(h("p", {}, "No twins are visible to you. Create one with `soma twin create` or POST /v1/twins."));
+      main.append(h("p", {}, "No twins are visible to you yet. Create one below (or with `soma twin create`)."), newTwinForm());
       return;
     }
     main.append(
@@ -65,6 +170,7 @@ export async function twinsPage(main: HTMLElement): Promise<void> {
           ),
         ),
       ),
+      newTwinForm(),
     );
   } catch (e) {
     main.append(message("error", `Cannot list twins: ${(e as Error).message}`));
