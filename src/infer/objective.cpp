@@ -126,11 +126,18 @@ Result<std::shared_ptr<const Objective>> Objective::Prepare(const EstimationProb
       }
       pe.carrier.assign(problem.parameters.size(), -1);
       for (size_t a = pe.mapped.size(); a-- > 0;) pe.carrier[pe.mapped[a].second] = pe.mapped_plan_index[a];
-      for (const auto& [sym, value] : pe.constants) {
+      // Species the simulation condition sets restart from their start values.
+      std::vector<std::string> resets = ex.reset_species;
+      for (const auto& [sym, value] : pe.constants) resets.push_back(sym);
+      for (const auto& [sym, k] : pe.mapped) resets.push_back(sym);
+      for (const std::string& sym : resets) {
         const sim::SymbolInfo* info = model.FindSymbol(sym);
-        if (info && info->role == sim::SymbolRole::kState && info->kind == model::SymbolKind::kSpecies)
+        if (info == nullptr) return NotFound(where + ": no species '" + sym + "' to reset after pre-equilibration");
+        if (info->role == sim::SymbolRole::kState && info->kind == model::SymbolKind::kSpecies)
           pe.reset_states.push_back(info->slot - 1);
       }
+      std::sort(pe.reset_states.begin(), pe.reset_states.end());
+      pe.reset_states.erase(std::unique(pe.reset_states.begin(), pe.reset_states.end()), pe.reset_states.end());
       if (derivatives == Derivatives::kSensitivities) {
         // The estimated parameters' effect on the pre-equilibrated states
         // enters the main simulation's sensitivities through a symbol mapped
@@ -140,12 +147,6 @@ Result<std::shared_ptr<const Objective>> Objective::Prepare(const EstimationProb
             return Unsupported(where + ": estimated parameter '" + problem.parameters[k].id +
                                "' acts in the pre-equilibration (through '" + sym +
                                "') but not in the simulation condition; its sensitivities are not implemented");
-        }
-        for (const auto& [sym, k] : pe.mapped) {
-          const sim::SymbolInfo* info = model.FindSymbol(sym);
-          if (info && info->role == sim::SymbolRole::kState && info->kind == model::SymbolKind::kSpecies)
-            return Unsupported(where + ": species '" + sym + "' set to estimated parameter '" +
-                               problem.parameters[k].id + "' after pre-equilibration; its sensitivities are not implemented");
         }
       }
     }
@@ -309,11 +310,7 @@ Result<PointValues> Objective::Compute(const std::vector<double>& x, bool sensit
       auto start = problem_.model->StartWorkspace(so);
       if (!start.ok()) return start.status().WithContext("experiment '" + ex.id + "'");
       so.initial_state = *y;
-      for (const auto& [sym, value] : so.overrides) {
-        const sim::SymbolInfo* info = problem_.model->FindSymbol(sym);
-        if (info && info->role == sim::SymbolRole::kState && info->kind == model::SymbolKind::kSpecies)
-          so.initial_state[info->slot - 1] = (*start)[info->slot];
-      }
+      for (uint32_t i : pe.reset_states) so.initial_state[i] = (*start)[i + 1];
       if (with_sens) {
         // d y0 / d theta_k = sum over the symbols mapped to k in the
         // pre-equilibration, carried by k's symbol in this simulation
@@ -325,9 +322,16 @@ Result<PointValues> Objective::Compute(const std::vector<double>& x, bool sensit
           const size_t to = static_cast<size_t>(pe.carrier[pe.pre_mapped[a].second]) * ns;
           for (size_t i = 0; i < ns; ++i) initial_sens[to + i] += pre_sens[from + i];
         }
-        const size_t np = plan_->parameters.size();
-        for (uint32_t i : pe.reset_states)
-          for (size_t k = 0; k < np; ++k) initial_sens[k * ns + i] = 0.0;
+        // Reset species: the sensitivities of their start values.
+        if (!pe.reset_states.empty()) {
+          sim::SimulationOptions at_start = so;
+          at_start.initial_state.clear();
+          auto start_sens = sim::InitialSensitivities(*plan_, at_start);
+          if (!start_sens.ok()) return start_sens.status().WithContext("experiment '" + ex.id + "'");
+          const size_t np = plan_->parameters.size();
+          for (uint32_t i : pe.reset_states)
+            for (size_t k = 0; k < np; ++k) initial_sens[k * ns + i] = (*start_sens)[k * ns + i];
+        }
       }
     }
     sim::SensitivityResult sens;

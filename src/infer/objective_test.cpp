@@ -155,5 +155,24 @@ TEST(Objective, PreequilibrationCarriesSensitivitiesIntoTheSimulation) {
   ExpectJacobianMatchesDifferences(p, {2.0, 0.5});
 }
 
+TEST(Objective, PreequilibrationWithASpeciesResetToAnEstimatedValue) {
+  // After pre-equilibration the condition sets x to the estimated x0: the
+  // start value's sensitivity (1 for x0, 0 for the rest) replaces the
+  // pre-equilibrated one. x(t) = kin/kout + (x0 - kin/kout) exp(-kout t).
+  EstimationProblem p = SteadyStateProblem();
+  p.parameters.push_back(testing::Param("x0", 0.1, 10, 1.0, Scale::kLog));
+  Experiment& e = p.experiments[0];
+  e.preequilibration = std::vector<std::pair<std::string, ValueRef>>{{"kin", ValueRef::Constant(1.0)}};
+  e.conditions = {{"x", ValueRef::Parameter("x0")}};
+  e.measurements = {{0, 1.0, 2.0}, {0, 3.0, 3.0}};
+  EstimationOptions o;
+  o.rel_tol = 1e-10;
+  o.abs_tol = 1e-12;
+  auto ev = Evaluate(p, {2.0, 0.5, 1.5}, o);
+  ASSERT_TRUE(ev.ok()) << ev.status().ToString();
+  EXPECT_NEAR(ev->predictions[0][0], 4.0 - 2.5 * std::exp(-0.5), 1e-7);
+  ExpectJacobianMatchesDifferences(p, {2.0, 0.5, 1.5});
+}
+
 }  // namespace
 }  // namespace soma::infer

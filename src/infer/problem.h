@@ -125,10 +125,15 @@ struct Experiment {
   // `start` from those states, except species that `conditions` set, which
   // take their condition values. When fitting, the states' sensitivities are
   // integrated along to the steady state too (settled: |change| <= 1e-6 |s|
-  // + 1e-10) and carried into the experiment; Estimate reports Unsupported
-  // where a species is reset to an estimated value, or an estimated
-  // parameter acts only in the pre-equilibration.
+  // + 1e-10) and carried into the experiment (reset species start with the
+  // sensitivities of their start values); Estimate reports Unsupported where
+  // an estimated parameter acts only in the pre-equilibration.
   std::optional<std::vector<std::pair<std::string, ValueRef>>> preequilibration;
+  // Species that take their start values after the pre-equilibration
+  // although `conditions` does not name them: those a condition sets through
+  // other symbols (PEtab: a species with an initial assignment is set through
+  // helper parameters that switch the assignment to the condition's value).
+  std::vector<std::string> reset_species;
   std::vector<Observable> observables;
   std::vector<Measurement> measurements;
 };

@@ -137,6 +137,26 @@ Result<SensitivityResult> SimulateWithSensitivities(std::shared_ptr<const Compil
   return SimulateWithSensitivities(*plan, options, sensitivity);
 }
 
+Result<std::vector<double>> InitialSensitivities(const SensitivityPlan& plan, const SimulationOptions& options) {
+  const CompiledModel& cm = *plan.model;
+  const SensitivityProgram& sp = *plan.program;
+  SOMA_ASSIGN_OR_RETURN(const auto overrides, cm.ResolveOverrides(options.overrides));
+  std::vector<double> declared = cm.DeclaredWorkspace(options.start);
+  for (const auto& [slot, value] : overrides) declared[slot] = value;
+  std::vector<double> s0(sp.initial.num_outputs());
+  std::vector<double> scratch = sp.initial.NewScratch();
+  sp.initial.Run(declared.data(), s0.data(), scratch.data());
+  const size_t n = cm.num_states(), np = plan.parameters.size(), ni = sp.initial_slots.size();
+  std::vector<double> out(n * np, 0.0);
+  for (size_t k = 0; k < np; ++k) {
+    for (size_t i = 0; i < ni; ++i) {
+      const uint32_t slot = sp.initial_slots[i];
+      if (slot >= 1 && slot <= n) out[k * n + slot - 1] = s0[i + k * ni];
+    }
+  }
+  return out;
+}
+
 Result<SensitivityResult> SimulateWithSensitivities(const SensitivityPlan& plan, const SimulationOptions& options,
                                                     const solvers::SensitivityOptions& sensitivity,
                                                     const std::vector<double>* initial_sensitivities) {

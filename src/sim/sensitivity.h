@@ -96,4 +96,10 @@ Result<SensitivityResult> SimulateWithSensitivities(const SensitivityPlan& plan,
                                                     const solvers::SensitivityOptions& sensitivity = {},
                                                     const std::vector<double>* initial_sensitivities = nullptr);
 
+// d state_i / d p_k at options.start from the initial values (initial
+// assignments, the declared values and options.overrides), in the layout of
+// SensitivityResult::final_sensitivities; options.initial_state is ignored.
+// What SimulateWithSensitivities starts from without initial sensitivities.
+Result<std::vector<double>> InitialSensitivities(const SensitivityPlan& plan, const SimulationOptions& options);
+
 }  // namespace soma::sim

@@ -231,6 +231,7 @@ Result<PetabImport> LoadPetab(const std::filesystem::path& yaml) {
 
   // Conditions.
   std::map<std::string, std::vector<std::pair<std::string, infer::ValueRef>>> conditions;
+  std::map<std::string, std::vector<std::string>> reset_species;  // set through initial-assignment switches
   for (size_t r = 0; r < ctable.rows.size(); ++r) {
     const std::string id = ctable.Cell(r, "conditionId");
     std::vector<std::pair<std::string, infer::ValueRef>> sets;
@@ -262,6 +263,7 @@ Result<PetabImport> LoadPetab(const std::filesystem::path& yaml) {
         }
         sets.emplace_back(flag, infer::ValueRef::Constant(1.0));
         sets.emplace_back(value, v);
+        if (model::KindOf(m, col) == model::SymbolKind::kSpecies) reset_species[id].push_back(col);
         continue;
       }
       sets.emplace_back(col, v);
@@ -296,6 +298,7 @@ Result<PetabImport> LoadPetab(const std::filesystem::path& yaml) {
       infer::Experiment e;
       e.id = preeq.empty() ? cond : preeq + "->" + cond;
       e.conditions = cit->second;
+      if (auto rit = reset_species.find(cond); rit != reset_species.end()) e.reset_species = rit->second;
       if (!preeq.empty()) {
         auto pit = conditions.find(preeq);
         if (pit == conditions.end())
