@@ -25,7 +25,7 @@ PETAB = os.path.join(ROOT, "..", "shared", "petab")
 FIT = ["Boehm_JProteomeRes2014", "Borghans_BiophysChem1997", "Bruno_JExpBot2016", "Crauste_CellSystems2017",
        "Giordano_Nature2020", "Laske_PLOSComputBiol2019", "Liu_IFACPapersOnLine2025",
        "Okuonghae_ChaosSolitonsFractals2020", "Rahman_MBS2016", "Raia_CancerResearch2011",
-       "SalazarCavazos_MBoC2020", "Zhao_QuantBiol2020", "Bachmann_MSB2011"]
+       "SalazarCavazos_MBoC2020", "Zhao_QuantBiol2020", "Bachmann_MSB2011", "Blasi_CellSystems2016"]
 
 
 def run(cmd, timeout):
