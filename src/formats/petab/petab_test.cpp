@@ -47,13 +47,7 @@ class PetabTest : public ::testing::Test {
           "observableId\tobservableFormula\tnoiseFormula\tobservableTransformation\tnoiseDistribution\n"
           "obs_scaled\tobservableParameter1_obs_scaled * x\tnoiseParameter1_obs_scaled\tlog10\tnormal\n"
           "obs_lin\tx\t0.1 * obs_lin + sd_abs\tlin\tlaplace\n");
-    Write("parameters.tsv",
-          "parameterId\tparameterScale\tlowerBound\tupperBound\tnominalValue\testimate\n"
-          "k\tlog10\t0.001\t10\t0.5\t1\n"
-          "scale\tlog10\t0.01\t100\t2\t1\n"
-          "sd\tlog10\t0.001\t1\t0.1\t1\n"
-          "sd_abs\tlin\t0\t1\t0.05\t0\n"
-          "x0_c2\tlin\t1\t20\t8\t0\n");
+    WriteParameters(/*estimate_x0_c2=*/false);
     Write("measurements.tsv",
           "observableId\tsimulationConditionId\tmeasurement\ttime\tobservableParameters\tnoiseParameters\n"
           "obs_scaled\tc1\t7.0\t1\tscale\tsd\n"
@@ -63,6 +57,15 @@ class PetabTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
   void Write(const std::string& name, const std::string& text) { std::ofstream(dir_ / name) << text; }
+  void WriteParameters(bool estimate_x0_c2) {
+    Write("parameters.tsv", std::string("parameterId\tparameterScale\tlowerBound\tupperBound\tnominalValue\testimate\n"
+                                        "k\tlog10\t0.001\t10\t0.5\t1\n"
+                                        "scale\tlog10\t0.01\t100\t2\t1\n"
+                                        "sd\tlog10\t0.001\t1\t0.1\t1\n"
+                                        "sd_abs\tlin\t0\t1\t0.05\t0\n"
+                                        "x0_c2\tlin\t1\t20\t8\t") +
+                                (estimate_x0_c2 ? "1\n" : "0\n"));
+  }
 
   std::filesystem::path dir_;
 };
@@ -145,13 +148,7 @@ TEST_F(PetabTest, PreequilibrationSimulatesAndFitsAlsoWithAResetSpeciesEstimated
   // A species set to an estimated value after the pre-equilibration: its
   // start value's sensitivity enters the fit. Only the product x0_c2 exp(-2 k)
   // is determined by the data, and the fit reproduces it.
-  Write("parameters.tsv",
-        "parameterId\tparameterScale\tlowerBound\tupperBound\tnominalValue\testimate\n"
-        "k\tlog10\t0.001\t10\t0.5\t1\n"
-        "scale\tlog10\t0.01\t100\t2\t1\n"
-        "sd\tlog10\t0.001\t1\t0.1\t1\n"
-        "sd_abs\tlin\t0\t1\t0.05\t0\n"
-        "x0_c2\tlin\t1\t20\t8\t1\n");
+  WriteParameters(/*estimate_x0_c2=*/true);
   imp = LoadPetab(dir_ / "problem.yaml");
   ASSERT_TRUE(imp.ok()) << imp.status().ToString();
   fit = infer::Estimate(imp->problem);
