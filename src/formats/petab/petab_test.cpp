@@ -29,6 +29,14 @@ constexpr const char* kSbml = R"(<?xml version="1.0" encoding="UTF-8"?>
   </model>
 </sbml>)";
 
+// Nominal values at CVODES rel 1e-10, abs 1e-14 (comparisons with analytic values to 1e-7).
+Result<infer::Evaluation> EvaluateTightly(const infer::EstimationProblem& problem) {
+  infer::EstimationOptions o;
+  o.rel_tol = 1e-10;
+  o.abs_tol = 1e-14;
+  return infer::Evaluate(problem, problem.NominalValues(), o);
+}
+
 class PetabTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -132,10 +140,7 @@ TEST_F(PetabTest, PreequilibrationSimulatesAndFitsAlsoWithAResetSpeciesEstimated
         "obs_lin\tc1\tc3\t1.0\t1\t\n");
   auto imp = LoadPetab(dir_ / "problem.yaml");
   ASSERT_TRUE(imp.ok()) << imp.status().ToString();
-  infer::EstimationOptions o;
-  o.rel_tol = 1e-10;
-  o.abs_tol = 1e-14;
-  auto ev = infer::Evaluate(imp->problem, imp->problem.NominalValues(), o);
+  auto ev = EvaluateTightly(imp->problem);
   ASSERT_TRUE(ev.ok()) << ev.status().ToString();
   EXPECT_NEAR(ev->predictions[0][0], 8 * std::exp(-2 * 0.5), 1e-7);
   EXPECT_NEAR(ev->predictions[1][0], 0.0, 1e-7);
@@ -175,10 +180,7 @@ TEST_F(PetabTest, SpeciesWithAnInitialAssignmentRestartsFromItsConditionValueAft
   ASSERT_TRUE(imp.ok()) << imp.status().ToString();
   ASSERT_EQ(imp->problem.experiments.size(), 1u);
   EXPECT_EQ(imp->problem.experiments[0].reset_species, std::vector<std::string>{"x"});
-  infer::EstimationOptions o;
-  o.rel_tol = 1e-10;
-  o.abs_tol = 1e-14;
-  auto ev = infer::Evaluate(imp->problem, imp->problem.NominalValues(), o);
+  auto ev = EvaluateTightly(imp->problem);
   ASSERT_TRUE(ev.ok()) << ev.status().ToString();
   EXPECT_NEAR(ev->predictions[0][0], 8 * std::exp(-2 * 0.5), 1e-7);
 }
