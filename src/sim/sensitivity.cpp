@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <span>
 
 #include "sim/event_runner.h"
 #include "sim/model_system.h"
@@ -64,32 +65,62 @@ class SensitivitySystem : public ModelSystem {
 
 // The sensitivities of an event's assigned values travel with them: computed
 // with the values (trigger or execution time) and written to the sensitivity
-// slots of the targets.
+// slots of the targets. During a crossing whose time moves with the
+// parameters (BeginMovingTime), the assigned values' rates of change along
+// the trajectory are kept too, and the executed targets recorded, for the
+// d tau / dp part of the jump (SimulateWithSensitivities).
 class SensitivityJumps : public EventExtension {
  public:
   SensitivityJumps(const CompiledModel& cm, const SensitivityProgram& sp, std::vector<double>& ws)
       : cm_(cm), sp_(sp), ws_(ws) {
-    for (size_t e = 0; e < cm.events().size(); ++e) scratch_.push_back(sp.event_assignments[e].NewScratch());
+    for (size_t e = 0; e < cm.events().size(); ++e) {
+      scratch_.push_back(sp.event_assignments[e].NewScratch());
+      rate_scratch_.push_back(sp.event_assignment_rates[e].NewScratch());
+    }
   }
   void Compute(size_t e, std::vector<double>& extra) override {
-    extra.resize(cm_.events()[e].targets.size() * sp_.parameters.size());
+    const size_t m = cm_.events()[e].targets.size(), np = sp_.parameters.size();
+    extra.resize(m * np + (moving_ ? m : 0));
     sp_.event_assignments[e].Run(ws_.data(), extra.data(), scratch_[e].data());
+    if (moving_) sp_.event_assignment_rates[e].Run(ws_.data(), extra.data() + m * np, rate_scratch_[e].data());
   }
   void Apply(size_t e, const std::vector<double>& extra) override {
     const auto& targets = cm_.events()[e].targets;
-    const size_t m = targets.size();
+    const size_t m = targets.size(), np = sp_.parameters.size();
     for (size_t a = 0; a < m; ++a) {
-      for (size_t k = 0; k < sp_.parameters.size(); ++k) {
+      for (size_t k = 0; k < np; ++k) {
         ws_[sp_.SensitivitySlot(targets[a], k)] = extra[a + k * m];
       }
     }
+    if (!moving_) return;
+    ++executed_;
+    if (extra.size() != m * np + m) {
+      incomplete_ = true;  // values computed before the crossing (not at this time)
+      return;
+    }
+    for (size_t a = 0; a < m; ++a) assigned_.emplace_back(targets[a], extra[m * np + a]);
   }
+
+  void BeginMovingTime() {
+    moving_ = true;
+    executed_ = 0;
+    incomplete_ = false;
+    assigned_.clear();
+  }
+  void EndMovingTime() { moving_ = false; }
+  int executed() const { return executed_; }
+  bool incomplete() const { return incomplete_; }
+  // (slot, d h / dt along the trajectory before the event) per assigned target.
+  const std::vector<std::pair<uint32_t, double>>& assigned() const { return assigned_; }
 
  private:
   const CompiledModel& cm_;
   const SensitivityProgram& sp_;
   std::vector<double>& ws_;
-  std::vector<std::vector<double>> scratch_;
+  std::vector<std::vector<double>> scratch_, rate_scratch_;
+  bool moving_ = false, incomplete_ = false;
+  int executed_ = 0;
+  std::vector<std::pair<uint32_t, double>> assigned_;
 };
 
 }  // namespace
@@ -253,6 +284,12 @@ Result<SensitivityResult> SimulateWithSensitivities(const SensitivityPlan& plan,
   auto t_run = Clock::now();
   summary.setup_seconds = Seconds(t_setup, t_run);
 
+  // The jump at events whose time moves with the parameters.
+  std::vector<int> crossing(cm.relations().size(), 0);
+  std::vector<double> dg(sp.relation_sensitivities.num_outputs()), g_rate(sp.relation_rates.num_outputs());
+  std::vector<double> dg_scratch = sp.relation_sensitivities.NewScratch(), rate_scratch = sp.relation_rates.NewScratch();
+  std::vector<double> dtau(np, 0.0), y_before(n), y_after(n), f_before(n), f_after(n);
+
   std::vector<double> out_scratch = out_program.NewScratch();
   std::vector<double> sens_scratch = sp.outputs.NewScratch();
   std::vector<double> sens_out(sp.outputs.num_outputs());
@@ -288,19 +325,85 @@ Result<SensitivityResult> SimulateWithSensitivities(const SensitivityPlan& plan,
         SOMA_RETURN_IF_ERROR(integrator->GetSensitivities(s));
         system.ScatterSensitivities(s);
       }
+      std::fill(crossing.begin(), crossing.end(), 0);
       bool crossed = false;
       if (*stop == solvers::OdeIntegrator::Stop::kRoot) {
         ++summary.roots_found;
-        events.ApplyRoots(clock.Found(integrator->roots_found()));
+        const std::span<const int> found = clock.Found(integrator->roots_found());
+        for (size_t r = 0; r < found.size(); ++r) crossing[r] |= found[r] != 0;
+        events.ApplyRoots(found);
         crossed = true;
       }
       if (clock.next() <= t) {
         ++summary.roots_found;
-        events.ApplyRoots(clock.Reached(t));
+        const std::span<const int> found = clock.Reached(t);
+        for (size_t r = 0; r < found.size(); ++r) crossing[r] |= found[r] != 0;
+        events.ApplyRoots(found);
         crossed = true;
       }
       if (!crossed) continue;
+      // A crossing whose time tau moves with the parameters: d tau / dp_k =
+      // -(d g / dp_k) / (d g / dt) of the relation that crossed.
+      bool moving = false;
+      if (n > 0 && np > 0) {
+        sp.relation_sensitivities.Run(ws.data(), dg.data(), dg_scratch.data());
+        sp.relation_rates.Run(ws.data(), g_rate.data(), rate_scratch.data());
+        const size_t nr = sp.num_relations;
+        int movers = 0;
+        for (size_t r = 0; r < nr; ++r) {
+          if (!crossing[r] || !cm.relations()[r].for_event) continue;
+          bool moves = false;
+          for (size_t k = 0; k < np; ++k) moves = moves || dg[r + k * nr] != 0.0;
+          if (!moves) continue;
+          if (++movers > 1) {
+            return Unsupported("sensitivities: at t = " + std::to_string(t) +
+                               " two event conditions whose times move with the parameters change at once");
+          }
+          if (!(std::abs(g_rate[r]) > 0.0) || !std::isfinite(g_rate[r])) {
+            return Unsupported("sensitivities: at t = " + std::to_string(t) +
+                               " an event condition is touched, not crossed (its rate is " + std::to_string(g_rate[r]) +
+                               "), so its time has no derivative");
+          }
+          for (size_t k = 0; k < np; ++k) dtau[k] = -dg[r + k * nr] / g_rate[r];
+        }
+        moving = movers == 1;
+      }
+      if (moving) {
+        std::copy(ws.begin() + 1, ws.begin() + 1 + static_cast<long>(n), y_before.begin());
+        system.Rhs(t, y_before.data(), f_before.data());
+        jumps.BeginMovingTime();
+      }
       SOMA_ASSIGN_OR_RETURN(bool changed, events.Process(t));
+      if (moving) {
+        jumps.EndMovingTime();
+        if (jumps.executed() > 1 || jumps.incomplete()) {
+          return Unsupported("sensitivities: at t = " + std::to_string(t) + " " + std::to_string(jumps.executed()) +
+                             " events execute at a time that moves with the parameters; only one is supported");
+        }
+        // s+ = (dh/dy) s- + dh/dp (applied by the events) + (dh/dt- - f+) d tau / dp:
+        // dh/dt- is f- for states no event assigned, 0 after for discrete values.
+        std::copy(ws.begin() + 1, ws.begin() + 1 + static_cast<long>(n), y_after.begin());
+        system.Rhs(t, y_after.data(), f_after.data());
+        std::vector<double> rate_before(f_before);
+        std::vector<uint32_t> discrete;
+        std::vector<double> discrete_rate;
+        for (const auto& [slot, rate] : jumps.assigned()) {
+          if (slot >= 1 && slot <= n) {
+            rate_before[slot - 1] = rate;
+          } else {
+            discrete.push_back(slot);
+            discrete_rate.push_back(rate);
+          }
+        }
+        for (size_t k = 0; k < np; ++k) {
+          for (size_t i = 0; i < n; ++i)
+            ws[sp.SensitivitySlot(static_cast<uint32_t>(1 + i), k)] += (rate_before[i] - f_after[i]) * dtau[k];
+          for (size_t d = 0; d < discrete.size(); ++d) ws[sp.SensitivitySlot(discrete[d], k)] += discrete_rate[d] * dtau[k];
+        }
+        // Restore the workspace the right-hand side evaluations loaded.
+        std::copy(y_after.begin(), y_after.end(), ws.begin() + 1);
+        ws[0] = t;
+      }
       (void)changed;  // a root marks a discontinuity: restart either way
       system.Gather(y.data());
       SOMA_RETURN_IF_ERROR(integrator->Reinit(t, y));

@@ -7,13 +7,17 @@
 // (sim/sensitivity_program.h says what a parameter is and how the equations
 // are formed).
 //
-// Events: events at times that do not depend on the state or on the chosen
-// parameters (e.g. `time >= 30`, or `time >= t_dose` when t_dose is not
-// varied) are supported, including assignments to parameters and states: the
-// sensitivities of the assigned values replace those of the targets.
-// Everything else that makes sensitivities jump by amounts that depend on
-// d(event time)/dp is reported as Unsupported naming the event, as are
-// algebraic rules, fast reactions and delays.
+// Events without a delay are supported, including assignments to
+// parameters and states: the sensitivities of the assigned values replace
+// those of the targets, and where the event's time tau moves with the
+// parameters (a state event such as `x < 0.5`, or `time >= t_dose` with
+// t_dose varied) the jump adds (dh/dt- - f+) dtau/dp, dtau/dp = -(dg/dp) /
+// (dg/dt) from the root function g of the condition that crossed (the CVODES
+// guide's sensitivity jump conditions). Reported as Unsupported: events with
+// a delay, several events executing at one moving time, a condition touched
+// rather than crossed (dg/dt = 0), right-hand side switches that move with
+// the state or the parameters (unless declared continuous), algebraic rules,
+// fast reactions and delay().
 //
 // The trajectory is the one Simulator::Simulate gives for the same options
 // (same event semantics, the same random choice among simultaneous events of

@@ -94,9 +94,9 @@ Result<SensitivityProgram> CompiledModel::CompileSensitivities(const std::vector
   for (const SymbolInfo& s : symbols_) {
     if (s.role != SymbolRole::kAssigned) slot_name[s.slot] = s.id;
   }
-  // The sensitivity jump at an event or a switch whose time moves with the
-  // parameters needs d(time)/dp (Hindmarsh & Serban, CVODES guide, sec. on
-  // sensitivities with discontinuities); only fixed times are supported.
+  // A switch of the right-hand side whose time moves with the parameters
+  // makes the sensitivities jump by (f- - f+) d tau / dp; the jump is
+  // implemented for events (sensitivity.cpp), not for piecewise switches.
   // A relation's crossing time moves when it reads a state (which changes
   // continuously with the parameters), or time together with a value that
   // depends on the parameters (time > t_dose with t_dose estimated). A
@@ -114,43 +114,9 @@ Result<SensitivityProgram> CompiledModel::CompileSensitivities(const std::vector
     }
     return "";
   };
-  auto reads_state = [&](NodeId n) -> std::string {
-    for (uint32_t v : g.Variables(n)) {
-      if (v != 0 && v <= num_states_) return slot_name[v];
-    }
-    return "";
-  };
-  for (size_t e = 0; e < events_.size(); ++e) {
-    std::string culprit;
-    expr::ForEachSymbol(model_.events[e].trigger, [&](const std::string& name) {
-      const SymbolInfo* s = FindSymbol(name);
-      if (culprit.empty() && s != nullptr) {
-        std::string m = reads_state(s->value);
-        if (!m.empty()) culprit = name == m ? "'" + name + "'" : "'" + name + "' (through '" + m + "')";
-      }
-    });
-    if (!culprit.empty()) {
-      return Unsupported(where + ": the trigger of event '" + events_[e].id + "' depends on " + culprit +
-                         ", which varies with the state or the parameters; sensitivities across events at such "
-                         "times are not supported (only events at times fixed in advance)");
-    }
-  }
   for (const Relation& r : relations_) {
-    std::string m = moving(r.root);
-    if (!m.empty() && r.for_event) {
-      // Name the event whose trigger reads the moving value.
-      std::string event;
-      for (size_t e = 0; e < events_.size() && event.empty(); ++e) {
-        expr::ForEachSymbol(model_.events[e].trigger, [&](const std::string& name) {
-          if (name == m) event = events_[e].id;
-        });
-      }
-      return Unsupported(where + ": the trigger of event '" + (event.empty() ? std::string("?") : event) +
-                         "' changes where " +
-                         g.ToString(r.root, [&](uint32_t v) { return v < num_slots_ ? slot_name[v] : "$" + std::to_string(v); }) +
-                         " crosses 0, which moves with '" + m +
-                         "'; sensitivities across events at such times are not supported (only events at times fixed in advance)");
-    }
+    if (r.for_event) continue;
+    const std::string m = moving(r.root);
     if (!m.empty() && !options.assume_continuous_switches) {
       return Unsupported(where + ": the right-hand side switches where " +
                          g.ToString(r.root, [&](uint32_t v) { return v < num_slots_ ? slot_name[v] : "$" + std::to_string(v); }) +
@@ -183,6 +149,33 @@ Result<SensitivityProgram> CompiledModel::CompileSensitivities(const std::vector
   sp.rhs = compile(rhs_nodes_);
   sp.outputs = compile(out_nodes);
   for (const CompiledEvent& ev : events_) sp.event_assignments.push_back(compile(ev.assignment_nodes));
+
+  // d f / dt along the trajectory: d f / d time + sum over the states f reads
+  // of d f / d y_i * f_i.
+  auto rate = [&](NodeId f) {
+    NodeId d = g.Derivative(f, 0);
+    for (uint32_t v : g.Variables(f)) {
+      if (v == 0 || v > num_states_) continue;
+      NodeId dv = g.Derivative(f, v);
+      auto c = g.ConstantValue(dv);
+      if (c && *c == 0.0) continue;
+      d = g.Add(d, g.Mul(dv, rhs_nodes_[v - 1]));
+    }
+    return d;
+  };
+  std::vector<NodeId> roots, root_rates;
+  for (const Relation& r : relations_) {
+    roots.push_back(r.root);
+    root_rates.push_back(rate(r.root));
+  }
+  sp.num_relations = roots.size();
+  sp.relation_sensitivities = compile(roots);
+  sp.relation_rates = expr::Program::Compile(g, root_rates);
+  for (const CompiledEvent& ev : events_) {
+    std::vector<NodeId> rates;
+    for (NodeId a : ev.assignment_nodes) rates.push_back(rate(a));
+    sp.event_assignment_rates.push_back(expr::Program::Compile(g, rates));
+  }
   return sp;
 }
 

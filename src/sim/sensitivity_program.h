@@ -33,11 +33,14 @@
 //   whose declared value is overridden by an initial assignment (it would
 //   have no effect); unknown outputs.
 // * Unsupported, naming the element: fast reactions, algebraic rules,
-//   delay(), events with a delay, event triggers that depend on the state or
-//   on the chosen parameters (their time would move: the sensitivity jump
-//   conditions of state events are not implemented), and piecewise
-//   conditions in the right-hand side that depend on the state or the
-//   parameters.
+//   delay(), events with a delay, and piecewise conditions in the
+//   right-hand side that depend on the state or the parameters (unless
+//   SensitivityCompileOptions::assume_continuous_switches). Events whose
+//   time moves with the parameters (state events) are supported: the jump
+//   s+ = (dh/dy) s- + dh/dp + (dh/dt- - f+) dtau/dp of the CVODES guide
+//   (Hindmarsh & Serban, forward sensitivity analysis with discontinuities)
+//   is applied where one such event executes; several at the same moving
+//   time are reported as Unsupported when they happen.
 //
 // Thread safety: immutable after compilation; programs may be run from many
 // threads, each with its own scratch buffers.
@@ -74,6 +77,19 @@ struct SensitivityProgram {
   // are computed: output a + k * targets.size() is the sensitivity of the
   // value assigned to targets[a].
   std::vector<expr::Program> event_assignments;
+  // For the jump at an event whose time moves with the parameters (a state
+  // event, or time >= t_dose with t_dose varied): per relation
+  // (CompiledModel::relations() order), output r + k * num_relations of
+  // relation_sensitivities is d g_r / d p_k at fixed time (g_r the
+  // relation's root function), and output r of relation_rates is d g_r / dt
+  // along the trajectory; d tau / d p_k = -(d g_r / d p_k) / (d g_r / dt).
+  size_t num_relations = 0;
+  expr::Program relation_sensitivities;
+  expr::Program relation_rates;
+  // Per event: output a is d h_a / dt along the trajectory, h_a the value
+  // assigned to targets[a] (its explicit time derivative plus
+  // sum_i d h_a / d y_i * f_i).
+  std::vector<expr::Program> event_assignment_rates;
 };
 
 }  // namespace soma::sim

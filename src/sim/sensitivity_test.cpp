@@ -102,6 +102,48 @@ TEST(SensitivityTest, SwitchAtAParameterTimeIsLandedOnAndContinuesFromAGivenStat
   ExpectClose(r2->at(2, 0, 0), (d * k * e - (1 - e)) / (k * k), 1e-10, 1e-6, "dx/dk(6)");
 }
 
+TEST(SensitivityTest, StateEventJumpIncludesTheMovingEventTime) {
+  // x' = -k x, x(0) = 1; when x < 0.5 it is reset to 1. The reset happens at
+  // tau = ln 2 / k, which moves with k: after it x = exp(-k (t - tau)) = 2
+  // exp(-k t) (until 2 tau), so dx/dk = -2 t exp(-k t). x0 moves tau too (0.5
+  // is reached at ln(2 x0) / k): after the reset x = 2 x0 exp(-k t), so
+  // dx/dx0 = 2 exp(-k t), although the reset assigns a constant.
+  model::Model m;
+  m.compartments.push_back({.id = "V", .size = 1.0});
+  m.species.push_back({.id = "x", .compartment = "V", .initial_amount = 1.0, .has_only_substance_units = true});
+  m.parameters.push_back({.id = "k", .value = 0.5});
+  model::Reaction out;
+  out.id = "out";
+  out.reactants.push_back({.species = "x"});
+  out.kinetic_law = Mul({Sym("k"), Sym("x")});
+  m.reactions = {out};
+  model::Event reset;
+  reset.id = "reset";
+  reset.trigger = Apply(Op::kLt, {Sym("x"), Num(0.5)});
+  reset.assignments.push_back({"x", Num(1.0)});
+  m.events.push_back(reset);
+  auto cm = MustCompile(m);
+  ASSERT_NE(cm, nullptr);
+  auto r = SimulateWithSensitivities(cm, TightOptions(2.5, 5), {{"x"}}, {"k", "x"});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->trajectory.summary.events_fired, 1);
+  const double k = 0.5, tau = std::log(2.0) / k;
+  for (size_t i = 0; i < r->trajectory.rows; ++i) {
+    const double t = r->trajectory.at(i, 0);
+    const double e = std::exp(-k * t);
+    // Tolerances: |x - ref| <= 1e-9 + 1e-6 |ref| (CVODES at rel 1e-10; the
+    // event time is located to root-finding accuracy).
+    if (t < tau) {
+      ExpectClose(r->at(i, 0, 0), -t * e, 1e-9, 1e-6, "dx/dk before the reset");
+      ExpectClose(r->at(i, 0, 1), e, 1e-9, 1e-6, "dx/dx0 before the reset");
+    } else {
+      ExpectClose(r->trajectory.at(i, 1), 2 * e, 1e-9, 1e-6, "x after the reset");
+      ExpectClose(r->at(i, 0, 0), -2 * t * e, 1e-9, 1e-6, "dx/dk after the reset");
+      ExpectClose(r->at(i, 0, 1), 2 * e, 1e-9, 1e-6, "dx/dx0 after the reset");
+    }
+  }
+}
+
 TEST(SensitivityTest, ConcurrentRunsOnOneSharedModelAgree) {
   auto cm = MustCompile(DecayModel());
   ASSERT_NE(cm, nullptr);
@@ -182,7 +224,11 @@ TEST(SensitivityTest, TimeEventThatChangesTheParameter) {
   }
 }
 
-TEST(SensitivityTest, StateEventsAndAlgebraicRulesAreUnsupported) {
+TEST(SensitivityTest, EventsAtTimesThatMoveAndAlgebraicRules) {
+  // A state event: when A = exp(-k t) falls below 0.5 (at tau = ln 2 / k), B
+  // (an amount, V (1 - A) before) is set to 0. After it B = V (A(tau) - A(t))
+  // = 2 (0.5 - exp(-k t)), so dB/dk = 2 t exp(-k t): the jump includes
+  // d tau / dk. Tolerance |x - ref| <= 1e-9 + 1e-6 |ref| (root finding).
   model::Model m = DecayModel();
   model::Event ev;
   ev.id = "low_A";
@@ -191,12 +237,19 @@ TEST(SensitivityTest, StateEventsAndAlgebraicRulesAreUnsupported) {
   m.events.push_back(ev);
   auto cm = MustCompile(m);
   ASSERT_NE(cm, nullptr);
-  auto r = SimulateWithSensitivities(cm, TightOptions(1, 1), {{"A"}}, {"k"});
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), ErrorCode::kUnsupported);
-  EXPECT_NE(r.status().message().find("event 'low_A'"), std::string::npos) << r.status().message();
+  auto r = SimulateWithSensitivities(cm, TightOptions(3, 6), {{"B", SpeciesQuantity::kAmount}}, {"k"});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const double tau = std::log(2.0) / 0.5;
+  for (size_t i = 0; i < r->trajectory.rows; ++i) {
+    const double t = r->trajectory.at(i, 0), e = std::exp(-0.5 * t);
+    // Before tau B = 2 (1 - exp(-k t)): the same derivative on both sides.
+    ExpectClose(r->at(i, 0, 0), 2 * t * e, 1e-9, 1e-6, "dB/dk at t = " + std::to_string(t));
+    if (t > tau) ExpectClose(r->trajectory.at(i, 1), 2 * (0.5 - e), 1e-9, 1e-6, "B");
+  }
 
-  // A time event whose time is a chosen parameter moves with it.
+  // A time event whose time is a chosen parameter moves with it: B is set to
+  // 0 at t_dose, then B = 2 (exp(-k t_dose) - exp(-k t)), dB/dt_dose =
+  // -2 k exp(-k t_dose).
   model::Model m2 = DecayModel();
   m2.parameters.push_back({.id = "t_dose", .value = 1.0});
   model::Event dose;
@@ -206,11 +259,15 @@ TEST(SensitivityTest, StateEventsAndAlgebraicRulesAreUnsupported) {
   m2.events.push_back(dose);
   auto cm2 = MustCompile(m2);
   ASSERT_NE(cm2, nullptr);
-  EXPECT_TRUE(SimulateWithSensitivities(cm2, TightOptions(2, 2), {{"A"}}, {"k"}).ok());
-  auto moved = SimulateWithSensitivities(cm2, TightOptions(2, 2), {{"A"}}, {"t_dose"});
-  ASSERT_FALSE(moved.ok());
-  EXPECT_EQ(moved.status().code(), ErrorCode::kUnsupported);
-  EXPECT_NE(moved.status().message().find("event 'dose'"), std::string::npos) << moved.status().message();
+  auto moved = SimulateWithSensitivities(cm2, TightOptions(2, 4), {{"B", SpeciesQuantity::kAmount}}, {"t_dose", "k"});
+  ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  for (size_t i = 0; i < moved->trajectory.rows; ++i) {
+    const double t = moved->trajectory.at(i, 0);
+    ExpectClose(moved->at(i, 0, 0), t < 1.0 ? 0.0 : -2 * 0.5 * std::exp(-0.5), 1e-9, 1e-6, "dB/dt_dose at t = " + std::to_string(t));
+    // dB/dk: before t_dose 2 t e^{-kt}; after, 2 (-t_dose e^{-k t_dose} + t e^{-k t}).
+    const double dk = t < 1.0 ? 2 * t * std::exp(-0.5 * t) : 2 * (-std::exp(-0.5) + t * std::exp(-0.5 * t));
+    ExpectClose(moved->at(i, 0, 1), dk, 1e-9, 1e-6, "dB/dk at t = " + std::to_string(t));
+  }
 
   model::Model m3 = DecayModel();
   m3.parameters.push_back({.id = "x", .value = 1.0, .constant = false});
@@ -290,6 +347,57 @@ TEST(SensitivityTest, MichaelisMentenMatchesFiniteDifferences) {
       for (size_t j = 0; j < outs.size(); ++j) {
         // Finite differences carry O(h^2) truncation and ~1e-10/h solver
         // noise: |x - fd| <= 1e-6 + 1e-5 |fd|.
+        ExpectClose(sens->at(row, j, k), fd[row * 3 + 1 + j], 1e-6, 1e-5,
+                    std::string("d") + outs[j].id + "/d" + cases[k].name + " row " + std::to_string(row));
+      }
+    }
+  }
+}
+
+TEST(SensitivityTest, StateEventThatSetsARateFromTheStateMatchesFiniteDifferences) {
+  // x' = -k x + u (amount in a unit compartment, x0 = 2); when x falls below
+  // 1, the inflow u (a parameter, 0 before) is set to c x: a discrete target
+  // whose assigned value moves along the trajectory, at a time that moves
+  // with k, c and x0.
+  model::Model m;
+  m.compartments.push_back({.id = "V", .size = 1.0});
+  m.species.push_back({.id = "x", .compartment = "V", .initial_amount = 2.0, .has_only_substance_units = true});
+  m.parameters.push_back({.id = "k", .value = 0.7});
+  m.parameters.push_back({.id = "c", .value = 0.4});
+  m.parameters.push_back({.id = "u", .value = 0.0, .constant = false});
+  model::Reaction out, in;
+  out.id = "out";
+  out.reactants.push_back({.species = "x"});
+  out.kinetic_law = Mul({Sym("k"), Sym("x")});
+  in.id = "in";
+  in.products.push_back({.species = "x"});
+  in.kinetic_law = Sym("u");
+  m.reactions = {out, in};
+  model::Event low;
+  low.id = "low";
+  low.trigger = Apply(Op::kLt, {Sym("x"), Num(1.0)});
+  low.assignments.push_back({"u", Mul({Sym("c"), Sym("x")})});
+  m.events.push_back(low);
+  auto cm = MustCompile(m);
+  ASSERT_NE(cm, nullptr);
+  const SimulationOptions o = TightOptions(4.0, 8);
+  const std::vector<OutputVariable> outs = {{"x"}, {"u"}};
+  auto sens = SimulateWithSensitivities(cm, o, outs, {"k", "c", "x"});
+  ASSERT_TRUE(sens.ok()) << sens.status().ToString();
+  EXPECT_EQ(sens->trajectory.summary.events_fired, 1);
+  struct Case { const char* name; double value; std::function<void(model::Model&, double)> set; };
+  std::vector<Case> cases = {
+      {"k", 0.7, [](model::Model& x, double v) { x.parameters[0].value = v; }},
+      {"c", 0.4, [](model::Model& x, double v) { x.parameters[1].value = v; }},
+      {"x", 2.0, [](model::Model& x, double v) { x.species[0].initial_amount = v; }},
+  };
+  for (size_t k = 0; k < cases.size(); ++k) {
+    const double h = 1e-5 * cases[k].value;
+    auto fd = CentralDifference(m, cases[k].set, cases[k].value, h, o, outs);
+    for (size_t row = 0; row < sens->trajectory.rows; ++row) {
+      for (size_t j = 0; j < outs.size(); ++j) {
+        // |x - fd| <= 1e-6 + 1e-5 |fd|: O(h^2) truncation, solver and
+        // root-location noise over h.
         ExpectClose(sens->at(row, j, k), fd[row * 3 + 1 + j], 1e-6, 1e-5,
                     std::string("d") + outs[j].id + "/d" + cases[k].name + " row " + std::to_string(row));
       }

@@ -187,8 +187,9 @@ TEST(CliTest, SensitivitiesJsonAndErrors) {
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_NE(unknown.out.find("'nope'"), std::string::npos) << unknown.out;
 
-  // The bolus triggered by glucose instead of time: the event time would move
-  // with the parameters, which is reported rather than computed wrongly.
+  // The bolus triggered by glucose instead of time (a state event) is
+  // supported; delayed by one minute it is not, which is reported rather
+  // than computed wrongly.
   std::ifstream in(kModel);
   std::string xml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const std::string time_symbol =
@@ -196,9 +197,17 @@ TEST(CliTest, SensitivitiesJsonAndErrors) {
   ASSERT_NE(xml.find(time_symbol), std::string::npos);
   xml.replace(xml.find(time_symbol), time_symbol.size(), "<ci> G </ci>");
   fs::path state_event = TempFile("state_event.xml", xml);
-  CommandResult unsupported = Soma("sensitivities " + state_event.string() + " --params p1 --vars G");
+  CommandResult state = Soma("sensitivities " + state_event.string() + " --params p1 --vars G");
+  EXPECT_EQ(state.exit_code, 0) << state.out;
+  EXPECT_NE(state.out.find("time,G,dG/dp1"), std::string::npos) << state.out;
+  const std::string end_trigger = "</trigger>";
+  ASSERT_NE(xml.find(end_trigger), std::string::npos);
+  xml.insert(xml.find(end_trigger) + end_trigger.size(),
+             "<delay><math xmlns=\"http://www.w3.org/1998/Math/MathML\"><cn> 1 </cn></math></delay>");
+  fs::path delayed = TempFile("delayed_event.xml", xml);
+  CommandResult unsupported = Soma("sensitivities " + delayed.string() + " --params p1 --vars G");
   EXPECT_EQ(unsupported.exit_code, 1);
-  EXPECT_NE(unsupported.out.find("event 'insulin_bolus'"), std::string::npos) << unsupported.out;
+  EXPECT_NE(unsupported.out.find("event 'insulin_bolus' has a delay"), std::string::npos) << unsupported.out;
   EXPECT_EQ(unsupported.out.find("time,"), std::string::npos) << unsupported.out;
 }
 
