@@ -66,10 +66,10 @@ struct EstimationOptions {
   long max_steps = 100000;            // CVODES steps per output interval, >= 1
   double confidence = 0.95;           // of the intervals, in (0, 1)
   double identifiability_tolerance = 1e-8;  // relative eigenvalue, in (0, 1)
-  // Accept models whose right-hand side switches where a state crosses a
-  // threshold, asserting that it is continuous there (see
-  // sim::SensitivityCompileOptions; e.g. the UVA/Padova model's renal
-  // excretion and max(EGP, 0)). Default false: such models are refused.
+  // Asserts that the right-hand side is continuous where it switches on a
+  // state (see sim::SensitivityCompileOptions; e.g. the UVA/Padova model's
+  // renal excretion and max(EGP, 0)), so the sensitivities skip the jump
+  // there. Default false: the jump is computed at each crossing.
   bool assume_continuous_switches = false;
   // Called after each start finishes (from the thread that ran it). May be empty.
   std::function<void(const StartResult&)> progress;

@@ -99,15 +99,14 @@ struct CompiledEvent {
 struct SensitivityProgram;  // sim/sensitivity_program.h
 
 struct SensitivityCompileOptions {
-  // Switches of the right-hand side whose crossing time moves with the
-  // state (piecewise conditions on states, e.g. renal excretion
-  // piecewise(k (G - G_th), G > G_th, 0) or max(EGP, 0)) are refused as
-  // Unsupported unless this is true. When true, the caller asserts that the
-  // right-hand side is continuous across every such switch that the
-  // trajectory crosses: then the sensitivities do not jump there and the
-  // forward equations stay exact. A switch where the right-hand side jumps
-  // would give wrong sensitivities (not detected). Events are not affected:
-  // events at moving times are always refused.
+  // Switches of the right-hand side whose crossing time moves with the state
+  // or the parameters (piecewise conditions on states, e.g. renal excretion
+  // piecewise(k (G - G_th), G > G_th, 0) or max(EGP, 0); time < t_int with
+  // t_int varied) make the sensitivities jump by (f- - f+) dtau/dp, which
+  // SimulateWithSensitivities applies where they cross. When this is true,
+  // the caller asserts that the right-hand side is continuous across every
+  // such switch (f- = f+): the jump is then skipped (it would be zero up to
+  // the integration error). Events are not affected.
   bool assume_continuous_switches = false;
 };
 

@@ -330,48 +330,81 @@ Result<SensitivityResult> SimulateWithSensitivities(const SensitivityPlan& plan,
       if (*stop == solvers::OdeIntegrator::Stop::kRoot) {
         ++summary.roots_found;
         const std::span<const int> found = clock.Found(integrator->roots_found());
-        for (size_t r = 0; r < found.size(); ++r) crossing[r] |= found[r] != 0;
+        for (size_t r = 0; r < found.size(); ++r)
+          if (found[r] != 0) crossing[r] = found[r];
         events.ApplyRoots(found);
         crossed = true;
       }
       if (clock.next() <= t) {
         ++summary.roots_found;
         const std::span<const int> found = clock.Reached(t);
-        for (size_t r = 0; r < found.size(); ++r) crossing[r] |= found[r] != 0;
+        for (size_t r = 0; r < found.size(); ++r)
+          if (found[r] != 0) crossing[r] = found[r];
         events.ApplyRoots(found);
         crossed = true;
       }
       if (!crossed) continue;
       // A crossing whose time tau moves with the parameters: d tau / dp_k =
-      // -(d g / dp_k) / (d g / dt) of the relation that crossed.
+      // -(d g / dp_k) / (d g / dt) of the relation that crossed, with d g / dt
+      // and the right-hand side f- taken on the trajectory arriving at tau.
       bool moving = false;
       if (n > 0 && np > 0) {
         sp.relation_sensitivities.Run(ws.data(), dg.data(), dg_scratch.data());
-        sp.relation_rates.Run(ws.data(), g_rate.data(), rate_scratch.data());
         const size_t nr = sp.num_relations;
         int movers = 0;
+        size_t mover = 0;
         for (size_t r = 0; r < nr; ++r) {
-          if (!crossing[r] || !cm.relations()[r].for_event) continue;
+          if (crossing[r] == 0) continue;
+          if (!cm.relations()[r].for_event && sp.continuous_switches) continue;  // f- = f+ asserted
           bool moves = false;
           for (size_t k = 0; k < np; ++k) moves = moves || dg[r + k * nr] != 0.0;
           if (!moves) continue;
           if (++movers > 1) {
             return Unsupported("sensitivities: at t = " + std::to_string(t) +
-                               " two event conditions whose times move with the parameters change at once");
+                               " two conditions whose times move with the parameters change at once");
           }
-          if (!(std::abs(g_rate[r]) > 0.0) || !std::isfinite(g_rate[r])) {
-            return Unsupported("sensitivities: at t = " + std::to_string(t) +
-                               " an event condition is touched, not crossed (its rate is " + std::to_string(g_rate[r]) +
-                               "), so its time has no derivative");
-          }
-          for (size_t k = 0; k < np; ++k) dtau[k] = -dg[r + k * nr] / g_rate[r];
+          mover = r;
         }
         moving = movers == 1;
-      }
-      if (moving) {
-        std::copy(ws.begin() + 1, ws.begin() + 1 + static_cast<long>(n), y_before.begin());
-        system.Rhs(t, y_before.data(), f_before.data());
-        jumps.BeginMovingTime();
+        if (moving) {
+          std::copy(ws.begin() + 1, ws.begin() + 1 + static_cast<long>(n), y_after.begin());  // the state at tau, kept
+          std::copy(y_after.begin(), y_after.end(), y_before.begin());
+          double t_before = t;
+          if (!cm.relations()[mover].for_event) {
+            // A switch of the right-hand side: f- on the old side of it, a
+            // few rounding steps before tau on the last step's interpolant.
+            std::vector<double> probe(ws.begin(), ws.begin() + static_cast<long>(cm.num_slots()));
+            std::vector<double> roots(cm.relations().size());
+            std::vector<double> roots_scratch = cm.roots().NewScratch();
+            bool old_side = false;
+            double delta = 4 * std::numeric_limits<double>::epsilon() * std::max(1.0, std::abs(t));
+            for (int tries = 0; tries < 24 && !old_side; ++tries, delta *= 4) {
+              t_before = t - delta;
+              SOMA_RETURN_IF_ERROR(integrator->StateAt(t_before, y_before));
+              probe[0] = t_before;
+              std::copy(y_before.begin(), y_before.end(), probe.begin() + 1);
+              cm.roots().Run(probe.data(), roots.data(), roots_scratch.data());
+              old_side = crossing[mover] * roots[mover] < 0;
+            }
+            if (!old_side) {
+              return Unsupported("sensitivities: at t = " + std::to_string(t) +
+                                 " a right-hand side switch could not be evaluated on its old side");
+            }
+            sp.relation_rates.Run(probe.data(), g_rate.data(), rate_scratch.data());
+          } else {
+            sp.relation_rates.Run(ws.data(), g_rate.data(), rate_scratch.data());
+          }
+          if (!(std::abs(g_rate[mover]) > 0.0) || !std::isfinite(g_rate[mover])) {
+            return Unsupported("sensitivities: at t = " + std::to_string(t) +
+                               " a condition is touched, not crossed (its rate is " + std::to_string(g_rate[mover]) +
+                               "), so its time has no derivative");
+          }
+          for (size_t k = 0; k < np; ++k) dtau[k] = -dg[mover + k * nr] / g_rate[mover];
+          system.Rhs(t_before, y_before.data(), f_before.data());
+          std::copy(y_after.begin(), y_after.end(), ws.begin() + 1);  // Rhs loaded y_before
+          ws[0] = t;
+          jumps.BeginMovingTime();
+        }
       }
       SOMA_ASSIGN_OR_RETURN(bool changed, events.Process(t));
       if (moving) {

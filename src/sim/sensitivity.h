@@ -12,12 +12,15 @@
 // those of the targets, and where the event's time tau moves with the
 // parameters (a state event such as `x < 0.5`, or `time >= t_dose` with
 // t_dose varied) the jump adds (dh/dt- - f+) dtau/dp, dtau/dp = -(dg/dp) /
-// (dg/dt) from the root function g of the condition that crossed (the CVODES
-// guide's sensitivity jump conditions). Reported as Unsupported: events with
-// a delay, several events executing at one moving time, a condition touched
-// rather than crossed (dg/dt = 0), right-hand side switches that move with
-// the state or the parameters (unless declared continuous), algebraic rules,
-// fast reactions and delay().
+// (dg/dt-) from the root function g of the condition that crossed (the
+// CVODES guide's sensitivity jump conditions). Switches of the right-hand
+// side (piecewise, max, ...) at moving times jump by (f- - f+) dtau/dp, f-
+// and dg/dt- evaluated just before the switch on the last step's
+// interpolant (skipped when SensitivityCompileOptions::
+// assume_continuous_switches asserts f- = f+). Reported as Unsupported:
+// events with a delay, two moving conditions crossing at once, several
+// events executing at one moving time, a condition touched rather than
+// crossed (dg/dt = 0), algebraic rules, fast reactions and delay().
 //
 // The trajectory is the one Simulator::Simulate gives for the same options
 // (same event semantics, the same random choice among simultaneous events of

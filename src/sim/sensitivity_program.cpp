@@ -89,42 +89,7 @@ Result<SensitivityProgram> CompiledModel::CompileSensitivities(const std::vector
     for (uint32_t t : ev.targets) live[t] = true;
   }
 
-  std::vector<std::string> slot_name(num_slots_, "");
-  slot_name[0] = "time";
-  for (const SymbolInfo& s : symbols_) {
-    if (s.role != SymbolRole::kAssigned) slot_name[s.slot] = s.id;
-  }
-  // A switch of the right-hand side whose time moves with the parameters
-  // makes the sensitivities jump by (f- - f+) d tau / dp; the jump is
-  // implemented for events (sensitivity.cpp), not for piecewise switches.
-  // A relation's crossing time moves when it reads a state (which changes
-  // continuously with the parameters), or time together with a value that
-  // depends on the parameters (time > t_dose with t_dose estimated). A
-  // relation that reads only discrete values (and constants) can change only
-  // where an event changes them, i.e. at the fixed times of those events;
-  // one that reads time and constants crosses at a fixed time.
-  auto moving = [&](NodeId n) -> std::string {
-    const std::vector<uint32_t> vars = g.Variables(n);
-    bool reads_time = false;
-    for (uint32_t v : vars) reads_time = reads_time || v == 0;
-    for (uint32_t v : vars) {
-      if (v == 0 || v >= num_slots_) continue;
-      if (v <= num_states_) return slot_name[v];
-      if (reads_time && live[v]) return slot_name[v];
-    }
-    return "";
-  };
-  for (const Relation& r : relations_) {
-    if (r.for_event) continue;
-    const std::string m = moving(r.root);
-    if (!m.empty() && !options.assume_continuous_switches) {
-      return Unsupported(where + ": the right-hand side switches where " +
-                         g.ToString(r.root, [&](uint32_t v) { return v < num_slots_ ? slot_name[v] : "$" + std::to_string(v); }) +
-                         " crosses 0, which depends on '" + m + "'; sensitivities across such switches are not supported "
-                         "unless the right-hand side is continuous there (SensitivityCompileOptions::"
-                         "assume_continuous_switches)");
-    }
-  }
+  sp.continuous_switches = options.assume_continuous_switches;
 
   // sum over live slots v read by f of (d f / d w_v) * s_v,k.
   auto propagate = [&](NodeId f, std::vector<NodeId>& out_k /* one per k */) {

@@ -33,14 +33,13 @@
 //   whose declared value is overridden by an initial assignment (it would
 //   have no effect); unknown outputs.
 // * Unsupported, naming the element: fast reactions, algebraic rules,
-//   delay(), events with a delay, and piecewise conditions in the
-//   right-hand side that depend on the state or the parameters (unless
-//   SensitivityCompileOptions::assume_continuous_switches). Events whose
-//   time moves with the parameters (state events) are supported: the jump
+//   delay(), events with a delay. Events and right-hand side switches whose
+//   time moves with the state or the parameters are supported: the jump
 //   s+ = (dh/dy) s- + dh/dp + (dh/dt- - f+) dtau/dp of the CVODES guide
-//   (Hindmarsh & Serban, forward sensitivity analysis with discontinuities)
-//   is applied where one such event executes; several at the same moving
-//   time are reported as Unsupported when they happen.
+//   (Hindmarsh & Serban, forward sensitivity analysis with discontinuities;
+//   h = identity for a switch) is applied where one such condition crosses;
+//   several at the same moving time are reported as Unsupported when they
+//   happen.
 //
 // Thread safety: immutable after compilation; programs may be run from many
 // threads, each with its own scratch buffers.
@@ -84,6 +83,7 @@ struct SensitivityProgram {
   // relation's root function), and output r of relation_rates is d g_r / dt
   // along the trajectory; d tau / d p_k = -(d g_r / d p_k) / (d g_r / dt).
   size_t num_relations = 0;
+  bool continuous_switches = false;  // SensitivityCompileOptions::assume_continuous_switches
   expr::Program relation_sensitivities;
   expr::Program relation_rates;
   // Per event: output a is d h_a / dt along the trajectory, h_a the value

@@ -144,6 +144,34 @@ TEST(SensitivityTest, StateEventJumpIncludesTheMovingEventTime) {
   }
 }
 
+TEST(SensitivityTest, RightHandSideSwitchesAtMovingTimesJump) {
+  // y' = piecewise(0, time < T, 1): y = max(0, t - T), dy/dT = -1 after T (a
+  // switch at a parameter time). z' = piecewise(a, z < 1, 0.5), z(0) = 0: z =
+  // a t until tau = 1 / a, then 1 + 0.5 (t - 1 / a), so dz/da = t before tau
+  // and 0.5 / a^2 after (a switch on the state). Tolerance |x - ref| <= 1e-8
+  // + 1e-6 |ref| (the switch on z is located by root finding).
+  model::Model m;
+  m.parameters.push_back({.id = "T", .value = 1.0});
+  m.parameters.push_back({.id = "a", .value = 2.5});  // tau = 0.4, between output times
+  m.parameters.push_back({.id = "y", .value = 0.0, .constant = false});
+  m.parameters.push_back({.id = "z", .value = 0.0, .constant = false});
+  m.rules.push_back({model::RuleKind::kRate, "y",
+                     Apply(Op::kPiecewise, {Num(0.0), Apply(Op::kLt, {Expr::Leaf(Op::kTime), Sym("T")}), Num(1.0)})});
+  m.rules.push_back({model::RuleKind::kRate, "z",
+                     Apply(Op::kPiecewise, {Sym("a"), Apply(Op::kLt, {Sym("z"), Num(1.0)}), Num(0.5)})});
+  auto cm = MustCompile(m);
+  ASSERT_NE(cm, nullptr);
+  auto r = SimulateWithSensitivities(cm, TightOptions(2.0, 8), {{"y"}, {"z"}}, {"T", "a"});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  for (size_t i = 0; i < r->trajectory.rows; ++i) {
+    const double t = r->trajectory.at(i, 0), a = 2.5;
+    ExpectClose(r->at(i, 0, 0), t < 1.0 ? 0.0 : -1.0, 1e-8, 1e-6, "dy/dT at t = " + std::to_string(t));
+    ExpectClose(r->at(i, 0, 1), 0.0, 1e-8, 0, "dy/da");
+    ExpectClose(r->at(i, 1, 1), t < 1 / a ? t : 0.5 / (a * a), 1e-8, 1e-6, "dz/da at t = " + std::to_string(t));
+    ExpectClose(r->at(i, 1, 0), 0.0, 1e-8, 0, "dz/dT");
+  }
+}
+
 TEST(SensitivityTest, ConcurrentRunsOnOneSharedModelAgree) {
   auto cm = MustCompile(DecayModel());
   ASSERT_NE(cm, nullptr);

@@ -535,6 +535,13 @@ Status OdeIntegrator::ReinitSensitivities(std::span<const double> s) {
   return CheckFlag(CVodeSensReInit(cvode_mem_, ism, sens_raw_.data()), "CVodeSensReInit");
 }
 
+Status OdeIntegrator::StateAt(double t, std::span<double> y) const {
+  if (y.size() != static_cast<size_t>(system_->num_states())) return InvalidArgument("OdeIntegrator::StateAt: wrong size");
+  SOMA_RETURN_IF_ERROR(CheckFlag(CVodeGetDky(cvode_mem_, t, 0, ydot_.get()), "CVodeGetDky"));
+  std::copy_n(N_VGetArrayPointer(ydot_.get()), y.size(), y.begin());
+  return Status::Ok();
+}
+
 Status OdeIntegrator::GetSensitivities(std::span<double> s) const {
   const size_t n = static_cast<size_t>(system_->num_states());
   if (ns_ == 0 || s.size() != n * static_cast<size_t>(ns_)) {

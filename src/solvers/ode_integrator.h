@@ -167,6 +167,9 @@ class OdeIntegrator {
 
   double t() const { return t_; }
   const double* y() const;
+  // The solution at `t` within the last step (CVODES' interpolant), into y
+  // (num_states() values). Errors outside the last step or before any step.
+  Status StateAt(double t, std::span<double> y) const;
   std::span<const int> roots_found() const { return roots_found_; }
   IntegratorStats stats() const;
 

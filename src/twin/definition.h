@@ -109,9 +109,9 @@ struct TwinDefinition {
   std::vector<AlertRule> alerts;
   // "fit": {"assume_continuous_switches": bool}. True asserts that the
   // model's right-hand side is continuous across every switch on a state
-  // (see sim::SensitivityCompileOptions), which MAP fitting through forward
-  // sensitivities needs for models such as UVA/Padova (renal excretion,
-  // max(EGP, 0)). Default false: such models are refused by `fit`.
+  // (see sim::SensitivityCompileOptions; UVA/Padova: renal excretion,
+  // max(EGP, 0)), so the forward sensitivities skip the jump there. Default
+  // false: the jump (f- - f+) dtau/dp is computed at each crossing.
   bool fit_assume_continuous_switches = false;
 
   // The personalised parameters' priors, in definition order.
