@@ -184,6 +184,10 @@ Result<std::shared_ptr<const Objective>> Objective::Prepare(const EstimationProb
         times.push_back(t);
       }
       pe.steady_rows = times.size() - pe.steady_first_row;
+      for (const PreparedObservable& po : pe.observables) {
+        pe.steady_outputs.push_back(po.output);
+        if (po.noise.form == NoiseForm::kModelSymbol) pe.steady_outputs.push_back(po.sigma_output);
+      }
     }
     for (const Measurement& m : ex.measurements) {
       if (!std::isfinite(m.time)) {
@@ -247,8 +251,7 @@ Result<std::vector<double>> Objective::Preequilibrate(const PreparedExperiment& 
       next = std::move(r->final_state);
     }
     bool steady = !first;
-    for (size_t i = 0; steady && i < next.size(); ++i)
-      steady = std::abs(next[i] - y[i]) <= 1e-8 * std::abs(next[i]) + 1e-12;
+    for (size_t i = 0; steady && i < next.size(); ++i) steady = Settled(y[i], next[i]);
     // Sensitivities are integrated to the relative tolerance only.
     for (size_t i = 0; steady && i < next_s.size(); ++i)
       steady = std::abs(next_s[i] - s[i]) <= 1e-6 * std::abs(next_s[i]) + 1e-10;
@@ -304,18 +307,23 @@ Result<PointValues> Objective::Compute(const std::vector<double>& x, bool sensit
         if (!y.ok()) return y.status().WithContext("experiment '" + ex.id + "'");
         cached = preequilibrated.emplace(std::move(key), std::make_pair(std::move(*y), std::move(pre_sens))).first;
       }
-      const std::vector<double>* y = &cached->second.first;
+      const std::vector<double>& y = cached->second.first;
       const std::vector<double>& pre_sens = cached->second.second;
-      // Species the experiment's conditions set take their condition values.
-      auto start = problem_.model->StartWorkspace(so);
-      if (!start.ok()) return start.status().WithContext("experiment '" + ex.id + "'");
-      so.initial_state = *y;
-      for (uint32_t i : pe.reset_states) so.initial_state[i] = (*start)[i + 1];
+      // Species the experiment's conditions set take their condition values
+      // (the start workspace before initial_state replaces the states).
+      std::vector<double> start;
+      if (!pe.reset_states.empty()) {
+        auto ws = problem_.model->StartWorkspace(so);
+        if (!ws.ok()) return ws.status().WithContext("experiment '" + ex.id + "'");
+        start = std::move(*ws);
+      }
+      so.initial_state = y;
+      for (uint32_t i : pe.reset_states) so.initial_state[i] = start[i + 1];
       if (with_sens) {
         // d y0 / d theta_k = sum over the symbols mapped to k in the
         // pre-equilibration, carried by k's symbol in this simulation
         // (Prepare checked there is one); reset species start at constants.
-        const size_t ns = y->size();
+        const size_t ns = y.size();
         initial_sens.assign(pre_sens.size(), 0.0);
         for (size_t a = 0; a < pe.pre_mapped.size(); ++a) {
           const size_t from = static_cast<size_t>(pe.pre_mapped_plan_index[a]) * ns;
@@ -349,13 +357,8 @@ Result<PointValues> Objective::Compute(const std::vector<double>& x, bool sensit
     if (pe.steady_rows > 0) {
       // The first grid row from which the predictions this experiment uses
       // (and their sensitivities) no longer change over two doublings.
-      std::vector<size_t> outputs;
-      for (const PreparedObservable& po : pe.observables) {
-        outputs.push_back(po.output);
-        if (po.noise.form == NoiseForm::kModelSymbol) outputs.push_back(po.sigma_output);
-      }
       auto settled = [&](size_t a, size_t b) {
-        for (size_t o : outputs) {
+        for (size_t o : pe.steady_outputs) {
           if (!Settled(traj.at(a, 1 + o), traj.at(b, 1 + o))) return false;
           if (!with_sens) continue;
           for (int k : pe.mapped_plan_index)

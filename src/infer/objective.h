@@ -51,6 +51,7 @@ struct PreparedExperiment {
   static constexpr size_t kSteadyState = static_cast<size_t>(-1);
   size_t steady_first_row = 0;
   size_t steady_rows = 0;
+  std::vector<size_t> steady_outputs;               // outputs (observables, sigmas) that must settle
   std::vector<PreparedObservable> observables;
 };
 

@@ -63,6 +63,18 @@ class SensitivitySystem : public ModelSystem {
   std::vector<double> scratch_, out_;
 };
 
+// d w_v(t0) / d p_k for v = sp.initial_slots[i] at output i + k * n_init:
+// the initial program on the declared values with `overrides` applied.
+std::vector<double> InitialSlotSensitivities(const CompiledModel& cm, const SensitivityProgram& sp,
+                                             const std::vector<std::pair<uint32_t, double>>& overrides, double start) {
+  std::vector<double> declared = cm.DeclaredWorkspace(start);
+  for (const auto& [slot, value] : overrides) declared[slot] = value;
+  std::vector<double> s0(sp.initial.num_outputs());
+  std::vector<double> scratch = sp.initial.NewScratch();
+  sp.initial.Run(declared.data(), s0.data(), scratch.data());
+  return s0;
+}
+
 // The sensitivities of an event's assigned values travel with them: computed
 // with the values (trigger or execution time) and written to the sensitivity
 // slots of the targets. During a crossing whose time moves with the
@@ -123,6 +135,124 @@ class SensitivityJumps : public EventExtension {
   std::vector<std::pair<uint32_t, double>> assigned_;
 };
 
+// The part of the sensitivity jump that comes from a crossing time tau that
+// moves with the parameters (an event condition on the state, time >=
+// t_dose with t_dose varied, a right-hand side switch on the state):
+// d tau / dp_k = -(d g / dp_k) / (d g / dt-) of the condition g that
+// crossed, and after the events s += (dh/dt- - f+) d tau / dp, with h the
+// identity where nothing was assigned (the CVODES guide's jump conditions).
+// Quantities marked "-" are on the trajectory arriving at tau: for a switch
+// of the right-hand side, a few rounding steps before it on the last step's
+// interpolant, where the switch still has its old value.
+class MovingCrossing {
+ public:
+  MovingCrossing(const CompiledModel& cm, const SensitivityProgram& sp, SensitivitySystem& system,
+                 SensitivityJumps& jumps, std::vector<double>& ws)
+      : cm_(cm), sp_(sp), system_(system), jumps_(jumps), ws_(ws), n_(sp.num_states), np_(sp.parameters.size()),
+        dg_(sp.relation_sensitivities.num_outputs()), g_rate_(sp.relation_rates.num_outputs()),
+        dg_scratch_(sp.relation_sensitivities.NewScratch()), rate_scratch_(sp.relation_rates.NewScratch()),
+        dtau_(np_), y_at_(n_), y_before_(n_), f_before_(n_), f_after_(n_), probe_(cm.num_slots()),
+        roots_(cm.relations().size()), roots_scratch_(cm.roots().NewScratch()) {}
+
+  // Before the events at t (ws holds the state and sensitivities there):
+  // `crossing` gives each relation's crossing direction (0: none). Finds the
+  // one whose time moves and prepares its jump; false if there is none.
+  Result<bool> Begin(double t, std::span<const int> crossing, const solvers::OdeIntegrator& integrator) {
+    if (n_ == 0 || np_ == 0) return false;
+    sp_.relation_sensitivities.Run(ws_.data(), dg_.data(), dg_scratch_.data());
+    const size_t nr = sp_.num_relations;
+    int movers = 0;
+    size_t mover = 0;
+    for (size_t r = 0; r < nr; ++r) {
+      if (crossing[r] == 0) continue;
+      if (!cm_.relations()[r].for_event && sp_.continuous_switches) continue;  // f- = f+ asserted
+      bool moves = false;
+      for (size_t k = 0; k < np_; ++k) moves = moves || dg_[r + k * nr] != 0.0;
+      if (!moves) continue;
+      if (++movers > 1) {
+        return Unsupported("sensitivities: at t = " + std::to_string(t) +
+                           " two conditions whose times move with the parameters change at once");
+      }
+      mover = r;
+    }
+    if (movers == 0) return false;
+    std::copy_n(ws_.begin() + 1, n_, y_at_.begin());
+    double t_before = t;
+    y_before_ = y_at_;
+    if (cm_.relations()[mover].for_event) {
+      sp_.relation_rates.Run(ws_.data(), g_rate_.data(), rate_scratch_.data());
+    } else {
+      std::copy_n(ws_.begin(), probe_.size(), probe_.begin());
+      bool old_side = false;
+      double delta = 4 * std::numeric_limits<double>::epsilon() * std::max(1.0, std::abs(t));
+      for (int tries = 0; tries < 24 && !old_side; ++tries, delta *= 4) {
+        t_before = t - delta;
+        SOMA_RETURN_IF_ERROR(integrator.StateAt(t_before, y_before_));
+        probe_[0] = t_before;
+        std::copy(y_before_.begin(), y_before_.end(), probe_.begin() + 1);
+        cm_.roots().Run(probe_.data(), roots_.data(), roots_scratch_.data());
+        old_side = crossing[mover] * roots_[mover] < 0;
+      }
+      if (!old_side) {
+        return Unsupported("sensitivities: at t = " + std::to_string(t) +
+                           " a right-hand side switch could not be evaluated on its old side");
+      }
+      sp_.relation_rates.Run(probe_.data(), g_rate_.data(), rate_scratch_.data());
+    }
+    const double rate = g_rate_[mover];
+    if (!(std::abs(rate) > 0.0) || !std::isfinite(rate)) {
+      return Unsupported("sensitivities: at t = " + std::to_string(t) + " a condition is touched, not crossed (its rate is " +
+                         std::to_string(rate) + "), so its time has no derivative");
+    }
+    for (size_t k = 0; k < np_; ++k) dtau_[k] = -dg_[mover + k * nr] / rate;
+    system_.Rhs(t_before, y_before_.data(), f_before_.data());
+    Restore(t);
+    jumps_.BeginMovingTime();
+    return true;
+  }
+
+  // After the events at t: s += (dh/dt- - f+) d tau / dp. dh/dt- is f- for
+  // states no event assigned, the assigned value's rate otherwise; discrete
+  // targets have f+ = 0.
+  Status Finish(double t) {
+    jumps_.EndMovingTime();
+    if (jumps_.executed() > 1 || jumps_.incomplete()) {
+      return Unsupported("sensitivities: at t = " + std::to_string(t) + " " + std::to_string(jumps_.executed()) +
+                         " events execute at a time that moves with the parameters; only one is supported");
+    }
+    std::copy_n(ws_.begin() + 1, n_, y_at_.begin());
+    system_.Rhs(t, y_at_.data(), f_after_.data());
+    Restore(t);
+    for (const auto& [slot, rate] : jumps_.assigned()) {
+      if (slot >= 1 && slot <= n_) f_before_[slot - 1] = rate;
+    }
+    for (size_t k = 0; k < np_; ++k) {
+      for (size_t i = 0; i < n_; ++i)
+        ws_[sp_.SensitivitySlot(static_cast<uint32_t>(1 + i), k)] += (f_before_[i] - f_after_[i]) * dtau_[k];
+      for (const auto& [slot, rate] : jumps_.assigned()) {
+        if (slot < 1 || slot > n_) ws_[sp_.SensitivitySlot(slot, k)] += rate * dtau_[k];
+      }
+    }
+    return Status::Ok();
+  }
+
+ private:
+  // The right-hand side evaluations load their state into the workspace.
+  void Restore(double t) {
+    std::copy(y_at_.begin(), y_at_.end(), ws_.begin() + 1);
+    ws_[0] = t;
+  }
+
+  const CompiledModel& cm_;
+  const SensitivityProgram& sp_;
+  SensitivitySystem& system_;
+  SensitivityJumps& jumps_;
+  std::vector<double>& ws_;
+  const size_t n_, np_;
+  std::vector<double> dg_, g_rate_, dg_scratch_, rate_scratch_, dtau_, y_at_, y_before_, f_before_, f_after_, probe_,
+      roots_, roots_scratch_;
+};
+
 }  // namespace
 
 SimulationResult SensitivityResult::Table() const {
@@ -172,11 +302,7 @@ Result<std::vector<double>> InitialSensitivities(const SensitivityPlan& plan, co
   const CompiledModel& cm = *plan.model;
   const SensitivityProgram& sp = *plan.program;
   SOMA_ASSIGN_OR_RETURN(const auto overrides, cm.ResolveOverrides(options.overrides));
-  std::vector<double> declared = cm.DeclaredWorkspace(options.start);
-  for (const auto& [slot, value] : overrides) declared[slot] = value;
-  std::vector<double> s0(sp.initial.num_outputs());
-  std::vector<double> scratch = sp.initial.NewScratch();
-  sp.initial.Run(declared.data(), s0.data(), scratch.data());
+  const std::vector<double> s0 = InitialSlotSensitivities(cm, sp, overrides, options.start);
   const size_t n = cm.num_states(), np = plan.parameters.size(), ni = sp.initial_slots.size();
   std::vector<double> out(n * np, 0.0);
   for (size_t k = 0; k < np; ++k) {
@@ -237,22 +363,14 @@ Result<SensitivityResult> SimulateWithSensitivities(const SensitivityPlan& plan,
   SOMA_RETURN_IF_ERROR(cm.CheckInitialState(ws));
   ws.resize(sp.workspace_size(), 0.0);
   {
-    std::vector<double> declared = cm.DeclaredWorkspace(options.start);
-    for (const auto& [slot, value] : overrides) declared[slot] = value;
-    std::vector<double> s0(sp.initial.num_outputs());
-    std::vector<double> scratch = sp.initial.NewScratch();
-    sp.initial.Run(declared.data(), s0.data(), scratch.data());
+    const std::vector<double> s0 = InitialSlotSensitivities(cm, sp, overrides, options.start);
     const size_t ni = sp.initial_slots.size();
     for (size_t k = 0; k < np; ++k) {
       for (size_t i = 0; i < ni; ++i) ws[sp.SensitivitySlot(sp.initial_slots[i], k)] = s0[i + k * ni];
     }
-    if (initial_sensitivities != nullptr) {
-      for (size_t k = 0; k < np; ++k) {
-        std::copy_n(initial_sensitivities->begin() + static_cast<long>(k * n), n, ws.begin() + sp.SensitivitySlot(1, k));
-      }
-    }
   }
   SensitivitySystem system(cm, ws, sp);
+  if (initial_sensitivities != nullptr) system.ScatterSensitivities(*initial_sensitivities);
   internal::TimeRootSchedule clock(cm, ws, options.start);
   SensitivityJumps jumps(cm, sp, ws);
   EventRunner events(cm, ws, options, summary, &jumps);
@@ -284,11 +402,10 @@ Result<SensitivityResult> SimulateWithSensitivities(const SensitivityPlan& plan,
   auto t_run = Clock::now();
   summary.setup_seconds = Seconds(t_setup, t_run);
 
-  // The jump at events whose time moves with the parameters.
+  // The direction of each relation's crossing at a stop (0: none), and the
+  // jump's part from crossing times that move with the parameters.
   std::vector<int> crossing(cm.relations().size(), 0);
-  std::vector<double> dg(sp.relation_sensitivities.num_outputs()), g_rate(sp.relation_rates.num_outputs());
-  std::vector<double> dg_scratch = sp.relation_sensitivities.NewScratch(), rate_scratch = sp.relation_rates.NewScratch();
-  std::vector<double> dtau(np, 0.0), y_before(n), y_after(n), f_before(n), f_after(n);
+  MovingCrossing moving_jump(cm, sp, system, jumps, ws);
 
   std::vector<double> out_scratch = out_program.NewScratch();
   std::vector<double> sens_scratch = sp.outputs.NewScratch();
@@ -344,99 +461,9 @@ Result<SensitivityResult> SimulateWithSensitivities(const SensitivityPlan& plan,
         crossed = true;
       }
       if (!crossed) continue;
-      // A crossing whose time tau moves with the parameters: d tau / dp_k =
-      // -(d g / dp_k) / (d g / dt) of the relation that crossed, with d g / dt
-      // and the right-hand side f- taken on the trajectory arriving at tau.
-      bool moving = false;
-      if (n > 0 && np > 0) {
-        sp.relation_sensitivities.Run(ws.data(), dg.data(), dg_scratch.data());
-        const size_t nr = sp.num_relations;
-        int movers = 0;
-        size_t mover = 0;
-        for (size_t r = 0; r < nr; ++r) {
-          if (crossing[r] == 0) continue;
-          if (!cm.relations()[r].for_event && sp.continuous_switches) continue;  // f- = f+ asserted
-          bool moves = false;
-          for (size_t k = 0; k < np; ++k) moves = moves || dg[r + k * nr] != 0.0;
-          if (!moves) continue;
-          if (++movers > 1) {
-            return Unsupported("sensitivities: at t = " + std::to_string(t) +
-                               " two conditions whose times move with the parameters change at once");
-          }
-          mover = r;
-        }
-        moving = movers == 1;
-        if (moving) {
-          std::copy(ws.begin() + 1, ws.begin() + 1 + static_cast<long>(n), y_after.begin());  // the state at tau, kept
-          std::copy(y_after.begin(), y_after.end(), y_before.begin());
-          double t_before = t;
-          if (!cm.relations()[mover].for_event) {
-            // A switch of the right-hand side: f- on the old side of it, a
-            // few rounding steps before tau on the last step's interpolant.
-            std::vector<double> probe(ws.begin(), ws.begin() + static_cast<long>(cm.num_slots()));
-            std::vector<double> roots(cm.relations().size());
-            std::vector<double> roots_scratch = cm.roots().NewScratch();
-            bool old_side = false;
-            double delta = 4 * std::numeric_limits<double>::epsilon() * std::max(1.0, std::abs(t));
-            for (int tries = 0; tries < 24 && !old_side; ++tries, delta *= 4) {
-              t_before = t - delta;
-              SOMA_RETURN_IF_ERROR(integrator->StateAt(t_before, y_before));
-              probe[0] = t_before;
-              std::copy(y_before.begin(), y_before.end(), probe.begin() + 1);
-              cm.roots().Run(probe.data(), roots.data(), roots_scratch.data());
-              old_side = crossing[mover] * roots[mover] < 0;
-            }
-            if (!old_side) {
-              return Unsupported("sensitivities: at t = " + std::to_string(t) +
-                                 " a right-hand side switch could not be evaluated on its old side");
-            }
-            sp.relation_rates.Run(probe.data(), g_rate.data(), rate_scratch.data());
-          } else {
-            sp.relation_rates.Run(ws.data(), g_rate.data(), rate_scratch.data());
-          }
-          if (!(std::abs(g_rate[mover]) > 0.0) || !std::isfinite(g_rate[mover])) {
-            return Unsupported("sensitivities: at t = " + std::to_string(t) +
-                               " a condition is touched, not crossed (its rate is " + std::to_string(g_rate[mover]) +
-                               "), so its time has no derivative");
-          }
-          for (size_t k = 0; k < np; ++k) dtau[k] = -dg[mover + k * nr] / g_rate[mover];
-          system.Rhs(t_before, y_before.data(), f_before.data());
-          std::copy(y_after.begin(), y_after.end(), ws.begin() + 1);  // Rhs loaded y_before
-          ws[0] = t;
-          jumps.BeginMovingTime();
-        }
-      }
+      SOMA_ASSIGN_OR_RETURN(const bool moving, moving_jump.Begin(t, crossing, *integrator));
       SOMA_ASSIGN_OR_RETURN(bool changed, events.Process(t));
-      if (moving) {
-        jumps.EndMovingTime();
-        if (jumps.executed() > 1 || jumps.incomplete()) {
-          return Unsupported("sensitivities: at t = " + std::to_string(t) + " " + std::to_string(jumps.executed()) +
-                             " events execute at a time that moves with the parameters; only one is supported");
-        }
-        // s+ = (dh/dy) s- + dh/dp (applied by the events) + (dh/dt- - f+) d tau / dp:
-        // dh/dt- is f- for states no event assigned, 0 after for discrete values.
-        std::copy(ws.begin() + 1, ws.begin() + 1 + static_cast<long>(n), y_after.begin());
-        system.Rhs(t, y_after.data(), f_after.data());
-        std::vector<double> rate_before(f_before);
-        std::vector<uint32_t> discrete;
-        std::vector<double> discrete_rate;
-        for (const auto& [slot, rate] : jumps.assigned()) {
-          if (slot >= 1 && slot <= n) {
-            rate_before[slot - 1] = rate;
-          } else {
-            discrete.push_back(slot);
-            discrete_rate.push_back(rate);
-          }
-        }
-        for (size_t k = 0; k < np; ++k) {
-          for (size_t i = 0; i < n; ++i)
-            ws[sp.SensitivitySlot(static_cast<uint32_t>(1 + i), k)] += (rate_before[i] - f_after[i]) * dtau[k];
-          for (size_t d = 0; d < discrete.size(); ++d) ws[sp.SensitivitySlot(discrete[d], k)] += discrete_rate[d] * dtau[k];
-        }
-        // Restore the workspace the right-hand side evaluations loaded.
-        std::copy(y_after.begin(), y_after.end(), ws.begin() + 1);
-        ws[0] = t;
-      }
+      if (moving) SOMA_RETURN_IF_ERROR(moving_jump.Finish(t));
       (void)changed;  // a root marks a discontinuity: restart either way
       system.Gather(y.data());
       SOMA_RETURN_IF_ERROR(integrator->Reinit(t, y));
@@ -450,9 +477,7 @@ Result<SensitivityResult> SimulateWithSensitivities(const SensitivityPlan& plan,
   }
   traj.final_state.assign(ws.begin() + 1, ws.begin() + 1 + static_cast<std::ptrdiff_t>(n));
   result.final_sensitivities.resize(n * np);
-  for (size_t k = 0; k < np; ++k) {
-    std::copy_n(ws.begin() + sp.SensitivitySlot(1, k), n, result.final_sensitivities.begin() + static_cast<long>(k * n));
-  }
+  system.GatherSensitivities(result.final_sensitivities);
   summary.integrator = integrator->stats();
   result.sensitivity_rhs_evaluations = integrator->sensitivity_rhs_evaluations();
   summary.integration_seconds = Seconds(t_run, Clock::now());

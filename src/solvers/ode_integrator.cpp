@@ -535,6 +535,7 @@ Status OdeIntegrator::ReinitSensitivities(std::span<const double> s) {
   return CheckFlag(CVodeSensReInit(cvode_mem_, ism, sens_raw_.data()), "CVodeSensReInit");
 }
 
+// ydot_ serves as scratch here (it holds OnStep's derivative only within Advance).
 Status OdeIntegrator::StateAt(double t, std::span<double> y) const {
   if (y.size() != static_cast<size_t>(system_->num_states())) return InvalidArgument("OdeIntegrator::StateAt: wrong size");
   SOMA_RETURN_IF_ERROR(CheckFlag(CVodeGetDky(cvode_mem_, t, 0, ydot_.get()), "CVodeGetDky"));
