@@ -341,6 +341,31 @@ std::vector<double> CentralDifference(const model::Model& base, Perturb perturb,
   return d;
 }
 
+// A sensitivity parameter for ExpectMatchesCentralDifferences: its id, its
+// value, and how to set it in the model.
+struct FdCase {
+  const char* name;
+  double value;
+  std::function<void(model::Model&, double)> set;
+};
+
+// sens (parameters in the order of `cases`) against central differences with
+// step h = rel_step * value. Finite differences carry O(h^2) truncation and
+// solver (and root-location) noise over h: |x - fd| <= 1e-6 + 1e-5 |fd|.
+void ExpectMatchesCentralDifferences(const model::Model& m, const SensitivityResult& sens, const std::vector<FdCase>& cases,
+                                    double rel_step, const SimulationOptions& o, const std::vector<OutputVariable>& outs) {
+  const size_t ncol = 1 + outs.size();
+  for (size_t k = 0; k < cases.size(); ++k) {
+    auto fd = CentralDifference(m, cases[k].set, cases[k].value, rel_step * cases[k].value, o, outs);
+    for (size_t row = 0; row < sens.trajectory.rows; ++row) {
+      for (size_t j = 0; j < outs.size(); ++j) {
+        ExpectClose(sens.at(row, j, k), fd[row * ncol + 1 + j], 1e-6, 1e-5,
+                    std::string("d") + outs[j].id + "/d" + cases[k].name + " row " + std::to_string(row));
+      }
+    }
+  }
+}
+
 TEST(SensitivityTest, MichaelisMentenMatchesFiniteDifferences) {
   // S -> P, rate Vmax S / (Km + S) in a unit compartment; S0 = 10.
   model::Model m;
@@ -362,24 +387,11 @@ TEST(SensitivityTest, MichaelisMentenMatchesFiniteDifferences) {
   const std::vector<OutputVariable> outs = {{"S"}, {"R"}};
   auto sens = SimulateWithSensitivities(cm, o, outs, {"Vmax", "Km", "S"});
   ASSERT_TRUE(sens.ok()) << sens.status().ToString();
-  struct Case { const char* name; double value; std::function<void(model::Model&, double)> set; };
-  std::vector<Case> cases = {
-      {"Vmax", 2.0, [](model::Model& x, double v) { x.parameters[0].value = v; }},
-      {"Km", 3.0, [](model::Model& x, double v) { x.parameters[1].value = v; }},
-      {"S", 10.0, [](model::Model& x, double v) { x.species[0].initial_concentration = v; }},
-  };
-  for (size_t k = 0; k < cases.size(); ++k) {
-    const double h = 1e-4 * cases[k].value;
-    auto fd = CentralDifference(m, cases[k].set, cases[k].value, h, o, outs);
-    for (size_t row = 0; row < sens->trajectory.rows; ++row) {
-      for (size_t j = 0; j < outs.size(); ++j) {
-        // Finite differences carry O(h^2) truncation and ~1e-10/h solver
-        // noise: |x - fd| <= 1e-6 + 1e-5 |fd|.
-        ExpectClose(sens->at(row, j, k), fd[row * 3 + 1 + j], 1e-6, 1e-5,
-                    std::string("d") + outs[j].id + "/d" + cases[k].name + " row " + std::to_string(row));
-      }
-    }
-  }
+  ExpectMatchesCentralDifferences(m, *sens,
+                                  {{"Vmax", 2.0, [](model::Model& x, double v) { x.parameters[0].value = v; }},
+                                   {"Km", 3.0, [](model::Model& x, double v) { x.parameters[1].value = v; }},
+                                   {"S", 10.0, [](model::Model& x, double v) { x.species[0].initial_concentration = v; }}},
+                                  1e-4, o, outs);
 }
 
 TEST(SensitivityTest, StateEventThatSetsARateFromTheStateMatchesFiniteDifferences) {
@@ -413,24 +425,11 @@ TEST(SensitivityTest, StateEventThatSetsARateFromTheStateMatchesFiniteDifference
   auto sens = SimulateWithSensitivities(cm, o, outs, {"k", "c", "x"});
   ASSERT_TRUE(sens.ok()) << sens.status().ToString();
   EXPECT_EQ(sens->trajectory.summary.events_fired, 1);
-  struct Case { const char* name; double value; std::function<void(model::Model&, double)> set; };
-  std::vector<Case> cases = {
-      {"k", 0.7, [](model::Model& x, double v) { x.parameters[0].value = v; }},
-      {"c", 0.4, [](model::Model& x, double v) { x.parameters[1].value = v; }},
-      {"x", 2.0, [](model::Model& x, double v) { x.species[0].initial_amount = v; }},
-  };
-  for (size_t k = 0; k < cases.size(); ++k) {
-    const double h = 1e-5 * cases[k].value;
-    auto fd = CentralDifference(m, cases[k].set, cases[k].value, h, o, outs);
-    for (size_t row = 0; row < sens->trajectory.rows; ++row) {
-      for (size_t j = 0; j < outs.size(); ++j) {
-        // |x - fd| <= 1e-6 + 1e-5 |fd|: O(h^2) truncation, solver and
-        // root-location noise over h.
-        ExpectClose(sens->at(row, j, k), fd[row * 3 + 1 + j], 1e-6, 1e-5,
-                    std::string("d") + outs[j].id + "/d" + cases[k].name + " row " + std::to_string(row));
-      }
-    }
-  }
+  ExpectMatchesCentralDifferences(m, *sens,
+                                  {{"k", 0.7, [](model::Model& x, double v) { x.parameters[0].value = v; }},
+                                   {"c", 0.4, [](model::Model& x, double v) { x.parameters[1].value = v; }},
+                                   {"x", 2.0, [](model::Model& x, double v) { x.species[0].initial_amount = v; }}},
+                                  1e-5, o, outs);
 }
 
 TEST(SensitivityTest, BergmanWithInsulinBolusMatchesFiniteDifferences) {
