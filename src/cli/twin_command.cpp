@@ -1,4 +1,4 @@
-// `soma twin create|observe|forecast|fit|show`: patient twins from the
+// `soma twin create|observe|forecast|hindcast|fit|show`: patient twins from the
 // command line, against a server (--server URL) or a local data folder
 // (--data DIR), through the /v1/twins routes (docs/twins.md).
 
@@ -158,6 +158,8 @@ int RunObserve(const ObserveArgs& a) {
   return 0;
 }
 
+void PrintSeries(const Json& r, const std::string& format);
+
 struct ForecastArgs {
   server::ClientTarget target;
   std::string id, format = "csv";
@@ -174,14 +176,21 @@ int RunForecast(const ForecastArgs& a) {
   auto r = (*client)->SendJson("POST", TwinPath(a.id) + "/forecast", {}, &body);
   if (!r.ok()) return ReportError(r.status());
   for (const Json& al : (*r)["alerts"]) std::cerr << "ALERT " << al.value("message", "") << "\n";
-  if (a.format == "json") {
-    std::cout << r->dump(1) << "\n";
-    return 0;
+  PrintSeries(*r, a.format);
+  return 0;
+}
+
+// A forecast or hindcast response as JSON, or as CSV: one row per symbol
+// and time with the mean and each quantile.
+void PrintSeries(const Json& r, const std::string& format) {
+  if (format == "json") {
+    std::cout << r.dump(1) << "\n";
+    return;
   }
   std::cout << "symbol,time_unix,time,mean";
-  for (const Json& q : (*r)["quantiles"]) std::cout << ",q" << q.get<double>();
+  for (const Json& q : r["quantiles"]) std::cout << ",q" << q.get<double>();
   std::cout << "\n";
-  for (auto it = (*r)["series"].begin(); it != (*r)["series"].end(); ++it) {
+  for (auto it = r["series"].begin(); it != r["series"].end(); ++it) {
     const Json& s = *it;
     for (size_t k = 0; k < s["times"].size(); ++k) {
       std::cout << it.key() << "," << s["times_unix"][k] << "," << s["times"][k].get<double>() << ","
@@ -190,6 +199,24 @@ int RunForecast(const ForecastArgs& a) {
       std::cout << "\n";
     }
   }
+}
+
+// The twin's history replayed with its personalised parameters, from time 0
+// to the twin's time: the fit to compare with the observations.
+int RunHindcast(const ForecastArgs& a) {
+  if (a.format != "csv" && a.format != "json") return ReportError(InvalidArgument("--format: csv or json"));
+  auto client = server::Connect(a.target);
+  if (!client.ok()) return ReportError(client.status());
+  server::Params query;
+  if (a.step > 0) {
+    std::ostringstream step;
+    step.precision(17);
+    step << a.step;
+    query.emplace("step", step.str());
+  }
+  auto r = (*client)->SendJson("GET", TwinPath(a.id) + "/hindcast", query);
+  if (!r.ok()) return ReportError(r.status());
+  PrintSeries(*r, a.format);
   return 0;
 }
 
@@ -261,7 +288,7 @@ int RunPosterior(const PosteriorArgs& a) {
 }  // namespace
 
 void AddTwinCommand(CLI::App& app) {
-  CLI::App* twin = app.add_subcommand("twin", "Patient digital twins: create, observe, forecast, fit, show");
+  CLI::App* twin = app.add_subcommand("twin", "Patient digital twins: create, observe, forecast, hindcast, fit, show");
   twin->require_subcommand(1);
 
   auto create = std::make_shared<CreateArgs>();
@@ -305,6 +332,16 @@ void AddTwinCommand(CLI::App& app) {
   c->add_option("--format", forecast->format, "csv or json")->capture_default_str();
   AddConnectionOptions(c, &forecast->target);
   c->callback([forecast] { SetExitCode(RunForecast(*forecast)); });
+
+  auto hindcast = std::make_shared<ForecastArgs>();
+  c = twin->add_subcommand("hindcast",
+                           "The twin's history replayed with its personalised parameters (mean and parameter-"
+                           "uncertainty band from time 0 to the twin's time), to compare with its observations");
+  c->add_option("id", hindcast->id, "Twin id")->required();
+  c->add_option("--step", hindcast->step, "Output step in model time units (default: the definition's forecast step)");
+  c->add_option("--format", hindcast->format, "csv or json")->capture_default_str();
+  AddConnectionOptions(c, &hindcast->target);
+  c->callback([hindcast] { SetExitCode(RunHindcast(*hindcast)); });
 
   auto fit = std::make_shared<IdArgs>();
   c = twin->add_subcommand("fit", "Personalise the twin (MAP estimate with intervals); progress on stderr");

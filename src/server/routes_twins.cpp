@@ -161,6 +161,17 @@ void AddTwinRoutes(ApiService& s, std::vector<Route>* routes) {
         return JsonReply(t->Forecast(c.principal, c.Path(0), body));
       }});
   routes->push_back({
+      .method = "GET", .path = "/v1/twins/{id}/hindcast", .operation_id = "hindcastTwin",
+      .summary = "The twin's history replayed with its personalised parameters (mean and parameter-uncertainty "
+                 "band from time 0 to the twin's time), to compare with the observations",
+      .tag = tag, .access = "anyone who may read the twin (reads of private twins are audited)",
+      .query = {{"step", "Output step in model time units (default: the definition's forecast step, at most 2000 "
+                         "intervals)", "number"}},
+      .handler = [&s](const Call& c) -> Result<Reply> {
+        SOMA_ASSIGN_OR_RETURN(TwinService * t, s.twins());
+        return JsonReply(t->Hindcast(c.principal, c.Path(0), c.Query()));
+      }});
+  routes->push_back({
       .method = "POST", .path = "/v1/twins/{id}/fit", .operation_id = "fitTwin",
       .summary = "Start a MAP personalisation job", .tag = tag,
       .access = "owner, curators who may read it, admin", .body_types = {"application/json"}, .success = 202,

@@ -595,6 +595,27 @@ Result<Json> TwinService::Forecast(const repo::Principal& p, const std::string& 
   return out;
 }
 
+Result<Json> TwinService::Hindcast(const repo::Principal& p, const std::string& id, const Params& query) {
+  SOMA_RETURN_IF_ERROR(CheckKnownParams(query, {"step"}));
+  SOMA_ASSIGN_OR_RETURN(Loaded t, Load(p, id));
+  double step = std::max(t.definition.forecast.step, t.state.time / 2000.0);
+  if (auto v = GetParam(query, "step")) {
+    size_t used = 0;
+    try {
+      step = std::stod(*v, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != v->size() || !(step > 0) || !std::isfinite(step)) {
+      return InvalidArgument("step = '" + *v + "': must be a number > 0 (model time units)");
+    }
+  }
+  SOMA_ASSIGN_OR_RETURN(twin::TwinForecast f, t.engine->Hindcast(t.state, step));
+  Json out = ForecastJson(id, f, t.state.origin, t.definition.time_unit_seconds);
+  out["kind"] = "hindcast";
+  return out;
+}
+
 Json TwinService::JobJson(const Job& j) const {
   Json out = {{"id", j.id}, {"twin", j.twin}, {"state", j.state}, {"progress", j.progress}, {"message", j.message}};
   if (j.state == "done") out["result"] = j.result;

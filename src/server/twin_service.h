@@ -56,6 +56,13 @@ class TwinService {
   Result<Json> Observe(const repo::Principal& p, const std::string& id, const Json& body);
   // Body: {"horizon"?, "step"?}. Records alert and forecast events.
   Result<Json> Forecast(const repo::Principal& p, const std::string& id, const Json& body);
+  // Query: step? (> 0, model time units; default: the definition's forecast
+  // step, coarsened to at most 2000 intervals). The twin's history replayed
+  // with its current personalised parameters (twin::TwinEngine::Hindcast):
+  // the same shape as a forecast, from 0 to the twin's time, bands without
+  // observation noise. Read-only (nothing recorded); an audited read.
+  // Errors: not readable (404), no history yet (409), bad step (400).
+  Result<Json> Hindcast(const repo::Principal& p, const std::string& id, const Params& query);
   // Starts a fit job (202). kUnsupported until soma::infer is available.
   Result<Json> StartFit(const repo::Principal& p, const std::string& id, const Json& body);
   Result<Json> GetJob(const repo::Principal& p, const std::string& id, const std::string& job);

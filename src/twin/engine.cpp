@@ -366,6 +366,66 @@ Result<AssimilationSummary> TwinEngine::Assimilate(TwinState& state, const std::
   return sum;
 }
 
+Result<TwinForecast> TwinEngine::Hindcast(const TwinState& state, double step) const {
+  if (!(state.time > 0)) return FailedPrecondition("hindcast: the twin has no history yet (its time is 0)");
+  if (!(step > 0)) return InvalidArgument("hindcast: step must be > 0");
+  if (state.time / step > 100000) return InvalidArgument("hindcast: more than 100000 output times");
+  auto t_start = Clock::now();
+  TwinForecast f;
+  f.start = 0;
+  f.horizon = state.time;
+  f.step = step;
+  f.levels = def_.forecast.quantiles;
+  f.times = OutputGrid(0.0, state.time, step);
+  const std::vector<std::string> symbols = ObservedSymbols();
+  SOMA_ASSIGN_OR_RETURN(auto cm, HistoryModel(state.interventions, state.time));
+  const size_t n_members = state.members.size(), nt = f.times.size(), ns = symbols.size();
+  std::vector<std::vector<double>> values(n_members);
+  for (size_t i = 0; i < n_members; ++i) {
+    Member m;
+    m.theta = state.members[i].theta;
+    SOMA_RETURN_IF_ERROR(RunMember(cm, m, 0.0, state.time, f.times, symbols, &values[i], true));
+  }
+  std::vector<double> col(n_members);
+  for (size_t k = 0; k < ns; ++k) {
+    ForecastSeries s;
+    s.symbol = symbols[k];
+    s.quantiles.assign(f.levels.size(), std::vector<double>(nt));
+    for (size_t ti = 0; ti < nt; ++ti) {
+      double mean = 0;
+      for (size_t i = 0; i < n_members; ++i) {
+        col[i] = values[i][ti * ns + k];
+        mean += col[i];
+      }
+      s.mean.push_back(mean / static_cast<double>(n_members));
+      std::sort(col.begin(), col.end());
+      for (size_t q = 0; q < f.levels.size(); ++q) s.quantiles[q][ti] = SortedQuantile(col, f.levels[q]);
+    }
+    f.series.push_back(std::move(s));
+  }
+  f.seconds = Seconds(t_start);
+  return f;
+}
+
+std::vector<double> TwinEngine::OutputGrid(double t0, double t1, double step) {
+  std::vector<double> times;
+  for (long k = 0;; ++k) {
+    double t = t0 + static_cast<double>(k) * step;
+    if (t > t1 - 1e-9 * std::max(1.0, std::abs(t1))) break;
+    times.push_back(t);
+  }
+  times.push_back(t1);
+  return times;
+}
+
+std::vector<std::string> TwinEngine::ObservedSymbols() const {
+  std::vector<std::string> symbols;
+  for (const auto& o : def_.observations) {
+    if (std::find(symbols.begin(), symbols.end(), o.symbol) == symbols.end()) symbols.push_back(o.symbol);
+  }
+  return symbols;
+}
+
 Result<TwinForecast> TwinEngine::Forecast(const TwinState& state, double horizon, double step, std::uint64_t seed) const {
   if (!(horizon > 0) || !(step > 0) || step > horizon) {
     return InvalidArgument("forecast: horizon and step must be > 0 with step <= horizon");
@@ -378,18 +438,13 @@ Result<TwinForecast> TwinEngine::Forecast(const TwinState& state, double horizon
   f.step = step;
   f.levels = def_.forecast.quantiles;
   const double t0 = state.time, t1 = state.time + horizon;
-  for (long k = 0;; ++k) {
-    double t = t0 + static_cast<double>(k) * step;
-    if (t > t1 - 1e-9 * std::max(1.0, std::abs(t1))) break;
-    f.times.push_back(t);
-  }
-  f.times.push_back(t1);
-  std::vector<std::string> symbols;
+  f.times = OutputGrid(t0, t1, step);
+  std::vector<std::string> symbols = ObservedSymbols();
   std::vector<const NoiseModel*> noise;
-  for (const auto& o : def_.observations) {
-    if (std::find(symbols.begin(), symbols.end(), o.symbol) != symbols.end()) continue;
-    symbols.push_back(o.symbol);
-    noise.push_back(&o.noise);
+  for (const std::string& sym : symbols) {
+    auto o = std::find_if(def_.observations.begin(), def_.observations.end(),
+                          [&](const ObservationMapping& m) { return m.symbol == sym; });
+    noise.push_back(&o->noise);
   }
   for (const auto& a : def_.alerts) {
     if (std::find(symbols.begin(), symbols.end(), a.symbol) != symbols.end()) continue;

@@ -107,6 +107,17 @@ class TwinEngine {
   // `seed` selects the observation-noise draws.
   Result<TwinForecast> Forecast(const TwinState& state, double horizon, double step, std::uint64_t seed) const;
 
+  // The twin's history replayed with its current personalised parameters:
+  // every member runs from model time 0 (the model's initial state under its
+  // parameters) to state.time through all recorded interventions, on a grid
+  // of `step` (> 0) ending at state.time. Mean and quantiles are over the
+  // members, without observation noise or the filter's state updates, so
+  // the band is the spread the parameter uncertainty alone gives: the
+  // personalised model's fit to the observations, to compare with them.
+  // Errors: kFailedPrecondition when the twin has no history (time 0),
+  // kInvalidArgument for a bad step or more than 100000 output times.
+  Result<TwinForecast> Hindcast(const TwinState& state, double step) const;
+
   // The personalised parameters' ensemble summary: {"method": "enkf",
   // "parameters": [{"id", "mean", "median", "lower95", "upper95"}],
   // "log_covariance": [[...]]}.
@@ -134,6 +145,10 @@ class TwinEngine {
                    const std::vector<double>& times, const std::vector<std::string>& symbols,
                    std::vector<double>* values, bool initial) const;
   void AddProcessNoise(TwinState& state, double dt) const;
+  // t0, t0 + step, ... (short of t1 by more than rounding), then t1.
+  static std::vector<double> OutputGrid(double t0, double t1, double step);
+  // The observed symbols, each once, in definition order.
+  std::vector<std::string> ObservedSymbols() const;
 
   TwinDefinition def_;
   model::Model model_;

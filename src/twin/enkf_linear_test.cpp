@@ -201,5 +201,57 @@ TEST(TwinFit, MapOfADecayRateMatchesAGridSearch) {
   for (const auto& mem : state->members) EXPECT_NEAR(mem.y[0], 5 * std::exp(-std::exp(mem.theta[0]) * 10), 1e-4);
 }
 
+TEST(TwinHindcast, ReplaysTheHistoryWithEachMembersParameters) {
+  // dx/dt = -k x, x(0) = 5, k personalised (log-normal prior), a bolus of 3
+  // into x at t = 4 recorded as an intervention. Member i's hindcast is
+  // x_i(t) = 5 exp(-k_i t) + [t > 4] 3 exp(-k_i (t - 4)); the mean and the
+  // quantiles over members must be those of these analytic curves to 1e-5
+  // relative (the simulator's default CVODES rtol is 1e-6; the global error
+  // at t = 10 is a few times that).
+  model::Model m = LinearModel(0.1);
+  m.parameters[0].value = 5.0;
+  TwinDefinition d = LinearDefinition(12, 0.05, 0.0);
+  d.parameters.push_back({"k", ParameterPrior::Kind::kLogNormal, 0.1, 0.5, 1e-3, 10.0, true});
+  auto engine = TwinEngine::Create(d, m);
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  auto state = (*engine)->Initialise("", 0);
+  ASSERT_TRUE(state.ok());
+  auto none = (*engine)->Hindcast(*state, 1.0);
+  EXPECT_EQ(none.status().code(), ErrorCode::kFailedPrecondition) << none.status().ToString();
+  state->interventions = Json::parse(R"([{"type": "bolus", "time": 4, "target": "x", "amount": 3}])");
+  ASSERT_TRUE((*engine)->Advance(*state, 10.0).ok());
+  EXPECT_EQ((*engine)->Hindcast(*state, 0.0).status().code(), ErrorCode::kInvalidArgument);
+  auto h = (*engine)->Hindcast(*state, 0.75);
+  ASSERT_TRUE(h.ok()) << h.status().ToString();
+  ASSERT_EQ(h->series.size(), 1u);
+  EXPECT_EQ(h->series[0].symbol, "x");
+  EXPECT_EQ(h->times.front(), 0.0);
+  EXPECT_EQ(h->times.back(), 10.0);
+  EXPECT_EQ(h->times.size(), 15u);  // 0, 0.75, ..., 9.75, 10
+  ASSERT_EQ(h->levels, d.forecast.quantiles);
+  for (size_t ti = 0; ti < h->times.size(); ++ti) {
+    const double t = h->times[ti];
+    std::vector<double> xs;
+    double mean = 0;
+    for (const auto& mem : state->members) {
+      const double k = std::exp(mem.theta[0]);
+      const double x = 5 * std::exp(-k * t) + (t > 4 ? 3 * std::exp(-k * (t - 4)) : 0.0);
+      xs.push_back(x);
+      mean += x / static_cast<double>(state->members.size());
+    }
+    std::sort(xs.begin(), xs.end());
+    EXPECT_NEAR(h->series[0].mean[ti], mean, 1e-5 * mean) << "t = " << t;
+    for (size_t q = 0; q < h->levels.size(); ++q) {
+      const double want = SortedQuantile(xs, h->levels[q]);
+      EXPECT_NEAR(h->series[0].quantiles[q][ti], want, 1e-5 * want) << "t = " << t << ", level " << h->levels[q];
+    }
+  }
+  // The members' spread in k shows as a band that widens with time.
+  const auto& qs = h->series[0].quantiles;
+  EXPECT_GT(qs.back().back() - qs.front().back(), qs.back()[1] - qs.front()[1]);
+  // The state is not touched.
+  EXPECT_EQ(state->time, 10.0);
+}
+
 }  // namespace
 }  // namespace soma::twin

@@ -38,6 +38,8 @@ struct ResourceRow {
 // Reading: anyone who may see it; invisible is 404, never 403.
 #define READ_ROW {{200, 404, 404}, {200, 404, 404}, {200, 200, 404}, {200, 404, 404}, \
                   {200, 200, 200}, {200, 200, 404}, {200, 200, 200}}
+#define READ_ROW_STATUS(ok) {{ok, 404, 404}, {ok, 404, 404}, {ok, ok, 404}, {ok, 404, 404}, \
+                            {ok, ok, ok}, {ok, ok, 404}, {ok, ok, ok}}
 // Writing: owner, admin, curators who can read it; readers and other
 // contributors get 403 where they can read and 404 where they cannot.
 #define WRITE_ROW(ok) {{401, 401, 401}, {403, 404, 404}, {403, 403, 404}, {403, 404, 404}, \
@@ -63,6 +65,8 @@ const ResourceRow kResourceRows[] = {
     // after the authorisation checks.
     {"GET", "/v1/twins/{tid}", "", READ_ROW},
     {"GET", "/v1/twins/{tid}/posterior", "", READ_ROW},
+    // The matrix twins have no data: readers learn that (409), others nothing.
+    {"GET", "/v1/twins/{tid}/hindcast", "", READ_ROW_STATUS(409)},
     {"POST", "/v1/twins/{tid}/observations", R"({"observations":[]})", WRITE_ROW(200)},
     {"POST", "/v1/twins/{tid}/forecast", R"({"horizon":10,"step":5})", WRITE_ROW(200)},
     {"POST", "/v1/twins/{tid}/fit", "{}", WRITE_ROW(409)},

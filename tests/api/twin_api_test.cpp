@@ -228,6 +228,39 @@ TEST_F(TwinApi, CreateObserveForecastStreamAndNoIdentifiers) {
   EXPECT_EQ(bob_->Get("/v1/twins/t1/posterior").status, 404);
   EXPECT_EQ(Client(server_->url()).Get("/v1/twins/t1/posterior").status, 404);
 
+  // The hindcast: the history from 06:00 (model time 0) to the twin's time
+  // (60) replayed with the personalised parameters, on a 5-min grid; the band
+  // is the members' spread without observation noise. A read: it records
+  // no version.
+  const size_t versions_before = alice_->Get("/v1/resources/t1/versions").json()["items"].size();
+  Response hind = alice_->Get("/v1/twins/t1/hindcast?step=5");
+  ASSERT_EQ(hind.status, 200) << hind.body;
+  seen += hind.body;
+  Json h = hind.json();
+  EXPECT_EQ(h["kind"], "hindcast");
+  EXPECT_EQ(h["start"], 0.0);
+  EXPECT_EQ(h["start_unix"], origin);
+  const Json& hc = h["series"]["CGM"];
+  ASSERT_EQ(hc["times"].size(), 13u);  // 0, 5, ..., 60
+  EXPECT_EQ(hc["times"].back(), 60.0);
+  EXPECT_EQ(hc["times_unix"].back(), origin + 60 * 60);
+  EXPECT_EQ(hc["observation_noise"], false);
+  for (size_t k = 0; k < 13; ++k) {
+    const double lo = hc["quantiles"][0][k], mid = hc["quantiles"][2][k], hi = hc["quantiles"][4][k];
+    EXPECT_LE(lo, mid);
+    EXPECT_LE(mid, hi);
+    // Glucose stays physiological over the replayed hour (mg/dL).
+    EXPECT_GT(hc["mean"][k].get<double>(), 40.0);
+    EXPECT_LT(hc["mean"][k].get<double>(), 400.0);
+  }
+  EXPECT_EQ(alice_->Get("/v1/resources/t1/versions").json()["items"].size(), versions_before);
+  EXPECT_EQ(alice_->Get("/v1/twins/t1/hindcast?step=0").status, 400);
+  EXPECT_EQ(alice_->Get("/v1/twins/t1/hindcast?step=abc").status, 400);
+  EXPECT_EQ(alice_->Get("/v1/twins/t1/hindcast?horizon=5").status, 400);
+  EXPECT_EQ(bob_->Get("/v1/twins/t1/hindcast").status, 404);
+  EXPECT_EQ(Client(server_->url()).Get("/v1/twins/t1/hindcast").status, 404);
+  EXPECT_EQ(alice_->Get("/v1/twins/nope/hindcast").status, 404);
+
   // Every stored version and file is free of identifiers.
   Json versions = alice_->Get("/v1/resources/t1/versions").json();
   ASSERT_GE(versions["items"].size(), 3u);  // created, observed, forecast (+ fit)

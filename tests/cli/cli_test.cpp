@@ -452,6 +452,24 @@ TEST(CliTwinTest, CreateObserveForecastShow) {
   for (const auto& l : lines) cgm_rows += l.rfind("CGM,", 0) == 0;
   EXPECT_EQ(cgm_rows, 7);  // model time 35, 45, ..., 95 min
 
+  // The history (model time 0 to the twin's time, 35) replayed with the
+  // personalised parameters: CGM rows at 0, 10, 20, 30, 35.
+  CommandResult hc = Soma("twin hindcast t1 --step 10" + data);
+  ASSERT_EQ(hc.exit_code, 0) << hc.out;
+  auto hlines = Lines(hc.out);
+  ASSERT_FALSE(hlines.empty());
+  EXPECT_EQ(hlines[0], "symbol,time_unix,time,mean,q0.05,q0.25,q0.5,q0.75,q0.95");
+  std::vector<std::string> cgm_times;
+  for (const auto& l : hlines) {
+    if (l.rfind("CGM,", 0) != 0) continue;
+    std::stringstream cells(l);
+    std::string cell;
+    for (int k = 0; k < 3; ++k) std::getline(cells, cell, ',');
+    cgm_times.push_back(cell);
+  }
+  EXPECT_EQ(cgm_times, (std::vector<std::string>{"0", "10", "20", "30", "35"})) << hc.out;
+  EXPECT_NE(Soma("twin hindcast t1 --format xml" + data).exit_code, 0);
+
   CommandResult s = Soma("twin show t1 --json" + data);
   ASSERT_EQ(s.exit_code, 0) << s.out;
   EXPECT_NE(s.out.find("\"observations\": 8"), std::string::npos) << s.out;

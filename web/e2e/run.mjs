@@ -394,6 +394,8 @@ try {
       await page.waitForURL(/\/twins\/twin-e2e$/, { timeout: 120_000 });
       await page.locator(".chart canvas").first().waitFor();
       await page.getByText(/Forecast from t = /).waitFor({ timeout: 60_000 });
+      // The past replayed with the personalised parameters (GET .../hindcast), over the observations.
+      await page.getByText(/personalised model \(past\)/).first().waitFor();
       await page.getByRole("rowheader", { name: /Vmx/ }).waitFor();
       await page.getByText("Live updates: connected").waitFor();
       await checkLabels();

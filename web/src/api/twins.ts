@@ -95,6 +95,10 @@ export const getTwin = (id: string) => requestJson<Twin>(`/v1/twins/${encodeURIC
 export const forecastTwin = (id: string, body: { horizon?: number; step?: number }) =>
   requestJson<Forecast>(`/v1/twins/${encodeURIComponent(id)}/forecast`, { method: "POST", body: JSON.stringify(body) });
 
+/** The history from time 0 to the twin's time replayed with its personalised parameters (no observation noise in the band). */
+export const hindcastTwin = (id: string, step?: number) =>
+  requestJson<Forecast>(`/v1/twins/${encodeURIComponent(id)}/hindcast${step ? `?step=${step}` : ""}`);
+
 export async function twinHistory(id: string): Promise<TwinHistory> {
   const state = await requestJson<{ history?: TwinHistory }>(`/v1/resources/${encodeURIComponent(id)}/versions/latest/files/state.json`);
   return { observations: state.history?.observations ?? [], interventions: state.history?.interventions ?? [] };

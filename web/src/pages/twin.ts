@@ -1,5 +1,7 @@
 // Twins: the list of twins the caller may read, and one twin's dashboard:
-// observations, forecast (mean with prediction bands) from the twin's time,
+// observations, the personalised model over the past (the hindcast: mean
+// with the band of parameter uncertainty, to judge the fit against the data),
+// forecast (mean with prediction bands) from the twin's time,
 // interventions on the timeline, parameter estimates with 95 % intervals,
 // alerts, and live updates from the twin's server-sent events
 // (docs/twins.md, "HTTP API").
@@ -8,6 +10,7 @@ import t1dCgmDefinition from "../../../twins/t1d-cgm.json";
 import { ApiError, requestJson } from "../api/client";
 import {
   forecastTwin,
+  hindcastTwin,
   getTwin,
   listTwins,
   subscribeTwinEvents,
@@ -241,13 +244,14 @@ export async function twinPage(main: HTMLElement, match: RouteMatch): Promise<vo
   let twin: Twin;
   let history: TwinHistory = { observations: [], interventions: [] };
   let forecast: Forecast | null = null;
+  let hindcast: Forecast | null = null;
   const addAlert = (text: string, when: string) => {
     alertList.prepend(h("li", { role: "alert", class: "alert" }, h("strong", {}, "Alert: "), text, h("span", { class: "muted" }, ` · ${when}`)));
   };
 
   const draw = () => {
     chartBox.replaceChildren();
-    const symbols = new Set<string>([...history.observations.map((o) => o.symbol), ...Object.keys(forecast?.series ?? {})]);
+    const symbols = new Set<string>([...history.observations.map((o) => o.symbol), ...Object.keys(forecast?.series ?? {}), ...Object.keys(hindcast?.series ?? {})]);
     const markers = interventionMarkers(history);
     const q = forecast?.quantiles ?? [];
     const lowIdx = q.length ? 0 : -1;
@@ -255,13 +259,15 @@ export async function twinPage(main: HTMLElement, match: RouteMatch): Promise<vo
     for (const sym of symbols) {
       const obs = history.observations.filter((o) => o.symbol === sym);
       const series = forecast?.series[sym];
+      const fitted = hindcast?.series[sym];
+      const hq = hindcast?.quantiles ?? [];
       const unit = obs[0]?.unit ?? twin.definition.observations?.find((o) => o.symbol === sym)?.unit ?? "";
       const thresholds = (twin.definition.alerts ?? [])
         .filter((a) => a.symbol === sym)
         .map((a) => ({ y: (a.below ?? a.above) as number, label: `${a.name} (${a.below !== undefined ? "below" : "above"} ${a.below ?? a.above})` }))
         .filter((t) => Number.isFinite(t.y));
       timeChart(chartBox, {
-        title: `${sym}${unit ? ` (${unit})` : ""}: observations, forecast and ${q.length ? `${Math.round(q[lowIdx] * 100)}–${Math.round(q[highIdx] * 100)} % prediction band` : "no forecast yet"}`,
+        title: `${sym}${unit ? ` (${unit})` : ""}: observations, ${fitted ? "the personalised model over the past, " : ""}forecast and ${q.length ? `${Math.round(q[lowIdx] * 100)}–${Math.round(q[highIdx] * 100)} % prediction band` : "no forecast yet"}`,
         xLabel: "model time",
         yLabel: `${sym}${unit ? ` [${unit}]` : ""}`,
         now: twin.time,
@@ -269,6 +275,19 @@ export async function twinPage(main: HTMLElement, match: RouteMatch): Promise<vo
         thresholds,
         lines: [
           { label: `${sym} observed`, x: obs.map((o) => o.time), y: obs.map((o) => o.value), points: true, color: "#111827" },
+          ...(fitted
+            ? [
+                {
+                  label: `${sym} personalised model (past)`,
+                  x: fitted.times,
+                  y: fitted.mean,
+                  lower: hq.length ? fitted.quantiles[0] : undefined,
+                  upper: hq.length ? fitted.quantiles[hq.length - 1] : undefined,
+                  bandLabel: `${Math.round((hq[0] ?? 0) * 100)}–${Math.round((hq[hq.length - 1] ?? 1) * 100)} % parameter uncertainty`,
+                  color: "#b45309",
+                },
+              ]
+            : []),
           ...(series
             ? [
                 {
@@ -291,6 +310,9 @@ export async function twinPage(main: HTMLElement, match: RouteMatch): Promise<vo
   const load = async () => {
     twin = await getTwin(id);
     history = await twinHistory(id).catch(() => history);
+    // The past replayed with the personalised parameters; a server without
+    // the route, or a twin without history, leaves the chart without it.
+    hindcast = twin.time > 0 ? await hindcastTwin(id).catch(() => null) : null;
     const title = twin.title || twin.definition.title;
     head.textContent = title ? `${title} (${twin.id})` : `Twin ${twin.id}`;
     document.title = `${head.textContent} · Soma`;
