@@ -28,9 +28,13 @@ Status Positive(const char* field, double v) {
 // parameter vector theta (estimation scale).
 class ProblemCost : public ceres::CostFunction {
  public:
-  ProblemCost(const Objective& objective, std::atomic<long>& simulations, std::atomic<long>& failures,
-              int& failed_steps)
-      : objective_(objective), simulations_(simulations), failures_(failures), failed_steps_(failed_steps) {
+  ProblemCost(const Objective& objective, std::atomic<long>& simulations, std::atomic<long>& gradients,
+              std::atomic<long>& failures, int& failed_steps)
+      : objective_(objective),
+        simulations_(simulations),
+        gradients_(gradients),
+        failures_(failures),
+        failed_steps_(failed_steps) {
     set_num_residuals(static_cast<int>(objective.num_residuals()));
     mutable_parameter_block_sizes()->push_back(static_cast<int>(objective.num_parameters()));
   }
@@ -39,6 +43,7 @@ class ProblemCost : public ceres::CostFunction {
     const std::vector<double> x = objective_.FromTheta(parameters[0]);
     const bool want_jacobian = jacobians != nullptr && jacobians[0] != nullptr;
     ++simulations_;
+    if (want_jacobian) ++gradients_;
     auto v = objective_.Compute(x, want_jacobian);
     if (!v.ok()) {
       ++failures_;
@@ -57,13 +62,15 @@ class ProblemCost : public ceres::CostFunction {
  private:
   const Objective& objective_;
   std::atomic<long>& simulations_;
+  std::atomic<long>& gradients_;
   std::atomic<long>& failures_;
   int& failed_steps_;
   mutable std::vector<double> offsets_;
 };
 
 StartResult RunStart(const Objective& objective, const EstimationOptions& options, int index,
-                     const std::vector<double>& start, std::atomic<long>& simulations, std::atomic<long>& failures) {
+                     const std::vector<double>& start, std::atomic<long>& simulations, std::atomic<long>& gradients,
+                     std::atomic<long>& failures) {
   const auto t0 = std::chrono::steady_clock::now();
   StartResult r;
   r.index = index;
@@ -76,7 +83,7 @@ StartResult RunStart(const Objective& objective, const EstimationOptions& option
     ceres::Problem::Options po;
     po.cost_function_ownership = ceres::TAKE_OWNERSHIP;
     ceres::Problem cp(po);
-    cp.AddResidualBlock(new ProblemCost(objective, simulations, failures, r.failed_steps), nullptr, theta.data());
+    cp.AddResidualBlock(new ProblemCost(objective, simulations, gradients, failures, r.failed_steps), nullptr, theta.data());
     for (size_t k = 0; k < n; ++k) {
       const EstimatedParameter& p = problem.parameters[k];
       cp.SetParameterLowerBound(theta.data(), static_cast<int>(k), ToScale(p.scale, p.lower));
@@ -91,6 +98,14 @@ StartResult RunStart(const Objective& objective, const EstimationOptions& option
     so.gradient_tolerance = options.gradient_tolerance;
     so.parameter_tolerance = options.parameter_tolerance;
     so.num_threads = 1;
+    // With bounds, every trust-region step is followed by a projected
+    // Armijo line search. Ceres' default cubic interpolation asks for the
+    // gradient at each trial point, i.e. a simulation with forward
+    // sensitivities; quadratic interpolation needs only the objective there
+    // (the gradient at the start of the search is known). On PEtab
+    // Bachmann_MSB2011 (113 parameters) three iterations took 84.5 s with
+    // cubic and 3.3 s with quadratic, to the same objective.
+    so.line_search_interpolation_type = ceres::QUADRATIC;
     so.logging_type = ceres::SILENT;
     so.minimizer_progress_to_stdout = false;
     ceres::Solver::Summary summary;
@@ -177,12 +192,12 @@ Result<EstimationSummary> Estimate(const EstimationProblem& problem, const Estim
   EstimationSummary summary;
   summary.num_measurements = problem.num_measurements();
   summary.starts.resize(points.size());
-  std::atomic<long> simulations{0}, failures{0};
+  std::atomic<long> simulations{0}, gradients{0}, failures{0};
   std::atomic<size_t> next{0};
   std::mutex progress_mutex;
   auto worker = [&] {
     for (size_t i = next++; i < points.size(); i = next++) {
-      summary.starts[i] = RunStart(*objective, options, static_cast<int>(i), points[i], simulations, failures);
+      summary.starts[i] = RunStart(*objective, options, static_cast<int>(i), points[i], simulations, gradients, failures);
       if (options.progress) {
         std::lock_guard<std::mutex> lock(progress_mutex);
         options.progress(summary.starts[i]);
@@ -201,6 +216,7 @@ Result<EstimationSummary> Estimate(const EstimationProblem& problem, const Estim
   }
   summary.simulations = simulations;
   summary.failed_simulations = failures;
+  summary.gradient_simulations = gradients;
 
   for (const StartResult& s : summary.starts) {
     if (!s.error.ok() || !std::isfinite(s.objective)) continue;

@@ -127,6 +127,9 @@ struct EstimationSummary {
   std::vector<StartResult> starts;     // in start order
   long simulations = 0;
   long failed_simulations = 0;
+  // Of `simulations`, those with forward sensitivities (the optimiser asked
+  // for the Jacobian).
+  long gradient_simulations = 0;
   double seconds = 0.0;
 
   // "converged, nllh 138.22, 9 parameters, 2/10 starts failed, 12.3 s".

@@ -32,7 +32,8 @@ std::string EstimationSummary::BriefReport() const {
 std::string EstimationSummary::FullReport() const {
   std::string out = "Estimation: " + BriefReport() + "\n";
   out += "Termination (best start " + std::to_string(best_start) + "): " + termination + "\n";
-  out += "Simulations: " + std::to_string(simulations) + " (" + std::to_string(failed_simulations) + " failed)\n";
+  out += "Simulations: " + std::to_string(simulations) + " (" + std::to_string(gradient_simulations) +
+         " with sensitivities, " + std::to_string(failed_simulations) + " failed)\n";
   if (!estimates.empty()) {
     char line[256];
     std::snprintf(line, sizeof line, "%-28s %6s %14s %14s %14s %10s  %s\n", "parameter", "scale", "estimate",
