@@ -370,6 +370,37 @@ Result<PetabImport> LoadPetab(const std::filesystem::path& yaml) {
     ep.prior = p.prior;
     problem.parameters.push_back(ep);
   }
+  // An estimated parameter that acts in a pre-equilibration but not in its
+  // simulation (a model parameter the simulation condition overwrites, or a
+  // parameter only the pre-equilibration condition names) still moves the
+  // pre-equilibrated states. Its sensitivities need a symbol of the
+  // simulation to travel by (infer::Objective carries the pre-equilibration's
+  // into the symbol mapped to the same parameter): a carrier parameter that
+  // nothing in the model reads, set to the parameter's value, so its
+  // sensitivity direction has no right-hand-side term of its own.
+  for (infer::Experiment& e : problem.experiments) {
+    if (!e.preequilibration) continue;
+    // Mirrors Objective::Prepare: a model parameter acts unless its
+    // condition sets it; a condition value names the parameter it takes.
+    auto acting = [&](const std::vector<std::pair<std::string, infer::ValueRef>>& sets) {
+      std::set<std::string> set_symbols, out;
+      for (const auto& [sym, v] : sets) {
+        set_symbols.insert(sym);
+        if (v.is_parameter()) out.insert(v.parameter);
+      }
+      for (const infer::EstimatedParameter& ep : problem.parameters) {
+        if (!set_symbols.count(ep.id) && model::KindOf(m, ep.id) != model::SymbolKind::kNone) out.insert(ep.id);
+      }
+      return out;
+    };
+    const std::set<std::string> in_simulation = acting(e.conditions);
+    for (const std::string& id : acting(*e.preequilibration)) {
+      if (in_simulation.count(id)) continue;
+      const std::string carrier = "_petab_carry_" + id;
+      if (model::KindOf(m, carrier) == model::SymbolKind::kNone) m.parameters.push_back({.id = carrier, .value = 0.0});
+      e.conditions.emplace_back(carrier, infer::ValueRef::Parameter(id));
+    }
+  }
   auto compiled = sim::CompiledModel::Compile(m);
   if (!compiled.ok()) return compiled.status().WithContext("model with PEtab observables");
   problem.model = *compiled;

@@ -185,6 +185,67 @@ TEST_F(PetabTest, SpeciesWithAnInitialAssignmentRestartsFromItsConditionValueAft
   EXPECT_NEAR(ev->predictions[0][0], 8 * std::exp(-2 * 0.5), 1e-7);
 }
 
+TEST_F(PetabTest, ParameterActingOnlyInThePreequilibrationIsFitted) {
+  // x' = a - k x. The pre-equilibration sets a to the estimated a_pre (steady
+  // state a_pre / k); the simulation sets a = 0, so x = (a_pre / k) exp(-k t)
+  // and a_pre reaches the data only through the pre-equilibrated state. Data
+  // from a_pre = 3, k = 0.4 without noise: the fit recovers both (and both
+  // are identifiable), which needs d x / d a_pre = exp(-k t) / k carried
+  // from the pre-equilibration into the simulation.
+  std::string sbml = kSbml;
+  sbml.replace(sbml.find("<listOfParameters>"), std::string("<listOfParameters>").size(),
+               "<listOfParameters><parameter id=\"a\" value=\"0\" constant=\"true\"/>");
+  const std::string close = "</listOfReactions>";
+  sbml.insert(sbml.find(close),
+              "<reaction id=\"P\" reversible=\"false\"><listOfProducts><speciesReference species=\"x\" "
+              "stoichiometry=\"1\" constant=\"true\"/></listOfProducts><kineticLaw><math "
+              "xmlns=\"http://www.w3.org/1998/Math/MathML\"><ci>a</ci></math></kineticLaw></reaction>");
+  Write("model.xml", sbml);
+  Write("conditions.tsv", "conditionId\ta\npre\ta_pre\nmain\t0\n");
+  Write("observables.tsv",
+        "observableId\tobservableFormula\tnoiseFormula\tobservableTransformation\tnoiseDistribution\n"
+        "obs_x\tx\t0.05\tlin\tnormal\n");
+  Write("parameters.tsv",
+        "parameterId\tparameterScale\tlowerBound\tupperBound\tnominalValue\testimate\n"
+        "k\tlog10\t0.01\t10\t0.5\t1\n"
+        "a_pre\tlog10\t0.01\t100\t2\t1\n");
+  std::string rows = "observableId\tpreequilibrationConditionId\tsimulationConditionId\tmeasurement\ttime\n";
+  for (double t : {0.5, 1.0, 2.0, 3.0, 5.0})
+    rows += "obs_x\tpre\tmain\t" + std::to_string(3 / 0.4 * std::exp(-0.4 * t)) + "\t" + std::to_string(t) + "\n";
+  Write("measurements.tsv", rows);
+  auto imp = LoadPetab(dir_ / "problem.yaml");
+  ASSERT_TRUE(imp.ok()) << imp.status().ToString();
+  auto ev = EvaluateTightly(imp->problem);
+  ASSERT_TRUE(ev.ok()) << ev.status().ToString();
+  EXPECT_NEAR(ev->predictions[0][0], 2 / 0.5 * std::exp(-0.5 * 0.5), 1e-7);
+  infer::EstimationOptions o;
+  o.starts = 2;
+  auto fit = infer::Estimate(imp->problem, o);
+  ASSERT_TRUE(fit.ok()) << fit.status().ToString();
+  ASSERT_EQ(fit->estimates[1].id, "a_pre");
+  // The data carry 6 decimals (std::to_string): 1e-4 relative.
+  EXPECT_NEAR(fit->estimates[0].value, 0.4, 1e-4 * 0.4);
+  EXPECT_NEAR(fit->estimates[1].value, 3.0, 1e-4 * 3.0);
+  EXPECT_TRUE(fit->estimates[0].identifiable);
+  EXPECT_TRUE(fit->estimates[1].identifiable);
+
+  // The same with the model parameter a itself estimated: the
+  // pre-equilibration leaves it alone, the simulation condition sets it to 0.
+  Write("conditions.tsv", "conditionId\ta\npre\t\nmain\t0\n");
+  Write("parameters.tsv",
+        "parameterId\tparameterScale\tlowerBound\tupperBound\tnominalValue\testimate\n"
+        "k\tlog10\t0.01\t10\t0.5\t1\n"
+        "a\tlog10\t0.01\t100\t2\t1\n");
+  imp = LoadPetab(dir_ / "problem.yaml");
+  ASSERT_TRUE(imp.ok()) << imp.status().ToString();
+  fit = infer::Estimate(imp->problem, o);
+  ASSERT_TRUE(fit.ok()) << fit.status().ToString();
+  ASSERT_EQ(fit->estimates[1].id, "a");
+  EXPECT_NEAR(fit->estimates[0].value, 0.4, 1e-4 * 0.4);
+  EXPECT_NEAR(fit->estimates[1].value, 3.0, 1e-4 * 3.0);
+  EXPECT_TRUE(fit->estimates[1].identifiable);
+}
+
 TEST_F(PetabTest, UnknownObservableIsNamed) {
   Write("measurements.tsv", "observableId\tsimulationConditionId\tmeasurement\ttime\nnope\tc1\t1\t1\n");
   auto imp = LoadPetab(dir_ / "problem.yaml");
