@@ -13,7 +13,9 @@ import datetime
 import os
 import platform
 import re
+import shutil
 import subprocess
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -46,6 +48,14 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--timeout", type=int, default=300)
     a = ap.parse_args()
+    # A rebuild during the run cannot change the binaries: run copies
+    # (`soma` execs `soma-full` from its own directory).
+    work = tempfile.mkdtemp(prefix="soma-petab-bench-")
+    for name in ("soma", "soma-full"):
+        src = os.path.join(os.path.dirname(os.path.abspath(a.soma)), name)
+        if os.path.exists(src):
+            shutil.copy(src, os.path.join(work, name))
+    a.soma = os.path.join(work, "soma")
     refs = {}
     with open(os.path.join(ROOT, "tests", "petab", "reference_nllh.tsv")) as f:
         next(f)

@@ -116,7 +116,7 @@ void AddPetabCommand(CLI::App& app) {
   add_common(fit, &args->rel_tol, &args->abs_tol);
   fit->add_option("--starts", args->starts, "Number of starts (the first at the nominal values)")
       ->capture_default_str()->check(CLI::PositiveNumber);
-  fit->add_option("--threads", args->threads, "Starts run in parallel on this many threads (0: all cores)")
+  fit->add_option("--threads", args->threads, "Threads (0: all cores): starts run in parallel, leftover threads run experiments in parallel")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   fit->add_option("--seed", args->seed, "Seed of the Latin hypercube of starts")->capture_default_str();
   fit->add_option("--max-iterations", args->max_iterations, "Iterations per start")

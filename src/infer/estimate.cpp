@@ -28,9 +28,10 @@ Status Positive(const char* field, double v) {
 // parameter vector theta (estimation scale).
 class ProblemCost : public ceres::CostFunction {
  public:
-  ProblemCost(const Objective& objective, std::atomic<long>& simulations, std::atomic<long>& gradients,
+  ProblemCost(const Objective& objective, int threads, std::atomic<long>& simulations, std::atomic<long>& gradients,
               std::atomic<long>& failures, int& failed_steps)
       : objective_(objective),
+        threads_(threads),
         simulations_(simulations),
         gradients_(gradients),
         failures_(failures),
@@ -44,7 +45,7 @@ class ProblemCost : public ceres::CostFunction {
     const bool want_jacobian = jacobians != nullptr && jacobians[0] != nullptr;
     ++simulations_;
     if (want_jacobian) ++gradients_;
-    auto v = objective_.Compute(x, want_jacobian);
+    auto v = objective_.Compute(x, want_jacobian, threads_);
     if (!v.ok()) {
       ++failures_;
       ++failed_steps_;
@@ -61,6 +62,7 @@ class ProblemCost : public ceres::CostFunction {
 
  private:
   const Objective& objective_;
+  const int threads_;  // experiments in parallel within one evaluation
   std::atomic<long>& simulations_;
   std::atomic<long>& gradients_;
   std::atomic<long>& failures_;
@@ -68,7 +70,7 @@ class ProblemCost : public ceres::CostFunction {
   mutable std::vector<double> offsets_;
 };
 
-StartResult RunStart(const Objective& objective, const EstimationOptions& options, int index,
+StartResult RunStart(const Objective& objective, const EstimationOptions& options, int threads, int index,
                      const std::vector<double>& start, std::atomic<long>& simulations, std::atomic<long>& gradients,
                      std::atomic<long>& failures) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -83,7 +85,7 @@ StartResult RunStart(const Objective& objective, const EstimationOptions& option
     ceres::Problem::Options po;
     po.cost_function_ownership = ceres::TAKE_OWNERSHIP;
     ceres::Problem cp(po);
-    cp.AddResidualBlock(new ProblemCost(objective, simulations, gradients, failures, r.failed_steps), nullptr, theta.data());
+    cp.AddResidualBlock(new ProblemCost(objective, threads, simulations, gradients, failures, r.failed_steps), nullptr, theta.data());
     for (size_t k = 0; k < n; ++k) {
       const EstimatedParameter& p = problem.parameters[k];
       cp.SetParameterLowerBound(theta.data(), static_cast<int>(k), ToScale(p.scale, p.lower));
@@ -120,7 +122,7 @@ StartResult RunStart(const Objective& objective, const EstimationOptions& option
     }
   }
   r.estimate = objective.FromTheta(theta.data());
-  auto v = objective.Compute(r.estimate, false);
+  auto v = objective.Compute(r.estimate, false, threads);
   if (!v.ok()) {
     r.error = v.status();
     r.termination = v.status().ToString();
@@ -195,18 +197,22 @@ Result<EstimationSummary> Estimate(const EstimationProblem& problem, const Estim
   std::atomic<long> simulations{0}, gradients{0}, failures{0};
   std::atomic<size_t> next{0};
   std::mutex progress_mutex;
+  // Threads go to the starts first; those left over run each start's
+  // experiments in parallel (one start on two cores: two experiments at a time).
+  const int all_threads = options.threads == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))
+                                               : options.threads;
+  const int threads = std::max(1, std::min<int>(all_threads, static_cast<int>(points.size())));
+  const int experiment_threads = std::max(1, all_threads / threads);
   auto worker = [&] {
     for (size_t i = next++; i < points.size(); i = next++) {
-      summary.starts[i] = RunStart(*objective, options, static_cast<int>(i), points[i], simulations, gradients, failures);
+      summary.starts[i] = RunStart(*objective, options, experiment_threads, static_cast<int>(i), points[i],
+                                   simulations, gradients, failures);
       if (options.progress) {
         std::lock_guard<std::mutex> lock(progress_mutex);
         options.progress(summary.starts[i]);
       }
     }
   };
-  int threads = options.threads == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))
-                                     : options.threads;
-  threads = std::min<int>(threads, static_cast<int>(points.size()));
   if (threads <= 1) {
     worker();
   } else {
@@ -236,7 +242,7 @@ Result<EstimationSummary> Estimate(const EstimationProblem& problem, const Estim
   summary.nllh = best.nllh;
   summary.neg_log_prior = best.objective - best.nllh;
   if (objective->num_parameters() > 0) {
-    auto v = objective->Compute(best.estimate, true);
+    auto v = objective->Compute(best.estimate, true, all_threads);
     if (!v.ok()) return v.status().WithContext("sensitivities at the best estimate");
     summary.fisher = objective->Fisher(*v, best.estimate);
   }
@@ -251,7 +257,9 @@ Result<Evaluation> Evaluate(const EstimationProblem& problem, const std::vector<
     return InvalidArgument("Evaluate: " + std::to_string(values.size()) + " values for " +
                            std::to_string(problem.parameters.size()) + " parameters");
   SOMA_ASSIGN_OR_RETURN(auto objective, Objective::Prepare(problem, options, internal::Derivatives::kNone));
-  SOMA_ASSIGN_OR_RETURN(internal::PointValues v, objective->Compute(values, false));
+  const int threads = options.threads == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))
+                                           : options.threads;
+  SOMA_ASSIGN_OR_RETURN(internal::PointValues v, objective->Compute(values, false, threads));
   Evaluation ev;
   ev.nllh = objective->Nllh(v);
   ev.neg_log_prior = objective->NegLogPrior(values);

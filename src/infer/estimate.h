@@ -55,7 +55,10 @@ struct StartResult;
 struct EstimationOptions {
   int starts = 1;                     // >= 1
   uint64_t seed = 1;                  // of the Latin hypercube
-  int threads = 1;                    // >= 0; 0 = all cores; starts run in parallel
+  // >= 0; 0 = all cores. Starts run in parallel; threads left over (more
+  // threads than starts) run each start's experiments in parallel. Results
+  // do not depend on the thread count.
+  int threads = 1;
   int max_iterations = 200;           // per start, >= 1
   double function_tolerance = 1e-12;  // Ceres: relative cost change, > 0
   double gradient_tolerance = 1e-10;  // Ceres: max-norm of the projected gradient, > 0

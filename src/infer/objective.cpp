@@ -1,9 +1,11 @@
 #include "infer/objective.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <map>
 #include <numbers>
+#include <thread>
 
 #include "sim/simulator.h"
 
@@ -270,7 +272,7 @@ Result<std::vector<double>> Objective::Preequilibrate(const PreparedExperiment& 
   return SolverFailure("pre-equilibration did not reach a steady state within 1e8 time units");
 }
 
-Result<PointValues> Objective::Compute(const std::vector<double>& x, bool sensitivities) const {
+Result<PointValues> Objective::Compute(const std::vector<double>& x, bool sensitivities, int threads) const {
   const size_t n = num_parameters();
   PointValues v;
   v.m.resize(num_measurements());
@@ -281,157 +283,196 @@ Result<PointValues> Objective::Compute(const std::vector<double>& x, bool sensit
   }
   std::vector<double> dxdt(n);
   for (size_t k = 0; k < n; ++k) dxdt[k] = DxDTheta(k, x[k]);
-  size_t row_base = 0;
-  // Pre-equilibrated states (and sensitivities) by the pre-equilibration's values.
-  std::map<std::vector<std::pair<std::string, double>>, std::pair<std::vector<double>, std::vector<double>>>
-      preequilibrated;
-  for (size_t e = 0; e < experiments_.size(); ++e) {
+  const bool with_sens = sensitivities && plan_ != nullptr;
+  // Pre-equilibrations first: experiments often share one (the same
+  // condition values), which then runs once per evaluation.
+  std::map<std::vector<std::pair<std::string, double>>, size_t> pre_index;
+  std::vector<Preequilibrated> pre;
+  std::vector<const Preequilibrated*> pre_of(experiments_.size(), nullptr);
+  std::vector<size_t> pre_slot(experiments_.size(), 0);
+  std::vector<size_t> row_base(experiments_.size(), 0);
+  for (size_t e = 0, rows = 0; e < experiments_.size(); ++e) {
+    row_base[e] = rows;
+    rows += problem_.experiments[e].measurements.size();
     const PreparedExperiment& pe = experiments_[e];
-    const Experiment& ex = problem_.experiments[e];
-    sim::SimulationOptions so = pe.options;
-    so.overrides = pe.constants;
-    for (const auto& [sym, k] : pe.mapped) so.overrides.emplace_back(sym, x[k]);
-
-    const bool with_sens = sensitivities && plan_ != nullptr;
-    std::vector<double> initial_sens;  // main simulation, when pre-equilibrated
-    if (pe.preequilibrate) {
-      // Experiments often share one pre-equilibration (the same condition
-      // values): it runs once per evaluation.
-      std::vector<std::pair<std::string, double>> key = pe.pre_constants;
-      for (const auto& [sym, k] : pe.pre_mapped) key.emplace_back(sym, x[k]);
-      std::sort(key.begin(), key.end());
-      auto cached = preequilibrated.find(key);
-      if (cached == preequilibrated.end()) {
-        std::vector<double> pre_sens;
-        auto y = Preequilibrate(pe, x, with_sens ? &pre_sens : nullptr);
-        if (!y.ok()) return y.status().WithContext("experiment '" + ex.id + "'");
-        cached = preequilibrated.emplace(std::move(key), std::make_pair(std::move(*y), std::move(pre_sens))).first;
-      }
-      const std::vector<double>& y = cached->second.first;
-      const std::vector<double>& pre_sens = cached->second.second;
-      // Species the experiment's conditions set take their condition values
-      // (the start workspace before initial_state replaces the states).
-      std::vector<double> start;
-      if (!pe.reset_states.empty()) {
-        auto ws = problem_.model->StartWorkspace(so);
-        if (!ws.ok()) return ws.status().WithContext("experiment '" + ex.id + "'");
-        start = std::move(*ws);
-      }
-      so.initial_state = y;
-      for (uint32_t i : pe.reset_states) so.initial_state[i] = start[i + 1];
-      if (with_sens) {
-        // d y0 / d theta_k = sum over the symbols mapped to k in the
-        // pre-equilibration, carried by k's symbol in this simulation
-        // (Prepare checked there is one); reset species start at constants.
-        const size_t ns = y.size();
-        initial_sens.assign(pre_sens.size(), 0.0);
-        for (size_t a = 0; a < pe.pre_mapped.size(); ++a) {
-          const size_t from = static_cast<size_t>(pe.pre_mapped_plan_index[a]) * ns;
-          const size_t to = static_cast<size_t>(pe.carrier[pe.pre_mapped[a].second]) * ns;
-          for (size_t i = 0; i < ns; ++i) initial_sens[to + i] += pre_sens[from + i];
-        }
-        // Reset species: the sensitivities of their start values.
-        if (!pe.reset_states.empty()) {
-          sim::SimulationOptions at_start = so;
-          at_start.initial_state.clear();
-          auto start_sens = sim::InitialSensitivities(*plan_, at_start);
-          if (!start_sens.ok()) return start_sens.status().WithContext("experiment '" + ex.id + "'");
-          const size_t np = plan_->parameters.size();
-          for (uint32_t i : pe.reset_states)
-            for (size_t k = 0; k < np; ++k) initial_sens[k * ns + i] = (*start_sens)[k * ns + i];
-        }
-      }
+    if (!pe.preequilibrate) continue;
+    std::vector<std::pair<std::string, double>> key = pe.pre_constants;
+    for (const auto& [sym, k] : pe.pre_mapped) key.emplace_back(sym, x[k]);
+    std::sort(key.begin(), key.end());
+    auto [it, inserted] = pre_index.emplace(std::move(key), pre.size());
+    if (inserted) {
+      Preequilibrated p;
+      auto y = Preequilibrate(pe, x, with_sens ? &p.s : nullptr);
+      if (y.ok()) p.y = std::move(*y);
+      else p.status = y.status();  // reported with the experiments that use it
+      pre.push_back(std::move(p));
     }
-    sim::SensitivityResult sens;
-    if (with_sens) {
-      auto r = sim::SimulateWithSensitivities(*plan_, so, {}, pe.preequilibrate ? &initial_sens : nullptr);
-      if (!r.ok()) return r.status().WithContext("experiment '" + ex.id + "'");
-      sens = std::move(*r);
-    } else {
-      auto r = sim::Simulator(problem_.model).Simulate(so, outputs_);
-      if (!r.ok()) return r.status().WithContext("experiment '" + ex.id + "'");
-      sens.trajectory = std::move(*r);
-    }
-    const sim::SimulationResult& traj = sens.trajectory;
-    size_t steady_row = PreparedExperiment::kSteadyState;
-    if (pe.steady_rows > 0) {
-      // The first grid row from which the predictions this experiment uses
-      // (and their sensitivities) no longer change over two doublings.
-      auto settled = [&](size_t a, size_t b) {
-        for (size_t o : pe.steady_outputs) {
-          if (!Settled(traj.at(a, 1 + o), traj.at(b, 1 + o))) return false;
-          if (!with_sens) continue;
-          for (int k : pe.mapped_plan_index)
-            if (!Settled(sens.at(a, o, k), sens.at(b, o, k))) return false;
-        }
-        return true;
-      };
-      for (size_t k = 2; k < pe.steady_rows; ++k) {
-        const size_t r = pe.steady_first_row + k;
-        if (settled(r - 2, r - 1) && settled(r - 1, r)) {
-          steady_row = r;
-          break;
-        }
-      }
-      if (steady_row == PreparedExperiment::kSteadyState) {
-        return SolverFailure("experiment '" + ex.id + "': no steady state for the measurements at time inf: the "
-                             "predictions still change after " + std::to_string(std::ldexp(1.0, kSteadyStateDoublings)) +
-                             " time units");
-      }
-    }
-    auto value_of = [&](const RefIndex& r) { return r.parameter < 0 ? r.constant : x[r.parameter]; };
-    for (size_t i = 0; i < ex.measurements.size(); ++i) {
-      const size_t gi = row_base + i;
-      const Measurement& meas = ex.measurements[i];
-      const PreparedObservable& po = pe.observables[meas.observable];
-      const size_t row = pe.row[i] == PreparedExperiment::kSteadyState ? steady_row : pe.row[i];
-      const double m = traj.at(row, 1 + po.output);
-      v.m[gi] = m;
-      Eigen::VectorXd dm = Eigen::VectorXd::Zero(n);
-      if (with_sens) {
-        for (size_t a = 0; a < pe.mapped.size(); ++a) {
-          const int k = pe.mapped[a].second;
-          dm[k] += sens.at(row, po.output, pe.mapped_plan_index[a]) * dxdt[k];
-        }
-      }
-      const double sa = value_of(po.sigma_abs), sr = value_of(po.sigma_rel);
-      Eigen::VectorXd dsa = Eigen::VectorXd::Zero(n), dsr = Eigen::VectorXd::Zero(n);
-      if (po.sigma_abs.parameter >= 0) dsa[po.sigma_abs.parameter] = dxdt[po.sigma_abs.parameter];
-      if (po.sigma_rel.parameter >= 0) dsr[po.sigma_rel.parameter] = dxdt[po.sigma_rel.parameter];
-      double sigma = 0.0;
-      Eigen::VectorXd ds = Eigen::VectorXd::Zero(n);
-      switch (po.noise.form) {
-        case NoiseForm::kAdditive:
-          sigma = sa;
-          ds = dsa;
-          break;
-        case NoiseForm::kProportional:
-          sigma = sr * std::abs(m);
-          ds = dsr * std::abs(m) + sr * (m >= 0 ? 1.0 : -1.0) * dm;
-          break;
-        case NoiseForm::kCombined:
-          sigma = std::sqrt(sa * sa + sr * sr * m * m);
-          if (sigma > 0) ds = (sa * dsa + sr * m * (dsr * m + sr * dm)) / sigma;
-          break;
-        case NoiseForm::kModelSymbol:
-          sigma = traj.at(row, 1 + po.sigma_output);
-          if (with_sens) {
-            for (size_t a = 0; a < pe.mapped.size(); ++a) {
-              const int k = pe.mapped[a].second;
-              ds[k] += sens.at(row, po.sigma_output, pe.mapped_plan_index[a]) * dxdt[k];
-            }
-          }
-          break;
-      }
-      v.sigma[gi] = sigma;
-      if (sensitivities) {
-        v.dm.row(gi) = dm.transpose();
-        v.dsigma.row(gi) = ds.transpose();
-      }
-    }
-    row_base += ex.measurements.size();
+    pre_slot[e] = it->second;
   }
+  for (size_t e = 0; e < experiments_.size(); ++e)
+    if (experiments_[e].preequilibrate) pre_of[e] = &pre[pre_slot[e]];
+  // Then the experiments, each writing its own rows of v; the first error in
+  // experiment order is reported, so results do not depend on `threads`.
+  std::vector<Status> status(experiments_.size());
+  auto run = [&](size_t e) { status[e] = ComputeExperiment(e, x, dxdt, sensitivities, pre_of[e], row_base[e], v); };
+  threads = std::min<int>(threads, static_cast<int>(experiments_.size()));
+  if (threads <= 1) {
+    for (size_t e = 0; e < experiments_.size(); ++e) {
+      run(e);
+      if (!status[e].ok()) return status[e];
+    }
+    return v;
+  }
+  std::atomic<size_t> next{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      for (size_t e = next++; e < experiments_.size(); e = next++) run(e);
+    });
+  }
+  for (auto& t : pool) t.join();
+  for (const Status& st : status)
+    if (!st.ok()) return st;
   return v;
+}
+
+Status Objective::ComputeExperiment(size_t e, const std::vector<double>& x, const std::vector<double>& dxdt,
+                                    bool sensitivities, const Preequilibrated* pre, size_t row_base,
+                                    PointValues& v) const {
+  const size_t n = num_parameters();
+  const PreparedExperiment& pe = experiments_[e];
+  const Experiment& ex = problem_.experiments[e];
+  sim::SimulationOptions so = pe.options;
+  so.overrides = pe.constants;
+  for (const auto& [sym, k] : pe.mapped) so.overrides.emplace_back(sym, x[k]);
+
+  const bool with_sens = sensitivities && plan_ != nullptr;
+  std::vector<double> initial_sens;  // main simulation, when pre-equilibrated
+  if (pe.preequilibrate) {
+    if (!pre->status.ok()) return pre->status.WithContext("experiment '" + ex.id + "'");
+    const std::vector<double>& y = pre->y;
+    const std::vector<double>& pre_sens = pre->s;
+    // Species the experiment's conditions set take their condition values
+    // (the start workspace before initial_state replaces the states).
+    std::vector<double> start;
+    if (!pe.reset_states.empty()) {
+      auto ws = problem_.model->StartWorkspace(so);
+      if (!ws.ok()) return ws.status().WithContext("experiment '" + ex.id + "'");
+      start = std::move(*ws);
+    }
+    so.initial_state = y;
+    for (uint32_t i : pe.reset_states) so.initial_state[i] = start[i + 1];
+    if (with_sens) {
+      // d y0 / d theta_k = sum over the symbols mapped to k in the
+      // pre-equilibration, carried by k's symbol in this simulation
+      // (Prepare checked there is one); reset species start at constants.
+      const size_t ns = y.size();
+      initial_sens.assign(pre_sens.size(), 0.0);
+      for (size_t a = 0; a < pe.pre_mapped.size(); ++a) {
+        const size_t from = static_cast<size_t>(pe.pre_mapped_plan_index[a]) * ns;
+        const size_t to = static_cast<size_t>(pe.carrier[pe.pre_mapped[a].second]) * ns;
+        for (size_t i = 0; i < ns; ++i) initial_sens[to + i] += pre_sens[from + i];
+      }
+      // Reset species: the sensitivities of their start values.
+      if (!pe.reset_states.empty()) {
+        sim::SimulationOptions at_start = so;
+        at_start.initial_state.clear();
+        auto start_sens = sim::InitialSensitivities(*plan_, at_start);
+        if (!start_sens.ok()) return start_sens.status().WithContext("experiment '" + ex.id + "'");
+        const size_t np = plan_->parameters.size();
+        for (uint32_t i : pe.reset_states)
+          for (size_t k = 0; k < np; ++k) initial_sens[k * ns + i] = (*start_sens)[k * ns + i];
+      }
+    }
+  }
+  sim::SensitivityResult sens;
+  if (with_sens) {
+    auto r = sim::SimulateWithSensitivities(*plan_, so, {}, pe.preequilibrate ? &initial_sens : nullptr);
+    if (!r.ok()) return r.status().WithContext("experiment '" + ex.id + "'");
+    sens = std::move(*r);
+  } else {
+    auto r = sim::Simulator(problem_.model).Simulate(so, outputs_);
+    if (!r.ok()) return r.status().WithContext("experiment '" + ex.id + "'");
+    sens.trajectory = std::move(*r);
+  }
+  const sim::SimulationResult& traj = sens.trajectory;
+  size_t steady_row = PreparedExperiment::kSteadyState;
+  if (pe.steady_rows > 0) {
+    // The first grid row from which the predictions this experiment uses
+    // (and their sensitivities) no longer change over two doublings.
+    auto settled = [&](size_t a, size_t b) {
+      for (size_t o : pe.steady_outputs) {
+        if (!Settled(traj.at(a, 1 + o), traj.at(b, 1 + o))) return false;
+        if (!with_sens) continue;
+        for (int k : pe.mapped_plan_index)
+          if (!Settled(sens.at(a, o, k), sens.at(b, o, k))) return false;
+      }
+      return true;
+    };
+    for (size_t k = 2; k < pe.steady_rows; ++k) {
+      const size_t r = pe.steady_first_row + k;
+      if (settled(r - 2, r - 1) && settled(r - 1, r)) {
+        steady_row = r;
+        break;
+      }
+    }
+    if (steady_row == PreparedExperiment::kSteadyState) {
+      return SolverFailure("experiment '" + ex.id + "': no steady state for the measurements at time inf: the "
+                           "predictions still change after " + std::to_string(std::ldexp(1.0, kSteadyStateDoublings)) +
+                           " time units");
+    }
+  }
+  auto value_of = [&](const RefIndex& r) { return r.parameter < 0 ? r.constant : x[r.parameter]; };
+  for (size_t i = 0; i < ex.measurements.size(); ++i) {
+    const size_t gi = row_base + i;
+    const Measurement& meas = ex.measurements[i];
+    const PreparedObservable& po = pe.observables[meas.observable];
+    const size_t row = pe.row[i] == PreparedExperiment::kSteadyState ? steady_row : pe.row[i];
+    const double m = traj.at(row, 1 + po.output);
+    v.m[gi] = m;
+    Eigen::VectorXd dm = Eigen::VectorXd::Zero(n);
+    if (with_sens) {
+      for (size_t a = 0; a < pe.mapped.size(); ++a) {
+        const int k = pe.mapped[a].second;
+        dm[k] += sens.at(row, po.output, pe.mapped_plan_index[a]) * dxdt[k];
+      }
+    }
+    const double sa = value_of(po.sigma_abs), sr = value_of(po.sigma_rel);
+    Eigen::VectorXd dsa = Eigen::VectorXd::Zero(n), dsr = Eigen::VectorXd::Zero(n);
+    if (po.sigma_abs.parameter >= 0) dsa[po.sigma_abs.parameter] = dxdt[po.sigma_abs.parameter];
+    if (po.sigma_rel.parameter >= 0) dsr[po.sigma_rel.parameter] = dxdt[po.sigma_rel.parameter];
+    double sigma = 0.0;
+    Eigen::VectorXd ds = Eigen::VectorXd::Zero(n);
+    switch (po.noise.form) {
+      case NoiseForm::kAdditive:
+        sigma = sa;
+        ds = dsa;
+        break;
+      case NoiseForm::kProportional:
+        sigma = sr * std::abs(m);
+        ds = dsr * std::abs(m) + sr * (m >= 0 ? 1.0 : -1.0) * dm;
+        break;
+      case NoiseForm::kCombined:
+        sigma = std::sqrt(sa * sa + sr * sr * m * m);
+        if (sigma > 0) ds = (sa * dsa + sr * m * (dsr * m + sr * dm)) / sigma;
+        break;
+      case NoiseForm::kModelSymbol:
+        sigma = traj.at(row, 1 + po.sigma_output);
+        if (with_sens) {
+          for (size_t a = 0; a < pe.mapped.size(); ++a) {
+            const int k = pe.mapped[a].second;
+            ds[k] += sens.at(row, po.sigma_output, pe.mapped_plan_index[a]) * dxdt[k];
+          }
+        }
+        break;
+    }
+    v.sigma[gi] = sigma;
+    if (sensitivities) {
+      v.dm.row(gi) = dm.transpose();
+      v.dsigma.row(gi) = ds.transpose();
+    }
+  }
+  return Status::Ok();
 }
 
 double Objective::Nllh(const PointValues& v) const {

@@ -78,8 +78,11 @@ class Objective {
   // 2 per measurement (data, log sigma) and 2 per parameter (prior terms).
   size_t num_residuals() const { return 2 * num_measurements() + 2 * num_parameters(); }
 
-  // x on the linear scale. Errors: failed simulations (naming the experiment).
-  Result<PointValues> Compute(const std::vector<double>& x, bool sensitivities) const;
+  // x on the linear scale. Errors: failed simulations (naming the
+  // experiment; the first in experiment order). The experiments run on up
+  // to `threads` threads after their pre-equilibrations; the result does
+  // not depend on `threads`.
+  Result<PointValues> Compute(const std::vector<double>& x, bool sensitivities, int threads = 1) const;
 
   double Nllh(const PointValues& v) const;
   double NegLogPrior(const std::vector<double>& x) const;
@@ -108,6 +111,16 @@ class Objective {
     bool sigma_varies = true;  // sigma may depend on the parameters
   };
   double DxDTheta(size_t k, double x) const;
+  // A pre-equilibration's final states (y) and, when fitting, their
+  // sensitivities to the plan's parameters (s).
+  struct Preequilibrated {
+    std::vector<double> y, s;
+    Status status;  // why it failed
+  };
+  // Experiment e's predictions and sigmas (and their derivatives) into its
+  // rows of v, from row_base on; `pre` is its pre-equilibration (or null).
+  Status ComputeExperiment(size_t e, const std::vector<double>& x, const std::vector<double>& dxdt,
+                           bool sensitivities, const Preequilibrated* pre, size_t row_base, PointValues& v) const;
   // The stored ODE states at the end of experiment e's pre-equilibration;
   // with `sensitivities` (not null) also their sensitivities to the plan's
   // parameters (SensitivityResult::final_sensitivities layout).

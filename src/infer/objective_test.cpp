@@ -174,5 +174,49 @@ TEST(Objective, PreequilibrationWithASpeciesResetToAnEstimatedValue) {
   ExpectJacobianMatchesDifferences(p, {2.0, 0.5, 1.5});
 }
 
+TEST(Objective, ExperimentsOnSeveralThreadsGiveTheSameValuesAndTheSameFirstError) {
+  // Five experiments (two share a pre-equilibration, one has none, one has
+  // steady-state data): values, sigmas and derivatives are bit-identical on
+  // 1, 2 and 4 threads.
+  EstimationProblem p = SteadyStateProblem();
+  const double inf = std::numeric_limits<double>::infinity();
+  for (int i = 0; i < 4; ++i) {
+    Experiment e = testing::SeriesExperiment("x", {0.5 + i, 2.0 + i}, {1.0 + i, 2.0}, NoiseModel::Additive(ValueRef::Constant(0.2)));
+    e.id = "series" + std::to_string(i);
+    if (i < 3) e.preequilibration = std::vector<std::pair<std::string, ValueRef>>{{"kin", ValueRef::Constant(i < 2 ? 1.0 : 3.0)}};
+    if (i == 3) e.measurements.push_back({0, inf, 4.0});
+    p.experiments.push_back(e);
+  }
+  auto obj = Objective::Prepare(p, EstimationOptions{}, Derivatives::kSensitivities);
+  ASSERT_TRUE(obj.ok()) << obj.status().ToString();
+  auto one = (*obj)->Compute({2.0, 0.5}, true, 1);
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  for (int threads : {2, 4}) {
+    auto many = (*obj)->Compute({2.0, 0.5}, true, threads);
+    ASSERT_TRUE(many.ok()) << many.status().ToString();
+    EXPECT_EQ(many->m, one->m) << threads << " threads";
+    EXPECT_EQ(many->sigma, one->sigma);
+    EXPECT_TRUE(many->dm == one->dm);
+    EXPECT_TRUE(many->dsigma == one->dsigma);
+  }
+  // kout = 0 leaves the steady-state experiments (the first, and series3) without
+  // a steady state: every thread count names the first of them.
+  auto obj_lin = [&] {
+    EstimationProblem q = p;
+    q.parameters[1].lower = 0.0;
+    q.parameters[1].scale = Scale::kLin;
+    return Objective::Prepare(q, EstimationOptions{}, Derivatives::kNone);
+  }();
+  ASSERT_TRUE(obj_lin.ok()) << obj_lin.status().ToString();
+  std::string first;
+  for (int threads : {1, 2, 4}) {
+    auto failed = (*obj_lin)->Compute({2.0, 0.0}, false, threads);
+    ASSERT_FALSE(failed.ok());
+    if (threads == 1) first = failed.status().ToString();
+    EXPECT_EQ(failed.status().ToString(), first) << threads << " threads";
+  }
+  EXPECT_NE(first.find("no steady state"), std::string::npos) << first;
+}
+
 }  // namespace
 }  // namespace soma::infer
