@@ -24,16 +24,19 @@ double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::d
 class SensitivitySystem : public ModelSystem {
  public:
   SensitivitySystem(const CompiledModel& cm, std::vector<double>& ws, const SensitivityProgram& sp)
-      : ModelSystem(cm, ws, /*scheduled_time_roots=*/true), ws_(ws), sp_(sp), scratch_(sp.rhs.NewScratch()),
+      : ModelSystem(cm, ws, /*scheduled_time_roots=*/true), ws_(ws), sp_(sp), product_(sp.NewProductScratch()),
         out_(sp.num_states * sp.parameters.size()) {}
 
+  // The product form of SensitivityProgram::rhs (ProductRhs: the same values,
+  // loops over the parameters instead of one bytecode operation per term).
+  // The states' sensitivities are read from s; the workspace's copies of
+  // them are left as they are (the integration loop scatters them).
   int SensitivityRhs(double t, const double* y, const double*, int ns, const double* const* s,
                      double* const* sdot) override {
     const size_t n = sp_.num_states;
     ws_[0] = t;
     std::copy(y, y + n, ws_.begin() + 1);
-    for (int k = 0; k < ns; ++k) std::copy(s[k], s[k] + n, ws_.begin() + sp_.SensitivitySlot(1, k));
-    sp_.rhs.Run(ws_.data(), out_.data(), scratch_.data());
+    sp_.ProductRhs(ws_.data(), s, out_.data(), product_);
     for (int k = 0; k < ns; ++k) {
       for (size_t i = 0; i < n; ++i) {
         sdot[k][i] = out_[i + k * n];
@@ -60,7 +63,8 @@ class SensitivitySystem : public ModelSystem {
  private:
   std::vector<double>& ws_;
   const SensitivityProgram& sp_;
-  std::vector<double> scratch_, out_;
+  SensitivityProgram::ProductScratch product_;
+  std::vector<double> out_;
 };
 
 // d w_v(t0) / d p_k for v = sp.initial_slots[i] at output i + k * n_init:

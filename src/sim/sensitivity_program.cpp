@@ -112,6 +112,29 @@ Result<SensitivityProgram> CompiledModel::CompileSensitivities(const std::vector
     return expr::Program::Compile(g, nodes);
   };
   sp.rhs = compile(rhs_nodes_);
+  {
+    // The product form of the same sums (SensitivityProgram::ProductRhs):
+    // the partial derivatives propagate() multiplies, in its order.
+    std::vector<NodeId> partials;
+    std::vector<int64_t> column_of(num_slots_, -1);
+    sp.rhs_entry_begin.push_back(0);
+    for (NodeId f : rhs_nodes_) {
+      for (uint32_t v : g.Variables(f)) {
+        if (v == 0 || v >= num_slots_ || !live[v]) continue;
+        NodeId d = g.Derivative(f, v);
+        auto c = g.ConstantValue(d);
+        if (c && *c == 0.0) continue;
+        partials.push_back(d);
+        if (column_of[v] < 0) {
+          column_of[v] = static_cast<int64_t>(sp.sensitivity_columns.size());
+          sp.sensitivity_columns.push_back(v);
+        }
+        sp.rhs_entry_column.push_back(static_cast<uint32_t>(column_of[v]));
+      }
+      sp.rhs_entry_begin.push_back(static_cast<uint32_t>(partials.size()));
+    }
+    sp.rhs_partials = expr::Program::Compile(g, partials);
+  }
   sp.outputs = compile(out_nodes);
   for (const CompiledEvent& ev : events_) sp.event_assignments.push_back(compile(ev.assignment_nodes));
 
@@ -142,6 +165,68 @@ Result<SensitivityProgram> CompiledModel::CompileSensitivities(const std::vector
     sp.event_assignment_rates.push_back(expr::Program::Compile(g, rates));
   }
   return sp;
+}
+
+SensitivityProgram::ProductScratch SensitivityProgram::NewProductScratch() const {
+  ProductScratch p;
+  const size_t np = parameters.size();
+  p.program = rhs_partials.NewScratch();
+  p.partials.resize(rhs_partials.num_outputs());
+  p.gathered.resize(sensitivity_columns.size() * np);
+  p.sums.resize(num_states * np);
+  return p;
+}
+
+namespace {
+
+// The loops over parameters are also built for AVX2 where the CPU has it
+// (no FMA: the same products and sums on both paths).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define SOMA_SENS_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define SOMA_SENS_CLONES
+#endif
+
+// sums[i * np + k] = sum over entries e of state i of d[e] * gathered[column[e] * np + k].
+SOMA_SENS_CLONES void ProductSums(size_t n, size_t np, const uint32_t* begin, const uint32_t* column, const double* d,
+                                  const double* gathered, double* sums) {
+  for (size_t i = 0; i < n; ++i) {
+    double* out = sums + i * np;
+    const uint32_t b = begin[i], e = begin[i + 1];
+    if (b == e) {
+      for (size_t k = 0; k < np; ++k) out[k] = 0.0;
+      continue;
+    }
+    const double* g = gathered + static_cast<size_t>(column[b]) * np;
+    const double d0 = d[b];
+    for (size_t k = 0; k < np; ++k) out[k] = d0 * g[k];
+    for (uint32_t j = b + 1; j < e; ++j) {
+      const double* gj = gathered + static_cast<size_t>(column[j]) * np;
+      const double dj = d[j];
+      for (size_t k = 0; k < np; ++k) out[k] += dj * gj[k];
+    }
+  }
+}
+
+}  // namespace
+
+void SensitivityProgram::ProductRhs(const double* ws, const double* const* s, double* out,
+                                    ProductScratch& scratch) const {
+  const size_t n = num_states, np = parameters.size();
+  rhs_partials.Run(ws, scratch.partials.data(), scratch.program.data());
+  for (size_t c = 0; c < sensitivity_columns.size(); ++c) {
+    const uint32_t v = sensitivity_columns[c];
+    double* g = scratch.gathered.data() + c * np;
+    if (v >= 1 && v <= n) {
+      for (size_t k = 0; k < np; ++k) g[k] = s[k][v - 1];
+    } else {
+      for (size_t k = 0; k < np; ++k) g[k] = ws[SensitivitySlot(v, k)];
+    }
+  }
+  ProductSums(n, np, rhs_entry_begin.data(), rhs_entry_column.data(), scratch.partials.data(),
+              scratch.gathered.data(), scratch.sums.data());
+  for (size_t k = 0; k < np; ++k)
+    for (size_t i = 0; i < n; ++i) out[i + k * n] = scratch.sums[i * np + k];
 }
 
 }  // namespace soma::sim

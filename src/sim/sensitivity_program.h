@@ -70,6 +70,27 @@ struct SensitivityProgram {
   expr::Program initial;
   // Output i + k * num_states: d/dt of d y_i / d p_k.
   expr::Program rhs;
+  // The same sums in product form, the fast path in the integrator
+  // (ProductRhs): rhs_partials computes d f_i / d w_v for the entries
+  // [rhs_entry_begin[i], rhs_entry_begin[i + 1]) of state i, in the order
+  // `rhs` adds them; entry e multiplies the sensitivities in column
+  // rhs_entry_column[e] of the gathered matrix, whose columns are the slots
+  // sensitivity_columns. The products and sums are those of `rhs`, done as
+  // loops over the parameters rather than one bytecode operation each.
+  expr::Program rhs_partials;
+  std::vector<uint32_t> rhs_entry_begin;   // num_states + 1
+  std::vector<uint32_t> rhs_entry_column;  // per entry
+  std::vector<uint32_t> sensitivity_columns;  // slot of each column
+  // Buffers of ProductRhs; one per thread.
+  struct ProductScratch {
+    std::vector<double> program, partials, gathered, sums;
+  };
+  ProductScratch NewProductScratch() const;
+  // out[i + k * num_states] = d/dt of d y_i / d p_k for k < ns (as `rhs`):
+  // `ws` is the extended workspace with time, states and the discrete
+  // values (and the sensitivities of live slots other than the states), s[k]
+  // the states' sensitivities to parameter k.
+  void ProductRhs(const double* ws, const double* const* s, double* out, ProductScratch& scratch) const;
   // Output j + k * num_outputs: d out_j / d p_k.
   expr::Program outputs;
   // Per event (CompiledModel::events() order), run when its assignment values

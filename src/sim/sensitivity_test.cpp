@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -463,6 +464,67 @@ TEST(SensitivityTest, BergmanWithInsulinBolusMatchesFiniteDifferences) {
         ExpectClose(sens->at(row, j, k), fd[row * 4 + 1 + j], scale, 1e-5,
                     "d" + outs[j].id + "/d" + params[k] + " at t = " + std::to_string(sens->trajectory.at(row, 0)));
       }
+    }
+  }
+}
+
+TEST(SensitivityTest, ProductFormRightHandSideEqualsTheBytecode) {
+  // Michaelis-Menten with an assignment rule and a parameter an event
+  // changes (so a non-state slot carries sensitivities): at random
+  // workspaces the product form (ProductRhs, used by the integrator) gives
+  // the bytecode program's values bit for bit (same products, same order).
+  model::Model m;
+  m.id = "mm";
+  m.compartments.push_back({.id = "cell", .size = 2.0});
+  m.species.push_back({.id = "S", .compartment = "cell", .initial_concentration = 10.0});
+  m.species.push_back({.id = "P", .compartment = "cell", .initial_concentration = 0.0});
+  m.species.push_back({.id = "E", .compartment = "cell", .initial_concentration = 1.0});
+  m.parameters.push_back({.id = "Vmax", .value = 2.0});
+  m.parameters.push_back({.id = "Km", .value = 3.0});
+  m.parameters.push_back({.id = "kd", .value = 0.1, .constant = false});
+  m.parameters.push_back({.id = "v", .constant = false});
+  m.rules.push_back({model::RuleKind::kAssignment, "v",
+                     Apply(Op::kDivide, {Apply(Op::kTimes, {Sym("Vmax"), Sym("E"), Sym("S")}),
+                                         Apply(Op::kPlus, {Sym("Km"), Sym("S")})})});
+  model::Reaction r;
+  r.id = "R";
+  r.reactants.push_back({.species = "S"});
+  r.products.push_back({.species = "P"});
+  r.kinetic_law = Apply(Op::kTimes, {Sym("cell"), Sym("v")});
+  model::Reaction d;
+  d.id = "D";
+  d.reactants.push_back({.species = "E"});
+  d.kinetic_law = Apply(Op::kTimes, {Sym("cell"), Sym("kd"), Sym("E"), Sym("E")});
+  m.reactions = {r, d};
+  model::Event ev;
+  ev.id = "more_decay";
+  ev.trigger = Apply(Op::kLt, {Sym("S"), Num(5.0)});
+  ev.assignments.push_back({"kd", Apply(Op::kTimes, {Num(2.0), Sym("Km")})});
+  m.events.push_back(ev);
+  auto cm = MustCompile(m);
+  ASSERT_NE(cm, nullptr);
+  auto sp = cm->CompileSensitivities({"Vmax", "Km", "kd", "S", "cell"}, {{"P"}});
+  ASSERT_TRUE(sp.ok()) << sp.status().ToString();
+  const size_t n = sp->num_states, np = sp->parameters.size();
+  ASSERT_GT(sp->rhs_partials.num_outputs(), n);
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> u(-2.0, 3.0);
+  std::vector<double> scratch = sp->rhs.NewScratch(), bytecode(n * np), product(n * np);
+  auto ps = sp->NewProductScratch();
+  for (int trial = 0; trial < 50; ++trial) {
+    std::vector<double> ws = cm->DeclaredWorkspace(0.0);
+    ws.resize(sp->workspace_size());
+    for (double& w : ws) w = u(rng);
+    std::vector<std::vector<double>> s(np, std::vector<double>(n));
+    std::vector<const double*> sk(np);
+    for (size_t k = 0; k < np; ++k) {
+      for (size_t i = 0; i < n; ++i) s[k][i] = ws[sp->SensitivitySlot(static_cast<uint32_t>(1 + i), k)];
+      sk[k] = s[k].data();
+    }
+    sp->rhs.Run(ws.data(), bytecode.data(), scratch.data());
+    sp->ProductRhs(ws.data(), sk.data(), product.data(), ps);
+    for (size_t j = 0; j < n * np; ++j) {
+      EXPECT_EQ(product[j], bytecode[j]) << "trial " << trial << ", state " << j % n << ", parameter " << j / n;
     }
   }
 }
