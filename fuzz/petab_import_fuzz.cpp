@@ -21,35 +21,14 @@
 #include <string_view>
 
 #include "formats/petab/petab.h"
+#include "formats/petab/petab_test_data.h"
 #include "infer/estimate.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kSbml = R"(<?xml version="1.0" encoding="UTF-8"?>
-<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2">
-  <model id="decay">
-    <listOfCompartments><compartment id="V" size="1" constant="true"/></listOfCompartments>
-    <listOfSpecies>
-      <species id="x" compartment="V" initialAmount="5" hasOnlySubstanceUnits="true"
-               boundaryCondition="false" constant="false"/>
-    </listOfSpecies>
-    <listOfParameters><parameter id="k" value="1" constant="true"/>
-      <parameter id="a" value="0" constant="true"/></listOfParameters>
-    <listOfReactions>
-      <reaction id="R" reversible="false">
-        <listOfReactants><speciesReference species="x" stoichiometry="1" constant="true"/></listOfReactants>
-        <kineticLaw><math xmlns="http://www.w3.org/1998/Math/MathML">
-          <apply><times/><ci>k</ci><ci>x</ci></apply></math></kineticLaw>
-      </reaction>
-      <reaction id="P" reversible="false">
-        <listOfProducts><speciesReference species="x" stoichiometry="1" constant="true"/></listOfProducts>
-        <kineticLaw><math xmlns="http://www.w3.org/1998/Math/MathML"><ci>a</ci></math></kineticLaw>
-      </reaction>
-    </listOfReactions>
-  </model>
-</sbml>)";
+using soma::formats::petab::testing::kProductionDecaySbml;
 
 [[noreturn]] void Fail(const char* what) {
   std::fprintf(stderr, "petab_import_fuzz: %s\n", what);
@@ -66,7 +45,7 @@ const fs::path& Dir() {
   static const fs::path dir = [] {
     fs::path d = fs::temp_directory_path() / ("soma_petab_fuzz_" + std::to_string(::getpid()));
     fs::create_directories(d);
-    WriteFile(d / "model.xml", kSbml);
+    WriteFile(d / "model.xml", kProductionDecaySbml);
     WriteFile(d / "problem.yaml",
               "format_version: 1\nparameter_file: parameters.tsv\nproblems:\n- condition_files: [conditions.tsv]\n"
               "  measurement_files: [measurements.tsv]\n  observable_files: [observables.tsv]\n"

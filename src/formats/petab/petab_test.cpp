@@ -6,28 +6,13 @@
 
 #include <gtest/gtest.h>
 
+#include "formats/petab/petab_test_data.h"
+
 namespace soma::formats::petab {
 namespace {
 
-// x' = -k x, x(0) = x0 = 5 (amount in a unit compartment): x = 5 exp(-k t).
-constexpr const char* kSbml = R"(<?xml version="1.0" encoding="UTF-8"?>
-<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2">
-  <model id="decay">
-    <listOfCompartments><compartment id="V" size="1" constant="true"/></listOfCompartments>
-    <listOfSpecies>
-      <species id="x" compartment="V" initialAmount="5" hasOnlySubstanceUnits="true"
-               boundaryCondition="false" constant="false"/>
-    </listOfSpecies>
-    <listOfParameters><parameter id="k" value="1" constant="true"/></listOfParameters>
-    <listOfReactions>
-      <reaction id="R" reversible="false">
-        <listOfReactants><speciesReference species="x" stoichiometry="1" constant="true"/></listOfReactants>
-        <kineticLaw><math xmlns="http://www.w3.org/1998/Math/MathML">
-          <apply><times/><ci>k</ci><ci>x</ci></apply></math></kineticLaw>
-      </reaction>
-    </listOfReactions>
-  </model>
-</sbml>)";
+// x' = a - k x with a = 0 unless a condition sets it: x = 5 exp(-k t).
+using testing::kProductionDecaySbml;
 
 // Nominal values at CVODES rel 1e-10, abs 1e-14 (comparisons with analytic values to 1e-7).
 Result<infer::Evaluation> EvaluateTightly(const infer::EstimationProblem& problem) {
@@ -44,7 +29,7 @@ class PetabTest : public ::testing::Test {
            ("soma_petab_test_" + std::to_string(::getpid()) + "_" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::create_directories(dir_);
-    Write("model.xml", kSbml);
+    Write("model.xml", kProductionDecaySbml);
     Write("problem.yaml",
           "format_version: 1\nparameter_file: parameters.tsv\nproblems:\n- condition_files: [conditions.tsv]\n"
           "  measurement_files: [measurements.tsv]\n  observable_files: [observables.tsv]\n  sbml_files: [model.xml]\n");
@@ -166,7 +151,7 @@ TEST_F(PetabTest, SpeciesWithAnInitialAssignmentRestartsFromItsConditionValueAft
   // As PreequilibrationSimulatesAndFits..., but x has an initial assignment
   // (x = 2 k): a condition sets it through helper parameters, and it must
   // still restart from the condition's value (8) after the pre-equilibration.
-  std::string sbml = kSbml;
+  std::string sbml = kProductionDecaySbml;
   const std::string close = "</listOfReactions>";
   sbml.insert(sbml.find(close) + close.size(),
               "<listOfInitialAssignments><initialAssignment symbol=\"x\"><math xmlns=\"http://www.w3.org/1998/Math/MathML\">"
@@ -192,15 +177,6 @@ TEST_F(PetabTest, ParameterActingOnlyInThePreequilibrationIsFitted) {
   // from a_pre = 3, k = 0.4 without noise: the fit recovers both (and both
   // are identifiable), which needs d x / d a_pre = exp(-k t) / k carried
   // from the pre-equilibration into the simulation.
-  std::string sbml = kSbml;
-  sbml.replace(sbml.find("<listOfParameters>"), std::string("<listOfParameters>").size(),
-               "<listOfParameters><parameter id=\"a\" value=\"0\" constant=\"true\"/>");
-  const std::string close = "</listOfReactions>";
-  sbml.insert(sbml.find(close),
-              "<reaction id=\"P\" reversible=\"false\"><listOfProducts><speciesReference species=\"x\" "
-              "stoichiometry=\"1\" constant=\"true\"/></listOfProducts><kineticLaw><math "
-              "xmlns=\"http://www.w3.org/1998/Math/MathML\"><ci>a</ci></math></kineticLaw></reaction>");
-  Write("model.xml", sbml);
   Write("conditions.tsv", "conditionId\ta\npre\ta_pre\nmain\t0\n");
   Write("observables.tsv",
         "observableId\tobservableFormula\tnoiseFormula\tobservableTransformation\tnoiseDistribution\n"
