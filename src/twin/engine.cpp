@@ -11,6 +11,7 @@
 
 #include <Eigen/Dense>
 
+#include "ensemble/parallel.h"
 #include "scenario/scenario.h"
 #include "sim/simulator.h"
 #include "uq/random.h"
@@ -380,12 +381,17 @@ Result<TwinForecast> TwinEngine::Hindcast(const TwinState& state, double step) c
   const std::vector<std::string> symbols = ObservedSymbols();
   SOMA_ASSIGN_OR_RETURN(auto cm, HistoryModel(state.interventions, state.time));
   const size_t n_members = state.members.size(), nt = f.times.size(), ns = symbols.size();
+  // Each member replays the whole history: on all cores (a server twin with
+  // weeks of data and 40 members), each writing its own values.
   std::vector<std::vector<double>> values(n_members);
-  for (size_t i = 0; i < n_members; ++i) {
+  std::vector<Status> status(n_members);
+  ensemble::ParallelFor(0, static_cast<long>(n_members), [&](long i) {
     Member m;
-    m.theta = state.members[i].theta;
-    SOMA_RETURN_IF_ERROR(RunMember(cm, m, 0.0, state.time, f.times, symbols, &values[i], true));
-  }
+    m.theta = state.members[static_cast<size_t>(i)].theta;
+    status[static_cast<size_t>(i)] =
+        RunMember(cm, m, 0.0, state.time, f.times, symbols, &values[static_cast<size_t>(i)], true);
+  });
+  for (const Status& st : status) SOMA_RETURN_IF_ERROR(st);
   std::vector<double> col(n_members);
   for (size_t k = 0; k < ns; ++k) {
     ForecastSeries s;

@@ -114,6 +114,8 @@ class TwinEngine {
   // members, without observation noise or the filter's state updates, so
   // the band is the spread the parameter uncertainty alone gives: the
   // personalised model's fit to the observations, to compare with them.
+  // Members run on all cores (ensemble::ParallelFor); the result does not
+  // depend on the thread count.
   // Errors: kFailedPrecondition when the twin has no history (time 0),
   // kInvalidArgument for a bad step or more than 100000 output times.
   Result<TwinForecast> Hindcast(const TwinState& state, double step) const;
