@@ -120,6 +120,38 @@ TEST(Estimate, NormalPriorGivesTheMapEstimate) {
   EXPECT_NEAR(s->neg_log_prior, 0.5 * std::pow((map(0) - mu) / tau, 2) + std::log(tau) + 0.5 * std::log(2 * std::numbers::pi), 1e-7);
 }
 
+TEST(Estimate, LaplacePriorGivesTheClosedFormMap) {
+  // Laplace prior on a (location 1.5, scale 0.2). Where a < 1.5 the
+  // posterior's gradient adds -1/0.2 to the data term's, so the MAP solves
+  // (X^T X / s^2) beta = X^T y / s^2 + (1/0.2, 0); the solution (a = 1.35)
+  // is below 1.5, so it is the MAP. neg_log_prior = |a - 1.5| / 0.2 + ln(2 * 0.2).
+  const double sigma = 0.4, mu = 1.5, scale = 0.2;
+  EstimationProblem p = LineProblem(sigma);
+  p.parameters[0].prior = Prior::Laplace(mu, scale);
+  auto s = Estimate(p, Tight());
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  Eigen::Matrix2d a = Eigen::Matrix2d::Zero();
+  Eigen::Vector2d rhs = Eigen::Vector2d::Zero();
+  for (size_t i = 0; i < kTimes.size(); ++i) {
+    Eigen::Vector2d x(1.0, kTimes[i]);
+    a += x * x.transpose() / (sigma * sigma);
+    rhs += x * kData[i] / (sigma * sigma);
+  }
+  rhs(0) += 1 / scale;
+  const Eigen::Vector2d map = a.ldlt().solve(rhs);
+  ASSERT_LT(map(0), mu);
+  EXPECT_NEAR(s->estimates[0].value, map(0), 1e-6);
+  EXPECT_NEAR(s->estimates[1].value, map(1), 1e-6);
+  EXPECT_NEAR(s->neg_log_prior, std::abs(map(0) - mu) / scale + std::log(2 * scale), 1e-6);
+  // Densities of the Laplace family (PEtab's laplace, logLaplace,
+  // parameterScaleLaplace) at a point: the formulas.
+  EXPECT_NEAR(Prior::Laplace(1.0, 0.5).NegLogDensity(2.0, Scale::kLin), 2.0 + std::log(1.0), 1e-15);
+  EXPECT_NEAR(Prior::LogLaplace(0.0, 0.5).NegLogDensity(std::exp(1.0), Scale::kLin), 2.0 + std::log(std::exp(1.0)),
+              1e-14);
+  Prior ps{Prior::Kind::kParameterScaleLaplace, 1.0, 0.5};
+  EXPECT_NEAR(ps.NegLogDensity(100.0, Scale::kLog10), 2.0, 1e-14);
+}
+
 TEST(Estimate, DecayRecoversTruthFromLatinHypercubeStarts) {
   EstimationProblem p;
   p.model = DecayModel();

@@ -574,6 +574,29 @@ Status Objective::Residuals(const PointValues& v, const std::vector<double>& x, 
         d2 = dlog / r2;
         break;
       }
+      // Laplace family: |u - a| / b as r1^2 / 2 with r1 = sqrt(2 |u - a| / b),
+      // as for Laplace noise (no derivative at u = a, where r1 = 0).
+      case Prior::Kind::kLaplace:
+      case Prior::Kind::kParameterScaleLaplace:
+      case Prior::Kind::kLogLaplace: {
+        double u = x[k], du = dxdt;
+        if (p.prior.kind == Prior::Kind::kParameterScaleLaplace) {
+          u = ToScale(p.scale, x[k]);
+          du = 1.0;
+        } else if (p.prior.kind == Prior::Kind::kLogLaplace) {
+          if (!(x[k] > 0)) return InvalidArgument("parameter '" + p.id + "' must be > 0 under its log-Laplace prior");
+          u = std::log(x[k]);
+          du = dxdt / x[k];
+          // The density's 1/x: ln x as for the log-normal prior.
+          const double offset = 2.0 * std::max(0.0, -std::log(p.lower)) + 2.0;
+          r2 = std::sqrt(2 * std::log(x[k]) + offset);
+          d2 = du / r2;
+        }
+        const double dev = u - p.prior.a;
+        r1 = std::sqrt(2 * std::abs(dev) / p.prior.b);
+        if (r1 > 1e-8) d1 = (dev >= 0 ? 1.0 : -1.0) * du / (p.prior.b * r1);
+        break;
+      }
     }
     if (jac) {
       jac[(base + 2 * k) * n + k] = d1;
@@ -606,6 +629,10 @@ Eigen::MatrixXd Objective::Fisher(const PointValues& v, const std::vector<double
       case Prior::Kind::kNormal: f(k, k) += dxdt * dxdt / (pr.b * pr.b); break;
       case Prior::Kind::kLogNormal: f(k, k) += std::pow(dxdt / x[k], 2) / (pr.b * pr.b); break;
       case Prior::Kind::kParameterScaleNormal: f(k, k) += 1.0 / (pr.b * pr.b); break;
+      // The Fisher information of a Laplace location, 1 / b^2 (as for Laplace noise).
+      case Prior::Kind::kLaplace: f(k, k) += dxdt * dxdt / (pr.b * pr.b); break;
+      case Prior::Kind::kLogLaplace: f(k, k) += std::pow(dxdt / x[k], 2) / (pr.b * pr.b); break;
+      case Prior::Kind::kParameterScaleLaplace: f(k, k) += 1.0 / (pr.b * pr.b); break;
       default: break;
     }
   }

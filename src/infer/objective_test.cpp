@@ -75,6 +75,20 @@ TEST(Objective, JacobianMatchesDifferencesWithEstimatedNoiseAndPriors) {
   ExpectJacobianMatchesDifferences(p, {9.0, 0.2, 0.3, 0.05});
 }
 
+TEST(Objective, JacobianMatchesDifferencesWithLaplaceFamilyPriors) {
+  // Away from the priors' locations (where |u - a| has no derivative).
+  EstimationProblem p;
+  p.model = testing::DecayModel();
+  p.parameters = {testing::Param("x", 0.1, 100, 9.0, Scale::kLog10), testing::Param("k", 1e-3, 10, 0.2, Scale::kLog),
+                  testing::Param("sa", 1e-3, 10, 0.3, Scale::kLin)};
+  p.parameters[0].prior = Prior::LogLaplace(std::log(7.0), 0.5);
+  p.parameters[1].prior = {Prior::Kind::kParameterScaleLaplace, std::log(0.3), 0.4};
+  p.parameters[2].prior = Prior::Laplace(0.5, 0.1);
+  p.experiments = {testing::SeriesExperiment("x", {0.5, 1, 2, 4}, {8.1, 7.0, 5.9, 3.2},
+                                             NoiseModel::Additive(ValueRef::Parameter("sa")))};
+  ExpectJacobianMatchesDifferences(p, {9.0, 0.2, 0.3});
+}
+
 // x' = kin - kout x, x(0) = 0 (amount, unit volume): x(t) = kin/kout (1 - exp(-kout t)),
 // steady state kin/kout. With kout = 0 there is none (x grows without bound).
 std::shared_ptr<const sim::CompiledModel> TurnoverModel() {

@@ -63,6 +63,11 @@ double Prior::NegLogDensity(double x, Scale scale) const {
       const double t = ToScale(scale, x);
       return (t >= a && t <= b) ? std::log(b - a) : std::numeric_limits<double>::infinity();
     }
+    case Kind::kLaplace: return std::abs(x - a) / b + std::log(2 * b);
+    case Kind::kLogLaplace:
+      if (!(x > 0)) return std::numeric_limits<double>::infinity();
+      return std::abs(std::log(x) - a) / b + std::log(2 * b * x);
+    case Kind::kParameterScaleLaplace: return std::abs(ToScale(scale, x) - a) / b + std::log(2 * b);
   }
   return 0.0;
 }
@@ -129,10 +134,13 @@ Status EstimationProblem::Validate() const {
       case Prior::Kind::kNormal:
       case Prior::Kind::kLogNormal:
       case Prior::Kind::kParameterScaleNormal:
+      case Prior::Kind::kLaplace:
+      case Prior::Kind::kLogLaplace:
+      case Prior::Kind::kParameterScaleLaplace:
         if (!std::isfinite(pr.a) || !(pr.b > 0) || !std::isfinite(pr.b))
           return InvalidArgument(w + ": prior needs a finite location and a scale > 0");
-        if (pr.kind == Prior::Kind::kLogNormal && !(p.lower > 0))
-          return InvalidArgument(w + ": a log-normal prior needs a lower bound > 0");
+        if ((pr.kind == Prior::Kind::kLogNormal || pr.kind == Prior::Kind::kLogLaplace) && !(p.lower > 0))
+          return InvalidArgument(w + ": a log-normal or log-Laplace prior needs a lower bound > 0");
         break;
       case Prior::Kind::kUniform:
       case Prior::Kind::kParameterScaleUniform:

@@ -145,14 +145,24 @@ struct Experiment {
 // objective; uniform priors add a constant and restrict nothing beyond the
 // bounds.
 struct Prior {
-  enum class Kind { kNone, kNormal, kLogNormal, kUniform, kParameterScaleNormal, kParameterScaleUniform };
+  // PEtab's objective priors: normal, laplace, uniform of the linear value;
+  // logNormal, logLaplace of its natural log; parameterScale* of the value
+  // on the parameter's scale.
+  enum class Kind {
+    kNone, kNormal, kLogNormal, kUniform, kParameterScaleNormal, kParameterScaleUniform,
+    kLaplace, kLogLaplace, kParameterScaleLaplace,
+  };
   Kind kind = Kind::kNone;
-  double a = 0.0;  // mean / mu of ln x / lower
-  double b = 1.0;  // sd / sigma of ln x / upper
+  double a = 0.0;  // mean / location / mu of ln x / lower
+  double b = 1.0;  // sd / scale / sigma of ln x / upper
 
   static Prior Normal(double mean, double sd) { return {Kind::kNormal, mean, sd}; }
   static Prior LogNormal(double mu, double sigma) { return {Kind::kLogNormal, mu, sigma}; }
   static Prior Uniform(double lo, double hi) { return {Kind::kUniform, lo, hi}; }
+  // Density exp(-|x - location| / scale) / (2 scale).
+  static Prior Laplace(double location, double scale) { return {Kind::kLaplace, location, scale}; }
+  // ln x is Laplace(location, scale): density exp(-|ln x - location| / scale) / (2 scale x).
+  static Prior LogLaplace(double location, double scale) { return {Kind::kLogLaplace, location, scale}; }
   // Negative log density at x (linear value) for a parameter on `scale`.
   double NegLogDensity(double x, Scale scale) const;
 };

@@ -177,6 +177,12 @@ Result<PetabImport> LoadPetab(const std::filesystem::path& yaml) {
         p.prior = {infer::Prior::Kind::kParameterScaleNormal, a[0], a[1]};
       } else if (prior == "parameterScaleUniform") {
         p.prior = {infer::Prior::Kind::kParameterScaleUniform, a[0], a[1]};
+      } else if (prior == "laplace") {
+        p.prior = infer::Prior::Laplace(a[0], a[1]);
+      } else if (prior == "logLaplace") {
+        p.prior = infer::Prior::LogLaplace(a[0], a[1]);
+      } else if (prior == "parameterScaleLaplace") {
+        p.prior = {infer::Prior::Kind::kParameterScaleLaplace, a[0], a[1]};
       } else {
         p.prior_error = where + ": objectivePriorType '" + prior + "' is not supported";
       }
