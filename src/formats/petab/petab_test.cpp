@@ -222,6 +222,29 @@ TEST_F(PetabTest, ParameterActingOnlyInThePreequilibrationIsFitted) {
   EXPECT_TRUE(fit->estimates[1].identifiable);
 }
 
+TEST_F(PetabTest, LaplaceFamilyPriorsAreRead) {
+  Write("parameters.tsv",
+        "parameterId\tparameterScale\tlowerBound\tupperBound\tnominalValue\testimate\tobjectivePriorType\t"
+        "objectivePriorParameters\n"
+        "k\tlog10\t0.001\t10\t0.5\t1\tlogLaplace\t-1;0.5\n"
+        "scale\tlog10\t0.01\t100\t2\t1\tparameterScaleLaplace\t0.3;0.2\n"
+        "sd\tlin\t0.001\t1\t0.1\t1\tlaplace\t0.1;0.05\n"
+        "sd_abs\tlin\t0\t1\t0.05\t0\t\t\n"
+        "x0_c2\tlin\t1\t20\t8\t0\t\t\n");
+  auto imp = LoadPetab(dir_ / "problem.yaml");
+  ASSERT_TRUE(imp.ok()) << imp.status().ToString();
+  ASSERT_TRUE(imp->prior_status.ok()) << imp->prior_status.ToString();
+  const auto& ps = imp->problem.parameters;
+  ASSERT_EQ(ps.size(), 3u);
+  EXPECT_EQ(ps[0].prior.kind, infer::Prior::Kind::kLogLaplace);
+  EXPECT_EQ(ps[1].prior.kind, infer::Prior::Kind::kParameterScaleLaplace);
+  EXPECT_EQ(ps[2].prior.kind, infer::Prior::Kind::kLaplace);
+  EXPECT_EQ(ps[2].prior.a, 0.1);
+  EXPECT_EQ(ps[2].prior.b, 0.05);
+  auto fit = infer::Estimate(imp->problem);
+  ASSERT_TRUE(fit.ok()) << fit.status().ToString();
+}
+
 TEST_F(PetabTest, UnknownObservableIsNamed) {
   Write("measurements.tsv", "observableId\tsimulationConditionId\tmeasurement\ttime\nnope\tc1\t1\t1\n");
   auto imp = LoadPetab(dir_ / "problem.yaml");
