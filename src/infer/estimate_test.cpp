@@ -96,13 +96,8 @@ TEST(Estimate, EstimatedSigmaIsTheMaximumLikelihoodValue) {
   EXPECT_NEAR(s->fisher(2, 2), 2 * kTimes.size() * std::pow(std::numbers::ln10, 2), 1e-6);
 }
 
-TEST(Estimate, NormalPriorGivesTheMapEstimate) {
-  const double sigma = 0.4, mu = 0.0, tau = 0.5;  // prior on a: N(0, 0.5^2)
-  EstimationProblem p = LineProblem(sigma);
-  p.parameters[0].prior = Prior::Normal(mu, tau);
-  auto s = Estimate(p, Tight());
-  ASSERT_TRUE(s.ok()) << s.status().ToString();
-  // MAP = (X^T X / s^2 + P)^-1 (X^T y / s^2 + P m), P = diag(1/tau^2, 0).
+// The line's normal equations X^T X / s^2 beta = X^T y / s^2, as (matrix, right-hand side).
+std::pair<Eigen::Matrix2d, Eigen::Vector2d> NormalEquations(double sigma) {
   Eigen::Matrix2d a = Eigen::Matrix2d::Zero();
   Eigen::Vector2d rhs = Eigen::Vector2d::Zero();
   for (size_t i = 0; i < kTimes.size(); ++i) {
@@ -110,6 +105,17 @@ TEST(Estimate, NormalPriorGivesTheMapEstimate) {
     a += x * x.transpose() / (sigma * sigma);
     rhs += x * kData[i] / (sigma * sigma);
   }
+  return {a, rhs};
+}
+
+TEST(Estimate, NormalPriorGivesTheMapEstimate) {
+  const double sigma = 0.4, mu = 0.0, tau = 0.5;  // prior on a: N(0, 0.5^2)
+  EstimationProblem p = LineProblem(sigma);
+  p.parameters[0].prior = Prior::Normal(mu, tau);
+  auto s = Estimate(p, Tight());
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  // MAP = (X^T X / s^2 + P)^-1 (X^T y / s^2 + P m), P = diag(1/tau^2, 0).
+  auto [a, rhs] = NormalEquations(sigma);
   a(0, 0) += 1 / (tau * tau);
   rhs(0) += mu / (tau * tau);
   const Eigen::Vector2d map = a.ldlt().solve(rhs);
@@ -130,13 +136,7 @@ TEST(Estimate, LaplacePriorGivesTheClosedFormMap) {
   p.parameters[0].prior = Prior::Laplace(mu, scale);
   auto s = Estimate(p, Tight());
   ASSERT_TRUE(s.ok()) << s.status().ToString();
-  Eigen::Matrix2d a = Eigen::Matrix2d::Zero();
-  Eigen::Vector2d rhs = Eigen::Vector2d::Zero();
-  for (size_t i = 0; i < kTimes.size(); ++i) {
-    Eigen::Vector2d x(1.0, kTimes[i]);
-    a += x * x.transpose() / (sigma * sigma);
-    rhs += x * kData[i] / (sigma * sigma);
-  }
+  auto [a, rhs] = NormalEquations(sigma);
   rhs(0) += 1 / scale;
   const Eigen::Vector2d map = a.ldlt().solve(rhs);
   ASSERT_LT(map(0), mu);
