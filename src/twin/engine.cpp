@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <map>
 #include <random>
@@ -17,6 +18,19 @@
 #include "uq/random.h"
 
 namespace soma::twin {
+
+namespace {
+
+// run(i) for every member i, on all cores (members are independent: each
+// writes only its own results); the first failure in member order.
+Status ForEachMember(size_t n, const std::function<Status(size_t)>& run) {
+  std::vector<Status> status(n);
+  ensemble::ParallelFor(0, static_cast<long>(n), [&](long i) { status[static_cast<size_t>(i)] = run(static_cast<size_t>(i)); });
+  for (const Status& st : status) SOMA_RETURN_IF_ERROR(st);
+  return Status::Ok();
+}
+
+}  // namespace
 
 namespace {
 
@@ -271,7 +285,9 @@ Status TwinEngine::Advance(TwinState& s, double t) const {
   SOMA_ASSIGN_OR_RETURN(auto cm, WindowModel(s.interventions, s.time, t, &compiled));
   TwinState next = s;
   AddProcessNoise(next, t - s.time);
-  for (Member& m : next.members) SOMA_RETURN_IF_ERROR(RunMember(cm, m, s.time, t, {t}, {}, nullptr, false));
+  SOMA_RETURN_IF_ERROR(ForEachMember(next.members.size(), [&](size_t i) {
+    return RunMember(cm, next.members[i], s.time, t, {t}, {}, nullptr, false);
+  }));
   next.time = t;
   s = std::move(next);
   return Status::Ok();
@@ -313,9 +329,9 @@ Result<AssimilationSummary> TwinEngine::Assimilate(TwinState& state, const std::
   }
   AddProcessNoise(next, t - state.time);
   std::vector<std::vector<double>> pred(n_members);
-  for (size_t i = 0; i < n_members; ++i) {
-    SOMA_RETURN_IF_ERROR(RunMember(cm, next.members[i], state.time, end, {t}, symbols, &pred[i], false));
-  }
+  SOMA_RETURN_IF_ERROR(ForEachMember(n_members, [&](size_t i) {
+    return RunMember(cm, next.members[i], state.time, end, {t}, symbols, &pred[i], false);
+  }));
   sum.propagate_seconds = Seconds(t_prop);
 
   auto t_upd = Clock::now();
@@ -384,14 +400,11 @@ Result<TwinForecast> TwinEngine::Hindcast(const TwinState& state, double step) c
   // Each member replays the whole history: on all cores (a server twin with
   // weeks of data and 40 members), each writing its own values.
   std::vector<std::vector<double>> values(n_members);
-  std::vector<Status> status(n_members);
-  ensemble::ParallelFor(0, static_cast<long>(n_members), [&](long i) {
+  SOMA_RETURN_IF_ERROR(ForEachMember(n_members, [&](size_t i) {
     Member m;
-    m.theta = state.members[static_cast<size_t>(i)].theta;
-    status[static_cast<size_t>(i)] =
-        RunMember(cm, m, 0.0, state.time, f.times, symbols, &values[static_cast<size_t>(i)], true);
-  });
-  for (const Status& st : status) SOMA_RETURN_IF_ERROR(st);
+    m.theta = state.members[i].theta;
+    return RunMember(cm, m, 0.0, state.time, f.times, symbols, &values[i], true);
+  }));
   std::vector<double> col(n_members);
   for (size_t k = 0; k < ns; ++k) {
     ForecastSeries s;
@@ -461,10 +474,10 @@ Result<TwinForecast> TwinEngine::Forecast(const TwinState& state, double horizon
   SOMA_ASSIGN_OR_RETURN(auto cm, WindowModel(state.interventions, t0, t1, &compiled));
   const size_t n_members = state.members.size(), nt = f.times.size(), ns = symbols.size();
   std::vector<std::vector<double>> values(n_members);
-  for (size_t i = 0; i < n_members; ++i) {
+  SOMA_RETURN_IF_ERROR(ForEachMember(n_members, [&](size_t i) {
     Member copy = state.members[i];
-    SOMA_RETURN_IF_ERROR(RunMember(cm, copy, t0, t1, f.times, symbols, &values[i], false));
-  }
+    return RunMember(cm, copy, t0, t1, f.times, symbols, &values[i], false);
+  }));
   std::normal_distribution<double> normal(0.0, 1.0);
   std::vector<uq::Rng> rngs;
   for (size_t i = 0; i < n_members; ++i) rngs.push_back(StreamRng(seed, 3, static_cast<std::uint64_t>(state.updates), i));

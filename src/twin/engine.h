@@ -22,6 +22,10 @@
 // F (P + Q dt) F^T for a linear model. After the update species states are
 // clipped at 0 and log-parameters at their bounds.
 //
+// Members are propagated on all cores (ensemble::ParallelFor) in Advance,
+// Assimilate, Forecast and Hindcast; each member's run is independent, so
+// results do not depend on the thread count.
+//
 // Thread safety: a TwinEngine is immutable after Create and may be shared;
 // the TwinState passed in is the caller's.
 
@@ -114,8 +118,6 @@ class TwinEngine {
   // members, without observation noise or the filter's state updates, so
   // the band is the spread the parameter uncertainty alone gives: the
   // personalised model's fit to the observations, to compare with them.
-  // Members run on all cores (ensemble::ParallelFor); the result does not
-  // depend on the thread count.
   // Errors: kFailedPrecondition when the twin has no history (time 0),
   // kInvalidArgument for a bad step or more than 100000 output times.
   Result<TwinForecast> Hindcast(const TwinState& state, double step) const;
