@@ -92,13 +92,22 @@ Result<SensitivityProgram> CompiledModel::CompileSensitivities(const std::vector
   sp.continuous_switches = options.assume_continuous_switches;
 
   // sum over live slots v read by f of (d f / d w_v) * s_v,k.
-  auto propagate = [&](NodeId f, std::vector<NodeId>& out_k /* one per k */) {
-    out_k.assign(np, g.Constant(0.0));
+  // The live slots v that f reads with d f / d w_v, where that is not
+  // identically 0, in the order of g.Variables(f).
+  auto partials_of = [&](NodeId f) {
+    std::vector<std::pair<uint32_t, NodeId>> out;
     for (uint32_t v : g.Variables(f)) {
       if (v == 0 || v >= num_slots_ || !live[v]) continue;
       NodeId d = g.Derivative(f, v);
       auto c = g.ConstantValue(d);
       if (c && *c == 0.0) continue;
+      out.emplace_back(v, d);
+    }
+    return out;
+  };
+  auto propagate = [&](NodeId f, std::vector<NodeId>& out_k /* one per k */) {
+    out_k.assign(np, g.Constant(0.0));
+    for (const auto& [v, d] : partials_of(f)) {
       for (size_t k = 0; k < np; ++k) out_k[k] = g.Add(out_k[k], g.Mul(d, g.Variable(sp.SensitivitySlot(v, k))));
     }
   };
@@ -111,19 +120,15 @@ Result<SensitivityProgram> CompiledModel::CompileSensitivities(const std::vector
     }
     return expr::Program::Compile(g, nodes);
   };
-  sp.rhs = compile(rhs_nodes_);
   {
-    // The product form of the same sums (SensitivityProgram::ProductRhs):
-    // the partial derivatives propagate() multiplies, in its order.
+    // The states' sensitivity equations in product form
+    // (SensitivityProgram::ProductRhs): the partial derivatives of f_i and
+    // the columns of the sensitivities they multiply.
     std::vector<NodeId> partials;
     std::vector<int64_t> column_of(num_slots_, -1);
     sp.rhs_entry_begin.push_back(0);
     for (NodeId f : rhs_nodes_) {
-      for (uint32_t v : g.Variables(f)) {
-        if (v == 0 || v >= num_slots_ || !live[v]) continue;
-        NodeId d = g.Derivative(f, v);
-        auto c = g.ConstantValue(d);
-        if (c && *c == 0.0) continue;
+      for (const auto& [v, d] : partials_of(f)) {
         partials.push_back(d);
         if (column_of[v] < 0) {
           column_of[v] = static_cast<int64_t>(sp.sensitivity_columns.size());

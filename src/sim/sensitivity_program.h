@@ -68,15 +68,13 @@ struct SensitivityProgram {
   // d w_v(t0) / d p_k for v = initial_slots[i] (n_init = initial_slots.size()).
   std::vector<uint32_t> initial_slots;
   expr::Program initial;
-  // Output i + k * num_states: d/dt of d y_i / d p_k.
-  expr::Program rhs;
-  // The same sums in product form, the fast path in the integrator
-  // (ProductRhs): rhs_partials computes d f_i / d w_v for the entries
-  // [rhs_entry_begin[i], rhs_entry_begin[i + 1]) of state i, in the order
-  // `rhs` adds them; entry e multiplies the sensitivities in column
-  // rhs_entry_column[e] of the gathered matrix, whose columns are the slots
-  // sensitivity_columns. The products and sums are those of `rhs`, done as
-  // loops over the parameters rather than one bytecode operation each.
+  // The states' sensitivity equations in product form (ProductRhs):
+  // rhs_partials computes d f_i / d w_v for the entries
+  // [rhs_entry_begin[i], rhs_entry_begin[i + 1]) of state i; entry e
+  // multiplies the sensitivities in column rhs_entry_column[e] of the
+  // gathered matrix, whose columns are the slots sensitivity_columns. The
+  // sums over entries run as loops over the parameters, not as one bytecode
+  // operation per term (nnz x parameters of them).
   expr::Program rhs_partials;
   std::vector<uint32_t> rhs_entry_begin;   // num_states + 1
   std::vector<uint32_t> rhs_entry_column;  // per entry
@@ -86,7 +84,7 @@ struct SensitivityProgram {
     std::vector<double> program, partials, gathered, sums;
   };
   ProductScratch NewProductScratch() const;
-  // out[i + k * num_states] = d/dt of d y_i / d p_k for k < ns (as `rhs`):
+  // out[i + k * num_states] = d/dt of d y_i / d p_k:
   // `ws` is the extended workspace with time, states and the discrete
   // values (and the sensitivities of live slots other than the states), s[k]
   // the states' sensitivities to parameter k.
