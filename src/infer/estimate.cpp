@@ -24,6 +24,12 @@ Status Positive(const char* field, double v) {
   return Status::Ok();
 }
 
+// EstimationOptions::threads with 0 resolved to the number of cores.
+int ThreadsOf(const EstimationOptions& options) {
+  return options.threads == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))
+                              : options.threads;
+}
+
 // All residuals of the problem as one Ceres residual block over the
 // parameter vector theta (estimation scale).
 class ProblemCost : public ceres::CostFunction {
@@ -199,8 +205,7 @@ Result<EstimationSummary> Estimate(const EstimationProblem& problem, const Estim
   std::mutex progress_mutex;
   // Threads go to the starts first; those left over run each start's
   // experiments in parallel (one start on two cores: two experiments at a time).
-  const int all_threads = options.threads == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))
-                                               : options.threads;
+  const int all_threads = ThreadsOf(options);
   const int threads = std::max(1, std::min<int>(all_threads, static_cast<int>(points.size())));
   const int experiment_threads = std::max(1, all_threads / threads);
   auto worker = [&] {
@@ -257,9 +262,7 @@ Result<Evaluation> Evaluate(const EstimationProblem& problem, const std::vector<
     return InvalidArgument("Evaluate: " + std::to_string(values.size()) + " values for " +
                            std::to_string(problem.parameters.size()) + " parameters");
   SOMA_ASSIGN_OR_RETURN(auto objective, Objective::Prepare(problem, options, internal::Derivatives::kNone));
-  const int threads = options.threads == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))
-                                           : options.threads;
-  SOMA_ASSIGN_OR_RETURN(internal::PointValues v, objective->Compute(values, false, threads));
+  SOMA_ASSIGN_OR_RETURN(internal::PointValues v, objective->Compute(values, false, ThreadsOf(options)));
   Evaluation ev;
   ev.nllh = objective->Nllh(v);
   ev.neg_log_prior = objective->NegLogPrior(values);

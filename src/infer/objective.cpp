@@ -288,8 +288,7 @@ Result<PointValues> Objective::Compute(const std::vector<double>& x, bool sensit
   // condition values), which then runs once per evaluation.
   std::map<std::vector<std::pair<std::string, double>>, size_t> pre_index;
   std::vector<Preequilibrated> pre;
-  std::vector<const Preequilibrated*> pre_of(experiments_.size(), nullptr);
-  std::vector<size_t> pre_slot(experiments_.size(), 0);
+  std::vector<size_t> pre_slot(experiments_.size(), 0);  // experiment -> its entry of `pre`
   std::vector<size_t> row_base(experiments_.size(), 0);
   for (size_t e = 0, rows = 0; e < experiments_.size(); ++e) {
     row_base[e] = rows;
@@ -309,12 +308,13 @@ Result<PointValues> Objective::Compute(const std::vector<double>& x, bool sensit
     }
     pre_slot[e] = it->second;
   }
-  for (size_t e = 0; e < experiments_.size(); ++e)
-    if (experiments_[e].preequilibrate) pre_of[e] = &pre[pre_slot[e]];
   // Then the experiments, each writing its own rows of v; the first error in
   // experiment order is reported, so results do not depend on `threads`.
   std::vector<Status> status(experiments_.size());
-  auto run = [&](size_t e) { status[e] = ComputeExperiment(e, x, dxdt, sensitivities, pre_of[e], row_base[e], v); };
+  auto run = [&](size_t e) {
+    const Preequilibrated* p = experiments_[e].preequilibrate ? &pre[pre_slot[e]] : nullptr;
+    status[e] = ComputeExperiment(e, x, dxdt, sensitivities, p, row_base[e], v);
+  };
   threads = std::min<int>(threads, static_cast<int>(experiments_.size()));
   if (threads <= 1) {
     for (size_t e = 0; e < experiments_.size(); ++e) {

@@ -30,9 +30,29 @@ Status ForEachMember(size_t n, const std::function<Status(size_t)>& run) {
   return Status::Ok();
 }
 
-}  // namespace
-
-namespace {
+// The members' values of symbol k (values[i][ti * ns + k]) at nt times as a
+// series: the noise-free mean, and quantiles at `levels` of draw(i, value)
+// (the value itself, or plus an observation-noise draw), drawn time by time
+// and member by member.
+ForecastSeries SummariseMembers(const std::vector<std::vector<double>>& values, size_t k, size_t ns, size_t nt,
+                                const std::vector<double>& levels,
+                                const std::function<double(size_t, double)>& draw) {
+  ForecastSeries s;
+  s.quantiles.assign(levels.size(), std::vector<double>(nt));
+  std::vector<double> col(values.size());
+  for (size_t ti = 0; ti < nt; ++ti) {
+    double mean = 0;
+    for (size_t i = 0; i < values.size(); ++i) {
+      const double v = values[i][ti * ns + k];
+      mean += v;
+      col[i] = draw(i, v);
+    }
+    s.mean.push_back(mean / static_cast<double>(values.size()));
+    std::sort(col.begin(), col.end());
+    for (size_t q = 0; q < levels.size(); ++q) s.quantiles[q][ti] = SortedQuantile(col, levels[q]);
+  }
+  return s;
+}
 
 using Clock = std::chrono::steady_clock;
 
@@ -405,22 +425,9 @@ Result<TwinForecast> TwinEngine::Hindcast(const TwinState& state, double step) c
     m.theta = state.members[i].theta;
     return RunMember(cm, m, 0.0, state.time, f.times, symbols, &values[i], true);
   }));
-  std::vector<double> col(n_members);
   for (size_t k = 0; k < ns; ++k) {
-    ForecastSeries s;
-    s.symbol = symbols[k];
-    s.quantiles.assign(f.levels.size(), std::vector<double>(nt));
-    for (size_t ti = 0; ti < nt; ++ti) {
-      double mean = 0;
-      for (size_t i = 0; i < n_members; ++i) {
-        col[i] = values[i][ti * ns + k];
-        mean += col[i];
-      }
-      s.mean.push_back(mean / static_cast<double>(n_members));
-      std::sort(col.begin(), col.end());
-      for (size_t q = 0; q < f.levels.size(); ++q) s.quantiles[q][ti] = SortedQuantile(col, f.levels[q]);
-    }
-    f.series.push_back(std::move(s));
+    f.series.push_back(SummariseMembers(values, k, ns, nt, f.levels, [](size_t, double v) { return v; }));
+    f.series.back().symbol = symbols[k];
   }
   f.seconds = Seconds(t_start);
   return f;
@@ -482,23 +489,12 @@ Result<TwinForecast> TwinEngine::Forecast(const TwinState& state, double horizon
   std::vector<uq::Rng> rngs;
   for (size_t i = 0; i < n_members; ++i) rngs.push_back(StreamRng(seed, 3, static_cast<std::uint64_t>(state.updates), i));
   for (size_t k = 0; k < ns; ++k) {
-    ForecastSeries s;
-    s.symbol = symbols[k];
-    s.observed = noise[k] != nullptr;
-    s.quantiles.assign(f.levels.size(), std::vector<double>(nt));
-    std::vector<double> col(n_members);
-    for (size_t ti = 0; ti < nt; ++ti) {
-      double mean = 0;
-      for (size_t i = 0; i < n_members; ++i) {
-        double v = values[i][ti * ns + k];
-        mean += v;
-        col[i] = noise[k] ? v + std::sqrt(noise[k]->Variance(v)) * normal(rngs[i]) : v;
-      }
-      s.mean.push_back(mean / static_cast<double>(n_members));
-      std::sort(col.begin(), col.end());
-      for (size_t q = 0; q < f.levels.size(); ++q) s.quantiles[q][ti] = SortedQuantile(col, f.levels[q]);
-    }
-    f.series.push_back(std::move(s));
+    const NoiseModel* nm = noise[k];
+    f.series.push_back(SummariseMembers(values, k, ns, nt, f.levels, [&](size_t i, double v) {
+      return nm ? v + std::sqrt(nm->Variance(v)) * normal(rngs[i]) : v;
+    }));
+    f.series.back().symbol = symbols[k];
+    f.series.back().observed = nm != nullptr;
   }
   for (const AlertRule& rule : def_.alerts) {
     size_t k = std::find(symbols.begin(), symbols.end(), rule.symbol) - symbols.begin();
