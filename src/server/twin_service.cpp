@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -610,9 +611,30 @@ Result<Json> TwinService::Hindcast(const repo::Principal& p, const std::string& 
       return InvalidArgument("step = '" + *v + "': must be a number > 0 (model time units)");
     }
   }
+  // Load checked the caller's access; the key names the version's content.
+  char step_text[32];
+  std::snprintf(step_text, sizeof step_text, "%.17g", step);
+  const std::string key = id + "\n" + t.version.hash + "\n" + step_text;
+  {
+    std::lock_guard lock(mu_);
+    for (size_t i = 0; i < hindcasts_.size(); ++i) {
+      if (hindcasts_[i].key != key) continue;
+      std::rotate(hindcasts_.begin(), hindcasts_.begin() + static_cast<std::ptrdiff_t>(i),
+                  hindcasts_.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+      Json out = hindcasts_.front().value;
+      out["cached"] = true;
+      return out;
+    }
+  }
   SOMA_ASSIGN_OR_RETURN(twin::TwinForecast f, t.engine->Hindcast(t.state, step));
   Json out = ForecastJson(id, f, t.state.origin, t.definition.time_unit_seconds);
   out["kind"] = "hindcast";
+  out["version"] = t.version.number;
+  out["cached"] = false;
+  std::lock_guard lock(mu_);
+  std::erase_if(hindcasts_, [&](const CachedHindcast& c) { return c.key == key; });  // a concurrent twin
+  hindcasts_.insert(hindcasts_.begin(), {key, out});
+  if (hindcasts_.size() > kHindcastCacheSize) hindcasts_.pop_back();
   return out;
 }
 

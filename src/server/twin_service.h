@@ -108,6 +108,15 @@ class TwinService {
   bool stopping_ = false;
   std::map<std::string, std::shared_ptr<const twin::TwinEngine>> engines_;  // by definition+model hash
   std::map<std::string, std::vector<twin::TwinEvent>> published_;          // recent events per twin
+  // Hindcasts depend only on a version's content and the step (no random
+  // draws), so the latest few are kept by "id, version hash, step": a
+  // dashboard reloads it on every open and every new observation event.
+  struct CachedHindcast {
+    std::string key;
+    Json value;
+  };
+  std::vector<CachedHindcast> hindcasts_;  // most recent first; guarded by mu_
+  static constexpr size_t kHindcastCacheSize = 8;
 
   struct Job {
     std::string id, twin, owner;

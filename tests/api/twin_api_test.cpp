@@ -254,6 +254,19 @@ TEST_F(TwinApi, CreateObserveForecastStreamAndNoIdentifiers) {
     EXPECT_LT(hc["mean"][k].get<double>(), 400.0);
   }
   EXPECT_EQ(alice_->Get("/v1/resources/t1/versions").json()["items"].size(), versions_before);
+  // Computed once per version and step: the same request is answered from
+  // the cache with the same numbers; another step is computed.
+  EXPECT_EQ(h["cached"], false);
+  Json again = alice_->Get("/v1/twins/t1/hindcast?step=5").json();
+  EXPECT_EQ(again["cached"], true);
+  EXPECT_EQ(again["series"], h["series"]);
+  EXPECT_EQ(again["version"], h["version"]);
+  EXPECT_EQ(alice_->Get("/v1/twins/t1/hindcast?step=10").json()["cached"], false);
+  // A new version (here a forecast's) is computed afresh.
+  ASSERT_EQ(alice_->Post("/v1/twins/t1/forecast", {{"horizon", 30}}).status, 200);
+  Json after = alice_->Get("/v1/twins/t1/hindcast?step=5").json();
+  EXPECT_EQ(after["cached"], false);
+  EXPECT_EQ(after["version"].get<int>(), h["version"].get<int>() + 1);
   EXPECT_EQ(alice_->Get("/v1/twins/t1/hindcast?step=0").status, 400);
   EXPECT_EQ(alice_->Get("/v1/twins/t1/hindcast?step=abc").status, 400);
   EXPECT_EQ(alice_->Get("/v1/twins/t1/hindcast?horizon=5").status, 400);
