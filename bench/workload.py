@@ -580,24 +580,18 @@ def write_markdown(path, info, rows, startup, args, atol, rtol, soma_bench=None,
                  "src/solvers/sparse_lu.h). `integ, 1 output` is Soma's integration "
                  "time for the same run with `--steps 1` (only the end point is output), which shows what stopping "
                  "at the 100 output times costs. SciPy BDF: `nfev`, `njev`, `nlu` summed over the segments "
-                 "between events. `LSODA vs BDF` is the norm of the difference between the two SciPy solutions.")
+                 "between events, like Soma's counters, which add up all segments between event restarts. `LSODA vs BDF` is the norm of the difference between the two SciPy solutions.")
         L.append("")
         L.append("| model | Soma linear solver | Soma steps | Soma RHS | Soma Jac | Soma events | Soma integ ms, 1 output "
                  "| SciPy BDF nfev | njev | nlu | SciPy events | LSODA vs BDF norm |")
         L.append("|---|:-:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
         for r in good:
             s, b = r["soma_summary"], r["bdf_stats"]
-            star = "\\*" if r["entry"]["events"] else ""
-            L.append("| %s | %s | %d%s | %d%s | %d%s | %d | %s | %d | %d | %d | %d | %.2f |" % (
+            L.append("| %s | %s | %d | %d | %d | %d | %s | %d | %d | %d | %d | %.2f |" % (
                 r["entry"]["name"], "sparse" if r["entry"]["species"] >= 20 else "dense",
-                s["integrator steps"], star, s["right-hand side evaluations"], star, s["Jacobian evaluations"], star,
+                s["integrator steps"], s["right-hand side evaluations"], s["Jacobian evaluations"],
                 s["events fired"], fmt_ms(r["soma_integration_1step_s"]), b["nfev"], b["njev"], b["nlu"], b["events"],
                 r["lsoda_vs_bdf"]["max_norm"]))
-        if any(r["entry"]["events"] for r in good):
-            L.append("")
-            L.append("\\* Soma's step, RHS and Jacobian counters are read from CVODES after the run, and `CVodeReInit` "
-                     "(called at every event restart) zeroes them, so for models with events they cover only the "
-                     "last segment after the last restart.")
     if excluded:
         L.append("")
         L.append("### Excluded models")
