@@ -9,6 +9,7 @@
 
 #include <ceres/ceres.h>
 
+#include "infer/minimise.h"
 #include "infer/objective.h"
 #include "infer/uncertainty.h"
 #include "uq/distributions.h"
@@ -17,6 +18,7 @@ namespace soma::infer {
 namespace {
 
 using internal::Objective;
+using internal::ThreadsOf;
 
 Status Positive(const char* field, double v) {
   if (!(v > 0) || !std::isfinite(v))
@@ -24,24 +26,12 @@ Status Positive(const char* field, double v) {
   return Status::Ok();
 }
 
-// EstimationOptions::threads with 0 resolved to the number of cores.
-int ThreadsOf(const EstimationOptions& options) {
-  return options.threads == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))
-                              : options.threads;
-}
-
 // All residuals of the problem as one Ceres residual block over the
 // parameter vector theta (estimation scale).
 class ProblemCost : public ceres::CostFunction {
  public:
-  ProblemCost(const Objective& objective, int threads, std::atomic<long>& simulations, std::atomic<long>& gradients,
-              std::atomic<long>& failures, int& failed_steps)
-      : objective_(objective),
-        threads_(threads),
-        simulations_(simulations),
-        gradients_(gradients),
-        failures_(failures),
-        failed_steps_(failed_steps) {
+  ProblemCost(const Objective& objective, int threads, internal::Counters& counters, int& failed_steps)
+      : objective_(objective), threads_(threads), counters_(counters), failed_steps_(failed_steps) {
     set_num_residuals(static_cast<int>(objective.num_residuals()));
     mutable_parameter_block_sizes()->push_back(static_cast<int>(objective.num_parameters()));
   }
@@ -49,11 +39,11 @@ class ProblemCost : public ceres::CostFunction {
   bool Evaluate(double const* const* parameters, double* residuals, double** jacobians) const override {
     const std::vector<double> x = objective_.FromTheta(parameters[0]);
     const bool want_jacobian = jacobians != nullptr && jacobians[0] != nullptr;
-    ++simulations_;
-    if (want_jacobian) ++gradients_;
+    ++counters_.simulations;
+    if (want_jacobian) ++counters_.gradients;
     auto v = objective_.Compute(x, want_jacobian, threads_);
     if (!v.ok()) {
-      ++failures_;
+      ++counters_.failures;
       ++failed_steps_;
       return false;
     }
@@ -69,65 +59,32 @@ class ProblemCost : public ceres::CostFunction {
  private:
   const Objective& objective_;
   const int threads_;  // experiments in parallel within one evaluation
-  std::atomic<long>& simulations_;
-  std::atomic<long>& gradients_;
-  std::atomic<long>& failures_;
+  internal::Counters& counters_;
   int& failed_steps_;
   mutable std::vector<double> offsets_;
 };
 
 StartResult RunStart(const Objective& objective, const EstimationOptions& options, int threads, int index,
-                     const std::vector<double>& start, std::atomic<long>& simulations, std::atomic<long>& gradients,
-                     std::atomic<long>& failures) {
+                     const std::vector<double>& start, internal::Counters& counters) {
   const auto t0 = std::chrono::steady_clock::now();
   StartResult r;
   r.index = index;
   r.start = start;
   r.estimate = start;
-  const EstimationProblem& problem = objective.problem();
   const size_t n = objective.num_parameters();
-  std::vector<double> theta = objective.ToTheta(start);
   if (n > 0) {
-    ceres::Problem::Options po;
-    po.cost_function_ownership = ceres::TAKE_OWNERSHIP;
-    ceres::Problem cp(po);
-    cp.AddResidualBlock(new ProblemCost(objective, threads, simulations, gradients, failures, r.failed_steps), nullptr, theta.data());
-    for (size_t k = 0; k < n; ++k) {
-      const EstimatedParameter& p = problem.parameters[k];
-      cp.SetParameterLowerBound(theta.data(), static_cast<int>(k), ToScale(p.scale, p.lower));
-      cp.SetParameterUpperBound(theta.data(), static_cast<int>(k), ToScale(p.scale, p.upper));
-    }
-    ceres::Solver::Options so;
-    so.minimizer_type = ceres::TRUST_REGION;
-    so.trust_region_strategy_type = ceres::LEVENBERG_MARQUARDT;
-    so.linear_solver_type = ceres::DENSE_QR;
-    so.max_num_iterations = options.max_iterations;
-    so.function_tolerance = options.function_tolerance;
-    so.gradient_tolerance = options.gradient_tolerance;
-    so.parameter_tolerance = options.parameter_tolerance;
-    so.num_threads = 1;
-    // With bounds, every trust-region step is followed by a projected
-    // Armijo line search. Ceres' default cubic interpolation asks for the
-    // gradient at each trial point, i.e. a simulation with forward
-    // sensitivities; quadratic interpolation needs only the objective there
-    // (the gradient at the start of the search is known). On PEtab
-    // Bachmann_MSB2011 (113 parameters) three iterations took 84.5 s with
-    // cubic and 3.3 s with quadratic, to the same objective.
-    so.line_search_interpolation_type = ceres::QUADRATIC;
-    so.logging_type = ceres::SILENT;
-    so.minimizer_progress_to_stdout = false;
-    ceres::Solver::Summary summary;
-    ceres::Solve(so, &cp, &summary);
-    r.iterations = static_cast<int>(summary.iterations.size()) - 1;
-    r.termination = summary.message;
-    r.converged = summary.termination_type == ceres::CONVERGENCE;
-    if (!summary.IsSolutionUsable() || summary.iterations.empty()) {
-      r.error = SolverFailure("start " + std::to_string(index) + ": " + summary.message);
+    internal::Minimum m = internal::Minimise(objective, options, threads, objective.ToTheta(start), -1, counters);
+    r.iterations = m.iterations;
+    r.failed_steps = m.failed_steps;
+    r.termination = m.termination;
+    r.converged = m.converged;
+    if (!m.usable) {
+      r.error = SolverFailure("start " + std::to_string(index) + ": " + m.termination);
       r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       return r;
     }
+    r.estimate = objective.FromTheta(m.theta.data());
   }
-  r.estimate = objective.FromTheta(theta.data());
   auto v = objective.Compute(r.estimate, false, threads);
   if (!v.ok()) {
     r.error = v.status();
@@ -173,6 +130,66 @@ std::vector<std::vector<double>> StartPoints(const EstimationProblem& problem, c
 
 }  // namespace
 
+namespace internal {
+
+int ThreadsOf(const EstimationOptions& options) {
+  return options.threads == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))
+                              : options.threads;
+}
+
+Minimum Minimise(const Objective& objective, const EstimationOptions& options, int threads,
+                 std::vector<double> theta, int fixed, Counters& counters) {
+  Minimum r;
+  const EstimationProblem& problem = objective.problem();
+  const int n = static_cast<int>(objective.num_parameters());
+  if (n == 0 || (n == 1 && fixed == 0)) {  // nothing free
+    r.theta = std::move(theta);
+    r.usable = r.converged = true;
+    r.termination = "no free parameters";
+    return r;
+  }
+  ceres::Problem::Options po;
+  po.cost_function_ownership = ceres::TAKE_OWNERSHIP;
+  ceres::Problem cp(po);
+  cp.AddResidualBlock(new ProblemCost(objective, threads, counters, r.failed_steps), nullptr, theta.data());
+  if (fixed >= 0) cp.SetManifold(theta.data(), new ceres::SubsetManifold(n, {fixed}));
+  for (int k = 0; k < n; ++k) {
+    if (k == fixed) continue;
+    const EstimatedParameter& p = problem.parameters[k];
+    cp.SetParameterLowerBound(theta.data(), k, ToScale(p.scale, p.lower));
+    cp.SetParameterUpperBound(theta.data(), k, ToScale(p.scale, p.upper));
+  }
+  ceres::Solver::Options so;
+  so.minimizer_type = ceres::TRUST_REGION;
+  so.trust_region_strategy_type = ceres::LEVENBERG_MARQUARDT;
+  so.linear_solver_type = ceres::DENSE_QR;
+  so.max_num_iterations = options.max_iterations;
+  so.function_tolerance = options.function_tolerance;
+  so.gradient_tolerance = options.gradient_tolerance;
+  so.parameter_tolerance = options.parameter_tolerance;
+  so.num_threads = 1;
+  // With bounds, every trust-region step is followed by a projected
+  // Armijo line search. Ceres' default cubic interpolation asks for the
+  // gradient at each trial point, i.e. a simulation with forward
+  // sensitivities; quadratic interpolation needs only the objective there
+  // (the gradient at the start of the search is known). On PEtab
+  // Bachmann_MSB2011 (113 parameters) three iterations took 84.5 s with
+  // cubic and 3.3 s with quadratic, to the same objective.
+  so.line_search_interpolation_type = ceres::QUADRATIC;
+  so.logging_type = ceres::SILENT;
+  so.minimizer_progress_to_stdout = false;
+  ceres::Solver::Summary summary;
+  ceres::Solve(so, &cp, &summary);
+  r.iterations = static_cast<int>(summary.iterations.size()) - 1;
+  r.termination = summary.message;
+  r.converged = summary.termination_type == ceres::CONVERGENCE;
+  r.usable = summary.IsSolutionUsable() && !summary.iterations.empty();
+  r.theta = std::move(theta);
+  return r;
+}
+
+}  // namespace internal
+
 Status EstimationOptions::Validate() const {
   if (starts < 1) return InvalidArgument("EstimationOptions::starts = " + std::to_string(starts) + "; must be >= 1");
   if (threads < 0) return InvalidArgument("EstimationOptions::threads = " + std::to_string(threads) + "; must be >= 0");
@@ -200,7 +217,7 @@ Result<EstimationSummary> Estimate(const EstimationProblem& problem, const Estim
   EstimationSummary summary;
   summary.num_measurements = problem.num_measurements();
   summary.starts.resize(points.size());
-  std::atomic<long> simulations{0}, gradients{0}, failures{0};
+  internal::Counters counters;
   std::atomic<size_t> next{0};
   std::mutex progress_mutex;
   // Threads go to the starts first; those left over run each start's
@@ -210,8 +227,7 @@ Result<EstimationSummary> Estimate(const EstimationProblem& problem, const Estim
   const int experiment_threads = std::max(1, all_threads / threads);
   auto worker = [&] {
     for (size_t i = next++; i < points.size(); i = next++) {
-      summary.starts[i] = RunStart(*objective, options, experiment_threads, static_cast<int>(i), points[i],
-                                   simulations, gradients, failures);
+      summary.starts[i] = RunStart(*objective, options, experiment_threads, static_cast<int>(i), points[i], counters);
       if (options.progress) {
         std::lock_guard<std::mutex> lock(progress_mutex);
         options.progress(summary.starts[i]);
@@ -225,9 +241,9 @@ Result<EstimationSummary> Estimate(const EstimationProblem& problem, const Estim
     for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
     for (auto& t : pool) t.join();
   }
-  summary.simulations = simulations;
-  summary.failed_simulations = failures;
-  summary.gradient_simulations = gradients;
+  summary.simulations = counters.simulations;
+  summary.failed_simulations = counters.failures;
+  summary.gradient_simulations = counters.gradients;
 
   for (const StartResult& s : summary.starts) {
     if (!s.error.ok() || !std::isfinite(s.objective)) continue;
