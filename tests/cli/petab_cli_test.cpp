@@ -1,4 +1,4 @@
-// `soma petab simulate|fit`: the contract automated checks rely on (the last
+// `soma petab simulate|fit|profile`: the contract automated checks rely on (the last
 // line of standard output is "nllh: VALUE"; errors exit non-zero).
 
 #include <unistd.h>
@@ -61,6 +61,52 @@ TEST(PetabCli, FitPrintsReportThenNllhLast) {
   const std::string last = LastLine(r.out);
   ASSERT_EQ(last.rfind("nllh: ", 0), 0u) << r.out;
   EXPECT_LE(std::stod(last.substr(6)), 138.2219997 + 1e-3);
+}
+
+TEST(PetabCli, ProfileWritesPointsAndAPlotThenNllhLast) {
+  const fs::path dir = fs::temp_directory_path() / ("soma_petab_profile_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  StdoutRun r = SomaStdout("petab profile " + kBoehm.string() + " --starts 1 --parameters k_exp_homo -o " +
+                           (dir / "p.tsv").string() + " --plot " + (dir / "p.svg").string());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("Profile likelihood"), std::string::npos) << r.out;
+  const std::string last = LastLine(r.out);
+  ASSERT_EQ(last.rfind("nllh: ", 0), 0u) << r.out;
+  // The points: the estimate (delta 0) and, on both sides, a point above
+  // the 95 % threshold chi2_1(0.95) / 2 = 1.92 (k_exp_homo is identifiable).
+  std::ifstream tsv(dir / "p.tsv");
+  std::string line;
+  std::getline(tsv, line);
+  EXPECT_EQ(line.rfind("parameterId\tvalue\tobjective\tdeltaObjective\tthreshold\tconverged\t", 0), 0u) << line;
+  std::vector<std::pair<double, double>> points;  // value, delta
+  while (std::getline(tsv, line)) {
+    std::stringstream ss(line);
+    std::string id, value, objective, delta;
+    std::getline(ss, id, '\t');
+    std::getline(ss, value, '\t');
+    std::getline(ss, objective, '\t');
+    std::getline(ss, delta, '\t');
+    EXPECT_EQ(id, "k_exp_homo");
+    points.emplace_back(std::stod(value), std::stod(delta));
+  }
+  ASSERT_GE(points.size(), 5u);
+  EXPECT_GT(points.front().second, 1.92);
+  EXPECT_GT(points.back().second, 1.92);
+  double min_delta = 1e300;
+  for (const auto& [v, d] : points) min_delta = std::min(min_delta, d);
+  EXPECT_EQ(min_delta, 0.0);
+  std::ifstream svg(dir / "p.svg");
+  std::string picture((std::istreambuf_iterator<char>(svg)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(picture.rfind("<svg", 0), 0u);
+  EXPECT_NE(picture.find("k_exp_homo"), std::string::npos);
+  EXPECT_NE(picture.find("<polyline"), std::string::npos);
+  // An unknown parameter is named in the error.
+  const std::string cmd = std::string(SOMA_BINARY) + " petab profile " + kBoehm.string() +
+                          " --starts 1 --parameters nope 2>&1 >/dev/null";
+  soma::test::CommandResult bad = soma::test::RunShell(cmd);
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.out.find("'nope' is not an estimated parameter"), std::string::npos) << bad.out;
+  fs::remove_all(dir);
 }
 
 TEST(PetabCli, UnsupportedAndMissingProblemsFailWithAMessage) {
