@@ -29,7 +29,7 @@ struct PetabArgs {
   int starts = 10;
   int threads = 1;
   uint64_t seed = 1;
-  int max_iterations = 200;
+  int max_iterations = 1000;
   double rel_tol = 1e-8;
   double abs_tol = 1e-10;
   // Nominal simulations are compared with other tools' tables: tighter

@@ -59,7 +59,7 @@ struct EstimationOptions {
   // threads than starts) run each start's experiments in parallel. Results
   // do not depend on the thread count.
   int threads = 1;
-  int max_iterations = 200;           // per start, >= 1
+  int max_iterations = 1000;          // per start, >= 1 (as fides; slow valleys need hundreds)
   double function_tolerance = 1e-12;  // Ceres: relative cost change, > 0
   double gradient_tolerance = 1e-10;  // Ceres: max-norm of the projected gradient, > 0
   double parameter_tolerance = 1e-10; // Ceres: relative step size, > 0

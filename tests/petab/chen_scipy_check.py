@@ -6,22 +6,27 @@ state = species amounts, d(amount)/dt = sum(stoichiometry * kinetic law); specie
 concentration (amount / compartment size) unless hasOnlySubstanceUnits; boundary or constant species
 do not change; assignment rules are evaluated in dependency order; initial assignments at t = 0;
 function definitions are expanded by libsbml; local kinetic-law parameters shadow global ids.
-Events, rate/algebraic rules, fast reactions, stoichiometryMath, conversion factors, delays and
-preequilibration stop the script with an error. Conditions set parameters, species (initial
-concentration) or compartment sizes; parameters take the nominalValue column (linear scale).
+Events, rate/algebraic rules, fast reactions, stoichiometryMath, conversion factors, delays,
+preequilibration and conditions on compartments stop the script with an error. Conditions set
+parameters or species (initial concentration); model parameters take the nominalValue column
+(linear scale; --model-values keeps the SBML's own values instead, as a diagnostic).
 Time points where a piecewise condition on time flips are located and the integration is restarted
 there. Integrates with solve_ivp (BDF with jac_sparsity; LSODA), at the measurement times, evaluates
 each row's observable with its observableParameters / noiseParameters, and prints SciPy vs the
 collection's simulatedData (and optionally vs a Soma simulation table), marking rows with
 |scipy - table| > 1e-3 |table|, plus the normal (or log-normal) negative log-likelihoods.
 
-Run (Debian python3-scipy, python3-numpy, python3-libsbml):
+Run (Debian python3-scipy, python3-numpy, python3-libsbml; ~4 min for the default runs):
   /usr/bin/python3 tests/petab/chen_scipy_check.py [--dir /work/shared/petab/Chen_MSB2009]
-      [--soma SOMA_SIMULATION.tsv] [--runs BDF:1e-10:1e-12,BDF:1e-8:1e-10,LSODA:1e-10:1e-12]
+      [--soma SOMA_SIMULATION.tsv] [--model-values] [--runs BDF:1e-10:1e-12,BDF:1e-8:1e-10]
 The first run of --runs is the one tabulated; the others are compared with it (convergence check).
+LSODA:1e-10:1e-12 also works but takes ~17 min (dense finite-difference Jacobian, 500 states).
+Result for Chen_MSB2009: SciPy BDF/LSODA agree with Soma to < 4e-9 (nllh 130591.753); with
+--model-values they reproduce simulatedData to 1.2e-7 (nllh 130669.488): the collection's table was
+simulated with the SBML's parameter values, 16 of which the parameters table rounds to 3 digits.
 """
 import argparse, csv, glob, math, os, sys, time as clock
-import numpy as np, libsbml
+import numpy as np, libsbml as L
 from scipy.integrate import solve_ivp
 from scipy.sparse import lil_matrix
 
@@ -29,30 +34,27 @@ ap = argparse.ArgumentParser()
 ap.add_argument('--dir', default='/work/shared/petab/Chen_MSB2009')
 ap.add_argument('--soma', help="Soma's simulation table (soma petab simulate -o FILE)")
 ap.add_argument('--model-values', action='store_true', help="keep the SBML's own parameter values (diagnostic)")
-ap.add_argument('--runs', default='BDF:1e-10:1e-12,BDF:1e-8:1e-10,LSODA:1e-10:1e-12')
+ap.add_argument('--runs', default='BDF:1e-10:1e-12,BDF:1e-8:1e-10')
 A = ap.parse_args()
-def table(pattern):
-    (f,) = glob.glob(os.path.join(A.dir, pattern))
-    return list(csv.DictReader(open(f), delimiter='\t'))
+def table(pattern): return list(csv.DictReader(open(glob.glob(os.path.join(A.dir, pattern))[0]), delimiter='\t'))
 def die(msg): sys.exit('chen_scipy_check: unsupported / error: ' + msg)
 
-doc = libsbml.readSBMLFromFile(glob.glob(os.path.join(A.dir, 'model_*.xml'))[0])
-if doc.getNumErrors(libsbml.LIBSBML_SEV_ERROR): die('SBML read errors')
+doc = L.readSBMLFromFile(glob.glob(os.path.join(A.dir, 'model_*.xml'))[0])
+if doc.getNumErrors(L.LIBSBML_SEV_ERROR): die('SBML read errors')
 if doc.getModel().getNumFunctionDefinitions():
-    p = libsbml.ConversionProperties(); p.addOption('expandFunctionDefinitions', True)
-    if doc.convert(p) != libsbml.LIBSBML_OPERATION_SUCCESS: die('function definitions not expanded')
+    p = L.ConversionProperties(); p.addOption('expandFunctionDefinitions', True)
+    if doc.convert(p) != L.LIBSBML_OPERATION_SUCCESS: die('function definitions not expanded')
 m = doc.getModel()
 if m.getNumEvents(): die('events')
 if any(not r.isAssignment() for r in m.getListOfRules()): die('rate or algebraic rules')
 if m.getLevel() > 2 and (m.isSetConversionFactor() or any(s.isSetConversionFactor() for s in m.getListOfSpecies())): die('conversion factors')
-
-L = libsbml
 OPS = {L.AST_PLUS: '+', L.AST_MINUS: '-', L.AST_TIMES: '*', L.AST_DIVIDE: '/'}
 REL = {L.AST_RELATIONAL_LT: '<', L.AST_RELATIONAL_LEQ: '<=', L.AST_RELATIONAL_GT: '>',
        L.AST_RELATIONAL_GEQ: '>=', L.AST_RELATIONAL_EQ: '==', L.AST_RELATIONAL_NEQ: '!='}
 FUN = {L.AST_FUNCTION_EXP: 'exp', L.AST_FUNCTION_LN: 'log', L.AST_FUNCTION_ABS: 'abs', L.AST_FUNCTION_SIN: 'sin',
        L.AST_FUNCTION_COS: 'cos', L.AST_FUNCTION_TAN: 'tan', L.AST_FUNCTION_FLOOR: 'floor',
        L.AST_FUNCTION_CEILING: 'ceil', L.AST_FUNCTION_TANH: 'tanh', L.AST_FUNCTION_ARCTAN: 'atan'}
+CONST = {L.AST_NAME_TIME: 't', L.AST_CONSTANT_PI: 'pi', L.AST_CONSTANT_E: 'e', L.AST_CONSTANT_TRUE: 'True', L.AST_CONSTANT_FALSE: 'False'}
 MATH = {k: getattr(math, k) for k in ('exp', 'log', 'log10', 'sqrt', 'sin', 'cos', 'tan', 'floor', 'ceil', 'tanh', 'atan', 'pi', 'e', 'nan')}
 def py(n, sym):
     """SBML AST -> Python expression; sym maps an SBML id to Python text."""
@@ -61,9 +63,7 @@ def py(n, sym):
     if t in (L.AST_REAL, L.AST_REAL_E): return repr(n.getReal())
     if t == L.AST_RATIONAL: return '(%r/%r)' % (float(n.getNumerator()), float(n.getDenominator()))
     if t == L.AST_NAME: return sym(n.getName())
-    if t == L.AST_NAME_TIME: return 't'
-    if t in (L.AST_CONSTANT_PI, L.AST_CONSTANT_E): return 'pi' if t == L.AST_CONSTANT_PI else 'e'
-    if t in (L.AST_CONSTANT_TRUE, L.AST_CONSTANT_FALSE): return str(t == L.AST_CONSTANT_TRUE)
+    if t in CONST: return CONST[t]
     if t == L.AST_MINUS and len(k) == 1: return '(-%s)' % k[0]
     if t in OPS: return '(%s)' % OPS[t].join(k) if k else ('0.0' if t == L.AST_PLUS else '1.0')
     if t in (L.AST_POWER, L.AST_FUNCTION_POWER): return '(%s**%s)' % (k[0], k[1])
@@ -79,8 +79,7 @@ def py(n, sym):
     if t in FUN: return '%s(%s)' % (FUN[t], ', '.join(k))
     die('math element %s (AST type %d)' % (n.getName(), t))
 def names(n, acc):
-    if n.getType() == L.AST_NAME: acc.add(n.getName())
-    if n.getType() == L.AST_NAME_TIME: acc.add('<time>')
+    if n.getType() in (L.AST_NAME, L.AST_NAME_TIME): acc.add(n.getName() if n.getType() == L.AST_NAME else '<time>')
     for i in range(n.getNumChildren()): names(n.getChild(i), acc)
     return acc
 
@@ -90,18 +89,15 @@ rules = [(r.getVariable(), r.getMath()) for r in m.getListOfRules()]
 ruled = {v for v, _ in rules}
 if ruled & set(comp): die('assignment rule on a compartment')
 def topo(items):  # order (target, math) pairs so every target comes after the targets it uses
-    out, done, todo = [], set(), list(items)
+    out, todo = [], list(items)
     while todo:
         ready = [it for it in todo if not (names(it[1], set()) & ({v for v, _ in todo} - {it[0]}))]
         if not ready: die('cyclic rules / initial assignments')
         out += ready; todo = [it for it in todo if it not in ready]
     return out
-rules = topo(rules)
-rdeps = {}
-for v, ma in rules:  # transitive symbol dependencies of each rule target
-    rdeps[v] = set().union(*[rdeps.get(x, {x}) for x in names(ma, set())] or [set()])
-states = [s for s in spec if s not in ruled]
-idx = {s: i for i, s in enumerate(states)}
+rules, rdeps = topo(rules), {}
+for v, ma in rules: rdeps[v] = set().union(*[rdeps.get(x, {x}) for x in names(ma, set())] or [set()])  # transitive
+states = [s for s in spec if s not in ruled]; idx = {s: i for i, s in enumerate(states)}
 def specsym(s): return 'y[%d]' % idx[s] if spec[s].getHasOnlySubstanceUnits() else '(y[%d]/%r)' % (idx[s], comp[spec[s].getCompartment()])
 rx = []
 for r in m.getListOfReactions():
@@ -146,17 +142,13 @@ def setup(cond):
     for k, v in cond.items():
         if k in ('conditionId', 'conditionName') or v.strip() in ('', 'NaN', 'nan'): continue
         val = par_tab[v] if v in par_tab else float(v)
-        if k in spec: init[k] = val
-        elif k in env: env[k] = val
-        else: die('condition column %s is not a model id' % k)
-        overridden.add(k)
+        if k in comp or not (k in spec or k in env): die('condition column %s (compartment or unknown id)' % k)
+        (init if k in spec else env)[k] = val; overridden.add(k)
     ia = [(a.getSymbol(), a.getMath()) for a in m.getListOfInitialAssignments() if a.getSymbol() not in overridden]
     if {s for s, _ in ia} & set(comp): die('initial assignment to a compartment')
     ns = dict(MATH, t=0.0, **{'_s_' + k: v for k, v in {**env, **init}.items()})
-    for v, ma in topo(ia + [r for r in rules]):
-        ns['_s_' + v] = eval(py(ma, lambda x: '_s_' + x), ns)
-    for v, _ in ia:
-        if v in env: env[v] = ns['_s_' + v]
+    for v, ma in topo(ia + rules): ns['_s_' + v] = eval(py(ma, lambda x: '_s_' + x), ns)
+    env.update({v: ns['_s_' + v] for v, _ in ia if v in env})
     y0 = np.array([ns['_s_' + s] * (1 if spec[s].getHasOnlySubstanceUnits() else comp[spec[s].getCompartment()]) for s in states])
     const = {k: v for k, v in env.items() if k not in ruled}
     def sym(x, loc={}): return repr(loc[x]) if x in loc else repr(const[x]) if x in const else specsym(x) if x in idx else '_s_' + x
@@ -170,12 +162,9 @@ def setup(cond):
     code += ['def symbols(t, y):'] + pre + ['    d = {%s}' % ', '.join("'_s_%s': %s" % (s, specsym(s)) for s in states),
                                            '    d.update({k: v for k, v in locals().items() if k.startswith("_s_")})', '    return d']
     g = dict(MATH, _np=np); exec(compile('\n'.join(code), '<generated rhs>', 'exec'), g)
-    S = lil_matrix((len(states), len(states)))
-    for _, _, st, deps in rx:
-        for s in st:
-            for d in deps & set(idx):
-                if s in idx: S[idx[s], idx[d]] = 1
-    S.setdiag(1)
+    S = lil_matrix((len(states), len(states))); S.setdiag(1)
+    for _, _, st, deps in rx:  # d(species changed by a reaction) / d(species its rate uses, also via rules)
+        for s, d in ((s, d) for s in st if s in idx for d in deps & set(idx)): S[idx[s], idx[d]] = 1
     return g['rhs'], g['symbols'], y0, env, const, S.tocsr()
 
 meas, ref = table('measurementData_*.tsv'), table('simulatedData_*.tsv')
@@ -223,22 +212,18 @@ def nllh(sims, sigmas):
             tot += 0.5 * math.log(2 * math.pi * (s * mv * c) ** 2) + 0.5 * ((lg(mv) - lg(y)) / s) ** 2
     return tot
 
-runs = [(mth, float(rt), float(at)) for mth, rt, at in (x.split(':') for x in A.runs.split(','))]
-res = []
+runs, res = [(mth, float(rt), float(at)) for mth, rt, at in (x.split(':') for x in A.runs.split(','))], []
 for mth, rt, at in runs:
-    out, sec = simulate(mth, rt, at); res.append(out)
-    print('run %s rtol=%g atol=%g: %.1f s' % (mth, rt, at, sec), flush=True)
+    out, sec = simulate(mth, rt, at); res.append(out); print('run %s rtol=%g atol=%g: %.1f s' % (mth, rt, at, sec), flush=True)
 rel = lambda a, b: abs(a - b) / max(abs(b), 1e-300)
 main = [v for v, _ in res[0]]; tab = [float(r['simulation']) for r in ref]
 sv = [float(s['simulation']) for s in soma] if soma else None
 print('\n%-14s %-13s %7s %22s %22s %10s' % ('condition', 'observable', 'time', 'scipy (%s %g)' % runs[0][:2], 'simulatedData', 'rel diff')
       + ('  %22s %10s' % ('soma', 'rel s-soma') if soma else ''))
 for i, r in enumerate(meas):
-    flag = ' <==' if abs(main[i] - tab[i]) > 1e-3 * abs(tab[i]) else ''
-    extra = '  %22.15g %10.2e' % (float(soma[i]['simulation']), rel(main[i], float(soma[i]['simulation']))) if soma else ''
-    print('%-14s %-13s %7s %22.15g %22.15g %10.2e' % (r['simulationConditionId'], r['observableId'], r['time'], main[i], tab[i], rel(main[i], tab[i])) + extra + flag)
-big = lambda a, b: max(rel(x, y) for x, y in zip(a, b) if abs(y) > 1e-9)
-allr = lambda a, b: max(rel(x, y) for x, y in zip(a, b))
+    print('%-14s %-13s %7s %22.15g %22.15g %10.2e' % (r['simulationConditionId'], r['observableId'], r['time'], main[i], tab[i], rel(main[i], tab[i]))
+          + ('  %22.15g %10.2e' % (sv[i], rel(main[i], sv[i])) if soma else '') + (' <==' if abs(main[i] - tab[i]) > 1e-3 * abs(tab[i]) else ''))
+big, allr = lambda a, b: max(rel(x, y) for x, y in zip(a, b) if abs(y) > 1e-9), lambda a, b: max(map(rel, a, b))
 print('\nmax rel diff scipy vs simulatedData: all rows %.3e, rows with |value| > 1e-9 %.3e' % (allr(main, tab), big(main, tab)))
 if soma: print('max rel diff scipy vs soma: all rows %.3e, rows with |value| > 1e-9 %.3e' % (allr(main, sv), big(main, sv)))
 for (mth, rt, at), out in zip(runs[1:], res[1:]):
