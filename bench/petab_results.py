@@ -95,7 +95,11 @@ def write_results(rows, refs, a, complete):
             datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M"), machine))
         f.write("- *nominal*: `soma petab simulate` at the parameters table's nominal values (CVODES rel 1e-10, "
                 "abs 1e-12). *reference*: the PEtab v1 nllh of the collection's own `simulatedData` table "
-                "(`tests/petab/reference_nllh.py`); empty where that table cannot give one.\n")
+                "(`tests/petab/reference_nllh.py`); empty where that table cannot give one. Large *diff* values are "
+                "explained in `tests/petab/known_failures.txt`: Chen_MSB2009's table was simulated at the SBML "
+                "file's own parameter values (which the nominalValue column rounds; at those values Soma matches "
+                "the table and its nllh), Sneyd_PNAS2002's table disagrees with an independent SciPy integration "
+                "in one condition, and Zheng_PNAS2012's holds the measurements, not simulations.\n")
         f.write("- *fitted*: best nllh of `soma petab fit --starts %d` (start 0 at the nominal values, the others "
                 "a Latin hypercube in the bounds; Levenberg-Marquardt with forward sensitivities, CVODES rel 1e-8, "
                 "abs 1e-10), against the nominal nllh. The collection's nominal values are mostly the published "
