@@ -224,6 +224,7 @@ struct IdArgs {
   server::ClientTarget target;
   std::string id;
   bool json = false;
+  bool profile = false;  // fit: profile likelihood intervals too
 };
 
 int RunShow(const IdArgs& a) {
@@ -238,6 +239,7 @@ int RunFit(const IdArgs& a) {
   auto client = server::Connect(a.target);
   if (!client.ok()) return ReportError(client.status());
   Json body = Json::object();
+  if (a.profile) body["profile"] = true;
   auto job = (*client)->SendJson("POST", TwinPath(a.id) + "/fit", {}, &body);
   if (!job.ok()) return ReportError(job.status());
   std::string job_id = job->value("id", "");
@@ -347,6 +349,7 @@ void AddTwinCommand(CLI::App& app) {
   c = twin->add_subcommand("fit", "Personalise the twin (MAP estimate with intervals); progress on stderr");
   c->add_option("id", fit->id, "Twin id")->required();
   c->add_flag("--json", fit->json, "Print the job's JSON");
+  c->add_flag("--profile", fit->profile, "Also the profile likelihood interval of each parameter");
   AddConnectionOptions(c, &fit->target);
   c->callback([fit] { SetExitCode(RunFit(*fit)); });
 

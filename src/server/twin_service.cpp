@@ -647,7 +647,7 @@ Json TwinService::JobJson(const Job& j) const {
   return out;
 }
 
-void TwinService::RunFit(repo::Principal p, std::string id, std::string job_id, int starts) {
+void TwinService::RunFit(repo::Principal p, std::string id, std::string job_id, int starts, bool profile) {
   auto update = [&](auto&& f) {
     std::lock_guard lock(mu_);
     f(jobs_[job_id]);
@@ -665,6 +665,7 @@ void TwinService::RunFit(repo::Principal p, std::string id, std::string job_id, 
     const size_t events_before = t.state.events.size();
     twin::FitOptions o;
     o.starts = starts;
+    o.profile = profile;
     o.seed = t.definition.assimilation.seed;
     o.progress = [&](double f, const std::string& m) {
       update([&](Job& j) {
@@ -696,7 +697,13 @@ Result<Json> TwinService::StartFit(const repo::Principal& p, const std::string& 
   SOMA_ASSIGN_OR_RETURN(Loaded t, Load(p, id));
   SOMA_RETURN_IF_ERROR(CheckWrite(p, t.resource));
   int starts = 4;
+  bool profile = false;
   for (auto it = body.begin(); it != body.end(); ++it) {
+    if (it.key() == "profile") {
+      if (!it->is_boolean()) return InvalidArgument("profile: must be true or false");
+      profile = it->get<bool>();
+      continue;
+    }
     if (it.key() != "multistart") return InvalidArgument(it.key() + ": unknown field");
     if (!it->is_number_integer() || it->get<int>() < 1 || it->get<int>() > 100) {
       return InvalidArgument("multistart: must be an integer in 1..100");
@@ -719,7 +726,7 @@ Result<Json> TwinService::StartFit(const repo::Principal& p, const std::string& 
     if (stopping_) return Unavailable("the server is stopping");
     jobs_[job.id] = job;
     out = JobJson(job);
-    threads_.emplace_back(&TwinService::RunFit, this, p, id, job.id, starts);
+    threads_.emplace_back(&TwinService::RunFit, this, p, id, job.id, starts, profile);
   }
   return out;
 }

@@ -127,7 +127,7 @@ class TwinService {
     Status error;
   };
   Json JobJson(const Job& j) const;
-  void RunFit(repo::Principal p, std::string id, std::string job, int starts);
+  void RunFit(repo::Principal p, std::string id, std::string job, int starts, bool profile);
   std::map<std::string, Job> jobs_;  // guarded by mu_
   std::vector<std::thread> threads_;
 };

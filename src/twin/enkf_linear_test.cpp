@@ -199,6 +199,29 @@ TEST(TwinFit, MapOfADecayRateMatchesAGridSearch) {
   EXPECT_EQ(state->time, 10.0);
   EXPECT_NEAR(state->estimate["parameters"][0]["median"].get<double>(), k, 0.05 * k);
   for (const auto& mem : state->members) EXPECT_NEAR(mem.y[0], 5 * std::exp(-std::exp(mem.theta[0]) * 10), 1e-4);
+  EXPECT_FALSE(p.contains("profile"));
+
+  // With the profile likelihood: one parameter, so the profile is the
+  // objective itself and its 95 % interval is where objective(k) - min <=
+  // chi2_1(0.95) / 2 = 1.92073 on the same grid (to 1e-4 relative: the
+  // fit's integrator runs at rtol 1e-6).
+  o.profile = true;
+  auto profiled = FitTwin(**engine, *state, o);
+  ASSERT_TRUE(profiled.ok()) << profiled.status().ToString();
+  const Json& pp = (*profiled)["parameters"][0];
+  ASSERT_TRUE(pp.contains("profile")) << pp.dump();
+  double lo = NAN, hi = NAN;
+  for (double kk = 0.1; kk <= 0.3; kk += 1e-6) {
+    if (objective(kk) - best_f <= 1.9207294103) {
+      if (std::isnan(lo)) lo = kk;
+      hi = kk;
+    }
+  }
+  EXPECT_NEAR(pp["profile"]["lower95"].get<double>(), lo, 1e-4 * lo);
+  EXPECT_NEAR(pp["profile"]["upper95"].get<double>(), hi, 1e-4 * hi);
+  EXPECT_FALSE(pp["profile"]["lower_open"].get<bool>());
+  EXPECT_FALSE(pp["profile"]["upper_open"].get<bool>());
+  EXPECT_GE(pp["profile"]["points"].size(), 5u);
 }
 
 TEST(TwinHindcast, ReplaysTheHistoryWithEachMembersParameters) {

@@ -9,6 +9,7 @@
 #include <Eigen/Dense>
 
 #include "infer/estimate.h"
+#include "infer/profile.h"
 #include "uq/random.h"
 
 namespace soma::twin {
@@ -95,6 +96,32 @@ Result<Json> FitTwin(const TwinEngine& engine, TwinState& state, const FitOption
     theta(static_cast<Eigen::Index>(k)) = std::log(e.value);
     params.push_back({{"id", e.id}, {"value", e.value}, {"lower95", e.lower_ci}, {"upper95", e.upper_ci},
                       {"log_sd", e.std_error}, {"identifiable", e.identifiable}, {"at_bound", e.at_bound}});
+  }
+  if (options.profile) {
+    infer::ProfileOptions po;
+    po.threads = 0;  // each parameter on its own core
+    int profiled = 0;
+    if (options.progress) {
+      po.progress = [&](const infer::ParameterProfile& pr) {
+        ++profiled;  // one call at a time
+        options.progress(0.9, "profile likelihood of " + pr.id + " (" + std::to_string(profiled) + " of " +
+                                  std::to_string(s.estimates.size()) + ")");
+      };
+      options.progress(0.9, "profile likelihoods");
+    }
+    SOMA_ASSIGN_OR_RETURN(auto profiles, infer::ProfileLikelihood(problem, s, eo, po));
+    for (const infer::ParameterProfile& pr : profiles) {
+      Json points = Json::array();
+      for (const auto& pt : pr.points) points.push_back({pt.value, pt.objective - pr.optimum});
+      Json j = {{"lower95", pr.lower}, {"upper95", pr.upper},
+                {"lower_open", pr.lower_end != infer::ProfileEnd::kThreshold},
+                {"upper_open", pr.upper_end != infer::ProfileEnd::kThreshold},
+                {"threshold", pr.threshold - pr.optimum}, {"points", points}};
+      if (!pr.lower_note.empty()) j["lower_note"] = pr.lower_note;
+      if (!pr.upper_note.empty()) j["upper_note"] = pr.upper_note;
+      if (pr.better_optimum_found) j["better_objective"] = pr.better_objective;
+      params[pr.index]["profile"] = j;
+    }
   }
   Json cov = Json::array();
   for (Eigen::Index a = 0; a < s.covariance.rows(); ++a) {

@@ -28,6 +28,11 @@ namespace soma::twin {
 struct FitOptions {
   int starts = 4;          // multistart count, >= 1
   std::uint64_t seed = 1;
+  // Also the profile likelihood interval of each personalised parameter
+  // (infer::ProfileLikelihood, 95 %), reported next to the Laplace one as
+  // "profile" of each parameter; the ensemble is still drawn from the
+  // Laplace posterior.
+  bool profile = false;
   // progress in [0, 1] with a short message; may be empty.
   std::function<void(double, const std::string&)> progress;
 };

@@ -470,6 +470,16 @@ TEST(CliTwinTest, CreateObserveForecastShow) {
   EXPECT_EQ(cgm_times, (std::vector<std::string>{"0", "10", "20", "30", "35"})) << hc.out;
   EXPECT_NE(Soma("twin hindcast t1 --format xml" + data).exit_code, 0);
 
+  // Personalisation with profile likelihood intervals (the fit's JSON on
+  // standard output, progress on standard error).
+  CommandResult fit = soma::test::RunShell(std::string(SOMA_BINARY) + " twin fit t1 --profile" + data + " 2>/dev/null");
+  ASSERT_EQ(fit.exit_code, 0) << fit.out;
+  size_t profiles = 0;
+  for (size_t at = fit.out.find("\"profile\": {"); at != std::string::npos; at = fit.out.find("\"profile\": {", at + 1))
+    ++profiles;
+  EXPECT_EQ(profiles, 2u) << fit.out;  // Vmx and kp3
+  EXPECT_NE(fit.out.find("\"upper_open\""), std::string::npos) << fit.out;
+
   CommandResult s = Soma("twin show t1 --json" + data);
   ASSERT_EQ(s.exit_code, 0) << s.out;
   EXPECT_NE(s.out.find("\"observations\": 8"), std::string::npos) << s.out;

@@ -16,6 +16,8 @@ export interface TwinParameterEstimate {
   upper95: number;
   identifiable?: boolean;
   at_bound?: boolean;
+  /** The fit's profile likelihood interval, when the fit was asked for it (`"profile": true`). */
+  profile?: { lower95: number; upper95: number; lower_open: boolean; upper_open: boolean };
 }
 
 export interface TwinEvent {

@@ -209,7 +209,18 @@ function estimatesTable(params: TwinParameterEstimate[], caption: string): HTMLE
           {},
           h("th", { scope: "row" }, p.id, p.identifiable === false ? h("span", { class: "badge cred-low" }, " not identifiable") : null, p.at_bound ? h("span", { class: "badge" }, " at bound") : null),
           h("td", { class: "num" }, formatNumber(est)),
-          h("td", { class: "num" }, `${formatNumber(p.lower95)} – ${formatNumber(p.upper95)}`),
+          h(
+            "td",
+            { class: "num" },
+            `${formatNumber(p.lower95)} – ${formatNumber(p.upper95)}`,
+            p.profile
+              ? h(
+                  "div",
+                  { class: "muted", title: "Profile likelihood 95 % interval; 'open' where the data do not bound the parameter before its bound" },
+                  `profile: ${p.profile.lower_open ? "open ≤ " : ""}${formatNumber(p.profile.lower95)} – ${p.profile.upper_open ? "open ≥ " : ""}${formatNumber(p.profile.upper95)}`,
+                )
+              : null,
+          ),
           h(
             "td",
             { class: "interval", "aria-hidden": "true" },
