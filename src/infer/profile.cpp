@@ -67,6 +67,20 @@ class Profiler {
   Counters& counters_;
 };
 
+// The start of the next point's re-optimisation: the other parameters
+// moved on along the line through the last two points (the valley the
+// profile follows), within their bounds; the last point when there is only
+// one.
+std::vector<double> Extrapolate(const std::vector<double>& before, const std::vector<double>& last, int j, double t,
+                                const std::vector<double>& lo, const std::vector<double>& hi) {
+  std::vector<double> x = last;
+  if (before.empty() || before[j] == last[j]) return x;
+  const double f = (t - last[j]) / (last[j] - before[j]);
+  for (size_t k = 0; k < x.size(); ++k)
+    if (static_cast<int>(k) != j) x[k] = std::clamp(last[k] + f * (last[k] - before[k]), lo[k], hi[k]);
+  return x;
+}
+
 std::string Number(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.6g", v);
@@ -96,6 +110,11 @@ ParameterProfile Profile(const Objective& objective, const EstimationSummary& fi
   Counters counters;
   Profiler profiler(objective, options, threads, counters);
   const double lo = ToScale(par.scale, par.lower), hi = ToScale(par.scale, par.upper);
+  std::vector<double> lo_all, hi_all;  // every parameter's bounds, estimation scale
+  for (const EstimatedParameter& q : problem.parameters) {
+    lo_all.push_back(ToScale(q.scale, q.lower));
+    hi_all.push_back(ToScale(q.scale, q.upper));
+  }
   const double range = hi - lo;
   double sd = std::numeric_limits<double>::quiet_NaN();
   if (j < fit.estimates.size() && fit.estimates[j].identifiable && static_cast<Eigen::Index>(j) < fit.covariance.rows())
@@ -116,7 +135,7 @@ ParameterProfile Profile(const Objective& objective, const EstimationSummary& fi
   };
 
   for (const int dir : {-1, +1}) {
-    std::vector<double> prev_theta = theta_hat;
+    std::vector<double> prev_theta = theta_hat, before_theta;  // the last two points
     double prev_f = fit.objective;
     double h = h0;
     int points = 0, failures = 0;
@@ -137,7 +156,7 @@ ParameterProfile Profile(const Objective& objective, const EstimationSummary& fi
       }
       double t = prev_theta[j] + dir * h;
       if ((dir < 0 && t <= lo) || (dir > 0 && t >= hi)) t = bound;
-      Point p = profiler.At(prev_theta, jj, t);
+      Point p = profiler.At(Extrapolate(before_theta, prev_theta, jj, t, lo_all, hi_all), jj, t);
       if (!p.ok) {
         if (++failures <= 3 && h / 4 >= h_min) {
           h /= 4;
@@ -185,6 +204,7 @@ ParameterProfile Profile(const Objective& objective, const EstimationSummary& fi
       const double rise = p.objective - prev_f;
       const double factor = rise > 0 ? std::sqrt(delta / 4 / rise) : 2.0;
       h = std::clamp(h * std::clamp(factor, 0.5, 2.0), h_min, 0.2 * range);
+      before_theta = std::move(prev_theta);
       prev_theta = std::move(p.theta);
       prev_f = p.objective;
       failures = 0;
