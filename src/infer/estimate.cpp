@@ -101,6 +101,58 @@ StartResult RunStart(const Objective& objective, const EstimationOptions& option
   return r;
 }
 
+// The objective's gradient (estimation scale): its residuals r form the
+// cost 1/2 |r|^2 = objective + constant, so the gradient is J^T r.
+Result<Eigen::VectorXd> Gradient(const Objective& objective, const std::vector<double>& theta,
+                                 const std::vector<double>& offsets, int threads) {
+  const std::vector<double> x = objective.FromTheta(theta.data());
+  SOMA_ASSIGN_OR_RETURN(internal::PointValues v, objective.Compute(x, true, threads));
+  const size_t n = objective.num_parameters(), m = objective.num_residuals();
+  std::vector<double> r(m), jac(m * n);
+  SOMA_RETURN_IF_ERROR(objective.Residuals(v, x, offsets, r.data(), jac.data()));
+  Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> J(
+      jac.data(), static_cast<Eigen::Index>(m), static_cast<Eigen::Index>(n));
+  return Eigen::VectorXd(J.transpose() * Eigen::Map<const Eigen::VectorXd>(r.data(), static_cast<Eigen::Index>(m)));
+}
+
+// The observed Hessian at x by central differences of the analytic gradient
+// (step 1e-4 on the estimation scale, 1e-4 |theta| when larger), symmetrised;
+// parameters at a bound keep `fisher`'s rows and columns.
+Result<Eigen::MatrixXd> ObservedHessian(const Objective& objective, const std::vector<double>& x,
+                                        const Eigen::MatrixXd& fisher, int threads, long* gradients) {
+  const EstimationProblem& problem = objective.problem();
+  const size_t n = objective.num_parameters();
+  const std::vector<double> theta = objective.ToTheta(x);
+  SOMA_ASSIGN_OR_RETURN(internal::PointValues v0, objective.Compute(x, false, threads));
+  const std::vector<double> offsets = objective.SigmaOffsets(v0);
+  Eigen::MatrixXd h = fisher;
+  std::vector<bool> free(n);
+  for (size_t k = 0; k < n; ++k) {
+    const EstimatedParameter& p = problem.parameters[k];
+    const double lo = ToScale(p.scale, p.lower), hi = ToScale(p.scale, p.upper);
+    const double step = 1e-4 * std::max(1.0, std::abs(theta[k]));
+    free[k] = theta[k] - step > lo && theta[k] + step < hi;
+  }
+  for (size_t k = 0; k < n; ++k) {
+    if (!free[k]) continue;
+    const double step = 1e-4 * std::max(1.0, std::abs(theta[k]));
+    std::vector<double> up = theta, down = theta;
+    up[k] += step;
+    down[k] -= step;
+    *gradients += 2;
+    SOMA_ASSIGN_OR_RETURN(Eigen::VectorXd gu, Gradient(objective, up, offsets, threads));
+    SOMA_ASSIGN_OR_RETURN(Eigen::VectorXd gd, Gradient(objective, down, offsets, threads));
+    const Eigen::VectorXd col = (gu - gd) / (2 * step);
+    for (size_t a = 0; a < n; ++a) {
+      if (!free[a]) continue;
+      h(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(k)) = col(static_cast<Eigen::Index>(a));
+    }
+  }
+  const Eigen::MatrixXd sym = (h + h.transpose()) / 2;
+  if (!sym.allFinite()) return SolverFailure("not finite");
+  return sym;
+}
+
 std::vector<std::vector<double>> StartPoints(const EstimationProblem& problem, const EstimationOptions& options) {
   const int n = static_cast<int>(problem.parameters.size());
   std::vector<std::vector<double>> points;
@@ -263,9 +315,32 @@ Result<EstimationSummary> Estimate(const EstimationProblem& problem, const Estim
   summary.nllh = best.nllh;
   summary.neg_log_prior = best.objective - best.nllh;
   if (objective->num_parameters() > 0) {
+    const auto t_grad = std::chrono::steady_clock::now();
     auto v = objective->Compute(best.estimate, true, all_threads);
     if (!v.ok()) return v.status().WithContext("sensitivities at the best estimate");
+    const double grad_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_grad).count();
+    summary.curvature_simulations = 1;
     summary.fisher = objective->Fisher(*v, best.estimate);
+    using C = EstimationOptions::Curvature;
+    const size_t n = objective->num_parameters();
+    // kAuto: up to 50 parameters, and only when the 2 n gradients take at
+    // most 30 s or half the fit's time so far.
+    const double fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double hessian_seconds = 2.0 * static_cast<double>(n) * grad_seconds;
+    if (options.curvature == C::kExpected) {
+      summary.curvature = "expected Fisher information";
+    } else if (options.curvature == C::kAuto && n > 50) {
+      summary.curvature = "expected Fisher information (more than 50 parameters)";
+    } else if (options.curvature == C::kAuto && hessian_seconds > std::max(30.0, 0.5 * fit_seconds)) {
+      summary.curvature = "expected Fisher information (the observed Hessian would take about " +
+                          std::to_string(static_cast<long>(hessian_seconds)) + " s)";
+    } else {
+      long gradients = 0;
+      auto h = ObservedHessian(*objective, best.estimate, summary.fisher, all_threads, &gradients);
+      summary.curvature_simulations += gradients;
+      if (h.ok()) summary.hessian = std::move(*h);
+      else summary.curvature = "expected Fisher information (observed Hessian: " + h.status().message() + ")";
+    }
   }
   internal::FillUncertainty(problem, best.estimate, options, summary);
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

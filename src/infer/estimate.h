@@ -21,18 +21,26 @@
 // on the estimation scale, deterministic for a seed. Starts may run in
 // parallel; results do not depend on the thread count.
 //
-// Uncertainty (Laplace approximation at the best estimate): the Fisher
-// information on the estimation scale,
+// Uncertainty (Laplace approximation at the best estimate). The expected
+// Fisher information on the estimation scale,
 //   F = sum_i c_i g_i g_i^T / sigma_i^2 + d_i h_i h_i^T,
 // with g_i = d t(m_i)/d theta, h_i = d ln sigma_i / d theta, c = 1 and d = 2
-// for normal noise, c = d = 1 for Laplace noise (the expected information;
-// for normal data with known sigma it is the Gauss-Newton Hessian J^T J),
-// plus the priors' curvature. The covariance is its inverse; 95% intervals
-// theta +- 1.96 sd are mapped back to the linear scale (asymmetric on log
-// scales). Identifiability: the eigenvalues of F relative to the largest;
+// for normal noise, c = d = 1 for Laplace noise (for normal data with known
+// sigma it is the Gauss-Newton Hessian J^T J), plus the priors' curvature,
+// decides identifiability: its eigenvalues relative to the largest;
 // eigenvalues below `identifiability_tolerance` times the largest are weak
 // directions, reported with the parameters that make them up; those
 // parameters are flagged non-identifiable and their intervals are infinite.
+// The covariance is the inverse of the curvature on the other directions:
+// by default (Curvature::kAuto, up to 50 parameters) the observed Hessian
+// of the objective, by central differences of its analytic gradient (2 n
+// simulations with sensitivities), which is what the Laplace approximation
+// asks for and can differ from F by an order of magnitude in curved valleys
+// (PEtab Boehm_JProteomeRes2014); F where that Hessian is not positive
+// definite on those directions, for more parameters, or when asked for.
+// Rows and columns of parameters at a bound come from F (no differences
+// across a bound). 95% intervals theta +- 1.96 sd are mapped back to the
+// linear scale (asymmetric on log scales).
 //
 // Thread safety: Estimate and Evaluate may be called concurrently; the
 // progress callback is called from worker threads (one call at a time).
@@ -69,6 +77,9 @@ struct EstimationOptions {
   long max_steps = 100000;            // CVODES steps per output interval, >= 1
   double confidence = 0.95;           // of the intervals, in (0, 1)
   double identifiability_tolerance = 1e-8;  // relative eigenvalue, in (0, 1)
+  // The curvature the covariance comes from (see above).
+  enum class Curvature { kAuto, kObserved, kExpected };
+  Curvature curvature = Curvature::kAuto;
   // Asserts that the right-hand side is continuous where it switches on a
   // state (see sim::SensitivityCompileOptions; e.g. the UVA/Padova model's
   // renal excretion and max(EGP, 0)), so the sensitivities skip the jump
@@ -123,6 +134,12 @@ struct EstimationSummary {
   size_t num_measurements = 0;
   std::vector<ParameterEstimate> estimates;
   Eigen::MatrixXd fisher;        // estimation scale, incl. prior curvature
+  // The observed Hessian of the objective (estimation scale; rows and
+  // columns of parameters at a bound from `fisher`); empty when not computed.
+  Eigen::MatrixXd hessian;
+  // Where the covariance came from: "observed Hessian" or "expected Fisher
+  // information", with the reason when the Hessian was not used.
+  std::string curvature;
   Eigen::MatrixXd covariance;    // estimation scale (pseudo-inverse when singular)
   Eigen::MatrixXd correlation;
   Eigen::VectorXd fisher_eigenvalues;  // ascending
@@ -133,6 +150,9 @@ struct EstimationSummary {
   // Of `simulations`, those with forward sensitivities (the optimiser asked
   // for the Jacobian).
   long gradient_simulations = 0;
+  // After the fit, simulations with sensitivities for the uncertainty (the
+  // Fisher information, and 2 per free parameter for the observed Hessian).
+  long curvature_simulations = 0;
   double seconds = 0.0;
 
   // "converged, nllh 138.22, 9 parameters, 2/10 starts failed, 12.3 s".

@@ -33,7 +33,8 @@ std::string EstimationSummary::FullReport() const {
   std::string out = "Estimation: " + BriefReport() + "\n";
   out += "Termination (best start " + std::to_string(best_start) + "): " + termination + "\n";
   out += "Simulations: " + std::to_string(simulations) + " (" + std::to_string(gradient_simulations) +
-         " with sensitivities, " + std::to_string(failed_simulations) + " failed)\n";
+         " with sensitivities, " + std::to_string(failed_simulations) + " failed); " +
+         std::to_string(curvature_simulations) + " more with sensitivities for the intervals\n";
   if (!estimates.empty()) {
     char line[256];
     std::snprintf(line, sizeof line, "%-28s %6s %14s %14s %14s %10s  %s\n", "parameter", "scale", "estimate",
@@ -48,6 +49,7 @@ std::string EstimationSummary::FullReport() const {
                     flags.c_str());
       out += line;
     }
+    out += "Intervals from the " + curvature + "\n";
     out += "Correlation (estimation scale):\n";
     for (Eigen::Index a = 0; a < correlation.rows(); ++a) {
       for (Eigen::Index b = 0; b < correlation.cols(); ++b) out += Format(" %6.3f", correlation(a, b));

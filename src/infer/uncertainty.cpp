@@ -56,6 +56,25 @@ void FillUncertainty(const EstimationProblem& problem, const std::vector<double>
     }
     summary.weak_directions.push_back(w);
   }
+  // The covariance from the observed Hessian on the identifiable directions
+  // V (those kept above), when it is positive definite there.
+  if (summary.hessian.rows() == static_cast<Eigen::Index>(n)) {
+    std::vector<Eigen::Index> kept;
+    for (size_t i = 0; i < n; ++i)
+      if (largest > 0 && lambda[i] > threshold) kept.push_back(static_cast<Eigen::Index>(i));
+    Eigen::MatrixXd v(n, kept.size());
+    for (size_t c = 0; c < kept.size(); ++c) v.col(static_cast<Eigen::Index>(c)) = vectors.col(kept[c]);
+    const Eigen::MatrixXd reduced = v.transpose() * summary.hessian * v;
+    Eigen::LLT<Eigen::MatrixXd> llt(reduced);
+    if (!kept.empty() && llt.info() == Eigen::Success) {
+      cov = v * llt.solve(Eigen::MatrixXd::Identity(reduced.rows(), reduced.cols())) * v.transpose();
+      summary.curvature = "observed Hessian";
+    } else {
+      summary.curvature = "expected Fisher information (the observed Hessian is not positive definite)";
+    }
+  } else if (summary.curvature.empty()) {
+    summary.curvature = "expected Fisher information";
+  }
   summary.covariance = cov;
   summary.correlation = Eigen::MatrixXd::Zero(n, n);
   for (size_t a = 0; a < n; ++a)
