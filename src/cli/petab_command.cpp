@@ -75,13 +75,16 @@ int RunSimulate(const PetabArgs& a) {
   return 0;
 }
 
-int RunFit(const PetabArgs& a) {
+// Loads the problem and fits it (a line per start on standard error), then
+// prints the fit's report. 0, or the exit code of what failed (said).
+int LoadAndFit(const PetabArgs& a, formats::petab::PetabImport& imp, infer::EstimationSummary& fit) {
   // Ceres logs each start that fails at its first point through glog; the
   // report says the same, so only fatal messages go to standard error.
   FLAGS_minloglevel = google::GLOG_FATAL;
-  auto imp = formats::petab::LoadPetab(a.problem);
-  if (!imp.ok()) return ReportError(imp.status().WithContext(a.problem));
-  if (!imp->prior_status.ok()) return ReportError(imp->prior_status.WithContext(a.problem));
+  auto loaded = formats::petab::LoadPetab(a.problem);
+  if (!loaded.ok()) return ReportError(loaded.status().WithContext(a.problem));
+  if (!loaded->prior_status.ok()) return ReportError(loaded->prior_status.WithContext(a.problem));
+  imp = std::move(*loaded);
   infer::EstimationOptions o = Options(a);
   const int total = o.starts;
   o.progress = [total](const infer::StartResult& s) {
@@ -92,14 +95,22 @@ int RunFit(const PetabArgs& a) {
       std::fprintf(stderr, "start %d/%d: failed: %s\n", s.index + 1, total, s.error.ToString().c_str());
     }
   };
-  auto summary = infer::Estimate(imp->problem, o);
+  auto summary = infer::Estimate(imp.problem, o);
   if (!summary.ok()) return ReportError(summary.status().WithContext(a.problem));
-  std::cout << summary->FullReport() << std::flush;
-  if (summary->best_start < 0) {
-    std::fprintf(stderr, "error: %s\n", summary->termination.c_str());
+  fit = std::move(*summary);
+  std::cout << fit.FullReport() << std::flush;
+  if (fit.best_start < 0) {
+    std::fprintf(stderr, "error: %s\n", fit.termination.c_str());
     return 1;
   }
-  PrintNllh(summary->nllh);
+  return 0;
+}
+
+int RunFit(const PetabArgs& a) {
+  formats::petab::PetabImport imp;
+  infer::EstimationSummary fit;
+  if (int rc = LoadAndFit(a, imp, fit); rc != 0) return rc;
+  PrintNllh(fit.nllh);
   return 0;
 }
 
@@ -202,23 +213,9 @@ Status WriteText(const std::string& path, const std::string& text) {
 }
 
 int RunProfile(const PetabArgs& a) {
-  FLAGS_minloglevel = google::GLOG_FATAL;
-  auto imp = formats::petab::LoadPetab(a.problem);
-  if (!imp.ok()) return ReportError(imp.status().WithContext(a.problem));
-  if (!imp->prior_status.ok()) return ReportError(imp->prior_status.WithContext(a.problem));
-  infer::EstimationOptions o = Options(a);
-  const int total = o.starts;
-  o.progress = [total](const infer::StartResult& s) {
-    std::fprintf(stderr, "fit, start %d/%d: %s\n", s.index + 1, total,
-                 s.error.ok() ? ("objective " + std::to_string(s.objective)).c_str() : s.error.ToString().c_str());
-  };
-  auto fit = infer::Estimate(imp->problem, o);
-  if (!fit.ok()) return ReportError(fit.status().WithContext(a.problem));
-  std::cout << fit->FullReport() << std::flush;
-  if (fit->best_start < 0) {
-    std::fprintf(stderr, "error: %s\n", fit->termination.c_str());
-    return 1;
-  }
+  formats::petab::PetabImport imp;
+  infer::EstimationSummary fit;
+  if (int rc = LoadAndFit(a, imp, fit); rc != 0) return rc;
   infer::ProfileOptions po;
   po.parameters = a.parameters;
   po.confidence = a.confidence;
@@ -229,17 +226,16 @@ int RunProfile(const PetabArgs& a) {
                  std::string(infer::ToString(p.lower_end)).c_str(), std::string(infer::ToString(p.upper_end)).c_str(),
                  p.points.size(), p.seconds);
   };
-  o.progress = nullptr;
-  auto profiles = infer::ProfileLikelihood(imp->problem, *fit, o, po);
+  auto profiles = infer::ProfileLikelihood(imp.problem, fit, Options(a), po);
   if (!profiles.ok()) return ReportError(profiles.status().WithContext(a.problem));
-  std::cout << infer::ProfileReport(*fit, *profiles) << std::flush;
+  std::cout << infer::ProfileReport(fit, *profiles) << std::flush;
   if (!a.output.empty()) {
-    if (Status s = WriteText(a.output, ProfileTsv(*profiles, imp->problem)); !s.ok()) return ReportError(s);
+    if (Status s = WriteText(a.output, ProfileTsv(*profiles, imp.problem)); !s.ok()) return ReportError(s);
   }
   if (!a.plot.empty() && !profiles->empty()) {
     if (Status s = WriteText(a.plot, ProfileSvg(*profiles)); !s.ok()) return ReportError(s);
   }
-  PrintNllh(fit->nllh);
+  PrintNllh(fit.nllh);
   return 0;
 }
 

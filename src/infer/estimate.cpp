@@ -184,9 +184,18 @@ std::vector<std::vector<double>> StartPoints(const EstimationProblem& problem, c
 
 namespace internal {
 
-int ThreadsOf(const EstimationOptions& options) {
-  return options.threads == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))
-                              : options.threads;
+int ResolveThreads(int threads) {
+  return threads == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) : threads;
+}
+
+void RunWorkers(int threads, const std::function<void()>& worker) {
+  if (threads <= 1) {
+    worker();
+    return;
+  }
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
+  for (auto& t : pool) t.join();
 }
 
 Minimum Minimise(const Objective& objective, const EstimationOptions& options, int threads,
@@ -286,13 +295,7 @@ Result<EstimationSummary> Estimate(const EstimationProblem& problem, const Estim
       }
     }
   };
-  if (threads <= 1) {
-    worker();
-  } else {
-    std::vector<std::thread> pool;
-    for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
-    for (auto& t : pool) t.join();
-  }
+  internal::RunWorkers(threads, worker);
   summary.simulations = counters.simulations;
   summary.failed_simulations = counters.failures;
   summary.gradient_simulations = counters.gradients;

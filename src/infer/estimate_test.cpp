@@ -15,8 +15,10 @@ using testing::LineModel;
 using testing::Param;
 using testing::SeriesExperiment;
 
-const std::vector<double> kTimes = {0, 1, 2, 3, 4, 5, 6, 7};
-const std::vector<double> kData = {0.9, 3.2, 4.8, 7.1, 9.3, 10.8, 13.2, 14.9};
+using testing::LineProblem;
+using testing::Tight;
+const std::vector<double>& kTimes = testing::kLineTimes;
+const std::vector<double>& kData = testing::kLineData;
 
 // Closed-form ordinary least squares of y = a + b t: the reference.
 struct Ols {
@@ -40,23 +42,7 @@ Ols FitLine(const std::vector<double>& t, const std::vector<double>& y, double s
   return o;
 }
 
-// Tolerances tight enough that the optimiser's stopping point is within
-// 1e-9 of the exact optimum on these small problems.
-EstimationOptions Tight() {
-  EstimationOptions o;
-  o.function_tolerance = 1e-15;
-  o.gradient_tolerance = 1e-14;
-  o.parameter_tolerance = 1e-14;
-  return o;
-}
 
-EstimationProblem LineProblem(double sigma) {
-  EstimationProblem p;
-  p.model = LineModel();
-  p.parameters = {Param("a", -10, 10, 0.0), Param("b", -10, 10, 1.0)};
-  p.experiments = {SeriesExperiment("y", kTimes, kData, NoiseModel::Additive(ValueRef::Constant(sigma)))};
-  return p;
-}
 
 TEST(Estimate, LinearLeastSquaresMatchesClosedForm) {
   const double sigma = 0.4;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "expr/expr.h"
+#include "infer/estimate.h"
 #include "infer/problem.h"
 #include "model/model.h"
 #include "sim/compiled_model.h"
@@ -65,6 +66,29 @@ inline EstimatedParameter Param(std::string id, double lo, double hi, double nom
   p.upper = hi;
   p.nominal = nominal;
   p.scale = scale;
+  return p;
+}
+
+// Tolerances tight enough that the optimiser's stopping point is within
+// 1e-9 of the exact optimum on these small problems.
+inline EstimationOptions Tight() {
+  EstimationOptions o;
+  o.function_tolerance = 1e-15;
+  o.gradient_tolerance = 1e-14;
+  o.parameter_tolerance = 1e-14;
+  return o;
+}
+
+// Data for the line y = a + b t: t = 0..7.
+inline const std::vector<double> kLineTimes = {0, 1, 2, 3, 4, 5, 6, 7};
+inline const std::vector<double> kLineData = {0.9, 3.2, 4.8, 7.1, 9.3, 10.8, 13.2, 14.9};
+
+// The line fitted to kLineData with known sigma; a and b in [-10, 10].
+inline EstimationProblem LineProblem(double sigma) {
+  EstimationProblem p;
+  p.model = LineModel();
+  p.parameters = {Param("a", -10, 10, 0.0), Param("b", -10, 10, 1.0)};
+  p.experiments = {SeriesExperiment("y", kLineTimes, kLineData, NoiseModel::Additive(ValueRef::Constant(sigma)))};
   return p;
 }
 

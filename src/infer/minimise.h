@@ -4,6 +4,7 @@
 // and the profile likelihood's points, which hold one coordinate fixed.
 
 #include <atomic>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,7 +33,12 @@ struct Minimum {
 Minimum Minimise(const Objective& objective, const EstimationOptions& options, int threads,
                  std::vector<double> theta, int fixed, Counters& counters);
 
-// EstimationOptions::threads with 0 resolved to the number of cores.
-int ThreadsOf(const EstimationOptions& options);
+// A thread count with 0 resolved to the number of cores.
+int ResolveThreads(int threads);
+inline int ThreadsOf(const EstimationOptions& options) { return ResolveThreads(options.threads); }
+
+// Runs `worker` on `threads` threads (in this one when threads <= 1) and
+// waits for all of them.
+void RunWorkers(int threads, const std::function<void()>& worker);
 
 }  // namespace soma::infer::internal

@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <mutex>
 #include <set>
-#include <thread>
 
 #include "infer/minimise.h"
 #include "infer/objective.h"
@@ -269,9 +268,7 @@ Result<std::vector<ParameterProfile>> ProfileLikelihood(const EstimationProblem&
   SOMA_ASSIGN_OR_RETURN(auto objective,
                         internal::Objective::Prepare(problem, options, internal::Derivatives::kSensitivities));
   std::vector<ParameterProfile> out(which.size());
-  const int all_threads = profile_options.threads == 0
-                              ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))
-                              : profile_options.threads;
+  const int all_threads = internal::ResolveThreads(profile_options.threads);
   const int threads = std::max(1, std::min<int>(all_threads, static_cast<int>(which.size())));
   const int experiment_threads = std::max(1, all_threads / threads);
   std::atomic<size_t> next{0};
@@ -285,13 +282,7 @@ Result<std::vector<ParameterProfile>> ProfileLikelihood(const EstimationProblem&
       }
     }
   };
-  if (threads <= 1) {
-    worker();
-  } else {
-    std::vector<std::thread> pool;
-    for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
-    for (auto& t : pool) t.join();
-  }
+  internal::RunWorkers(threads, worker);
   return out;
 }
 

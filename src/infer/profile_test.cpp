@@ -14,25 +14,11 @@ using testing::LineModel;
 using testing::Param;
 using testing::SeriesExperiment;
 
-const std::vector<double> kTimes = {0, 1, 2, 3, 4, 5, 6, 7};
-const std::vector<double> kData = {0.9, 3.2, 4.8, 7.1, 9.3, 10.8, 13.2, 14.9};
+using testing::LineProblem;
+using testing::Tight;
 constexpr double kZ = 1.959963984540054;  // standard normal 97.5 % quantile
 
-EstimationOptions Tight() {
-  EstimationOptions o;
-  o.function_tolerance = 1e-15;
-  o.gradient_tolerance = 1e-14;
-  o.parameter_tolerance = 1e-14;
-  return o;
-}
 
-EstimationProblem LineProblem(double sigma) {
-  EstimationProblem p;
-  p.model = LineModel();
-  p.parameters = {Param("a", -10, 10, 0.0), Param("b", -10, 10, 1.0)};
-  p.experiments = {SeriesExperiment("y", kTimes, kData, NoiseModel::Additive(ValueRef::Constant(sigma)))};
-  return p;
-}
 
 TEST(ProfileLikelihood, LinearModelProfileIsTheExactParabolaAndMatchesTheLaplaceInterval) {
   // y = a + b t with known sigma: minimising over a leaves
