@@ -407,6 +407,15 @@ try {
       await page.locator(".event-log li .badge").filter({ hasText: "observation" }).first().waitFor();
       await page.getByText("Forecast from t = 60 ").waitFor({ timeout: 60_000 }); // re-forecast from the new twin time
       await shot("12-twin-live-update");
+      // Personalisation from the page: a fit job with profile likelihood
+      // intervals, progress shown, then the fit's estimates in the table.
+      await page.getByLabel("with profile likelihood intervals").check();
+      await page.getByRole("button", { name: "Personalise" }).click();
+      await page.getByText("Personalised.").waitFor({ timeout: 180_000 });
+      await page.getByRole("table").filter({ hasText: /Fit \(map-laplace/ }).waitFor();
+      await page.getByText(/^profile: /).first().waitFor();
+      await checkLabels();
+      await shot("13-twin-personalised");
     }
     checkErrors();
   });

@@ -97,6 +97,19 @@ export const getTwin = (id: string) => requestJson<Twin>(`/v1/twins/${encodeURIC
 export const forecastTwin = (id: string, body: { horizon?: number; step?: number }) =>
   requestJson<Forecast>(`/v1/twins/${encodeURIComponent(id)}/forecast`, { method: "POST", body: JSON.stringify(body) });
 
+/** A personalisation job (POST /v1/twins/{id}/fit; GET /v1/twins/{id}/fit/{job}). */
+export interface TwinFitJob {
+  id: string;
+  state: "queued" | "running" | "done" | "failed" | string;
+  progress: number;
+  message?: string;
+  error?: { code: string; detail: string };
+}
+export const startTwinFit = (id: string, body: { multistart?: number; profile?: boolean }) =>
+  requestJson<TwinFitJob>(`/v1/twins/${encodeURIComponent(id)}/fit`, { method: "POST", body: JSON.stringify(body) });
+export const getTwinFit = (id: string, job: string) =>
+  requestJson<TwinFitJob>(`/v1/twins/${encodeURIComponent(id)}/fit/${encodeURIComponent(job)}`);
+
 /** The history from time 0 to the twin's time replayed with its personalised parameters (no observation noise in the band). */
 export const hindcastTwin = (id: string, step?: number) =>
   requestJson<Forecast>(`/v1/twins/${encodeURIComponent(id)}/hindcast${step ? `?step=${step}` : ""}`);

@@ -10,6 +10,8 @@ import t1dCgmDefinition from "../../../twins/t1d-cgm.json";
 import { ApiError, requestJson } from "../api/client";
 import {
   forecastTwin,
+  getTwinFit,
+  startTwinFit,
   hindcastTwin,
   getTwin,
   listTwins,
@@ -250,7 +252,14 @@ export async function twinPage(main: HTMLElement, match: RouteMatch): Promise<vo
   const status = h("div", { "aria-live": "polite" });
   const horizon = h("input", { type: "number", min: 1, step: "any", "aria-label": "Forecast horizon (model time units)", class: "num" });
   const forecastButton = h("button", { type: "button" }, "Forecast");
-  main.append(live, status, info, h("div", { class: "twin-grid" }, h("div", {}, charts, h("p", { class: "row" }, h("label", {}, "Horizon ", horizon), forecastButton)), h("div", {}, alertsEl, estimatesEl, h("h2", {}, "Events"), eventsEl)));
+  // Personalisation: a MAP fit to the whole history as a server job, with
+  // profile likelihood intervals on request; progress while it runs.
+  const withProfile = h("input", { type: "checkbox" }) as HTMLInputElement;
+  const fitButton = h("button", { type: "button" }, "Personalise");
+  const fitProgress = h("progress", { max: 1, value: 0, hidden: true, "aria-label": "Personalisation progress" }) as HTMLProgressElement;
+  const fitStatus = h("span", { class: "muted", role: "status" });
+  const fitEl = h("p", { class: "row" }, fitButton, h("label", {}, withProfile, " with profile likelihood intervals"), fitProgress, fitStatus);
+  main.append(live, status, info, h("div", { class: "twin-grid" }, h("div", {}, charts, h("p", { class: "row" }, h("label", {}, "Horizon ", horizon), forecastButton)), h("div", {}, alertsEl, estimatesEl, fitEl, h("h2", {}, "Events"), eventsEl)));
 
   let twin: Twin;
   let history: TwinHistory = { observations: [], interventions: [] };
@@ -368,6 +377,33 @@ export async function twinPage(main: HTMLElement, match: RouteMatch): Promise<vo
     }
   };
   forecastButton.addEventListener("click", () => void runForecast());
+
+  const runFit = async () => {
+    fitButton.disabled = true;
+    fitProgress.hidden = false;
+    fitProgress.value = 0;
+    fitStatus.textContent = "Starting…";
+    try {
+      let job = await startTwinFit(id, { profile: withProfile.checked });
+      while (job.state === "queued" || job.state === "running") {
+        fitProgress.value = job.progress ?? 0;
+        fitStatus.textContent = job.message || job.state;
+        await new Promise((r) => setTimeout(r, 500));
+        job = await getTwinFit(id, job.id);
+      }
+      if (job.state !== "done") throw new Error(job.error?.detail ?? job.message ?? job.state);
+      fitStatus.textContent = "Personalised.";
+      await load();
+    } catch (e) {
+      const denied = e instanceof ApiError && (e.status === 403 || e.status === 401);
+      fitStatus.textContent = "";
+      status.replaceChildren(message(denied ? "info" : "error", denied ? "You may read this twin but not personalise it." : `Personalisation failed: ${(e as Error).message}`));
+    } finally {
+      fitButton.disabled = false;
+      fitProgress.hidden = true;
+    }
+  };
+  fitButton.addEventListener("click", () => void runFit());
 
   try {
     await load();
