@@ -132,6 +132,16 @@ Result<Eigen::MatrixXd> ObservedHessian(const Objective& objective, const std::v
     const double lo = ToScale(p.scale, p.lower), hi = ToScale(p.scale, p.upper);
     const double step = 1e-4 * std::max(1.0, std::abs(theta[k]));
     free[k] = theta[k] - step > lo && theta[k] + step < hi;
+    // A Laplace-family prior has a kink at its location, where MAP
+    // estimates often sit: no differences across it either.
+    using K = Prior::Kind;
+    const Prior& prior = p.prior;
+    double kink = NAN;  // on the estimation scale
+    if (prior.kind == K::kLaplace && prior.a > 0) kink = ToScale(p.scale, prior.a);
+    if (prior.kind == K::kLaplace && p.scale == Scale::kLin) kink = prior.a;
+    if (prior.kind == K::kLogLaplace) kink = ToScale(p.scale, std::exp(prior.a));
+    if (prior.kind == K::kParameterScaleLaplace) kink = prior.a;
+    if (std::abs(theta[k] - kink) <= 2 * step) free[k] = false;
   }
   for (size_t k = 0; k < n; ++k) {
     if (!free[k]) continue;
@@ -330,8 +340,15 @@ Result<EstimationSummary> Estimate(const EstimationProblem& problem, const Estim
     // most 30 s or half the fit's time so far.
     const double fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double hessian_seconds = 2.0 * static_cast<double>(n) * grad_seconds;
+    bool laplace_noise = false;
+    for (const Experiment& e : problem.experiments)
+      for (const auto& o : e.observables) laplace_noise |= o.noise.distribution == NoiseDistribution::kLaplace;
     if (options.curvature == C::kExpected) {
       summary.curvature = "expected Fisher information";
+    } else if (laplace_noise) {
+      // Sums of |residual| are piecewise linear: their Hessian is zero
+      // between kinks and undefined at them (a median sits on one).
+      summary.curvature = "expected Fisher information (Laplace noise)";
     } else if (options.curvature == C::kAuto && n > 50) {
       summary.curvature = "expected Fisher information (more than 50 parameters)";
     } else if (options.curvature == C::kAuto && hessian_seconds > std::max(30.0, 0.5 * fit_seconds)) {

@@ -138,6 +138,28 @@ TEST(Estimate, LaplacePriorGivesTheClosedFormMap) {
   EXPECT_NEAR(ps.NegLogDensity(100.0, Scale::kLog10), 2.0, 1e-14);
 }
 
+TEST(Estimate, NoHessianDifferencesAcrossTheKinkOfALaplacePrior) {
+  // A strong Laplace prior (scale 0.01) holds a at its location 1.5: the
+  // data's gradient there is smaller than 1 / 0.01. The objective has a kink
+  // at the MAP, so differences across it would give a curvature of about
+  // (2 / 0.01) / (2 step); a's curvature comes from the Fisher information
+  // (data plus 1 / scale^2) instead, as with Curvature::kExpected. The line
+  // is linear, so the two covariances agree exactly.
+  EstimationProblem p = LineProblem(0.4);
+  p.parameters[0].prior = Prior::Laplace(1.5, 0.01);
+  auto s = Estimate(p, Tight());
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_NEAR(s->estimates[0].value, 1.5, 1e-9);
+  EXPECT_EQ(s->curvature, "observed Hessian");
+  EstimationOptions expected = Tight();
+  expected.curvature = EstimationOptions::Curvature::kExpected;
+  auto f = Estimate(p, expected);
+  ASSERT_TRUE(f.ok());
+  for (int k = 0; k < 2; ++k) {
+    EXPECT_NEAR(s->estimates[k].std_error, f->estimates[k].std_error, 1e-5 * f->estimates[k].std_error) << k;
+  }
+}
+
 TEST(Estimate, DecayRecoversTruthFromLatinHypercubeStarts) {
   EstimationProblem p;
   p.model = DecayModel();
@@ -268,6 +290,10 @@ TEST(Estimate, LaplaceNoiseFitsTheMedian) {
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   // The objective is not smooth at the median; 1e-3 is what LM reaches there.
   EXPECT_NEAR(s->estimates[0].value, 7.1, 1e-3);
+  // Its curvature is the Fisher information of a Laplace location,
+  // n / b^2 = 7: no differences of a piecewise linear objective.
+  EXPECT_EQ(s->curvature, "expected Fisher information (Laplace noise)");
+  EXPECT_NEAR(s->estimates[0].std_error, 1 / std::sqrt(7.0), 1e-9);
 }
 
 TEST(MeasurementNllh, PetabConventions) {
