@@ -414,6 +414,8 @@ try {
       await page.getByText("Personalised.").waitFor({ timeout: 180_000 });
       await page.getByRole("table").filter({ hasText: /Fit \(map-laplace/ }).waitFor();
       await page.getByText(/^profile: /).first().waitFor();
+      await page.getByText("Profile likelihoods").click();
+      await page.getByText(/Profile likelihood of Vmx/).waitFor();
       await checkLabels();
       await shot("13-twin-personalised");
     }

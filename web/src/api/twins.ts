@@ -17,7 +17,7 @@ export interface TwinParameterEstimate {
   identifiable?: boolean;
   at_bound?: boolean;
   /** The fit's profile likelihood interval, when the fit was asked for it (`"profile": true`). */
-  profile?: { lower95: number; upper95: number; lower_open: boolean; upper_open: boolean };
+  profile?: { lower95: number; upper95: number; lower_open: boolean; upper_open: boolean; threshold?: number; points?: [number, number][] };
 }
 
 export interface TwinEvent {

@@ -357,6 +357,24 @@ export async function twinPage(main: HTMLElement, match: RouteMatch): Promise<vo
       h("h2", { id: "est-h" }, "Parameter estimates"),
       est.length ? estimatesTable(est, twin.fit?.parameters ? `Fit (${twin.fit.method ?? "MAP"}, Laplace 95 % interval${twin.fit.converged === false ? "; did not converge" : ""})` : `Ensemble estimate (${twin.estimate?.method ?? "EnKF"}, 95 % interval)`) : h("p", {}, "No personalised parameters."),
     );
+    // The fit's profile likelihoods, when it computed them: objective above
+    // the optimum against each parameter, with the 95 % threshold.
+    const profiled = (twin.fit?.parameters ?? []).filter((p) => p.profile?.points?.length);
+    if (profiled.length) {
+      const box = h("div", { class: "charts" });
+      estimatesEl.append(h("details", {}, h("summary", {}, "Profile likelihoods"), box));
+      for (const p of profiled) {
+        const pts = p.profile!.points!;
+        timeChart(box, {
+          title: `Profile likelihood of ${p.id}`,
+          xLabel: p.id,
+          yLabel: "Δ objective",
+          height: 180,
+          lines: [{ label: "profile", x: pts.map((q) => q[0]), y: pts.map((q) => q[1]), points: true, color: "#1f5fa8" }],
+          thresholds: [{ y: p.profile!.threshold ?? 1.92, label: "95 % threshold", color: "#c0392b" }],
+        });
+      }
+    }
     eventsEl.replaceChildren(...[...(twin.events ?? [])].reverse().map(eventItem));
     for (const e of twin.events ?? []) if (e.type === "alert") addAlert(alertText(e), `t = ${formatNumber(e.time)}`);
     draw();
