@@ -116,51 +116,70 @@ Result<Eigen::VectorXd> Gradient(const Objective& objective, const std::vector<d
 }
 
 // The observed Hessian at x by central differences of the analytic gradient
-// (step 1e-4 on the estimation scale, 1e-4 |theta| when larger), symmetrised;
-// parameters at a bound keep `fisher`'s rows and columns.
+// (step 1e-4 on the estimation scale, 1e-4 |theta| when larger), symmetrised.
+// Parameters within a step of a bound or of a Laplace-family prior's kink
+// (where MAP estimates often sit) keep `fisher`'s rows and columns. `at_x`:
+// the values at x (for the sigma offsets).
 Result<Eigen::MatrixXd> ObservedHessian(const Objective& objective, const std::vector<double>& x,
-                                        const Eigen::MatrixXd& fisher, int threads, long* gradients) {
+                                        const internal::PointValues& at_x, const Eigen::MatrixXd& fisher,
+                                        int threads, long* gradients) {
   const EstimationProblem& problem = objective.problem();
   const size_t n = objective.num_parameters();
   const std::vector<double> theta = objective.ToTheta(x);
-  SOMA_ASSIGN_OR_RETURN(internal::PointValues v0, objective.Compute(x, false, threads));
-  const std::vector<double> offsets = objective.SigmaOffsets(v0);
-  Eigen::MatrixXd h = fisher;
+  const std::vector<double> offsets = objective.SigmaOffsets(at_x);
+  std::vector<double> step(n);
   std::vector<bool> free(n);
   for (size_t k = 0; k < n; ++k) {
     const EstimatedParameter& p = problem.parameters[k];
     const double lo = ToScale(p.scale, p.lower), hi = ToScale(p.scale, p.upper);
-    const double step = 1e-4 * std::max(1.0, std::abs(theta[k]));
-    free[k] = theta[k] - step > lo && theta[k] + step < hi;
-    // A Laplace-family prior has a kink at its location, where MAP
-    // estimates often sit: no differences across it either.
+    step[k] = 1e-4 * std::max(1.0, std::abs(theta[k]));
     using K = Prior::Kind;
-    const Prior& prior = p.prior;
     double kink = NAN;  // on the estimation scale
-    if (prior.kind == K::kLaplace && prior.a > 0) kink = ToScale(p.scale, prior.a);
-    if (prior.kind == K::kLaplace && p.scale == Scale::kLin) kink = prior.a;
-    if (prior.kind == K::kLogLaplace) kink = ToScale(p.scale, std::exp(prior.a));
-    if (prior.kind == K::kParameterScaleLaplace) kink = prior.a;
-    if (std::abs(theta[k] - kink) <= 2 * step) free[k] = false;
+    if (p.prior.kind == K::kLaplace && (p.scale == Scale::kLin || p.prior.a > 0)) kink = ToScale(p.scale, p.prior.a);
+    if (p.prior.kind == K::kLogLaplace) kink = ToScale(p.scale, std::exp(p.prior.a));
+    if (p.prior.kind == K::kParameterScaleLaplace) kink = p.prior.a;
+    free[k] = theta[k] - step[k] > lo && theta[k] + step[k] < hi && !(std::abs(theta[k] - kink) <= 2 * step[k]);
   }
+  Eigen::MatrixXd h = fisher;
   for (size_t k = 0; k < n; ++k) {
     if (!free[k]) continue;
-    const double step = 1e-4 * std::max(1.0, std::abs(theta[k]));
     std::vector<double> up = theta, down = theta;
-    up[k] += step;
-    down[k] -= step;
+    up[k] += step[k];
+    down[k] -= step[k];
     *gradients += 2;
     SOMA_ASSIGN_OR_RETURN(Eigen::VectorXd gu, Gradient(objective, up, offsets, threads));
     SOMA_ASSIGN_OR_RETURN(Eigen::VectorXd gd, Gradient(objective, down, offsets, threads));
-    const Eigen::VectorXd col = (gu - gd) / (2 * step);
+    const Eigen::VectorXd col = (gu - gd) / (2 * step[k]);
     for (size_t a = 0; a < n; ++a) {
-      if (!free[a]) continue;
-      h(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(k)) = col(static_cast<Eigen::Index>(a));
+      if (free[a]) h(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(k)) = col(static_cast<Eigen::Index>(a));
     }
   }
   const Eigen::MatrixXd sym = (h + h.transpose()) / 2;
   if (!sym.allFinite()) return SolverFailure("not finite");
   return sym;
+}
+
+// Why the covariance must come from the Fisher information (see estimate.h),
+// or "" when the observed Hessian is to be computed: `hessian_seconds` is the
+// estimated cost of its 2 n gradients, `fit_seconds` the fit's time so far.
+std::string FisherReason(const EstimationProblem& problem, const EstimationOptions& options,
+                         double hessian_seconds, double fit_seconds) {
+  using C = EstimationOptions::Curvature;
+  if (options.curvature == C::kExpected) return "expected Fisher information";
+  for (const Experiment& e : problem.experiments)
+    for (const auto& o : e.observables)
+      if (o.noise.distribution == NoiseDistribution::kLaplace) {
+        // Sums of |residual| are piecewise linear: their Hessian is zero
+        // between kinks and undefined at them (a median sits on one).
+        return "expected Fisher information (Laplace noise)";
+      }
+  if (options.curvature == C::kObserved) return "";
+  if (problem.parameters.size() > 50) return "expected Fisher information (more than 50 parameters)";
+  if (hessian_seconds > std::max(30.0, 0.5 * fit_seconds)) {
+    return "expected Fisher information (the observed Hessian would take about " +
+           std::to_string(static_cast<long>(hessian_seconds)) + " s)";
+  }
+  return "";
 }
 
 std::vector<std::vector<double>> StartPoints(const EstimationProblem& problem, const EstimationOptions& options) {
@@ -334,29 +353,12 @@ Result<EstimationSummary> Estimate(const EstimationProblem& problem, const Estim
     const double grad_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_grad).count();
     summary.curvature_simulations = 1;
     summary.fisher = objective->Fisher(*v, best.estimate);
-    using C = EstimationOptions::Curvature;
-    const size_t n = objective->num_parameters();
-    // kAuto: up to 50 parameters, and only when the 2 n gradients take at
-    // most 30 s or half the fit's time so far.
     const double fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const double hessian_seconds = 2.0 * static_cast<double>(n) * grad_seconds;
-    bool laplace_noise = false;
-    for (const Experiment& e : problem.experiments)
-      for (const auto& o : e.observables) laplace_noise |= o.noise.distribution == NoiseDistribution::kLaplace;
-    if (options.curvature == C::kExpected) {
-      summary.curvature = "expected Fisher information";
-    } else if (laplace_noise) {
-      // Sums of |residual| are piecewise linear: their Hessian is zero
-      // between kinks and undefined at them (a median sits on one).
-      summary.curvature = "expected Fisher information (Laplace noise)";
-    } else if (options.curvature == C::kAuto && n > 50) {
-      summary.curvature = "expected Fisher information (more than 50 parameters)";
-    } else if (options.curvature == C::kAuto && hessian_seconds > std::max(30.0, 0.5 * fit_seconds)) {
-      summary.curvature = "expected Fisher information (the observed Hessian would take about " +
-                          std::to_string(static_cast<long>(hessian_seconds)) + " s)";
-    } else {
+    const double hessian_seconds = 2.0 * static_cast<double>(objective->num_parameters()) * grad_seconds;
+    summary.curvature = FisherReason(problem, options, hessian_seconds, fit_seconds);
+    if (summary.curvature.empty()) {
       long gradients = 0;
-      auto h = ObservedHessian(*objective, best.estimate, summary.fisher, all_threads, &gradients);
+      auto h = ObservedHessian(*objective, best.estimate, *v, summary.fisher, all_threads, &gradients);
       summary.curvature_simulations += gradients;
       if (h.ok()) summary.hessian = std::move(*h);
       else summary.curvature = "expected Fisher information (observed Hessian: " + h.status().message() + ")";

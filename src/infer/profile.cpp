@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <mutex>
 #include <set>
 
@@ -78,6 +79,37 @@ std::vector<double> Extrapolate(const std::vector<double>& before, const std::ve
   for (size_t k = 0; k < x.size(); ++k)
     if (static_cast<int>(k) != j) x[k] = std::clamp(last[k] + f * (last[k] - before[k]), lo[k], hi[k]);
   return x;
+}
+
+// Where the profile crosses `threshold` between theta_a[j] (objective fa,
+// below) and tb (fb, above): regula falsi (Illinois) on f - threshold, each
+// point warm-started from the side below, until |f - threshold| <= tol or
+// the bracket is narrower than h_min; the secant of the bracket when a
+// point fails. Every point computed goes to `record`.
+double RefineCrossing(Profiler& profiler, int j, std::vector<double> theta_a, double fa, double tb, double fb,
+                      double threshold, double tol, double h_min, const std::function<void(const Point&)>& record) {
+  double ta = theta_a[j], ga = fa - threshold, gb = fb - threshold;
+  int last = 0;  // which side moved last: -1 below, +1 above
+  double crossing = ta - ga * (tb - ta) / (gb - ga);
+  for (int it = 0; it < 20 && std::abs(tb - ta) > h_min; ++it) {
+    const double tc = crossing;
+    Point c = profiler.At(theta_a, j, tc);
+    if (!c.ok) break;
+    record(c);
+    const double gc = c.objective - threshold;
+    if (std::abs(gc) <= tol) break;
+    if (gc > 0) {
+      tb = tc, gb = gc;
+      if (last == +1) ga /= 2;
+      last = +1;
+    } else {
+      ta = tc, ga = gc, theta_a = std::move(c.theta);
+      if (last == -1) gb /= 2;
+      last = -1;
+    }
+    crossing = ta - ga * (tb - ta) / (gb - ga);
+  }
+  return crossing;
 }
 
 std::string Number(double v) {
@@ -168,32 +200,8 @@ ParameterProfile Profile(const Objective& objective, const EstimationSummary& fi
       ++points;
       record(p);
       if (p.objective > prof.threshold) {
-        // Regula falsi (Illinois) on g = f - threshold between the last
-        // point below (a) and this one (b), warm-started from the side below.
-        double ta = prev_theta[j], ga = prev_f - prof.threshold;
-        double tb = t, gb = p.objective - prof.threshold;
-        std::vector<double> theta_a = prev_theta;
-        int last = 0;
-        double crossing = ta - ga * (tb - ta) / (gb - ga);
-        for (int it = 0; it < 20 && std::abs(tb - ta) > h_min; ++it) {
-          const double tc = ta - ga * (tb - ta) / (gb - ga);
-          crossing = tc;
-          Point c = profiler.At(theta_a, jj, tc);
-          if (!c.ok) break;  // keep the secant of the bracket
-          record(c);
-          const double gc = c.objective - prof.threshold;
-          if (std::abs(gc) <= 1e-4 * delta) break;
-          if (gc > 0) {
-            tb = tc, gb = gc;
-            if (last == +1) ga /= 2;
-            last = +1;
-          } else {
-            ta = tc, ga = gc, theta_a = c.theta;
-            if (last == -1) gb /= 2;
-            last = -1;
-          }
-          crossing = ta - ga * (tb - ta) / (gb - ga);
-        }
+        const double crossing = RefineCrossing(profiler, jj, prev_theta, prev_f, t, p.objective, prof.threshold,
+                                  1e-4 * delta, h_min, record);
         end = ProfileEnd::kThreshold;
         edge = crossing;
         break;
