@@ -1,10 +1,13 @@
 #include "sim/algebraic_solver.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace soma::sim {
 
-AlgebraicSolver::AlgebraicSolver(const CompiledModel& cm) : cm_(cm), slots_(cm.algebraic_slots()) {
+AlgebraicSolver::AlgebraicSolver(const CompiledModel& cm)
+    : cm_(cm), slots_(cm.algebraic_slots()),
+      cod_(static_cast<long>(cm.algebraic_slots().size()), static_cast<long>(cm.algebraic_slots().size())) {
   const size_t m = slots_.size();
   residual_.resize(m);
   jacobian_.resize(m * m);
@@ -12,6 +15,7 @@ AlgebraicSolver::AlgebraicSolver(const CompiledModel& cm) : cm_(cm), slots_(cm.a
   jacobian_scratch_ = cm.algebraic_jacobian().NewScratch();
   matrix_.resize(static_cast<long>(m), static_cast<long>(m));
   rhs_.resize(static_cast<long>(m));
+  step_.resize(static_cast<long>(m));
   lu_ = Eigen::PartialPivLU<Eigen::MatrixXd>(static_cast<long>(m));
 }
 
@@ -21,6 +25,7 @@ bool AlgebraicSolver::Solve(double* in) {
   for (long i = 0; i < m; ++i) {
     if (!std::isfinite(in[slots_[i]])) in[slots_[i]] = 0.0;  // no usable start value
   }
+  bool least_squares = false;  // a singular Jacobian was met
   for (int iter = 0; iter < kMaxIterations; ++iter) {
     cm_.algebraic_residuals().Run(in, residual_.data(), residual_scratch_.data());
     cm_.algebraic_jacobian().Run(in, jacobian_.data(), jacobian_scratch_.data());
@@ -29,17 +34,144 @@ bool AlgebraicSolver::Solve(double* in) {
       rhs_(j) = -residual_[static_cast<size_t>(j)];
     }
     lu_.compute(matrix_);
-    Eigen::VectorXd step = lu_.solve(rhs_);
+    step_ = lu_.solve(rhs_);
+    if (!step_.allFinite() || lu_.rcond() < 1e-13) {
+      // Singular: the minimum-norm least-squares step leaves the directions
+      // no equation determines where they are.
+      cod_.compute(matrix_);
+      step_ = cod_.solve(rhs_);
+      least_squares = true;
+    }
     bool small = true;
+    double zmax = 0.0;
     for (long i = 0; i < m; ++i) {
       double& z = in[slots_[i]];
-      if (!std::isfinite(step(i))) return false;
-      z += step(i);
-      if (std::abs(step(i)) > 1e-13 * (1.0 + std::abs(z))) small = false;
+      if (!std::isfinite(step_(i))) return false;
+      z += step_(i);
+      zmax = std::max(zmax, std::abs(z));
+      if (std::abs(step_(i)) > 1e-13 * (1.0 + std::abs(z))) small = false;
     }
-    if (small) return true;
+    if (small) {
+      if (!least_squares) return true;
+      // Least-squares steps also stop at a minimum of an inconsistent
+      // system: only a vanishing residual is a solution.
+      cm_.algebraic_residuals().Run(in, residual_.data(), residual_scratch_.data());
+      for (double r : residual_) {
+        if (!(std::abs(r) <= 1e-9 * (1.0 + zmax))) return false;
+      }
+      return true;
+    }
   }
   return false;
+}
+
+FastEquilibrium::FastEquilibrium(const CompiledModel& cm) : fast_(cm.fast_reactions()) {
+  ns_ = static_cast<long>(fast_.species_slots.size());
+  if (ns_ == 0) return;
+  nf_ = static_cast<long>(fast_.stoichiometry.size()) / ns_;
+  n_ = Eigen::Map<const Eigen::MatrixXd>(fast_.stoichiometry.data(), ns_, nf_);
+  rates_.resize(static_cast<size_t>(nf_));
+  rate_jacobian_.resize(static_cast<size_t>(nf_ * ns_));
+  rates_scratch_ = fast_.rates.NewScratch();
+  jacobian_scratch_ = fast_.rate_jacobian.NewScratch();
+  f_.resize(ns_);
+  f_new_.resize(ns_);
+  d_.resize(ns_);
+  saved_.resize(ns_);
+  jv_.resize(nf_, ns_);
+  m_.resize(ns_, ns_);
+  lu_ = Eigen::PartialPivLU<Eigen::MatrixXd>(ns_);
+}
+
+bool FastEquilibrium::Evaluate(const double* in) {
+  fast_.rates.Run(in, rates_.data(), rates_scratch_.data());
+  f_new_ = n_ * Eigen::Map<const Eigen::VectorXd>(rates_.data(), nf_);
+  return f_new_.allFinite();
+}
+
+bool FastEquilibrium::Equilibrate(double* in) {
+  if (ns_ == 0) return true;
+  const auto& slots = fast_.species_slots;
+  double scale = 0.0;  // the amounts' magnitude
+  for (long j = 0; j < ns_; ++j) {
+    double& s = in[slots[j]];
+    if (!std::isfinite(s)) s = 0.0;
+    scale = std::max(scale, std::abs(s));
+  }
+  for (const auto& moiety : fast_.moieties) {
+    double w = 0.0;
+    for (long j = 0; j < ns_; ++j) w += moiety.coefficients[j] * in[slots[j]];
+    in[moiety.slot] = w;
+  }
+  if (scale == 0.0) scale = 1.0;
+  if (!Evaluate(in)) return false;
+  f_ = f_new_;
+  double fnorm = f_.lpNorm<Eigen::Infinity>();
+  if (fnorm == 0.0) return true;
+  // First pseudo-time step: a change of about 1e-3 of the amounts.
+  double h = 1e-3 * scale / fnorm;
+  for (int step = 0; step < kMaxSteps; ++step) {
+    fast_.rate_jacobian.Run(in, rate_jacobian_.data(), jacobian_scratch_.data());
+    jv_ = Eigen::Map<const Eigen::MatrixXd>(rate_jacobian_.data(), nf_, ns_);
+    if (!jv_.allFinite()) return false;
+    // Linearly implicit Euler: (I - h N Jv) d = h N v.
+    m_.noalias() = -h * (n_ * jv_);
+    m_.diagonal().array() += 1.0;
+    lu_.compute(m_);
+    d_ = lu_.solve(h * f_);
+    for (long j = 0; j < ns_; ++j) saved_(j) = in[slots[j]];
+    bool ok = d_.allFinite();
+    if (ok) {
+      for (long j = 0; j < ns_; ++j) in[slots[j]] += d_(j);
+      ok = Evaluate(in);
+    }
+    if (!ok) {
+      for (long j = 0; j < ns_; ++j) in[slots[j]] = saved_(j);
+      h *= 0.1;
+      if (h < 1e-300) return false;
+      continue;
+    }
+    // The step's size against the amounts: converged when it is at rounding
+    // level; safe to lengthen while it is small.
+    double change = 0.0, relative = 0.0;
+    for (long j = 0; j < ns_; ++j) {
+      change = std::max(change, std::abs(d_(j)) / (std::abs(in[slots[j]]) + 1e-12 * scale));
+      relative = std::max(relative, std::abs(d_(j)) / (std::abs(saved_(j)) + 1e-6 * scale));
+    }
+    const double fnew = f_new_.lpNorm<Eigen::Infinity>();
+    f_ = f_new_;
+    if (fnew == 0.0 || (change < 1e-12 && fnew <= fnorm)) return true;
+    // Switched evolution relaxation (the step grows as the rates fall), and
+    // at least doubling while steps change the amounts by under 10 %.
+    double grow = std::clamp(fnorm / fnew, 0.5, 10.0);
+    if (relative < 0.1) grow = std::max(grow, 2.0);
+    h *= grow;
+    h = std::min(h, 1e200);
+    fnorm = fnew;
+  }
+  return false;
+}
+
+Result<std::vector<double>> ConsistentInitialWorkspace(const CompiledModel& cm, double t0,
+                                                       std::vector<std::pair<uint32_t, double>> overrides) {
+  std::vector<double> in = cm.InitialWorkspace(t0, overrides);
+  if (cm.algebraic_slots().empty()) return in;
+  AlgebraicSolver algebraic(cm);
+  FastEquilibrium fast(cm);
+  auto solve = [&]() -> Status {
+    if (!fast.Equilibrate(in.data())) {
+      return SolverFailure("the fast reactions reach no equilibrium from the initial amounts");
+    }
+    if (!algebraic.Solve(in.data())) {
+      return SolverFailure("the algebraic rules and fast-reaction equilibria have no solution near the initial values");
+    }
+    return Status::Ok();
+  };
+  SOMA_RETURN_IF_ERROR(solve());
+  for (uint32_t slot : cm.algebraic_slots()) overrides.push_back({slot, in[slot]});
+  in = cm.InitialWorkspace(t0, overrides);
+  SOMA_RETURN_IF_ERROR(solve());
+  return in;
 }
 
 }  // namespace soma::sim

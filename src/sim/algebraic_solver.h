@@ -1,8 +1,25 @@
 #pragma once
-// Keeps the variables determined by algebraic rules consistent: given the
-// workspace (time, states, discrete values), solves residual(z) = 0 for the
-// algebraic variables z by Newton's method with the compiled analytic
-// Jacobian, starting from the values in the workspace (the last solution).
+// Keeps the variables determined by algebraic rules and fast reactions
+// consistent.
+//
+// AlgebraicSolver: given the workspace (time, states, discrete values),
+// solves residual(z) = 0 for the algebraic variables z by Newton's method
+// with the compiled analytic Jacobian, starting from the values in the
+// workspace (the last solution). Where the Jacobian is singular (a fast
+// kinetic law that vanishes identically, e.g. with a rate constant of 0),
+// the step is the minimum-norm least-squares one, so the directions the
+// equations do not determine keep their values.
+//
+// FastEquilibrium: moves the species of fast reactions to the equilibrium
+// that the fast reactions themselves reach from the current amounts, i.e.
+// the limit of infinitely fast kinetics, by integrating
+// dS/dtau = N v(S) in a pseudo-time tau (other values held) with
+// pseudo-transient continuation (linearly implicit Euler steps growing as
+// |N v| falls). Where an equilibrium condition has several roots (v = k S1 S2
+// is 0 at S1 = 0 and at S2 = 0), this picks the stable one, the one the
+// reaction runs into; Newton from the initial amounts may land on the other.
+// Used at the start and after events, before AlgebraicSolver polishes.
+//
 // Internal to soma::sim; no allocation per solve.
 
 #include <vector>
@@ -28,8 +45,41 @@ class AlgebraicSolver {
   const std::vector<uint32_t>& slots_;
   std::vector<double> residual_, jacobian_, residual_scratch_, jacobian_scratch_;
   Eigen::MatrixXd matrix_;
-  Eigen::VectorXd rhs_;
+  Eigen::VectorXd rhs_, step_;
+  Eigen::PartialPivLU<Eigen::MatrixXd> lu_;
+  Eigen::CompleteOrthogonalDecomposition<Eigen::MatrixXd> cod_;
+};
+
+class FastEquilibrium {
+ public:
+  explicit FastEquilibrium(const CompiledModel& cm);
+
+  bool empty() const { return fast_.species_slots.empty(); }
+  // Sets each moiety state to its combination of the fast species' current
+  // amounts (after an event changed some of them, the totals change), then
+  // runs the fast reactions to their equilibrium. Returns false if the
+  // pseudo-time integration failed (non-finite rates, no convergence).
+  bool Equilibrate(double* in);
+
+ private:
+  static constexpr int kMaxSteps = 5000;
+  // rates_ = v(in), f_ = N v. Returns false on non-finite values.
+  bool Evaluate(const double* in);
+  const CompiledModel::FastReactions& fast_;
+  long ns_ = 0, nf_ = 0;
+  Eigen::MatrixXd n_;  // ns x nf
+  std::vector<double> rates_, rate_jacobian_, rates_scratch_, jacobian_scratch_;
+  Eigen::VectorXd f_, f_new_, d_, saved_;
+  Eigen::MatrixXd jv_, m_;
   Eigen::PartialPivLU<Eigen::MatrixXd> lu_;
 };
+
+// The workspace at t0 (with `overrides`, see CompiledModel::InitialWorkspace)
+// made consistent: fast reactions equilibrated and algebraic variables
+// solved. Initial values may depend on what those determine, so this is
+// done twice, the second time with the initial values recomputed from the
+// first solution. Errors (kSolverFailure) name which part has no solution.
+Result<std::vector<double>> ConsistentInitialWorkspace(const CompiledModel& cm, double t0,
+                                                       std::vector<std::pair<uint32_t, double>> overrides);
 
 }  // namespace soma::sim

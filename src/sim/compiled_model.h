@@ -204,6 +204,24 @@ class CompiledModel {
   const expr::Program& algebraic_residuals() const { return algebraic_residuals_; }
   const expr::Program& algebraic_jacobian() const { return algebraic_jacobian_; }
 
+  // Fast reactions in rapid equilibrium (all empty without them). The
+  // species they change are algebraic slots; each conserved combination of
+  // them (a moiety, L S with L N = 0) is an ODE state.
+  struct FastReactions {
+    std::vector<uint32_t> species_slots;  // amounts of the fast species
+    // N: d amount_j / d extent_k of fast reaction k (conversion factors
+    // included), column-major, species x reactions.
+    std::vector<double> stoichiometry;
+    expr::Program rates;          // outputs: the kinetic law of each fast reaction
+    expr::Program rate_jacobian;  // d law_k / d amount_j, column-major, reactions x species
+    struct Moiety {
+      uint32_t slot;                      // its state slot
+      std::vector<double> coefficients;   // over species_slots
+    };
+    std::vector<Moiety> moieties;
+  };
+  const FastReactions& fast_reactions() const { return fast_reactions_; }
+
  private:
   friend class ModelCompiler;
   CompiledModel() = default;
@@ -239,6 +257,7 @@ class CompiledModel {
   std::vector<DelayInfo> delays_;
   expr::Program algebraic_residuals_;
   expr::Program algebraic_jacobian_;
+  FastReactions fast_reactions_;
 };
 
 }  // namespace soma::sim

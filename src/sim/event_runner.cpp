@@ -35,7 +35,7 @@ bool TruthAfterCrossing(expr::GOp op, int direction) {
 
 EventRunner::EventRunner(const CompiledModel& cm, std::vector<double>& in, const SimulationOptions& options,
                          SimulationSummary& summary, EventExtension* extension)
-    : cm_(cm), in_(in), opt_(options), summary_(summary), extension_(extension), algebraic_(cm),
+    : cm_(cm), in_(in), opt_(options), summary_(summary), extension_(extension), algebraic_(cm), fast_(cm),
       rng_(options.seed) {
   const size_t ne = cm.events().size();
   previous_.resize(ne);
@@ -169,7 +169,8 @@ void EventRunner::Execute(Pending& p) {
   cm_.roots().Run(in_.data(), roots_before_.data(), roots_scratch_.data());
   for (size_t i = 0; i < ev.targets.size(); ++i) in_[ev.targets[i]] = p.values[i];
   if (extension_ != nullptr) extension_->Apply(p.event, p.extra);
-  algebraic_ok_ = algebraic_.Solve(in_.data()) && algebraic_ok_;
+  // Fast reactions run to their new equilibrium from the assigned amounts.
+  algebraic_ok_ = fast_.Equilibrate(in_.data()) && algebraic_.Solve(in_.data()) && algebraic_ok_;
   RefreshRelations(&roots_before_);
 }
 

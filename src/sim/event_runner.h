@@ -77,6 +77,7 @@ class EventRunner {
   std::vector<Pending> pending_;
   uint64_t next_sequence_ = 0;
   AlgebraicSolver algebraic_;
+  FastEquilibrium fast_;
   bool algebraic_ok_ = true;
   std::mt19937_64 rng_;
 };

@@ -74,6 +74,7 @@ class ModelCompiler {
   std::vector<std::vector<double>> moiety_rows_;
   std::unordered_map<std::string, size_t> moiety_index_;
   std::unordered_map<const model::SpeciesReference*, double> fast_stoichiometry_;
+  std::vector<double> fast_n_;  // N over fast_species_ x fast_reactions_, column-major
 };
 
 }  // namespace soma::sim

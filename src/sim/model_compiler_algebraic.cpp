@@ -129,6 +129,22 @@ Status ModelCompiler::BuildAlgebraic() {
   }
   out_->algebraic_residuals_ = expr::Program::Compile(g_, residuals);
   out_->algebraic_jacobian_ = expr::Program::Compile(g_, jac);
+
+  if (fast_reactions_.empty()) return Status::Ok();
+  CompiledModel::FastReactions& fast = out_->fast_reactions_;
+  for (const std::string& id : fast_species_) fast.species_slots.push_back(Info(id)->slot);
+  fast.stoichiometry = fast_n_;
+  std::vector<NodeId> rates, rate_jac;
+  for (const model::Reaction* r : fast_reactions_) {
+    SOMA_ASSIGN_OR_RETURN(NodeId rate, Value(r->id));
+    rates.push_back(rate);
+  }
+  for (uint32_t slot : fast.species_slots) {
+    for (NodeId rate : rates) rate_jac.push_back(g_.Derivative(rate, slot));
+  }
+  fast.rates = expr::Program::Compile(g_, rates);
+  fast.rate_jacobian = expr::Program::Compile(g_, rate_jac);
+  for (const auto& [id, index] : moiety_index_) fast.moieties.push_back({Info(id)->slot, moiety_rows_[index]});
   return Status::Ok();
 }
 
@@ -244,6 +260,7 @@ Status ModelCompiler::SetUpFastReactions(std::vector<SymbolInfo>& syms) {
       }
     }
   }
+  fast_n_.assign(n.data(), n.data() + n.size());
   Eigen::FullPivLU<Eigen::MatrixXd> lu(n.transpose());
   if (lu.rank() < nf) {
     return Unsupported("the fast reactions' stoichiometries are linearly dependent; their equilibrium is not determined");

@@ -50,15 +50,8 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
     if (!options.initial_state.empty()) {
       return Unsupported("SimulationOptions::initial_state for a model with algebraic rules");
     }
-    // Initial values may depend on what the algebraic rules determine: solve,
-    // recompute the initial values with those, and solve again.
     SOMA_ASSIGN_OR_RETURN(auto overrides, cm.ResolveOverrides(options.overrides));
-    in = cm.InitialWorkspace(options.start, overrides);
-    AlgebraicSolver algebraic(cm);
-    if (!algebraic.Solve(in.data())) return algebraic_failure.WithContext("at the start");
-    for (uint32_t slot : cm.algebraic_slots()) overrides.push_back({slot, in[slot]});
-    in = cm.InitialWorkspace(options.start, overrides);
-    if (!algebraic.Solve(in.data())) return algebraic_failure.WithContext("at the start");
+    SOMA_ASSIGN_OR_RETURN(in, ConsistentInitialWorkspace(cm, options.start, std::move(overrides)));
     SOMA_RETURN_IF_ERROR(cm.CheckInitialState(in));
   }
   ModelSystem system(cm, in, /*scheduled_time_roots=*/true);

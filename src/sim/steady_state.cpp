@@ -265,19 +265,9 @@ class Search {
   std::vector<bool> is_species_;
 };
 
-// The workspace at the start, with the algebraic rules solved, as Simulator
-// computes it.
+// The workspace at the start, made consistent as Simulator does.
 Result<std::vector<double>> StartWorkspace(const CompiledModel& cm, double t0) {
-  std::vector<double> in = cm.InitialWorkspace(t0);
-  if (!cm.algebraic_slots().empty()) {
-    const Status failure = SolverFailure("the algebraic rules have no solution near the initial values");
-    AlgebraicSolver algebraic(cm);
-    if (!algebraic.Solve(in.data())) return failure;
-    std::vector<std::pair<uint32_t, double>> solved;
-    for (uint32_t slot : cm.algebraic_slots()) solved.push_back({slot, in[slot]});
-    in = cm.InitialWorkspace(t0, solved);
-    if (!algebraic.Solve(in.data())) return failure;
-  }
+  SOMA_ASSIGN_OR_RETURN(std::vector<double> in, ConsistentInitialWorkspace(cm, t0, {}));
   SOMA_RETURN_IF_ERROR(cm.CheckInitialState(in));
   return in;
 }
