@@ -74,6 +74,8 @@ FastEquilibrium::FastEquilibrium(const CompiledModel& cm) : fast_(cm.fast_reacti
   rate_jacobian_.resize(static_cast<size_t>(nf_ * ns_));
   rates_scratch_ = fast_.rates.NewScratch();
   jacobian_scratch_ = fast_.rate_jacobian.NewScratch();
+  slow_.resize(static_cast<size_t>(ns_));
+  slow_scratch_ = fast_.slow_rates.NewScratch();
   f_.resize(ns_);
   f_new_.resize(ns_);
   d_.resize(ns_);
@@ -152,6 +154,40 @@ bool FastEquilibrium::Equilibrate(double* in) {
   return false;
 }
 
+Status FastEquilibrium::CheckDetermined(const double* in) {
+  if (ns_ == 0) return Status::Ok();
+  fast_.rate_jacobian.Run(in, rate_jacobian_.data(), jacobian_scratch_.data());
+  jv_ = Eigen::Map<const Eigen::MatrixXd>(rate_jacobian_.data(), nf_, ns_);
+  const Eigen::MatrixXd g = jv_ * n_;  // d law_k / d extent_l
+  Eigen::JacobiSVD<Eigen::MatrixXd> svd(g, Eigen::ComputeFullV);
+  const Eigen::VectorXd& sigma = svd.singularValues();
+  const double largest = sigma.size() > 0 ? sigma(0) : 0.0;
+  std::string names;
+  for (long i = 0; i < sigma.size(); ++i) {
+    if (largest > 0.0 && sigma(i) > 1e-12 * largest) continue;
+    // A free combination z of the fast reactions: does it move a species
+    // that slow reactions also change?
+    const Eigen::VectorXd z = svd.matrixV().col(i);
+    // The slow flow's component along the free direction N z.
+    const Eigen::VectorXd moved = n_ * z;
+    fast_.slow_rates.Run(in, slow_.data(), slow_scratch_.data());
+    const Eigen::Map<const Eigen::VectorXd> flow(slow_.data(), ns_);
+    const double along = std::abs(moved.dot(flow)) / moved.norm();
+    if (!(along > 1e-12 * (1.0 + flow.norm()))) continue;
+    for (long k = 0; k < nf_; ++k) {
+      const std::string& id = fast_.reaction_ids[static_cast<size_t>(k)];
+      if (std::abs(z(k)) > 1e-12 && names.find("'" + id + "'") == std::string::npos) {
+        names += (names.empty() ? "'" : ", '") + id + "'";
+      }
+    }
+  }
+  if (names.empty()) return Status::Ok();
+  return Unsupported("fast reaction " + names +
+                     " does not determine its equilibrium here (its kinetic law vanishes whatever the amounts, "
+                     "e.g. with a rate constant of 0) while slow reactions change its species: rapid "
+                     "equilibrium cannot follow them");
+}
+
 Result<std::vector<double>> ConsistentInitialWorkspace(const CompiledModel& cm, double t0,
                                                        std::vector<std::pair<uint32_t, double>> overrides) {
   std::vector<double> in = cm.InitialWorkspace(t0, overrides);
@@ -171,6 +207,7 @@ Result<std::vector<double>> ConsistentInitialWorkspace(const CompiledModel& cm, 
   for (uint32_t slot : cm.algebraic_slots()) overrides.push_back({slot, in[slot]});
   in = cm.InitialWorkspace(t0, overrides);
   SOMA_RETURN_IF_ERROR(solve());
+  SOMA_RETURN_IF_ERROR(fast.CheckDetermined(in.data()).WithContext("at the start"));
   return in;
 }
 

@@ -61,6 +61,15 @@ class FastEquilibrium {
   // pseudo-time integration failed (non-finite rates, no convergence).
   bool Equilibrate(double* in);
 
+  // At a solved equilibrium: where the fast reactions hold their species in
+  // place only partly (d law / d extent singular: a kinetic law that
+  // vanishes whatever the amounts, e.g. with a rate constant of 0) while
+  // slow reactions move species along the free direction, the conserved-
+  // moiety formulation cannot follow them. That is reported as unsupported,
+  // naming the reactions, rather than simulated wrongly. Checked at the
+  // start, after events and at output times.
+  Status CheckDetermined(const double* in);
+
  private:
   static constexpr int kMaxSteps = 5000;
   // rates_ = v(in), f_ = N v. Returns false on non-finite values.
@@ -69,6 +78,7 @@ class FastEquilibrium {
   long ns_ = 0, nf_ = 0;
   Eigen::MatrixXd n_;  // ns x nf
   std::vector<double> rates_, rate_jacobian_, rates_scratch_, jacobian_scratch_;
+  std::vector<double> slow_, slow_scratch_;
   Eigen::VectorXd f_, f_new_, d_, saved_;
   Eigen::MatrixXd jv_, m_;
   Eigen::PartialPivLU<Eigen::MatrixXd> lu_;

@@ -214,6 +214,8 @@ class CompiledModel {
     std::vector<double> stoichiometry;
     expr::Program rates;          // outputs: the kinetic law of each fast reaction
     expr::Program rate_jacobian;  // d law_k / d amount_j, column-major, reactions x species
+    std::vector<std::string> reaction_ids;
+    expr::Program slow_rates;  // outputs: d amount_j / dt from slow reactions
     struct Moiety {
       uint32_t slot;                      // its state slot
       std::vector<double> coefficients;   // over species_slots

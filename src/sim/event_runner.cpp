@@ -171,6 +171,7 @@ void EventRunner::Execute(Pending& p) {
   if (extension_ != nullptr) extension_->Apply(p.event, p.extra);
   // Fast reactions run to their new equilibrium from the assigned amounts.
   algebraic_ok_ = fast_.Equilibrate(in_.data()) && algebraic_.Solve(in_.data()) && algebraic_ok_;
+  if (algebraic_ok_ && fast_status_.ok()) fast_status_ = fast_.CheckDetermined(in_.data());
   RefreshRelations(&roots_before_);
 }
 

@@ -48,6 +48,9 @@ class EventRunner {
 
   // False once the algebraic rules could not be solved after an event.
   bool algebraic_ok() const { return algebraic_ok_; }
+  // Not ok once an event left fast reactions unable to determine their
+  // species (FastEquilibrium::CheckDetermined).
+  const Status& fast_status() const { return fast_status_; }
 
  private:
   struct Pending {
@@ -79,6 +82,7 @@ class EventRunner {
   AlgebraicSolver algebraic_;
   FastEquilibrium fast_;
   bool algebraic_ok_ = true;
+  Status fast_status_;
   std::mt19937_64 rng_;
 };
 

@@ -132,7 +132,14 @@ Status ModelCompiler::BuildAlgebraic() {
 
   if (fast_reactions_.empty()) return Status::Ok();
   CompiledModel::FastReactions& fast = out_->fast_reactions_;
-  for (const std::string& id : fast_species_) fast.species_slots.push_back(Info(id)->slot);
+  std::vector<NodeId> slow_rates;
+  for (const std::string& id : fast_species_) {
+    fast.species_slots.push_back(Info(id)->slot);
+    SOMA_ASSIGN_OR_RETURN(NodeId slow, SlowSpeciesRate(id));
+    slow_rates.push_back(slow);
+  }
+  fast.slow_rates = expr::Program::Compile(g_, slow_rates);
+  for (const model::Reaction* r : fast_reactions_) fast.reaction_ids.push_back(r->id);
   fast.stoichiometry = fast_n_;
   std::vector<NodeId> rates, rate_jac;
   for (const model::Reaction* r : fast_reactions_) {

@@ -67,12 +67,14 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
     }
   }
   EventRunner events(cm, in, options, summary);
+  FastEquilibrium fast_check(cm);
   events.RefreshRelations();
 
   double t = options.start;
   in[0] = t;
   SOMA_ASSIGN_OR_RETURN(bool changed_at_start, events.Process(t));
   (void)changed_at_start;
+  SOMA_RETURN_IF_ERROR(events.fast_status().WithContext("after an event at the start"));
 
   solvers::SundialsContext ctx;
   std::vector<double> y(system.num_states());
@@ -137,6 +139,7 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
       if (restart || t >= t_event) {
         SOMA_ASSIGN_OR_RETURN(bool changed, events.Process(t));
         if (!events.algebraic_ok()) return algebraic_failure.WithContext("after an event at t = " + std::to_string(t));
+        SOMA_RETURN_IF_ERROR(events.fast_status().WithContext("after an event at t = " + std::to_string(t)));
         restart = restart || changed;
       }
       if (restart) {
@@ -147,6 +150,7 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
       }
     }
     record(row);
+    if (!fast_check.empty()) SOMA_RETURN_IF_ERROR(fast_check.CheckDetermined(in.data()).WithContext("at t = " + std::to_string(t)));
   }
   result.final_state.assign(in.begin() + 1, in.begin() + 1 + static_cast<std::ptrdiff_t>(cm.num_states()));
   summary.integrator = integrator->stats();

@@ -352,6 +352,47 @@ TEST(SimulatorTest, EventsAssigningAFastSpeciesChangeTheConservedTotal) {
   }
 }
 
+// Fast A -> B with kinetic law k2 A and k2 = 0 holds nothing in place, while
+// a slow B -> A moves A and B apart: the conserved total A + B cannot follow
+// that, so it is reported as unsupported, naming the reaction, not
+// simulated with A and B frozen. (With no slow reaction, as in
+// FastReactionsRunToTheEquilibriumTheyReach with k = 0, it is simulated.)
+TEST(SimulatorTest, FastReactionsThatHoldNothingWhileSlowOnesMoveTheirSpeciesAreUnsupported) {
+  model::Model m;
+  m.compartments.push_back({.id = "V", .size = 1.0});
+  m.species.push_back({.id = "A", .compartment = "V", .initial_amount = 0.0});
+  m.species.push_back({.id = "B", .compartment = "V", .initial_amount = 2.0});
+  m.parameters.push_back({.id = "k1", .value = 1.0});
+  m.parameters.push_back({.id = "k2", .value = 0.0});
+  model::Reaction fast;
+  fast.id = "switched";
+  fast.fast = true;
+  fast.reactants.push_back({.species = "A"});
+  fast.products.push_back({.species = "B"});
+  fast.kinetic_law = Mul({Sym("k2"), Sym("A")});
+  m.reactions.push_back(fast);
+  model::Reaction slow;
+  slow.id = "back";
+  slow.reactants.push_back({.species = "B"});
+  slow.products.push_back({.species = "A"});
+  slow.kinetic_law = Sym("k1");
+  m.reactions.push_back(slow);
+  auto cm = CompiledModel::Compile(m);
+  ASSERT_TRUE(cm.ok()) << cm.status().ToString();
+  auto r = Simulator(*cm).Simulate(TightOptions(1.0, 1), {{"A"}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kUnsupported);
+  EXPECT_NE(r.status().message().find("'switched'"), std::string::npos) << r.status().message();
+  // With k2 = 1 the fast reaction holds A at 0 and B = 2 throughout.
+  m.parameters[1].value = 1.0;
+  cm = CompiledModel::Compile(m);
+  ASSERT_TRUE(cm.ok()) << cm.status().ToString();
+  r = Simulator(*cm).Simulate(TightOptions(1.0, 1), {{"A"}, {"B"}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ExpectClose(r->at(1, 1), 0.0, 1e-9, 0.0, "A");
+  ExpectClose(r->at(1, 2), 2.0, 1e-9, 1e-9, "B");
+}
+
 TEST(SimulatorTest, UnsupportedConstructsAreReportedNotSimulated) {
   // A fast reaction whose stoichiometry an event changes cannot be reduced
   // to fixed conserved moieties: it is reported, naming the reaction.
