@@ -159,6 +159,9 @@ Status FastEquilibrium::CheckDetermined(const double* in) {
   fast_.rate_jacobian.Run(in, rate_jacobian_.data(), jacobian_scratch_.data());
   jv_ = Eigen::Map<const Eigen::MatrixXd>(rate_jacobian_.data(), nf_, ns_);
   const Eigen::MatrixXd g = jv_ * n_;  // d law_k / d extent_l
+  // Usually regular: an LU's condition estimate says so cheaply (this runs
+  // at every output time); the SVD finds the free directions otherwise.
+  if (g.allFinite() && Eigen::PartialPivLU<Eigen::MatrixXd>(g).rcond() > 1e-10) return Status::Ok();
   Eigen::JacobiSVD<Eigen::MatrixXd> svd(g, Eigen::ComputeFullV);
   const Eigen::VectorXd& sigma = svd.singularValues();
   const double largest = sigma.size() > 0 ? sigma(0) : 0.0;

@@ -393,6 +393,29 @@ TEST(SimulatorTest, FastReactionsThatHoldNothingWhileSlowOnesMoveTheirSpeciesAre
   ExpectClose(r->at(1, 2), 2.0, 1e-9, 1e-9, "B");
 }
 
+// A fast reaction with a constant rate never stops: there is no equilibrium
+// to run into, and the run says so instead of returning numbers.
+TEST(SimulatorTest, FastReactionsWithoutAnEquilibriumAreAnError) {
+  model::Model m;
+  m.compartments.push_back({.id = "V", .size = 1.0});
+  m.species.push_back({.id = "A", .compartment = "V", .initial_amount = 1.0});
+  m.species.push_back({.id = "B", .compartment = "V", .initial_amount = 0.0});
+  model::Reaction fast;
+  fast.id = "J0";
+  fast.fast = true;
+  fast.reactants.push_back({.species = "A"});
+  fast.products.push_back({.species = "B"});
+  fast.kinetic_law = Num(1.0);
+  m.reactions.push_back(fast);
+  auto cm = CompiledModel::Compile(m);
+  ASSERT_TRUE(cm.ok()) << cm.status().ToString();
+  auto r = Simulator(*cm).Simulate(TightOptions(1.0, 1), {{"A"}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kSolverFailure);
+  EXPECT_NE(r.status().message().find("fast reactions reach no equilibrium"), std::string::npos)
+      << r.status().message();
+}
+
 TEST(SimulatorTest, UnsupportedConstructsAreReportedNotSimulated) {
   // A fast reaction whose stoichiometry an event changes cannot be reduced
   // to fixed conserved moieties: it is reported, naming the reaction.
