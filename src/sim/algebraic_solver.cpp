@@ -91,6 +91,27 @@ bool FastEquilibrium::Evaluate(const double* in) {
   return f_new_.allFinite();
 }
 
+bool FastEquilibrium::UpdateStoichiometry(double* in) {
+  n_ = Eigen::Map<const Eigen::MatrixXd>(fast_.stoichiometry.data(), ns_, nf_);
+  for (const auto& e : fast_.variable_stoichiometry) n_.data()[e.index] += e.scale * in[e.slot];
+  // The moieties' coefficients: a basis of the kernel of N^T, each column
+  // scaled to a largest magnitude of 1, as the compiler computed them.
+  Eigen::FullPivLU<Eigen::MatrixXd> lu(n_.transpose());
+  if (!n_.allFinite() || static_cast<size_t>(ns_ - lu.rank()) != fast_.moieties.size()) return false;
+  if (fast_.moieties.empty()) return true;
+  const Eigen::MatrixXd kernel = lu.kernel();
+  for (size_t i = 0; i < fast_.moieties.size(); ++i) {
+    const auto& moiety = fast_.moieties[i];
+    const long col = static_cast<long>(i);
+    const double scale = kernel.col(col).cwiseAbs().maxCoeff();
+    for (long j = 0; j < ns_; ++j) {
+      const double v = kernel(j, col) / scale;
+      in[moiety.coefficient_slots[static_cast<size_t>(j)]] = std::abs(v) < 1e-14 ? 0.0 : v;
+    }
+  }
+  return true;
+}
+
 bool FastEquilibrium::Equilibrate(double* in) {
   if (ns_ == 0) return true;
   const auto& slots = fast_.species_slots;
@@ -100,9 +121,13 @@ bool FastEquilibrium::Equilibrate(double* in) {
     if (!std::isfinite(s)) s = 0.0;
     scale = std::max(scale, std::abs(s));
   }
+  if (!fast_.variable_stoichiometry.empty() && !UpdateStoichiometry(in)) return false;
   for (const auto& moiety : fast_.moieties) {
     double w = 0.0;
-    for (long j = 0; j < ns_; ++j) w += moiety.coefficients[j] * in[slots[j]];
+    for (long j = 0; j < ns_; ++j) {
+      const double c = moiety.coefficient_slots.empty() ? moiety.coefficients[j] : in[moiety.coefficient_slots[j]];
+      w += c * in[slots[j]];
+    }
     in[moiety.slot] = w;
   }
   if (scale == 0.0) scale = 1.0;

@@ -74,6 +74,10 @@ class FastEquilibrium {
   static constexpr int kMaxSteps = 5000;
   // rates_ = v(in), f_ = N v. Returns false on non-finite values.
   bool Evaluate(const double* in);
+  // Where events set stoichiometries: N from the current values, and the
+  // moieties' coefficients recomputed into their slots. False when N's rank
+  // changed (the number of moieties would change).
+  bool UpdateStoichiometry(double* in);
   const CompiledModel::FastReactions& fast_;
   long ns_ = 0, nf_ = 0;
   Eigen::MatrixXd n_;  // ns x nf

@@ -219,7 +219,18 @@ class CompiledModel {
     struct Moiety {
       uint32_t slot;                      // its state slot
       std::vector<double> coefficients;   // over species_slots
+      // Where events set stoichiometries: the slots holding the
+      // coefficients (recomputed from N after events), else empty.
+      std::vector<uint32_t> coefficient_slots;
     };
+    // Entries of N that events change: N[index] = stoichiometry[index] +
+    // scale * value of slot.
+    struct VariableEntry {
+      uint32_t index;
+      double scale;
+      uint32_t slot;
+    };
+    std::vector<VariableEntry> variable_stoichiometry;
     std::vector<Moiety> moieties;
   };
   const FastReactions& fast_reactions() const { return fast_reactions_; }

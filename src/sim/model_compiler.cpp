@@ -271,6 +271,7 @@ Result<NodeId> ModelCompiler::InitStored(const SymbolInfo& s) {
     }
     return total;
   }
+  if (auto c = coefficient_value_.find(s.id); c != coefficient_value_.end()) return g_.Constant(c->second);
   if (s.kind == SymbolKind::kSpecies && s.stores_amount && m_.FindSpecies(s.id)->initial_amount &&
       !m_.FindInitialAssignment(s.id)) {
     return g_.Variable(s.slot);  // the declared amount, even where the size is not known yet
@@ -312,11 +313,11 @@ Result<NodeId> ModelCompiler::StateDerivative(size_t i) {
     node = *r;
   } else if (auto moiety = moiety_index_.find(id); moiety != moiety_index_.end()) {
     // A conserved combination of fast species changes only through slow reactions.
-    const auto& row = moiety_rows_[moiety->second];
     for (size_t j = 0; j < fast_species_.size(); ++j) {
-      if (row[j] == 0.0) continue;
+      auto c = MoietyCoefficient(moiety->second, j);
+      if (!c) continue;
       SOMA_ASSIGN_OR_RETURN(NodeId rate, SlowSpeciesRate(fast_species_[j]));
-      node = g_.Add(node, g_.Mul(g_.Constant(row[j]), rate));
+      node = g_.Add(node, g_.Mul(*c, rate));
     }
   } else {
     SOMA_ASSIGN_OR_RETURN(node, SlowSpeciesRate(id));

@@ -75,6 +75,16 @@ class ModelCompiler {
   std::unordered_map<std::string, size_t> moiety_index_;
   std::unordered_map<const model::SpeciesReference*, double> fast_stoichiometry_;
   std::vector<double> fast_n_;  // N over fast_species_ x fast_reactions_, column-major
+  std::vector<double> fast_factor_;  // conversion factor of each fast species
+  // Fast-reaction stoichiometries that events set, and then the slots of
+  // the moieties' coefficients (per moiety, per fast species) with their
+  // initial values.
+  std::unordered_set<const model::SpeciesReference*> event_stoichiometry_;
+  std::vector<std::vector<std::string>> moiety_coefficient_ids_;
+  std::unordered_map<std::string, double> coefficient_value_;
+  // Coefficient of fast species j in a moiety: a constant (nullopt for 0) or
+  // the slot's value when events may change it.
+  std::optional<expr::NodeId> MoietyCoefficient(size_t moiety, size_t j);
 };
 
 }  // namespace soma::sim

@@ -105,10 +105,9 @@ Status ModelCompiler::BuildAlgebraic() {
   }
   // Rapid equilibrium: each moiety keeps its value, each fast kinetic law is 0.
   for (const auto& [id, index] : moiety_index_) {
-    const auto& row = moiety_rows_[index];
     NodeId g = g_.Neg(g_.Variable(Info(id)->slot));
     for (size_t j = 0; j < fast_species_.size(); ++j) {
-      if (row[j] != 0.0) g = g_.Add(g, g_.Mul(g_.Constant(row[j]), g_.Variable(Info(fast_species_[j])->slot)));
+      if (auto c = MoietyCoefficient(index, j)) g = g_.Add(g, g_.Mul(*c, g_.Variable(Info(fast_species_[j])->slot)));
     }
     residuals.push_back(g);
   }
@@ -151,7 +150,30 @@ Status ModelCompiler::BuildAlgebraic() {
   }
   fast.rates = expr::Program::Compile(g_, rates);
   fast.rate_jacobian = expr::Program::Compile(g_, rate_jac);
-  for (const auto& [id, index] : moiety_index_) fast.moieties.push_back({Info(id)->slot, moiety_rows_[index]});
+  for (size_t index = 0; index < moiety_rows_.size(); ++index) {  // kernel column order
+    const std::string id = "fast_moiety_" + std::to_string(index + 1);
+    CompiledModel::FastReactions::Moiety moiety{Info(id)->slot, moiety_rows_[index], {}};
+    if (!moiety_coefficient_ids_.empty()) {
+      for (const std::string& c : moiety_coefficient_ids_[index]) moiety.coefficient_slots.push_back(Info(c)->slot);
+    }
+    fast.moieties.push_back(std::move(moiety));
+  }
+  // Stoichiometries that events set: N's entry = constant part + scale * slot.
+  const long ns = static_cast<long>(fast_species_.size());
+  for (size_t k = 0; k < fast_reactions_.size(); ++k) {
+    for (int side = 0; side < 2; ++side) {
+      for (const model::SpeciesReference& sr : side == 0 ? fast_reactions_[k]->reactants : fast_reactions_[k]->products) {
+        if (!event_stoichiometry_.count(&sr)) continue;
+        auto it = std::find(fast_species_.begin(), fast_species_.end(), sr.species);
+        if (it == fast_species_.end()) continue;
+        const long j = it - fast_species_.begin();
+        const double scale = (side == 0 ? -1.0 : 1.0) * fast_factor_[static_cast<size_t>(j)];
+        const size_t index = static_cast<size_t>(j + static_cast<long>(k) * ns);
+        fast.stoichiometry[index] -= scale * fast_stoichiometry_.at(&sr);
+        fast.variable_stoichiometry.push_back({static_cast<uint32_t>(index), scale, Info(sr.id)->slot});
+      }
+    }
+  }
   return Status::Ok();
 }
 
@@ -188,7 +210,9 @@ Result<NodeId> ModelCompiler::SlowSpeciesRate(const std::string& id) {
 // algebraic solver.
 // The moieties of fast reactions need numeric stoichiometries: a number, or
 // math (initial assignment, assignment rule, stoichiometryMath) that folds
-// to a constant. Stoichiometries that change over time are unsupported.
+// to a constant, or one that only events change (then the moieties'
+// coefficients are values that FastEquilibrium recomputes after events).
+// Stoichiometries that change continuously are unsupported.
 Result<double> ModelCompiler::FastStoichiometry(const model::Reaction& r, const model::SpeciesReference& sr) {
   const std::string name = sr.id.empty() ? sr.species : sr.id;
   auto unsupported = [&] {
@@ -197,9 +221,11 @@ Result<double> ModelCompiler::FastStoichiometry(const model::Reaction& r, const 
   };
   const expr::Expr* math = sr.stoichiometry_math ? &*sr.stoichiometry_math : nullptr;
   if (!sr.id.empty()) {
+    // Set by events: constant between them. Its initial value is taken here;
+    // the moieties follow the events at run time (FastEquilibrium).
     for (const model::Event& ev : m_.events) {
       for (const model::EventAssignment& ea : ev.assignments) {
-        if (ea.variable == sr.id) return unsupported();
+        if (ea.variable == sr.id) event_stoichiometry_.insert(&sr);
       }
     }
     const model::Rule* rule = m_.FindRuleFor(sr.id);
@@ -216,6 +242,13 @@ Result<double> ModelCompiler::FastStoichiometry(const model::Reaction& r, const 
   auto value = scratch.ConstantValue(*folded);
   if (!value) return unsupported();
   return *value;
+}
+
+std::optional<NodeId> ModelCompiler::MoietyCoefficient(size_t moiety, size_t j) {
+  if (!moiety_coefficient_ids_.empty()) return g_.Variable(Info(moiety_coefficient_ids_[moiety][j])->slot);
+  const double c = moiety_rows_[moiety][j];
+  if (c == 0.0) return std::nullopt;
+  return g_.Constant(c);
 }
 
 Status ModelCompiler::SetUpFastReactions(std::vector<SymbolInfo>& syms) {
@@ -268,6 +301,7 @@ Status ModelCompiler::SetUpFastReactions(std::vector<SymbolInfo>& syms) {
     }
   }
   fast_n_.assign(n.data(), n.data() + n.size());
+  fast_factor_ = factor;
   Eigen::FullPivLU<Eigen::MatrixXd> lu(n.transpose());
   if (lu.rank() < nf) {
     return Unsupported("the fast reactions' stoichiometries are linearly dependent; their equilibrium is not determined");
@@ -292,6 +326,21 @@ Status ModelCompiler::SetUpFastReactions(std::vector<SymbolInfo>& syms) {
     s.role = SymbolRole::kState;
     out_->symbol_index_[id] = syms.size();
     syms.push_back(s);
+    if (!event_stoichiometry_.empty()) {
+      // Coefficients that events may change: values in slots.
+      std::vector<std::string> ids;
+      for (long j = 0; j < ns; ++j) {
+        SymbolInfo c;
+        c.id = id + "_coefficient_" + std::to_string(j + 1);
+        c.kind = SymbolKind::kNone;
+        c.role = SymbolRole::kDiscrete;
+        out_->symbol_index_[c.id] = syms.size();
+        syms.push_back(c);
+        coefficient_value_[c.id] = row[j];
+        ids.push_back(c.id);
+      }
+      moiety_coefficient_ids_.push_back(ids);
+    }
   }
   for (const std::string& id : species) {
     SymbolInfo& s = syms[out_->symbol_index_[id]];

@@ -417,20 +417,51 @@ TEST(SimulatorTest, FastReactionsWithoutAnEquilibriumAreAnError) {
 }
 
 TEST(SimulatorTest, UnsupportedConstructsAreReportedNotSimulated) {
-  // A fast reaction whose stoichiometry an event changes cannot be reduced
-  // to fixed conserved moieties: it is reported, naming the reaction.
+  // A fast reaction whose stoichiometry changes continuously (an assignment
+  // rule with time) has no fixed conserved moieties: it is reported, naming
+  // the reaction.
   model::Model m = DecayModel();
   m.reactions[0].fast = true;
   m.reactions[0].reactants[0].id = "nA";
   m.reactions[0].reactants[0].constant = false;
-  model::Event ev;
-  ev.trigger = Expr::Apply(Op::kGe, {Expr::Leaf(Op::kTime), Num(1.0)});
-  ev.assignments.push_back({"nA", Num(2.0)});
-  m.events.push_back(ev);
+  m.rules.push_back({.kind = model::RuleKind::kAssignment, .variable = "nA",
+                     .math = Apply(Op::kPlus, {Num(1.0), Expr::Leaf(Op::kTime)})});
   auto cm = CompiledModel::Compile(m);
   ASSERT_FALSE(cm.ok());
   EXPECT_EQ(cm.status().code(), ErrorCode::kUnsupported);
   EXPECT_NE(cm.status().message().find("'R'"), std::string::npos) << cm.status().message();
+}
+
+// Fast nu S1 -> S2 with kinetic law S1 (it uses up S1) and nu = 1, from
+// S1 = 5, S2 = 0: S2 = 5 at once. At t = 4.5 an event sets S1 = 5 and
+// nu = 5: the reaction now takes 5 of S1 per unit of S2, so it uses up S1
+// again and S2 = 6. (SBML Test Suite 01398 in the small.)
+TEST(SimulatorTest, FastReactionStoichiometriesThatEventsSetChangeTheMoieties) {
+  model::Model m;
+  m.compartments.push_back({.id = "V", .size = 1.0});
+  m.species.push_back({.id = "S1", .compartment = "V", .initial_amount = 5.0});
+  m.species.push_back({.id = "S2", .compartment = "V", .initial_amount = 0.0});
+  model::Reaction fast;
+  fast.id = "J0";
+  fast.fast = true;
+  fast.reactants.push_back({.id = "nu", .species = "S1", .stoichiometry = 1.0, .constant = false});
+  fast.products.push_back({.species = "S2"});
+  fast.kinetic_law = Sym("S1");
+  m.reactions.push_back(fast);
+  model::Event ev;
+  ev.trigger = Expr::Apply(Op::kGt, {Expr::Leaf(Op::kTime), Num(4.5)});
+  ev.assignments.push_back({"S1", Num(5.0)});
+  ev.assignments.push_back({"nu", Num(5.0)});
+  m.events.push_back(ev);
+  auto cm = CompiledModel::Compile(m);
+  ASSERT_TRUE(cm.ok()) << cm.status().ToString();
+  auto r = Simulator(*cm).Simulate(TightOptions(8.0, 8), {{"S1"}, {"S2"}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  for (size_t i = 0; i < r->rows; ++i) {
+    const double t = r->at(i, 0);
+    ExpectClose(r->at(i, 1), 0.0, 1e-9, 0.0, "S1 at t = " + std::to_string(t));
+    ExpectClose(r->at(i, 2), t < 4.5 ? 5.0 : 6.0, 1e-9, 1e-9, "S2 at t = " + std::to_string(t));
+  }
 }
 
 }  // namespace
