@@ -246,29 +246,42 @@ TEST(SimulatorTest, ErrorsNameTheProblem) {
   EXPECT_NE(r2.status().message().find("SimulationOptions::end"), std::string::npos);
 }
 
-TEST(SimulatorTest, FastReactionsAreInRapidEquilibrium) {
-  // Fast A <-> B (rate kf A - kr B) and slow B -> (rate k B), amounts in
-  // V = 1. B = T kf / (kf + kr) at all times, so the total T = A + B obeys
-  // T' = -k T kf / (kf + kr): T = T0 exp(-k t / 3) with kf = 1, kr = 2.
+// Species A and B (amounts in V = 1) and a fast reaction A -> B with the
+// given kinetic law.
+model::Model FastPairModel(double a0, double b0, Expr law, const char* id = "J0") {
   model::Model m;
   m.compartments.push_back({.id = "V", .size = 1.0});
-  m.species.push_back({.id = "A", .compartment = "V", .initial_amount = 3.0});
-  m.species.push_back({.id = "B", .compartment = "V", .initial_amount = 0.0});
-  m.parameters.push_back({.id = "kf", .value = 1.0});
-  m.parameters.push_back({.id = "kr", .value = 2.0});
-  m.parameters.push_back({.id = "k", .value = 0.5});
+  m.species.push_back({.id = "A", .compartment = "V", .initial_amount = a0});
+  m.species.push_back({.id = "B", .compartment = "V", .initial_amount = b0});
   model::Reaction fast;
-  fast.id = "equilibrium";
+  fast.id = id;
   fast.fast = true;
   fast.reactants.push_back({.species = "A"});
   fast.products.push_back({.species = "B"});
-  fast.kinetic_law = Expr::Apply(Op::kMinus, {Mul({Sym("kf"), Sym("A")}), Mul({Sym("kr"), Sym("B")})});
+  fast.kinetic_law = std::move(law);
   m.reactions.push_back(fast);
+  return m;
+}
+
+// Fast A <-> B (rate kf A - kr B) and slow B -> (rate k B), with kf = 1,
+// kr = 2, k = 0.5, from A = 3, B = 0.
+model::Model RapidEquilibriumModel() {
+  model::Model m = FastPairModel(3.0, 0.0, Sub(Mul({Sym("kf"), Sym("A")}), Mul({Sym("kr"), Sym("B")})), "equilibrium");
+  m.parameters.push_back({.id = "kf", .value = 1.0});
+  m.parameters.push_back({.id = "kr", .value = 2.0});
+  m.parameters.push_back({.id = "k", .value = 0.5});
   model::Reaction slow;
   slow.id = "degradation";
   slow.reactants.push_back({.species = "B"});
   slow.kinetic_law = Mul({Sym("k"), Sym("B")});
   m.reactions.push_back(slow);
+  return m;
+}
+
+TEST(SimulatorTest, FastReactionsAreInRapidEquilibrium) {
+  // RapidEquilibriumModel: B = T kf / (kf + kr) at all times, so the total
+  // T = A + B obeys T' = -k T kf / (kf + kr): T = T0 exp(-k t / 3).
+  model::Model m = RapidEquilibriumModel();
   auto cm = CompiledModel::Compile(m);
   ASSERT_TRUE(cm.ok()) << cm.status().ToString();
   auto r = Simulator(*cm).Simulate(TightOptions(6.0, 6), {{"A"}, {"B"}});
@@ -280,61 +293,33 @@ TEST(SimulatorTest, FastReactionsAreInRapidEquilibrium) {
   }
 }
 
-// Fast S1 -> S2 with kinetic law k S1 S2 from S1 = S2 = 5: the equilibrium
-// condition k S1 S2 = 0 has two branches, S1 = 0 and S2 = 0. The reaction
-// runs until it stops, so for k > 0 it uses up S1 (S1 = 0, S2 = 10) and for
-// k < 0 it runs backwards (S1 = 10, S2 = 0); with k = 0 nothing happens.
+// Fast A -> B with kinetic law k A B from A = B = 5: the equilibrium
+// condition k A B = 0 has two branches, A = 0 and B = 0. The reaction runs
+// until it stops, so for k > 0 it uses up A (A = 0, B = 10) and for k < 0
+// it runs backwards (A = 10, B = 0); with k = 0 nothing happens.
 // (Newton from the initial amounts starts on a singular Jacobian here.)
 TEST(SimulatorTest, FastReactionsRunToTheEquilibriumTheyReach) {
   for (double k : {1.0, -1.0, 0.0}) {
-    model::Model m;
-    m.compartments.push_back({.id = "V", .size = 1.0});
-    m.species.push_back({.id = "S1", .compartment = "V", .initial_amount = 5.0});
-    m.species.push_back({.id = "S2", .compartment = "V", .initial_amount = 5.0});
+    model::Model m = FastPairModel(5.0, 5.0, Mul({Sym("k"), Sym("A"), Sym("B")}));
     m.parameters.push_back({.id = "k", .value = k});
-    model::Reaction fast;
-    fast.id = "J0";
-    fast.fast = true;
-    fast.reactants.push_back({.species = "S1"});
-    fast.products.push_back({.species = "S2"});
-    fast.kinetic_law = Mul({Sym("k"), Sym("S1"), Sym("S2")});
-    m.reactions.push_back(fast);
     auto cm = CompiledModel::Compile(m);
     ASSERT_TRUE(cm.ok()) << cm.status().ToString();
-    auto r = Simulator(*cm).Simulate(TightOptions(2.0, 2), {{"S1"}, {"S2"}});
+    auto r = Simulator(*cm).Simulate(TightOptions(2.0, 2), {{"A"}, {"B"}});
     ASSERT_TRUE(r.ok()) << "k = " << k << ": " << r.status().ToString();
-    const double s1 = k > 0 ? 0.0 : k < 0 ? 10.0 : 5.0;
+    const double a = k > 0 ? 0.0 : k < 0 ? 10.0 : 5.0;
     for (size_t i = 0; i < r->rows; ++i) {
-      ExpectClose(r->at(i, 1), s1, 1e-9, 1e-9, "S1, k = " + std::to_string(k));
-      ExpectClose(r->at(i, 2), 10.0 - s1, 1e-9, 1e-9, "S2, k = " + std::to_string(k));
+      ExpectClose(r->at(i, 1), a, 1e-9, 1e-9, "A, k = " + std::to_string(k));
+      ExpectClose(r->at(i, 2), 10.0 - a, 1e-9, 1e-9, "B, k = " + std::to_string(k));
     }
   }
 }
 
-// The model of FastReactionsAreInRapidEquilibrium with an event at t = 2
+// RapidEquilibriumModel with an event at t = 2
 // that sets A = 6: the total becomes 6 + B(2-), which the fast reaction
 // splits 2 : 1 again at once, and which then decays as before:
 // T(t) = (6 + T0 exp(-k 2 / 3) / 3) exp(-k (t - 2) / 3).
 TEST(SimulatorTest, EventsAssigningAFastSpeciesChangeTheConservedTotal) {
-  model::Model m;
-  m.compartments.push_back({.id = "V", .size = 1.0});
-  m.species.push_back({.id = "A", .compartment = "V", .initial_amount = 3.0});
-  m.species.push_back({.id = "B", .compartment = "V", .initial_amount = 0.0});
-  m.parameters.push_back({.id = "kf", .value = 1.0});
-  m.parameters.push_back({.id = "kr", .value = 2.0});
-  m.parameters.push_back({.id = "k", .value = 0.5});
-  model::Reaction fast;
-  fast.id = "equilibrium";
-  fast.fast = true;
-  fast.reactants.push_back({.species = "A"});
-  fast.products.push_back({.species = "B"});
-  fast.kinetic_law = Expr::Apply(Op::kMinus, {Mul({Sym("kf"), Sym("A")}), Mul({Sym("kr"), Sym("B")})});
-  m.reactions.push_back(fast);
-  model::Reaction slow;
-  slow.id = "degradation";
-  slow.reactants.push_back({.species = "B"});
-  slow.kinetic_law = Mul({Sym("k"), Sym("B")});
-  m.reactions.push_back(slow);
+  model::Model m = RapidEquilibriumModel();
   model::Event ev;
   ev.trigger = Expr::Apply(Op::kGe, {Expr::Leaf(Op::kTime), Num(2.0)});
   ev.assignments.push_back({"A", Num(6.0)});
@@ -358,19 +343,9 @@ TEST(SimulatorTest, EventsAssigningAFastSpeciesChangeTheConservedTotal) {
 // simulated with A and B frozen. (With no slow reaction, as in
 // FastReactionsRunToTheEquilibriumTheyReach with k = 0, it is simulated.)
 TEST(SimulatorTest, FastReactionsThatHoldNothingWhileSlowOnesMoveTheirSpeciesAreUnsupported) {
-  model::Model m;
-  m.compartments.push_back({.id = "V", .size = 1.0});
-  m.species.push_back({.id = "A", .compartment = "V", .initial_amount = 0.0});
-  m.species.push_back({.id = "B", .compartment = "V", .initial_amount = 2.0});
+  model::Model m = FastPairModel(0.0, 2.0, Mul({Sym("k2"), Sym("A")}), "switched");
   m.parameters.push_back({.id = "k1", .value = 1.0});
   m.parameters.push_back({.id = "k2", .value = 0.0});
-  model::Reaction fast;
-  fast.id = "switched";
-  fast.fast = true;
-  fast.reactants.push_back({.species = "A"});
-  fast.products.push_back({.species = "B"});
-  fast.kinetic_law = Mul({Sym("k2"), Sym("A")});
-  m.reactions.push_back(fast);
   model::Reaction slow;
   slow.id = "back";
   slow.reactants.push_back({.species = "B"});
@@ -396,17 +371,7 @@ TEST(SimulatorTest, FastReactionsThatHoldNothingWhileSlowOnesMoveTheirSpeciesAre
 // A fast reaction with a constant rate never stops: there is no equilibrium
 // to run into, and the run says so instead of returning numbers.
 TEST(SimulatorTest, FastReactionsWithoutAnEquilibriumAreAnError) {
-  model::Model m;
-  m.compartments.push_back({.id = "V", .size = 1.0});
-  m.species.push_back({.id = "A", .compartment = "V", .initial_amount = 1.0});
-  m.species.push_back({.id = "B", .compartment = "V", .initial_amount = 0.0});
-  model::Reaction fast;
-  fast.id = "J0";
-  fast.fast = true;
-  fast.reactants.push_back({.species = "A"});
-  fast.products.push_back({.species = "B"});
-  fast.kinetic_law = Num(1.0);
-  m.reactions.push_back(fast);
+  model::Model m = FastPairModel(1.0, 0.0, Num(1.0));
   auto cm = CompiledModel::Compile(m);
   ASSERT_TRUE(cm.ok()) << cm.status().ToString();
   auto r = Simulator(*cm).Simulate(TightOptions(1.0, 1), {{"A"}});
@@ -432,35 +397,27 @@ TEST(SimulatorTest, UnsupportedConstructsAreReportedNotSimulated) {
   EXPECT_NE(cm.status().message().find("'R'"), std::string::npos) << cm.status().message();
 }
 
-// Fast nu S1 -> S2 with kinetic law S1 (it uses up S1) and nu = 1, from
-// S1 = 5, S2 = 0: S2 = 5 at once. At t = 4.5 an event sets S1 = 5 and
-// nu = 5: the reaction now takes 5 of S1 per unit of S2, so it uses up S1
-// again and S2 = 6. (SBML Test Suite 01398 in the small.)
+// Fast nu A -> B with kinetic law A (it uses up A) and nu = 1, from A = 5,
+// B = 0: B = 5 at once. At t = 4.5 an event sets A = 5 and nu = 5: the
+// reaction now takes 5 of A per unit of B, so it uses up A again and
+// B = 6. (SBML Test Suite 01398 in the small.)
 TEST(SimulatorTest, FastReactionStoichiometriesThatEventsSetChangeTheMoieties) {
-  model::Model m;
-  m.compartments.push_back({.id = "V", .size = 1.0});
-  m.species.push_back({.id = "S1", .compartment = "V", .initial_amount = 5.0});
-  m.species.push_back({.id = "S2", .compartment = "V", .initial_amount = 0.0});
-  model::Reaction fast;
-  fast.id = "J0";
-  fast.fast = true;
-  fast.reactants.push_back({.id = "nu", .species = "S1", .stoichiometry = 1.0, .constant = false});
-  fast.products.push_back({.species = "S2"});
-  fast.kinetic_law = Sym("S1");
-  m.reactions.push_back(fast);
+  model::Model m = FastPairModel(5.0, 0.0, Sym("A"));
+  m.reactions[0].reactants[0].id = "nu";
+  m.reactions[0].reactants[0].constant = false;
   model::Event ev;
   ev.trigger = Expr::Apply(Op::kGt, {Expr::Leaf(Op::kTime), Num(4.5)});
-  ev.assignments.push_back({"S1", Num(5.0)});
+  ev.assignments.push_back({"A", Num(5.0)});
   ev.assignments.push_back({"nu", Num(5.0)});
   m.events.push_back(ev);
   auto cm = CompiledModel::Compile(m);
   ASSERT_TRUE(cm.ok()) << cm.status().ToString();
-  auto r = Simulator(*cm).Simulate(TightOptions(8.0, 8), {{"S1"}, {"S2"}});
+  auto r = Simulator(*cm).Simulate(TightOptions(8.0, 8), {{"A"}, {"B"}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   for (size_t i = 0; i < r->rows; ++i) {
     const double t = r->at(i, 0);
-    ExpectClose(r->at(i, 1), 0.0, 1e-9, 0.0, "S1 at t = " + std::to_string(t));
-    ExpectClose(r->at(i, 2), t < 4.5 ? 5.0 : 6.0, 1e-9, 1e-9, "S2 at t = " + std::to_string(t));
+    ExpectClose(r->at(i, 1), 0.0, 1e-9, 0.0, "A at t = " + std::to_string(t));
+    ExpectClose(r->at(i, 2), t < 4.5 ? 5.0 : 6.0, 1e-9, 1e-9, "B at t = " + std::to_string(t));
   }
 }
 
