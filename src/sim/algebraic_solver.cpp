@@ -190,6 +190,8 @@ Status FastEquilibrium::CheckDetermined(const double* in) {
   Eigen::JacobiSVD<Eigen::MatrixXd> svd(g, Eigen::ComputeFullV);
   const Eigen::VectorXd& sigma = svd.singularValues();
   const double largest = sigma.size() > 0 ? sigma(0) : 0.0;
+  fast_.slow_rates.Run(in, slow_.data(), slow_scratch_.data());
+  const Eigen::Map<const Eigen::VectorXd> flow(slow_.data(), ns_);  // from slow reactions
   std::string names;
   for (long i = 0; i < sigma.size(); ++i) {
     if (largest > 0.0 && sigma(i) > 1e-12 * largest) continue;
@@ -198,8 +200,6 @@ Status FastEquilibrium::CheckDetermined(const double* in) {
     const Eigen::VectorXd z = svd.matrixV().col(i);
     // The slow flow's component along the free direction N z.
     const Eigen::VectorXd moved = n_ * z;
-    fast_.slow_rates.Run(in, slow_.data(), slow_scratch_.data());
-    const Eigen::Map<const Eigen::VectorXd> flow(slow_.data(), ns_);
     const double along = std::abs(moved.dot(flow)) / moved.norm();
     if (!(along > 1e-12 * (1.0 + flow.norm()))) continue;
     for (long k = 0; k < nf_; ++k) {
