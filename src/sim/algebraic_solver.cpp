@@ -112,8 +112,9 @@ bool FastEquilibrium::UpdateStoichiometry(double* in) {
   return true;
 }
 
-bool FastEquilibrium::Equilibrate(double* in) {
-  if (ns_ == 0) return true;
+Status FastEquilibrium::Equilibrate(double* in) {
+  if (ns_ == 0) return Status::Ok();
+  const Status no_equilibrium = SolverFailure("the fast reactions reach no equilibrium from the current amounts");
   const auto& slots = fast_.species_slots;
   double scale = 0.0;  // the amounts' magnitude
   for (long j = 0; j < ns_; ++j) {
@@ -121,7 +122,10 @@ bool FastEquilibrium::Equilibrate(double* in) {
     if (!std::isfinite(s)) s = 0.0;
     scale = std::max(scale, std::abs(s));
   }
-  if (!fast_.variable_stoichiometry.empty() && !UpdateStoichiometry(in)) return false;
+  if (!fast_.variable_stoichiometry.empty() && !UpdateStoichiometry(in)) {
+    return SolverFailure("the stoichiometries of the fast reactions now have another rank: the number of "
+                         "conserved moieties would change");
+  }
   for (const auto& moiety : fast_.moieties) {
     double w = 0.0;
     for (long j = 0; j < ns_; ++j) {
@@ -131,16 +135,16 @@ bool FastEquilibrium::Equilibrate(double* in) {
     in[moiety.slot] = w;
   }
   if (scale == 0.0) scale = 1.0;
-  if (!Evaluate(in)) return false;
+  if (!Evaluate(in)) return no_equilibrium;
   f_ = f_new_;
   double fnorm = f_.lpNorm<Eigen::Infinity>();
-  if (fnorm == 0.0) return true;
+  if (fnorm == 0.0) return Status::Ok();
   // First pseudo-time step: a change of about 1e-3 of the amounts.
   double h = 1e-3 * scale / fnorm;
   for (int step = 0; step < kMaxSteps; ++step) {
     fast_.rate_jacobian.Run(in, rate_jacobian_.data(), jacobian_scratch_.data());
     jv_ = Eigen::Map<const Eigen::MatrixXd>(rate_jacobian_.data(), nf_, ns_);
-    if (!jv_.allFinite()) return false;
+    if (!jv_.allFinite()) return no_equilibrium;
     // Linearly implicit Euler: (I - h N Jv) d = h N v.
     m_.noalias() = -h * (n_ * jv_);
     m_.diagonal().array() += 1.0;
@@ -155,7 +159,7 @@ bool FastEquilibrium::Equilibrate(double* in) {
     if (!ok) {
       for (long j = 0; j < ns_; ++j) in[slots[j]] = saved_(j);
       h *= 0.1;
-      if (h < 1e-300) return false;
+      if (h < 1e-300) return no_equilibrium;
       continue;
     }
     // The step's size against the amounts: converged when it is at rounding
@@ -167,7 +171,7 @@ bool FastEquilibrium::Equilibrate(double* in) {
     }
     const double fnew = f_new_.lpNorm<Eigen::Infinity>();
     f_ = f_new_;
-    if (fnew == 0.0 || (change < 1e-12 && fnew <= fnorm)) return true;
+    if (fnew == 0.0 || (change < 1e-12 && fnew <= fnorm)) return Status::Ok();
     // Switched evolution relaxation (the step grows as the rates fall), and
     // at least doubling while steps change the amounts by under 10 %.
     double grow = std::clamp(fnorm / fnew, 0.5, 10.0);
@@ -176,7 +180,7 @@ bool FastEquilibrium::Equilibrate(double* in) {
     h = std::min(h, 1e200);
     fnorm = fnew;
   }
-  return false;
+  return no_equilibrium;
 }
 
 Status FastEquilibrium::CheckDetermined(const double* in) {
@@ -223,9 +227,7 @@ Result<std::vector<double>> ConsistentInitialWorkspace(const CompiledModel& cm, 
   AlgebraicSolver algebraic(cm);
   FastEquilibrium fast(cm);
   auto solve = [&]() -> Status {
-    if (!fast.Equilibrate(in.data())) {
-      return SolverFailure("the fast reactions reach no equilibrium from the initial amounts");
-    }
+    SOMA_RETURN_IF_ERROR(fast.Equilibrate(in.data()).WithContext("at the start"));
     if (!algebraic.Solve(in.data())) {
       return SolverFailure("the algebraic rules and fast-reaction equilibria have no solution near the initial values");
     }

@@ -57,9 +57,10 @@ class FastEquilibrium {
   bool empty() const { return fast_.species_slots.empty(); }
   // Sets each moiety state to its combination of the fast species' current
   // amounts (after an event changed some of them, the totals change), then
-  // runs the fast reactions to their equilibrium. Returns false if the
-  // pseudo-time integration failed (non-finite rates, no convergence).
-  bool Equilibrate(double* in);
+  // runs the fast reactions to their equilibrium. Errors (kSolverFailure):
+  // the pseudo-time integration failed (non-finite rates, no convergence),
+  // or stoichiometries set by events changed the number of moieties.
+  Status Equilibrate(double* in);
 
   // At a solved equilibrium: where the fast reactions hold their species in
   // place only partly (d law / d extent singular: a kinetic law that

@@ -170,7 +170,11 @@ void EventRunner::Execute(Pending& p) {
   for (size_t i = 0; i < ev.targets.size(); ++i) in_[ev.targets[i]] = p.values[i];
   if (extension_ != nullptr) extension_->Apply(p.event, p.extra);
   // Fast reactions run to their new equilibrium from the assigned amounts.
-  algebraic_ok_ = fast_.Equilibrate(in_.data()) && algebraic_.Solve(in_.data()) && algebraic_ok_;
+  if (Status eq = fast_.Equilibrate(in_.data()); !eq.ok()) {
+    if (fast_status_.ok()) fast_status_ = eq;
+    return;
+  }
+  algebraic_ok_ = algebraic_.Solve(in_.data()) && algebraic_ok_;
   if (algebraic_ok_ && fast_status_.ok()) fast_status_ = fast_.CheckDetermined(in_.data());
   RefreshRelations(&roots_before_);
 }

@@ -48,8 +48,9 @@ class EventRunner {
 
   // False once the algebraic rules could not be solved after an event.
   bool algebraic_ok() const { return algebraic_ok_; }
-  // Not ok once an event left fast reactions unable to determine their
-  // species (FastEquilibrium::CheckDetermined).
+  // Not ok once fast reactions found no equilibrium after an event, or an
+  // event left them unable to determine their species
+  // (FastEquilibrium::Equilibrate, CheckDetermined).
   const Status& fast_status() const { return fast_status_; }
 
  private:

@@ -138,8 +138,8 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
       }
       if (restart || t >= t_event) {
         SOMA_ASSIGN_OR_RETURN(bool changed, events.Process(t));
-        if (!events.algebraic_ok()) return algebraic_failure.WithContext("after an event at t = " + std::to_string(t));
         SOMA_RETURN_IF_ERROR(events.fast_status().WithContext("after an event at t = " + std::to_string(t)));
+        if (!events.algebraic_ok()) return algebraic_failure.WithContext("after an event at t = " + std::to_string(t));
         restart = restart || changed;
       }
       if (restart) {

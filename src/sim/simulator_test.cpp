@@ -419,6 +419,18 @@ TEST(SimulatorTest, FastReactionStoichiometriesThatEventsSetChangeTheMoieties) {
     ExpectClose(r->at(i, 1), 0.0, 1e-9, 0.0, "A at t = " + std::to_string(t));
     ExpectClose(r->at(i, 2), t < 4.5 ? 5.0 : 6.0, 1e-9, 1e-9, "B at t = " + std::to_string(t));
   }
+  // Both stoichiometries set to 0: N has rank 0, one moiety more than the
+  // run has; that is an error naming the cause, not a simulation.
+  m.reactions[0].products[0].id = "mu";
+  m.reactions[0].products[0].constant = false;
+  m.events[0].assignments = {{"nu", Num(0.0)}, {"mu", Num(0.0)}};
+  cm = CompiledModel::Compile(m);
+  ASSERT_TRUE(cm.ok()) << cm.status().ToString();
+  r = Simulator(*cm).Simulate(TightOptions(8.0, 8), {{"A"}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kSolverFailure);
+  EXPECT_NE(r.status().message().find("number of conserved moieties"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("after an event at t = 4.5"), std::string::npos) << r.status().message();
 }
 
 }  // namespace
