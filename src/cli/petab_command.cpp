@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -16,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "cli/model_loading.h"
+#include "cli/output.h"
 #include "formats/petab/petab.h"
 #include "infer/estimate.h"
 #include "infer/profile.h"
@@ -203,15 +203,6 @@ std::string ProfileSvg(const std::vector<infer::ParameterProfile>& profiles) {
   return o.str();
 }
 
-Status WriteText(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  if (!f) return NotFound("cannot write " + path);
-  f << text;
-  f.close();
-  if (!f) return DataLoss("writing " + path + " failed");
-  return Status::Ok();
-}
-
 int RunProfile(const PetabArgs& a) {
   formats::petab::PetabImport imp;
   infer::EstimationSummary fit;
@@ -230,10 +221,10 @@ int RunProfile(const PetabArgs& a) {
   if (!profiles.ok()) return ReportError(profiles.status().WithContext(a.problem));
   std::cout << infer::ProfileReport(fit, *profiles) << std::flush;
   if (!a.output.empty()) {
-    if (Status s = WriteText(a.output, ProfileTsv(*profiles, imp.problem)); !s.ok()) return ReportError(s);
+    if (Status s = WriteOutput(a.output, ProfileTsv(*profiles, imp.problem)); !s.ok()) return ReportError(s);
   }
   if (!a.plot.empty() && !profiles->empty()) {
-    if (Status s = WriteText(a.plot, ProfileSvg(*profiles)); !s.ok()) return ReportError(s);
+    if (Status s = WriteOutput(a.plot, ProfileSvg(*profiles)); !s.ok()) return ReportError(s);
   }
   PrintNllh(fit.nllh);
   return 0;

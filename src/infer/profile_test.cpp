@@ -10,15 +10,12 @@ namespace soma::infer {
 namespace {
 
 using testing::DecayModel;
-using testing::LineModel;
+using testing::LineProblem;
 using testing::Param;
 using testing::SeriesExperiment;
-
-using testing::LineProblem;
 using testing::Tight;
+
 constexpr double kZ = 1.959963984540054;  // standard normal 97.5 % quantile
-
-
 
 TEST(ProfileLikelihood, LinearModelProfileIsTheExactParabolaAndMatchesTheLaplaceInterval) {
   // y = a + b t with known sigma: minimising over a leaves
