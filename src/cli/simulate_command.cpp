@@ -39,9 +39,9 @@ int RunSimulate(const SimulateArgs& a) {
   opt.end = a.end;
   opt.steps = a.steps;
   opt.integrator = sim::IntegratorOptionsForAccuracy(a.abs_tol, a.rel_tol);
-  opt.integrator.method = a.method == "adams" ? solvers::OdeMethod::kAdams
-                          : a.method == "bdf" ? solvers::OdeMethod::kBdf
-                                              : solvers::OdeMethod::kAuto;
+  auto method = sim::ParseOdeMethod(a.method);
+  if (!method.ok()) return ReportError(method.status());
+  opt.integrator.method = *method;
   opt.integrator.linear_solver = a.linear_solver == "dense"    ? solvers::LinearSolverKind::kDense
                                  : a.linear_solver == "sparse" ? solvers::LinearSolverKind::kSparse
                                                                : solvers::LinearSolverKind::kAuto;
@@ -85,9 +85,10 @@ void AddSimulateCommand(CLI::App& app) {
   cmd->add_option("--rel", args->rel_tol, "Relative accuracy wanted in the output")->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_option("--method", args->method,
-                  "auto (Adams while non-stiff, BDF once stiffness is detected, as LSODA), bdf (stiff) or "
-                  "adams (non-stiff)")
-      ->capture_default_str()->check(CLI::IsMember({"auto", "bdf", "adams"}));
+                  "auto (Adams while non-stiff, BDF once stiffness is detected, as LSODA), bdf (stiff), "
+                  "adams (non-stiff) or rk45 (explicit Runge-Kutta, Dormand-Prince 5(4): non-stiff models "
+                  "with frequent events or doses)")
+      ->capture_default_str()->check(CLI::IsMember({"auto", "bdf", "adams", "rk45"}));
   cmd->add_option("--linear-solver", args->linear_solver,
                   "auto (sparse KLU for large models), dense or sparse")
       ->capture_default_str()->check(CLI::IsMember({"auto", "dense", "sparse"}));

@@ -197,7 +197,7 @@ Status SetInitialValue(model::Model& model, const std::string& id, double value)
 
 Result<Scenario> ParseScenario(const json& j) {
   Obj root(j, "");
-  SOMA_RETURN_IF_ERROR(root.Check({"schema", "name", "description", "start", "end", "steps",
+  SOMA_RETURN_IF_ERROR(root.Check({"schema", "name", "description", "start", "end", "steps", "method",
                                    "parameters", "interventions", "meal_input", "outputs", "outcomes",
                                    "controllers"}));
   Scenario s;
@@ -218,6 +218,12 @@ Result<Scenario> ParseScenario(const json& j) {
     return InvalidArgument("steps: must be a whole number from 1 to 10000000");
   }
   s.steps = static_cast<int>(steps);
+  if (root.Has("method")) {
+    SOMA_ASSIGN_OR_RETURN(std::string method, root.String("method"));
+    auto parsed = sim::ParseOdeMethod(method);
+    if (!parsed.ok()) return parsed.status().WithContext("method");
+    s.method = *parsed;
+  }
   if (root.Has("parameters")) {
     const json& p = root.Raw("parameters");
     if (!p.is_object()) return InvalidArgument("parameters: must be an object of id: value");
@@ -355,6 +361,7 @@ Result<ScenarioRun> PreparedScenario::Run(const std::vector<std::pair<std::strin
   o.start = scenario.start;
   o.end = scenario.end;
   o.steps = scenario.steps;
+  if (scenario.method) o.integrator.method = *scenario.method;
   for (const auto& [id, v] : values) {
     // The scenario's own values were applied after the member's: they win.
     if (!scenario.parameters.count(id)) o.overrides.emplace_back(id, v);

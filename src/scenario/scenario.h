@@ -53,6 +53,9 @@ struct Scenario {
   double start = 0.0;
   double end = 0.0;
   int steps = 100;
+  // The integration method ("method": auto, bdf, adams, rk45); unset keeps
+  // the caller's (sim::SimulationOptions::integrator.method).
+  std::optional<solvers::OdeMethod> method;
   std::map<std::string, double> parameters;  // initial values replacing the model's
   std::vector<sim::InputChange> changes;     // all interventions, expanded
   std::vector<std::string> outputs;          // symbols to report (empty: all species)

@@ -97,6 +97,39 @@ TEST(Scenario, RepeatedBolusesMatchTheAnalyticSolution) {
   EXPECT_NEAR(Outcome(*run, "tmax"), 17.0, 1e-12);
 }
 
+TEST(Scenario, MethodChoosesTheIntegrator) {
+  // The repeated boluses again with "method": "rk45": the run uses the
+  // explicit Runge-Kutta method (its summary says so) and gives the same
+  // analytic values; without "method" the caller's method stays.
+  const std::string text = R"({
+    "schema": "soma.scenario/1", "name": "q8h", "end": 24, "steps": 240, "outputs": ["X"], "method": "rk45",
+    "interventions": [{"type": "bolus", "target": "X", "amount": 2, "time": 1,
+                       "repeat": {"every": 8, "count": 3}}],
+    "outcomes": [{"name": "x20", "variable": "X", "metric": "value_at", "at": 20}]})";
+  Scenario s = Parse(text);
+  ASSERT_TRUE(s.method.has_value());
+  EXPECT_EQ(*s.method, solvers::OdeMethod::kRungeKutta);
+  auto run = RunScenario(s, Elimination(), Tight());
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  EXPECT_EQ(run->trajectory.summary.integrator.method, solvers::OdeMethod::kRungeKutta);
+  double x20 = 0;
+  for (double ti : {1.0, 9.0, 17.0}) x20 += 2 * std::exp(-0.5 * (20 - ti));
+  EXPECT_NEAR(Outcome(*run, "x20"), x20, 1e-8);
+
+  Scenario plain = Parse(R"({"name": "x", "end": 1})");
+  EXPECT_FALSE(plain.method.has_value());
+  sim::SimulationOptions bdf = Tight();
+  bdf.integrator.method = solvers::OdeMethod::kBdf;
+  auto plain_run = RunScenario(plain, Elimination(), bdf);
+  ASSERT_TRUE(plain_run.ok()) << plain_run.status().ToString();
+  EXPECT_EQ(plain_run->trajectory.summary.integrator.method, solvers::OdeMethod::kBdf);
+
+  auto bad = ParseScenarioText(R"({"name": "x", "end": 1, "method": "euler"})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("method: method 'euler' is not one of auto, bdf, adams, rk45"),
+            std::string::npos) << bad.status().message();
+}
+
 TEST(Scenario, InfusionAddsToTheRateAndStops) {
   // R = 0.3 from t = 2 to 6 on top of an initial override R = 0.1.
   Scenario s = Parse(R"({"name": "inf", "end": 10, "steps": 100, "outputs": ["X", "R"],

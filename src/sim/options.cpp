@@ -60,6 +60,9 @@ std::string SimulationSummary::FullReport() const {
     << "  error test failures            " << integrator.error_test_failures << "\n"
     << "  nonlinear convergence failures " << integrator.nonlinear_convergence_failures << "\n"
     << "  linear solver setups           " << integrator.linear_solver_setups << "\n";
+  if (integrator.method == solvers::OdeMethod::kRungeKutta) {
+    s << "  method                         explicit Runge-Kutta, Dormand-Prince 5(4) (rk45)\n";
+  }
   if (!std::isnan(integrator.bdf_from) || integrator.bdf_probes > 0) {
     s << "  automatic method               Adams";
     if (!std::isnan(integrator.bdf_from)) {
@@ -83,6 +86,24 @@ solvers::IntegratorOptions IntegratorOptionsForAccuracy(double abs_tol, double r
   o.rel_tol = std::max(rel_tol * 1e-3, 1e-14);
   o.abs_tol = abs_tol * 1e-5;
   return o;
+}
+
+Result<solvers::OdeMethod> ParseOdeMethod(std::string_view name) {
+  if (name == "auto") return solvers::OdeMethod::kAuto;
+  if (name == "bdf") return solvers::OdeMethod::kBdf;
+  if (name == "adams") return solvers::OdeMethod::kAdams;
+  if (name == "rk45") return solvers::OdeMethod::kRungeKutta;
+  return InvalidArgument("method '" + std::string(name) + "' is not one of auto, bdf, adams, rk45");
+}
+
+std::string_view OdeMethodName(solvers::OdeMethod method) {
+  switch (method) {
+    case solvers::OdeMethod::kAuto: return "auto";
+    case solvers::OdeMethod::kBdf: return "bdf";
+    case solvers::OdeMethod::kAdams: return "adams";
+    case solvers::OdeMethod::kRungeKutta: return "rk45";
+  }
+  return "unknown";
 }
 
 }  // namespace soma::sim

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -100,5 +101,13 @@ struct SimulationResult {
 // tighter (relative floored at 1e-14), which meets the request on the SBML
 // Test Suite.
 solvers::IntegratorOptions IntegratorOptionsForAccuracy(double abs_tol, double rel_tol);
+
+// The integration methods by the names users give them (CLI --method, the
+// scenario's "method"): "auto" (Adams, BDF once stiff), "bdf", "adams",
+// "rk45" (explicit Runge-Kutta, Dormand-Prince 5(4)). Unknown names are
+// kInvalidArgument listing the known ones.
+Result<solvers::OdeMethod> ParseOdeMethod(std::string_view name);
+std::string_view OdeMethodName(solvers::OdeMethod method);
+inline constexpr const char* kOdeMethodNames[] = {"auto", "bdf", "adams", "rk45"};
 
 }  // namespace soma::sim

@@ -3,7 +3,8 @@
 // Adams (non-stiff) or automatic stiffness detection (Adams with fixed-point
 // iteration until the problem proves stiff, then BDF; the strategy of
 // LSODA), a dense or sparse (KLU) direct linear solver with the system's
-// analytic Jacobian, and root finding for events.
+// analytic Jacobian, and root finding for events; or with SUNDIALS ARKODE's
+// explicit Runge-Kutta stepper (Dormand-Prince 5(4)) for non-stiff problems.
 //
 // The integrator advances in pieces: Advance() stops at an output time, at a
 // stop time (a scheduled event) or at a root, and the caller may change the
@@ -99,6 +100,14 @@ enum class OdeMethod {
   // sensitivities it is BDF from the start. After a switch it stays on BDF
   // until the next restart (Reinit), where it tries Adams again.
   kAuto,
+  // Explicit Runge-Kutta, the Dormand-Prince 5(4) pair (ARKODE's ERKStep),
+  // for non-stiff problems. A one-step method restarts after an event at
+  // full order with no history to rebuild, where a multistep method starts
+  // again at order 1 with small steps: on models with frequent input changes
+  // (doses, meals) it takes fewer steps than Adams. No Jacobian, no linear
+  // algebra; on a stiff problem its steps are held down by stability and it
+  // runs into max_steps. No forward sensitivities (CVODES only).
+  kRungeKutta,
 };
 enum class LinearSolverKind {
   kAuto,      // sparse (KLU) when the system has a sparse pattern and at
@@ -127,6 +136,7 @@ struct IntegratorOptions {
 };
 
 struct IntegratorStats {
+  OdeMethod method = OdeMethod::kAuto;  // as asked for in IntegratorOptions
   long steps = 0;
   long rhs_evaluations = 0;
   long jacobian_evaluations = 0;
@@ -210,6 +220,28 @@ class OdeIntegrator {
   long MaxStepsPerCall() const {
     return checking() ? std::min<long>(options_.max_steps, options_.stiffness_check_steps) : options_.max_steps;
   }
+  // kRungeKutta: creates the ERKStep memory at (t, y_).
+  Status InitErk(double t);
+  // The active stepper (CVODES or ERKStep) behind one interface. Evolve
+  // returns the SUNDIALS flag (the two packages share the values of success,
+  // stop-time and root returns and of too-much-work).
+  int Evolve(double t_out, double* t_ret, bool one_step);
+  Status Dky(double t, int k, N_Vector out) const;
+  Status GetRootInfo();
+  Status SetStopTime(double t_stop);
+  Status CurrentTime(double* t) const;
+  long NumSteps() const;
+  // The error of a failed Evolve as a Status (with the time and, for the
+  // explicit method, the hint that the problem may be stiff).
+  Status EvolveFailure(int flag) const;
+  // kRungeKutta: ERKStep cannot retry a step whose stage made the
+  // right-hand side fail recoverably (a non-finite value); this restarts
+  // from the last point returned or stepped to, with a quarter of the failed
+  // step (and a quarter again at each further retry). False after 12 retries
+  // in one Advance.
+  bool RetryErkAfterRhsFailure();
+  // Records (t, y_) as the point a retry restarts from.
+  void KeepErkRestartPoint(double t);
   // Estimate of the spectral radius of d f / d y at (t, y) (power iteration).
   double SpectralRadius(double t, const double* y);
   static int RhsThunk(double t, N_Vector y, N_Vector ydot, void* user);
@@ -222,6 +254,11 @@ class OdeIntegrator {
   OdeSystem* system_ = nullptr;
   IntegratorOptions options_;
   SUNContext sun_ctx_ = nullptr;
+  void* erk_mem_ = nullptr;        // kRungeKutta: ARKODE's ERKStep (cvode_mem_ is null)
+  int erk_retries_ = 0;            // RetryErkAfterRhsFailure in this Advance
+  double erk_retry_step_ = 0;      // the first step of the last retry
+  double erk_restart_t_ = 0;       // KeepErkRestartPoint
+  std::vector<double> erk_restart_y_;
   void* cvode_mem_ = nullptr;      // the active one of the two below
   void* adams_mem_ = nullptr;      // kAuto: Adams with fixed-point iteration
   void* newton_mem_ = nullptr;     // kBdf/kAdams, and kAuto's BDF, with Newton iteration

@@ -387,5 +387,185 @@ TEST(OdeIntegratorTest, SensitivityOptionsNameTheField) {
   EXPECT_NE(s.message().find("SensitivityOptions::scales[1]"), std::string::npos) << s.message();
 }
 
+// --- Explicit Runge-Kutta (OdeMethod::kRungeKutta, ARKODE's Dormand-Prince 5(4)) ---
+
+IntegratorOptions RungeKutta(double rel, double abs) {
+  IntegratorOptions o;
+  o.method = OdeMethod::kRungeKutta;
+  o.rel_tol = rel;
+  o.abs_tol = abs;
+  return o;
+}
+
+TEST(OdeIntegratorTest, RungeKuttaFindsRootsAndInterpolatesOutputs) {
+  // The same checks as for CVODES: the root y = 0.5 at ln 2 / 0.7, outputs
+  // every 0.1 (interpolated) and the stop time 2.5 landed on, all against
+  // exp(-0.7 t) with |y - exact| <= 1e-12 + 1e-8 |exact| at rel_tol 1e-10.
+  SundialsContext ctx;
+  Decay sys(0.7);
+  std::vector<double> y0 = {1.0};
+  auto integ = OdeIntegrator::Create(ctx, &sys, 0.0, y0, RungeKutta(1e-10, 1e-14));
+  ASSERT_TRUE(integ.ok()) << integ.status().ToString();
+  bool root_seen = false;
+  for (int k = 1; k <= 25; ++k) {
+    const double target = 0.1 * k;
+    auto stop = (*integ)->Advance(target, 2.5);
+    ASSERT_TRUE(stop.ok()) << stop.status().ToString();
+    if (*stop == OdeIntegrator::Stop::kRoot) {
+      root_seen = true;
+      EXPECT_NEAR((*integ)->t(), std::log(2.0) / 0.7, 1e-8);
+      EXPECT_EQ((*integ)->roots_found()[0], -1);
+      stop = (*integ)->Advance(target, 2.5);
+      ASSERT_TRUE(stop.ok());
+    }
+    ASSERT_EQ(*stop, OdeIntegrator::Stop::kReachedTime);
+    EXPECT_DOUBLE_EQ((*integ)->t(), target);
+    const double exact = std::exp(-0.7 * target);
+    EXPECT_LE(std::abs((*integ)->y()[0] - exact), 1e-12 + 1e-8 * exact) << "t = " << target;
+  }
+  EXPECT_TRUE(root_seen);
+  const IntegratorStats st = (*integ)->stats();
+  EXPECT_EQ(st.method, OdeMethod::kRungeKutta);
+  EXPECT_GT(st.steps, 0);
+  // Dormand-Prince: six new stages per accepted step (first same as last),
+  // plus rejected steps and the interpolant's extra evaluations.
+  EXPECT_GE(st.rhs_evaluations, 6 * st.steps);
+  EXPECT_EQ(st.jacobian_evaluations, 0);
+  EXPECT_GT(st.root_evaluations, 0);
+}
+
+TEST(OdeIntegratorTest, RungeKuttaRestartsAndCountsAcrossRestarts) {
+  SundialsContext ctx;
+  Decay sys(0.7);
+  std::vector<double> y0 = {1.0};
+  auto integ = OdeIntegrator::Create(ctx, &sys, 0.0, y0, RungeKutta(1e-9, 1e-12));
+  ASSERT_TRUE(integ.ok());
+  ASSERT_TRUE((*integ)->Advance(0.5, 0.5).ok());
+  const IntegratorStats first = (*integ)->stats();
+  // A jump to 3 at t = 0.5 (an event): y = 3 exp(-0.7 (t - 0.5)) afterwards.
+  std::vector<double> y1 = {3.0};
+  ASSERT_TRUE((*integ)->Reinit(0.5, y1).ok());
+  auto stop = (*integ)->Advance(2.0, 2.0);
+  ASSERT_TRUE(stop.ok()) << stop.status().ToString();
+  ASSERT_EQ(*stop, OdeIntegrator::Stop::kReachedTime);  // y stays above 0.5
+  const double exact = 3.0 * std::exp(-0.7 * 1.5);
+  EXPECT_LE(std::abs((*integ)->y()[0] - exact), 1e-11 + 1e-7 * exact);
+  const IntegratorStats both = (*integ)->stats();
+  EXPECT_GT(both.steps, first.steps);
+  EXPECT_GT(both.rhs_evaluations, first.rhs_evaluations);
+}
+
+// y' = -y whose right-hand side reports a recoverable failure (as a
+// non-finite value does in ModelSystem) for the `failures` calls after call
+// `fail_from`: a stage that ERKStep cannot retry itself.
+class FlakyDecay : public OdeSystem {
+ public:
+  FlakyDecay(long fail_from, long failures) : fail_from_(fail_from), failures_(failures) {}
+  int num_states() const override { return 1; }
+  int Rhs(double, const double* y, double* ydot) override {
+    ++calls_;
+    if (calls_ > fail_from_ && calls_ <= fail_from_ + failures_) return 1;
+    ydot[0] = -y[0];
+    return 0;
+  }
+  long calls() const { return calls_; }
+
+ private:
+  long fail_from_, failures_;
+  long calls_ = 0;
+};
+
+TEST(OdeIntegratorTest, RungeKuttaRetriesAStepWhoseRightHandSideFailed) {
+  SundialsContext ctx;
+  FlakyDecay sys(/*fail_from=*/20, /*failures=*/1);
+  std::vector<double> y0 = {1.0};
+  auto integ = OdeIntegrator::Create(ctx, &sys, 0.0, y0, RungeKutta(1e-10, 1e-14));
+  ASSERT_TRUE(integ.ok());
+  for (int k = 1; k <= 10; ++k) {
+    auto stop = (*integ)->Advance(0.5 * k, INFINITY);
+    ASSERT_TRUE(stop.ok()) << "t = " << 0.5 * k << ": " << stop.status().ToString();
+    const double exact = std::exp(-0.5 * k);
+    EXPECT_LE(std::abs((*integ)->y()[0] - exact), 1e-12 + 1e-8 * exact) << "t = " << 0.5 * k;
+  }
+  EXPECT_GT(sys.calls(), 21);  // the failure happened and the run went on
+}
+
+TEST(OdeIntegratorTest, RungeKuttaGivesUpOnARightHandSideThatKeepsFailing) {
+  SundialsContext ctx;
+  FlakyDecay sys(/*fail_from=*/20, /*failures=*/1000000);
+  std::vector<double> y0 = {1.0};
+  auto integ = OdeIntegrator::Create(ctx, &sys, 0.0, y0, RungeKutta(1e-10, 1e-14));
+  ASSERT_TRUE(integ.ok());
+  Status s = Status::Ok();
+  for (int k = 1; k <= 10 && s.ok(); ++k) s = (*integ)->Advance(0.5 * k, INFINITY).status();
+  ASSERT_EQ(s.code(), ErrorCode::kSolverFailure);
+  // After the retries ARKODE fails at the restart point's own evaluation.
+  EXPECT_NE(s.message().find("right-hand side"), std::string::npos) << s.message();
+  EXPECT_LE(sys.calls(), 20 + 200);  // a bounded number of retries
+}
+
+TEST(OdeIntegratorTest, RungeKuttaOnAStiffProblemSaysToUseBdf) {
+  SundialsContext ctx;
+  StiffCosine sys;
+  std::vector<double> y0 = {1.0};
+  IntegratorOptions o = RungeKutta(1e-6, 1e-9);
+  o.max_steps = 2000;  // h < ~3e-5 by stability: 1 time unit needs ~3e4 steps
+  auto integ = OdeIntegrator::Create(ctx, &sys, 0.0, y0, o);
+  ASSERT_TRUE(integ.ok());
+  Status s = (*integ)->Advance(1.0, 1.0).status();
+  ASSERT_EQ(s.code(), ErrorCode::kSolverFailure);
+  EXPECT_NE(s.message().find("stiff"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("bdf"), std::string::npos) << s.message();
+}
+
+TEST(OdeIntegratorTest, RungeKuttaHasNoSensitivities) {
+  SundialsContext ctx;
+  Decay sys(0.7);
+  std::vector<double> y0 = {1.0};
+  auto integ = OdeIntegrator::Create(ctx, &sys, 0.0, y0, RungeKutta(1e-8, 1e-12));
+  ASSERT_TRUE(integ.ok());
+  std::vector<double> s0 = {0.0};
+  Status s = (*integ)->EnableSensitivities(1, s0, SensitivityOptions{});
+  EXPECT_EQ(s.code(), ErrorCode::kUnsupported);
+  EXPECT_NE(s.message().find("Runge-Kutta"), std::string::npos) << s.message();
+}
+
+// y' = -y (no root function) recording every step it is shown, as delay
+// histories need.
+class SteppedDecay : public Decay {
+ public:
+  SteppedDecay() : Decay(1.0) {}
+  int num_roots() const override { return 0; }
+  bool wants_steps() const override { return true; }
+  void OnStep(double t, const double* y, const double* ydot) override {
+    times.push_back(t);
+    values.push_back(y[0]);
+    slopes.push_back(ydot[0]);
+  }
+  std::vector<double> times, values, slopes;
+};
+
+TEST(OdeIntegratorTest, RungeKuttaShowsEveryStepToSystemsThatWantThem) {
+  SundialsContext ctx;
+  SteppedDecay sys;
+  std::vector<double> y0 = {1.0};
+  auto integ = OdeIntegrator::Create(ctx, &sys, 0.0, y0, RungeKutta(1e-9, 1e-12));
+  ASSERT_TRUE(integ.ok());
+  for (int k = 1; k <= 4; ++k) {
+    auto stop = (*integ)->Advance(0.25 * k, 1.0);
+    ASSERT_TRUE(stop.ok()) << stop.status().ToString();
+    EXPECT_DOUBLE_EQ((*integ)->t(), 0.25 * k);
+  }
+  ASSERT_GE(sys.times.size(), 4u);
+  EXPECT_EQ(static_cast<long>(sys.times.size()), (*integ)->stats().steps);
+  for (size_t i = 0; i < sys.times.size(); ++i) {
+    if (i > 0) EXPECT_GT(sys.times[i], sys.times[i - 1]);
+    EXPECT_LE(sys.times[i], 1.0);  // never past the stop time
+    const double exact = std::exp(-sys.times[i]);
+    EXPECT_NEAR(sys.values[i], exact, 1e-8 * exact);
+    EXPECT_NEAR(sys.slopes[i], -sys.values[i], 1e-12);  // y' = f(t, y) at the step's end
+  }
+}
+
 }  // namespace
 }  // namespace soma::solvers

@@ -59,24 +59,36 @@ TEST(CliTest, SimulatePrintsHeaderAndStepsPlusOneRows) {
 TEST(CliTest, SimulateSuiteCaseMatchesExpectedResults) {
   const std::string dir = std::string(SOMA_SHARED_DIR) + "/sbml-test-suite/semantic/00002/";
   if (!fs::exists(dir)) GTEST_SKIP() << "no SBML Test Suite";
-  CommandResult r = Soma("simulate " + dir + "00002-sbml-l3v2.xml --start 0 --end 5 --steps 50 --vars S1,S2 --amount S1,S2 "
-               "--abs 1e-6 --rel 1e-4");
-  ASSERT_EQ(r.exit_code, 0) << r.out;
-  auto got = Lines(r.out);
-  std::ifstream f(dir + "00002-results.csv");
-  std::string line;
-  std::getline(f, line);
-  size_t row = 1;
-  while (std::getline(f, line)) {
-    ASSERT_LT(row, got.size());
-    double e[3], x[3];
-    ASSERT_EQ(std::sscanf(line.c_str(), "%lf,%lf,%lf", &e[0], &e[1], &e[2]), 3);
-    ASSERT_EQ(std::sscanf(got[row].c_str(), "%lf,%lf,%lf", &x[0], &x[1], &x[2]), 3);
-    for (int k = 0; k < 3; ++k) // The case's own tolerances (00002-settings.txt).
-      EXPECT_LE(std::abs(x[k] - e[k]), 1e-6 + 1e-4 * std::abs(e[k])) << "row " << row;
-    ++row;
+  // The default method and the explicit Runge-Kutta one (--method rk45,
+  // which --summary names).
+  for (const std::string method : {"", " --method rk45"}) {
+    SCOPED_TRACE("method:" + method);
+    CommandResult r = Soma("simulate " + dir + "00002-sbml-l3v2.xml --start 0 --end 5 --steps 50 --vars S1,S2 "
+                           "--amount S1,S2 --abs 1e-6 --rel 1e-4 --summary" + method);
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_EQ(r.out.find("Dormand-Prince") != std::string::npos, !method.empty()) << r.out;
+    std::vector<std::string> got;
+    for (const std::string& l : Lines(r.out)) {
+      if (!l.empty() && (std::isdigit(static_cast<unsigned char>(l[0])) || l.rfind("time", 0) == 0)) got.push_back(l);
+    }
+    std::ifstream f(dir + "00002-results.csv");
+    std::string line;
+    std::getline(f, line);
+    size_t row = 1;
+    while (std::getline(f, line)) {
+      ASSERT_LT(row, got.size());
+      double e[3], x[3];
+      ASSERT_EQ(std::sscanf(line.c_str(), "%lf,%lf,%lf", &e[0], &e[1], &e[2]), 3);
+      ASSERT_EQ(std::sscanf(got[row].c_str(), "%lf,%lf,%lf", &x[0], &x[1], &x[2]), 3);
+      for (int k = 0; k < 3; ++k) // The case's own tolerances (00002-settings.txt).
+        EXPECT_LE(std::abs(x[k] - e[k]), 1e-6 + 1e-4 * std::abs(e[k])) << "row " << row;
+      ++row;
+    }
+    EXPECT_EQ(row, got.size());
   }
-  EXPECT_EQ(row, got.size());
+  CommandResult bad = Soma("simulate " + dir + "00002-sbml-l3v2.xml --method euler");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.out.find("euler"), std::string::npos) << bad.out;
 }
 
 TEST(CliTest, JsonOutputToFile) {

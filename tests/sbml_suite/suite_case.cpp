@@ -169,7 +169,7 @@ fs::path ModelFile(const CaseInfo& c) {
   return {};
 }
 
-CaseOutcome RunCase(const CaseInfo& c) {
+CaseOutcome RunCase(const CaseInfo& c, solvers::OdeMethod method) {
   auto t0 = std::chrono::steady_clock::now();
   CaseOutcome out;
   auto finish = [&](Verdict v, std::string reason) {
@@ -211,6 +211,7 @@ CaseOutcome RunCase(const CaseInfo& c) {
   opt.end = s.start + s.duration;
   opt.steps = s.steps;
   opt.integrator = sim::IntegratorOptionsForAccuracy(s.absolute, s.relative);
+  opt.integrator.method = method;
   auto result = sim::Simulator(*compiled).Simulate(opt, vars);
   if (!result.ok()) return classify(result.status());
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "solvers/ode_integrator.h"
 
 namespace soma::suite {
 
@@ -45,6 +46,7 @@ std::vector<std::filesystem::path> ListCases(const std::filesystem::path& root);
 // The SBML file to run: the highest Level/Version the case provides.
 std::filesystem::path ModelFile(const CaseInfo& c);
 
-CaseOutcome RunCase(const CaseInfo& c);
+// Runs the case with the integration method `method` (default: auto).
+CaseOutcome RunCase(const CaseInfo& c, solvers::OdeMethod method = solvers::OdeMethod::kAuto);
 
 }  // namespace soma::suite
