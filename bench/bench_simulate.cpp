@@ -17,12 +17,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void Simulate(benchmark::State& state, std::shared_ptr<const soma::sim::CompiledModel> cm, double end) {
+void Simulate(benchmark::State& state, std::shared_ptr<const soma::sim::CompiledModel> cm, double end,
+              soma::solvers::OdeMethod method) {
   soma::sim::Simulator simulator(cm);
   soma::sim::SimulationOptions options;
   options.end = end;
   options.steps = 100;
   options.integrator = soma::sim::IntegratorOptionsForAccuracy(1e-4, 1e-3);
+  options.integrator.method = method;
   long steps = 0;
   for (auto _ : state) {
     auto r = simulator.Simulate(options);
@@ -64,7 +66,12 @@ int main(int argc, char** argv) {
     if (!cm.ok()) continue;
     const std::string name = f.stem().string();
     const double end = name.rfind("events", 0) == 0 || name.rfind("stiff", 0) == 0 ? 100.0 : name == "bergman-minimal" ? 180.0 : 20.0;
-    benchmark::RegisterBenchmark(("simulate/" + name).c_str(), Simulate, *cm, end)->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(("simulate/" + name).c_str(), Simulate, *cm, end, soma::solvers::OdeMethod::kAuto)
+        ->Unit(benchmark::kMillisecond);
+    // The explicit Runge-Kutta method on the same run (an error on stiff models).
+    benchmark::RegisterBenchmark(("simulate-rk45/" + name).c_str(), Simulate, *cm, end,
+                                 soma::solvers::OdeMethod::kRungeKutta)
+        ->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark(("compile/" + name).c_str(), Compile, imported->model)->Unit(benchmark::kMillisecond);
   }
   benchmark::Initialize(&argc, argv);

@@ -368,7 +368,7 @@ def run_soma_bench(binary, names, repetitions):
     --abs/--rel mapping) and `compile/<model>`. Returns {name: {"simulate_s", "compile_s", ...}} with
     the best per-iteration real time over the repetitions."""
     # Google Benchmark's regex rejects escapes such as `\-` that Python's re.escape writes.
-    pattern = "^(simulate|compile)/(%s)$" % "|".join(re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", n) for n in names)
+    pattern = "^(simulate|simulate-rk45|compile)/(%s)$" % "|".join(re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", n) for n in names)
     cmd = [binary, "--benchmark_format=json", "--benchmark_filter=" + pattern,
            "--benchmark_repetitions=%d" % repetitions]
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
@@ -378,7 +378,11 @@ def run_soma_bench(binary, names, repetitions):
     scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
     out = {}
     for b in doc["benchmarks"]:
-        if b.get("run_type") != "iteration" or "error_occurred" in b and b["error_occurred"]:
+        if b.get("run_type") != "iteration":
+            continue
+        if b.get("error_occurred"):
+            kind, _, name = b["run_name"].partition("/")
+            out.setdefault(name, {})[kind + "_error"] = b.get("error_message", "error")
             continue
         kind, _, name = b["run_name"].partition("/")
         t = b["real_time"] * scale[b.get("time_unit", "ns")]
@@ -573,6 +577,28 @@ def write_markdown(path, info, rows, startup, args, atol, rtol, soma_bench=None,
             if m:
                 L.append("| %s | %d | **%s** | **%s** | **%s** |" % (label, m["n"], fmt_x(m["lsoda"]), fmt_x(m["bdf"]),
                                                                   fmt_x(m["best"])))
+        rk_rows = [r for r in good if r.get("soma_rk45_s") or r.get("soma_rk45_error")]
+        if rk_rows:
+            L.append("")
+            L.append("The explicit Runge-Kutta method (`--method rk45`, Dormand-Prince 5(4); `simulate-rk45/<model>` of "
+                     "`soma_bench_simulate`, in-process like `simulate/<model>`, same run). Not the default: shown for "
+                     "choosing a method, and not counted in the medians above.")
+            L.append("")
+            L.append("| model | Soma auto in-process ms | Soma rk45 in-process ms | auto / rk45 | LSODA÷rk45 | BDF÷rk45 |")
+            L.append("|---|--:|--:|--:|--:|--:|")
+            for r in rk_rows:
+                t = r.get("soma_rk45_s")
+                if not t:
+                    msg = r["soma_rk45_error"]
+                    flag = re.search(r"ARK_[A-Z_]+", msg)
+                    L.append("| %s | %s | error: %s%s | | | |" % (
+                        r["entry"]["name"], fmt_ms(r.get("soma_inproc_s")), flag.group(0) if flag else msg[:80],
+                        " (stiff: the explicit method's steps are held down by stability)" if "stiff" in msg else ""))
+                    continue
+                L.append("| %s | %s | %s | %s | %s | %s |" % (
+                    r["entry"]["name"], fmt_ms(r.get("soma_inproc_s")), fmt_ms(t),
+                    fmt_x(r["soma_inproc_s"] / t) if r.get("soma_inproc_s") else "", fmt_x(r["lsoda_s"] / t),
+                    fmt_x(r["bdf_s"] / t)))
         L.append("")
         L.append("Solver work. Soma: counters from `--summary`; its linear solver is dense LU below 20 states and "
                  "sparse from 20 on (`IntegratorOptions::sparse_threshold`, src/solvers/ode_integrator.h; sparse = "
@@ -776,6 +802,8 @@ def main():
             r["soma_compile_s"] = b.get("compile_s")
             r["ratio_lsoda_inproc"] = r["lsoda_s"] / b["simulate_s"]
             r["ratio_bdf_inproc"] = r["bdf_s"] / b["simulate_s"]
+            r["soma_rk45_s"] = b.get("simulate-rk45_s")
+            r["soma_rk45_error"] = b.get("simulate-rk45_error")
             print("%-11s soma in-process simulate %7.2f ms, compile %6.2f ms  ratios LSODA %6.1f BDF %6.1f" % (
                 r["entry"]["name"], b["simulate_s"] * 1e3, (b.get("compile_s") or float("nan")) * 1e3,
                 r["ratio_lsoda_inproc"], r["ratio_bdf_inproc"]), flush=True)
