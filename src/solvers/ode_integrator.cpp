@@ -144,16 +144,6 @@ Status OdeIntegrator::CurrentTime(double* t) const {
   return CheckFlag(CVodeGetCurrentTime(cvode_mem_, t), "CVodeGetCurrentTime");
 }
 
-long OdeIntegrator::NumSteps() const {
-  long v = 0;
-  if (erk_mem_ != nullptr) {
-    if (ERKStepGetNumSteps(erk_mem_, &v) < 0) v = 0;
-  } else if (CVodeGetNumSteps(cvode_mem_, &v) < 0) {
-    v = 0;
-  }
-  return v;
-}
-
 Status OdeIntegrator::EvolveFailure(int flag) const {
   if (erk_mem_ == nullptr) return CheckFlag(flag, "CVode at t = " + std::to_string(t_)).WithContext("integration");
   Status s = CheckFlag(flag, "ERKStepEvolve at t = " + std::to_string(t_), SundialsPackage::kArkode);

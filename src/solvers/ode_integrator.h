@@ -230,7 +230,6 @@ class OdeIntegrator {
   Status GetRootInfo();
   Status SetStopTime(double t_stop);
   Status CurrentTime(double* t) const;
-  long NumSteps() const;
   // The error of a failed Evolve as a Status (with the time and, for the
   // explicit method, the hint that the problem may be stiff).
   Status EvolveFailure(int flag) const;
