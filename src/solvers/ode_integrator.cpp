@@ -146,7 +146,10 @@ Status OdeIntegrator::CurrentTime(double* t) const {
 
 Status OdeIntegrator::EvolveFailure(int flag) const {
   if (erk_mem_ == nullptr) return CheckFlag(flag, "CVode at t = " + std::to_string(t_)).WithContext("integration");
-  Status s = CheckFlag(flag, "ERKStepEvolve at t = " + std::to_string(t_), SundialsPackage::kArkode);
+  // Where ERKStep got to (past the last output time t_ within this call).
+  double reached = t_;
+  if (ERKStepGetCurrentTime(erk_mem_, &reached) < 0) reached = t_;
+  Status s = CheckFlag(flag, "ERKStepEvolve at t = " + std::to_string(reached), SundialsPackage::kArkode);
   if (flag == ARK_TOO_MUCH_WORK || flag == ARK_ERR_FAILURE) {
     s = SolverFailure(s.message() +
                       "; the explicit Runge-Kutta method's steps are held down by stability on a stiff "
