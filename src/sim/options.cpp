@@ -63,8 +63,12 @@ std::string SimulationSummary::FullReport() const {
   if (integrator.method == solvers::OdeMethod::kRungeKutta) {
     s << "  method                         explicit Runge-Kutta, Dormand-Prince 5(4) (rk45)\n";
   }
-  if (!std::isnan(integrator.bdf_from) || integrator.bdf_probes > 0) {
+  if (!std::isnan(integrator.bdf_from) || integrator.bdf_probes > 0 || integrator.rk_segments > 0) {
     s << "  automatic method               Adams";
+    if (integrator.rk_segments > 0) {
+      s << ", explicit Runge-Kutta on " << integrator.rk_segments << " segments between restarts";
+      if (integrator.rk_fallbacks > 0) s << " (" << integrator.rk_fallbacks << " handed back to Adams)";
+    }
     if (!std::isnan(integrator.bdf_from)) {
       s << ", BDF from t = " << integrator.bdf_from << " (" << integrator.method_switches << " switches)";
     }

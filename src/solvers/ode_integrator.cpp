@@ -81,6 +81,7 @@ Status OdeIntegrator::InitErk(double t) {
   void* mem = ERKStepCreate(RhsThunk, t, y_.get(), sun_ctx_);
   if (mem == nullptr) return SolverFailure("ERKStepCreate failed");
   erk_mem_ = mem;
+  erk_active_ = true;
   SOMA_RETURN_IF_ERROR(check(ERKStepSetErrHandlerFn(mem, SilentErrorHandler, nullptr), "ERKStepSetErrHandlerFn"));
   SOMA_RETURN_IF_ERROR(check(ERKStepSetUserData(mem, this), "ERKStepSetUserData"));
   SOMA_RETURN_IF_ERROR(check(ERKStepSStolerances(mem, options_.rel_tol, options_.abs_tol), "ERKStepSStolerances"));
@@ -114,38 +115,38 @@ Status OdeIntegrator::InitErk(double t) {
 }
 
 int OdeIntegrator::Evolve(double t_out, double* t_ret, bool one_step) {
-  if (erk_mem_ != nullptr) return ERKStepEvolve(erk_mem_, t_out, y_.get(), t_ret, one_step ? ARK_ONE_STEP : ARK_NORMAL);
+  if (erk_active_) return ERKStepEvolve(erk_mem_, t_out, y_.get(), t_ret, one_step ? ARK_ONE_STEP : ARK_NORMAL);
   return CVode(cvode_mem_, t_out, y_.get(), t_ret, one_step ? CV_ONE_STEP : CV_NORMAL);
 }
 
 Status OdeIntegrator::Dky(double t, int k, N_Vector out) const {
-  if (erk_mem_ != nullptr) return CheckFlag(ERKStepGetDky(erk_mem_, t, k, out), "ERKStepGetDky", SundialsPackage::kArkode);
+  if (erk_active_) return CheckFlag(ERKStepGetDky(erk_mem_, t, k, out), "ERKStepGetDky", SundialsPackage::kArkode);
   return CheckFlag(CVodeGetDky(cvode_mem_, t, k, out), "CVodeGetDky");
 }
 
 Status OdeIntegrator::GetRootInfo() {
-  if (erk_mem_ != nullptr) {
+  if (erk_active_) {
     return CheckFlag(ERKStepGetRootInfo(erk_mem_, roots_found_.data()), "ERKStepGetRootInfo", SundialsPackage::kArkode);
   }
   return CheckFlag(CVodeGetRootInfo(cvode_mem_, roots_found_.data()), "CVodeGetRootInfo");
 }
 
 Status OdeIntegrator::SetStopTime(double t_stop) {
-  if (erk_mem_ != nullptr) {
+  if (erk_active_) {
     return CheckFlag(ERKStepSetStopTime(erk_mem_, t_stop), "ERKStepSetStopTime", SundialsPackage::kArkode);
   }
   return CheckFlag(CVodeSetStopTime(cvode_mem_, t_stop), "CVodeSetStopTime");
 }
 
 Status OdeIntegrator::CurrentTime(double* t) const {
-  if (erk_mem_ != nullptr) {
+  if (erk_active_) {
     return CheckFlag(ERKStepGetCurrentTime(erk_mem_, t), "ERKStepGetCurrentTime", SundialsPackage::kArkode);
   }
   return CheckFlag(CVodeGetCurrentTime(cvode_mem_, t), "CVodeGetCurrentTime");
 }
 
 Status OdeIntegrator::EvolveFailure(int flag) const {
-  if (erk_mem_ == nullptr) return CheckFlag(flag, "CVode at t = " + std::to_string(t_)).WithContext("integration");
+  if (!erk_active_) return CheckFlag(flag, "CVode at t = " + std::to_string(t_)).WithContext("integration");
   // Where ERKStep got to (past the last output time t_ within this call).
   double reached = t_;
   if (ERKStepGetCurrentTime(erk_mem_, &reached) < 0) reached = t_;
@@ -415,8 +416,20 @@ Status OdeIntegrator::Reinit(double t, std::span<const double> y) {
   conv_fails_at_check_ = 0;
   limited_before_ = false;
   h_at_check_ = 0;
-  if (erk_mem_ != nullptr) {
+  if (options_.method == OdeMethod::kRungeKutta) {
     return CheckFlag(ERKStepReInit(erk_mem_, RhsThunk, t, y_.get()), "ERKStepReInit", SundialsPackage::kArkode);
+  }
+  if (phase_ != AutoPhase::kOff && !system_->wants_steps()) {
+    // kAuto: which stepper runs the next segment is decided in Advance,
+    // which knows where the segment ends.
+    restart_pending_ = true;
+    return Status::Ok();
+  }
+  if (erk_active_) {
+    erk_active_ = false;
+    cvode_mem_ = adams_mem_;
+    phase_ = AutoPhase::kAdams;
+    return CheckFlag(CVodeReInit(cvode_mem_, t, y_.get()), "CVodeReInit");
   }
   if (phase_ == AutoPhase::kBdf || phase_ == AutoPhase::kProbe) {
     // A restart loses the history anyway: try Adams again.
@@ -425,14 +438,52 @@ Status OdeIntegrator::Reinit(double t, std::span<const double> y) {
   return CheckFlag(CVodeReInit(cvode_mem_, t, y_.get()), "CVodeReInit");
 }
 
+Status OdeIntegrator::ChooseSegmentStepper(double t_stop) {
+  restart_pending_ = false;
+  const double length = t_stop - t_;
+  if (std::isfinite(length) && length * SpectralRadius(t_, N_VGetArrayPointer(y_.get())) <= kRkSegmentStiffness) {
+    ++rk_segments_;
+    if (erk_mem_ == nullptr) {
+      SOMA_RETURN_IF_ERROR(InitErk(t_));
+      // A budget per call: beyond it (stiffness appeared after all) the
+      // segment goes back to Adams/BDF (FallBackToAdams).
+      return CheckFlag(ERKStepSetMaxNumSteps(erk_mem_, kRkSegmentMaxSteps), "ERKStepSetMaxNumSteps",
+                       SundialsPackage::kArkode);
+    }
+    erk_active_ = true;
+    return CheckFlag(ERKStepReInit(erk_mem_, RhsThunk, t_, y_.get()), "ERKStepReInit", SundialsPackage::kArkode);
+  }
+  return StartAdams();
+}
+
+Status OdeIntegrator::StartAdams() {
+  // Adams with fixed-point iteration, as after every restart (the counters
+  // of the stepper that ran before are in before_reinit_ already).
+  erk_active_ = false;
+  stop_time_set_ = false;
+  phase_ = AutoPhase::kAdams;
+  cvode_mem_ = adams_mem_;
+  SOMA_RETURN_IF_ERROR(CheckFlag(CVodeReInit(cvode_mem_, t_, y_.get()), "CVodeReInit"));
+  return CheckFlag(CVodeSetMaxNumSteps(cvode_mem_, MaxStepsPerCall()), "CVodeSetMaxNumSteps");
+}
+
+Status OdeIntegrator::FallBackToAdams() {
+  before_reinit_ = stats();
+  ++rk_fallbacks_;
+  std::copy(erk_restart_y_.begin(), erk_restart_y_.end(), N_VGetArrayPointer(y_.get()));
+  t_ = erk_restart_t_;
+  return StartAdams();
+}
+
 Result<OdeIntegrator::Stop> OdeIntegrator::Advance(double t_target, double t_stop) {
   if (t_target <= t_) return Stop::kReachedTime;
+  if (restart_pending_) SOMA_RETURN_IF_ERROR(ChooseSegmentStepper(t_stop));
   if (checking() && !pending_root_) SOMA_RETURN_IF_ERROR(CheckStiffness());
   // SUNDIALS 6.4 has no CVodeClearStopTime and keeps a reached stop time
   // (even across CVodeReInit), so "no stop" is a stop time far away.
   const double stop = std::isfinite(t_stop) ? t_stop : std::numeric_limits<double>::max();
   // ERKStep drops a stop time once reached: set it for every call.
-  if (!stop_time_set_ || stop_time_ != stop || erk_mem_ != nullptr) {
+  if (!stop_time_set_ || stop_time_ != stop || erk_active_) {
     SOMA_RETURN_IF_ERROR(SetStopTime(stop));
     stop_time_set_ = true;
     stop_time_ = stop;
@@ -452,7 +503,7 @@ Result<OdeIntegrator::Stop> OdeIntegrator::Advance(double t_target, double t_sto
   double tret = t_;
   int flag = 0;
   erk_retries_ = 0;
-  if (erk_mem_ != nullptr) KeepErkRestartPoint(t_);
+  if (erk_active_) KeepErkRestartPoint(t_);
   if (!system_->wants_steps()) {
     long taken = 0;  // steps in this call, against max_steps (kAuto on Adams returns in chunks)
     while (true) {
@@ -460,8 +511,18 @@ Result<OdeIntegrator::Stop> OdeIntegrator::Advance(double t_target, double t_sto
       long before = 0;
       if (chunked) SOMA_RETURN_IF_ERROR(CheckFlag(CVodeGetNumSteps(cvode_mem_, &before), "CVodeGetNumSteps"));
       flag = Evolve(t_target, &tret, /*one_step=*/false);
-      if (flag == ARK_UNREC_RHSFUNC_ERR && erk_mem_ != nullptr && RetryErkAfterRhsFailure()) {
+      if (flag == ARK_UNREC_RHSFUNC_ERR && erk_active_ && RetryErkAfterRhsFailure()) {
         SOMA_RETURN_IF_ERROR(SetStopTime(stop));
+        continue;
+      }
+      if (flag < 0 && erk_active_ && options_.method == OdeMethod::kAuto) {
+        // kAuto's explicit segment failed (stiffness after all, repeated
+        // failures): Adams/BDF from the last point returned.
+        SOMA_RETURN_IF_ERROR(FallBackToAdams());
+        SOMA_RETURN_IF_ERROR(SetStopTime(stop));
+        stop_time_set_ = true;
+        stop_time_ = stop;
+        erk_retries_ = 0;
         continue;
       }
       if (!chunked || (flag < 0 && flag != CV_TOO_MUCH_WORK)) break;
@@ -492,14 +553,14 @@ Result<OdeIntegrator::Stop> OdeIntegrator::Advance(double t_target, double t_sto
     tret = tn;
     while (flag == CV_SUCCESS && tret < t_target) {
       flag = Evolve(t_target, &tret, /*one_step=*/true);
-      if (flag == ARK_UNREC_RHSFUNC_ERR && erk_mem_ != nullptr && RetryErkAfterRhsFailure()) {
+      if (flag == ARK_UNREC_RHSFUNC_ERR && erk_active_ && RetryErkAfterRhsFailure()) {
         SOMA_RETURN_IF_ERROR(SetStopTime(stop));
         tret = erk_restart_t_;
         flag = CV_SUCCESS;
         continue;
       }
       if (flag < 0) break;
-      if (erk_mem_ != nullptr && flag != CV_ROOT_RETURN) KeepErkRestartPoint(tret);
+      if (erk_active_ && flag != CV_ROOT_RETURN) KeepErkRestartPoint(tret);
       SOMA_RETURN_IF_ERROR(Dky(tret, 1, ydot_.get()));
       system_->OnStep(tret, N_VGetArrayPointer(y_.get()), N_VGetArrayPointer(ydot_.get()));
       if (checking() && flag == CV_SUCCESS && tret < t_target) {
@@ -554,6 +615,8 @@ IntegratorStats OdeIntegrator::stats() const {
   s.nonlinear_convergence_failures += before_reinit_.nonlinear_convergence_failures;
   s.linear_solver_setups += before_reinit_.linear_solver_setups;
   s.method = options_.method;
+  s.rk_segments = rk_segments_;
+  s.rk_fallbacks = rk_fallbacks_;
   s.bdf_from = bdf_from_;
   s.method_switches = method_switches_;
   s.bdf_probes = bdf_probes_;
@@ -563,7 +626,8 @@ IntegratorStats OdeIntegrator::stats() const {
 IntegratorStats OdeIntegrator::CurrentStats() const {
   IntegratorStats s;
   long v = 0;
-  if (erk_mem_ != nullptr) {
+  if (restart_pending_) return s;  // counted in before_reinit_ already
+  if (erk_active_) {
     // ERKStep's counters survive ERKStepReset (a retry) but not ERKStepReInit.
     if (ERKStepGetNumSteps(erk_mem_, &v) >= 0) s.steps = v;
     if (ERKStepGetNumRhsEvals(erk_mem_, &v) >= 0) s.rhs_evaluations = v;
@@ -640,7 +704,7 @@ Status OdeIntegrator::EnableSensitivities(int ns, std::span<const double> s0, co
   if (ns < 1) return InvalidArgument("OdeIntegrator::EnableSensitivities: need at least one parameter");
   if (ns_ != 0) return InvalidArgument("OdeIntegrator::EnableSensitivities: already enabled");
   SOMA_RETURN_IF_ERROR(options.Validate(ns));
-  if (erk_mem_ != nullptr) {
+  if (erk_active_) {
     return Unsupported("forward sensitivities with the explicit Runge-Kutta method (OdeMethod::kRungeKutta); "
                        "they need CVODES: use method bdf, adams or auto");
   }

@@ -239,6 +239,76 @@ TEST(OdeIntegratorTest, AutoTriesAdamsAgainAfterARestart) {
   EXPECT_NEAR((*integ)->y()[0], std::cos(2.0), 1e-6);
 }
 
+TEST(OdeIntegratorTest, AutoRunsShortNonStiffSegmentsWithRungeKutta) {
+  // After a restart with the next stop 0.5 ahead on the oscillator (rho = 1:
+  // rho * length = 0.5 <= 1000) the segment runs with the explicit method;
+  // the first segment (no restart) and a segment with no stop ahead run
+  // with Adams. Values against cos t / -sin t, 1e-12 + 1e-8 |exact|.
+  SundialsContext ctx;
+  Oscillator sys;
+  std::vector<double> y0 = {1.0, 0.0};
+  auto integ = OdeIntegrator::Create(ctx, &sys, 0.0, y0, WithTolerances(1e-10, 1e-12));
+  ASSERT_TRUE(integ.ok());
+  ASSERT_TRUE((*integ)->Advance(1.0, 1.0).ok());
+  EXPECT_EQ((*integ)->stats().rk_segments, 0);
+  std::vector<double> y1 = {std::cos(1.0), -std::sin(1.0)};
+  ASSERT_TRUE((*integ)->Reinit(1.0, y1).ok());
+  ASSERT_TRUE((*integ)->Advance(1.5, 1.5).ok());
+  const IntegratorStats after_rk = (*integ)->stats();
+  EXPECT_EQ(after_rk.rk_segments, 1);
+  EXPECT_EQ(after_rk.jacobian_evaluations, 0);
+  for (int i = 0; i < 2; ++i) {
+    const double exact = i == 0 ? std::cos(1.5) : -std::sin(1.5);
+    EXPECT_LE(std::abs((*integ)->y()[i] - exact), 1e-12 + 1e-8 * std::abs(exact)) << i;
+  }
+  std::vector<double> y2 = {std::cos(1.5), -std::sin(1.5)};
+  ASSERT_TRUE((*integ)->Reinit(1.5, y2).ok());
+  ASSERT_TRUE((*integ)->Advance(4.0, INFINITY).ok());  // no stop ahead: Adams
+  const IntegratorStats end = (*integ)->stats();
+  EXPECT_EQ(end.rk_segments, 1);
+  EXPECT_GT(end.steps, after_rk.steps);
+  EXPECT_LE(std::abs((*integ)->y()[0] - std::cos(4.0)), 1e-12 + 1e-8 * std::abs(std::cos(4.0)));
+}
+
+// y' = -lambda(t) (y - cos t) - sin t (y = cos t for every lambda) with
+// lambda = 1 until t = 1.5 and 1e6 after: mild at a restart at 1, stiff
+// soon after.
+class SuddenlyStiff : public OdeSystem {
+ public:
+  int num_states() const override { return 1; }
+  static double Lambda(double t) { return t < 1.5 ? 1.0 : 1e6; }
+  int Rhs(double t, const double* y, double* f) override {
+    f[0] = -Lambda(t) * (y[0] - std::cos(t)) - std::sin(t);
+    return 0;
+  }
+  bool has_dense_jacobian() const override { return true; }
+  int DenseJacobian(double t, const double*, double* jac) override { jac[0] = -Lambda(t); return 0; }
+};
+
+TEST(OdeIntegratorTest, AutoHandsAnExplicitSegmentThatTurnsStiffBackToAdams) {
+  // At the restart rho = 1 and the stop is 9 ahead, so the segment starts
+  // with the explicit method; from t = 1.5 its steps are held to ~3e-6 and
+  // it runs out of its step budget, and the segment goes back to Adams
+  // (then BDF) from the last point returned. The answer stays cos t.
+  SundialsContext ctx;
+  SuddenlyStiff sys;
+  std::vector<double> y0 = {1.0};
+  auto integ = OdeIntegrator::Create(ctx, &sys, 0.0, y0, WithTolerances(1e-8, 1e-10));
+  ASSERT_TRUE(integ.ok());
+  ASSERT_TRUE((*integ)->Advance(1.0, 1.0).ok());
+  std::vector<double> y1 = {std::cos(1.0)};
+  ASSERT_TRUE((*integ)->Reinit(1.0, y1).ok());
+  for (int k = 1; k <= 9; ++k) {
+    auto stop = (*integ)->Advance(1.0 + k, 10.0);
+    ASSERT_TRUE(stop.ok()) << "t = " << 1.0 + k << ": " << stop.status().ToString();
+    EXPECT_NEAR((*integ)->y()[0], std::cos(1.0 + k), 1e-6) << "t = " << 1.0 + k;
+  }
+  const IntegratorStats st = (*integ)->stats();
+  EXPECT_EQ(st.rk_segments, 1);
+  EXPECT_EQ(st.rk_fallbacks, 1);
+  EXPECT_GE(st.method_switches, 1);  // Adams found the stiffness and went on with BDF
+}
+
 TEST(OdeIntegratorTest, CountersAddUpAcrossRestarts) {
   // CVodeReInit zeroes CVODES' own counters; the summary must still cover
   // every segment (the benchmark tables compare them with SciPy's totals).
