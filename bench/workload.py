@@ -507,7 +507,7 @@ def write_markdown(path, info, rows, startup, args, atol, rtol, soma_bench=None,
     L.append("")
     L.append("- Soma: `soma simulate MODEL --start 0 --end T --steps 100 --abs %g --rel %g --summary` (the default automatic "
              "method: Adams with fixed-point iteration, BDF with Newton once stiffness is detected, "
-             "docs/simulation-semantics.md; Soma picks BDF's linear solver). Soma runs CVODES with rel_tol = rel·1e-3 = %g and abs_tol = abs·1e-5 = %g "
+             "explicit Runge-Kutta on segments between close scheduled events, docs/simulation-semantics.md; Soma picks BDF's linear solver). Soma runs CVODES with rel_tol = rel·1e-3 = %g and abs_tol = abs·1e-5 = %g "
              "(`IntegratorOptionsForAccuracy`, src/sim/options.cpp)." % (OUTPUT_ABS, OUTPUT_REL, rtol, atol))
     L.append("- SciPy: `solve_ivp(method=..., rtol=%g, atol=%g, t_eval=grid)`, i.e. the same effective tolerances, "
              "with an analytic Jacobian (sparse for BDF, dense for LSODA, both computed from the reaction list) and a "

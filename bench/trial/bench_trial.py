@@ -222,8 +222,8 @@ def main():
         "- Per core: wall-clock rates divide by the cores used; on a loaded machine a process gets only part "
         "of a core, so the CPU-time column (user + system seconds of the whole command; for SciPy the "
         "simulations' own `process_time`) is the steadier per-core figure.",
-        "- Tolerances: CVODES (Soma's default automatic method: Adams with fixed-point iteration, BDF when "
-        "stiffness is detected) and SciPy `solve_ivp` (method 'BDF', pure Python, and 'LSODA', Fortran with the "
+        "- Tolerances: Soma's default automatic method (CVODES' Adams with fixed-point iteration, BDF when "
+        "stiffness is detected, ARKODE's explicit Runge-Kutta on segments between close input changes) and SciPy `solve_ivp` (method 'BDF', pure Python, and 'LSODA', Fortran with the "
         "right-hand side called from it) all at rtol = atol = 1e-9; SciPy's time is "
         "the best of %d runs, like Soma's best of %d; "
         "SciPy integrates between input changes and applies them between calls, as Soma's events do." % (
