@@ -425,12 +425,8 @@ Status OdeIntegrator::Reinit(double t, std::span<const double> y) {
     restart_pending_ = true;
     return Status::Ok();
   }
-  if (erk_active_) {
-    erk_active_ = false;
-    cvode_mem_ = adams_mem_;
-    phase_ = AutoPhase::kAdams;
-    return CheckFlag(CVodeReInit(cvode_mem_, t, y_.get()), "CVodeReInit");
-  }
+  // Here CVODES ran the last segment: kBdf, kAdams, and kAuto with delays
+  // or sensitivities (which never hand a segment to ERKStep).
   if (phase_ == AutoPhase::kBdf || phase_ == AutoPhase::kProbe) {
     // A restart loses the history anyway: try Adams again.
     return SwitchMethod(AutoPhase::kAdams);

@@ -39,7 +39,11 @@ void RunAndJudge(const std::string& id, solvers::OdeMethod method, const char* k
   auto info = ReadCase(kRoot / id);
   ASSERT_TRUE(info.ok()) << info.status().ToString();
   CaseOutcome out = RunCase(*info, method);
-  const auto known = KnownFailures(known_file);
+  // Each list is read once per test binary, not once per case.
+  static std::map<std::string, std::map<std::string, std::string>> lists;
+  auto list = lists.find(known_file);
+  if (list == lists.end()) list = lists.emplace(known_file, KnownFailures(known_file)).first;
+  const auto& known = list->second;
   auto listed = known.find(id);
   if (out.verdict == Verdict::kUnsupported) GTEST_SKIP() << "unsupported: " << out.reason;
   if (listed != known.end()) {
