@@ -1,13 +1,15 @@
 // `soma trial run TRIAL.json --model MODEL [--out DIR] [--threads N] [--resume]`,
 // `soma trial status DIR`, `soma trial results DIR`: in-silico trials
-// (scenario/trial.h) with progress, a checkpoint after every chunk of members
+// (scenario/trial.h) with progress, a checkpoint that grows as members finish
 // and plots-ready results (members.csv, bands.csv, summary.json).
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <string_view>
@@ -129,13 +131,15 @@ std::vector<scenario::MemberResult> ReadCheckpoint(const fs::path& checkpoint) {
   return results;
 }
 
-// The members not yet done run in rounds. A round splits its members across
-// the MPI ranks by position (member i on rank i mod size when nothing was
-// done before) and each rank across its threads; rank 0 gathers the results
-// (as the checkpoint's JSON lines, which round-trip doubles exactly),
-// appends them to the checkpoint `members.jsonl` and updates progress.json,
-// so a killed run continues with --resume, on any number of ranks. Members
-// are seeded by index: the files do not depend on ranks, threads or resumes.
+// The members not yet done run in one pass in one process; the checkpoint
+// `members.jsonl` and progress.json grow while it runs. With MPI they run in
+// rounds: a round splits its members across the ranks by position (member i
+// on rank i mod size when nothing was done before) and each rank across its
+// threads; rank 0 gathers the results (as the checkpoint's JSON lines, which
+// round-trip doubles exactly), appends them to the checkpoint and updates
+// progress.json. Either way a killed run continues with --resume, on any
+// number of ranks. Members are seeded by index: the files do not depend on
+// ranks, threads or resumes.
 int RunTrial(const TrialArgs& a) {
   auto joined = ensemble::MpiWorld::Join();
   if (!joined.ok()) return ReportError(joined.status());
@@ -183,7 +187,11 @@ int RunTrial(const TrialArgs& a) {
   o.threads = a.threads;
   o.simulation.integrator = sim::IntegratorOptionsForAccuracy(1e-6, 1e-6);
   const int threads = ensemble::ThreadCount({.threads = a.threads});
-  const size_t round = static_cast<size_t>(std::max(16, 8 * threads)) * static_cast<size_t>(world.size());
+  // With MPI, members run in rounds that rank 0 gathers: rank i takes
+  // positions i, i + size, ... of each round. Every round ends in a barrier
+  // (the gather), so rounds are long enough that the wait for a round's
+  // slowest member is small against the round.
+  const size_t round = static_cast<size_t>(std::max(64, 32 * threads)) * static_cast<size_t>(world.size());
   std::unique_ptr<ensemble::ProgressBar> bar;
   std::ofstream log;
   if (root) {
@@ -192,7 +200,48 @@ int RunTrial(const TrialArgs& a) {
         (world.distributed() ? " (" + std::to_string(world.size()) + " ranks)" : std::string()));
     log.open(checkpoint, std::ios::app);
   }
-  for (size_t start = 0; start < todo.size(); start += round) {
+  if (!world.distributed() && !todo.empty()) {
+    // One pass over all members, with no barrier between batches: each
+    // member's checkpoint line is formatted on the worker thread that ran
+    // it, and this thread appends the finished lines to the checkpoint at
+    // every progress tick (about five times a second). A killed run loses
+    // at most the members finished since the last tick, and no thread waits
+    // for the slowest member of a batch.
+    o.members = todo;
+    std::mutex mu;
+    std::string pending;  // finished members' lines, not yet in the checkpoint
+    long pending_count = 0;
+    long written = static_cast<long>(done.size());
+    o.finished = [&](const scenario::MemberResult& r) {
+      std::string line = MemberJson(r).dump() + "\n";
+      std::lock_guard<std::mutex> lock(mu);
+      pending += line;
+      ++pending_count;
+    };
+    auto append = [&] {
+      std::string lines;
+      long count = 0;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        lines.swap(pending);
+        std::swap(count, pending_count);
+      }
+      if (count == 0) return;
+      log << lines;
+      log.flush();
+      written += count;
+      (void)WriteProgress(dir, "running", written, total);
+    };
+    o.progress = [&](long d, long) {
+      append();
+      bar->Update(static_cast<long>(done.size()) + d, total);
+    };
+    auto run = scenario::RunTrialMembers(*trial, imported->model, o);
+    append();
+    if (!run.ok()) return ReportError(run.status());
+    for (auto& r : *run) results.push_back(std::move(r));
+  }
+  for (size_t start = 0; world.distributed() && start < todo.size(); start += round) {
     const size_t end = std::min(todo.size(), start + round);
     o.members.clear();
     for (size_t k = start + static_cast<size_t>(world.rank()); k < end; k += static_cast<size_t>(world.size())) {
@@ -203,6 +252,13 @@ int RunTrial(const TrialArgs& a) {
       // Rank 0 sees its own share; the others advance at about its pace.
       o.progress = [&](long d, long) { bar->Update(std::min<long>(total, before + d * world.size()), total); };
     }
+    // The checkpoint's lines, formatted by the worker that ran the member
+    // (o.members ascends, so a member's position is found by bisection).
+    std::vector<std::string> lines(o.members.size());
+    o.finished = [&](const scenario::MemberResult& r) {
+      const auto at = std::lower_bound(o.members.begin(), o.members.end(), r.member) - o.members.begin();
+      lines[static_cast<size_t>(at)] = MemberJson(r).dump() + "\n";
+    };
     std::vector<scenario::MemberResult> part;
     Status failed = Status::Ok();
     if (!o.members.empty()) {
@@ -210,48 +266,39 @@ int RunTrial(const TrialArgs& a) {
       if (run.ok()) part = std::move(*run);
       else failed = run.status();
     }
-    // The checkpoint's lines, formatted on all threads (8 MB of JSON for
-    // 512 T1D days: done serially it idled the other threads).
-    std::vector<std::string> lines(part.size());
-    ensemble::ParallelFor(0, static_cast<long>(part.size()),
-                          [&](long k) { lines[k] = MemberJson(part[k]).dump() + "\n"; }, {.threads = a.threads});
     std::string payload;
     if (!failed.ok()) payload = "ERROR " + failed.ToString();
     else for (const std::string& line : lines) payload += line;
-    if (world.distributed()) {
-      auto gathered = world.GatherToRoot(payload);
-      if (!gathered.ok()) return ReportError(gathered.status());
-      if (root) {
-        for (size_t r = 0; r < gathered->size() && failed.ok(); ++r) {
-          const std::string& bytes = (*gathered)[r];
-          if (bytes.rfind("ERROR ", 0) == 0) failed = Internal("rank " + std::to_string(r) + ": " + bytes.substr(6));
-        }
-      }
-      // Decided before rank 0 parses, so the other ranks go on meanwhile.
-      if (!world.BroadcastFlag(failed.ok())) {
-        if (!root) return 1;
-        return ReportError(failed.ok() ? Internal("stopped by rank 0") : failed);
-      }
-      if (!root) continue;
-      // Rank 0 has its own members; the others' arrive as JSON lines.
-      for (size_t r = 1; r < gathered->size(); ++r) {
+    auto gathered = world.GatherToRoot(payload);
+    if (!gathered.ok()) return ReportError(gathered.status());
+    if (root) {
+      for (size_t r = 0; r < gathered->size() && failed.ok(); ++r) {
         const std::string& bytes = (*gathered)[r];
-        log << bytes;
-        std::vector<std::string_view> member_lines;
-        for (size_t at = 0; at < bytes.size();) {
-          size_t nl = bytes.find('\n', at);
-          if (nl == std::string::npos) nl = bytes.size();
-          if (nl > at) member_lines.emplace_back(bytes.data() + at, nl - at);
-          at = nl + 1;
-        }
-        std::vector<scenario::MemberResult> theirs(member_lines.size());
-        ensemble::ParallelFor(0, static_cast<long>(member_lines.size()),
-                              [&](long k) { theirs[k] = MemberFromJson(json::parse(member_lines[k])); },
-                              {.threads = a.threads});
-        for (auto& m : theirs) results.push_back(std::move(m));
+        if (bytes.rfind("ERROR ", 0) == 0) failed = Internal("rank " + std::to_string(r) + ": " + bytes.substr(6));
       }
-    } else if (!failed.ok()) {
-      return ReportError(failed);
+    }
+    // Decided before rank 0 parses, so the other ranks go on meanwhile.
+    if (!world.BroadcastFlag(failed.ok())) {
+      if (!root) return 1;
+      return ReportError(failed.ok() ? Internal("stopped by rank 0") : failed);
+    }
+    if (!root) continue;
+    // Rank 0 has its own members; the others' arrive as JSON lines.
+    for (size_t r = 1; r < gathered->size(); ++r) {
+      const std::string& bytes = (*gathered)[r];
+      log << bytes;
+      std::vector<std::string_view> member_lines;
+      for (size_t at = 0; at < bytes.size();) {
+        size_t nl = bytes.find('\n', at);
+        if (nl == std::string::npos) nl = bytes.size();
+        if (nl > at) member_lines.emplace_back(bytes.data() + at, nl - at);
+        at = nl + 1;
+      }
+      std::vector<scenario::MemberResult> theirs(member_lines.size());
+      ensemble::ParallelFor(0, static_cast<long>(member_lines.size()),
+                            [&](long k) { theirs[k] = MemberFromJson(json::parse(member_lines[k])); },
+                            {.threads = a.threads});
+      for (auto& m : theirs) results.push_back(std::move(m));
     }
     log << payload;
     for (auto& r : part) results.push_back(std::move(r));

@@ -397,9 +397,7 @@ Result<std::vector<MemberResult>> RunTrialMembers(const Trial& trial, const mode
   po.threads = options.threads;
   po.progress = options.progress;
   po.cancel = options.cancel;
-  ensemble::ParallelFor(0, static_cast<long>(members.size()), [&](long k) {
-    MemberResult& r = results[k];
-    r.member = members[k];
+  auto run_member = [&](MemberResult& r) {
     const auto values = MemberParameters(trial, r.member);
     for (const PreparedScenario& p : prepared) {
       const Scenario& s = p.scenario();
@@ -422,6 +420,12 @@ Result<std::vector<MemberResult>> RunTrialMembers(const Trial& trial, const mode
       r.columns.emplace_back(tr.columns.begin() + 1, tr.columns.end());
     }
     r.ok = true;
+  };
+  ensemble::ParallelFor(0, static_cast<long>(members.size()), [&](long k) {
+    MemberResult& r = results[k];
+    r.member = members[k];
+    run_member(r);
+    if (options.finished) options.finished(r);
   }, po);
   if (options.cancel != nullptr && options.cancel->load()) return FailedPrecondition("trial cancelled");
   return results;

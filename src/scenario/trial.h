@@ -110,6 +110,10 @@ struct TrialOptions {
   // When set to true by another thread, no new members start and
   // RunTrialMembers returns kCancelled after the running ones finish.
   const std::atomic<bool>* cancel = nullptr;
+  // Called on the worker thread that ran a member, as soon as it finished
+  // (in any order; members run concurrently, so it must be thread safe).
+  // Lets callers checkpoint without waiting for the whole batch.
+  std::function<void(const MemberResult&)> finished;
 };
 
 // Runs members (in parallel) and returns their results in member order.

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -411,6 +412,50 @@ TEST(CliTrialTest, RunWritesResultsAndResumeSkipsFinishedMembers) {
   std::string second_run((std::istreambuf_iterator<char>(again)), std::istreambuf_iterator<char>());
   EXPECT_EQ(first_run, second_run);
   EXPECT_EQ(Soma("trial results " + (dir / "missing").string()).exit_code, 1);
+  fs::remove_all(dir);
+}
+
+// A run killed with SIGKILL keeps the members it had finished (the
+// checkpoint is appended while the trial runs, not only at its end), and
+// --resume completes it to the same files as a run never interrupted.
+TEST(CliTrialTest, KilledRunResumesToTheFilesOfAnUninterruptedRun) {
+  const std::string root = SOMA_SOURCE_DIR;
+  fs::path dir = fs::temp_directory_path() / ("soma_cli_trial_kill_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const int total = 240;
+  std::ofstream(dir / "trial.json") << R"({"name": "killed", "scenarios": [")" + root +
+                                           R"(/scenarios/t1d-standard-day.json"],
+    "population": {"size": )" + std::to_string(total) +
+                                           R"(, "seed": 3, "parameters": {
+      "Vmx": {"distribution": "lognormal", "median": 0.031319, "cv": 0.3}}}})";
+  const std::string run = std::string(SOMA_BINARY) + " trial run " + (dir / "trial.json").string() + " --model " +
+                          root + "/models/t1d-uva-padova.xml";
+  const fs::path killed = dir / "killed", whole = dir / "whole";
+  const std::string checkpoint = (killed / "members.jsonl").string();
+  // Killed as soon as the checkpoint has a line (one thread: about a
+  // second for all members, the first lines come after 0.2 s).
+  CommandResult r = soma::test::RunShell(
+      run + " --out " + killed.string() + " --threads 1 > /dev/null 2>&1 & p=$!; i=0; while [ ! -s " + checkpoint +
+      " ] && [ $i -lt 3000 ]; do sleep 0.01; i=$((i+1)); done; kill -9 $p; wait $p; wc -l < " + checkpoint);
+  const int kept = std::atoi(r.out.c_str());
+  ASSERT_GT(kept, 0) << r.out;
+  ASSERT_LT(kept, total) << "the run finished before it was killed";
+  EXPECT_FALSE(fs::exists(killed / "summary.json"));
+  r = soma::test::RunShell(run + " --out " + killed.string() + " --resume --threads 2 2>&1");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("resuming killed: " + std::to_string(kept)), std::string::npos) << r.out;
+  r = soma::test::RunShell(run + " --out " + whole.string() + " --threads 2 2>&1");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  for (const char* f : {"summary.json", "members.csv", "bands.csv"}) {
+    std::ifstream a(killed / f), b(whole / f);
+    std::string x((std::istreambuf_iterator<char>(a)), std::istreambuf_iterator<char>());
+    std::string y((std::istreambuf_iterator<char>(b)), std::istreambuf_iterator<char>());
+    EXPECT_FALSE(x.empty()) << f;
+    EXPECT_EQ(x, y) << f;
+  }
+  EXPECT_EQ(Lines(Soma("trial status " + killed.string()).out)[0],
+            R"({"done":)" + std::to_string(total) + R"(,"state":"finished","total":)" + std::to_string(total) + "}");
   fs::remove_all(dir);
 }
 
