@@ -38,9 +38,9 @@ void Simulate(benchmark::State& state, std::shared_ptr<const soma::sim::Compiled
   state.counters["steps"] = static_cast<double>(steps);
 }
 
-void Compile(benchmark::State& state, soma::model::Model model) {
+void Compile(benchmark::State& state, soma::model::Model model, bool native_code) {
   for (auto _ : state) {
-    auto cm = soma::sim::CompiledModel::Compile(model);
+    auto cm = soma::sim::CompiledModel::Compile(model, {.native_code = native_code});
     benchmark::DoNotOptimize(cm.ok());
   }
 }
@@ -72,7 +72,18 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark(("simulate-rk45/" + name).c_str(), Simulate, *cm, end,
                                  soma::solvers::OdeMethod::kRungeKutta)
         ->Unit(benchmark::kMillisecond);
-    benchmark::RegisterBenchmark(("compile/" + name).c_str(), Compile, imported->model)->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(("compile/" + name).c_str(), Compile, imported->model, false)
+        ->Unit(benchmark::kMillisecond);
+    // The same with the hot programs compiled to native code (LLVM), and
+    // the simulations with it.
+    auto native = soma::sim::CompiledModel::Compile(imported->model, {.native_code = true});
+    if (native.ok() && (*native)->native_code()) {
+      benchmark::RegisterBenchmark(("compile-native/" + name).c_str(), Compile, imported->model, true)
+          ->Unit(benchmark::kMillisecond);
+      benchmark::RegisterBenchmark(("simulate-native/" + name).c_str(), Simulate, *native, end,
+                                   soma::solvers::OdeMethod::kAuto)
+          ->Unit(benchmark::kMillisecond);
+    }
   }
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();

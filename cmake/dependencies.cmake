@@ -75,3 +75,24 @@ find_package(OpenSSL REQUIRED)
 # Ceres Solver (libceres-dev): the trust-region least-squares solver behind
 # parameter estimation (src/infer).
 find_package(Ceres REQUIRED CONFIG)
+
+# LLVM 14 (llvm-14-dev): native code for the expression programs of the
+# solver's hot loop (src/expr/jit.h). Without it the bytecode interpreter
+# runs everything (the same numbers, slower).
+option(SOMA_WITH_LLVM "Compile hot expression programs to native code with LLVM 14's ORC JIT" ON)
+if(SOMA_WITH_LLVM)
+  find_path(LLVM14_INCLUDE_DIR llvm/ExecutionEngine/Orc/LLJIT.h PATHS /usr/lib/llvm-14/include NO_DEFAULT_PATH)
+  find_library(LLVM14_LIB NAMES LLVM-14 PATHS /usr/lib/llvm-14/lib NO_DEFAULT_PATH)
+  if(LLVM14_INCLUDE_DIR AND LLVM14_LIB)
+    add_library(soma_llvm INTERFACE)
+    target_include_directories(soma_llvm SYSTEM INTERFACE ${LLVM14_INCLUDE_DIR})
+    target_compile_definitions(soma_llvm INTERFACE
+      __STDC_CONSTANT_MACROS __STDC_FORMAT_MACROS __STDC_LIMIT_MACROS)
+    target_link_libraries(soma_llvm INTERFACE ${LLVM14_LIB})
+    add_library(llvm::llvm ALIAS soma_llvm)
+    message(STATUS "LLVM 14 JIT: ${LLVM14_LIB}")
+  else()
+    message(STATUS "LLVM 14 not found (llvm-14-dev): expression programs are interpreted only")
+    set(SOMA_WITH_LLVM OFF)
+  endif()
+endif()

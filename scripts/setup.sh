@@ -15,6 +15,7 @@ packages=(
   libsqlite3-dev libpq-dev libssl-dev postgresql
   libcpp-httplib-dev libbrotli-dev zlib1g-dev openssl sqlite3 curl wrk
   libceres-dev libgoogle-glog-dev libopenmpi-dev openmpi-bin ccache libyaml-cpp-dev
+  llvm-14-dev
   chromium
 )
 # The web UI (web/) builds with node and npm; Debian's are used only when no

@@ -8,7 +8,8 @@
 
 namespace soma::cli {
 
-Result<std::shared_ptr<const sim::CompiledModel>> LoadAndCompile(const std::string& path, LoadTimes* times) {
+Result<std::shared_ptr<const sim::CompiledModel>> LoadAndCompile(const std::string& path, LoadTimes* times,
+                                                                 const sim::CompileOptions& options) {
   using Clock = std::chrono::steady_clock;
   auto t0 = Clock::now();
   auto imported = formats::LoadSbmlFile(path);
@@ -17,7 +18,7 @@ Result<std::shared_ptr<const sim::CompiledModel>> LoadAndCompile(const std::stri
   for (const formats::Diagnostic& d : imported->diagnostics) {
     if (d.severity != formats::Severity::kInfo) std::cerr << "soma: " << path << ": " << d.ToString() << "\n";
   }
-  auto compiled = sim::CompiledModel::Compile(imported->model);
+  auto compiled = sim::CompiledModel::Compile(imported->model, options);
   if (times != nullptr) {
     times->import_seconds = std::chrono::duration<double>(t1 - t0).count();
     times->compile_seconds = std::chrono::duration<double>(Clock::now() - t1).count();

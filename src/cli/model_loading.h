@@ -13,12 +13,13 @@ namespace soma::cli {
 
 struct LoadTimes {
   double import_seconds = 0;   // libSBML read, conversion, import to the IR
-  double compile_seconds = 0;  // IR -> expression graph -> bytecode
+  double compile_seconds = 0;  // IR -> expression graph -> bytecode (and native code)
 };
 
 // Loads (libSBML, comp flattened) and compiles a model; warnings go to stderr.
 Result<std::shared_ptr<const sim::CompiledModel>> LoadAndCompile(const std::string& path,
-                                                                 LoadTimes* times = nullptr);
+                                                                 LoadTimes* times = nullptr,
+                                                                 const sim::CompileOptions& options = {});
 
 // Output columns from --vars, then --amount and --concentration (which set
 // how a listed species is reported, and add it if it is not listed).

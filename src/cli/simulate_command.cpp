@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/model_loading.h"
 #include "cli/output.h"
+#include "expr/jit.h"
 #include "sim/simulator.h"
 
 namespace soma::cli {
@@ -28,11 +29,15 @@ struct SimulateArgs {
   std::string format = "csv";
   std::string output;
   bool summary = false;
+  bool native_code = false;
 };
 
 int RunSimulate(const SimulateArgs& a) {
   LoadTimes times;
-  auto compiled = LoadAndCompile(a.model, &times);
+  if (a.native_code && !expr::JitAvailable()) {
+    std::cerr << "soma: warning: --native-code: this build has no LLVM JIT; the model is interpreted\n";
+  }
+  auto compiled = LoadAndCompile(a.model, &times, {.native_code = a.native_code});
   if (!compiled.ok()) return ReportError(compiled.status());
   sim::SimulationOptions opt;
   opt.start = a.start;
@@ -54,6 +59,8 @@ int RunSimulate(const SimulateArgs& a) {
   if (a.summary) {
     std::cerr << "  SBML import time (s)           " << times.import_seconds << "\n"
               << "  compile time (s)               " << times.compile_seconds << "\n"
+              << "  expression evaluation          "
+              << ((*compiled)->native_code() ? "native code (LLVM)" : "bytecode interpreter") << "\n"
               << result->summary.FullReport();
   }
   for (const std::string& v : result->summary.constraint_violations) {
@@ -95,6 +102,9 @@ void AddSimulateCommand(CLI::App& app) {
   cmd->add_option("--format", args->format, "csv or json")->capture_default_str()->check(CLI::IsMember({"csv", "json"}));
   cmd->add_option("-o,--output", args->output, "Write to this file instead of standard output");
   cmd->add_flag("--summary", args->summary, "Print the simulation summary to standard error");
+  cmd->add_flag("--native-code", args->native_code,
+                "Compile the right-hand side, Jacobian and root functions to native code with LLVM (same "
+                "results; tens to hundreds of ms more compile time, faster long runs)");
   cmd->callback([args] { SetExitCode(RunSimulate(*args)); });
 }
 

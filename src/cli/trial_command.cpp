@@ -33,6 +33,7 @@ struct TrialArgs {
   std::string out;
   int threads = 0;
   bool resume = false;
+  std::string native_code = "auto";
   std::string dir;
 };
 
@@ -185,6 +186,7 @@ int RunTrial(const TrialArgs& a) {
 
   scenario::TrialOptions o;
   o.threads = a.threads;
+  if (a.native_code != "auto") o.native_code_members = a.native_code == "on" ? 0 : -1;
   o.simulation.integrator = sim::IntegratorOptionsForAccuracy(1e-6, 1e-6);
   const int threads = ensemble::ThreadCount({.threads = a.threads});
   // With MPI, members run in rounds that rank 0 gathers: rank i takes
@@ -341,6 +343,10 @@ void AddTrialCommand(CLI::App& app) {
   run->add_option("--out", args->out, "Results folder (default: the trial's name)");
   run->add_option("--threads", args->threads, "Worker threads (default: all cores)")->check(CLI::NonNegativeNumber);
   run->add_flag("--resume", args->resume, "Continue from the checkpoint in --out");
+  run->add_option("--native-code", args->native_code,
+                  "Compile the model's hot programs to native code with LLVM: auto (when 64 or more members "
+                  "run), on or off (same results either way)")
+      ->capture_default_str()->check(CLI::IsMember({"auto", "on", "off"}));
   run->callback([args] { SetExitCode(RunTrial(*args)); });
   auto sargs = std::make_shared<TrialArgs>();
   CLI::App* status = group->add_subcommand("status", "Progress of a trial run");

@@ -241,6 +241,10 @@ std::vector<double> Program::NewScratch() const { return init_; }
 void Program::Run(const double* __restrict in, double* __restrict out,
                   double* __restrict scratch) const {
   using namespace internal;  // NOLINT(google-build-using-namespace): scalar helpers
+  if (native_ != nullptr) {
+    native_(in, out, scratch);
+    return;
+  }
   double* const r = scratch;
   if (block_load_count_ > 0) std::memcpy(r + block_load_base_, in, block_load_count_ * sizeof(double));
   for (const Load& l : loads_) r[l.reg] = in[l.slot];

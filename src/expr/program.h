@@ -12,12 +12,17 @@
 // many threads at once, each with its own scratch buffer.
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
 #include "expr/graph.h"
 
 namespace soma::expr {
+
+namespace internal {
+struct ProgramAccess;  // the native-code compiler's view of a Program (jit_llvm.cpp)
+}  // namespace internal
 
 class Program {
  public:
@@ -56,8 +61,12 @@ class Program {
   size_t scratch_size() const { return init_.size(); }
   // 1 + the largest slot read from `in` (0 when no variable is read).
   size_t num_inputs() const { return num_inputs_; }
+  // Whether Run calls native code (expr/jit.h) rather than interpreting.
+  bool native() const { return native_ != nullptr; }
 
  private:
+  friend struct internal::ProgramAccess;
+
   // One operation writing register dst from registers a, b, c. The opcode is
   // not stored per instruction: code_ is split into runs of one opcode
   // (blocks_), and Run loops over each run inside one switch case, so the
@@ -94,6 +103,10 @@ class Program {
   size_t num_outputs_ = 0;
   size_t num_inputs_ = 0;
   size_t num_variables_ = 0;  // distinct variables read
+  // Native code for this program (CompileNative), and what keeps it loaded.
+  using NativeFn = void (*)(const double* in, double* out, double* scratch);
+  NativeFn native_ = nullptr;
+  std::shared_ptr<const void> native_code_;
 };
 
 }  // namespace soma::expr

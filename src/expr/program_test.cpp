@@ -16,45 +16,8 @@
 namespace soma::expr {
 namespace {
 
+using testing::RandomGraph;
 using testing::SameValue;
-
-constexpr GOp kUnaryOps[] = {
-    GOp::kNeg, GOp::kExp, GOp::kLn, GOp::kLog10, GOp::kSqrt, GOp::kAbs, GOp::kFloor,
-    GOp::kCeil, GOp::kFactorial, GOp::kSin, GOp::kCos, GOp::kTan, GOp::kSinh, GOp::kCosh,
-    GOp::kTanh, GOp::kAsin, GOp::kAcos, GOp::kAtan, GOp::kAsinh, GOp::kAcosh, GOp::kAtanh,
-    GOp::kNot};
-constexpr GOp kBinaryOps[] = {
-    GOp::kAdd, GOp::kSub, GOp::kMul, GOp::kDiv, GOp::kPow, GOp::kMin, GOp::kMax, GOp::kRem,
-    GOp::kQuotient, GOp::kEq, GOp::kNeq, GOp::kLt, GOp::kLe, GOp::kGt, GOp::kGe, GOp::kAnd,
-    GOp::kOr, GOp::kXor};
-
-// A random DAG over slots 0..4: arithmetic-heavy, with relations and selects.
-std::vector<NodeId> RandomGraph(Graph& g, std::mt19937& rng, int size) {
-  std::vector<NodeId> pool;
-  for (uint32_t s = 0; s < 5; ++s) pool.push_back(g.Variable(s));
-  for (double c : {0.0, 1.0, -1.0, 0.5, 2.0, 3.25}) pool.push_back(g.Constant(c));
-  auto pick = [&]() {
-    // Prefer recent nodes so that chains get deep.
-    std::uniform_int_distribution<size_t> recent(pool.size() > 8 ? pool.size() - 8 : 0, pool.size() - 1);
-    std::uniform_int_distribution<size_t> any(0, pool.size() - 1);
-    return pool[(rng() % 3 == 0) ? any(rng) : recent(rng)];
-  };
-  for (int i = 0; i < size; ++i) {
-    const unsigned kind = rng() % 10;
-    NodeId n;
-    if (kind < 3) {
-      n = g.Unary(kUnaryOps[rng() % std::size(kUnaryOps)], pick());
-    } else if (kind < 9) {
-      // Mostly arithmetic.
-      const GOp op = rng() % 2 == 0 ? kBinaryOps[rng() % 5] : kBinaryOps[rng() % std::size(kBinaryOps)];
-      n = g.Binary(op, pick(), pick());
-    } else {
-      n = g.Select(pick(), pick(), pick());
-    }
-    pool.push_back(n);
-  }
-  return pool;
-}
 
 void ExpectRunMatchesEvaluate(const Graph& g, const std::vector<NodeId>& outs, const double* in) {
   Program p = Program::Compile(g, outs);

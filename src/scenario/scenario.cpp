@@ -344,12 +344,13 @@ Result<ScenarioRun> RunScenario(const Scenario& scenario, const model::Model& ba
 }
 
 Result<PreparedScenario> PreparedScenario::Prepare(const Scenario& scenario, const model::Model& base,
-                                                   const std::vector<std::pair<std::string, double>>& varied) {
+                                                   const std::vector<std::pair<std::string, double>>& varied,
+                                                   const sim::CompileOptions& compile) {
   model::Model m = base;
   for (const auto& [id, v] : varied) SOMA_RETURN_IF_ERROR(OverrideImpl(m, id, v));
   SOMA_RETURN_IF_ERROR(ApplyScenario(scenario, m).WithContext("scenario '" + scenario.name + "'"));
   PreparedScenario p;
-  SOMA_ASSIGN_OR_RETURN(p.compiled_, sim::CompiledModel::Compile(m));
+  SOMA_ASSIGN_OR_RETURN(p.compiled_, sim::CompiledModel::Compile(m, compile));
   p.scenario_ = std::make_shared<const Scenario>(scenario);
   return p;
 }

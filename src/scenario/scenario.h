@@ -111,7 +111,8 @@ class PreparedScenario {
   // Errors: those of SetInitialValue for `varied` (naming the symbol), of
   // ApplyScenario and of compilation.
   static Result<PreparedScenario> Prepare(const Scenario& scenario, const model::Model& base,
-                                          const std::vector<std::pair<std::string, double>>& varied = {});
+                                          const std::vector<std::pair<std::string, double>>& varied = {},
+                                          const sim::CompileOptions& compile = {});
   // `values`: (symbol, value) for symbols among `varied` (others are
   // refused by the simulator's override check, naming the symbol).
   Result<ScenarioRun> Run(const std::vector<std::pair<std::string, double>>& values,

@@ -386,8 +386,11 @@ Result<std::vector<MemberResult>> RunTrialMembers(const Trial& trial, const mode
   std::vector<PreparedScenario> prepared;
   {
     const auto varied = MemberParameters(trial, 0);
+    const sim::CompileOptions compile{
+        .native_code = options.native_code_members >= 0 &&
+                       members.size() >= static_cast<size_t>(options.native_code_members)};
     for (const Scenario& s : trial.scenarios) {
-      auto p = PreparedScenario::Prepare(s, model, varied);
+      auto p = PreparedScenario::Prepare(s, model, varied, compile);
       if (!p.ok()) return p.status().WithContext("population");
       prepared.push_back(std::move(*p));
     }

@@ -114,6 +114,10 @@ struct TrialOptions {
   // (in any order; members run concurrently, so it must be thread safe).
   // Lets callers checkpoint without waiting for the whole batch.
   std::function<void(const MemberResult&)> finished;
+  // Compile each scenario's hot programs to native code (sim::CompileOptions)
+  // when at least this many members run: the compile time (about 20 ms for
+  // the T1D model) then pays for itself. 0 = always, a negative value = never.
+  int native_code_members = 64;
 };
 
 // Runs members (in parallel) and returns their results in member order.

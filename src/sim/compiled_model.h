@@ -110,9 +110,22 @@ struct SensitivityCompileOptions {
   bool assume_continuous_switches = false;
 };
 
+struct CompileOptions {
+  // Also compile the programs of the solver's hot loop (right-hand side,
+  // Jacobian, root functions, algebraic and fast-reaction systems) to
+  // native code with LLVM (expr/jit.h). Results are the same bit for bit;
+  // it costs compile time (bench/PROFILE.md), so it pays where one model is
+  // simulated many times or for long (trials, estimation). In builds
+  // without LLVM the programs stay interpreted (native_code() says which).
+  bool native_code = false;
+};
+
 class CompiledModel {
  public:
-  static Result<std::shared_ptr<const CompiledModel>> Compile(const model::Model& m);
+  static Result<std::shared_ptr<const CompiledModel>> Compile(const model::Model& m,
+                                                              const CompileOptions& options = {});
+  // Whether the hot programs run as native code (CompileOptions).
+  bool native_code() const { return rhs_.native(); }
 
   const model::Model& model() const { return model_; }
   size_t num_states() const { return num_states_; }

@@ -1,5 +1,7 @@
 #include "sim/model_compiler.h"
 
+#include "expr/jit.h"
+
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -497,10 +499,21 @@ Status ModelCompiler::BuildInitialValues() {
   return Status::Ok();
 }
 
-Result<std::shared_ptr<const CompiledModel>> CompiledModel::Compile(const model::Model& m) {
+Result<std::shared_ptr<const CompiledModel>> CompiledModel::Compile(const model::Model& m,
+                                                                   const CompileOptions& options) {
   std::shared_ptr<CompiledModel> cm(new CompiledModel());
   ModelCompiler compiler(m, cm.get());
   SOMA_RETURN_IF_ERROR(compiler.Run());
+  if (options.native_code && expr::JitAvailable()) {
+    std::vector<expr::Program*> hot;
+    FastReactions& fast = cm->fast_reactions_;
+    for (expr::Program* p : {&cm->rhs_, &cm->jacobian_, &cm->roots_, &cm->searched_roots_, &cm->triggers_,
+                             &cm->algebraic_residuals_, &cm->algebraic_jacobian_, &fast.rates, &fast.rate_jacobian,
+                             &fast.slow_rates}) {
+      if (p->num_outputs() > 0 || p == &cm->rhs_) hot.push_back(p);
+    }
+    SOMA_RETURN_IF_ERROR(expr::CompileNative(hot));
+  }
   return std::shared_ptr<const CompiledModel>(std::move(cm));
 }
 

@@ -57,6 +57,25 @@ TEST(CliTest, SimulatePrintsHeaderAndStepsPlusOneRows) {
   EXPECT_NE(lines[4].find(",57"), std::string::npos) << lines[4];
 }
 
+TEST(CliTest, SimulateWithNativeCodeGivesTheSameTable) {
+  const std::string args = "simulate " + std::string(SOMA_SOURCE_DIR) +
+                           "/models/t1d-uva-padova.xml --end 600 --steps 60 --summary";
+  CommandResult plain = Soma(args + " -o " + TempFile("plain.csv", "").string());
+  CommandResult native = Soma(args + " --native-code -o " + TempFile("native.csv", "").string());
+  ASSERT_EQ(plain.exit_code, 0) << plain.out;
+  ASSERT_EQ(native.exit_code, 0) << native.out;
+  EXPECT_NE(plain.out.find("bytecode interpreter"), std::string::npos) << plain.out;
+  if (native.out.find("no LLVM JIT") == std::string::npos) {
+    EXPECT_NE(native.out.find("native code (LLVM)"), std::string::npos) << native.out;
+  }
+  std::ifstream a(fs::temp_directory_path() / "soma_cli_test_plain.csv");
+  std::ifstream b(fs::temp_directory_path() / "soma_cli_test_native.csv");
+  const std::string x((std::istreambuf_iterator<char>(a)), std::istreambuf_iterator<char>());
+  const std::string y((std::istreambuf_iterator<char>(b)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(Lines(x).size(), 62u);
+  EXPECT_EQ(x, y);
+}
+
 TEST(CliTest, SimulateSuiteCaseMatchesExpectedResults) {
   const std::string dir = std::string(SOMA_SHARED_DIR) + "/sbml-test-suite/semantic/00002/";
   if (!fs::exists(dir)) GTEST_SKIP() << "no SBML Test Suite";
@@ -412,6 +431,15 @@ TEST(CliTrialTest, RunWritesResultsAndResumeSkipsFinishedMembers) {
   std::string second_run((std::istreambuf_iterator<char>(again)), std::istreambuf_iterator<char>());
   EXPECT_EQ(first_run, second_run);
   EXPECT_EQ(Soma("trial results " + (dir / "missing").string()).exit_code, 1);
+  // Native code (LLVM) gives the same files; 6 members run interpreted by
+  // default (auto: native from 64 members).
+  r = Soma("trial run " + (dir / "trial.json").string() + " --model " + model + " --out " + (dir / "native").string() +
+           " --native-code on");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  std::ifstream native(dir / "native" / "members.csv");
+  EXPECT_EQ(std::string((std::istreambuf_iterator<char>(native)), std::istreambuf_iterator<char>()), first_run);
+  EXPECT_NE(Soma("trial run " + (dir / "trial.json").string() + " --model " + model + " --native-code sometimes")
+                .exit_code, 0);
   fs::remove_all(dir);
 }
 

@@ -3,11 +3,14 @@
 // construct and skips), or be listed in known_failures.txt with its reason.
 // A listed case that passes fails the test, so the list stays honest.
 
+#include <cmath>
+#include <cstring>
 #include <fstream>
 #include <map>
 
 #include <gtest/gtest.h>
 
+#include "expr/jit.h"
 #include "suite_case.h"
 
 namespace soma::suite {
@@ -69,6 +72,35 @@ TEST_P(SbmlTestSuiteRk45, Case) {
 }
 INSTANTIATE_TEST_SUITE_P(SemanticRk45, SbmlTestSuiteRk45, ::testing::ValuesIn(CaseIds()),
                          [](const auto& info) { return "c" + info.param; });
+
+// Native code (LLVM) on every case: the same numbers as the interpreter,
+// bit for bit, at every output (and so the same verdict). One test for all
+// cases: as 1274 ctest processes, loading LLVM in each would cost more than
+// the comparisons.
+TEST(SbmlTestSuiteNative, EveryCaseGivesTheInterpretersNumbers) {
+  if (!expr::JitAvailable()) GTEST_SKIP() << "built without LLVM";
+  const std::vector<std::string> ids = CaseIds();
+  if (ids.front() == "none") GTEST_SKIP() << "no SBML Test Suite at " << kRoot;
+  int compared = 0;
+  for (const std::string& id : ids) {
+    SCOPED_TRACE("case " + id);
+    auto info = ReadCase(kRoot / id);
+    ASSERT_TRUE(info.ok()) << info.status().ToString();
+    const CaseOutcome interpreted = RunCase(*info, solvers::OdeMethod::kAuto, false);
+    const CaseOutcome native = RunCase(*info, solvers::OdeMethod::kAuto, true);
+    EXPECT_EQ(VerdictName(native.verdict), VerdictName(interpreted.verdict)) << native.reason;
+    if (native.verdict == Verdict::kUnsupported || native.values.empty()) continue;
+    EXPECT_TRUE(native.native_code);
+    ASSERT_EQ(native.values.size(), interpreted.values.size());
+    for (size_t k = 0; k < native.values.size(); ++k) {
+      const double a = native.values[k], b = interpreted.values[k];
+      ASSERT_TRUE((std::isnan(a) && std::isnan(b)) || std::memcmp(&a, &b, sizeof a) == 0)
+          << "value " << k << ": native " << a << ", interpreted " << b;
+    }
+    ++compared;
+  }
+  EXPECT_GT(compared, 1000);  // the development part has about 1,270 time courses
+}
 
 }  // namespace
 }  // namespace soma::suite

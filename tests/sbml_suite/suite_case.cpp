@@ -169,7 +169,7 @@ fs::path ModelFile(const CaseInfo& c) {
   return {};
 }
 
-CaseOutcome RunCase(const CaseInfo& c, solvers::OdeMethod method) {
+CaseOutcome RunCase(const CaseInfo& c, solvers::OdeMethod method, bool native_code) {
   auto t0 = std::chrono::steady_clock::now();
   CaseOutcome out;
   auto finish = [&](Verdict v, std::string reason) {
@@ -190,7 +190,8 @@ CaseOutcome RunCase(const CaseInfo& c, solvers::OdeMethod method) {
   if (file.empty()) return finish(Verdict::kError, "no SBML file");
   auto imported = formats::LoadSbmlFile(file);
   if (!imported.ok()) return classify(imported.status());
-  auto compiled = sim::CompiledModel::Compile(imported->model);
+  auto compiled = sim::CompiledModel::Compile(imported->model, {.native_code = native_code});
+  if (compiled.ok()) out.native_code = (*compiled)->native_code();
   if (!compiled.ok()) return classify(compiled.status());
 
   const CaseSettings& s = c.settings;
@@ -214,6 +215,7 @@ CaseOutcome RunCase(const CaseInfo& c, solvers::OdeMethod method) {
   opt.integrator.method = method;
   auto result = sim::Simulator(*compiled).Simulate(opt, vars);
   if (!result.ok()) return classify(result.status());
+  out.values = result->values;
 
   auto expected_text = ReadText(c.dir / (c.id + "-results.csv"));
   if (!expected_text.ok()) return classify(expected_text.status());

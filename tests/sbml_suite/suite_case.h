@@ -37,6 +37,8 @@ struct CaseOutcome {
   std::string reason;                    // why it did not pass
   double worst_excess = 0;               // max |x - e| / (abs + rel |e|) over all points
   double seconds = 0;
+  std::vector<double> values;            // the simulated table (TimeCourse), row-major
+  bool native_code = false;              // whether the model ran as native code
 };
 
 // Reads settings and tags of the case in `dir` (named by its id).
@@ -46,7 +48,9 @@ std::vector<std::filesystem::path> ListCases(const std::filesystem::path& root);
 // The SBML file to run: the highest Level/Version the case provides.
 std::filesystem::path ModelFile(const CaseInfo& c);
 
-// Runs the case with the integration method `method` (default: auto).
-CaseOutcome RunCase(const CaseInfo& c, solvers::OdeMethod method = solvers::OdeMethod::kAuto);
+// Runs the case with the integration method `method` (default: auto),
+// with the model's hot programs as native code (LLVM) if `native_code`.
+CaseOutcome RunCase(const CaseInfo& c, solvers::OdeMethod method = solvers::OdeMethod::kAuto,
+                    bool native_code = false);
 
 }  // namespace soma::suite

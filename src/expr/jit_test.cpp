@@ -1,0 +1,154 @@
+// Native code (CompileNative) against the interpreter (Program::Run without
+// it): the same bits for every operation, special values included.
+
+#include "expr/jit.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "expr/expr_test_util.h"
+#include "expr/graph.h"
+#include "expr/program.h"
+
+namespace soma::expr {
+namespace {
+
+using testing::RandomGraph;
+
+// Equal bit patterns (0.0 and -0.0 differ); any NaN equals any NaN.
+bool Identical(double a, double b) {
+  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
+  return std::memcmp(&a, &b, sizeof a) == 0;
+}
+
+// Runs `outs` interpreted and native on each input vector and expects the
+// same bits.
+void ExpectNativeMatchesInterpreter(const Graph& g, const std::vector<NodeId>& outs,
+                                    const std::vector<std::vector<double>>& inputs) {
+  const Program interpreted = Program::Compile(g, outs);
+  Program native = interpreted;
+  Program* programs[] = {&native};
+  const Status compiled = CompileNative(programs);
+  ASSERT_TRUE(compiled.ok()) << compiled.ToString();
+  ASSERT_TRUE(native.native());
+  ASSERT_FALSE(interpreted.native());
+  std::vector<double> scratch = interpreted.NewScratch();
+  std::vector<double> native_scratch = native.NewScratch();
+  std::vector<double> a(outs.size()), b(outs.size(), 12345.0);
+  for (const auto& in : inputs) {
+    interpreted.Run(in.data(), a.data(), scratch.data());
+    std::fill(native_scratch.begin(), native_scratch.end(), -777.0);  // native code keeps nothing in it between runs
+    native.Run(in.data(), b.data(), native_scratch.data());
+    for (size_t i = 0; i < outs.size(); ++i) {
+      ASSERT_TRUE(Identical(a[i], b[i])) << "output " << i << " at x = " << in[0]
+                                         << ", y = " << (in.size() > 1 ? in[1] : 0.0) << ": interpreted " << a[i]
+                                         << ", native " << b[i];
+    }
+  }
+}
+
+const double kSpecial[] = {0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.5, -2.5, 3.0, 7.25, -7.25, 170.5, 1e300, -1e300,
+                           1e-310, -1e-310, std::numeric_limits<double>::infinity(),
+                           -std::numeric_limits<double>::infinity(), std::numeric_limits<double>::quiet_NaN()};
+
+TEST(JitTest, AvailableInThisBuildOrUnsupported) {
+  Program p = Program::Compile(Graph(), {});
+  Program* programs[] = {&p};
+  Status s = CompileNative(programs);
+  if (!JitAvailable()) {
+    EXPECT_EQ(s.code(), ErrorCode::kUnsupported);
+    EXPECT_FALSE(p.native());
+    GTEST_SKIP() << "built without LLVM";
+  }
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_TRUE(p.native());
+  std::vector<double> scratch = p.NewScratch();
+  p.Run(nullptr, nullptr, scratch.data());  // no outputs, nothing to read
+}
+
+TEST(JitTest, EveryOperationOnSpecialValuesGivesTheInterpretersBits) {
+  if (!JitAvailable()) GTEST_SKIP() << "built without LLVM";
+  Graph g;
+  const NodeId x = g.Variable(0), y = g.Variable(1), z = g.Variable(2);
+  std::vector<NodeId> outs;
+  for (GOp op : testing::kUnaryOps) outs.push_back(g.Unary(op, x));
+  for (GOp op : testing::kBinaryOps) outs.push_back(g.Binary(op, x, y));
+  outs.push_back(g.Select(x, y, z));
+  std::vector<std::vector<double>> inputs;
+  for (double a : kSpecial) {
+    for (double b : kSpecial) inputs.push_back({a, b, -b});
+  }
+  ExpectNativeMatchesInterpreter(g, outs, inputs);
+}
+
+TEST(JitTest, RandomGraphsGiveTheInterpretersBits) {
+  if (!JitAvailable()) GTEST_SKIP() << "built without LLVM";
+  for (uint32_t seed = 0; seed < 60; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    std::mt19937 rng(seed);
+    Graph g;
+    std::vector<NodeId> pool = RandomGraph(g, rng, 20 + static_cast<int>(seed * 7 % 200));
+    std::vector<NodeId> outs(pool.end() - 6, pool.end());
+    outs.push_back(g.Derivative(pool.back(), 0));
+    outs.push_back(g.Derivative(pool.back(), 2));
+    std::uniform_real_distribution<double> u(-3.0, 3.0);
+    std::vector<std::vector<double>> inputs(8, std::vector<double>(5));
+    for (auto& in : inputs) {
+      for (double& v : in) v = rng() % 7 == 0 ? std::round(u(rng)) : u(rng);
+    }
+    ExpectNativeMatchesInterpreter(g, outs, inputs);
+  }
+}
+
+TEST(JitTest, ConstantRunsOfOutputsAreFilled) {
+  // A Jacobian-like output list: long runs of zeros and of one constant
+  // (filled, not copied) between computed entries and plain variables.
+  if (!JitAvailable()) GTEST_SKIP() << "built without LLVM";
+  Graph g;
+  const NodeId x = g.Variable(0), y = g.Variable(3);
+  std::vector<NodeId> outs(300, g.Constant(0.0));
+  for (size_t i = 40; i < 90; ++i) outs[i] = g.Constant(-2.5);
+  outs[7] = g.Mul(x, y);
+  outs[120] = x;
+  outs[299] = g.Unary(GOp::kExp, y);
+  ExpectNativeMatchesInterpreter(g, outs, {{0.5, 0.0, 0.0, -1.5}, {2.0, 9.0, 9.0, 3.0}});
+}
+
+TEST(JitTest, CopiesKeepTheCodeAndRunOnManyThreads) {
+  if (!JitAvailable()) GTEST_SKIP() << "built without LLVM";
+  Graph g;
+  const NodeId f = g.Add(g.Unary(GOp::kSin, g.Variable(0)), g.Mul(g.Variable(1), g.Constant(3.0)));
+  const NodeId outs[] = {f};
+  Program copy;
+  {
+    Program p = Program::Compile(g, outs);
+    Program* programs[] = {&p};
+    ASSERT_TRUE(CompileNative(programs).ok());
+    copy = p;
+  }  // the original is gone; its copy holds the code
+  ASSERT_TRUE(copy.native());
+  std::vector<std::thread> threads;
+  std::vector<int> wrong(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<double> scratch = copy.NewScratch();
+      for (int k = 0; k < 2000; ++k) {
+        const double in[] = {0.001 * k, static_cast<double>(t)};
+        double out = 0.0;
+        copy.Run(in, &out, scratch.data());
+        if (out != std::sin(0.001 * k) + t * 3.0) ++wrong[t];
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong, std::vector<int>(4, 0));
+}
+
+}  // namespace
+}  // namespace soma::expr
