@@ -186,7 +186,11 @@ int RunTrial(const TrialArgs& a) {
 
   scenario::TrialOptions o;
   o.threads = a.threads;
-  if (a.native_code != "auto") o.native_code_members = a.native_code == "on" ? 0 : -1;
+  // Decided for the whole run (MPI rounds are smaller than the threshold).
+  const bool native = a.native_code == "on" ||
+                      (a.native_code == "auto" &&
+                       todo.size() >= static_cast<size_t>(o.native_code_members) * static_cast<size_t>(world.size()));
+  o.native_code_members = native ? 0 : -1;
   o.simulation.integrator = sim::IntegratorOptionsForAccuracy(1e-6, 1e-6);
   const int threads = ensemble::ThreadCount({.threads = a.threads});
   // With MPI, members run in rounds that rank 0 gathers: rank i takes
@@ -344,7 +348,7 @@ void AddTrialCommand(CLI::App& app) {
   run->add_option("--threads", args->threads, "Worker threads (default: all cores)")->check(CLI::NonNegativeNumber);
   run->add_flag("--resume", args->resume, "Continue from the checkpoint in --out");
   run->add_option("--native-code", args->native_code,
-                  "Compile the model's hot programs to native code with LLVM: auto (when 64 or more members "
+                  "Compile the model's hot programs to native code with LLVM: auto (when 128 or more members "
                   "run), on or off (same results either way)")
       ->capture_default_str()->check(CLI::IsMember({"auto", "on", "off"}));
   run->callback([args] { SetExitCode(RunTrial(*args)); });

@@ -15,6 +15,8 @@
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -106,7 +108,7 @@ struct Code {
 };
 
 // Operations per generated function (see Translator::Add).
-constexpr size_t kChunk = 400;
+constexpr size_t kChunk = 150;
 
 class Translator {
  public:
@@ -115,75 +117,113 @@ class Translator {
         i64_(llvm::Type::getInt64Ty(ctx)) {}
 
   // One program as function `name`(in, out, scratch); see the file comment
-  // in jit.h. Long programs are cut into chunks of kChunk operations, each
-  // its own function: LLVM's instruction scheduling and register allocation
-  // grow faster than linearly with a function's size (a 300-species
-  // Jacobian in one function took seconds to compile). Values that cross
-  // chunks pass through the interpreter's register file `scratch`, at the
-  // same register numbers.
+  // in jit.h.
+  //
+  // Order: the interpreter's code is grouped by opcode (all products, then
+  // all sums, ...), which keeps hundreds of values alive at once; native
+  // code would spend its time spilling them and LLVM its time allocating
+  // registers. The operations are re-emitted depth first from each output
+  // instead, so a value is mostly used right after it is computed.
+  //
+  // Size: that order is cut into chunks of kChunk operations, each its own
+  // function, because LLVM's scheduling and register allocation grow faster
+  // than linearly with a function's size. Values used by a later chunk pass
+  // through a stack buffer of `main`; `scratch` is not used.
   void Add(const std::string& name, const std::vector<double>& init, uint32_t block_base, uint32_t block_count,
            const auto& loads, const auto& blocks, const auto& code, const auto& copies, const auto& fills) {
     const size_t n = code.size();
     std::vector<GOp> ops;
     ops.reserve(n);
     for (const auto& block : blocks) ops.insert(ops.end(), block.count, block.op);
-    // Registers never written hold constants (init).
-    std::vector<char> written(init.size(), 0);
-    for (uint32_t s = 0; s < block_count; ++s) written[block_base + s] = 1;
-    for (const auto& l : loads) written[l.reg] = 1;
-    for (const auto& in : code) written[in.dst] = 1;
-    const size_t chunks = std::max<size_t>(1, (n + kChunk - 1) / kChunk);
-    // Each output is stored by the chunk that computes its final value (an
-    // output's register is never reused), so no chunk ends with thousands
-    // of stores: LLVM's scheduler compares memory operations pairwise.
-    std::vector<uint32_t> final_chunk(init.size(), 0);
-    for (size_t ip = 0; ip < n; ++ip) final_chunk[code[ip].dst] = static_cast<uint32_t>(ip / kChunk);
-    std::vector<std::vector<size_t>> copies_in(chunks);
-    for (size_t k = 0; k < copies.size(); ++k) copies_in[final_chunk[copies[k].reg]].push_back(k);
-    // Liveness across chunks, backwards: registers a chunk reads before
-    // writing them (upward exposed) and those it writes.
-    std::vector<std::vector<uint32_t>> live_in(chunks), defs(chunks);
-    std::vector<char> seen(init.size(), 0);
-    for (size_t c = 0; c < chunks; ++c) {
-      std::vector<uint32_t> reads;
-      std::fill(seen.begin(), seen.end(), 0);  // 1: written here, 2: read first
-      auto read = [&](uint32_t r) {
-        if (written[r] && seen[r] == 0) {
-          seen[r] = 2;
-          reads.push_back(r);
-        }
-      };
-      auto write = [&](uint32_t r) {
-        if (seen[r] != 1) defs[c].push_back(r);  // once per chunk (maybe read first)
-        seen[r] = 1;
-      };
-      if (c == 0) {
-        for (uint32_t s = 0; s < block_count; ++s) write(block_base + s);
-        for (const auto& l : loads) write(l.reg);
-      }
-      for (size_t ip = c * kChunk; ip < std::min(n, (c + 1) * kChunk); ++ip) {
-        const auto& in = code[ip];
-        const int arity = internal::Arity(ops[ip]);
-        if (arity >= 1) read(in.a);
-        if (arity >= 2) read(in.b);
-        if (arity >= 3) read(in.c);
-        write(in.dst);
-      }
-      live_in[c] = std::move(reads);
+    // SSA view: what each register holds at each point. A source is an
+    // operation (index into code), an input slot or a constant register.
+    enum Kind : uint8_t { kConstReg, kInput, kOp };
+    struct Source {
+      Kind kind;
+      uint32_t index;
+    };
+    std::vector<Source> holds(init.size());
+    for (uint32_t reg = 0; reg < init.size(); ++reg) holds[reg] = {kConstReg, reg};
+    for (uint32_t sl = 0; sl < block_count; ++sl) holds[block_base + sl] = {kInput, sl};
+    for (const auto& l : loads) holds[l.reg] = {kInput, l.slot};
+    std::vector<std::array<Source, 3>> operands(n);
+    for (size_t ip = 0; ip < n; ++ip) {
+      const auto& in = code[ip];
+      const int arity = internal::Arity(ops[ip]);
+      const uint32_t regs[3] = {in.a, in.b, in.c};
+      for (int k = 0; k < 3; ++k) operands[ip][k] = k < arity ? holds[regs[k]] : Source{kConstReg, 0};
+      holds[in.dst] = {kOp, static_cast<uint32_t>(ip)};
     }
-    // live_out[c] = live_in[c + 1] plus what later chunks need that c + 1
-    // passes through without writing.
-    std::vector<std::vector<uint32_t>> stores(chunks);
+    std::vector<Source> out_source(copies.size());
+    for (size_t k = 0; k < copies.size(); ++k) out_source[k] = holds[copies[k].reg];
+    // Depth-first post-order from the outputs, iteratively (chains may be
+    // hundreds of thousands deep).
+    std::vector<uint32_t> order;
+    order.reserve(n);
     {
-      std::vector<char> live(init.size(), 0);
-      for (size_t c = chunks; c-- > 0;) {
-        for (uint32_t r : defs[c]) {
-          if (live[r]) stores[c].push_back(r);
+      std::vector<char> state(n, 0);  // 1: on the stack, 2: emitted
+      std::vector<std::pair<uint32_t, int>> stack;
+      for (const Source& src : out_source) {
+        if (src.kind != kOp || state[src.index] != 0) continue;
+        stack.push_back({src.index, 0});
+        state[src.index] = 1;
+        while (!stack.empty()) {
+          auto& [ip, next] = stack.back();
+          const int arity = internal::Arity(ops[ip]);
+          if (next < arity) {
+            const Source& o = operands[ip][next++];
+            if (o.kind == kOp && state[o.index] == 0) {
+              state[o.index] = 1;
+              stack.push_back({o.index, 0});
+            }
+            continue;
+          }
+          state[ip] = 2;
+          order.push_back(ip);
+          stack.pop_back();
         }
-        for (uint32_t r : defs[c]) live[r] = 0;
-        for (uint32_t r : live_in[c]) live[r] = 1;
       }
     }
+    const size_t m = order.size();
+    const size_t chunks = std::max<size_t>(1, (m + kChunk - 1) / kChunk);
+    std::vector<uint32_t> chunk_of(n, 0);
+    for (size_t pos = 0; pos < m; ++pos) chunk_of[order[pos]] = static_cast<uint32_t>(pos / kChunk);
+    // Values read by a later chunk than their own get a stack slot, reused
+    // once its last reader's chunk is done.
+    std::vector<uint32_t> last_chunk(n, 0);
+    for (size_t ip = 0; ip < n; ++ip) {
+      for (int k = 0; k < internal::Arity(ops[ip]); ++k) {
+        const Source& o = operands[ip][k];
+        if (o.kind == kOp) last_chunk[o.index] = std::max(last_chunk[o.index], chunk_of[ip]);
+      }
+    }
+    constexpr uint32_t kNoSlot = ~0u;
+    std::vector<uint32_t> slot(n, kNoSlot);
+    uint32_t slots = 0;
+    {
+      std::vector<uint32_t> free_slots;
+      std::vector<std::vector<uint32_t>> release(chunks);
+      for (size_t pos = 0; pos < m; ++pos) {
+        const uint32_t ip = order[pos];
+        const uint32_t c = chunk_of[ip];
+        if (pos % kChunk == 0 && c > 0) {
+          for (uint32_t sl : release[c - 1]) free_slots.push_back(sl);
+        }
+        if (last_chunk[ip] <= c) continue;
+        if (free_slots.empty()) {
+          slot[ip] = slots++;
+        } else {
+          slot[ip] = free_slots.back();
+          free_slots.pop_back();
+        }
+        release[last_chunk[ip]].push_back(slot[ip]);
+      }
+    }
+    std::vector<std::vector<size_t>> copies_in(chunks);
+    for (size_t k = 0; k < copies.size(); ++k) {
+      copies_in[out_source[k].kind == kOp ? chunk_of[out_source[k].index] : 0].push_back(k);
+    }
+
     llvm::Type* ptr = llvm::PointerType::getUnqual(f64_);
     auto* type = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx_), {ptr, ptr, ptr}, false);
     auto function = [&](const std::string& fname, llvm::GlobalValue::LinkageTypes linkage) {
@@ -194,42 +234,60 @@ class Translator {
       return f;
     };
     llvm::Function* main = function(name, llvm::Function::ExternalLinkage);
-    std::vector<llvm::Value*> r(init.size(), nullptr);
+    std::vector<llvm::Value*> value(n, nullptr);
     for (size_t c = 0; c < chunks; ++c) {
       llvm::Function* f = chunks == 1 ? main : function(name + "_" + std::to_string(c), llvm::Function::InternalLinkage);
       llvm::Value* in = f->getArg(0);
       llvm::Value* out = f->getArg(1);
-      llvm::Value* scratch = f->getArg(2);
+      llvm::Value* spill = f->getArg(2);  // main's stack buffer when chunked
       b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", f));
       auto at = [&](llvm::Value* base, uint64_t k) { return b_.CreateConstInBoundsGEP1_64(f64_, base, k); };
-      for (size_t k = 0; k < init.size(); ++k) r[k] = written[k] ? nullptr : llvm::ConstantFP::get(f64_, init[k]);
-      for (uint32_t reg : live_in[c]) r[reg] = b_.CreateLoad(f64_, at(scratch, reg));
-      if (c == 0) {
-        for (uint32_t s = 0; s < block_count; ++s) r[block_base + s] = b_.CreateLoad(f64_, at(in, s));
-        for (const auto& l : loads) r[l.reg] = b_.CreateLoad(f64_, at(in, l.slot));
+      std::vector<std::pair<uint32_t, llvm::Value*>> inputs_here;  // (slot, value) loaded in this chunk
+      auto get = [&](const Source& o) -> llvm::Value* {
+        switch (o.kind) {
+          case kConstReg: return llvm::ConstantFP::get(f64_, init[o.index]);
+          case kInput: {
+            for (const auto& [sl, v] : inputs_here) {
+              if (sl == o.index) return v;
+            }
+            llvm::Value* v = b_.CreateLoad(f64_, at(in, o.index));
+            inputs_here.push_back({o.index, v});
+            return v;
+          }
+          case kOp:
+            if (chunk_of[o.index] == c) return value[o.index];
+            return b_.CreateLoad(f64_, at(spill, slot[o.index]));
+        }
+        return nullptr;
+      };
+      for (size_t pos = c * kChunk; pos < std::min(m, (c + 1) * kChunk); ++pos) {
+        const uint32_t ip = order[pos];
+        const auto& o = operands[ip];
+        const int arity = internal::Arity(ops[ip]);
+        llvm::Value* x = arity >= 1 ? get(o[0]) : nullptr;
+        llvm::Value* y = arity >= 2 ? get(o[1]) : nullptr;
+        llvm::Value* z = arity >= 3 ? get(o[2]) : nullptr;
+        value[ip] = Emit(ops[ip], x, y, z);
+        if (slot[ip] != kNoSlot) b_.CreateStore(value[ip], at(spill, slot[ip]));
       }
-      for (size_t ip = c * kChunk; ip < std::min(n, (c + 1) * kChunk); ++ip) {
-        const auto& ins = code[ip];
-        r[ins.dst] = Emit(ops[ip], r[ins.a], r[ins.b], r[ins.c]);
-      }
-      for (size_t k : copies_in[c]) b_.CreateStore(r[copies[k].reg], at(out, copies[k].out));
+      for (size_t k : copies_in[c]) b_.CreateStore(get(out_source[k]), at(out, copies[k].out));
       if (c == 0) {
-        for (const auto& fill : fills) {  // constants
+        for (const auto& fill : fills) {  // runs of one constant
           if (fill.zero != 0) {
             b_.CreateMemSet(at(out, fill.begin), b_.getInt8(0), static_cast<uint64_t>(fill.count) * sizeof(double),
                             llvm::MaybeAlign(8));
           } else {
-            for (uint32_t k = 0; k < fill.count; ++k) b_.CreateStore(r[fill.reg], at(out, fill.begin + k));
+            for (uint32_t k = 0; k < fill.count; ++k) b_.CreateStore(get(holds[fill.reg]), at(out, fill.begin + k));
           }
         }
       }
-      for (uint32_t reg : stores[c]) b_.CreateStore(r[reg], at(scratch, reg));
       b_.CreateRetVoid();
     }
     if (chunks > 1) {
       b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", main));
+      llvm::Value* buffer = b_.CreateAlloca(f64_, b_.getInt64(std::max<uint32_t>(slots, 1)));
       for (size_t c = 0; c < chunks; ++c) {
-        b_.CreateCall(module_.getFunction(name + "_" + std::to_string(c)), {main->getArg(0), main->getArg(1), main->getArg(2)});
+        b_.CreateCall(module_.getFunction(name + "_" + std::to_string(c)), {main->getArg(0), main->getArg(1), buffer});
       }
       b_.CreateRetVoid();
     }
@@ -326,7 +384,10 @@ bool Compile(Program* const* programs, size_t n, std::string* error) {
   if (llvm::verifyModule(*module, &why)) return fail("invalid LLVM module: " + why.str());
   auto machine = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!machine) return fail(ErrorText(machine.takeError()));
-  machine->setCodeGenOptLevel(llvm::CodeGenOpt::Less);
+  // FastISel and the fast register allocator: with the depth-first order
+  // the code is about as fast as with the optimising pipeline, which takes
+  // 7-8 times longer to compile (bench/PROFILE.md).
+  machine->setCodeGenOptLevel(llvm::CodeGenOpt::None);
   auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*machine)).create();
   if (!jit) return fail("cannot start LLVM's JIT: " + ErrorText(jit.takeError()));
   auto code = std::make_shared<Code>();

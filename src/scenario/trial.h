@@ -115,9 +115,10 @@ struct TrialOptions {
   // Lets callers checkpoint without waiting for the whole batch.
   std::function<void(const MemberResult&)> finished;
   // Compile each scenario's hot programs to native code (sim::CompileOptions)
-  // when at least this many members run: the compile time (about 20 ms for
-  // the T1D model) then pays for itself. 0 = always, a negative value = never.
-  int native_code_members = 64;
+  // when at least this many members run: loading LLVM (about 60 ms once per
+  // process) and compiling (about 5 ms for the T1D model) then pay for
+  // themselves. 0 = always, a negative value = never.
+  int native_code_members = 128;
 };
 
 // Runs members (in parallel) and returns their results in member order.

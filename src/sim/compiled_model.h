@@ -114,9 +114,10 @@ struct CompileOptions {
   // Also compile the programs of the solver's hot loop (right-hand side,
   // Jacobian, root functions, algebraic and fast-reaction systems) to
   // native code with LLVM (expr/jit.h). Results are the same bit for bit;
-  // it costs compile time (bench/PROFILE.md), so it pays where one model is
-  // simulated many times or for long (trials, estimation). In builds
-  // without LLVM the programs stay interpreted (native_code() says which).
+  // it costs about 60 ms once per process (loading LLVM) and milliseconds
+  // per model, so it pays where one model is simulated many times or for
+  // long (trials). In builds without LLVM the programs stay interpreted
+  // (native_code() says which).
   bool native_code = false;
 };
 
