@@ -368,7 +368,7 @@ def run_soma_bench(binary, names, repetitions):
     --abs/--rel mapping) and `compile/<model>`. Returns {name: {"simulate_s", "compile_s", ...}} with
     the best per-iteration real time over the repetitions."""
     # Google Benchmark's regex rejects escapes such as `\-` that Python's re.escape writes.
-    pattern = "^(simulate|simulate-rk45|compile)/(%s)$" % "|".join(re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", n) for n in names)
+    pattern = "^(simulate|simulate-rk45|simulate-native|compile|compile-native)/(%s)$" % "|".join(re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", n) for n in names)
     cmd = [binary, "--benchmark_format=json", "--benchmark_filter=" + pattern,
            "--benchmark_repetitions=%d" % repetitions]
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
@@ -444,6 +444,10 @@ COMPARISONS = [
     ("integration_vs_inproc", "ratio_%s_inproc", "SciPy integration / Soma in-process simulate",
      "both compile-free: SciPy's integration against `simulate/<model>` of `soma_bench_simulate` "
      "(Simulator::Simulate on a compiled model, including filling the output table)"),
+    ("integration_vs_native", "ratio_%s_native", "SciPy integration / Soma in-process simulate, native code",
+     "as the line above with the model's hot programs compiled to native code by LLVM "
+     "(`simulate-native/<model>`: `soma simulate --native-code`, the default of trials from 128 members; "
+     "the same numbers bit for bit; compile time in the native-code table)"),
     ("integration_vs_integ", "ratio_%s_integ", "SciPy integration / Soma integration time",
      "SciPy's integration against Soma's own `integration time (s)` from `--summary`"),
 ]
@@ -577,6 +581,24 @@ def write_markdown(path, info, rows, startup, args, atol, rtol, soma_bench=None,
             if m:
                 L.append("| %s | %d | **%s** | **%s** | **%s** |" % (label, m["n"], fmt_x(m["lsoda"]), fmt_x(m["bdf"]),
                                                                   fmt_x(m["best"])))
+        native_rows = [r for r in good if r.get("soma_native_s")]
+        if native_rows:
+            L.append("")
+            L.append("Native code (`--native-code`: right-hand side, Jacobian and root functions compiled by LLVM 14, "
+                     "src/expr/jit.h; `simulate-native/<model>` and `compile-native/<model>` of `soma_bench_simulate`, "
+                     "same run). Compile = the whole model compile with native code, in a process that has already "
+                     "loaded LLVM (loading it costs about 60 ms once per process).")
+            L.append("")
+            L.append("| model | Soma bytecode in-process ms | Soma native in-process ms | bytecode / native | "
+                     "compile ms, bytecode | compile ms, with native | LSODA÷native | BDF÷native |")
+            L.append("|---|--:|--:|--:|--:|--:|--:|--:|")
+            for r in native_rows:
+                t = r["soma_native_s"]
+                L.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                    r["entry"]["name"], fmt_ms(r.get("soma_inproc_s")), fmt_ms(t),
+                    fmt_x(r["soma_inproc_s"] / t) if r.get("soma_inproc_s") else "",
+                    fmt_ms(r.get("soma_compile_s")), fmt_ms(r.get("soma_native_compile_s")),
+                    fmt_x(r["lsoda_s"] / t), fmt_x(r["bdf_s"] / t)))
         rk_rows = [r for r in good if r.get("soma_rk45_s") or r.get("soma_rk45_error")]
         if rk_rows:
             L.append("")
@@ -802,6 +824,11 @@ def main():
             r["soma_compile_s"] = b.get("compile_s")
             r["ratio_lsoda_inproc"] = r["lsoda_s"] / b["simulate_s"]
             r["ratio_bdf_inproc"] = r["bdf_s"] / b["simulate_s"]
+            if b.get("simulate-native_s"):
+                r["soma_native_s"] = b["simulate-native_s"]
+                r["soma_native_compile_s"] = b.get("compile-native_s")
+                r["ratio_lsoda_native"] = r["lsoda_s"] / b["simulate-native_s"]
+                r["ratio_bdf_native"] = r["bdf_s"] / b["simulate-native_s"]
             r["soma_rk45_s"] = b.get("simulate-rk45_s")
             r["soma_rk45_error"] = b.get("simulate-rk45_error")
             print("%-11s soma in-process simulate %7.2f ms, compile %6.2f ms  ratios LSODA %6.1f BDF %6.1f" % (

@@ -107,9 +107,9 @@ def summary_difference(a, b):
     return worst[0]
 
 
-def soma_trial(soma, work, threads, ranks=None, trial=TRIAL):
+def soma_trial(soma, work, threads, ranks=None, trial=TRIAL, extra=()):
     out = os.path.join(work, "trial-%s-%s" % (threads, ranks))
-    cmd = [soma, "trial", "run", trial, "--model", MODEL, "--out", out, "--threads", str(threads)]
+    cmd = [soma, "trial", "run", trial, "--model", MODEL, "--out", out, "--threads", str(threads)] + list(extra)
     if ranks:
         cmd = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", str(ranks)] + cmd
     dt, _ = run(cmd)
@@ -145,6 +145,9 @@ def main():
 
     t1, s1, c1 = best(lambda: soma_trial(soma, work, 1))
     t2, s2, c2 = best(lambda: soma_trial(soma, work, 2))
+    # The bytecode interpreter alone (native code is the default from 128
+    # members; --native-code off turns it off).
+    tb, sb, cb = best(lambda: soma_trial(soma, work, 1, extra=["--native-code", "off"]))
     # The explicit Runge-Kutta method: the same trial with "method": "rk45"
     # written into its scenario (docs/scenarios.md).
     with open(SCENARIO) as fh:
@@ -222,6 +225,8 @@ def main():
         "- Per core: wall-clock rates divide by the cores used; on a loaded machine a process gets only part "
         "of a core, so the CPU-time column (user + system seconds of the whole command; for SciPy the "
         "simulations' own `process_time`) is the steadier per-core figure.",
+        "- Soma runs as `soma trial run` does by default: the model's hot programs compiled to native code "
+        "by LLVM (from 128 members), the bytecode interpreter shown for comparison.",
         "- Tolerances: Soma's default automatic method (CVODES' Adams with fixed-point iteration, BDF when "
         "stiffness is detected, ARKODE's explicit Runge-Kutta on segments between close input changes) and SciPy `solve_ivp` (method 'BDF', pure Python, and 'LSODA', Fortran with the "
         "right-hand side called from it) all at rtol = atol = 1e-9; SciPy's time is "
@@ -250,6 +255,8 @@ def main():
         "| Soma, 2 threads | %.3f | %.3f | %.1f | %.1f | %.1f |" % (t2, c2, rate2, rate2 / 2, members / c2),
         "| Soma rk45 (scenario `\"method\": \"rk45\"`), 1 thread | %.3f | %.3f | %.1f | %.1f | %.1f |" % (
             tr, cr, members / tr, members / tr, members / cr),
+        "| Soma, bytecode interpreter (`--native-code off`), 1 thread | %.3f | %.3f | %.1f | %.1f | %.1f |" % (
+            tb, cb, members / tb, members / tb, members / cb),
     ]
     if have_mpi:
         lines += [
@@ -277,6 +284,9 @@ def main():
         "default method's within a relative %.1g (largest over all numbers in summary.json)." % (
             t1 / tr, members / tr * scipy_s, members / tr * lsoda_s, members / cr * scipy_cpu,
             members / cr * lsoda_cpu, rk_diff, rk_summary_diff),
+        "- Native code (LLVM, src/expr/jit.h; `soma trial run` compiles it by default from 128 members): "
+        "%.2fx the bytecode interpreter's 1-thread rate in this run; the summaries are %s." % (
+            tb / t1, "byte for byte identical" if sb == s1 else "DIFFERENT"),
         "- Parallel efficiency 1 -> 2 threads: **%.0f%%** by wall time (target >= 85%%); the CPU work for the "
         "same members is %.0f%% of the 1-thread work with 2 threads (100%% = no parallel overhead). On a "
         "machine where the load average exceeds the core count, the wall-clock figure measures the "
