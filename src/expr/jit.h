@@ -44,7 +44,10 @@ bool JitAvailable();
 // Compiles `programs` (none may be null) to native code in one LLVM module
 // and attaches it to each; a Program that already has native code is
 // compiled again. The code lives as long as any Program (or copy) using it.
-// On failure nothing is attached and the programs keep interpreting.
+// A program so large that the values passed between its generated
+// functions would need more than 1 MiB of stack keeps interpreting
+// (Program::native() says which). On failure nothing is attached and the
+// programs keep interpreting.
 Status CompileNative(std::span<Program* const> programs);
 
 }  // namespace soma::expr

@@ -31,7 +31,6 @@ namespace internal {
 
 // What the compiler reads of a Program, and where it attaches the code.
 struct ProgramAccess {
-  static const Program& Of(const Program* p) { return *p; }
   static const auto& init(const Program& p) { return p.init_; }
   static uint32_t block_base(const Program& p) { return p.block_load_base_; }
   static uint32_t block_count(const Program& p) { return p.block_load_count_; }
@@ -109,6 +108,8 @@ struct Code {
 
 // Operations per generated function (see Translator::Add).
 constexpr size_t kChunk = 150;
+// Most values passed between those functions (doubles on the stack: 1 MiB).
+constexpr uint32_t kMaxSpill = 1u << 17;
 
 class Translator {
  public:
@@ -129,7 +130,9 @@ class Translator {
   // function, because LLVM's scheduling and register allocation grow faster
   // than linearly with a function's size. Values used by a later chunk pass
   // through a stack buffer of `main`; `scratch` is not used.
-  void Add(const std::string& name, const std::vector<double>& init, uint32_t block_base, uint32_t block_count,
+  // False (nothing emitted) for a program whose values across functions
+  // would not fit kMaxSpill on the stack: it stays interpreted.
+  bool Add(const std::string& name, const std::vector<double>& init, uint32_t block_base, uint32_t block_count,
            const auto& loads, const auto& blocks, const auto& code, const auto& copies, const auto& fills) {
     const size_t n = code.size();
     std::vector<GOp> ops;
@@ -219,6 +222,7 @@ class Translator {
         release[last_chunk[ip]].push_back(slot[ip]);
       }
     }
+    if (slots > kMaxSpill) return false;
     std::vector<std::vector<size_t>> copies_in(chunks);
     for (size_t k = 0; k < copies.size(); ++k) {
       copies_in[out_source[k].kind == kOp ? chunk_of[out_source[k].index] : 0].push_back(k);
@@ -291,6 +295,7 @@ class Translator {
       }
       b_.CreateRetVoid();
     }
+    return true;
   }
 
  private:
@@ -369,9 +374,10 @@ bool Compile(Program* const* programs, size_t n, std::string* error) {
   auto ctx = std::make_unique<llvm::LLVMContext>();
   auto module = std::make_unique<llvm::Module>("soma_programs", *ctx);
   Translator t(*ctx, *module);
+  std::vector<char> added(n, 0);
   for (size_t k = 0; k < n; ++k) {
     const Program& p = *programs[k];
-    t.Add("program_" + std::to_string(k), ProgramAccess::init(p), ProgramAccess::block_base(p),
+    added[k] = t.Add("program_" + std::to_string(k), ProgramAccess::init(p), ProgramAccess::block_base(p),
           ProgramAccess::block_count(p), ProgramAccess::loads(p), ProgramAccess::blocks(p), ProgramAccess::code(p),
           ProgramAccess::copies(p), ProgramAccess::fills(p));
   }
@@ -401,13 +407,16 @@ bool Compile(Program* const* programs, size_t n, std::string* error) {
   if (llvm::Error e = code->jit->addIRModule(llvm::orc::ThreadSafeModule(std::move(module), std::move(ctx)))) {
     return fail(ErrorText(std::move(e)));
   }
-  std::vector<ProgramAccess::Fn> fns(n);
+  std::vector<ProgramAccess::Fn> fns(n, nullptr);
   for (size_t k = 0; k < n; ++k) {
+    if (!added[k]) continue;
     auto sym = code->jit->lookup("program_" + std::to_string(k));
     if (!sym) return fail(ErrorText(sym.takeError()));
     fns[k] = reinterpret_cast<ProgramAccess::Fn>(static_cast<uintptr_t>(sym->getAddress()));
   }
-  for (size_t k = 0; k < n; ++k) ProgramAccess::Attach(programs[k], fns[k], code);
+  for (size_t k = 0; k < n; ++k) {
+    if (added[k]) ProgramAccess::Attach(programs[k], fns[k], code);
+  }
   return true;
 }
 
