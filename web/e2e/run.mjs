@@ -309,6 +309,11 @@ try {
     const grams = page.getByRole("region", { name: "Scenario 2" }).getByLabel("Intervention 1 Carbohydrate (g)");
     await grams.fill("60");
     await grams.press("Tab");
+    // ... and runs with the explicit Runge-Kutta method, which the scenario's JSON then names.
+    await page.getByRole("region", { name: "Scenario 2" }).getByLabel("Integration method").selectOption("rk45");
+    const json2 = await page.getByLabel("Scenario 2 as JSON").inputValue();
+    if (!/"method": "rk45"/.test(json2)) fail(`scenario 2's JSON does not name the method: ${json2.slice(0, 200)}`);
+    if (!/"grams": 60/.test(json2)) fail("the method change lost the meal edit");
     await checkLabels();
     await shot("07-what-if-editor");
     await page.getByRole("button", { name: "Run comparison" }).click();

@@ -12,6 +12,7 @@ export type Scenario = Record<string, unknown> & {
   start?: number;
   end?: number;
   steps?: number;
+  method?: string;
   parameters?: Record<string, number>;
   interventions?: Intervention[];
   outputs?: string[];
@@ -45,6 +46,14 @@ const LABELS: Record<string, string> = {
   value: "Value",
 };
 
+// The integration methods a scenario may name (docs/scenarios.md, "method").
+const METHODS: Record<string, string> = {
+  auto: "auto (Adams, BDF when stiff, Runge-Kutta between close events)",
+  bdf: "bdf (stiff models)",
+  adams: "adams (non-stiff models)",
+  rk45: "rk45 (explicit Runge-Kutta, Dormand-Prince 5(4))",
+};
+
 function numberInput(value: unknown, onChange: (v: number) => void, label: string, step = "any"): HTMLInputElement {
   const input = h("input", { type: "number", step, value: value === undefined ? "" : String(value), "aria-label": label, class: "num" });
   input.addEventListener("change", () => onChange(Number(input.value)));
@@ -53,6 +62,18 @@ function numberInput(value: unknown, onChange: (v: number) => void, label: strin
 
 export function scenarioEditor(scenario: Scenario, index: number, onRemove: (() => void) | null): HTMLElement {
   const box = h("section", { class: "scenario-editor", "aria-label": `Scenario ${index + 1}` });
+  const methodSelect = () => {
+    const current = scenario.method ?? "auto";
+    const select = h("select", { "aria-label": "Integration method" },
+      ...Object.entries(METHODS).map(([m, text]) => h("option", { value: m, selected: m === current }, text)));
+    select.addEventListener("change", () => {
+      // "auto" is the default: left out of the JSON.
+      if (select.value === "auto") delete scenario.method;
+      else scenario.method = select.value;
+      render();
+    });
+    return select;
+  };
   const render = () => {
     const interventions = (scenario.interventions ??= []);
     const name = h("input", { type: "text", value: scenario.name ?? `scenario-${index + 1}` });
@@ -62,6 +83,7 @@ export function scenarioEditor(scenario: Scenario, index: number, onRemove: (() 
       { class: "row" },
       field("End (model time)", numberInput(scenario.end, (v) => (scenario.end = v), "End (model time)")),
       field("Output steps", numberInput(scenario.steps, (v) => (scenario.steps = v), "Output steps", "1")),
+      field("Integration method", methodSelect()),
     );
     const rows = interventions.map((iv, i) => {
       const type = h("select", { "aria-label": `Intervention ${i + 1} type` }, ...Object.keys(FIELDS).map((t) => h("option", { value: t, selected: t === iv.type }, t)));
