@@ -632,7 +632,9 @@ TEST(OdeIntegratorTest, RungeKuttaShowsEveryStepToSystemsThatWantThem) {
   ASSERT_GE(sys.times.size(), 4u);
   EXPECT_EQ(static_cast<long>(sys.times.size()), (*integ)->stats().steps);
   for (size_t i = 0; i < sys.times.size(); ++i) {
-    if (i > 0) EXPECT_GT(sys.times[i], sys.times[i - 1]);
+    if (i > 0) {
+      EXPECT_GT(sys.times[i], sys.times[i - 1]);
+    }
     EXPECT_LE(sys.times[i], 1.0);  // never past the stop time
     const double exact = std::exp(-sys.times[i]);
     EXPECT_NEAR(sys.values[i], exact, 1e-8 * exact);
