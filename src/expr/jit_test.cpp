@@ -150,5 +150,36 @@ TEST(JitTest, CopiesKeepTheCodeAndRunOnManyThreads) {
   EXPECT_EQ(wrong, std::vector<int>(4, 0));
 }
 
+TEST(JitTest, ThreadsCompileAtTheSameTime) {
+  // Server jobs compile their models concurrently: each thread its own
+  // graph, compiled while the others compile, with the interpreter's bits.
+  if (!JitAvailable()) GTEST_SKIP() << "built without LLVM";
+  std::vector<int> wrong(4, -1);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&wrong, t] {
+      std::mt19937 rng(100 + t);
+      Graph g;
+      std::vector<NodeId> pool = RandomGraph(g, rng, 150);
+      const std::vector<NodeId> outs(pool.end() - 5, pool.end());
+      const Program interpreted = Program::Compile(g, outs);
+      Program native = interpreted;
+      Program* programs[] = {&native};
+      if (!CompileNative(programs).ok() || !native.native()) return;
+      std::vector<double> scratch = interpreted.NewScratch(), a(outs.size()), b(outs.size());
+      int bad = 0;
+      for (int k = 0; k < 50; ++k) {
+        const double in[5] = {0.1 * k - 2.0, 0.3, -1.25, 0.05 * k, 2.0};
+        interpreted.Run(in, a.data(), scratch.data());
+        native.Run(in, b.data(), scratch.data());
+        for (size_t i = 0; i < outs.size(); ++i) bad += Identical(a[i], b[i]) ? 0 : 1;
+      }
+      wrong[t] = bad;
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong, std::vector<int>(4, 0));  // -1: that thread could not compile
+}
+
 }  // namespace
 }  // namespace soma::expr
