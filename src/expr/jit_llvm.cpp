@@ -3,7 +3,6 @@
 // every soma process would add about 50 ms to each start for relocating it.
 // Entry point: soma_expr_compile_native below.
 
-
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
@@ -132,12 +131,16 @@ class Translator {
   // through a stack buffer of `main`; `scratch` is not used.
   // False (nothing emitted) for a program whose values across functions
   // would not fit kMaxSpill on the stack: it stays interpreted.
-  bool Add(const std::string& name, const std::vector<double>& init, uint32_t block_base, uint32_t block_count,
-           const auto& loads, const auto& blocks, const auto& code, const auto& copies, const auto& fills) {
+  bool Add(const std::string& name, const Program& p) {
+    using internal::ProgramAccess;
+    const auto& init = ProgramAccess::init(p);
+    const auto& code = ProgramAccess::code(p);
+    const auto& copies = ProgramAccess::copies(p);
+    const uint32_t block_base = ProgramAccess::block_base(p), block_count = ProgramAccess::block_count(p);
     const size_t n = code.size();
     std::vector<GOp> ops;
     ops.reserve(n);
-    for (const auto& block : blocks) ops.insert(ops.end(), block.count, block.op);
+    for (const auto& block : ProgramAccess::blocks(p)) ops.insert(ops.end(), block.count, block.op);
     // SSA view: what each register holds at each point. A source is an
     // operation (index into code), an input slot or a constant register.
     enum Kind : uint8_t { kConstReg, kInput, kOp };
@@ -148,7 +151,11 @@ class Translator {
     std::vector<Source> holds(init.size());
     for (uint32_t reg = 0; reg < init.size(); ++reg) holds[reg] = {kConstReg, reg};
     for (uint32_t sl = 0; sl < block_count; ++sl) holds[block_base + sl] = {kInput, sl};
-    for (const auto& l : loads) holds[l.reg] = {kInput, l.slot};
+    size_t inputs = block_count;  // 1 + the largest slot read
+    for (const auto& l : ProgramAccess::loads(p)) {
+      holds[l.reg] = {kInput, l.slot};
+      inputs = std::max<size_t>(inputs, l.slot + 1);
+    }
     std::vector<std::array<Source, 3>> operands(n);
     for (size_t ip = 0; ip < n; ++ip) {
       const auto& in = code[ip];
@@ -239,6 +246,7 @@ class Translator {
     };
     llvm::Function* main = function(name, llvm::Function::ExternalLinkage);
     std::vector<llvm::Value*> value(n, nullptr);
+    std::vector<llvm::Value*> input(inputs, nullptr);  // in[slot] as loaded in the current chunk
     for (size_t c = 0; c < chunks; ++c) {
       llvm::Function* f = chunks == 1 ? main : function(name + "_" + std::to_string(c), llvm::Function::InternalLinkage);
       llvm::Value* in = f->getArg(0);
@@ -246,18 +254,13 @@ class Translator {
       llvm::Value* spill = f->getArg(2);  // main's stack buffer when chunked
       b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", f));
       auto at = [&](llvm::Value* base, uint64_t k) { return b_.CreateConstInBoundsGEP1_64(f64_, base, k); };
-      std::vector<std::pair<uint32_t, llvm::Value*>> inputs_here;  // (slot, value) loaded in this chunk
+      std::fill(input.begin(), input.end(), nullptr);
       auto get = [&](const Source& o) -> llvm::Value* {
         switch (o.kind) {
           case kConstReg: return llvm::ConstantFP::get(f64_, init[o.index]);
-          case kInput: {
-            for (const auto& [sl, v] : inputs_here) {
-              if (sl == o.index) return v;
-            }
-            llvm::Value* v = b_.CreateLoad(f64_, at(in, o.index));
-            inputs_here.push_back({o.index, v});
-            return v;
-          }
+          case kInput:
+            if (input[o.index] == nullptr) input[o.index] = b_.CreateLoad(f64_, at(in, o.index));
+            return input[o.index];
           case kOp:
             if (chunk_of[o.index] == c) return value[o.index];
             return b_.CreateLoad(f64_, at(spill, slot[o.index]));
@@ -276,7 +279,7 @@ class Translator {
       }
       for (size_t k : copies_in[c]) b_.CreateStore(get(out_source[k]), at(out, copies[k].out));
       if (c == 0) {
-        for (const auto& fill : fills) {  // runs of one constant
+        for (const auto& fill : ProgramAccess::fills(p)) {  // runs of one constant
           if (fill.zero != 0) {
             b_.CreateMemSet(at(out, fill.begin), b_.getInt8(0), static_cast<uint64_t>(fill.count) * sizeof(double),
                             llvm::MaybeAlign(8));
@@ -376,10 +379,7 @@ bool Compile(Program* const* programs, size_t n, std::string* error) {
   Translator t(*ctx, *module);
   std::vector<char> added(n, 0);
   for (size_t k = 0; k < n; ++k) {
-    const Program& p = *programs[k];
-    added[k] = t.Add("program_" + std::to_string(k), ProgramAccess::init(p), ProgramAccess::block_base(p),
-          ProgramAccess::block_count(p), ProgramAccess::loads(p), ProgramAccess::blocks(p), ProgramAccess::code(p),
-          ProgramAccess::copies(p), ProgramAccess::fills(p));
+    added[k] = t.Add("program_" + std::to_string(k), *programs[k]);
   }
   auto fail = [&](const std::string& why) {
     *error = why;
