@@ -111,6 +111,9 @@ def soma_trial(soma, work, threads, ranks=None, trial=TRIAL, extra=()):
     out = os.path.join(work, "trial-%s-%s" % (threads, ranks))
     cmd = [soma, "trial", "run", trial, "--model", MODEL, "--out", out, "--threads", str(threads)] + list(extra)
     if ranks:
+        # One machine: OpenMPI's shared-memory transport without probing UCX,
+        # which took 0.2 s of every start here (docs/trials.md).
+        os.environ.setdefault("OMPI_MCA_pml", "ob1")
         cmd = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", str(ranks)] + cmd
     dt, _ = run(cmd)
     with open(os.path.join(out, "summary.json")) as fh:
@@ -293,8 +296,10 @@ def main():
         "contention, not Soma." % (100 * eff, 100 * c1 / c2),
     ]
     if have_mpi:
-        lines.append("- MPI 1 -> 2 ranks: efficiency %.0f%%; the 2-rank summary is %s the 1-thread summary." % (
-            100 * (m1 / m2) / 2, "byte for byte identical to" if sm2 == s1 else "DIFFERENT from"))
+        lines.append("- MPI 1 -> 2 ranks: efficiency %.0f%%; the 2-rank summary is %s the 1-thread summary. "
+                     "MPI runs with OMPI_MCA_pml=%s (one machine; docs/trials.md)." % (
+            100 * (m1 / m2) / 2, "byte for byte identical to" if sm2 == s1 else "DIFFERENT from",
+            os.environ.get("OMPI_MCA_pml", "")))
         lines.append("- MPI 1 -> 2 ranks on %d members (the same population 4 times larger, one run each): %.2f s "
                      "and %.2f s, efficiency %.0f%%; the summaries are %s." % (
                          4 * members, mb1, mb2, 100 * (mb1 / mb2) / 2,

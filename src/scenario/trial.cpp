@@ -4,6 +4,9 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <string_view>
+#include <limits>
+#include <cstring>
 #include <sstream>
 
 #include "ensemble/parallel.h"
@@ -372,6 +375,118 @@ std::vector<std::pair<std::string, double>> MemberParameters(const Trial& trial,
     }
   }
   return out;
+}
+
+namespace {
+
+void PutU64(uint64_t v, std::string* out) { out->append(reinterpret_cast<const char*>(&v), sizeof v); }
+
+void PutString(const std::string& s, std::string* out) {
+  PutU64(s.size(), out);
+  out->append(s);
+}
+
+void PutDoubles(const std::vector<double>& v, std::string* out) {
+  PutU64(v.size(), out);
+  out->append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(double));
+}
+
+// Reads from the front of a byte string; every read checks what is left.
+class ByteReader {
+ public:
+  explicit ByteReader(std::string_view* bytes) : bytes_(bytes) {}
+
+  bool U64(uint64_t* v) { return Take(sizeof *v, v); }
+
+  // A count of items of `item_size` bytes each that must still fit.
+  bool Count(size_t item_size, uint64_t* n) {
+    return U64(n) && *n <= bytes_->size() / std::max<size_t>(item_size, 1);
+  }
+
+  bool String(std::string* s) {
+    uint64_t n = 0;
+    if (!Count(1, &n)) return false;
+    s->assign(bytes_->data(), n);
+    bytes_->remove_prefix(n);
+    return true;
+  }
+
+  bool Doubles(std::vector<double>* v) {
+    uint64_t n = 0;
+    if (!Count(sizeof(double), &n)) return false;
+    v->resize(n);
+    return Take(n * sizeof(double), v->data());
+  }
+
+ private:
+  bool Take(size_t n, void* to) {
+    if (bytes_->size() < n) return false;
+    std::memcpy(to, bytes_->data(), n);
+    bytes_->remove_prefix(n);
+    return true;
+  }
+
+  std::string_view* bytes_;
+};
+
+}  // namespace
+
+void EncodeMemberResult(const MemberResult& r, std::string* out) {
+  PutU64(static_cast<uint64_t>(static_cast<int64_t>(r.member)), out);
+  PutU64(r.ok ? 1 : 0, out);
+  PutString(r.error, out);
+  PutU64(r.outcomes.size(), out);
+  for (const auto& o : r.outcomes) PutDoubles(o, out);
+  PutU64(r.series.size(), out);
+  for (const auto& sc : r.series) {
+    PutU64(sc.size(), out);
+    for (const auto& col : sc) PutDoubles(col, out);
+  }
+  PutU64(r.columns.size(), out);
+  for (const auto& sc : r.columns) {
+    PutU64(sc.size(), out);
+    for (const auto& name : sc) PutString(name, out);
+  }
+}
+
+Result<MemberResult> DecodeMemberResult(std::string_view* bytes) {
+  MemberResult r;
+  ByteReader in(bytes);
+  uint64_t member = 0, ok = 0, n = 0;
+  // Each nested item takes at least its 8-byte count.
+  bool good = in.U64(&member) && in.U64(&ok) && ok <= 1 && in.String(&r.error) && in.Count(8, &n);
+  const auto member_value = static_cast<int64_t>(member);
+  good = good && member_value >= 0 && member_value <= std::numeric_limits<int>::max();
+  if (good) {
+    r.member = static_cast<int>(member_value);
+    r.ok = ok == 1;
+    r.outcomes.resize(n);
+    for (auto& o : r.outcomes) good = good && in.Doubles(&o);
+  }
+  good = good && in.Count(8, &n);
+  if (good) {
+    r.series.resize(n);
+    for (auto& sc : r.series) {
+      uint64_t m = 0;
+      good = good && in.Count(8, &m);
+      if (!good) break;
+      sc.resize(m);
+      for (auto& col : sc) good = good && in.Doubles(&col);
+    }
+  }
+  good = good && in.Count(8, &n);
+  if (good) {
+    r.columns.resize(n);
+    for (auto& sc : r.columns) {
+      uint64_t m = 0;
+      good = good && in.Count(8, &m);
+      if (!good) break;
+      sc.resize(m);
+      for (auto& name : sc) good = good && in.String(&name);
+    }
+  }
+  if (!good) return DataLoss("a member result's bytes are truncated or inconsistent");
+  return r;
 }
 
 Result<std::vector<MemberResult>> RunTrialMembers(const Trial& trial, const model::Model& model,

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <filesystem>
 #include <fstream>
 
@@ -148,6 +150,83 @@ TEST_F(TrialTest, PopulationFromATable) {
   j["population"]["columns"] = {{"weight", "k"}};
   EXPECT_EQ(ParseTrial(j, dir.string()).status().code(), ErrorCode::kNotFound);
   std::filesystem::remove_all(dir);
+}
+
+
+// Bitwise equality, so that NaN equals NaN and -0 differs from +0.
+bool SameBits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+void ExpectSameResult(const MemberResult& a, const MemberResult& b) {
+  EXPECT_EQ(a.member, b.member);
+  EXPECT_EQ(a.ok, b.ok);
+  EXPECT_EQ(a.error, b.error);
+  EXPECT_EQ(a.columns, b.columns);
+  ASSERT_EQ(a.outcomes.size(), b.outcomes.size());
+  for (size_t s = 0; s < a.outcomes.size(); ++s) {
+    ASSERT_EQ(a.outcomes[s].size(), b.outcomes[s].size());
+    for (size_t k = 0; k < a.outcomes[s].size(); ++k) EXPECT_TRUE(SameBits(a.outcomes[s][k], b.outcomes[s][k]));
+  }
+  ASSERT_EQ(a.series.size(), b.series.size());
+  for (size_t s = 0; s < a.series.size(); ++s) {
+    ASSERT_EQ(a.series[s].size(), b.series[s].size());
+    for (size_t c = 0; c < a.series[s].size(); ++c) {
+      ASSERT_EQ(a.series[s][c].size(), b.series[s][c].size());
+      for (size_t k = 0; k < a.series[s][c].size(); ++k) {
+        EXPECT_TRUE(SameBits(a.series[s][c][k], b.series[s][c][k])) << s << " " << c << " " << k;
+      }
+    }
+  }
+}
+
+TEST(MemberResultBytesTest, RecordsRoundTripBitForBitAndTruncationIsAnError) {
+  const double inf = std::numeric_limits<double>::infinity();
+  MemberResult a;
+  a.member = 2147483647;
+  a.ok = true;
+  a.outcomes = {{0.1, -0.0, std::nan(""), inf}, {}, {-inf, 4.9e-324}};
+  a.series = {{{1.0, 2.5, std::nan("")}, {}}, {}, {{-1e308}}};
+  a.columns = {{"BG", "\xce\xbc" "g/L, with \"quotes\"\n"}, {}, {""}};
+  MemberResult b;
+  b.member = 7;
+  b.error = "scenario 2: CVODES failed at t = 3";
+  MemberResult c;  // all empty
+
+  std::string bytes;
+  for (const MemberResult* r : {&a, &b, &c}) EncodeMemberResult(*r, &bytes);
+  std::string_view rest = bytes;
+  for (const MemberResult* r : {&a, &b, &c}) {
+    auto got = DecodeMemberResult(&rest);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    ExpectSameResult(*got, *r);
+  }
+  EXPECT_TRUE(rest.empty());
+
+  // Every cut of the first record is refused, none reads past the end.
+  std::string one;
+  EncodeMemberResult(a, &one);
+  for (size_t n = 0; n < one.size(); ++n) {
+    const std::string cut = one.substr(0, n);  // its own allocation, for ASan
+    std::string_view view = cut;
+    auto got = DecodeMemberResult(&view);
+    ASSERT_FALSE(got.ok()) << "a cut at " << n << " of " << one.size() << " bytes was accepted";
+    EXPECT_EQ(got.status().code(), ErrorCode::kDataLoss);
+  }
+  // A count far beyond the bytes (here the outcome list's) is refused
+  // before anything is allocated for it.
+  std::string huge = one;
+  const uint64_t lots = uint64_t{1} << 60;
+  const size_t outcome_count_at = 8 + 8 + 8 + a.error.size();
+  std::memcpy(huge.data() + outcome_count_at, &lots, sizeof lots);
+  std::string_view view = huge;
+  EXPECT_EQ(DecodeMemberResult(&view).status().code(), ErrorCode::kDataLoss);
+  // So are a negative member and an "ok" flag other than 0 or 1.
+  for (size_t at : {size_t{0}, size_t{8}}) {
+    std::string bad = one;
+    const uint64_t v = at == 0 ? ~uint64_t{0} : 2;
+    std::memcpy(bad.data() + at, &v, sizeof v);
+    std::string_view bv = bad;
+    EXPECT_EQ(DecodeMemberResult(&bv).status().code(), ErrorCode::kDataLoss) << at;
+  }
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 #!/bin/sh
 # `mpirun -np 2 soma trial run` gives byte for byte the files of the
 # one-process run (summary.json, members.csv, bands.csv): members are split
-# by index across ranks and seeded by index, and doubles travel between
-# ranks as round-tripping JSON. Also after a resume on 2 ranks.
+# by index across ranks and seeded by index, and results travel between
+# ranks as exact bytes. Also after a resume on 2 ranks.
 # Usage: trial_mpi_test.sh SOMA MPIRUN SOURCE_DIR WORK_DIR
 set -eu
 soma=$1 mpirun=$2 src=$3 work=$4
@@ -30,7 +30,18 @@ grep -q "resuming .*: 5 members done" "$work/resumed.err" || { echo "FAIL: resum
 for f in summary.json members.csv bands.csv; do
   cmp "$work/one/$f" "$work/resumed/$f" || { echo "FAIL: $f differs after an MPI resume"; exit 1; }
 done
+# 200 members take two MPI rounds (128 members a round on 2 ranks x 1
+# thread), the second one partly filled.
+sed -e 's|"size": 64|"size": 200|' -e "s|\.\./scenarios/|$src/scenarios/|g" "$trial" > "$work/big.json"
+grep -q '"size": 200' "$work/big.json"
+"$soma" trial run "$work/big.json" --model "$model" --out "$work/big-one" --threads 1 > /dev/null
+"$mpirun" --allow-run-as-root --oversubscribe -np 2 "$soma" trial run "$work/big.json" --model "$model" \
+  --out "$work/big-two" --threads 1 > /dev/null
+for f in summary.json members.csv bands.csv; do
+  cmp "$work/big-one/$f" "$work/big-two/$f" || { echo "FAIL: $f differs on 200 members over two MPI rounds"; exit 1; }
+done
+[ "$(wc -l < "$work/big-two/members.jsonl")" -eq 200 ] || { echo "FAIL: the 2-rank checkpoint lacks members"; exit 1; }
 # Results do not depend on the thread count either.
 "$soma" trial run "$trial" --model "$model" --out "$work/threads" --threads 2 > /dev/null
 cmp "$work/one/summary.json" "$work/threads/summary.json"
-echo "OK: 1 process, 2 MPI ranks, an MPI resume and 2 threads agree byte for byte"
+echo "OK: 1 process, 2 MPI ranks (one round and two), an MPI resume and 2 threads agree byte for byte"
