@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -76,11 +77,12 @@ scenario::MemberResult MemberFromJson(const json& j) {
   return r;
 }
 
-// What a rank sends rank 0 after each MPI round: kRankResults and then, per
-// member, the length of its checkpoint line, the line (formatted on the
-// rank that ran it), and its result as bytes (scenario::EncodeMemberResult,
-// exact and cheap to read, where parsing the JSON cost rank 0 about 0.2 ms
-// per T1D member); or kRankError and the message.
+// What a rank sends rank 0 after each MPI round: kRankResults, the seconds
+// the rank was busy in the round (a double), and then, per member, the
+// length of its checkpoint line, the line (formatted on the rank that ran
+// it), and its result as bytes (scenario::EncodeMemberResult, exact and
+// cheap to read, where parsing the JSON cost rank 0 about 0.2 ms per T1D
+// member); or kRankError and the message.
 constexpr char kRankResults[] = "R";
 constexpr char kRankError[] = "E";
 
@@ -96,8 +98,10 @@ std::string RankRecord(const scenario::MemberResult& r) {
 
 // Appends a rank's checkpoint lines to `log` and its results to `results`.
 Status ReadRankRecords(std::string_view bytes, std::ostream& log, std::vector<scenario::MemberResult>& results) {
-  if (bytes.substr(0, 1) != kRankResults) return DataLoss("not a results message");
-  bytes.remove_prefix(1);
+  if (bytes.substr(0, 1) != kRankResults || bytes.size() < 1 + sizeof(double)) {
+    return DataLoss("not a results message");
+  }
+  bytes.remove_prefix(1 + sizeof(double));  // the tag and the rank's busy time
   while (!bytes.empty()) {
     uint64_t n = 0;
     if (bytes.size() < sizeof n) return DataLoss("a record is cut short");
@@ -172,11 +176,10 @@ std::vector<scenario::MemberResult> ReadCheckpoint(const fs::path& checkpoint) {
 
 // The members not yet done run in one pass in one process; the checkpoint
 // `members.jsonl` and progress.json grow while it runs. With MPI they run in
-// rounds: a round splits its members across the ranks by position (member i
-// on rank i mod size when nothing was done before) and each rank across its
-// threads; rank 0 gathers the results (as the checkpoint's JSON lines, which
-// round-trip doubles exactly), appends them to the checkpoint and updates
-// progress.json. Either way a killed run continues with --resume, on any
+// rounds: a round splits its members across the ranks in blocks sized by
+// each rank's speed so far, and each rank across its threads; rank 0
+// gathers the results (checkpoint lines and exact bytes), appends them to
+// the checkpoint and updates progress.json. Either way a killed run continues with --resume, on any
 // number of ranks. Members are seeded by index: the files do not depend on
 // ranks, threads or resumes.
 int RunTrial(const TrialArgs& a) {
@@ -224,17 +227,20 @@ int RunTrial(const TrialArgs& a) {
 
   scenario::TrialOptions o;
   o.threads = a.threads;
-  // Decided for the whole run (MPI rounds are smaller than the threshold).
+  // Compiled once for the whole run (with MPI, for all rounds; native code
+  // when the members this rank runs reach the threshold).
   const bool native = a.native_code == "on" ||
                       (a.native_code == "auto" &&
                        todo.size() >= static_cast<size_t>(o.native_code_members) * static_cast<size_t>(world.size()));
-  o.native_code_members = native ? 0 : -1;
+  auto prepared = scenario::PreparedTrial::Prepare(*trial, imported->model, {.native_code = native});
+  // Every rank has the same trial and model, so all fail alike here.
+  if (!prepared.ok()) return root ? ReportError(prepared.status()) : 1;
+  o.prepared = &*prepared;
   o.simulation.integrator = sim::IntegratorOptionsForAccuracy(1e-6, 1e-6);
   const int threads = ensemble::ThreadCount({.threads = a.threads});
-  // With MPI, members run in rounds that rank 0 gathers: rank i takes
-  // positions i, i + size, ... of each round. Every round ends in a barrier
-  // (the gather), so rounds are long enough that the wait for a round's
-  // slowest member is small against the round.
+  // With MPI, members run in rounds that rank 0 gathers (below). Every
+  // round ends in a barrier (the gather), so rounds are long enough that
+  // the wait for a round's slowest member is small against the round.
   const size_t round = static_cast<size_t>(std::max(64, 32 * threads)) * static_cast<size_t>(world.size());
   std::unique_ptr<ensemble::ProgressBar> bar;
   std::ofstream log;
@@ -285,16 +291,30 @@ int RunTrial(const TrialArgs& a) {
     if (!run.ok()) return ReportError(run.status());
     for (auto& r : *run) results.push_back(std::move(r));
   }
+  // MPI rounds. Rank r runs the r-th block of a round's members, its size
+  // in proportion to the members per second r achieved so far (its busy
+  // time: from the end of the last round's collectives to the gather, so
+  // rank 0's writing of the checkpoint counts against it): a rank on a
+  // slower or busier core gets fewer members and the others wait less at
+  // the gather.
+  using Clock = std::chrono::steady_clock;
+  const size_t ranks = static_cast<size_t>(world.size());
+  std::vector<double> members_run(ranks, 0.0), busy_seconds(ranks, 0.0);  // rank 0
+  std::vector<int> counts = ensemble::ShareByRate(static_cast<int>(std::min(round, todo.size())), world.size(), {});
+  Clock::time_point free_since = Clock::now();
   for (size_t start = 0; world.distributed() && start < todo.size(); start += round) {
     const size_t end = std::min(todo.size(), start + round);
-    o.members.clear();
-    for (size_t k = start + static_cast<size_t>(world.rank()); k < end; k += static_cast<size_t>(world.size())) {
-      o.members.push_back(todo[k]);
-    }
+    size_t first = start;
+    for (int r = 0; r < world.rank(); ++r) first += static_cast<size_t>(counts[static_cast<size_t>(r)]);
+    o.members.assign(todo.begin() + static_cast<std::ptrdiff_t>(first),
+                     todo.begin() + static_cast<std::ptrdiff_t>(first + counts[static_cast<size_t>(world.rank())]));
     const long before = static_cast<long>(done.size() + start);
     if (root) {
       // Rank 0 sees its own share; the others advance at about its pace.
-      o.progress = [&](long d, long) { bar->Update(std::min<long>(total, before + d * world.size()), total); };
+      const double scale = static_cast<double>(end - start) / static_cast<double>(std::max<size_t>(1, o.members.size()));
+      o.progress = [&, scale, before](long d, long) {
+        bar->Update(std::min<long>(total, before + static_cast<long>(static_cast<double>(d) * scale)), total);
+      };
     }
     // Each member's checkpoint line and its result as bytes, made by the
     // worker that ran it (o.members ascends, so a member's position is
@@ -311,24 +331,47 @@ int RunTrial(const TrialArgs& a) {
       if (run.ok()) part = std::move(*run);
       else failed = run.status();
     }
+    const double busy = std::chrono::duration<double>(Clock::now() - free_since).count();
     // Rank 0 keeps its own results as they are.
     std::string payload = failed.ok() ? kRankResults : kRankError + failed.ToString();
-    if (failed.ok() && !root) {
-      for (const std::string& record : records) payload += record;
+    if (failed.ok()) {
+      payload.append(reinterpret_cast<const char*>(&busy), sizeof busy);
+      if (!root) {
+        for (const std::string& record : records) payload += record;
+      }
     }
     auto gathered = world.GatherToRoot(payload);
     if (!gathered.ok()) return ReportError(gathered.status());
+    // Rank 0 checks the round and shares the next one out; it tells the
+    // others before it reads the results, so they go on meanwhile.
+    std::vector<int> decision;  // ok, then the next round's counts
     if (root) {
       for (size_t r = 0; r < gathered->size() && failed.ok(); ++r) {
         const std::string& bytes = (*gathered)[r];
-        if (bytes.rfind(kRankError, 0) == 0) failed = Internal("rank " + std::to_string(r) + ": " + bytes.substr(1));
+        if (bytes.rfind(kRankError, 0) == 0) {
+          failed = Internal("rank " + std::to_string(r) + ": " + bytes.substr(1));
+        } else if (bytes.size() < 1 + sizeof(double)) {
+          failed = DataLoss("rank " + std::to_string(r) + " sent no results");
+        } else if (counts[r] > 0) {
+          double seconds = 0;
+          std::memcpy(&seconds, bytes.data() + 1, sizeof seconds);
+          members_run[r] += counts[r];
+          busy_seconds[r] += seconds;
+        }
       }
+      std::vector<double> rates(ranks);
+      for (size_t r = 0; r < ranks; ++r) rates[r] = members_run[r] / busy_seconds[r];
+      const size_t next = std::min(round, todo.size() - end);
+      decision.push_back(failed.ok() ? 1 : 0);
+      for (int c : ensemble::ShareByRate(static_cast<int>(next), world.size(), rates)) decision.push_back(c);
     }
-    // Decided before rank 0 parses, so the other ranks go on meanwhile.
-    if (!world.BroadcastFlag(failed.ok())) {
+    if (Status s = world.BroadcastInts(&decision); !s.ok()) return ReportError(s);
+    free_since = Clock::now();
+    if (decision.size() != ranks + 1 || decision[0] != 1) {
       if (!root) return 1;
       return ReportError(failed.ok() ? Internal("stopped by rank 0") : failed);
     }
+    counts.assign(decision.begin() + 1, decision.end());
     if (!root) continue;
     // Rank 0 has its own members; the others' arrive as records: their
     // checkpoint lines are written as they are, their results decoded.

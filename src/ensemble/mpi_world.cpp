@@ -1,6 +1,7 @@
 #include "ensemble/mpi_world.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 
 #ifdef SOMA_HAVE_MPI
@@ -127,10 +128,33 @@ Status MpiWorld::BroadcastInts(std::vector<int>* values) {
   return Status::Ok();
 }
 
-std::vector<int> MembersOfRank(int total, int rank, int size) {
-  std::vector<int> m;
-  for (int i = rank; i < total; i += size) m.push_back(i);
-  return m;
+std::vector<int> ShareByRate(int count, int ranks, const std::vector<double>& rates) {
+  std::vector<int> share(static_cast<size_t>(std::max(ranks, 0)), 0);
+  if (ranks <= 0 || count <= 0) return share;
+  std::vector<double> w(share.size(), 1.0);
+  const bool measured = rates.size() == share.size() &&
+                        std::all_of(rates.begin(), rates.end(), [](double r) { return std::isfinite(r) && r > 0; });
+  if (measured) w = rates;
+  // Every rank's floor first, then the rest by weight.
+  const int floor = count >= ranks ? 1 : 0;
+  const int rest = count - floor * ranks;
+  double sum = 0;
+  for (double x : w) sum += x;
+  std::vector<double> exact(share.size());
+  int given = 0;
+  for (size_t r = 0; r < share.size(); ++r) {
+    exact[r] = rest * w[r] / sum;
+    share[r] = floor + static_cast<int>(std::floor(exact[r]));
+    given += share[r];
+  }
+  // Largest remainders (ties to the lower rank) take the members left.
+  std::vector<size_t> order(share.size());
+  for (size_t r = 0; r < order.size(); ++r) order[r] = r;
+  std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) {
+    return exact[x] - std::floor(exact[x]) > exact[y] - std::floor(exact[y]);
+  });
+  for (size_t k = 0; given < count; k = (k + 1) % order.size(), ++given) ++share[order[k]];
+  return share;
 }
 
 }  // namespace soma::ensemble

@@ -50,7 +50,11 @@ class MpiWorld {
   bool initialised_ = false;
 };
 
-// Members of [0, total) this rank runs: i with i mod size == rank.
-std::vector<int> MembersOfRank(int total, int rank, int size);
+// How many of `count` members each rank runs, in proportion to `rates`
+// (members per second each rank achieved so far; empty, or any rate not
+// positive and finite: equal shares). Largest remainders round the shares
+// to whole members summing to `count`; while count >= ranks, every rank
+// gets at least one, so that its rate keeps being measured.
+std::vector<int> ShareByRate(int count, int ranks, const std::vector<double>& rates);
 
 }  // namespace soma::ensemble

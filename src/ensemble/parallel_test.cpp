@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <numeric>
+
 #include <random>
 #include <set>
 #include <thread>
@@ -68,19 +71,36 @@ TEST(ParallelFor, ReportsProgressAndHonoursCancel) {
 namespace soma::ensemble {
 namespace {
 
-// Every member on exactly one rank, in index order per rank.
-TEST(MpiWorld, MembersSplitByIndexModuloRanks) {
-  for (int size : {1, 2, 3, 7}) {
-    std::vector<int> seen(20, 0);
-    for (int rank = 0; rank < size; ++rank) {
-      auto m = MembersOfRank(20, rank, size);
-      for (size_t k = 0; k < m.size(); ++k) {
-        EXPECT_EQ(m[k] % size, rank);
-        if (k > 0) EXPECT_GT(m[k], m[k - 1]);
-        ++seen[m[k]];
+int Sum(const std::vector<int>& v) { return std::accumulate(v.begin(), v.end(), 0); }
+
+// Shares follow the measured rates, add up to the count, and leave no rank
+// without a member while there are enough.
+TEST(MpiWorld, RoundSharesFollowTheRanksRates) {
+  EXPECT_EQ(ShareByRate(128, 2, {}), (std::vector<int>{64, 64}));
+  EXPECT_EQ(ShareByRate(7, 3, {}), (std::vector<int>{3, 2, 2}));
+  EXPECT_EQ(ShareByRate(128, 2, {300.0, 100.0}), (std::vector<int>{96, 32}));
+  EXPECT_EQ(ShareByRate(10, 2, {1.0, 1e9}), (std::vector<int>{1, 9}));  // the floor
+  EXPECT_EQ(ShareByRate(2, 4, {1.0, 2.0, 3.0, 4.0}), (std::vector<int>{0, 0, 1, 1}));
+  // Unmeasured or broken rates: equal shares.
+  EXPECT_EQ(ShareByRate(9, 3, {1.0, 0.0, 2.0}), (std::vector<int>{3, 3, 3}));
+  EXPECT_EQ(ShareByRate(9, 3, {1.0, std::nan(""), 2.0}), (std::vector<int>{3, 3, 3}));
+  EXPECT_EQ(ShareByRate(9, 3, {1.0, 2.0}), (std::vector<int>{3, 3, 3}));
+  EXPECT_EQ(ShareByRate(0, 3, {1.0, 2.0, 3.0}), (std::vector<int>{0, 0, 0}));
+  for (int ranks : {1, 2, 3, 7}) {
+    for (int count : {0, 1, 5, 64, 1000}) {
+      std::vector<double> rates;
+      for (int r = 0; r < ranks; ++r) rates.push_back(1.0 + 0.37 * r * r);
+      auto share = ShareByRate(count, ranks, rates);
+      ASSERT_EQ(static_cast<int>(share.size()), ranks);
+      EXPECT_EQ(Sum(share), count) << ranks << " ranks, " << count << " members";
+      for (int s : share) EXPECT_GE(s, count >= ranks ? 1 : 0);
+      // Within one member of the exact proportional share (after the floor).
+      double total_rate = std::accumulate(rates.begin(), rates.end(), 0.0);
+      const int floor = count >= ranks ? 1 : 0;
+      for (int r = 0; r < ranks; ++r) {
+        EXPECT_NEAR(share[r], floor + (count - floor * ranks) * rates[r] / total_rate, 1.0);
       }
     }
-    for (int s : seen) EXPECT_EQ(s, 1) << "size " << size;
   }
   // Outside mpirun the world is one process.
   auto world = MpiWorld::Join();

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <string_view>
 #include <limits>
+#include <optional>
 #include <cstring>
 #include <sstream>
 
@@ -489,27 +490,34 @@ Result<MemberResult> DecodeMemberResult(std::string_view* bytes) {
   return r;
 }
 
+Result<PreparedTrial> PreparedTrial::Prepare(const Trial& trial, const model::Model& model,
+                                             const sim::CompileOptions& compile) {
+  PreparedTrial t;
+  const auto varied = MemberParameters(trial, 0);
+  for (const Scenario& s : trial.scenarios) {
+    auto p = PreparedScenario::Prepare(s, model, varied, compile);
+    if (!p.ok()) return p.status().WithContext("population");
+    t.scenarios_.push_back(std::move(*p));
+  }
+  return t;
+}
+
 Result<std::vector<MemberResult>> RunTrialMembers(const Trial& trial, const model::Model& model,
                                                   const TrialOptions& options) {
   std::vector<int> members = options.members;
   if (members.empty()) {
     for (int i = 0; i < PopulationSize(trial); ++i) members.push_back(i);
   }
-  // One compilation per scenario shared by all members: member values reach
-  // it as simulation overrides (PreparedScenario). The mapping is checked
-  // here, so a typo fails the trial at once.
-  std::vector<PreparedScenario> prepared;
-  {
-    const auto varied = MemberParameters(trial, 0);
+  // One compilation per scenario shared by all members. The mapping is
+  // checked here, so a typo fails the trial at once.
+  std::optional<PreparedTrial> own;
+  if (options.prepared == nullptr) {
     const sim::CompileOptions compile{
         .native_code = options.native_code_members >= 0 &&
                        members.size() >= static_cast<size_t>(options.native_code_members)};
-    for (const Scenario& s : trial.scenarios) {
-      auto p = PreparedScenario::Prepare(s, model, varied, compile);
-      if (!p.ok()) return p.status().WithContext("population");
-      prepared.push_back(std::move(*p));
-    }
+    SOMA_ASSIGN_OR_RETURN(own, PreparedTrial::Prepare(trial, model, compile));
   }
+  const std::vector<PreparedScenario>& prepared = (own ? *own : *options.prepared).scenarios();
   std::vector<MemberResult> results(members.size());
   ensemble::ParallelOptions po;
   po.threads = options.threads;

@@ -110,6 +110,20 @@ struct MemberResult {
 void EncodeMemberResult(const MemberResult& r, std::string* out);
 Result<MemberResult> DecodeMemberResult(std::string_view* bytes);
 
+// The trial's scenarios compiled once for all its members: member values
+// reach the compiled models as simulation overrides (PreparedScenario).
+// Errors: a varied symbol the model lacks (naming it), and those of
+// PreparedScenario::Prepare.
+class PreparedTrial {
+ public:
+  static Result<PreparedTrial> Prepare(const Trial& trial, const model::Model& model,
+                                       const sim::CompileOptions& compile = {});
+  const std::vector<PreparedScenario>& scenarios() const { return scenarios_; }
+
+ private:
+  std::vector<PreparedScenario> scenarios_;
+};
+
 struct TrialOptions {
   int threads = 0;  // 0 = all cores
   std::function<void(long done, long total)> progress;
@@ -129,6 +143,10 @@ struct TrialOptions {
   // process) and compiling (about 5 ms for the T1D model) then pay for
   // themselves. 0 = always, a negative value = never.
   int native_code_members = 128;
+  // Scenarios already compiled for this trial and model (e.g. once for all
+  // of an MPI run's rounds); then RunTrialMembers compiles nothing and
+  // native_code_members does not apply.
+  const PreparedTrial* prepared = nullptr;
 };
 
 // Runs members (in parallel) and returns their results in member order.

@@ -77,6 +77,51 @@ TEST_F(TrialTest, MembersMatchTheirAnalyticOutcomesWhateverTheThreadCount) {
   EXPECT_EQ(csv.substr(0, csv.find('\n')), "member,name,k,dose 1.x5,dose 1.auc,dose 2.x5,dose 2.auc,error");
 }
 
+// A trial prepared once serves runs of disjoint member sets (MPI rounds)
+// with the members' results of one run over all of them, bit for bit.
+TEST_F(TrialTest, OnePreparedTrialServesSeveralRunsWithTheResultsOfOne) {
+  nlohmann::json j = {
+      {"name", "decay trial"},
+      {"scenarios", {Scenario("dose 1", 1.0), Scenario("dose 2", 2.0)}},
+      {"population", {{"size", 30}, {"seed", 5}, {"sampling", "monte_carlo"},
+                      {"parameters", {{"k", {{"distribution", "lognormal"}, {"median", 0.5}, {"cv", 0.3}}}}}}}};
+  auto trial = ParseTrial(j, ".");
+  ASSERT_TRUE(trial.ok()) << trial.status().ToString();
+  TrialOptions o;
+  o.simulation = sim_;
+  o.threads = 2;
+  auto whole = RunTrialMembers(*trial, model_, o);
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+
+  auto prepared = PreparedTrial::Prepare(*trial, model_);
+  ASSERT_TRUE(prepared.ok()) << prepared.status().ToString();
+  ASSERT_EQ(prepared->scenarios().size(), 2u);
+  o.prepared = &*prepared;
+  std::vector<MemberResult> parts;
+  for (const std::vector<int>& round : {std::vector<int>{0, 2, 4, 29}, std::vector<int>{1, 3, 10, 11, 12}}) {
+    o.members = round;
+    auto part = RunTrialMembers(*trial, model_, o);
+    ASSERT_TRUE(part.ok()) << part.status().ToString();
+    ASSERT_EQ(part->size(), round.size());
+    for (auto& r : *part) parts.push_back(std::move(r));
+  }
+  for (const MemberResult& r : parts) {
+    const MemberResult& w = (*whole)[static_cast<size_t>(r.member)];
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.outcomes, w.outcomes) << "member " << r.member;
+    EXPECT_EQ(r.series, w.series) << "member " << r.member;
+  }
+
+  // A varied symbol the model lacks is refused when preparing, by name.
+  nlohmann::json bad = j;
+  bad["population"]["parameters"] = {{"kk", {{"distribution", "uniform"}, {"lower", 0.1}, {"upper", 1}}}};
+  auto bad_trial = ParseTrial(bad, ".");
+  ASSERT_TRUE(bad_trial.ok()) << bad_trial.status().ToString();
+  auto refused = PreparedTrial::Prepare(*bad_trial, model_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("kk"), std::string::npos) << refused.status().ToString();
+}
+
 // Sharing one compilation per scenario (member values as simulation
 // overrides) must give bit for bit what compiling each member's own model
 // gives, also for a symbol with an initial assignment (dropped for members),
