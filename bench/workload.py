@@ -587,7 +587,7 @@ def write_markdown(path, info, rows, startup, args, atol, rtol, soma_bench=None,
             L.append("Native code (`--native-code`: right-hand side, Jacobian and root functions compiled by LLVM 14, "
                      "src/expr/jit.h; `simulate-native/<model>` and `compile-native/<model>` of `soma_bench_simulate`, "
                      "same run). Compile = the whole model compile with native code, in a process that has already "
-                     "loaded LLVM (loading it costs about 60 ms once per process).")
+                     "loaded LLVM (loading it costs about 15 ms once per process).")
             L.append("")
             L.append("| model | Soma bytecode in-process ms | Soma native in-process ms | bytecode / native | "
                      "compile ms, bytecode | compile ms, with native | LSODA÷native | BDF÷native |")

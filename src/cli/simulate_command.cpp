@@ -104,7 +104,7 @@ void AddSimulateCommand(CLI::App& app) {
   cmd->add_flag("--summary", args->summary, "Print the simulation summary to standard error");
   cmd->add_flag("--native-code", args->native_code,
                 "Compile the right-hand side, Jacobian and root functions to native code with LLVM (same "
-                "numbers; about 60 ms to load LLVM plus milliseconds per model, faster long runs)");
+                "numbers; about 15 ms to load LLVM plus milliseconds per model, faster long runs)");
   cmd->callback([args] { SetExitCode(RunSimulate(*args)); });
 }
 

@@ -21,8 +21,9 @@
 // bitwise on every operation, NaN and infinities included, and
 // sbml_test_suite every case of the SBML Test Suite.
 //
-// Cost: LLVM lives in libsoma_jit.so, loaded on the first call (about 60 ms
-// for loading and relocating libLLVM, once per process), and compiling
+// Cost: LLVM lives in libsoma_jit.so, loaded on the first call (about 15 ms
+// for loading and relocating it with LLVM's static components inside, or
+// 60 ms with libLLVM-14.so; once per process), and compiling
 // takes about 5 ms for the T1D model and 15 ms for a 100-species network.
 // So callers use it where many evaluations follow (sim::CompileOptions::
 // native_code: trials of 128 or more members, soma simulate --native-code).

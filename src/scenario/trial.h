@@ -139,7 +139,7 @@ struct TrialOptions {
   // Lets callers checkpoint without waiting for the whole batch.
   std::function<void(const MemberResult&)> finished;
   // Compile each scenario's hot programs to native code (sim::CompileOptions)
-  // when at least this many members run: loading LLVM (about 60 ms once per
+  // when at least this many members run: loading LLVM (about 15 ms once per
   // process) and compiling (about 5 ms for the T1D model) then pay for
   // themselves. 0 = always, a negative value = never.
   int native_code_members = 128;

@@ -114,7 +114,7 @@ struct CompileOptions {
   // Also compile the programs of the solver's hot loop (right-hand side,
   // Jacobian, root functions, algebraic and fast-reaction systems) to
   // native code with LLVM (expr/jit.h). Results are the same bit for bit;
-  // it costs about 60 ms once per process (loading LLVM) and milliseconds
+  // it costs about 15 ms once per process (loading LLVM) and milliseconds
   // per model, so it pays where one model is simulated many times or for
   // long (trials). In builds without LLVM the programs stay interpreted
   // (native_code() says which).
