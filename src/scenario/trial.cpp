@@ -382,14 +382,21 @@ namespace {
 
 void PutU64(uint64_t v, std::string* out) { out->append(reinterpret_cast<const char*>(&v), sizeof v); }
 
-void PutString(const std::string& s, std::string* out) {
+void Put(const std::string& s, std::string* out) {
   PutU64(s.size(), out);
   out->append(s);
 }
 
-void PutDoubles(const std::vector<double>& v, std::string* out) {
+void Put(const std::vector<double>& v, std::string* out) {
   PutU64(v.size(), out);
   out->append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(double));
+}
+
+// A list of strings or of lists: its count, then each item.
+template <typename T>
+void Put(const std::vector<T>& v, std::string* out) {
+  PutU64(v.size(), out);
+  for (const auto& item : v) Put(item, out);
 }
 
 // Reads from the front of a byte string; every read checks what is left.
@@ -399,12 +406,7 @@ class ByteReader {
 
   bool U64(uint64_t* v) { return Take(sizeof *v, v); }
 
-  // A count of items of `item_size` bytes each that must still fit.
-  bool Count(size_t item_size, uint64_t* n) {
-    return U64(n) && *n <= bytes_->size() / std::max<size_t>(item_size, 1);
-  }
-
-  bool String(std::string* s) {
+  bool Get(std::string* s) {
     uint64_t n = 0;
     if (!Count(1, &n)) return false;
     s->assign(bytes_->data(), n);
@@ -412,14 +414,29 @@ class ByteReader {
     return true;
   }
 
-  bool Doubles(std::vector<double>* v) {
+  bool Get(std::vector<double>* v) {
     uint64_t n = 0;
     if (!Count(sizeof(double), &n)) return false;
     v->resize(n);
     return Take(n * sizeof(double), v->data());
   }
 
+  template <typename T>
+  bool Get(std::vector<T>* v) {
+    uint64_t n = 0;
+    if (!Count(sizeof(uint64_t), &n)) return false;  // each item has at least its count
+    v->resize(n);
+    for (auto& item : *v) {
+      if (!Get(&item)) return false;
+    }
+    return true;
+  }
+
  private:
+  // A count of items of `item_size` bytes each that must still fit, so that
+  // a corrupt count allocates nothing.
+  bool Count(size_t item_size, uint64_t* n) { return U64(n) && *n <= bytes_->size() / item_size; }
+
   bool Take(size_t n, void* to) {
     if (bytes_->size() < n) return false;
     std::memcpy(to, bytes_->data(), n);
@@ -435,58 +452,22 @@ class ByteReader {
 void EncodeMemberResult(const MemberResult& r, std::string* out) {
   PutU64(static_cast<uint64_t>(static_cast<int64_t>(r.member)), out);
   PutU64(r.ok ? 1 : 0, out);
-  PutString(r.error, out);
-  PutU64(r.outcomes.size(), out);
-  for (const auto& o : r.outcomes) PutDoubles(o, out);
-  PutU64(r.series.size(), out);
-  for (const auto& sc : r.series) {
-    PutU64(sc.size(), out);
-    for (const auto& col : sc) PutDoubles(col, out);
-  }
-  PutU64(r.columns.size(), out);
-  for (const auto& sc : r.columns) {
-    PutU64(sc.size(), out);
-    for (const auto& name : sc) PutString(name, out);
-  }
+  Put(r.error, out);
+  Put(r.outcomes, out);
+  Put(r.series, out);
+  Put(r.columns, out);
 }
 
 Result<MemberResult> DecodeMemberResult(std::string_view* bytes) {
   MemberResult r;
   ByteReader in(bytes);
-  uint64_t member = 0, ok = 0, n = 0;
-  // Each nested item takes at least its 8-byte count.
-  bool good = in.U64(&member) && in.U64(&ok) && ok <= 1 && in.String(&r.error) && in.Count(8, &n);
-  const auto member_value = static_cast<int64_t>(member);
-  good = good && member_value >= 0 && member_value <= std::numeric_limits<int>::max();
-  if (good) {
-    r.member = static_cast<int>(member_value);
-    r.ok = ok == 1;
-    r.outcomes.resize(n);
-    for (auto& o : r.outcomes) good = good && in.Doubles(&o);
-  }
-  good = good && in.Count(8, &n);
-  if (good) {
-    r.series.resize(n);
-    for (auto& sc : r.series) {
-      uint64_t m = 0;
-      good = good && in.Count(8, &m);
-      if (!good) break;
-      sc.resize(m);
-      for (auto& col : sc) good = good && in.Doubles(&col);
-    }
-  }
-  good = good && in.Count(8, &n);
-  if (good) {
-    r.columns.resize(n);
-    for (auto& sc : r.columns) {
-      uint64_t m = 0;
-      good = good && in.Count(8, &m);
-      if (!good) break;
-      sc.resize(m);
-      for (auto& name : sc) good = good && in.String(&name);
-    }
-  }
+  uint64_t member = 0, ok = 0;
+  const bool good = in.U64(&member) && static_cast<int64_t>(member) >= 0 &&
+                    member <= static_cast<uint64_t>(std::numeric_limits<int>::max()) && in.U64(&ok) && ok <= 1 &&
+                    in.Get(&r.error) && in.Get(&r.outcomes) && in.Get(&r.series) && in.Get(&r.columns);
   if (!good) return DataLoss("a member result's bytes are truncated or inconsistent");
+  r.member = static_cast<int>(member);
+  r.ok = ok == 1;
   return r;
 }
 
