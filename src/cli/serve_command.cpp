@@ -19,6 +19,7 @@
 #include "server/jobs.h"
 #include "server/seed.h"
 #include "server/server.h"
+#include "server/twin_service.h"
 
 namespace soma::cli {
 
@@ -84,6 +85,11 @@ int RunServe(ServeArgs a) {
   auto jobs = server::JobManager::Create(**repo, a.jobs);
   if (!jobs.ok()) return ReportError(jobs.status());
   service.set_jobs(jobs->get());
+  if (auto twins = service.twins(); twins.ok()) {
+    server::TwinService* t = *twins;
+    (*jobs)->set_posterior_reader(
+        [t](const repo::Principal& p, const std::string& id) { return t->Posterior(p, id); });
+  }
   auto srv = server::Server::Create(service, a.server);
   if (!srv.ok()) return ReportError(srv.status());
   if (Status s = (*srv)->Bind(); !s.ok()) return ReportError(s);

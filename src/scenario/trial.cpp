@@ -77,9 +77,10 @@ Result<uq::Distribution> ParseDistribution(const json& j, const std::string& whe
 
 // A small CSV reader for population tables: a header row, numeric cells
 // (the first column may hold names).
-Status ReadTable(const fs::path& path, const json& columns, const json& covariates, PopulationSpec& pop,
-                 const std::string& where) {
-  SOMA_ASSIGN_OR_RETURN(std::string text, ReadText(path));
+// A population table's CSV text; `source` names it in messages (the file,
+// or "the inline table").
+Status ParseTable(const std::string& text, const std::string& source, const json& columns, const json& covariates,
+                  PopulationSpec& pop, const std::string& where) {
   std::vector<std::vector<std::string>> rows;
   std::stringstream ss(text);
   for (std::string line; std::getline(ss, line);) {
@@ -90,7 +91,7 @@ Status ReadTable(const fs::path& path, const json& columns, const json& covariat
     for (std::string cell; std::getline(ls, cell, ',');) cells.push_back(cell);
     rows.push_back(cells);
   }
-  if (rows.size() < 2) return InvalidArgument(where + ".table: '" + path.string() + "' has no data rows");
+  if (rows.size() < 2) return InvalidArgument(where + ": " + source + " has no data rows");
   const auto& header = rows[0];
   if (!columns.is_object() || columns.empty()) {
     return InvalidArgument(where + ".columns: an object mapping table columns to model symbols is required");
@@ -98,7 +99,7 @@ Status ReadTable(const fs::path& path, const json& columns, const json& covariat
   std::vector<size_t> idx;
   for (auto it = columns.begin(); it != columns.end(); ++it) {
     auto pos = std::find(header.begin(), header.end(), it.key());
-    if (pos == header.end()) return NotFound(where + ".columns." + it.key() + ": no such column in " + path.string());
+    if (pos == header.end()) return NotFound(where + ".columns." + it.key() + ": no such column in " + source);
     if (!it->is_string()) return InvalidArgument(where + ".columns." + it.key() + ": must name a model symbol");
     idx.push_back(static_cast<size_t>(pos - header.begin()));
     pop.table_symbols.push_back(it->get<std::string>());
@@ -113,7 +114,7 @@ Status ReadTable(const fs::path& path, const json& columns, const json& covariat
       auto pos = std::find(header.begin(), header.end(), it->get<std::string>());
       if (pos == header.end()) {
         return NotFound(where + ".covariates." + it.key() + ": no column '" + it->get<std::string>() + "' in " +
-                        path.string());
+                        source);
       }
       cov_idx.push_back(static_cast<size_t>(pos - header.begin()));
       pop.covariates.push_back(it.key());
@@ -128,7 +129,7 @@ Status ReadTable(const fs::path& path, const json& columns, const json& covariat
       char* end = nullptr;
       double v = std::strtod(cell.c_str(), &end);
       if (cell.empty() || end == cell.c_str() || !std::isfinite(v)) {
-        return InvalidArgument(path.string() + " line " + std::to_string(r + 1) + ", column " + header[cov_idx[k]] +
+        return InvalidArgument(source + " line " + std::to_string(r + 1) + ", column " + header[cov_idx[k]] +
                                ": '" + cell + "' is not a number");
       }
       cov.push_back(v);
@@ -137,12 +138,12 @@ Status ReadTable(const fs::path& path, const json& columns, const json& covariat
     std::vector<double> values;
     for (size_t k = 0; k < idx.size(); ++k) {
       if (idx[k] >= rows[r].size()) {
-        return InvalidArgument(path.string() + " line " + std::to_string(r + 1) + ": missing column " + header[idx[k]]);
+        return InvalidArgument(source + " line " + std::to_string(r + 1) + ": missing column " + header[idx[k]]);
       }
       char* end = nullptr;
       double v = std::strtod(rows[r][idx[k]].c_str(), &end);
       if (end == rows[r][idx[k]].c_str() || !std::isfinite(v)) {
-        return InvalidArgument(path.string() + " line " + std::to_string(r + 1) + ", column " + header[idx[k]] +
+        return InvalidArgument(source + " line " + std::to_string(r + 1) + ", column " + header[idx[k]] +
                                ": '" + rows[r][idx[k]] + "' is not a number");
       }
       values.push_back(v);
@@ -152,6 +153,12 @@ Status ReadTable(const fs::path& path, const json& columns, const json& covariat
   }
   pop.size = static_cast<int>(pop.table_rows.size());
   return Status::Ok();
+}
+
+Status ReadTable(const fs::path& path, const json& columns, const json& covariates, PopulationSpec& pop,
+                 const std::string& where) {
+  SOMA_ASSIGN_OR_RETURN(std::string text, ReadText(path));
+  return ParseTable(text, "'" + path.string() + "'", columns, covariates, pop, where);
 }
 
 double Percentile(std::vector<double>& v, double q) {
@@ -265,10 +272,28 @@ Result<Trial> ParseTrial(const json& j, const std::string& base_dir) {
   if (!j.contains("population") || !j["population"].is_object()) return InvalidArgument("population: required");
   const json& p = j["population"];
   PopulationSpec& pop = t.population;
+  if (p.contains("twin") && !p.contains("csv")) {
+    return InvalidArgument(
+        "population.twin: a twin's posterior is read by the server (a trial job, POST /v1/jobs); here write it "
+        "with `soma twin posterior TWIN -o post.csv` and give population.table");
+  }
+  if (p.contains("table") && p.contains("csv")) {
+    return InvalidArgument("population: give either table (a file) or csv (the table inline), not both");
+  }
   if (p.contains("table")) {
+    if (!p["table"].is_string()) return InvalidArgument("population.table: must be a file name");
     SOMA_RETURN_IF_ERROR(ReadTable(fs::path(base_dir) / p["table"].get<std::string>(),
                                    p.value("columns", json::object()), p.value("covariates", json()), pop,
                                    "population"));
+    SOMA_RETURN_IF_ERROR(ParseFormulas(p, pop));
+    return t;
+  }
+  if (p.contains("csv")) {
+    // The same table inline, e.g. a twin's posterior (GET /v1/twins/{id}/posterior).
+    if (!p["csv"].is_string()) return InvalidArgument("population.csv: must be the table's CSV text");
+    SOMA_RETURN_IF_ERROR(ParseTable(p["csv"].get<std::string>(), "the inline table (population.csv)",
+                                    p.value("columns", json::object()), p.value("covariates", json()), pop,
+                                    "population"));
     SOMA_RETURN_IF_ERROR(ParseFormulas(p, pop));
     return t;
   }

@@ -194,6 +194,28 @@ TEST_F(TrialTest, PopulationFromATable) {
   EXPECT_EQ(RunTrialMembers(*bad, model_, {}).status().code(), ErrorCode::kNotFound);
   j["population"]["columns"] = {{"weight", "k"}};
   EXPECT_EQ(ParseTrial(j, dir.string()).status().code(), ErrorCode::kNotFound);
+
+  // The same table inline ("csv", as the API takes a twin's posterior): the
+  // same members, names and outcomes, and the same errors.
+  nlohmann::json inline_table = {
+      {"name", "table"}, {"scenarios", {Scenario("dose", 1.0)}},
+      {"population", {{"csv", "Name,kel,BW\npatient#1,0.2,70\npatient#2,1.0,80\n"}, {"columns", {{"kel", "k"}}}}}};
+  auto from_text = ParseTrial(inline_table, "/nonexistent");
+  ASSERT_TRUE(from_text.ok()) << from_text.status().ToString();
+  auto text_results = RunTrialMembers(*from_text, model_, {.simulation = sim_});
+  ASSERT_TRUE(text_results.ok());
+  EXPECT_EQ(MembersCsv(*from_text, *text_results), MembersCsv(*trial, *results));
+  inline_table["population"]["columns"] = {{"weight", "k"}};
+  auto missing = ParseTrial(inline_table, "");
+  EXPECT_EQ(missing.status().code(), ErrorCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("population.csv"), std::string::npos) << missing.status().ToString();
+  inline_table["population"]["csv"] = "Name,kel\n";
+  EXPECT_EQ(ParseTrial(inline_table, "").status().code(), ErrorCode::kInvalidArgument);
+  inline_table["population"]["csv"] = 3;
+  EXPECT_EQ(ParseTrial(inline_table, "").status().code(), ErrorCode::kInvalidArgument);
+  inline_table["population"]["csv"] = "Name,kel\np,0.2\n";
+  inline_table["population"]["table"] = "patients.csv";
+  EXPECT_EQ(ParseTrial(inline_table, dir.string()).status().code(), ErrorCode::kInvalidArgument);
   std::filesystem::remove_all(dir);
 }
 

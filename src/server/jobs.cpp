@@ -192,6 +192,7 @@ Result<Json> JobManager::Submit(const repo::Principal& p, const Json& body) {
     if (!kKnown.count(it.key())) return InvalidArgument(it.key() + ": unknown field");
   }
   auto job = std::make_shared<Job>();
+  Json trial_request;  // the trial as run (a twin's posterior resolved)
   SOMA_ASSIGN_OR_RETURN(job->kind, Str(body, "kind", "", true));
   SOMA_ASSIGN_OR_RETURN(job->title, Str(body, "title", "", false));
   if (!body.contains("model") || !body["model"].is_object()) return InvalidArgument("model: required, {\"id\", \"version\"?}");
@@ -211,7 +212,8 @@ Result<Json> JobManager::Submit(const repo::Principal& p, const Json& body) {
     if (!body.contains("trial")) return InvalidArgument("trial: required for kind trial");
     if (body.contains("scenarios")) return InvalidArgument("scenarios: give them inside trial");
     SOMA_RETURN_IF_ERROR(CheckInlineTrial(body["trial"]));
-    auto t = scenario::ParseTrial(body["trial"], "");
+    SOMA_ASSIGN_OR_RETURN(trial_request, ResolveTwinPopulation(p, body["trial"]));
+    auto t = scenario::ParseTrial(trial_request, "");
     if (!t.ok()) return t.status().WithContext("trial");
     // The server keeps every member's trajectories until the summary: bound them.
     double values = static_cast<double>(scenario::PopulationSize(*t)) * (t->scenarios[0].steps + 1.0) *
@@ -236,6 +238,7 @@ Result<Json> JobManager::Submit(const repo::Principal& p, const Json& body) {
   job->principal = p;
   job->request = body;
   job->request["model"]["version"] = v.hash;
+  if (job->kind == "trial") job->request["trial"] = trial_request;
   job->id = "job-" + repo::RandomHex(16);
   job->created_ms = NowMs();
   if (job->title.empty()) job->title = job->kind + " on " + job->model_id;
@@ -248,6 +251,39 @@ Result<Json> JobManager::Submit(const repo::Principal& p, const Json& body) {
   Save(*job);
   cv_.notify_one();
   return Record(*job);
+}
+
+Result<Json> JobManager::ResolveTwinPopulation(const repo::Principal& p, const Json& trial) const {
+  auto pop = trial.find("population");
+  if (pop == trial.end() || !pop->is_object() || !pop->contains("twin")) return trial;
+  const Json& twin = (*pop)["twin"];
+  if (!twin.is_string() || twin.get<std::string>().empty()) {
+    return InvalidArgument("trial.population.twin: must be a twin's id");
+  }
+  for (const char* other : {"csv", "size", "parameters", "correlation", "sampling", "seed"}) {
+    if (pop->contains(other)) {
+      return InvalidArgument(std::string("trial.population.") + other +
+                             ": not with population.twin (the twin's posterior ensemble is the population)");
+    }
+  }
+  if (!posterior_reader_) return Unsupported("trial.population.twin: this server has no twins");
+  auto csv = posterior_reader_(p, twin.get<std::string>());
+  if (!csv.ok()) return csv.status().WithContext("trial.population.twin");
+  Json out = trial;
+  Json& population = out["population"];
+  if (!population.contains("columns")) {
+    // Every posterior parameter (the header after "member") sets the model
+    // symbol of the same name.
+    Json columns = Json::object();
+    std::string header = csv->substr(0, csv->find('\n'));
+    std::stringstream cells(header);
+    std::string cell;
+    std::getline(cells, cell, ',');  // "member"
+    while (std::getline(cells, cell, ',')) columns[cell] = cell;
+    population["columns"] = columns;
+  }
+  population["csv"] = *csv;
+  return out;
 }
 
 Result<std::shared_ptr<JobManager::Job>> JobManager::Find(const repo::Principal& p, const std::string& id) {

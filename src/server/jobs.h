@@ -22,6 +22,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -59,7 +60,17 @@ class JobManager {
   // Errors: kUnauthenticated (anonymous), kPermissionDenied (reader),
   // kNotFound (model not readable), kInvalidArgument (body, naming the
   // field), kUnavailable (queue full).
+  // A trial's "population": {"twin": ID, "columns"?: {...}} runs on the
+  // twin's posterior ensemble: read at submission as the caller (who must
+  // be able to read the twin; audited like GET /v1/twins/{id}/posterior),
+  // kept in the job as the population's inline table ("csv"), with columns
+  // mapping every posterior parameter to the model symbol of the same name
+  // unless given.
   Result<Json> Submit(const repo::Principal& p, const Json& body);
+  // How Submit reads a twin's posterior table (the server's TwinService);
+  // unset: trials from twins are refused as unsupported.
+  using PosteriorReader = std::function<Result<std::string>(const repo::Principal&, const std::string& twin)>;
+  void set_posterior_reader(PosteriorReader reader) { posterior_reader_ = std::move(reader); }
   Result<Json> Get(const repo::Principal& p, const std::string& id);
   // Query: owner (admins), limit, offset. Newest first.
   Result<Json> List(const repo::Principal& p, const Params& query);
@@ -79,11 +90,15 @@ class JobManager {
   // Also fills the members table and the percentile bands over time (CSV).
   Result<Json> RunTrial(Job& job, const std::string& sbml, std::string* members_csv, std::string* bands_csv);
   Result<std::shared_ptr<Job>> Find(const repo::Principal& p, const std::string& id);
+  // The trial with population.twin replaced by the twin's posterior table
+  // (population.csv); other trials as they are.
+  Result<Json> ResolveTwinPopulation(const repo::Principal& p, const Json& trial) const;
   Json Record(const Job& job) const;  // caller holds mu_
   void Save(const Job& job);          // caller holds mu_
 
   repo::Repository& repo_;
   JobOptions options_;
+  PosteriorReader posterior_reader_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, std::shared_ptr<Job>> jobs_;

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -297,6 +298,90 @@ TEST_F(TwinApi, CreateObserveForecastStreamAndNoIdentifiers) {
   bool found = false;
   for (const Json& e : audit["items"]) found = found || (e["action"] == "resource.read" && e["target"] == "t1");
   EXPECT_TRUE(found);
+}
+
+// A trial job over a twin's posterior (population.twin): one member per
+// ensemble member, with its parameter values; the twin is read as the
+// caller, so who cannot read it cannot run trials on it either.
+TEST_F(TwinApi, TrialJobRunsOnTheTwinsPosterior) {
+  Response created = alice_->Post("/v1/twins", {{"id", "t2"}, {"definition", Definition()}, {"bundle", CreationBundle()}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  Response posterior = alice_->Get("/v1/twins/t2/posterior");
+  ASSERT_EQ(posterior.status, 200) << posterior.body;
+  // member -> (Vmx, kp3) from the posterior table.
+  std::map<std::string, std::vector<double>> expected;
+  {
+    std::stringstream in(posterior.body);
+    std::string line;
+    std::getline(in, line);
+    ASSERT_EQ(line, "member,Vmx,kp3");
+    while (std::getline(in, line)) {
+      std::stringstream cells(line);
+      std::string name, cell;
+      std::getline(cells, name, ',');
+      while (std::getline(cells, cell, ',')) expected[name].push_back(std::stod(cell));
+    }
+  }
+  ASSERT_EQ(expected.size(), 10u);  // the definition's ensemble size
+
+  Json scenario = {{"name", "basal hour"}, {"end", 60}, {"steps", 12}, {"outputs", {"BG"}},
+                   {"outcomes", {{{"name", "bg60"}, {"variable", "BG"}, {"metric", "value_at"}, {"at", 60}}}}};
+  Json job = {{"kind", "trial"}, {"model", {{"id", "t1d-uva-padova"}}},
+              {"trial", {{"name", "posterior"}, {"scenarios", {scenario}}, {"population", {{"twin", "t2"}}}}}};
+  Response submitted = alice_->Post("/v1/jobs", job);
+  ASSERT_EQ(submitted.status, 202) << submitted.body;
+  const std::string id = submitted.json()["id"];
+  Json done;
+  for (int i = 0; i < 600; ++i) {
+    done = alice_->Get("/v1/jobs/" + id).json();
+    if (done["state"] == "succeeded" || done["state"] == "failed") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(done["state"], "succeeded") << done.dump();
+  Json result = alice_->Get("/v1/jobs/" + id + "/result").json();
+  EXPECT_EQ(result["members"], 10);
+  EXPECT_EQ(result["failed"], 0);
+  // members.csv: member, name, Vmx, kp3, outcome...; each row carries its
+  // posterior member's values.
+  Response members = alice_->Get("/v1/resources/" + done["result"].get<std::string>() +
+                                 "/versions/latest/files/members.csv");
+  ASSERT_EQ(members.status, 200) << members.body;
+  std::stringstream in(members.body);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line.rfind("member,name,Vmx,kp3,", 0), 0u) << line;
+  size_t rows = 0;
+  for (; std::getline(in, line); ++rows) {
+    std::stringstream cells(line);
+    std::string member, name, vmx, kp3;
+    std::getline(cells, member, ',');
+    std::getline(cells, name, ',');
+    std::getline(cells, vmx, ',');
+    std::getline(cells, kp3, ',');
+    ASSERT_TRUE(expected.count(name)) << line;
+    // members.csv prints 10 significant digits.
+    EXPECT_NEAR(std::stod(vmx), expected[name][0], 1e-9 * expected[name][0]) << line;
+    EXPECT_NEAR(std::stod(kp3), expected[name][1], 1e-9 * expected[name][1]) << line;
+  }
+  EXPECT_EQ(rows, 10u);
+
+  // Bob cannot read t2, so he cannot run a trial on it (the same 404 as a
+  // missing twin); a population that is both a twin and drawn is refused.
+  Response refused = bob_->Post("/v1/jobs", job);
+  EXPECT_EQ(refused.status, 404) << refused.body;
+  EXPECT_NE(refused.body.find("trial.population.twin"), std::string::npos) << refused.body;
+  Json both = job;
+  both["trial"]["population"]["size"] = 5;
+  EXPECT_EQ(alice_->Post("/v1/jobs", both).status, 400);
+  // A run by an admin reads the private twin: audited.
+  Response by_admin = admin_->Post("/v1/jobs", job);
+  ASSERT_EQ(by_admin.status, 202) << by_admin.body;
+  Json audit = admin_->Get("/v1/audit?limit=50").json();
+  bool found = false;
+  for (const Json& e : audit["items"]) {
+    found = found || (e["action"] == "resource.read" && e["target"] == "t2" && e["actor"] == "admin");
+  }
+  EXPECT_TRUE(found) << audit.dump();
 }
 
 TEST_F(TwinApi, BadInputIsRefusedWithTheField) {
