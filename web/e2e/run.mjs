@@ -423,6 +423,19 @@ try {
       await page.getByText(/Profile likelihood of Vmx/).waitFor();
       await checkLabels();
       await shot("13-twin-personalised");
+      // A trial over what is known about this patient: the twin's posterior
+      // ensemble (10 members in the fixture's definition) as the population.
+      await page.getByRole("link", { name: "Run a trial on this twin's posterior" }).click();
+      await page.waitForURL(/\/trials\?twin=twin-e2e$/);
+      await page.getByRole("button", { name: "Start trial" }).waitFor();
+      const chosen = await page.getByLabel("Population", { exact: true }).inputValue();
+      if (chosen !== "twin-e2e") fail(`the trial page preselected population '${chosen}', not twin-e2e`);
+      if (await page.getByLabel("Population size").isVisible()) fail("the drawn population's fields show for a twin's posterior");
+      await checkLabels();
+      await page.getByRole("button", { name: "Start trial" }).click();
+      await page.getByText("Trial finished: 10 members, 0 failed.").waitFor({ timeout: 180_000 });
+      await page.getByText(/Distribution of/).first().waitFor();
+      await shot("14-trial-on-twin-posterior");
     }
     checkErrors();
   });

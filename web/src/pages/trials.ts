@@ -13,6 +13,8 @@ import { barChart, histogram, timeChart } from "../charts/charts";
 import { parseBandsCsv, parseMembersCsv, spearman, type MembersTable } from "../lib/stats.js";
 import { me } from "../session";
 import { field, formatNumber, h, message } from "../ui/dom";
+import { listTwins, twinsAvailable } from "../api/twins";
+import type { RouteMatch } from "../router";
 import { modelPicker } from "./model_picker";
 import { TEMPLATES, cloneScenario } from "./scenario_editor";
 import { progressView } from "./whatif";
@@ -36,7 +38,7 @@ function paramSpec(p: ParamRow): Record<string, unknown> {
   return { distribution: "uniform", lower: p.a, upper: p.b };
 }
 
-export async function trialsPage(main: HTMLElement): Promise<void> {
+export async function trialsPage(main: HTMLElement, match?: RouteMatch): Promise<void> {
   main.append(h("h1", {}, "In-silico trials"));
   if (!(await jobsAvailable())) {
     main.append(message("info", "This server has no jobs API (/v1/jobs), so trials cannot be run from the browser yet."));
@@ -54,6 +56,20 @@ export async function trialsPage(main: HTMLElement): Promise<void> {
   const sensMethod = h("select", {}, h("option", { value: "" }, "none (rank correlation from the members)"), h("option", { value: "morris" }, "Morris elementary effects"), h("option", { value: "sobol" }, "Sobol indices"));
   const sensRuns = h("input", { type: "number", min: 2, step: 1, value: 10 });
   const sensRunsField = field("Morris trajectories / Sobol samples", sensRuns, "Morris: trajectories × (inputs + 1) runs; Sobol: samples × (inputs + 2) runs, per scenario.");
+  // The population: drawn from the distributions below, or a patient twin's
+  // posterior ensemble (one member per ensemble member; the server reads
+  // the twin with your rights). /trials?twin=ID preselects a twin.
+  const source = h("select", {}, h("option", { value: "" }, "Drawn from distributions (below)"));
+  const wanted = match?.query.get("twin") ?? "";
+  if (await twinsAvailable()) {
+    try {
+      for (const t of (await listTwins()).items) {
+        source.append(h("option", { value: t.id, selected: t.id === wanted }, `Posterior of twin ${t.id}${t.title ? ` (${t.title})` : ""}`));
+      }
+    } catch {
+      /* no twins readable: distributions only */
+    }
+  }
   const scenarioBoxes = Object.keys(TEMPLATES).map((t) => h("label", { class: "facet-value" }, h("input", { type: "checkbox", value: t, checked: true }), ` ${t}`));
   const params = DEFAULT_PARAMS.map((p) => ({ ...p }));
   const paramTable = h("tbody");
@@ -83,6 +99,19 @@ export async function trialsPage(main: HTMLElement): Promise<void> {
   };
   renderParams();
 
+  const drawn = h(
+    "div",
+    {},
+    h("div", { class: "row" }, field("Population size", size), field("Seed", seed), field("Sampling", sampling)),
+    h("div", { class: "row" }, field("Sensitivity analysis", sensMethod), sensRunsField),
+    h(
+      "table",
+      { class: "interventions" },
+      h("caption", {}, "Population: parameters varied across members"),
+      paramTable,
+    ),
+    h("p", { class: "row" }, h("button", { type: "button", class: "small", onclick: () => { params.push({ name: "", distribution: "lognormal", a: 1, b: 0.2 }); renderParams(); } }, "Add parameter")),
+  );
   const status = h("div", { "aria-live": "polite" });
   const results = h("section", { class: "results", "aria-label": "Trial results" });
   const start = h("button", { type: "submit", class: "primary" }, "Start trial");
@@ -100,14 +129,16 @@ export async function trialsPage(main: HTMLElement): Promise<void> {
           schema: "soma.trial/1",
           name: name.value.trim() || "web-trial",
           scenarios: chosen,
-          population: {
-            size: Number(size.value),
-            seed: Number(seed.value),
-            sampling: sampling.value,
-            parameters: Object.fromEntries(params.filter((p) => p.name).map((p) => [p.name, paramSpec(p)])),
-          },
+          population: source.value
+            ? { twin: source.value }
+            : {
+                size: Number(size.value),
+                seed: Number(seed.value),
+                sampling: sampling.value,
+                parameters: Object.fromEntries(params.filter((p) => p.name).map((p) => [p.name, paramSpec(p)])),
+              },
           percentiles: [5, 25, 50, 75, 95],
-          ...(sensMethod.value === "morris"
+          ...(source.value ? {} : sensMethod.value === "morris"
             ? { sensitivity: { method: "morris", trajectories: Number(sensRuns.value), levels: 4, seed: Number(seed.value) } }
             : sensMethod.value === "sobol"
               ? { sensitivity: { method: "sobol", samples: Number(sensRuns.value), bootstrap: 100, confidence: 0.95, seed: Number(seed.value) } }
@@ -139,17 +170,18 @@ export async function trialsPage(main: HTMLElement): Promise<void> {
       },
     },
     picker.el,
-    h("div", { class: "row" }, field("Trial name", name), field("Population size", size), field("Seed", seed), field("Sampling", sampling)),
+    h("div", { class: "row" }, field("Trial name", name), field("Population", source)),
+    drawn,
     h("fieldset", {}, h("legend", {}, "Scenarios (the first checked is the baseline)"), ...scenarioBoxes),
-    h("div", { class: "row" }, field("Sensitivity analysis", sensMethod), sensRunsField),
-    h(
-      "table",
-      { class: "interventions" },
-      h("caption", {}, "Population: parameters varied across members"),
-      paramTable,
-    ),
-    h("p", { class: "row" }, h("button", { type: "button", class: "small", onclick: () => { params.push({ name: "", distribution: "lognormal", a: 1, b: 0.2 }); renderParams(); } }, "Add parameter"), start),
+    h("p", { class: "row" }, start),
   );
+  const showSource = () => {
+    // A twin's posterior is the population: nothing to draw, and the
+    // server's sensitivity methods need independent distributions.
+    drawn.hidden = source.value !== "";
+  };
+  source.addEventListener("change", showSource);
+  showSource();
   main.append(form, status, results);
 }
 

@@ -259,7 +259,10 @@ export async function twinPage(main: HTMLElement, match: RouteMatch): Promise<vo
   const fitProgress = h("progress", { max: 1, value: 0, hidden: true, "aria-label": "Personalisation progress" }) as HTMLProgressElement;
   const fitStatus = h("span", { class: "muted", role: "status" });
   const fitEl = h("p", { class: "row" }, fitButton, h("label", {}, withProfile, " with profile likelihood intervals"), fitProgress, fitStatus);
-  main.append(live, status, info, h("div", { class: "twin-grid" }, h("div", {}, charts, h("p", { class: "row" }, h("label", {}, "Horizon ", horizon), forecastButton)), h("div", {}, alertsEl, estimatesEl, fitEl, h("h2", {}, "Events"), eventsEl)));
+  // A therapy comparison over what is known about this patient: a trial
+  // whose population is the twin's posterior ensemble.
+  const trialLink = h("p", {}, h("a", { href: `/trials?twin=${encodeURIComponent(id)}`, "data-link": true }, "Run a trial on this twin's posterior"));
+  main.append(live, status, info, h("div", { class: "twin-grid" }, h("div", {}, charts, h("p", { class: "row" }, h("label", {}, "Horizon ", horizon), forecastButton)), h("div", {}, alertsEl, estimatesEl, fitEl, trialLink, h("h2", {}, "Events"), eventsEl)));
 
   let twin: Twin;
   let history: TwinHistory = { observations: [], interventions: [] };
