@@ -414,7 +414,7 @@ void Put(const std::string& s, std::string* out) {
 
 void Put(const std::vector<double>& v, std::string* out) {
   PutU64(v.size(), out);
-  out->append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(double));
+  if (!v.empty()) out->append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(double));
 }
 
 // A list of strings or of lists: its count, then each item.
@@ -464,6 +464,7 @@ class ByteReader {
 
   bool Take(size_t n, void* to) {
     if (bytes_->size() < n) return false;
+    if (n == 0) return true;  // `to` may be an empty vector's null data()
     std::memcpy(to, bytes_->data(), n);
     bytes_->remove_prefix(n);
     return true;
