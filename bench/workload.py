@@ -446,7 +446,7 @@ COMPARISONS = [
      "(Simulator::Simulate on a compiled model, including filling the output table)"),
     ("integration_vs_native", "ratio_%s_native", "SciPy integration / Soma in-process simulate, native code",
      "as the line above with the model's hot programs compiled to native code by LLVM "
-     "(`simulate-native/<model>`: `soma simulate --native-code`, the default of trials from 128 members; "
+     "(`simulate-native/<model>`: `soma simulate --native-code`, the default of trials from 64 simulations; "
      "the same numbers bit for bit; compile time in the native-code table)"),
     ("integration_vs_integ", "ratio_%s_integ", "SciPy integration / Soma integration time",
      "SciPy's integration against Soma's own `integration time (s)` from `--summary`"),

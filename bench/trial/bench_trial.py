@@ -148,8 +148,8 @@ def main():
 
     t1, s1, c1 = best(lambda: soma_trial(soma, work, 1))
     t2, s2, c2 = best(lambda: soma_trial(soma, work, 2))
-    # The bytecode interpreter alone (native code is the default from 128
-    # members; --native-code off turns it off).
+    # The bytecode interpreter alone (native code is the default from 64
+    # simulations; --native-code off turns it off).
     tb, sb, cb = best(lambda: soma_trial(soma, work, 1, extra=["--native-code", "off"]))
     # The explicit Runge-Kutta method: the same trial with "method": "rk45"
     # written into its scenario (docs/scenarios.md).
@@ -229,7 +229,7 @@ def main():
         "of a core, so the CPU-time column (user + system seconds of the whole command; for SciPy the "
         "simulations' own `process_time`) is the steadier per-core figure.",
         "- Soma runs as `soma trial run` does by default: the model's hot programs compiled to native code "
-        "by LLVM (from 128 members), the bytecode interpreter shown for comparison.",
+        "by LLVM (from 64 simulations, members x scenarios), the bytecode interpreter shown for comparison.",
         "- Tolerances: Soma's default automatic method (CVODES' Adams with fixed-point iteration, BDF when "
         "stiffness is detected, ARKODE's explicit Runge-Kutta on segments between close input changes) and SciPy `solve_ivp` (method 'BDF', pure Python, and 'LSODA', Fortran with the "
         "right-hand side called from it) all at rtol = atol = 1e-9; SciPy's time is "
@@ -287,7 +287,7 @@ def main():
         "default method's within a relative %.1g (largest over all numbers in summary.json)." % (
             t1 / tr, members / tr * scipy_s, members / tr * lsoda_s, members / cr * scipy_cpu,
             members / cr * lsoda_cpu, rk_diff, rk_summary_diff),
-        "- Native code (LLVM, src/expr/jit.h; `soma trial run` compiles it by default from 128 members): "
+        "- Native code (LLVM, src/expr/jit.h; `soma trial run` compiles it by default from 64 simulations): "
         "%.2fx the bytecode interpreter's 1-thread rate in this run; the summaries are %s." % (
             tb / t1, "byte for byte identical" if sb == s1 else "DIFFERENT"),
         "- Parallel efficiency 1 -> 2 threads: **%.0f%%** by wall time (target >= 85%%); the CPU work for the "

@@ -228,10 +228,11 @@ int RunTrial(const TrialArgs& a) {
   scenario::TrialOptions o;
   o.threads = a.threads;
   // Compiled once for the whole run (with MPI, for all rounds; native code
-  // when the members this rank runs reach the threshold).
+  // when the simulations each rank runs reach the threshold).
   const bool native = a.native_code == "on" ||
                       (a.native_code == "auto" &&
-                       todo.size() >= static_cast<size_t>(o.native_code_members) * static_cast<size_t>(world.size()));
+                       todo.size() * trial->scenarios.size() >=
+                           static_cast<size_t>(o.native_code_simulations) * static_cast<size_t>(world.size()));
   auto prepared = scenario::PreparedTrial::Prepare(*trial, imported->model, {.native_code = native});
   // Every rank has the same trial and model, so all fail alike here.
   if (!prepared.ok()) return root ? ReportError(prepared.status()) : 1;
@@ -425,8 +426,8 @@ void AddTrialCommand(CLI::App& app) {
   run->add_option("--threads", args->threads, "Worker threads (default: all cores)")->check(CLI::NonNegativeNumber);
   run->add_flag("--resume", args->resume, "Continue from the checkpoint in --out");
   run->add_option("--native-code", args->native_code,
-                  "Compile the model's hot programs to native code with LLVM: auto (when 128 or more members "
-                  "run), on or off (same results either way)")
+                  "Compile the model's hot programs to native code with LLVM: auto (from 64 simulations, "
+                  "members x scenarios), on or off (same results either way)")
       ->capture_default_str()->check(CLI::IsMember({"auto", "on", "off"}));
   run->callback([args] { SetExitCode(RunTrial(*args)); });
   auto sargs = std::make_shared<TrialArgs>();

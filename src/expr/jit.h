@@ -26,7 +26,7 @@
 // 60 ms with libLLVM-14.so; once per process), and compiling
 // takes about 5 ms for the T1D model and 15 ms for a 100-species network.
 // So callers use it where many evaluations follow (sim::CompileOptions::
-// native_code: trials of 128 or more members, soma simulate --native-code).
+// native_code: trials of 64 or more simulations, soma simulate --native-code).
 //
 // Builds without LLVM (CMake option SOMA_WITH_LLVM=OFF, or no llvm-14-dev)
 // keep the interpreter: JitAvailable() is false and CompileNative reports

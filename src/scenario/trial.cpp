@@ -520,8 +520,8 @@ Result<std::vector<MemberResult>> RunTrialMembers(const Trial& trial, const mode
   std::optional<PreparedTrial> own;
   if (options.prepared == nullptr) {
     const sim::CompileOptions compile{
-        .native_code = options.native_code_members >= 0 &&
-                       members.size() >= static_cast<size_t>(options.native_code_members)};
+        .native_code = options.native_code_simulations >= 0 &&
+                       members.size() * trial.scenarios.size() >= static_cast<size_t>(options.native_code_simulations)};
     SOMA_ASSIGN_OR_RETURN(own, PreparedTrial::Prepare(trial, model, compile));
   }
   const std::vector<PreparedScenario>& prepared = (own ? *own : *options.prepared).scenarios();

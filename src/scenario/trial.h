@@ -139,13 +139,15 @@ struct TrialOptions {
   // Lets callers checkpoint without waiting for the whole batch.
   std::function<void(const MemberResult&)> finished;
   // Compile each scenario's hot programs to native code (sim::CompileOptions)
-  // when at least this many members run: loading LLVM (about 15 ms once per
-  // process) and compiling (about 5 ms for the T1D model) then pay for
-  // themselves. 0 = always, a negative value = never.
-  int native_code_members = 128;
+  // when the run has at least this many simulations (members x scenarios):
+  // loading LLVM (about 15 ms once per process) and compiling (about 5 ms
+  // per scenario for the T1D model) pay for themselves from about 40
+  // simulations of the T1D day, each about 0.6 ms faster. 0 = always, a
+  // negative value = never.
+  int native_code_simulations = 64;
   // Scenarios already compiled for this trial and model (e.g. once for all
   // of an MPI run's rounds); then RunTrialMembers compiles nothing and
-  // native_code_members does not apply.
+  // native_code_simulations does not apply.
   const PreparedTrial* prepared = nullptr;
 };
 

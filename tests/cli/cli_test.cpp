@@ -432,7 +432,7 @@ TEST(CliTrialTest, RunWritesResultsAndResumeSkipsFinishedMembers) {
   EXPECT_EQ(first_run, second_run);
   EXPECT_EQ(Soma("trial results " + (dir / "missing").string()).exit_code, 1);
   // Native code (LLVM) gives the same files; 6 members run interpreted by
-  // default (auto: native from 128 members).
+  // default (auto: native from 64 simulations, members x scenarios).
   r = Soma("trial run " + (dir / "trial.json").string() + " --model " + model + " --out " + (dir / "native").string() +
            " --native-code on");
   ASSERT_EQ(r.exit_code, 0) << r.out;
