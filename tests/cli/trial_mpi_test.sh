@@ -41,6 +41,15 @@ for f in summary.json members.csv bands.csv; do
   cmp "$work/big-one/$f" "$work/big-two/$f" || { echo "FAIL: $f differs on 200 members over two MPI rounds"; exit 1; }
 done
 [ "$(wc -l < "$work/big-two/members.jsonl")" -eq 200 ] || { echo "FAIL: the 2-rank checkpoint lacks members"; exit 1; }
+# A population symbol the model lacks stops every rank with the symbol
+# named (no rank left waiting for the others).
+sed -e 's|"size": 64|"size": 8|' -e 's|"Vmx"|"Vmx_nope"|' -e "s|\.\./scenarios/|$src/scenarios/|g" "$trial" > "$work/bad.json"
+rc=0
+timeout 120 "$mpirun" --allow-run-as-root --oversubscribe -np 2 "$soma" trial run "$work/bad.json" --model "$model" \
+  --out "$work/bad" --threads 1 > "$work/bad.out" 2>&1 || rc=$?
+[ "$rc" -ne 0 ] || { echo "FAIL: a trial with an unknown population symbol succeeded on 2 ranks"; exit 1; }
+[ "$rc" -ne 124 ] || { echo "FAIL: the 2-rank run hung on an unknown population symbol"; exit 1; }
+grep -q "Vmx_nope" "$work/bad.out" || { echo "FAIL: the 2-rank error does not name the symbol"; cat "$work/bad.out"; exit 1; }
 # Results do not depend on the thread count either.
 "$soma" trial run "$trial" --model "$model" --out "$work/threads" --threads 2 > /dev/null
 cmp "$work/one/summary.json" "$work/threads/summary.json"
