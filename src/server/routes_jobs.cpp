@@ -24,7 +24,7 @@ void AddJobRoutes(ApiService& s, std::vector<Route>* routes) {
       .method = "POST", .path = "/v1/jobs", .operation_id = "submitJob",
       .summary = "Start a scenario comparison or a trial on a model version; the result becomes a private "
                  "resource of kind result",
-      .tag = "jobs", .access = "contributor, curator, admin (who can read the model)",
+      .tag = "jobs", .access = "contributor, curator, admin (who can read the model, and for a trial on a twin's posterior the twin)",
       .body_types = {"application/json"}, .success = 202,
       .handler = [&s](const Call& c) -> Result<Reply> {
         SOMA_ASSIGN_OR_RETURN(JobManager * jobs, Jobs(s));
