@@ -300,6 +300,13 @@ TEST_F(TwinApi, CreateObserveForecastStreamAndNoIdentifiers) {
   EXPECT_TRUE(found);
 }
 
+std::vector<std::string> CsvCells(const std::string& line) {
+  std::vector<std::string> cells;
+  std::stringstream in(line);
+  for (std::string cell; std::getline(in, cell, ',');) cells.push_back(cell);
+  return cells;
+}
+
 // A trial job over a twin's posterior (population.twin): one member per
 // ensemble member, with its parameter values; the twin is read as the
 // caller, so who cannot read it cannot run trials on it either.
@@ -316,10 +323,8 @@ TEST_F(TwinApi, TrialJobRunsOnTheTwinsPosterior) {
     std::getline(in, line);
     ASSERT_EQ(line, "member,Vmx,kp3");
     while (std::getline(in, line)) {
-      std::stringstream cells(line);
-      std::string name, cell;
-      std::getline(cells, name, ',');
-      while (std::getline(cells, cell, ',')) expected[name].push_back(std::stod(cell));
+      const auto cells = CsvCells(line);
+      for (size_t k = 1; k < cells.size(); ++k) expected[cells[0]].push_back(std::stod(cells[k]));
     }
   }
   ASSERT_EQ(expected.size(), 10u);  // the definition's ensemble size
@@ -352,16 +357,14 @@ TEST_F(TwinApi, TrialJobRunsOnTheTwinsPosterior) {
   EXPECT_EQ(line.rfind("member,name,Vmx,kp3,", 0), 0u) << line;
   size_t rows = 0;
   for (; std::getline(in, line); ++rows) {
-    std::stringstream cells(line);
-    std::string member, name, vmx, kp3;
-    std::getline(cells, member, ',');
-    std::getline(cells, name, ',');
-    std::getline(cells, vmx, ',');
-    std::getline(cells, kp3, ',');
+    const auto cells = CsvCells(line);
+    ASSERT_GE(cells.size(), 4u) << line;
+    const std::string& name = cells[1];
+    const double vmx = std::stod(cells[2]), kp3 = std::stod(cells[3]);
     ASSERT_TRUE(expected.count(name)) << line;
     // members.csv prints 10 significant digits.
-    EXPECT_NEAR(std::stod(vmx), expected[name][0], 1e-9 * expected[name][0]) << line;
-    EXPECT_NEAR(std::stod(kp3), expected[name][1], 1e-9 * expected[name][1]) << line;
+    EXPECT_NEAR(vmx, expected[name][0], 1e-9 * expected[name][0]) << line;
+    EXPECT_NEAR(kp3, expected[name][1], 1e-9 * expected[name][1]) << line;
   }
   EXPECT_EQ(rows, 10u);
 
