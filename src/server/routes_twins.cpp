@@ -161,6 +161,17 @@ void AddTwinRoutes(ApiService& s, std::vector<Route>* routes) {
         return JsonReply(t->Forecast(c.principal, c.Path(0), body));
       }});
   routes->push_back({
+      .method = "POST", .path = "/v1/twins/{id}/whatif", .operation_id = "whatIfTwin",
+      .summary = "What-if: forecasts from the twin's time under several plans of meals and doses, side by side "
+                 "(nothing is recorded)",
+      .tag = tag, .access = "signed-in callers who may read the twin (reads of private twins are audited)",
+      .body_types = {"application/json"}, .rate_limited = true,
+      .handler = [&s](const Call& c) -> Result<Reply> {
+        SOMA_ASSIGN_OR_RETURN(TwinService * t, s.twins());
+        SOMA_ASSIGN_OR_RETURN(Json body, BodyOrEmpty(c));
+        return JsonReply(t->WhatIf(c.principal, c.Path(0), body));
+      }});
+  routes->push_back({
       .method = "GET", .path = "/v1/twins/{id}/hindcast", .operation_id = "hindcastTwin",
       .summary = "The twin's history replayed with its personalised parameters (mean and parameter-uncertainty "
                  "band from time 0 to the twin's time), to compare with the observations",

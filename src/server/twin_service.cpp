@@ -596,6 +596,53 @@ Result<Json> TwinService::Forecast(const repo::Principal& p, const std::string& 
   return out;
 }
 
+Result<Json> TwinService::WhatIf(const repo::Principal& p, const std::string& id, const Json& body) {
+  if (!body.is_object()) return InvalidArgument("request body: must be a JSON object");
+  if (p.anonymous()) return Unauthenticated("sign in to run what-if forecasts");
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    if (it.key() != "horizon" && it.key() != "step" && it.key() != "scenarios") {
+      return InvalidArgument(it.key() + ": unknown field");
+    }
+    if (it.key() != "scenarios" && !it->is_number()) return InvalidArgument(it.key() + ": must be a number");
+  }
+  const Json scenarios = body.value("scenarios", Json());
+  if (!scenarios.is_array() || scenarios.empty() || scenarios.size() > 8) {
+    return InvalidArgument("scenarios: an array of 1 to 8 plans ({\"name\", \"actions\"}) is required");
+  }
+  SOMA_ASSIGN_OR_RETURN(Loaded t, Load(p, id));
+  double horizon = t.definition.forecast.horizon, step = t.definition.forecast.step;
+  if (body.contains("horizon")) horizon = body["horizon"].get<double>();
+  if (body.contains("step")) step = body["step"].get<double>();
+  else if (step > horizon) step = horizon;
+  std::vector<std::pair<std::string, Json>> plans;
+  for (size_t i = 0; i < scenarios.size(); ++i) {
+    const std::string at = "scenarios[" + std::to_string(i) + "]";
+    const Json& s = scenarios[i];
+    if (!s.is_object() || !s.contains("name") || !s["name"].is_string() || s["name"].get<std::string>().empty()) {
+      return InvalidArgument(at + ".name: a non-empty name is required");
+    }
+    for (auto it = s.begin(); it != s.end(); ++it) {
+      if (it.key() != "name" && it.key() != "actions") return InvalidArgument(at + "." + it.key() + ": unknown field");
+    }
+    SOMA_ASSIGN_OR_RETURN(Json planned, twin::PlannedInterventions(t.definition, s.value("actions", Json::array()),
+                                                                   t.state.time, at + ".actions"));
+    plans.emplace_back(s["name"].get<std::string>(), std::move(planned));
+  }
+  Json out = {{"twin", id}, {"version", t.version.number}, {"scenarios", Json::array()}};
+  for (const auto& [name, planned] : plans) {
+    twin::TwinState state = t.state;  // the plan joins a copy; nothing is saved
+    for (const Json& iv : planned) state.interventions.push_back(iv);
+    SOMA_ASSIGN_OR_RETURN(twin::TwinForecast f,
+                          t.engine->Forecast(state, horizon, step,
+                                             t.definition.assimilation.seed + static_cast<std::uint64_t>(t.state.updates)));
+    Json one = ForecastJson(id, f, t.state.origin, t.definition.time_unit_seconds);
+    one["name"] = name;
+    one["interventions"] = planned;
+    out["scenarios"].push_back(std::move(one));
+  }
+  return out;
+}
+
 Result<Json> TwinService::Hindcast(const repo::Principal& p, const std::string& id, const Params& query) {
   SOMA_RETURN_IF_ERROR(CheckKnownParams(query, {"step"}));
   SOMA_ASSIGN_OR_RETURN(Loaded t, Load(p, id));

@@ -56,6 +56,15 @@ class TwinService {
   Result<Json> Observe(const repo::Principal& p, const std::string& id, const Json& body);
   // Body: {"horizon"?, "step"?}. Records alert and forecast events.
   Result<Json> Forecast(const repo::Principal& p, const std::string& id, const Json& body);
+  // What-if: the forecast from the twin's time under each of several plans
+  // of meals and doses (twin::PlannedInterventions), side by side. Body:
+  // {"horizon"?, "step"?, "scenarios": [{"name", "actions": [...]}]} (1 to
+  // 8 scenarios). Each scenario's forecast is what Forecast would give
+  // with its actions added (the same members and noise draws, so an empty
+  // plan gives Forecast's numbers). Read-only: nothing is recorded; any
+  // signed-in caller who may read the twin; an audited read. Errors: 401,
+  // 404, 400 naming the field.
+  Result<Json> WhatIf(const repo::Principal& p, const std::string& id, const Json& body);
   // Query: step? (> 0, model time units; default: the definition's forecast
   // step, coarsened to at most 2000 intervals). The twin's history replayed
   // with its current personalised parameters (twin::TwinEngine::Hindcast):

@@ -3,6 +3,7 @@
 #include "twin/intake.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "formats/fhir/loinc.h"
 #include "units/ucum.h"
@@ -132,6 +133,66 @@ TwinData MapPatientData(const TwinDefinition& def, const formats::PatientRecord&
       out.interventions.push_back({{"type", "infusion"}, {"start", model_time(d.start)},
                                    {"duration", static_cast<double>(d.end - d.start) / tu}, {"target", m->target},
                                    {"rate", *v * m->factor}});
+    }
+  }
+  return out;
+}
+
+Result<Json> PlannedInterventions(const TwinDefinition& def, const Json& actions, double now,
+                                  const std::string& where) {
+  if (!actions.is_array()) return InvalidArgument(where + ": must be an array of actions");
+  auto number = [](const Json& a, const char* key, const std::string& at, bool positive) -> Result<double> {
+    auto it = a.find(key);
+    if (it == a.end() || !it->is_number() || !std::isfinite(it->get<double>())) {
+      return InvalidArgument(at + "." + key + ": a number is required");
+    }
+    const double v = it->get<double>();
+    if (positive ? !(v > 0) : v < 0) return InvalidArgument(at + "." + key + (positive ? ": must be > 0" : ": must be >= 0"));
+    return v;
+  };
+  Json out = Json::array();
+  for (size_t i = 0; i < actions.size(); ++i) {
+    const std::string at = where + "[" + std::to_string(i) + "]";
+    const Json& a = actions[i];
+    if (!a.is_object()) return InvalidArgument(at + ": must be an object");
+    for (auto it = a.begin(); it != a.end(); ++it) {
+      static const std::vector<std::string> kKeys = {"meal", "dose", "amount", "rate", "unit", "in", "for"};
+      if (std::find(kKeys.begin(), kKeys.end(), it.key()) == kKeys.end()) {
+        return InvalidArgument(at + "." + it.key() + ": unknown field");
+      }
+    }
+    SOMA_ASSIGN_OR_RETURN(double in, number(a, "in", at, false));
+    const double time = now + in;
+    if (a.contains("meal") == a.contains("dose")) return InvalidArgument(at + ": give either meal (grams) or dose");
+    if (a.contains("meal")) {
+      if (!def.meal) return InvalidArgument(at + ".meal: this twin's definition has no meal input");
+      SOMA_ASSIGN_OR_RETURN(double grams, number(a, "meal", at, true));
+      out.push_back({{"type", "meal"}, {"time", time}, {"grams", grams}});
+      continue;
+    }
+    if (!a["dose"].is_string()) return InvalidArgument(at + ".dose: must name one of the definition's doses");
+    const std::string name = a["dose"];
+    auto m = std::find_if(def.doses.begin(), def.doses.end(), [&](const DoseMapping& d) { return d.name == name; });
+    if (m == def.doses.end()) {
+      std::string known;
+      for (const DoseMapping& d : def.doses) known += (known.empty() ? "" : ", ") + ("'" + d.name + "'");
+      return InvalidArgument(at + ".dose: no dose '" + name + "' in this twin's definition (it has " +
+                             (known.empty() ? std::string("none") : known) + ")");
+    }
+    if (!a.contains("unit") || !a["unit"].is_string()) return InvalidArgument(at + ".unit: a UCUM unit is required");
+    const std::string unit = a["unit"];
+    if (m->kind == DoseMapping::Kind::kBolus) {
+      SOMA_ASSIGN_OR_RETURN(double amount, number(a, "amount", at, true));
+      auto v = ConvertDoseUnit(amount, unit, m->unit);
+      if (!v.ok()) return InvalidArgument(at + ".unit: " + v.status().message());
+      out.push_back({{"type", "bolus"}, {"time", time}, {"target", m->target}, {"amount", *v * m->factor}});
+    } else {
+      SOMA_ASSIGN_OR_RETURN(double rate, number(a, "rate", at, true));
+      SOMA_ASSIGN_OR_RETURN(double duration, number(a, "for", at, true));
+      auto v = ConvertDoseUnit(rate, unit, m->unit);
+      if (!v.ok()) return InvalidArgument(at + ".unit: " + v.status().message());
+      out.push_back({{"type", "infusion"}, {"start", time}, {"duration", duration}, {"target", m->target},
+                     {"rate", *v * m->factor}});
     }
   }
   return out;

@@ -42,4 +42,15 @@ std::int64_t EarliestTime(const formats::PatientRecord& patient, std::int64_t fa
 // Maps one patient's records; model time t = (unix - origin) / time_unit_seconds.
 TwinData MapPatientData(const TwinDefinition& def, const formats::PatientRecord& patient, std::int64_t origin);
 
+// Planned actions for a what-if forecast, in the clinical terms of the
+// definition, as scenario-format interventions in model time. "in" (and an
+// infusion's "for") are model time units after `now`:
+//   {"meal": grams, "in": t}  (the definition's meal input)
+//   {"dose": "<dose mapping name>", "amount": v, "unit": "U", "in": t}  a bolus mapping
+//   {"dose": "<dose mapping name>", "rate": v, "unit": "U/h", "in": t, "for": d}  an infusion mapping
+// Units are converted to the mapping's (UCUM). Errors: kInvalidArgument
+// naming the field under `where` (e.g. "scenarios[1].actions[0].unit").
+Result<Json> PlannedInterventions(const TwinDefinition& def, const Json& actions, double now,
+                                  const std::string& where);
+
 }  // namespace soma::twin

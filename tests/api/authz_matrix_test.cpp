@@ -70,6 +70,10 @@ const ResourceRow kResourceRows[] = {
     {"POST", "/v1/twins/{tid}/observations", R"({"observations":[]})", WRITE_ROW(200)},
     {"POST", "/v1/twins/{tid}/forecast", R"({"horizon":10,"step":5})", WRITE_ROW(200)},
     {"POST", "/v1/twins/{tid}/fit", "{}", WRITE_ROW(409)},
+    // A what-if computes and records nothing: signed-in callers who may read.
+    {"POST", "/v1/twins/{tid}/whatif", R"({"horizon":10,"step":5,"scenarios":[{"name":"none"}]})",
+     {{401, 401, 401}, {200, 404, 404}, {200, 200, 404}, {200, 404, 404}, {200, 200, 200}, {200, 200, 404},
+      {200, 200, 200}}},
     // After the forecast rows every twin has events, so limit=1 returns at once.
     {"GET", "/v1/twins/{tid}/events?since=0&limit=1&timeout=5", "", READ_ROW},
 };

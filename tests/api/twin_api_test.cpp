@@ -387,6 +387,67 @@ TEST_F(TwinApi, TrialJobRunsOnTheTwinsPosterior) {
   EXPECT_TRUE(found) << audit.dump();
 }
 
+// What-if from the twin's time: plans of meals and insulin side by side,
+// in clinical units; an empty plan gives the recorded forecast's numbers,
+// and nothing is stored.
+TEST_F(TwinApi, WhatIfComparesPlansFromTheTwinsTime) {
+  Response created = alice_->Post("/v1/twins", {{"id", "t3"}, {"definition", Definition()}, {"bundle", CreationBundle()}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const double now = created.json()["time"];
+  const size_t versions = alice_->Get("/v1/resources/t3/versions").json()["items"].size();
+  const Json meal = {{"meal", 60}, {"in", 10}};
+  const Json bolus = {{"dose", "insulin bolus (subcutaneous)"}, {"amount", 6}, {"unit", "U"}, {"in", 10}};
+  Json body = {{"horizon", 180}, {"step", 5},
+               {"scenarios", {{{"name", "nothing"}},
+                              {{"name", "meal"}, {"actions", {meal}}},
+                              {{"name", "meal and bolus"}, {"actions", {meal, bolus}}}}}};
+  Response r = alice_->Post("/v1/twins/t3/whatif", body);
+  ASSERT_EQ(r.status, 200) << r.body;
+  Json w = r.json();
+  ASSERT_EQ(w["scenarios"].size(), 3u);
+  EXPECT_EQ(w["scenarios"][1]["name"], "meal");
+  // The plan in model terms: the meal at the twin's time + 10 min; 6 U of
+  // insulin as 6 x 58.64 pmol/kg into Isc1 (the definition's factor).
+  const Json& planned = w["scenarios"][2]["interventions"];
+  ASSERT_EQ(planned.size(), 2u);
+  EXPECT_DOUBLE_EQ(planned[0]["time"].get<double>(), now + 10);
+  EXPECT_EQ(planned[1]["target"], "Isc1");
+  EXPECT_NEAR(planned[1]["amount"].get<double>(), 6 * 58.64, 1e-9);
+  auto peak = [&](size_t k) {
+    double m = 0;
+    for (const Json& v : w["scenarios"][k]["series"]["BG"]["mean"]) m = std::max(m, v.get<double>());
+    return m;
+  };
+  // 60 g raise glucose; insulin taken with them blunts the rise.
+  EXPECT_GT(peak(1), peak(0) + 20) << peak(0) << " " << peak(1);
+  EXPECT_LT(peak(2), peak(1) - 5) << peak(1) << " " << peak(2);
+  EXPECT_EQ(alice_->Get("/v1/resources/t3/versions").json()["items"].size(), versions);  // nothing recorded
+
+  // The empty plan is the forecast the twin would record now, number for number.
+  Response f = alice_->Post("/v1/twins/t3/forecast", {{"horizon", 180}, {"step", 5}});
+  ASSERT_EQ(f.status, 200) << f.body;
+  EXPECT_EQ(f.json()["series"], w["scenarios"][0]["series"]);
+
+  // Bad plans name the field; others' twins are invisible; sign-in needed.
+  Json bad = body;
+  bad["scenarios"][1]["actions"][0] = {{"dose", "aspirin"}, {"amount", 1}, {"unit", "U"}, {"in", 0}};
+  Response refused = alice_->Post("/v1/twins/t3/whatif", bad);
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_NE(refused.body.find("scenarios[1].actions[0].dose"), std::string::npos) << refused.body;
+  EXPECT_NE(refused.body.find("insulin bolus (subcutaneous)"), std::string::npos) << refused.body;
+  bad = body;
+  bad["scenarios"][1]["actions"][0]["in"] = -5;
+  EXPECT_EQ(alice_->Post("/v1/twins/t3/whatif", bad).status, 400);
+  bad = body;
+  bad["scenarios"][2]["actions"][1]["unit"] = "mg";
+  refused = alice_->Post("/v1/twins/t3/whatif", bad);
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_NE(refused.body.find("scenarios[2].actions[1].unit"), std::string::npos) << refused.body;
+  EXPECT_EQ(alice_->Post("/v1/twins/t3/whatif", {{"scenarios", Json::array()}}).status, 400);
+  EXPECT_EQ(bob_->Post("/v1/twins/t3/whatif", body).status, 404);
+  EXPECT_EQ(Client(server_->url()).Post("/v1/twins/t3/whatif", body).status, 401);
+}
+
 TEST_F(TwinApi, BadInputIsRefusedWithTheField) {
   Json def = Definition();
   def["observations"][0]["noise"]["sd"] = -1;
