@@ -423,6 +423,14 @@ try {
       await page.getByText(/Profile likelihood of Vmx/).waitFor();
       await checkLabels();
       await shot("13-twin-personalised");
+      // What-if from the twin's time: 60 g with 6 U in 10 min against no action.
+      await page.getByLabel("Meal (g carbohydrate)").fill("60");
+      await page.getByLabel("Insulin bolus (U)").fill("6");
+      await page.getByRole("button", { name: "Compare plans" }).click();
+      await page.getByText(/What-if BG: no action \(peak .*\) against plan: 60 g \+ 6 U in 10/).waitFor({ timeout: 60_000 });
+      await checkLabels();
+      await page.getByText(/What-if BG:/).scrollIntoViewIfNeeded();
+      await shot("13b-twin-what-if");
       // A trial over what is known about this patient: the twin's posterior
       // ensemble (10 members in the fixture's definition) as the population.
       await page.getByRole("link", { name: "Run a trial on this twin's posterior" }).click();

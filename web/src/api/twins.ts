@@ -39,6 +39,7 @@ export interface Twin {
     observations?: { loinc: string; symbol: string; unit: string }[];
     alerts?: { name: string; symbol: string; below?: number; above?: number; within: number; probability?: number }[];
     forecast?: { horizon?: number; step?: number; quantiles?: number[] };
+    inputs?: { meal?: unknown; doses?: { name: string; kind: "bolus" | "infusion"; unit: string }[] };
   };
   subject: string;
   time: number;
@@ -96,6 +97,16 @@ export const listTwins = () => requestJson<Page<TwinSummary>>("/v1/twins?limit=1
 export const getTwin = (id: string) => requestJson<Twin>(`/v1/twins/${encodeURIComponent(id)}`);
 export const forecastTwin = (id: string, body: { horizon?: number; step?: number }) =>
   requestJson<Forecast>(`/v1/twins/${encodeURIComponent(id)}/forecast`, { method: "POST", body: JSON.stringify(body) });
+
+/** What-if (POST /v1/twins/{id}/whatif): forecasts from the twin's time under plans of meals and doses. */
+export type WhatIfAction = { meal: number; in: number } | { dose: string; amount?: number; rate?: number; unit: string; in: number; for?: number };
+export interface WhatIf {
+  twin: string;
+  version: number;
+  scenarios: (Forecast & { name: string; interventions: unknown[] })[];
+}
+export const whatIfTwin = (id: string, body: { horizon?: number; step?: number; scenarios: { name: string; actions?: WhatIfAction[] }[] }) =>
+  requestJson<WhatIf>(`/v1/twins/${encodeURIComponent(id)}/whatif`, { method: "POST", body: JSON.stringify(body) });
 
 /** A personalisation job (POST /v1/twins/{id}/fit; GET /v1/twins/{id}/fit/{job}). */
 export interface TwinFitJob {

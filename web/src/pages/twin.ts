@@ -9,6 +9,9 @@
 import t1dCgmDefinition from "../../../twins/t1d-cgm.json";
 import { ApiError, requestJson } from "../api/client";
 import {
+  whatIfTwin,
+  type WhatIf,
+  type WhatIfAction,
   forecastTwin,
   getTwinFit,
   startTwinFit,
@@ -262,7 +265,22 @@ export async function twinPage(main: HTMLElement, match: RouteMatch): Promise<vo
   // A therapy comparison over what is known about this patient: a trial
   // whose population is the twin's posterior ensemble.
   const trialLink = h("p", {}, h("a", { href: `/trials?twin=${encodeURIComponent(id)}`, "data-link": true }, "Run a trial on this twin's posterior"));
-  main.append(live, status, info, h("div", { class: "twin-grid" }, h("div", {}, charts, h("p", { class: "row" }, h("label", {}, "Horizon ", horizon), forecastButton)), h("div", {}, alertsEl, estimatesEl, fitEl, trialLink, h("h2", {}, "Events"), eventsEl)));
+  // What-if: "no action" against a plan (a meal and/or an insulin bolus in
+  // clinical units, some minutes from now), forecast side by side from the
+  // twin's time (POST /v1/twins/{id}/whatif; nothing is recorded).
+  const wiMeal = h("input", { type: "number", min: 0, step: "any", value: 60, class: "num" }) as HTMLInputElement;
+  const wiBolus = h("input", { type: "number", min: 0, step: "any", value: 6, class: "num" }) as HTMLInputElement;
+  const wiIn = h("input", { type: "number", min: 0, step: "any", value: 10, class: "num" }) as HTMLInputElement;
+  const wiButton = h("button", { type: "button" }, "Compare plans");
+  const wiResult = h("div", { class: "charts", "aria-live": "polite" });
+  const whatIfEl = h(
+    "section",
+    { "aria-labelledby": "wi-h" },
+    h("h2", { id: "wi-h" }, "What-if"),
+    h("p", { class: "row" }, field("Meal (g carbohydrate)", wiMeal), field("Insulin bolus (U)", wiBolus), field("In (model time units from now)", wiIn), wiButton),
+    wiResult,
+  );
+  main.append(live, status, info, h("div", { class: "twin-grid" }, h("div", {}, charts, h("p", { class: "row" }, h("label", {}, "Horizon ", horizon), forecastButton), whatIfEl), h("div", {}, alertsEl, estimatesEl, fitEl, trialLink, h("h2", {}, "Events"), eventsEl)));
 
   let twin: Twin;
   let history: TwinHistory = { observations: [], interventions: [] };
@@ -398,6 +416,54 @@ export async function twinPage(main: HTMLElement, match: RouteMatch): Promise<vo
     }
   };
   forecastButton.addEventListener("click", () => void runForecast());
+
+  const runWhatIf = async () => {
+    const actions: WhatIfAction[] = [];
+    const when = Math.max(0, Number(wiIn.value) || 0);
+    const grams = Number(wiMeal.value) || 0;
+    const units = Number(wiBolus.value) || 0;
+    const bolus = twin.definition.inputs?.doses?.find((d) => d.kind === "bolus");
+    if (grams > 0) actions.push({ meal: grams, in: when });
+    if (units > 0) {
+      if (!bolus) {
+        wiResult.replaceChildren(message("error", "This twin's definition maps no bolus dose."));
+        return;
+      }
+      actions.push({ dose: bolus.name, amount: units, unit: "U", in: when });
+    }
+    const plan = [grams > 0 ? `${formatNumber(grams)} g` : "", units > 0 ? `${formatNumber(units)} U` : ""].filter(Boolean).join(" + ") || "nothing";
+    wiButton.disabled = true;
+    try {
+      const w: WhatIf = await whatIfTwin(id, {
+        horizon: Number(horizon.value) || undefined,
+        scenarios: [{ name: "no action" }, { name: `plan: ${plan} in ${formatNumber(when)}`, actions }],
+      });
+      wiResult.replaceChildren();
+      const [base, planned] = w.scenarios;
+      for (const sym of Object.keys(planned.series)) {
+        const band = (f: typeof base) => ({ lower: f.series[sym].quantiles[0], upper: f.series[sym].quantiles[f.series[sym].quantiles.length - 1] });
+        const peak = (f: typeof base) => Math.max(...f.series[sym].mean);
+        const low = (f: typeof base) => Math.min(...f.series[sym].mean);
+        timeChart(wiResult, {
+          title: `What-if ${sym}: no action (peak ${formatNumber(peak(base))}, low ${formatNumber(low(base))}) against ${planned.name} (peak ${formatNumber(peak(planned))}, low ${formatNumber(low(planned))})`,
+          xLabel: "model time",
+          yLabel: sym,
+          now: base.start,
+          lines: [
+            { label: "no action", x: base.series[sym].times, y: base.series[sym].mean, ...band(base), bandLabel: "no action band", color: "#6b7280" },
+            { label: planned.name, x: planned.series[sym].times, y: planned.series[sym].mean, ...band(planned), bandLabel: `${planned.name} band`, color: "#1f5fa8" },
+          ],
+        });
+      }
+      const alerts = planned.alerts.map((a) => a.message);
+      if (alerts.length) wiResult.append(message("info", `With the plan: ${alerts.join("; ")}`));
+    } catch (e) {
+      wiResult.replaceChildren(message("error", `What-if failed: ${(e as Error).message}`));
+    } finally {
+      wiButton.disabled = false;
+    }
+  };
+  wiButton.addEventListener("click", () => void runWhatIf());
 
   const runFit = async () => {
     fitButton.disabled = true;
