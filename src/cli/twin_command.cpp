@@ -1,4 +1,4 @@
-// `soma twin create|observe|forecast|hindcast|fit|show`: patient twins from the
+// `soma twin create|observe|forecast|whatif|hindcast|fit|show|posterior`: patient twins from the
 // command line, against a server (--server URL) or a local data folder
 // (--data DIR), through the /v1/twins routes (docs/twins.md).
 
@@ -180,6 +180,26 @@ int RunForecast(const ForecastArgs& a) {
   return 0;
 }
 
+// A forecast's CSV rows, each after `prefix`: symbol, time, mean and each
+// quantile.
+void PrintSeriesRows(const Json& r, const std::string& prefix) {
+  for (auto it = r["series"].begin(); it != r["series"].end(); ++it) {
+    const Json& s = *it;
+    for (size_t k = 0; k < s["times"].size(); ++k) {
+      std::cout << prefix << it.key() << "," << s["times_unix"][k] << "," << s["times"][k].get<double>() << ","
+                << s["mean"][k].get<double>();
+      for (const Json& q : s["quantiles"]) std::cout << "," << q[k].get<double>();
+      std::cout << "\n";
+    }
+  }
+}
+
+void PrintSeriesHeader(const Json& r, const std::string& prefix) {
+  std::cout << prefix << "symbol,time_unix,time,mean";
+  for (const Json& q : r["quantiles"]) std::cout << ",q" << q.get<double>();
+  std::cout << "\n";
+}
+
 // A forecast or hindcast response as JSON, or as CSV: one row per symbol
 // and time with the mean and each quantile.
 void PrintSeries(const Json& r, const std::string& format) {
@@ -187,18 +207,43 @@ void PrintSeries(const Json& r, const std::string& format) {
     std::cout << r.dump(1) << "\n";
     return;
   }
-  std::cout << "symbol,time_unix,time,mean";
-  for (const Json& q : r["quantiles"]) std::cout << ",q" << q.get<double>();
-  std::cout << "\n";
-  for (auto it = r["series"].begin(); it != r["series"].end(); ++it) {
-    const Json& s = *it;
-    for (size_t k = 0; k < s["times"].size(); ++k) {
-      std::cout << it.key() << "," << s["times_unix"][k] << "," << s["times"][k].get<double>() << ","
-                << s["mean"][k].get<double>();
-      for (const Json& q : s["quantiles"]) std::cout << "," << q[k].get<double>();
-      std::cout << "\n";
-    }
+  PrintSeriesHeader(r, "");
+  PrintSeriesRows(r, "");
+}
+
+struct WhatIfArgs {
+  server::ClientTarget target;
+  std::string id, plans, format = "csv";
+};
+
+// What-if: the plans of a JSON file ({"horizon"?, "step"?, "scenarios":
+// [...]}, docs/twins.md) forecast side by side; CSV rows start with the
+// plan's name.
+int RunWhatIf(const WhatIfArgs& a) {
+  if (a.format != "csv" && a.format != "json") return ReportError(InvalidArgument("--format: csv or json"));
+  auto body = ReadJsonFile(a.plans);
+  if (!body.ok()) return ReportError(body.status());
+  auto client = server::Connect(a.target);
+  if (!client.ok()) return ReportError(client.status());
+  auto r = (*client)->SendJson("POST", TwinPath(a.id) + "/whatif", {}, &*body);
+  if (!r.ok()) return ReportError(r.status());
+  if (a.format == "json") {
+    std::cout << r->dump(1) << "\n";
+    return 0;
   }
+  const Json& scenarios = (*r)["scenarios"];
+  if (!scenarios.empty()) PrintSeriesHeader(scenarios[0], "scenario,");
+  for (const Json& s : scenarios) {
+    std::string name = s.value("name", "");
+    if (name.find_first_of(",\"\n") != std::string::npos) {
+      std::string quoted = "\"";
+      for (char ch : name) quoted += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+      name = quoted + "\"";
+    }
+    PrintSeriesRows(s, name + ",");
+    for (const Json& al : s["alerts"]) std::cerr << "ALERT (" << s.value("name", "") << ") " << al.value("message", "") << "\n";
+  }
+  return 0;
 }
 
 // The twin's history replayed with its personalised parameters, from time 0
@@ -290,7 +335,7 @@ int RunPosterior(const PosteriorArgs& a) {
 }  // namespace
 
 void AddTwinCommand(CLI::App& app) {
-  CLI::App* twin = app.add_subcommand("twin", "Patient digital twins: create, observe, forecast, hindcast, fit, show");
+  CLI::App* twin = app.add_subcommand("twin", "Patient digital twins: create, observe, forecast, whatif, hindcast, fit, show, posterior");
   twin->require_subcommand(1);
 
   auto create = std::make_shared<CreateArgs>();
@@ -334,6 +379,17 @@ void AddTwinCommand(CLI::App& app) {
   c->add_option("--format", forecast->format, "csv or json")->capture_default_str();
   AddConnectionOptions(c, &forecast->target);
   c->callback([forecast] { SetExitCode(RunForecast(*forecast)); });
+
+  auto whatif = std::make_shared<WhatIfArgs>();
+  c = twin->add_subcommand("whatif", "Forecasts under several plans of meals and doses, side by side (nothing recorded)");
+  c->add_option("id", whatif->id, "Twin id")->required();
+  c->add_option("plans", whatif->plans,
+                "JSON file: {\"horizon\"?, \"step\"?, \"scenarios\": [{\"name\", \"actions\": [...]}]} (docs/twins.md)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  c->add_option("--format", whatif->format, "csv or json")->capture_default_str();
+  AddConnectionOptions(c, &whatif->target);
+  c->callback([whatif] { SetExitCode(RunWhatIf(*whatif)); });
 
   auto hindcast = std::make_shared<ForecastArgs>();
   c = twin->add_subcommand("hindcast",

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -536,6 +537,36 @@ TEST(CliTwinTest, CreateObserveForecastShow) {
   int cgm_rows = 0;
   for (const auto& l : lines) cgm_rows += l.rfind("CGM,", 0) == 0;
   EXPECT_EQ(cgm_rows, 7);  // model time 35, 45, ..., 95 min
+
+  // What-if: two plans side by side, CSV rows led by the plan's name; the
+  // meal's plan predicts a higher glucose peak. Nothing is recorded: the
+  // twin's version is the same before and after.
+  fs::path plans = TempFile("twin_plans.json", R"({"horizon": 120, "step": 10, "scenarios": [
+    {"name": "nothing"},
+    {"name": "meal, 60 g", "actions": [{"meal": 60, "in": 5}]}]})");
+  const std::string version_before = Soma("twin show t1 --json" + data).out;
+  CommandResult w = Soma("twin whatif t1 " + plans.string() + data);
+  ASSERT_EQ(w.exit_code, 0) << w.out;
+  auto wlines = Lines(w.out);
+  ASSERT_FALSE(wlines.empty());
+  EXPECT_EQ(wlines[0], "scenario,symbol,time_unix,time,mean,q0.05,q0.25,q0.5,q0.75,q0.95");
+  std::map<std::string, double> peak;
+  for (const auto& l : wlines) {
+    if (l.rfind("nothing,BG,", 0) != 0 && l.rfind("\"meal, 60 g\",BG,", 0) != 0) continue;
+    const bool meal = l[0] == '"';
+    std::stringstream cells(meal ? l.substr(l.find("\",") + 2) : l.substr(l.find(',') + 1));
+    std::string cell;
+    for (int k = 0; k < 4; ++k) std::getline(cells, cell, ',');  // symbol, time_unix, time, mean
+    double& p = peak[meal ? "meal" : "nothing"];
+    p = std::max(p, std::stod(cell));
+  }
+  ASSERT_EQ(peak.size(), 2u) << w.out;
+  EXPECT_GT(peak["meal"], peak["nothing"] + 20) << w.out;
+  EXPECT_EQ(Soma("twin show t1 --json" + data).out, version_before);
+  fs::path bad_plans = TempFile("twin_bad_plans.json", R"({"scenarios": [{"name": "x", "actions": [{"dose": "aspirin", "amount": 1, "unit": "U", "in": 0}]}]})");
+  CommandResult wb = Soma("twin whatif t1 " + bad_plans.string() + data);
+  EXPECT_NE(wb.exit_code, 0);
+  EXPECT_NE(wb.out.find("scenarios[0].actions[0].dose"), std::string::npos) << wb.out;
 
   // The history (model time 0 to the twin's time, 35) replayed with the
   // personalised parameters: CGM rows at 0, 10, 20, 30, 35.
