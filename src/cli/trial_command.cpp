@@ -323,7 +323,8 @@ int RunTrial(const TrialArgs& a) {
     std::vector<std::string> records(o.members.size());
     o.finished = [&](const scenario::MemberResult& r) {
       const auto at = std::lower_bound(o.members.begin(), o.members.end(), r.member) - o.members.begin();
-      records[static_cast<size_t>(at)] = RankRecord(r);
+      // Rank 0 keeps its own results as they are: it needs only the line.
+      records[static_cast<size_t>(at)] = root ? MemberJson(r).dump() + "\n" : RankRecord(r);
     };
     std::vector<scenario::MemberResult> part;
     Status failed = Status::Ok();
@@ -379,12 +380,7 @@ int RunTrial(const TrialArgs& a) {
     if (!root) continue;
     // The others' checkpoint lines as they came, then rank 0's own.
     log << their_lines;
-    for (const std::string& record : records) {
-      std::string_view rest = record;
-      uint64_t n = 0;
-      std::memcpy(&n, rest.data(), sizeof n);
-      log << rest.substr(sizeof n, n);
-    }
+    for (const std::string& line : records) log << line;
     for (auto& r : part) results.push_back(std::move(r));
     log.flush();
     (void)WriteProgress(dir, "running", static_cast<long>(done.size() + end), total);

@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <initializer_list>
+#include <string_view>
 #include <cmath>
 #include <chrono>
 #include <cstdio>
@@ -160,6 +162,34 @@ Json ForecastJson(const std::string& id, const twin::TwinForecast& f, std::int64
   return {{"twin", id}, {"start", f.start}, {"start_unix", origin + static_cast<std::int64_t>(std::llround(f.start * tu))},
           {"horizon", f.horizon}, {"step", f.step}, {"quantiles", f.levels}, {"series", series},
           {"alerts", alerts}, {"seconds", f.seconds}};
+}
+
+// The seed of a forecast's observation-noise draws: fixed between two
+// updates of the twin, so forecasts (and what-ifs) made between them repeat.
+std::uint64_t ForecastSeed(const twin::TwinDefinition& def, const twin::TwinState& state) {
+  return def.assimilation.seed + static_cast<std::uint64_t>(state.updates);
+}
+
+// The forecast window of a request body: "horizon" and "step" (numbers,
+// model time units) or the definition's defaults, the step cut to the
+// horizon when only the horizon is given. Other keys must be in `also`.
+struct ForecastWindow {
+  double horizon = 0, step = 0;
+};
+Result<ForecastWindow> ParseForecastWindow(const twin::TwinDefinition& def, const Json& body,
+                                           std::initializer_list<std::string_view> also = {}) {
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    const bool window = it.key() == "horizon" || it.key() == "step";
+    if (!window && std::find(also.begin(), also.end(), it.key()) == also.end()) {
+      return InvalidArgument(it.key() + ": unknown field");
+    }
+    if (window && !it->is_number()) return InvalidArgument(it.key() + ": must be a number");
+  }
+  ForecastWindow w{def.forecast.horizon, def.forecast.step};
+  if (body.contains("horizon")) w.horizon = body["horizon"].get<double>();
+  if (body.contains("step")) w.step = body["step"].get<double>();
+  else if (w.step > w.horizon) w.step = w.horizon;
+  return w;
 }
 
 }  // namespace
@@ -391,8 +421,7 @@ Status TwinService::Assimilate(Loaded& t, const std::vector<twin::TwinObservatio
   if (*assimilated > 0 && !t.definition.alerts.empty()) {
     const auto& fs = t.definition.forecast;
     SOMA_ASSIGN_OR_RETURN(twin::TwinForecast f,
-                          t.engine->Forecast(t.state, fs.horizon, fs.step,
-                                             t.definition.assimilation.seed + static_cast<std::uint64_t>(t.state.updates)));
+                          t.engine->Forecast(t.state, fs.horizon, fs.step, ForecastSeed(t.definition, t.state)));
     for (const auto& a : f.alerts) {
       t.state.AddEvent("alert", f.start, {{"name", a.name}, {"symbol", a.symbol}, {"probability", a.probability},
                                           {"first_time", a.first_time}, {"message", a.message}});
@@ -574,18 +603,11 @@ Result<Json> TwinService::Forecast(const repo::Principal& p, const std::string& 
   std::lock_guard write(write_mu_);
   SOMA_ASSIGN_OR_RETURN(Loaded t, Load(p, id));
   SOMA_RETURN_IF_ERROR(CheckWrite(p, t.resource));
-  double horizon = t.definition.forecast.horizon, step = t.definition.forecast.step;
-  for (auto it = body.begin(); it != body.end(); ++it) {
-    if (it.key() != "horizon" && it.key() != "step") return InvalidArgument(it.key() + ": unknown field");
-    if (!it->is_number()) return InvalidArgument(it.key() + ": must be a number");
-  }
-  if (body.contains("horizon")) horizon = body["horizon"].get<double>();
-  if (body.contains("step")) step = body["step"].get<double>();
-  else if (step > horizon) step = horizon;
+  SOMA_ASSIGN_OR_RETURN(ForecastWindow w, ParseForecastWindow(t.definition, body));
+  const double horizon = w.horizon, step = w.step;
   const size_t events_before = t.state.events.size();
   SOMA_ASSIGN_OR_RETURN(twin::TwinForecast f,
-                        t.engine->Forecast(t.state, horizon, step,
-                                           t.definition.assimilation.seed + static_cast<std::uint64_t>(t.state.updates)));
+                        t.engine->Forecast(t.state, horizon, step, ForecastSeed(t.definition, t.state)));
   Json out = ForecastJson(id, f, t.state.origin, t.definition.time_unit_seconds);
   t.state.AddEvent("forecast", f.start, {{"horizon", horizon}, {"step", step}, {"alerts", out["alerts"].size()}});
   for (const auto& a : f.alerts) {
@@ -599,21 +621,12 @@ Result<Json> TwinService::Forecast(const repo::Principal& p, const std::string& 
 Result<Json> TwinService::WhatIf(const repo::Principal& p, const std::string& id, const Json& body) {
   if (!body.is_object()) return InvalidArgument("request body: must be a JSON object");
   if (p.anonymous()) return Unauthenticated("sign in to run what-if forecasts");
-  for (auto it = body.begin(); it != body.end(); ++it) {
-    if (it.key() != "horizon" && it.key() != "step" && it.key() != "scenarios") {
-      return InvalidArgument(it.key() + ": unknown field");
-    }
-    if (it.key() != "scenarios" && !it->is_number()) return InvalidArgument(it.key() + ": must be a number");
-  }
   const Json scenarios = body.value("scenarios", Json());
   if (!scenarios.is_array() || scenarios.empty() || scenarios.size() > 8) {
     return InvalidArgument("scenarios: an array of 1 to 8 plans ({\"name\", \"actions\"}) is required");
   }
   SOMA_ASSIGN_OR_RETURN(Loaded t, Load(p, id));
-  double horizon = t.definition.forecast.horizon, step = t.definition.forecast.step;
-  if (body.contains("horizon")) horizon = body["horizon"].get<double>();
-  if (body.contains("step")) step = body["step"].get<double>();
-  else if (step > horizon) step = horizon;
+  SOMA_ASSIGN_OR_RETURN(ForecastWindow w, ParseForecastWindow(t.definition, body, {"scenarios"}));
   std::vector<std::pair<std::string, Json>> plans;
   for (size_t i = 0; i < scenarios.size(); ++i) {
     const std::string at = "scenarios[" + std::to_string(i) + "]";
@@ -633,8 +646,7 @@ Result<Json> TwinService::WhatIf(const repo::Principal& p, const std::string& id
     twin::TwinState state = t.state;  // the plan joins a copy; nothing is saved
     for (const Json& iv : planned) state.interventions.push_back(iv);
     SOMA_ASSIGN_OR_RETURN(twin::TwinForecast f,
-                          t.engine->Forecast(state, horizon, step,
-                                             t.definition.assimilation.seed + static_cast<std::uint64_t>(t.state.updates)));
+                          t.engine->Forecast(state, w.horizon, w.step, ForecastSeed(t.definition, t.state)));
     Json one = ForecastJson(id, f, t.state.origin, t.definition.time_unit_seconds);
     one["name"] = name;
     one["interventions"] = planned;

@@ -31,6 +31,19 @@ Result<double> ConvertDoseUnit(double value, const std::string& from, const std:
   return units::Convert(value, from, to, o);
 }
 
+// A dose through its mapping as a scenario-format intervention: `value` (an
+// amount for a bolus, a rate for an infusion) in `unit` is converted to the
+// mapping's unit and scaled by its factor. Errors: the unit conversion's.
+Result<Json> DoseIntervention(const DoseMapping& m, double value, const std::string& unit, double start,
+                              double duration) {
+  SOMA_ASSIGN_OR_RETURN(double v, ConvertDoseUnit(value, unit, m.unit));
+  if (m.kind == DoseMapping::Kind::kBolus) {
+    return Json{{"type", "bolus"}, {"time", start}, {"target", m.target}, {"amount", v * m.factor}};
+  }
+  return Json{{"type", "infusion"}, {"start", start}, {"duration", duration}, {"target", m.target},
+              {"rate", v * m.factor}};
+}
+
 }  // namespace
 
 formats::FhirIngestOptions FhirOptionsFor(const TwinDefinition& def, const std::string& node_secret) {
@@ -112,27 +125,25 @@ TwinData MapPatientData(const TwinDefinition& def, const formats::PatientRecord&
         out.issues.push_back(Issue(d.resource_id, "dosage.dose", "mapping '" + m->name + "' is a bolus but the dose has no amount"));
         continue;
       }
-      auto v = ConvertDoseUnit(*d.amount, d.amount_unit, m->unit);
-      if (!v.ok()) {
-        out.issues.push_back(Issue(d.resource_id, "dosage.dose", v.status().message()));
+      auto iv = DoseIntervention(*m, *d.amount, d.amount_unit, model_time(d.start), 0);
+      if (!iv.ok()) {
+        out.issues.push_back(Issue(d.resource_id, "dosage.dose", iv.status().message()));
         continue;
       }
-      out.interventions.push_back({{"type", "bolus"}, {"time", model_time(d.start)}, {"target", m->target},
-                                   {"amount", *v * m->factor}});
+      out.interventions.push_back(std::move(*iv));
     } else {
       if (!d.rate || d.end <= d.start) {
         out.issues.push_back(Issue(d.resource_id, "dosage.rateQuantity",
                                    "mapping '" + m->name + "' is an infusion but the dose has no rate and period"));
         continue;
       }
-      auto v = ConvertDoseUnit(*d.rate, d.rate_unit, m->unit);
-      if (!v.ok()) {
-        out.issues.push_back(Issue(d.resource_id, "dosage.rateQuantity", v.status().message()));
+      auto iv = DoseIntervention(*m, *d.rate, d.rate_unit, model_time(d.start),
+                                 static_cast<double>(d.end - d.start) / tu);
+      if (!iv.ok()) {
+        out.issues.push_back(Issue(d.resource_id, "dosage.rateQuantity", iv.status().message()));
         continue;
       }
-      out.interventions.push_back({{"type", "infusion"}, {"start", model_time(d.start)},
-                                   {"duration", static_cast<double>(d.end - d.start) / tu}, {"target", m->target},
-                                   {"rate", *v * m->factor}});
+      out.interventions.push_back(std::move(*iv));
     }
   }
   return out;
@@ -180,20 +191,15 @@ Result<Json> PlannedInterventions(const TwinDefinition& def, const Json& actions
                              (known.empty() ? std::string("none") : known) + ")");
     }
     if (!a.contains("unit") || !a["unit"].is_string()) return InvalidArgument(at + ".unit: a UCUM unit is required");
-    const std::string unit = a["unit"];
-    if (m->kind == DoseMapping::Kind::kBolus) {
-      SOMA_ASSIGN_OR_RETURN(double amount, number(a, "amount", at, true));
-      auto v = ConvertDoseUnit(amount, unit, m->unit);
-      if (!v.ok()) return InvalidArgument(at + ".unit: " + v.status().message());
-      out.push_back({{"type", "bolus"}, {"time", time}, {"target", m->target}, {"amount", *v * m->factor}});
-    } else {
-      SOMA_ASSIGN_OR_RETURN(double rate, number(a, "rate", at, true));
-      SOMA_ASSIGN_OR_RETURN(double duration, number(a, "for", at, true));
-      auto v = ConvertDoseUnit(rate, unit, m->unit);
-      if (!v.ok()) return InvalidArgument(at + ".unit: " + v.status().message());
-      out.push_back({{"type", "infusion"}, {"start", time}, {"duration", duration}, {"target", m->target},
-                     {"rate", *v * m->factor}});
+    const bool bolus = m->kind == DoseMapping::Kind::kBolus;
+    SOMA_ASSIGN_OR_RETURN(double value, number(a, bolus ? "amount" : "rate", at, true));
+    double duration = 0;
+    if (!bolus) {
+      SOMA_ASSIGN_OR_RETURN(duration, number(a, "for", at, true));
     }
+    auto iv = DoseIntervention(*m, value, a["unit"].get<std::string>(), time, duration);
+    if (!iv.ok()) return InvalidArgument(at + ".unit: " + iv.status().message());
+    out.push_back(std::move(*iv));
   }
   return out;
 }
