@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <cstring>
 #include <fstream>
-#include <string_view>
 #include <limits>
 #include <optional>
-#include <cstring>
 #include <sstream>
+#include <string_view>
 
 #include "ensemble/parallel.h"
 #include "expr/parse.h"
@@ -76,9 +76,8 @@ Result<uq::Distribution> ParseDistribution(const json& j, const std::string& whe
 }
 
 // A small CSV reader for population tables: a header row, numeric cells
-// (the first column may hold names).
-// A population table's CSV text; `source` names it in messages (the file,
-// or "the inline table").
+// (the first column may hold names). `source` names the table in messages
+// (the file, or the inline table).
 Status ParseTable(const std::string& text, const std::string& source, const json& columns, const json& covariates,
                   PopulationSpec& pop, const std::string& where) {
   std::vector<std::vector<std::string>> rows;
@@ -155,11 +154,6 @@ Status ParseTable(const std::string& text, const std::string& source, const json
   return Status::Ok();
 }
 
-Status ReadTable(const fs::path& path, const json& columns, const json& covariates, PopulationSpec& pop,
-                 const std::string& where) {
-  SOMA_ASSIGN_OR_RETURN(std::string text, ReadText(path));
-  return ParseTable(text, "'" + path.string() + "'", columns, covariates, pop, where);
-}
 
 double Percentile(std::vector<double>& v, double q) {
   if (v.empty()) return NAN;
@@ -280,20 +274,22 @@ Result<Trial> ParseTrial(const json& j, const std::string& base_dir) {
   if (p.contains("table") && p.contains("csv")) {
     return InvalidArgument("population: give either table (a file) or csv (the table inline), not both");
   }
-  if (p.contains("table")) {
-    if (!p["table"].is_string()) return InvalidArgument("population.table: must be a file name");
-    SOMA_RETURN_IF_ERROR(ReadTable(fs::path(base_dir) / p["table"].get<std::string>(),
-                                   p.value("columns", json::object()), p.value("covariates", json()), pop,
-                                   "population"));
-    SOMA_RETURN_IF_ERROR(ParseFormulas(p, pop));
-    return t;
-  }
-  if (p.contains("csv")) {
-    // The same table inline, e.g. a twin's posterior (GET /v1/twins/{id}/posterior).
-    if (!p["csv"].is_string()) return InvalidArgument("population.csv: must be the table's CSV text");
-    SOMA_RETURN_IF_ERROR(ParseTable(p["csv"].get<std::string>(), "the inline table (population.csv)",
-                                    p.value("columns", json::object()), p.value("covariates", json()), pop,
-                                    "population"));
+  if (p.contains("table") || p.contains("csv")) {
+    // A table file, or the same table inline ("csv", e.g. a twin's
+    // posterior, GET /v1/twins/{id}/posterior).
+    std::string text, source;
+    if (p.contains("table")) {
+      if (!p["table"].is_string()) return InvalidArgument("population.table: must be a file name");
+      const fs::path path = fs::path(base_dir) / p["table"].get<std::string>();
+      SOMA_ASSIGN_OR_RETURN(text, ReadText(path));
+      source = "'" + path.string() + "'";
+    } else {
+      if (!p["csv"].is_string()) return InvalidArgument("population.csv: must be the table's CSV text");
+      text = p["csv"].get<std::string>();
+      source = "the inline table (population.csv)";
+    }
+    SOMA_RETURN_IF_ERROR(ParseTable(text, source, p.value("columns", json::object()), p.value("covariates", json()),
+                                    pop, "population"));
     SOMA_RETURN_IF_ERROR(ParseFormulas(p, pop));
     return t;
   }
