@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -199,6 +200,16 @@ Result<Json> JobManager::Submit(const repo::Principal& p, const Json& body) {
   SOMA_ASSIGN_OR_RETURN(job->model_id, Str(body["model"], "id", "model.", true));
   SOMA_ASSIGN_OR_RETURN(std::string version, Str(body["model"], "version", "model.", false));
   if (version.empty()) version = "latest";
+  // Read access to the model is checked as the caller, after the request's
+  // own checks and before anything else is read on the caller's behalf (a
+  // twin's posterior): a refused job reads no twin.
+  std::optional<repo::Version> model;
+  auto read_model = [&]() -> Status {
+    auto got = repo_.GetVersion(p, job->model_id, version);
+    if (!got.ok()) return got.status();
+    model = std::move(*got);
+    return Status::Ok();
+  };
   if (job->kind == "scenario-compare") {
     if (!body.contains("scenarios") || !body["scenarios"].is_array() || body["scenarios"].empty()) {
       return InvalidArgument("scenarios: a non-empty array of scenarios (soma.scenario/1) is required");
@@ -212,6 +223,7 @@ Result<Json> JobManager::Submit(const repo::Principal& p, const Json& body) {
     if (!body.contains("trial")) return InvalidArgument("trial: required for kind trial");
     if (body.contains("scenarios")) return InvalidArgument("scenarios: give them inside trial");
     SOMA_RETURN_IF_ERROR(CheckInlineTrial(body["trial"]));
+    SOMA_RETURN_IF_ERROR(read_model());
     SOMA_ASSIGN_OR_RETURN(trial_request, ResolveTwinPopulation(p, body["trial"]));
     auto t = scenario::ParseTrial(trial_request, "");
     if (!t.ok()) return t.status().WithContext("trial");
@@ -226,8 +238,8 @@ Result<Json> JobManager::Submit(const repo::Principal& p, const Json& body) {
   } else {
     return InvalidArgument("kind = '" + job->kind + "': must be scenario-compare or trial");
   }
-  // Read access to the model is checked now, as the caller.
-  SOMA_ASSIGN_OR_RETURN(repo::Version v, repo_.GetVersion(p, job->model_id, version));
+  if (!model) SOMA_RETURN_IF_ERROR(read_model());
+  const repo::Version& v = *model;
   for (const auto& f : v.files) {
     if (job->model_file.empty() && (f.path.ends_with(".xml") || f.path.ends_with(".sbml"))) job->model_file = f.path;
   }
