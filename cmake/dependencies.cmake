@@ -1,13 +1,49 @@
 # All third-party code comes from Debian packages (scripts/setup.sh installs them).
 
+# The `soma` command starts for every simulation, and binding the symbols of
+# shared libraries was most of its start: about 22 million instructions of
+# the dynamic loader, three quarters of them for libSBML's C++ symbols
+# (bench/RESULTS.md, Startup). An executable with the property
+# SOMA_STATIC_DEPS links the static archives that the same Debian -dev
+# packages ship (libsbml-static.a, libsundials_*.a, libklu.a, libglpk.a)
+# instead; every other target links the shared libraries. Switch off with
+# -DSOMA_STATIC_DEPS=OFF, or where an archive is missing.
+option(SOMA_STATIC_DEPS "Link the soma command with the static archives of libSBML, SUNDIALS, KLU and GLPK" ON)
+function(soma_link_shared_or_static target)
+  # SHARED: what other targets link. STATIC: archive names (libNAME.a).
+  # STATIC_NEEDS: shared libraries the archives call into (-lNAME).
+  cmake_parse_arguments(ARG "" "" "SHARED;STATIC;STATIC_NEEDS" ${ARGN})
+  set(static_ok ${SOMA_STATIC_DEPS})
+  set(archives "")
+  foreach(name IN LISTS ARG_STATIC)
+    find_library(SOMA_STATIC_${name} NAMES lib${name}.a)
+    if(NOT SOMA_STATIC_${name})
+      set(static_ok OFF)
+    endif()
+    list(APPEND archives ${SOMA_STATIC_${name}})
+  endforeach()
+  if(NOT static_ok)
+    target_link_libraries(${target} INTERFACE ${ARG_SHARED})
+    return()
+  endif()
+  set(wants_static "$<BOOL:$<TARGET_PROPERTY:SOMA_STATIC_DEPS>>")
+  foreach(lib IN LISTS ARG_SHARED)
+    target_link_libraries(${target} INTERFACE "$<$<NOT:${wants_static}>:${lib}>")
+  endforeach()
+  foreach(lib IN LISTS archives ARG_STATIC_NEEDS)
+    target_link_libraries(${target} INTERFACE "$<${wants_static}:${lib}>")
+  endforeach()
+endfunction()
+
 # libSBML (libsbml5-dev, built with the comp package). Debian's sbml-config.cmake
 # re-runs find modules that need extra CMake includes, so we import the shared
-# library directly; it carries its own dependencies (libxml2, zlib, bz2).
+# library directly; it carries its own dependencies (libxml2, zlib, bz2), which
+# its static archive needs named.
 find_path(SBML_INCLUDE_DIR sbml/SBMLTypes.h REQUIRED)
 find_library(SBML_LIB NAMES sbml REQUIRED)
 add_library(soma_libsbml INTERFACE)
 target_include_directories(soma_libsbml SYSTEM INTERFACE ${SBML_INCLUDE_DIR})
-target_link_libraries(soma_libsbml INTERFACE ${SBML_LIB})
+soma_link_shared_or_static(soma_libsbml SHARED ${SBML_LIB} STATIC sbml-static STATIC_NEEDS xml2 z bz2)
 add_library(sbml::sbml ALIAS soma_libsbml)
 
 # GLPK (libglpk-dev): the LP solver behind flux balance analysis (src/fba).
@@ -15,7 +51,7 @@ find_path(GLPK_INCLUDE_DIR glpk.h REQUIRED)
 find_library(GLPK_LIB NAMES glpk REQUIRED)
 add_library(soma_glpk INTERFACE)
 target_include_directories(soma_glpk SYSTEM INTERFACE ${GLPK_INCLUDE_DIR})
-target_link_libraries(soma_glpk INTERFACE ${GLPK_LIB})
+soma_link_shared_or_static(soma_glpk SHARED ${GLPK_LIB} STATIC glpk STATIC_NEEDS gmp ltdl z)
 add_library(glpk::glpk ALIAS soma_glpk)
 
 # libzip (libzip-dev): reads and writes the zip container of COMBINE/OMEX
@@ -54,7 +90,9 @@ endforeach()
 find_library(KLU_LIB NAMES klu REQUIRED)
 add_library(soma_sundials INTERFACE)
 target_include_directories(soma_sundials SYSTEM INTERFACE ${SUNDIALS_INCLUDE_DIR} /usr/include/suitesparse)
-target_link_libraries(soma_sundials INTERFACE ${SOMA_SUNDIALS_LIBS} ${KLU_LIB})
+list(TRANSFORM _soma_sundials_components PREPEND sundials_ OUTPUT_VARIABLE _soma_sundials_static)
+soma_link_shared_or_static(soma_sundials SHARED ${SOMA_SUNDIALS_LIBS} ${KLU_LIB}
+                           STATIC ${_soma_sundials_static} klu amd colamd btf suitesparseconfig)
 add_library(SUNDIALS::soma ALIAS soma_sundials)
 
 if(SOMA_BUILD_BENCH)
