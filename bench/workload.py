@@ -651,7 +651,7 @@ def write_markdown(path, info, rows, startup, args, atol, rtol, soma_bench=None,
     L.append("")
     L.append("Method: `soma simulate %s --end 1e-9 --steps 1 --summary` as a whole process, best of %d; from it we "
              "subtract Soma's own `setup time` and `integration time` (both from `--summary`) and the wall time of "
-             "`soma --version` (process start, dynamic loading of libSBML/SUNDIALS/KLU, CLI parsing), which leaves the "
+             "`soma --version` (process start, dynamic loading of the shared libraries left (libSBML, SUNDIALS, KLU and GLPK are linked statically), CLI parsing), which leaves the "
              "SBML read (libSBML parse, conversion to L3V2, import to Soma's IR) plus compilation to bytecode and "
              "writing a two-row CSV." % (startup["model"], startup["runs"]))
     L.append("")
@@ -705,7 +705,7 @@ def main():
     ap.add_argument("--models", default=GENERATED, help="folder with generated models and manifest.json")
     ap.add_argument("--only", help="comma-separated model names")
     ap.add_argument("--soma-runs", type=int, default=5)
-    ap.add_argument("--scipy-runs", type=int, default=3)
+    ap.add_argument("--scipy-runs", type=int, default=10)
     ap.add_argument("--scipy-min-s", type=float, default=2.0, help="stop repeating a SciPy run after this many seconds")
     ap.add_argument("--startup-runs", type=int, default=15)
     ap.add_argument("--soma-bench", default=DEFAULT_SOMA_BENCH,

@@ -1,7 +1,8 @@
 #pragma once
 // The `soma` command is two executables, as git is: `soma`, which links only
 // what the model tools need (simulate, check, steady-state, sensitivities,
-// fba, scenario) and so loads 25 shared libraries instead of 77, and `soma-full` beside
+// fba, scenario) and so loads 12 shared libraries instead of 77 (libSBML, SUNDIALS, KLU
+// and GLPK linked from their static archives, cmake/dependencies.cmake), and `soma-full` beside
 // it, which has every command (server, repository, twins, trials with MPI,
 // PEtab with Ceres). `soma` replaces itself with `soma-full` (execv, same
 // argv, environment and PID) for any other command line, so users only ever
