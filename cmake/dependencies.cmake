@@ -72,6 +72,11 @@ target_include_directories(soma_libxml2 SYSTEM INTERFACE ${LIBXML2_INCLUDE_DIR})
 target_link_libraries(soma_libxml2 INTERFACE ${LIBXML2_LIB})
 add_library(libxml2::xml2 ALIAS soma_libxml2)
 
+# zlib (zlib1g-dev) and bzip2 (libbz2-dev): compressed model files
+# (src/formats/common/compressed.h).
+find_package(ZLIB REQUIRED)
+find_package(BZip2 REQUIRED)
+
 find_package(CLI11 REQUIRED CONFIG)            # libcli11-dev
 find_package(nlohmann_json REQUIRED CONFIG)    # nlohmann-json3-dev
 find_package(Eigen3 REQUIRED CONFIG)          # libeigen3-dev

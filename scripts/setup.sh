@@ -10,7 +10,7 @@ packages=(
   libsbml5-dev libsundials-dev libsuitesparse-dev libglpk-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libeigen3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libzip-dev libxml2-dev zip
+  libzip-dev libxml2-dev zip libbz2-dev
   python3 python3-scipy python3-numpy python3-sbml5
   libsqlite3-dev libpq-dev libssl-dev postgresql
   libcpp-httplib-dev libbrotli-dev zlib1g-dev openssl sqlite3 curl wrk

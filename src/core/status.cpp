@@ -34,6 +34,11 @@ std::string Status::ToString() const {
 
 Status Status::WithContext(std::string_view context) const {
   if (ok()) return *this;
+  // Layers that both name the same file say it once.
+  if (std::string_view(message_).starts_with(context) && message_.size() >= context.size() + 2 &&
+      message_.compare(context.size(), 2, ": ") == 0) {
+    return *this;
+  }
   std::string m(context);
   m += ": ";
   m += message_;

@@ -50,7 +50,8 @@ class [[nodiscard]] Status {
   // "unsupported: csymbol delay in reaction R1" style text.
   std::string ToString() const;
 
-  // Returns a copy whose message is prefixed with `context` + ": ".
+  // Returns a copy whose message is prefixed with `context` + ": ", unless it
+  // already starts with exactly that (two layers naming the same file).
   Status WithContext(std::string_view context) const;
 
  private:

@@ -27,6 +27,11 @@ TEST(StatusTest, ErrorCarriesCodeAndMessage) {
   EXPECT_EQ(s.code(), ErrorCode::kUnsupported);
   EXPECT_EQ(s.ToString(), "unsupported: csymbol delay");
   EXPECT_EQ(s.WithContext("reaction R1").message(), "reaction R1: csymbol delay");
+  // The same context twice is said once; a longer or different one is added.
+  EXPECT_EQ(s.WithContext("m.xml").WithContext("m.xml").message(), "m.xml: csymbol delay");
+  EXPECT_EQ(s.WithContext("m.xml").WithContext("m").message(), "m: m.xml: csymbol delay");
+  EXPECT_EQ(s.WithContext("m").WithContext("m.xml").message(), "m.xml: m: csymbol delay");
+  EXPECT_EQ(Unsupported("m.xml:x").WithContext("m.xml").message(), "m.xml: m.xml:x");
 }
 
 TEST(ResultTest, PropagatesErrors) {

@@ -58,6 +58,37 @@ TEST(CliTest, SimulatePrintsHeaderAndStepsPlusOneRows) {
   EXPECT_NE(lines[4].find(",57"), std::string::npos) << lines[4];
 }
 
+// gzip files (as BioModels and model archives often hold them) read like the
+// XML inside, whatever their name; a cut file is a clear error that names it
+// once, with no rows printed.
+TEST(CliTest, GzippedModelsSimulateAndCheckLikeThePlainFile) {
+  const fs::path gz = fs::temp_directory_path() / "soma_cli_test_bergman.xml.gz";
+  const fs::path unnamed = fs::temp_directory_path() / "soma_cli_test_bergman_gz";
+  ASSERT_EQ(soma::test::RunShell("gzip -c " + kModel + " > " + gz.string() + " && cp " + gz.string() + " " +
+                                 unnamed.string()).exit_code, 0);
+  const std::string args = " --start 0 --end 60 --steps 6 --vars G,I";
+  CommandResult plain = Soma("simulate " + kModel + args);
+  ASSERT_EQ(plain.exit_code, 0) << plain.out;
+  for (const fs::path& p : {gz, unnamed}) {
+    CommandResult r = Soma("simulate " + p.string() + args);
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_EQ(r.out, plain.out);
+    CommandResult check = Soma("check " + p.string());
+    EXPECT_EQ(check.exit_code, 0) << check.out;
+    EXPECT_NE(check.out.find("0 error(s)"), std::string::npos) << check.out;
+  }
+  const fs::path cut = fs::temp_directory_path() / "soma_cli_test_cut.xml.gz";
+  ASSERT_EQ(soma::test::RunShell("head -c 200 " + gz.string() + " > " + cut.string()).exit_code, 0);
+  CommandResult r = Soma("simulate " + cut.string() + args);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.out.find(cut.string() + ": gzip data is truncated"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find(cut.string() + ": " + cut.string()), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("time,"), std::string::npos) << r.out;
+  CommandResult check = Soma("check " + cut.string());
+  EXPECT_NE(check.exit_code, 0);
+  EXPECT_NE(check.out.find("gzip data is truncated"), std::string::npos) << check.out;
+}
+
 TEST(CliTest, SimulateWithNativeCodeGivesTheSameTable) {
   const std::string args = "simulate " + std::string(SOMA_SOURCE_DIR) +
                            "/models/t1d-uva-padova.xml --end 600 --steps 60 --summary";

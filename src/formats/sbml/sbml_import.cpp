@@ -16,6 +16,7 @@
 #include "formats/sbml/sbml_diagnostics.h"
 #include "formats/sbml/sbml_fbc.h"
 #include "formats/sbml/sbml_model.h"
+#include "formats/common/compressed.h"
 #include "formats/sbml/sbml_packages.h"
 #include "formats/sbml/sbml_reader.h"
 
@@ -165,9 +166,11 @@ Result<SbmlImport> LoadSbmlFile(const std::filesystem::path& path, const SbmlImp
   std::stringstream text;
   text << in.rdbuf();
   if (!in || in.bad()) return IoError("SBML file '" + path.string() + "' could not be read");
+  // gzip and bzip2 files read as the XML inside them.
+  SOMA_ASSIGN_OR_RETURN(std::string xml, DecompressIfCompressed(std::move(text).str(), path.string()));
   std::filesystem::path dir = std::filesystem::absolute(path, ec).parent_path();
   if (ec) dir = path.parent_path();
-  Result<SbmlImport> result = ParseSbml(text.str(), options, dir);
+  Result<SbmlImport> result = ParseSbml(xml, options, dir);
   if (!result.ok()) return result.status().WithContext(path.string());
   return result;
 }
@@ -187,9 +190,33 @@ SbmlCheckReport CheckSbmlFile(const std::filesystem::path& path) {
   try {
     std::filesystem::path absolute = std::filesystem::absolute(path, ec);
     if (ec) absolute = path;
+    // Compressed files by their content, as LoadSbmlFile reads them (libSBML
+    // itself would go by the file name's extension).
+    std::string xml;
+    bool compressed = false;
+    {
+      std::ifstream in(path, std::ios::binary);
+      char magic[4] = {};
+      in.read(magic, sizeof magic);
+      compressed = CompressionOf(std::string_view(magic, static_cast<size_t>(in.gcount()))) != Compression::kNone;
+    }
+    if (compressed) {
+      std::ifstream in(path, std::ios::binary);
+      std::stringstream bytes;
+      bytes << in.rdbuf();
+      auto unpacked = DecompressIfCompressed(std::move(bytes).str(), path.string());
+      if (!unpacked.ok()) {
+        add({Severity::kError, 0, 0, "file", unpacked.status().message()});
+        return report;
+      }
+      xml = std::move(*unpacked);
+    }
     std::lock_guard<std::mutex> lock(LibsbmlMutex());
     ::SBMLReader reader;
-    std::unique_ptr<::SBMLDocument> doc(reader.readSBMLFromFile(absolute.string()));
+    std::unique_ptr<::SBMLDocument> doc(compressed ? reader.readSBMLFromString(xml)
+                                                   : reader.readSBMLFromFile(absolute.string()));
+    // comp's external model files are found next to the file.
+    if (doc != nullptr && compressed) doc->setLocationURI("file:" + absolute.string());
     if (doc == nullptr) {
       add({Severity::kError, 0, 0, "file", "libSBML could not read '" + path.string() + "'"});
       return report;
