@@ -135,8 +135,33 @@ Result<SbmlImport> Import(::SBMLDocument& doc, const SbmlImportOptions& options,
 
 }  // namespace
 
+namespace {
+
+// Text that cannot be XML at all (a CSV, a JSON file, an empty file) gets a
+// message saying so; libSBML would say "Main XML content is empty".
+Status CheckLooksLikeXml(std::string_view xml) {
+  std::string_view body = xml;
+  if (body.starts_with("\xEF\xBB\xBF")) body.remove_prefix(3);  // UTF-8 byte order mark
+  // UTF-16 and UTF-32 documents start with a byte order mark or a zero byte:
+  // libSBML decides.
+  if (!body.empty() && (static_cast<unsigned char>(body[0]) >= 0xFE || body[0] == '\0')) return Status::Ok();
+  const size_t start = body.find_first_not_of(" \t\r\n");
+  if (start == std::string_view::npos) return ParseError("the file is empty: no SBML document");
+  if (body[start] == '<') return Status::Ok();
+  std::string head;
+  for (char c : body.substr(start, 40)) {
+    if (c == '\n' || c == '\r') break;
+    head += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
+  }
+  return ParseError("not an XML document: it begins with \"" + head +
+                    "\" (an SBML file begins with '<?xml' or '<sbml')");
+}
+
+}  // namespace
+
 Result<SbmlImport> ParseSbml(std::string_view xml, const SbmlImportOptions& options,
                              const std::filesystem::path& base_dir) {
+  SOMA_RETURN_IF_ERROR(CheckLooksLikeXml(xml));
   try {
     std::error_code ec;
     std::filesystem::path base = base_dir.empty() ? std::filesystem::current_path(ec)

@@ -382,10 +382,26 @@ TEST(SbmlImportTest, MalformedXmlIsParseErrorWithLine) {
   // The unclosed <parameter> on line 5 is detected at the end tag on line 6.
   EXPECT_TRUE(Contains(r.status().message(), "line 6:")) << r.status().ToString();
 
+  // Text that is not XML at all says so and shows how it begins.
   Result<SbmlImport> garbage = ParseSbml("this is not xml");
   EXPECT_EQ(garbage.status().code(), ErrorCode::kParseError) << garbage.status().ToString();
-  Result<SbmlImport> empty = ParseSbml("");
-  EXPECT_EQ(empty.status().code(), ErrorCode::kParseError) << empty.status().ToString();
+  EXPECT_TRUE(Contains(garbage.status().message(), "not an XML document: it begins with \"this is not xml\""))
+      << garbage.status().ToString();
+  Result<SbmlImport> csv = ParseSbml("\xEF\xBB\xBF\n  time,A\n0,1\n");
+  EXPECT_TRUE(Contains(csv.status().message(), "begins with \"time,A\"")) << csv.status().ToString();
+  for (const char* blank : {"", " \n\t\r\n"}) {
+    Result<SbmlImport> empty = ParseSbml(blank);
+    EXPECT_EQ(empty.status().code(), ErrorCode::kParseError) << empty.status().ToString();
+    EXPECT_TRUE(Contains(empty.status().message(), "the file is empty")) << empty.status().ToString();
+  }
+  // A UTF-8 byte order mark before the XML declaration is fine; whitespace
+  // before it is XML's own error, reported by libSBML with its line.
+  Result<SbmlImport> bom = ParseSbml("\xEF\xBB\xBF" + L3V2(""));
+  EXPECT_TRUE(bom.ok()) << bom.status().ToString();
+  Result<SbmlImport> spaced = ParseSbml("\n " + L3V2(""));
+  ASSERT_FALSE(spaced.ok());
+  EXPECT_FALSE(Contains(spaced.status().message(), "not an XML document")) << spaced.status().ToString();
+  EXPECT_TRUE(Contains(spaced.status().message(), "line ")) << spaced.status().ToString();
 }
 
 TEST(SbmlImportTest, NamespaceMismatchIsParseError) {
