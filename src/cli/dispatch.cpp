@@ -24,12 +24,29 @@ bool IsLightCommand(std::string_view subcommand) {
          kLightCommands.end();
 }
 
+bool IsZipFile(const char* path) {
+  std::FILE* f = std::fopen(path, "rb");
+  if (f == nullptr) return false;
+  char magic[4] = {};
+  const size_t n = std::fread(magic, 1, sizeof magic, f);
+  std::fclose(f);
+  return n == 4 && std::memcmp(magic, "PK\x03\x04", 4) == 0;
+}
+
 bool RunsInLightBinary(std::span<const char* const> argv) {
   for (size_t i = 1; i < argv.size(); ++i) {
     std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") return false;
     if (arg == "--") return true;  // no subcommand follows; CLI11 reports the misuse
-    if (arg.empty() || arg[0] != '-') return IsLightCommand(arg);
+    if (arg.empty() || arg[0] != '-') {
+      if (!IsLightCommand(arg)) return false;
+      // A model archive among the arguments needs the zip reader.
+      for (size_t j = i + 1; j < argv.size(); ++j) {
+        std::error_code ec;
+        if (argv[j][0] != '-' && std::filesystem::is_regular_file(argv[j], ec) && IsZipFile(argv[j])) return false;
+      }
+      return true;
+    }
   }
   return true;
 }

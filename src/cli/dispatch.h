@@ -28,8 +28,13 @@ bool IsLightCommand(std::string_view subcommand);
 // no --help/-h (`soma --version`; `soma` alone, a usage error that both
 // binaries report alike). Everything else goes to the full binary: `soma
 // --help`, so that it lists every command; heavy subcommands; and unknown
-// ones, so that their error is CLI11's, as before the split.
+// ones, so that their error is CLI11's, as before the split; and a light
+// subcommand with a zip file (a COMBINE/OMEX model archive) among its
+// arguments, since only the full binary links the zip reader.
 bool RunsInLightBinary(std::span<const char* const> argv);
+
+// Whether the file at `path` starts as a zip archive does ("PK\3\4").
+bool IsZipFile(const char* path);
 
 // `soma-full` in the directory of `self_exe` (the light binary's path).
 std::string FullBinaryPath(std::string_view self_exe);

@@ -1,6 +1,9 @@
 #include "cli/dispatch.h"
 
+#include <filesystem>
+#include <fstream>
 #include <initializer_list>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -20,6 +23,23 @@ TEST(CliDispatch, LightCommandsRunInTheLightBinary) {
     EXPECT_TRUE(Light({c, "model.xml", "--end", "10"})) << c;
     EXPECT_TRUE(Light({c, "--help"})) << c;  // the command's own help
   }
+}
+
+// Only the full binary links the zip reader: a light command with a model
+// archive among its arguments is handed over; other files stay light.
+TEST(CliDispatch, ModelArchivesGoToTheFullBinary) {
+  const auto dir = std::filesystem::temp_directory_path();
+  const std::string zip = (dir / "soma_dispatch_test.omex").string();
+  const std::string xml = (dir / "soma_dispatch_test.xml").string();
+  std::ofstream(zip, std::ios::binary) << std::string("PK\x03\x04rest of a zip", 18);
+  std::ofstream(xml) << "<?xml version=\"1.0\"?><sbml/>";
+  EXPECT_TRUE(IsZipFile(zip.c_str()));
+  EXPECT_FALSE(IsZipFile(xml.c_str()));
+  EXPECT_FALSE(IsZipFile("/no/such/file"));
+  EXPECT_FALSE(Light({"simulate", zip.c_str(), "--end", "10"}));
+  EXPECT_FALSE(Light({"scenario", "run", "s.json", "--model", zip.c_str()}));
+  EXPECT_TRUE(Light({"simulate", xml.c_str(), "--end", "10"}));
+  EXPECT_TRUE(Light({"simulate", "/no/such/model.omex"}));  // the light binary reports it missing
 }
 
 TEST(CliDispatch, OtherCommandsGoToTheFullBinary) {

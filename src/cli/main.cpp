@@ -12,6 +12,10 @@
 
 #include "cli/commands.h"
 #include "cli/dispatch.h"
+#ifdef SOMA_CLI_FULL
+#include "formats/omex/omex.h"
+#include "formats/sbml/sbml_import.h"
+#endif
 
 namespace {
 
@@ -45,6 +49,11 @@ int main(int argc, char** argv) {
   if (!soma::cli::RunsInLightBinary(std::span<const char* const>(argv, argc))) {
     return soma::cli::ExecFullBinary(argv);
   }
+#endif
+#ifdef SOMA_CLI_FULL
+  // Model files may be COMBINE/OMEX archives (libzip is linked here only;
+  // the light binary hands such command lines over, cli/dispatch.h).
+  soma::formats::SetModelArchiveReader(&soma::formats::ExtractModelArchive);
 #endif
   CLI::App app{"Soma: simulation platform for digital twins in healthcare"};
   app.require_subcommand(1);

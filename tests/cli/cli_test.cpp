@@ -89,6 +89,47 @@ TEST(CliTest, GzippedModelsSimulateAndCheckLikeThePlainFile) {
   EXPECT_NE(check.out.find("gzip data is truncated"), std::string::npos) << check.out;
 }
 
+// A COMBINE/OMEX archive (as BioModels and model repositories hand them
+// out, here zipped by the zip tool) simulates and checks as its master SBML
+// file; an archive whose model cannot be chosen is an error listing them.
+TEST(CliTest, CombineArchivesSimulateAsTheirMasterModel) {
+  const fs::path dir = fs::temp_directory_path() / "soma_cli_test_omex";
+  fs::remove_all(dir);
+  fs::create_directories(dir / "models");
+  fs::copy_file(kModel, dir / "models" / "bergman.xml");
+  fs::copy_file(kModel, dir / "models" / "copy.xml");
+  const std::string sbml = "http://identifiers.org/combine.specifications/sbml";
+  auto manifest = [&](const std::string& copy_master) {
+    return std::string("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                       "<omexManifest xmlns=\"http://identifiers.org/combine.specifications/omex-manifest\">\n"
+                       "  <content location=\".\" format=\"http://identifiers.org/combine.specifications/omex\"/>\n"
+                       "  <content location=\"./models/copy.xml\" format=\"") +
+           sbml + "\"" + copy_master + "/>\n  <content location=\"./models/bergman.xml\" format=\"" + sbml +
+           ".level-3.version-1\" master=\"true\"/>\n</omexManifest>\n";
+  };
+  std::ofstream(dir / "manifest.xml") << manifest("");
+  ASSERT_EQ(soma::test::RunShell("cd " + dir.string() + " && zip -q -r model.omex manifest.xml models").exit_code, 0);
+  const std::string args = " --start 0 --end 60 --steps 6 --vars G,I";
+  CommandResult plain = Soma("simulate " + kModel + args);
+  ASSERT_EQ(plain.exit_code, 0) << plain.out;
+  CommandResult r = Soma("simulate " + (dir / "model.omex").string() + args);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(r.out, plain.out);
+  CommandResult check = Soma("check " + (dir / "model.omex").string());
+  EXPECT_EQ(check.exit_code, 0) << check.out;
+  EXPECT_NE(check.out.find("0 error(s)"), std::string::npos) << check.out;
+  // Two masters: which model is meant cannot be told.
+  std::ofstream(dir / "manifest.xml") << manifest(" master=\"true\"");
+  ASSERT_EQ(soma::test::RunShell("cd " + dir.string() + " && rm model.omex && zip -q -r model.omex manifest.xml models")
+                .exit_code, 0);
+  CommandResult two = Soma("simulate " + (dir / "model.omex").string() + args);
+  EXPECT_NE(two.exit_code, 0);
+  EXPECT_NE(two.out.find("several SBML files as master (./models/copy.xml, ./models/bergman.xml)"), std::string::npos)
+      << two.out;
+  EXPECT_EQ(two.out.find("soma-archive-"), std::string::npos) << two.out;  // no temporary folder named
+  fs::remove_all(dir);
+}
+
 TEST(CliTest, SimulateWithNativeCodeGivesTheSameTable) {
   const std::string args = "simulate " + std::string(SOMA_SOURCE_DIR) +
                            "/models/t1d-uva-padova.xml --end 600 --steps 60 --summary";

@@ -22,6 +22,7 @@
 // mutable state.
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -168,5 +169,20 @@ std::string MediaTypeForFormat(std::string_view format);
 
 // "http://identifiers.org/combine.specifications/sbml.level-L.version-V".
 std::string SbmlFormat(int level, int version);
+
+// The archive's model: the SBML entry (format kSbmlFormat, with or without a
+// level/version suffix) marked master="true", or the only SBML entry when none
+// is marked. Errors: kInvalidArgument when there is no SBML entry;
+// kUnsupported when several are marked master, or several are present and
+// none is marked (the message lists their locations).
+Result<const OmexEntry*> MainSbmlEntry(const OmexArchive& archive);
+
+// Reads a COMBINE/OMEX archive (ReadOmex, default limits), writes each of its
+// entries under the folder `into` (which must exist; subfolders are created),
+// and returns the path of its model (MainSbmlEntry), so that the model's
+// comp references to other files of the archive resolve next to it.
+// Errors: as ReadOmex and MainSbmlEntry; kIoError when a file cannot be
+// written.
+Result<std::filesystem::path> ExtractModelArchive(std::string_view zip_bytes, const std::filesystem::path& into);
 
 }  // namespace soma::formats

@@ -3,6 +3,7 @@
 
 #include "formats/sbml/sbml_import.h"
 
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -181,7 +182,44 @@ Result<SbmlImport> ParseSbml(std::string_view xml, const SbmlImportOptions& opti
   }
 }
 
-Result<SbmlImport> LoadSbmlFile(const std::filesystem::path& path, const SbmlImportOptions& options) {
+namespace {
+
+ModelArchiveReader g_archive_reader = nullptr;
+
+// A private temporary folder, removed with everything in it.
+class TempFolder {
+ public:
+  static Result<TempFolder> Create() {
+    std::error_code ec;
+    std::string pattern = (std::filesystem::temp_directory_path(ec) / "soma-archive-XXXXXX").string();
+    if (ec) return IoError("no temporary folder: " + ec.message());
+    if (mkdtemp(pattern.data()) == nullptr) return IoError("cannot create a folder like " + pattern);
+    return TempFolder(pattern);
+  }
+  TempFolder(TempFolder&& o) noexcept : path_(std::move(o.path_)) { o.path_.clear(); }
+  TempFolder& operator=(TempFolder&&) = delete;
+  ~TempFolder() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  explicit TempFolder(std::filesystem::path p) : path_(std::move(p)) {}
+  std::filesystem::path path_;
+};
+
+// `s` with the temporary folder's path replaced by the archive's name.
+std::string InArchive(std::string s, const std::filesystem::path& folder, const std::filesystem::path& archive) {
+  const std::string from = folder.string() + "/", to = archive.string() + ":";
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
+    s.replace(at, from.size(), to);
+  }
+  return s;
+}
+
+// Reads the file; gzip and bzip2 files read as the content inside them.
+Result<std::string> ReadModelBytes(const std::filesystem::path& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return NotFound("SBML file '" + path.string() + "' not found");
   if (std::filesystem::is_directory(path, ec)) {
@@ -191,8 +229,47 @@ Result<SbmlImport> LoadSbmlFile(const std::filesystem::path& path, const SbmlImp
   std::stringstream text;
   text << in.rdbuf();
   if (!in || in.bad()) return IoError("SBML file '" + path.string() + "' could not be read");
-  // gzip and bzip2 files read as the XML inside them.
-  SOMA_ASSIGN_OR_RETURN(std::string xml, DecompressIfCompressed(std::move(text).str(), path.string()));
+  std::string bytes = std::move(text).str();
+  if (CompressionOf(bytes) == Compression::kZip) return bytes;  // an archive: the caller's part
+  return DecompressIfCompressed(std::move(bytes), path.string());
+}
+
+// An archive's files extracted to a temporary folder (removed with this).
+struct ExtractedArchive {
+  TempFolder folder;
+  std::filesystem::path main;  // the model file in it
+};
+
+Result<ExtractedArchive> ExtractArchive(const std::string& bytes, const std::filesystem::path& path) {
+  if (g_archive_reader == nullptr) {
+    return Unsupported(path.string() + ": a zip archive, which this program does not read (the `soma` command "
+                       "does: a COMBINE/OMEX archive is read as its master SBML file)");
+  }
+  SOMA_ASSIGN_OR_RETURN(TempFolder folder, TempFolder::Create());
+  auto main = g_archive_reader(bytes, folder.path());
+  if (!main.ok()) {
+    return Status(main.status().code(), InArchive(main.status().message(), folder.path(), path))
+        .WithContext(path.string());
+  }
+  return ExtractedArchive{std::move(folder), *main};
+}
+
+}  // namespace
+
+void SetModelArchiveReader(ModelArchiveReader reader) { g_archive_reader = reader; }
+bool HasModelArchiveReader() { return g_archive_reader != nullptr; }
+
+Result<SbmlImport> LoadSbmlFile(const std::filesystem::path& path, const SbmlImportOptions& options) {
+  std::error_code ec;
+  SOMA_ASSIGN_OR_RETURN(std::string xml, ReadModelBytes(path));
+  if (CompressionOf(xml) == Compression::kZip) {
+    SOMA_ASSIGN_OR_RETURN(ExtractedArchive archive, ExtractArchive(xml, path));
+    Result<SbmlImport> result = LoadSbmlFile(archive.main, options);
+    if (!result.ok()) {
+      return Status(result.status().code(), InArchive(result.status().message(), archive.folder.path(), path));
+    }
+    return result;
+  }
   std::filesystem::path dir = std::filesystem::absolute(path, ec).parent_path();
   if (ec) dir = path.parent_path();
   Result<SbmlImport> result = ParseSbml(xml, options, dir);
@@ -226,13 +303,21 @@ SbmlCheckReport CheckSbmlFile(const std::filesystem::path& path) {
       compressed = CompressionOf(std::string_view(magic, static_cast<size_t>(in.gcount()))) != Compression::kNone;
     }
     if (compressed) {
-      std::ifstream in(path, std::ios::binary);
-      std::stringstream bytes;
-      bytes << in.rdbuf();
-      auto unpacked = DecompressIfCompressed(std::move(bytes).str(), path.string());
+      auto unpacked = ReadModelBytes(path);
       if (!unpacked.ok()) {
         add({Severity::kError, 0, 0, "file", unpacked.status().message()});
         return report;
+      }
+      if (CompressionOf(*unpacked) == Compression::kZip) {
+        // An archive: its model file is checked where it was extracted.
+        auto archive = ExtractArchive(*unpacked, path);
+        if (!archive.ok()) {
+          add({Severity::kError, 0, 0, "file", archive.status().message()});
+          return report;
+        }
+        SbmlCheckReport inner = CheckSbmlFile(archive->main);
+        for (Diagnostic& d : inner.diagnostics) d.message = InArchive(d.message, archive->folder.path(), path);
+        return inner;
       }
       xml = std::move(*unpacked);
     }

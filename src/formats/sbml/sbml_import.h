@@ -90,10 +90,25 @@ struct SbmlImport {
   std::vector<Diagnostic> diagnostics;
 };
 
-// Reads and imports the SBML file at `path`.
+// Model archives (COMBINE/OMEX zip files). A reader writes the archive's
+// files under the folder `into` and returns the path of its model file
+// (formats::ExtractModelArchive does, in soma::formats_omex). The programs
+// that link a zip library register it with SetModelArchiveReader (soma-full
+// does); without one a zip file is refused as unsupported. Set it once at
+// start-up, before other threads run.
+using ModelArchiveReader = Result<std::filesystem::path> (*)(std::string_view zip_bytes,
+                                                            const std::filesystem::path& into);
+void SetModelArchiveReader(ModelArchiveReader reader);
+bool HasModelArchiveReader();
+
+// Reads and imports the SBML file at `path`. A gzip or bzip2 file is read as
+// the XML inside it; a COMBINE/OMEX archive as its model (see
+// SetModelArchiveReader), extracted to a temporary folder that is removed
+// again.
 // Errors: kNotFound if the file does not exist; kIoError if it cannot be
-// read; otherwise as ParseSbml. External comp models are resolved relative to
-// the directory of `path`.
+// read; otherwise as ParseSbml (or DecompressIfCompressed, or the archive
+// reader, with the archive's name in place of the temporary folder).
+// External comp models are resolved relative to the directory of `path`.
 Result<SbmlImport> LoadSbmlFile(const std::filesystem::path& path,
                                 const SbmlImportOptions& options = {});
 
