@@ -185,6 +185,15 @@ Result<SbmlImport> ParseSbml(std::string_view xml, const SbmlImportOptions& opti
 namespace {
 
 ModelArchiveReader g_archive_reader = nullptr;
+// Set while an archive's model is read: an archive's model that is itself an
+// archive is refused (a zip that contains itself would never end).
+thread_local bool t_in_archive = false;
+struct InArchiveScope {
+  InArchiveScope() { t_in_archive = true; }
+  ~InArchiveScope() { t_in_archive = false; }
+  InArchiveScope(const InArchiveScope&) = delete;
+  InArchiveScope& operator=(const InArchiveScope&) = delete;
+};
 
 // A private temporary folder, removed with everything in it.
 class TempFolder {
@@ -245,6 +254,7 @@ Result<ExtractedArchive> ExtractArchive(const std::string& bytes, const std::fil
     return Unsupported(path.string() + ": a zip archive, which this program does not read (the `soma` command "
                        "does: a COMBINE/OMEX archive is read as its master SBML file)");
   }
+  if (t_in_archive) return Unsupported(path.string() + ": the archive's model is itself a zip archive");
   SOMA_ASSIGN_OR_RETURN(TempFolder folder, TempFolder::Create());
   auto main = g_archive_reader(bytes, folder.path());
   if (!main.ok()) {
@@ -257,14 +267,16 @@ Result<ExtractedArchive> ExtractArchive(const std::string& bytes, const std::fil
 }  // namespace
 
 void SetModelArchiveReader(ModelArchiveReader reader) { g_archive_reader = reader; }
-bool HasModelArchiveReader() { return g_archive_reader != nullptr; }
 
 Result<SbmlImport> LoadSbmlFile(const std::filesystem::path& path, const SbmlImportOptions& options) {
   std::error_code ec;
   SOMA_ASSIGN_OR_RETURN(std::string xml, ReadModelBytes(path));
   if (CompressionOf(xml) == Compression::kZip) {
     SOMA_ASSIGN_OR_RETURN(ExtractedArchive archive, ExtractArchive(xml, path));
-    Result<SbmlImport> result = LoadSbmlFile(archive.main, options);
+    Result<SbmlImport> result = [&] {
+      InArchiveScope scope;
+      return LoadSbmlFile(archive.main, options);
+    }();
     if (!result.ok()) {
       return Status(result.status().code(), InArchive(result.status().message(), archive.folder.path(), path));
     }
@@ -315,7 +327,10 @@ SbmlCheckReport CheckSbmlFile(const std::filesystem::path& path) {
           add({Severity::kError, 0, 0, "file", archive.status().message()});
           return report;
         }
-        SbmlCheckReport inner = CheckSbmlFile(archive->main);
+        SbmlCheckReport inner = [&] {
+          InArchiveScope scope;
+          return CheckSbmlFile(archive->main);
+        }();
         for (Diagnostic& d : inner.diagnostics) d.message = InArchive(d.message, archive->folder.path(), path);
         return inner;
       }

@@ -99,12 +99,11 @@ struct SbmlImport {
 using ModelArchiveReader = Result<std::filesystem::path> (*)(std::string_view zip_bytes,
                                                             const std::filesystem::path& into);
 void SetModelArchiveReader(ModelArchiveReader reader);
-bool HasModelArchiveReader();
 
 // Reads and imports the SBML file at `path`. A gzip or bzip2 file is read as
 // the XML inside it; a COMBINE/OMEX archive as its model (see
 // SetModelArchiveReader), extracted to a temporary folder that is removed
-// again.
+// again; an archive whose model is itself a zip archive is unsupported.
 // Errors: kNotFound if the file does not exist; kIoError if it cannot be
 // read; otherwise as ParseSbml (or DecompressIfCompressed, or the archive
 // reader, with the archive's name in place of the temporary folder).
