@@ -127,6 +127,16 @@ TEST(CliTest, CombineArchivesSimulateAsTheirMasterModel) {
   EXPECT_NE(two.out.find("several SBML files as master (./models/copy.xml, ./models/bergman.xml)"), std::string::npos)
       << two.out;
   EXPECT_EQ(two.out.find("soma-archive-"), std::string::npos) << two.out;  // no temporary folder named
+  // An archive whose model is itself an archive is refused (a zip may
+  // contain itself).
+  std::ofstream(dir / "manifest.xml") << manifest("");
+  ASSERT_EQ(soma::test::RunShell("cd " + dir.string() + " && rm model.omex && zip -q -r model.omex manifest.xml models && "
+                                 "cp model.omex models/bergman.xml && rm model.omex && "
+                                 "zip -q -r model.omex manifest.xml models").exit_code, 0);
+  CommandResult nested = Soma("simulate " + (dir / "model.omex").string() + args);
+  EXPECT_NE(nested.exit_code, 0);
+  EXPECT_NE(nested.out.find("model.omex:models/bergman.xml: the archive's model is itself a zip archive"),
+            std::string::npos) << nested.out;
   fs::remove_all(dir);
 }
 
