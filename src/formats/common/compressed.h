@@ -29,8 +29,8 @@ inline constexpr size_t kMaxDecompressedBytes = size_t{1} << 30;
 // are not compressed. `what` names the file in errors. Errors: kParseError
 // for corrupt or truncated data (naming the format and the library's
 // message), kResourceExhausted past `max_size`, kUnsupported for zip
-// archives (several files: a COMBINE archive is imported with
-// `soma repo import`; a single model is unzipped first).
+// archives (several files, not one compressed stream: LoadSbmlFile reads
+// COMBINE/OMEX archives before it gets here).
 Result<std::string> DecompressIfCompressed(std::string bytes, std::string_view what,
                                            size_t max_size = kMaxDecompressedBytes);
 

@@ -304,44 +304,32 @@ SbmlCheckReport CheckSbmlFile(const std::filesystem::path& path) {
   try {
     std::filesystem::path absolute = std::filesystem::absolute(path, ec);
     if (ec) absolute = path;
-    // Compressed files by their content, as LoadSbmlFile reads them (libSBML
-    // itself would go by the file name's extension).
-    std::string xml;
-    bool compressed = false;
-    {
-      std::ifstream in(path, std::ios::binary);
-      char magic[4] = {};
-      in.read(magic, sizeof magic);
-      compressed = CompressionOf(std::string_view(magic, static_cast<size_t>(in.gcount()))) != Compression::kNone;
+    // One read, as LoadSbmlFile does: compressed files by their content
+    // (libSBML would go by the file name's extension), archives by their model.
+    auto xml = ReadModelBytes(path);
+    if (!xml.ok()) {
+      add({Severity::kError, 0, 0, "file", xml.status().message()});
+      return report;
     }
-    if (compressed) {
-      auto unpacked = ReadModelBytes(path);
-      if (!unpacked.ok()) {
-        add({Severity::kError, 0, 0, "file", unpacked.status().message()});
+    if (CompressionOf(*xml) == Compression::kZip) {
+      // An archive: its model file is checked where it was extracted.
+      auto archive = ExtractArchive(*xml, path);
+      if (!archive.ok()) {
+        add({Severity::kError, 0, 0, "file", archive.status().message()});
         return report;
       }
-      if (CompressionOf(*unpacked) == Compression::kZip) {
-        // An archive: its model file is checked where it was extracted.
-        auto archive = ExtractArchive(*unpacked, path);
-        if (!archive.ok()) {
-          add({Severity::kError, 0, 0, "file", archive.status().message()});
-          return report;
-        }
-        SbmlCheckReport inner = [&] {
-          InArchiveScope scope;
-          return CheckSbmlFile(archive->main);
-        }();
-        for (Diagnostic& d : inner.diagnostics) d.message = InArchive(d.message, archive->folder.path(), path);
-        return inner;
-      }
-      xml = std::move(*unpacked);
+      SbmlCheckReport inner = [&] {
+        InArchiveScope scope;
+        return CheckSbmlFile(archive->main);
+      }();
+      for (Diagnostic& d : inner.diagnostics) d.message = InArchive(d.message, archive->folder.path(), path);
+      return inner;
     }
     std::lock_guard<std::mutex> lock(LibsbmlMutex());
     ::SBMLReader reader;
-    std::unique_ptr<::SBMLDocument> doc(compressed ? reader.readSBMLFromString(xml)
-                                                   : reader.readSBMLFromFile(absolute.string()));
+    std::unique_ptr<::SBMLDocument> doc(reader.readSBMLFromString(WithXmlDeclaration(*xml)));
     // comp's external model files are found next to the file.
-    if (doc != nullptr && compressed) doc->setLocationURI("file:" + absolute.string());
+    if (doc != nullptr) doc->setLocationURI("file:" + absolute.string());
     if (doc == nullptr) {
       add({Severity::kError, 0, 0, "file", "libSBML could not read '" + path.string() + "'"});
       return report;
