@@ -8,6 +8,8 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <string>
+#include <utility>
 #include <sstream>
 
 #include "suite_case.h"
@@ -53,6 +55,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   double seconds = 0;
+  // The same time courses in the other Levels/Versions each case is written
+  // for, converted by libSBML (strict), per {level, version}.
+  std::map<std::pair<int, int>, Tally> by_level;
+  std::map<std::pair<int, int>, int> not_convertible;
+  std::ostringstream level_failures;
   for (const auto& dir : cases) {
     auto info = ReadCase(dir);
     CaseOutcome out;
@@ -77,6 +84,25 @@ int main(int argc, char** argv) {
                << (info.ok() ? info->test_type : "") << " | " << reason << " |\n";
     }
     std::fprintf(stderr, "\r%s %-11s", dir.filename().string().c_str(), VerdictName(out.verdict));
+    if (!info.ok() || info->test_type != "TimeCourse") continue;
+    for (const auto& lv : OtherLevels(*info)) {
+      soma::Result<std::string> sbml = ConvertModel(*info, lv.first, lv.second);
+      if (!sbml.ok()) {
+        ++not_convertible[lv];
+        continue;
+      }
+      const CaseOutcome converted = RunCase(*info, soma::solvers::OdeMethod::kAuto, false, &*sbml);
+      by_level[lv].Add(converted.verdict);
+      if (converted.verdict != out.verdict) {
+        std::string reason = converted.reason;
+        for (char& ch : reason) {
+          if (ch == '|' || ch == '\n') ch = ' ';
+        }
+        level_failures << "| " << dir.filename().string() << " | L" << lv.first << "V" << lv.second << " | "
+                       << VerdictName(converted.verdict) << " | " << VerdictName(out.verdict) << " | " << reason
+                       << " |\n";
+      }
+    }
   }
   std::fprintf(stderr, "\n");
   std::ofstream out(argv[2]);
@@ -95,6 +121,23 @@ int main(int argc, char** argv) {
   Table(out, "test tag", by_tag);
   out << "\n## Cases that do not pass\n\n| case | verdict | test type | reason |\n|---|---|---|---|\n"
       << failures.str();
+  out << "\n## The same time courses in their other Levels and Versions\n\n"
+         "The development data holds each case in its highest Level/Version only; the suite writes it for "
+         "every Level/Version in the `levels` line of its `-model.m`. Each of those is recreated with "
+         "libSBML's strict conversion (`SBMLDocument::setLevelAndVersion`, which refuses conversions that "
+         "would lose information: those are counted as not convertible) and run again with the same settings "
+         "and rule. `SbmlTestSuiteLevels` in `tests/sbml_suite` requires every converted case to get the "
+         "original's verdict.\n\n"
+         "| Level/Version | converted and run | pass | fail | unsupported | error | not convertible |\n"
+         "|---|---:|---:|---:|---:|---:|---:|\n";
+  for (const auto& [lv, t] : by_level) {
+    out << "| L" << lv.first << "V" << lv.second << " | " << t.total() << " | " << t.pass << " | " << t.fail << " | "
+        << t.unsupported << " | " << t.error << " | " << not_convertible[lv] << " |\n";
+  }
+  const std::string differing = level_failures.str();
+  out << "\nConverted cases whose verdict differs from the original's: "
+      << (differing.empty() ? "none.\n"
+                            : "\n\n| case | as | verdict | original | reason |\n|---|---|---|---|---|\n" + differing);
   std::cout << all.pass << " passed, " << (all.total() - all.pass) << " did not pass of " << all.total() << "\n";
   return 0;
 }

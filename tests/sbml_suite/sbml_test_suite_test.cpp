@@ -4,7 +4,9 @@
 // A listed case that passes fails the test, so the list stays honest.
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <algorithm>
 #include <fstream>
 #include <map>
 
@@ -101,6 +103,52 @@ TEST(SbmlTestSuiteNative, EveryCaseGivesTheInterpretersNumbers) {
   }
   EXPECT_GT(compared, 1000);  // the development part has about 1,270 time courses
 }
+
+// Every time course again in each other Level/Version the suite writes it
+// for, converted by libSBML (strict: conversions that would lose
+// information are skipped). The development data holds only each case's
+// highest Level/Version; this runs Soma's import of Level 1, Level 2 and
+// L3V1 documents (most BioModels entries are L2V4 or L3V1) on the same
+// cases. A converted case must give the verdict of the original.
+struct LevelVersion {
+  int level, version;
+  int at_least;  // conversions expected (the development part, libSBML 5.19.7: 194 to L1V2 ... 1068 to L3V1)
+};
+class SbmlTestSuiteLevels : public ::testing::TestWithParam<LevelVersion> {};
+TEST_P(SbmlTestSuiteLevels, EveryCaseWrittenForItGivesTheSameVerdict) {
+  const auto [level, version, at_least] = GetParam();
+  const std::vector<std::string> ids = CaseIds();
+  if (ids.front() == "none") GTEST_SKIP() << "no SBML Test Suite at " << kRoot;
+  int ran = 0, not_convertible = 0;
+  for (const std::string& id : ids) {
+    auto info = ReadCase(kRoot / id);
+    ASSERT_TRUE(info.ok()) << info.status().ToString();
+    if (info->test_type != "TimeCourse") continue;
+    const auto others = OtherLevels(*info);
+    if (std::find(others.begin(), others.end(), std::make_pair(level, version)) == others.end()) continue;
+    SCOPED_TRACE("case " + id);
+    Result<std::string> sbml = ConvertModel(*info, level, version);
+    if (!sbml.ok()) {
+      ASSERT_EQ(sbml.status().code(), ErrorCode::kUnsupported) << sbml.status().ToString();
+      ++not_convertible;
+      continue;
+    }
+    const CaseOutcome original = RunCase(*info);
+    const CaseOutcome converted = RunCase(*info, solvers::OdeMethod::kAuto, false, &*sbml);
+    EXPECT_STREQ(VerdictName(converted.verdict), VerdictName(original.verdict)) << converted.reason;
+    ++ran;
+  }
+  std::printf("L%dV%d: %d cases converted and run, %d that libSBML cannot convert without loss\n", level, version,
+              ran, not_convertible);
+  EXPECT_GE(ran, at_least);
+}
+INSTANTIATE_TEST_SUITE_P(Semantic, SbmlTestSuiteLevels,
+                         ::testing::Values(LevelVersion{1, 2, 190}, LevelVersion{2, 1, 700}, LevelVersion{2, 2, 800},
+                                           LevelVersion{2, 3, 850}, LevelVersion{2, 4, 850},
+                                           LevelVersion{2, 5, 800}, LevelVersion{3, 1, 1050}),
+                         [](const auto& info) {
+                           return "L" + std::to_string(info.param.level) + "V" + std::to_string(info.param.version);
+                         });
 
 }  // namespace
 }  // namespace soma::suite

@@ -3,8 +3,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <sstream>
+#include <utility>
+
+#include <sbml/SBMLTypes.h>
 
 #include "fba/flux_balance.h"
 #include "formats/sbml/sbml_import.h"
@@ -157,6 +162,7 @@ Result<CaseInfo> ReadCase(const fs::path& dir) {
     if (key == "componentTags") c.component_tags = SplitList(value);
     else if (key == "testTags") c.test_tags = SplitList(value);
     else if (key == "testType") c.test_type = value;
+    else if (key == "levels") c.levels = SplitList(value);
   }
   return c;
 }
@@ -169,7 +175,45 @@ fs::path ModelFile(const CaseInfo& c) {
   return {};
 }
 
-CaseOutcome RunCase(const CaseInfo& c, solvers::OdeMethod method, bool native_code) {
+std::vector<std::pair<int, int>> OtherLevels(const CaseInfo& c) {
+  const std::string file = ModelFile(c).filename().string();  // NNNNN-sbml-lXvY.xml
+  std::vector<std::pair<int, int>> out;
+  for (const std::string& lv : c.levels) {
+    const auto dot = lv.find('.');
+    if (dot == std::string::npos) continue;
+    const int level = std::atoi(lv.substr(0, dot).c_str()), version = std::atoi(lv.substr(dot + 1).c_str());
+    if (level < 1 || version < 1) continue;
+    if (file.ends_with("-l" + std::to_string(level) + "v" + std::to_string(version) + ".xml")) continue;
+    out.emplace_back(level, version);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<std::string> ConvertModel(const CaseInfo& c, int level, int version) {
+  const fs::path file = ModelFile(c);
+  if (file.empty()) return NotFound("case " + c.id + " has no SBML file");
+  ::SBMLReader reader;
+  std::unique_ptr<::SBMLDocument> doc(reader.readSBMLFromFile(file.string()));
+  if (doc == nullptr || doc->getNumErrors(::LIBSBML_SEV_ERROR) + doc->getNumErrors(::LIBSBML_SEV_FATAL) > 0) {
+    return ParseError("libSBML could not read " + file.string());
+  }
+  const unsigned int before = doc->getNumErrors();
+  const std::string target = "Level " + std::to_string(level) + " Version " + std::to_string(version);
+  if (!doc->setLevelAndVersion(static_cast<unsigned>(level), static_cast<unsigned>(version), /*strict=*/true)) {
+    std::string why;
+    for (unsigned int i = before; i < doc->getNumErrors() && why.empty(); ++i) {
+      why = doc->getError(i)->getShortMessage();
+    }
+    return Unsupported("libSBML cannot convert it to " + target + " without loss" + (why.empty() ? "" : ": " + why));
+  }
+  ::SBMLWriter writer;
+  std::unique_ptr<char, decltype(&std::free)> text(writer.writeToString(doc.get()), &std::free);
+  if (text == nullptr) return Internal("libSBML could not write the " + target + " document");
+  return std::string(text.get());
+}
+
+CaseOutcome RunCase(const CaseInfo& c, solvers::OdeMethod method, bool native_code, const std::string* sbml) {
   auto t0 = std::chrono::steady_clock::now();
   CaseOutcome out;
   auto finish = [&](Verdict v, std::string reason) {
@@ -188,7 +232,7 @@ CaseOutcome RunCase(const CaseInfo& c, solvers::OdeMethod method, bool native_co
   if (c.test_type != "TimeCourse") return finish(Verdict::kUnsupported, "test type " + c.test_type);
   fs::path file = ModelFile(c);
   if (file.empty()) return finish(Verdict::kError, "no SBML file");
-  auto imported = formats::LoadSbmlFile(file);
+  auto imported = sbml != nullptr ? formats::ParseSbml(*sbml, {}, c.dir) : formats::LoadSbmlFile(file);
   if (!imported.ok()) return classify(imported.status());
   auto compiled = sim::CompiledModel::Compile(imported->model, {.native_code = native_code});
   if (compiled.ok()) out.native_code = (*compiled)->native_code();

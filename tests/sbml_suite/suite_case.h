@@ -26,6 +26,7 @@ struct CaseInfo {
   std::filesystem::path dir;
   std::vector<std::string> component_tags, test_tags;
   std::string test_type;                 // TimeCourse, FluxBalanceSteadyState, ...
+  std::vector<std::string> levels;       // the Levels/Versions the case is written for: "2.4", "3.1", ...
   CaseSettings settings;
 };
 
@@ -50,7 +51,21 @@ std::filesystem::path ModelFile(const CaseInfo& c);
 
 // Runs the case with the integration method `method` (default: auto),
 // with the model's hot programs as native code (LLVM) if `native_code`.
+// With `sbml`, that document (e.g. from ConvertModel) instead of ModelFile.
 CaseOutcome RunCase(const CaseInfo& c, solvers::OdeMethod method = solvers::OdeMethod::kAuto,
-                    bool native_code = false);
+                    bool native_code = false, const std::string* sbml = nullptr);
+
+// The Levels/Versions of c.levels other than that of ModelFile(c), as
+// {level, version} pairs, lowest first.
+std::vector<std::pair<int, int>> OtherLevels(const CaseInfo& c);
+
+// The case's model converted by libSBML to SBML Level `level` Version
+// `version` with strict conversion, which refuses to lose information (a
+// non-integer stoichiometry in Level 1, comp submodels below Level 3, ...):
+// then kUnsupported with libSBML's reason. The suite publishes each case in
+// every Level/Version of c.levels; the development data keeps only the
+// highest, and this recreates the others for testing the lower Levels'
+// import (most BioModels entries are Level 2 Version 4).
+Result<std::string> ConvertModel(const CaseInfo& c, int level, int version);
 
 }  // namespace soma::suite

@@ -347,6 +347,35 @@ TEST(SbmlImportTest, L1Model) {
   EXPECT_EQ(m.reactions[0].products[0].stoichiometry, 1);
 }
 
+// Level 1 has no `constant` attribute, so an algebraic rule may determine a
+// parameter or a compartment; those it names become variable (the compiler
+// picks which one each rule determines), the others stay constant.
+TEST(SbmlImportTest, L1AlgebraicRulesMayDetermineParametersAndCompartments) {
+  const char* xml = R"(<?xml version="1.0" encoding="UTF-8"?>
+<sbml xmlns="http://www.sbml.org/sbml/level1" level="1" version="2">
+  <model name="alg">
+    <listOfCompartments><compartment name="C" volume="1"/><compartment name="D"/></listOfCompartments>
+    <listOfSpecies><species name="X" compartment="C" initialAmount="1"/></listOfSpecies>
+    <listOfParameters><parameter name="k1" value="0.1"/><parameter name="k2"/></listOfParameters>
+    <listOfRules><algebraicRule formula="k2 - 0.2"/><algebraicRule formula="D - 0.75"/></listOfRules>
+    <listOfReactions>
+      <reaction name="R" reversible="false">
+        <listOfReactants><speciesReference species="X"/></listOfReactants>
+        <kineticLaw formula="k1 * k2 * X"/>
+      </reaction>
+    </listOfReactions>
+  </model>
+</sbml>
+)";
+  Result<SbmlImport> r = ParseSbml(xml);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const model::Model& m = r->model;
+  EXPECT_FALSE(m.FindParameter("k2")->constant);
+  EXPECT_FALSE(m.FindCompartment("D")->constant);
+  EXPECT_TRUE(m.FindParameter("k1")->constant);
+  EXPECT_TRUE(m.FindCompartment("C")->constant);
+}
+
 TEST(SbmlImportTest, MathErrorsNameTheElement) {
   Result<SbmlImport> r = ParseSbml(L3V2(R"(<listOfReactions><reaction id="R1" reversible="false"><kineticLaw>)" +
                                         Math("<apply><ci>undefined_fn</ci><cn>1</cn></apply>") +
