@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
+#include <ostream>
 
 #include <gtest/gtest.h>
 
@@ -114,6 +115,7 @@ struct LevelVersion {
   int level, version;
   int at_least;  // conversions expected (the development part, libSBML 5.19.7: 194 to L1V2 ... 1068 to L3V1)
 };
+void PrintTo(const LevelVersion& lv, std::ostream* os) { *os << "L" << lv.level << "V" << lv.version; }
 class SbmlTestSuiteLevels : public ::testing::TestWithParam<LevelVersion> {};
 TEST_P(SbmlTestSuiteLevels, EveryCaseWrittenForItGivesTheSameVerdict) {
   const auto [level, version, at_least] = GetParam();
