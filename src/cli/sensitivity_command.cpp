@@ -79,8 +79,9 @@ void AddSensitivityCommand(CLI::App& app) {
   cmd->add_option("--rel", args->rel_tol, "Relative accuracy wanted in the output")->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--assume-continuous-switches", args->continuous_switches,
-                "Accept right-hand sides that switch where a state crosses a threshold, asserting they are "
-                "continuous there (e.g. max(x, 0)); otherwise such models are refused");
+                "Assert that the right-hand side is continuous where it switches on a state crossing a "
+                "threshold (e.g. max(x, 0)), so the sensitivities skip the jump (f- - f+) dtau/dp there; "
+                "without it the jump is computed at each crossing");
   cmd->add_option("--method", args->method, "CVODES sensitivity corrector: staggered or simultaneous")
       ->capture_default_str()->check(CLI::IsMember({"staggered", "simultaneous"}));
   cmd->add_option("--format", args->format, "csv or json")->capture_default_str()->check(CLI::IsMember({"csv", "json"}));

@@ -1,6 +1,7 @@
 #include "sim/sensitivity.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -191,7 +192,8 @@ class MovingCrossing {
       double delta = 4 * std::numeric_limits<double>::epsilon() * std::max(1.0, std::abs(t));
       for (int tries = 0; tries < 24 && !old_side; ++tries, delta *= 4) {
         t_before = t - delta;
-        SOMA_RETURN_IF_ERROR(integrator.StateAt(t_before, y_before_));
+        // Only within the last step: beyond it the interpolant is undefined.
+        if (!integrator.StateAt(t_before, y_before_).ok()) break;
         probe_[0] = t_before;
         std::copy(y_before_.begin(), y_before_.end(), probe_.begin() + 1);
         cm_.roots().Run(probe_.data(), roots_.data(), roots_scratch_.data());
@@ -210,6 +212,8 @@ class MovingCrossing {
     }
     for (size_t k = 0; k < np_; ++k) dtau_[k] = -dg_[mover + k * nr] / rate;
     system_.Rhs(t_before, y_before_.data(), f_before_.data());
+    mover_ = mover;
+    direction_ = crossing[mover];
     Restore(t);
     jumps_.BeginMovingTime();
     return true;
@@ -225,7 +229,7 @@ class MovingCrossing {
                          " events execute at a time that moves with the parameters; only one is supported");
     }
     std::copy_n(ws_.begin() + 1, n_, y_at_.begin());
-    system_.Rhs(t, y_at_.data(), f_after_.data());
+    SOMA_RETURN_IF_ERROR(RhsOnNewSide(t));
     Restore(t);
     for (const auto& [slot, rate] : jumps_.assigned()) {
       if (slot >= 1 && slot <= n_) f_before_[slot - 1] = rate;
@@ -241,6 +245,36 @@ class MovingCrossing {
   }
 
  private:
+  // f+ into f_after_: the right-hand side just after t, where the condition
+  // that crossed has its new value. At t itself the state is on the root
+  // (to rounding), where a switch of the right-hand side on that condition
+  // (piecewise(p1, S1 < 2.5, p2)) may still evaluate to its old side, which
+  // would make the jump vanish. So the state is carried a little past t
+  // (y + delta f, delta growing from a few roundings) until the root
+  // function has the crossing's sign; f there is f+ to O(delta).
+  // Event conditions are exempt: their truth values live in slots, and the
+  // event's assignments may take the state back across the root.
+  Status RhsOnNewSide(double t) {
+    system_.Rhs(t, y_at_.data(), f_after_.data());
+    if (cm_.relations()[mover_].for_event) return Status::Ok();
+    std::copy_n(ws_.begin(), probe_.size(), probe_.begin());
+    cm_.roots().Run(probe_.data(), roots_.data(), roots_scratch_.data());
+    if (direction_ * roots_[mover_] > 0) return Status::Ok();
+    double delta = 4 * std::numeric_limits<double>::epsilon() * std::max(1.0, std::abs(t));
+    for (int tries = 0; tries < 24; ++tries, delta *= 4) {
+      probe_[0] = t + delta;
+      for (size_t i = 0; i < n_; ++i) y_before_[i] = y_at_[i] + delta * f_after_[i];
+      std::copy(y_before_.begin(), y_before_.end(), probe_.begin() + 1);
+      cm_.roots().Run(probe_.data(), roots_.data(), roots_scratch_.data());
+      if (direction_ * roots_[mover_] > 0) {
+        system_.Rhs(t + delta, y_before_.data(), f_after_.data());
+        return Status::Ok();
+      }
+    }
+    return Unsupported("sensitivities: at t = " + std::to_string(t) +
+                       " the condition that crossed could not be evaluated on its new side");
+  }
+
   // The right-hand side evaluations load their state into the workspace.
   void Restore(double t) {
     std::copy(y_at_.begin(), y_at_.end(), ws_.begin() + 1);
@@ -253,6 +287,8 @@ class MovingCrossing {
   SensitivityJumps& jumps_;
   std::vector<double>& ws_;
   const size_t n_, np_;
+  size_t mover_ = 0;    // the relation whose crossing time moves (Begin)
+  int direction_ = 0;   // its crossing direction
   std::vector<double> dg_, g_rate_, dg_scratch_, rate_scratch_, dtau_, y_at_, y_before_, f_before_, f_after_, probe_,
       roots_, roots_scratch_;
 };

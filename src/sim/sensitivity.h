@@ -17,10 +17,13 @@
 // side (piecewise, max, ...) at moving times jump by (f- - f+) dtau/dp, f-
 // and dg/dt- evaluated just before the switch on the last step's
 // interpolant (skipped when SensitivityCompileOptions::
-// assume_continuous_switches asserts f- = f+). Reported as Unsupported:
-// events with a delay, two moving conditions crossing at once, several
-// events executing at one moving time, a condition touched rather than
-// crossed (dg/dt = 0), algebraic rules, fast reactions and delay().
+// assume_continuous_switches asserts f- = f+); f+ is evaluated a few
+// roundings past the crossing, where the switch has its new value. Reported
+// as Unsupported: events with a delay, two moving conditions crossing at
+// once, several events executing at one moving time, a condition touched
+// rather than crossed (dg/dt = 0), floor/ceiling/quotient/rem of the state
+// in a rate (jumps that no root function marks), algebraic rules, fast
+// reactions and delay().
 //
 // The trajectory is the one Simulator::Simulate gives for the same options
 // (same event semantics, the same random choice among simultaneous events of

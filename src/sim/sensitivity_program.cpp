@@ -11,6 +11,7 @@ namespace soma::sim {
 
 namespace {
 
+using expr::GOp;
 using expr::NodeId;
 
 Status CheckParameter(const CompiledModel& cm, const std::string& id, const SymbolInfo* s) {
@@ -90,6 +91,44 @@ Result<SensitivityProgram> CompiledModel::CompileSensitivities(const std::vector
   }
 
   sp.continuous_switches = options.assume_continuous_switches;
+
+  // floor, ceiling, quotient and rem jump where their argument crosses an
+  // integer. The simulator needs no root for that (the step size control
+  // steps over the jump), but where the argument follows the state, or time
+  // scaled by a parameter, the jump's time moves with the parameters, and
+  // the sensitivities would need a jump there that nothing finds. Refused,
+  // naming the state whose rate contains it.
+  {
+    std::vector<bool> varied(num_slots_, false);
+    for (uint32_t slot : sp.parameter_slots) varied[slot] = true;
+    for (size_t i = 0; i < rhs_nodes_.size(); ++i) {
+      for (NodeId id : g.TopologicalOrder(std::span<const NodeId>(&rhs_nodes_[i], 1))) {
+        const expr::Node& node = g.node(id);
+        if (node.op != GOp::kFloor && node.op != GOp::kCeil && node.op != GOp::kQuotient && node.op != GOp::kRem) {
+          continue;
+        }
+        bool on_state = false, on_time = false, on_parameter = false;
+        for (NodeId arg : {node.a, node.b}) {
+          if (node.arity < 2 && arg == node.b) continue;
+          for (uint32_t v : g.Variables(arg)) {
+            on_time = on_time || v == 0;
+            on_state = on_state || (v >= 1 && v <= num_states_);
+            on_parameter = on_parameter || (v < num_slots_ && varied[v]);
+          }
+        }
+        if (on_state || (on_time && on_parameter)) {
+          const char* name = node.op == GOp::kFloor  ? "floor"
+                             : node.op == GOp::kCeil ? "ceiling"
+                             : node.op == GOp::kQuotient ? "quotient"
+                                                         : "rem";
+          return Unsupported(where + ": the rate of '" + state_names_[i] + "' contains " + name + "() of " +
+                             (on_state ? "the state" : "time scaled by a parameter") +
+                             ", which jumps at times that move with the parameters; sensitivities across such jumps "
+                             "are not supported");
+        }
+      }
+    }
+  }
 
   // sum over live slots v read by f of (d f / d w_v) * s_v,k.
   // The live slots v that f reads with d f / d w_v, where that is not

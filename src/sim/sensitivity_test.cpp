@@ -173,6 +173,48 @@ TEST(SensitivityTest, RightHandSideSwitchesAtMovingTimesJump) {
   }
 }
 
+TEST(SensitivityTest, SwitchOnAFallingStateJumpsWhereTheRootLandsOnTheOldSide) {
+  // SBML Test Suite 00194's form: w' = -k w, w(0) = 1, and x' = piecewise(p1,
+  // w < 0.5, p2), x(0) = 0. The switch is at tau = ln 2 / k, where root
+  // finding leaves w at 0.5 to rounding, on either side; f+ must be taken
+  // on the new side. After tau, x = p2 tau + p1 (t - tau), so dx/dk =
+  // (p1 - p2) ln 2 / k^2 (and 0 before). Tolerance 1e-8 + 1e-6 |ref|.
+  model::Model m;
+  m.parameters.push_back({.id = "k", .value = 1.0});
+  m.parameters.push_back({.id = "p1", .value = 1.5});
+  m.parameters.push_back({.id = "p2", .value = 0.05});
+  m.parameters.push_back({.id = "w", .value = 1.0, .constant = false});
+  m.parameters.push_back({.id = "x", .value = 0.0, .constant = false});
+  m.rules.push_back({model::RuleKind::kRate, "w", Apply(Op::kTimes, {Num(-1.0), Sym("k"), Sym("w")})});
+  m.rules.push_back({model::RuleKind::kRate, "x",
+                     Apply(Op::kPiecewise, {Sym("p1"), Apply(Op::kLt, {Sym("w"), Num(0.5)}), Sym("p2")})});
+  auto cm = MustCompile(m);
+  ASSERT_NE(cm, nullptr);
+  auto r = SimulateWithSensitivities(cm, TightOptions(2.0, 8), {{"x"}}, {"k"});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const double tau = std::log(2.0);
+  for (size_t i = 0; i < r->trajectory.rows; ++i) {
+    const double t = r->trajectory.at(i, 0);
+    ExpectClose(r->at(i, 0, 0), t < tau ? 0.0 : (1.5 - 0.05) * std::log(2.0), 1e-8, 1e-6,
+                "dx/dk at t = " + std::to_string(t));
+  }
+}
+
+// floor() of a state jumps where no root function looks: refused, named.
+TEST(SensitivityTest, FloorOfAStateInARateIsUnsupported) {
+  model::Model m;
+  m.parameters.push_back({.id = "k", .value = 1.0});
+  m.parameters.push_back({.id = "w", .value = 3.0, .constant = false});
+  m.rules.push_back({model::RuleKind::kRate, "w", Apply(Op::kTimes, {Num(-1.0), Sym("k"), Apply(Op::kFloor, {Sym("w")})})});
+  auto cm = MustCompile(m);
+  ASSERT_NE(cm, nullptr);
+  auto r = SimulateWithSensitivities(cm, TightOptions(2.0, 8), {{"w"}}, {"k"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kUnsupported);
+  EXPECT_NE(r.status().message().find("the rate of 'w' contains floor() of the state"), std::string::npos)
+      << r.status().ToString();
+}
+
 TEST(SensitivityTest, ConcurrentRunsOnOneSharedModelAgree) {
   auto cm = MustCompile(DecayModel());
   ASSERT_NE(cm, nullptr);

@@ -175,6 +175,23 @@ fs::path ModelFile(const CaseInfo& c) {
   return {};
 }
 
+std::vector<sim::OutputVariable> CaseOutputs(const CaseInfo& c, const sim::CompiledModel& model) {
+  const CaseSettings& s = c.settings;
+  std::vector<sim::OutputVariable> vars;
+  for (const std::string& v : s.variables) {
+    sim::OutputVariable ov{v, sim::SpeciesQuantity::kDefault};
+    if (std::find(s.amount.begin(), s.amount.end(), v) != s.amount.end()) ov.quantity = sim::SpeciesQuantity::kAmount;
+    if (std::find(s.concentration.begin(), s.concentration.end(), v) != s.concentration.end()) {
+      ov.quantity = sim::SpeciesQuantity::kConcentration;
+    }
+    // Only species have the two quantities; the suite lists others too.
+    const sim::SymbolInfo* info = model.FindSymbol(v);
+    if (info != nullptr && info->kind != model::SymbolKind::kSpecies) ov.quantity = sim::SpeciesQuantity::kDefault;
+    vars.push_back(ov);
+  }
+  return vars;
+}
+
 std::vector<std::pair<int, int>> OtherLevels(const CaseInfo& c) {
   const std::string file = ModelFile(c).filename().string();  // NNNNN-sbml-lXvY.xml
   std::vector<std::pair<int, int>> out;
@@ -239,18 +256,7 @@ CaseOutcome RunCase(const CaseInfo& c, solvers::OdeMethod method, bool native_co
   if (!compiled.ok()) return classify(compiled.status());
 
   const CaseSettings& s = c.settings;
-  std::vector<sim::OutputVariable> vars;
-  for (const std::string& v : s.variables) {
-    sim::OutputVariable ov{v, sim::SpeciesQuantity::kDefault};
-    if (std::find(s.amount.begin(), s.amount.end(), v) != s.amount.end()) ov.quantity = sim::SpeciesQuantity::kAmount;
-    if (std::find(s.concentration.begin(), s.concentration.end(), v) != s.concentration.end()) {
-      ov.quantity = sim::SpeciesQuantity::kConcentration;
-    }
-    // Only species have the two quantities; the suite lists others too.
-    const sim::SymbolInfo* info = (*compiled)->FindSymbol(v);
-    if (info != nullptr && info->kind != model::SymbolKind::kSpecies) ov.quantity = sim::SpeciesQuantity::kDefault;
-    vars.push_back(ov);
-  }
+  const std::vector<sim::OutputVariable> vars = CaseOutputs(c, **compiled);
   sim::SimulationOptions opt;
   opt.start = s.start;
   opt.end = s.start + s.duration;

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "core/status.h"
+#include "sim/compiled_model.h"
+#include "sim/options.h"
 #include "solvers/ode_integrator.h"
 
 namespace soma::suite {
@@ -54,6 +56,10 @@ std::filesystem::path ModelFile(const CaseInfo& c);
 // With `sbml`, that document (e.g. from ConvertModel) instead of ModelFile.
 CaseOutcome RunCase(const CaseInfo& c, solvers::OdeMethod method = solvers::OdeMethod::kAuto,
                     bool native_code = false, const std::string* sbml = nullptr);
+
+// The case's output variables on `model` (its settings' variables, species
+// as amounts or concentrations as the settings say).
+std::vector<sim::OutputVariable> CaseOutputs(const CaseInfo& c, const sim::CompiledModel& model);
 
 // The Levels/Versions of c.levels other than that of ModelFile(c), as
 // {level, version} pairs, lowest first.
