@@ -159,6 +159,13 @@ struct EstimationSummary {
   std::string BriefReport() const;
   // Estimates with intervals, correlations, weak directions, starts.
   std::string FullReport() const;
+  // The correlation part of FullReport: the whole matrix for up to
+  // kCorrelationMatrixUpTo parameters; for more, the pairs with |r| >=
+  // kStrongCorrelation, strongest first (at most kStrongPairsShown).
+  std::string CorrelationReport() const;
+  static constexpr long kCorrelationMatrixUpTo = 12;
+  static constexpr double kStrongCorrelation = 0.9;
+  static constexpr size_t kStrongPairsShown = 40;
 };
 
 // Errors: a problem or options that fail Validate; model symbols that do

@@ -349,5 +349,30 @@ TEST(Estimate, FailedSimulationsAreInfeasibleStepsNotErrors) {
   EXPECT_FALSE(s->starts[0].error.ok());  // the nominal start cannot be simulated
 }
 
+// Up to a dozen parameters the report prints the correlation matrix; for
+// more, only the strongly correlated pairs, strongest first.
+TEST(EstimationReport, CorrelationMatrixForFewParametersStrongPairsForMany) {
+  EstimationSummary few;
+  few.estimates.resize(2);
+  few.estimates[0].id = "a";
+  few.estimates[1].id = "b";
+  few.correlation = Eigen::MatrixXd::Identity(2, 2);
+  few.correlation(0, 1) = few.correlation(1, 0) = -0.5;
+  EXPECT_EQ(few.CorrelationReport(), "Correlation (estimation scale):\n  1.000 -0.500  a\n -0.500  1.000  b\n");
+
+  EstimationSummary many;
+  const int n = 20;
+  many.estimates.resize(n);
+  for (int i = 0; i < n; ++i) many.estimates[static_cast<size_t>(i)].id = "p" + std::to_string(i);
+  many.correlation = Eigen::MatrixXd::Identity(n, n);
+  many.correlation(3, 7) = many.correlation(7, 3) = 0.95;
+  many.correlation(1, 2) = many.correlation(2, 1) = -0.99;
+  many.correlation(4, 5) = many.correlation(5, 4) = 0.89;  // below the threshold
+  EXPECT_EQ(many.CorrelationReport(),
+            "Correlation (estimation scale): 2 of the 190 pairs of the 20 parameters have |r| >= 0.9:\n"
+            "  -0.990  p1 ~ p2\n"
+            "  +0.950  p3 ~ p7\n");
+}
+
 }  // namespace
 }  // namespace soma::infer

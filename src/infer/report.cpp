@@ -1,8 +1,11 @@
 // Brief and full reports of an EstimationSummary.
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "infer/estimate.h"
 
@@ -29,6 +32,42 @@ std::string EstimationSummary::BriefReport() const {
   return out;
 }
 
+std::string EstimationSummary::CorrelationReport() const {
+  const Eigen::Index n = correlation.rows();
+  if (n == 0 || n != static_cast<Eigen::Index>(estimates.size())) return "";
+  std::string out;
+  if (n <= kCorrelationMatrixUpTo) {
+    out += "Correlation (estimation scale):\n";
+    for (Eigen::Index a = 0; a < n; ++a) {
+      for (Eigen::Index b = 0; b < n; ++b) out += Format(" %6.3f", correlation(a, b));
+      out += "  " + estimates[a].id + "\n";
+    }
+    return out;
+  }
+  // A matrix of more than a dozen columns is unreadable in a terminal: the
+  // strongly correlated pairs instead, strongest first.
+  std::vector<std::pair<Eigen::Index, Eigen::Index>> pairs;
+  for (Eigen::Index a = 0; a < n; ++a) {
+    for (Eigen::Index b = a + 1; b < n; ++b) {
+      if (std::abs(correlation(a, b)) >= kStrongCorrelation) pairs.emplace_back(a, b);
+    }
+  }
+  std::stable_sort(pairs.begin(), pairs.end(), [&](const auto& x, const auto& y) {
+    return std::abs(correlation(x.first, x.second)) > std::abs(correlation(y.first, y.second));
+  });
+  out += "Correlation (estimation scale): " + std::to_string(pairs.size()) + " of the " +
+         std::to_string(n * (n - 1) / 2) + " pairs of the " + std::to_string(n) + " parameters have |r| >= " +
+         Format("%.2g", kStrongCorrelation) + (pairs.empty() ? "\n" : ":\n");
+  const size_t shown = std::min<size_t>(pairs.size(), kStrongPairsShown);
+  for (size_t i = 0; i < shown; ++i) {
+    const auto [a, b] = pairs[i];
+    out += Format("  %+6.3f  ", correlation(a, b)) + estimates[static_cast<size_t>(a)].id + " ~ " +
+           estimates[static_cast<size_t>(b)].id + "\n";
+  }
+  if (shown < pairs.size()) out += "  ... and " + std::to_string(pairs.size() - shown) + " more\n";
+  return out;
+}
+
 std::string EstimationSummary::FullReport() const {
   std::string out = "Estimation: " + BriefReport() + "\n";
   out += "Termination (best start " + std::to_string(best_start) + "): " + termination + "\n";
@@ -50,11 +89,7 @@ std::string EstimationSummary::FullReport() const {
       out += line;
     }
     out += "Intervals from the " + curvature + "\n";
-    out += "Correlation (estimation scale):\n";
-    for (Eigen::Index a = 0; a < correlation.rows(); ++a) {
-      for (Eigen::Index b = 0; b < correlation.cols(); ++b) out += Format(" %6.3f", correlation(a, b));
-      out += "  " + estimates[a].id + "\n";
-    }
+    out += CorrelationReport();
     if (weak_directions.empty()) {
       out += "Identifiability: all parameters locally identifiable (Fisher information eigenvalues within " +
              Format("%.3g", fisher_eigenvalues.size() ? fisher_eigenvalues[0] / fisher_eigenvalues.maxCoeff() : 0) +
