@@ -94,6 +94,7 @@ struct CompiledEvent {
   std::vector<uint32_t> targets;   // slots written by the assignments, in order
   expr::Program assignments;       // outputs: new stored values of `targets`
   std::vector<expr::NodeId> assignment_nodes;  // the outputs of `assignments`
+  expr::NodeId delay_node = 0;     // has_delay: the delay, evaluated when the event fires
 };
 
 struct SensitivityProgram;  // sim/sensitivity_program.h

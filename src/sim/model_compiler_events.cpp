@@ -153,6 +153,7 @@ Status ModelCompiler::BuildEvents() {
       if (!d.ok()) return d.status().WithContext(where + ": delay");
       delay = *d;
       ce.has_delay = true;
+      ce.delay_node = delay;
     }
     if (ev.priority) {
       auto p = Translate(*ev.priority, Mode::kDynamic, nullptr);

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <span>
+#include <string>
 
 #include "sim/event_runner.h"
 #include "sim/model_system.h"
@@ -118,12 +119,20 @@ class SensitivityJumps : public EventExtension {
     for (size_t a = 0; a < m; ++a) assigned_.emplace_back(targets[a], extra[m * np + a]);
   }
 
+  void Scheduled(size_t e) override {
+    if (moving_ && delayed_.empty()) delayed_ = cm_.events()[e].id;
+  }
+
   void BeginMovingTime() {
     moving_ = true;
     executed_ = 0;
     incomplete_ = false;
+    delayed_.clear();
     assigned_.clear();
   }
+  // The id of an event with a delay that fired at the moving time (its
+  // execution time would move too), or empty.
+  const std::string& delayed() const { return delayed_; }
   void EndMovingTime() { moving_ = false; }
   int executed() const { return executed_; }
   bool incomplete() const { return incomplete_; }
@@ -137,6 +146,7 @@ class SensitivityJumps : public EventExtension {
   std::vector<std::vector<double>> scratch_, rate_scratch_;
   bool moving_ = false, incomplete_ = false;
   int executed_ = 0;
+  std::string delayed_;
   std::vector<std::pair<uint32_t, double>> assigned_;
 };
 
@@ -224,6 +234,11 @@ class MovingCrossing {
   // targets have f+ = 0.
   Status Finish(double t) {
     jumps_.EndMovingTime();
+    if (!jumps_.delayed().empty()) {
+      return Unsupported("sensitivities: at t = " + std::to_string(t) + " event '" + jumps_.delayed() +
+                         "', which has a delay, fires at a time that moves with the parameters, so its execution "
+                         "time moves too; that is not supported");
+    }
     if (jumps_.executed() > 1 || jumps_.incomplete()) {
       return Unsupported("sensitivities: at t = " + std::to_string(t) + " " + std::to_string(jumps_.executed()) +
                          " events execute at a time that moves with the parameters; only one is supported");
@@ -468,8 +483,10 @@ Result<SensitivityResult> SimulateWithSensitivities(const SensitivityPlan& plan,
         ws[0] = t;
         break;
       }
-      // Time points of relations linear in time are landed on (as Simulate does).
-      const double t_stop = clock.next();
+      // Time points of relations linear in time and scheduled executions of
+      // delayed events are landed on (as Simulate does).
+      const double t_event = events.NextPendingTime();
+      const double t_stop = std::min(t_event, clock.next());
       auto stop = integrator->Advance(std::min(t_out, t_stop), t_stop);
       if (!stop.ok()) {
         summary.termination = "solver failure";
@@ -500,7 +517,7 @@ Result<SensitivityResult> SimulateWithSensitivities(const SensitivityPlan& plan,
         events.ApplyRoots(found);
         crossed = true;
       }
-      if (!crossed) continue;
+      if (!crossed && t < t_event) continue;
       SOMA_ASSIGN_OR_RETURN(const bool moving, moving_jump.Begin(t, crossing, *integrator));
       SOMA_ASSIGN_OR_RETURN(bool changed, events.Process(t));
       if (moving) SOMA_RETURN_IF_ERROR(moving_jump.Finish(t));

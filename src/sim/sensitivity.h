@@ -19,8 +19,10 @@
 // interpolant (skipped when SensitivityCompileOptions::
 // assume_continuous_switches asserts f- = f+); f+ is evaluated a few
 // roundings past the crossing, where the switch has its new value. Reported
-// as Unsupported: events with a delay, two moving conditions crossing at
-// once, several events executing at one moving time, a condition touched
+// as Unsupported: an event with a delay that fires at a moving time or whose
+// delay changes with the state or the parameters (delayed events at fixed
+// times are supported: they execute at a fixed time too), two moving
+// conditions crossing at once, several events executing at one moving time, a condition touched
 // rather than crossed (dg/dt = 0), floor/ceiling/quotient/rem of the state
 // in a rate (jumps that no root function marks), algebraic rules, fast
 // reactions and delay().

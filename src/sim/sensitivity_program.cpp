@@ -84,10 +84,25 @@ Result<SensitivityProgram> CompiledModel::CompileSensitivities(const std::vector
   }
   sp.initial = expr::Program::Compile(g, initial);
   for (const CompiledEvent& ev : events_) {
-    if (ev.has_delay) {
-      return Unsupported(where + ": event '" + ev.id + "' has a delay; sensitivities across delayed events are not supported");
-    }
     for (uint32_t t : ev.targets) live[t] = true;
+  }
+  for (uint32_t slot : sp.parameter_slots) live[slot] = true;
+  // An event with a delay executes at its trigger time plus the delay. The
+  // execution time is fixed when the trigger time is (checked as the run
+  // goes: a delayed event firing at a crossing that moves with the
+  // parameters is refused then) and the delay does not change with the
+  // state or the parameters (checked here); the assignment then replaces
+  // its targets' sensitivities like an event at a fixed time.
+  for (const CompiledEvent& ev : events_) {
+    if (!ev.has_delay) continue;
+    for (uint32_t v : g.Variables(ev.delay_node)) {
+      if (v == 0 || v >= num_slots_ || !live[v]) continue;
+      auto c = g.ConstantValue(g.Derivative(ev.delay_node, v));
+      if (c && *c == 0.0) continue;
+      return Unsupported(where + ": the delay of event '" + ev.id +
+                         "' changes with the state or the parameters, so its execution time moves; sensitivities "
+                         "across such events are not supported");
+    }
   }
 
   sp.continuous_switches = options.assume_continuous_switches;

@@ -303,8 +303,10 @@ TEST(CliTest, SensitivitiesJsonAndErrors) {
   EXPECT_NE(unknown.out.find("'nope'"), std::string::npos) << unknown.out;
 
   // The bolus triggered by glucose instead of time (a state event) is
-  // supported; delayed by one minute it is not, which is reported rather
-  // than computed wrongly.
+  // supported. Delayed by one minute: G >= 30 fires at the start (a time
+  // that does not move), so the bolus executes at t = 1 and is supported;
+  // G <= 240 fires at a time that moves with p1, and so would the
+  // execution: reported rather than computed wrongly.
   std::ifstream in(kModel);
   std::string xml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const std::string time_symbol =
@@ -320,9 +322,22 @@ TEST(CliTest, SensitivitiesJsonAndErrors) {
   xml.insert(xml.find(end_trigger) + end_trigger.size(),
              "<delay><math xmlns=\"http://www.w3.org/1998/Math/MathML\"><cn> 1 </cn></math></delay>");
   fs::path delayed = TempFile("delayed_event.xml", xml);
-  CommandResult unsupported = Soma("sensitivities " + delayed.string() + " --params p1 --vars G");
+  CommandResult fixed = Soma("sensitivities " + delayed.string() + " --params p1 --vars G --end 3 --steps 3 --rel 1e-10");
+  EXPECT_EQ(fixed.exit_code, 0) << fixed.out;
+  // Central finite differences of `soma simulate` (p1 = 0.03 +- 3e-5, rel
+  // 1e-10): dG/dp1(3) = -438.238; the sensitivity agrees within 1e-3.
+  const std::string last = fixed.out.substr(fixed.out.rfind("\n3,") + 1);
+  ASSERT_EQ(last.substr(0, 2), "3,") << fixed.out;
+  EXPECT_NEAR(std::stod(last.substr(last.rfind(',') + 1)), -438.238, 1e-3) << fixed.out;
+  const std::string geq30 = "<geq/>\n              <ci> G </ci>\n              <cn type=\"integer\"> 30 </cn>";
+  ASSERT_NE(xml.find(geq30), std::string::npos);
+  xml.replace(xml.find(geq30), geq30.size(), "<leq/><ci> G </ci><cn type=\"integer\"> 240 </cn>");
+  fs::path moving = TempFile("moving_delayed_event.xml", xml);
+  CommandResult unsupported = Soma("sensitivities " + moving.string() + " --params p1 --vars G");
   EXPECT_EQ(unsupported.exit_code, 1);
-  EXPECT_NE(unsupported.out.find("event 'insulin_bolus' has a delay"), std::string::npos) << unsupported.out;
+  EXPECT_NE(unsupported.out.find("event 'insulin_bolus', which has a delay, fires at a time that moves"),
+            std::string::npos)
+      << unsupported.out;
   EXPECT_EQ(unsupported.out.find("time,"), std::string::npos) << unsupported.out;
 }
 
