@@ -152,8 +152,10 @@ TEST(SbmlTestSuiteSensitivities, MatchCentralFiniteDifferences) {
   std::printf("%d cases checked, %d unsupported by sensitivities, %d points not smooth\n", checked, unsupported,
               rough);
   EXPECT_TRUE(mismatches.empty());
-  // The development part (2026-12-06): 890 cases checked, 72 refused.
-  EXPECT_GE(checked, 850);
+  // The development part (2026-12-06): 925 cases checked, 239 refused
+  // (algebraic rules, fast reactions, delay(), delayed events at moving
+  // times, floor of a state, several events at one moving time).
+  EXPECT_GE(checked, 900);
 }
 
 }  // namespace
