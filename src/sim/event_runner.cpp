@@ -130,7 +130,7 @@ void EventRunner::Fire(size_t e, double t) {
   p.time = ev.has_delay ? t + timing_[2 * e] : t;
   // Values from the trigger time are computed now, before any event executes.
   if (ev.use_values_from_trigger_time) Compute(p);
-  if (ev.has_delay && extension_ != nullptr) extension_->Scheduled(e);
+  if (ev.has_delay && extension_ != nullptr) extension_->Scheduled(e, p.time);
   pending_.push_back(std::move(p));
 }
 

@@ -24,8 +24,9 @@ class EventExtension {
   virtual ~EventExtension() = default;
   virtual void Compute(size_t event, std::vector<double>& extra) = 0;
   virtual void Apply(size_t event, const std::vector<double>& extra) = 0;
-  // An event with a delay fired: its execution is scheduled.
-  virtual void Scheduled(size_t /*event*/) {}
+  // An event with a delay fired: its execution is scheduled at
+  // `execution_time`.
+  virtual void Scheduled(size_t /*event*/, double /*execution_time*/) {}
 };
 
 class EventRunner {

@@ -97,10 +97,22 @@ class SensitivityJumps : public EventExtension {
     }
   }
   void Compute(size_t e, std::vector<double>& extra) override {
-    const size_t m = cm_.events()[e].targets.size(), np = sp_.parameters.size();
+    const CompiledEvent& ev = cm_.events()[e];
+    const size_t m = ev.targets.size(), np = sp_.parameters.size();
     extra.resize(m * np + (moving_ ? m : 0));
     sp_.event_assignments[e].Run(ws_.data(), extra.data(), scratch_[e].data());
-    if (moving_) sp_.event_assignment_rates[e].Run(ws_.data(), extra.data() + m * np, rate_scratch_[e].data());
+    if (!moving_) return;
+    sp_.event_assignment_rates[e].Run(ws_.data(), extra.data() + m * np, rate_scratch_[e].data());
+    if (ev.has_delay && ev.use_values_from_trigger_time) {
+      // Values kept from a trigger time that moves: h(tau(p)) changes by
+      // dh/dt dtau/dp besides the sensitivities (the states' jump for the
+      // moving time is added only after the events). From then on the
+      // value is frozen: its rate at the execution is 0.
+      for (size_t a = 0; a < m; ++a) {
+        for (size_t k = 0; k < np; ++k) extra[a + k * m] += extra[m * np + a] * dtau_[k];
+        extra[m * np + a] = 0.0;
+      }
+    }
   }
   void Apply(size_t e, const std::vector<double>& extra) override {
     const auto& targets = cm_.events()[e].targets;
@@ -119,20 +131,40 @@ class SensitivityJumps : public EventExtension {
     for (size_t a = 0; a < m; ++a) assigned_.emplace_back(targets[a], extra[m * np + a]);
   }
 
-  void Scheduled(size_t e) override {
-    if (moving_ && delayed_.empty()) delayed_ = cm_.events()[e].id;
+  // A delayed event fired at a moving time executes at a time that moves
+  // by the same d tau / dp (its delay does not change with the state, the
+  // parameters or time: CompileSensitivities).
+  void Scheduled(size_t e, double execution_time) override {
+    if (moving_) moving_executions_.push_back({execution_time, dtau_, cm_.events()[e].id});
+  }
+  // Whether a delayed event whose execution time moves is due at t: then
+  // its d tau / dp into dtau (and the entry is taken). More than one due at
+  // once is refused (kUnsupported).
+  Result<bool> TakeMovingExecution(double t, std::vector<double>& dtau) {
+    int due = 0;
+    for (size_t i = 0; i < moving_executions_.size();) {
+      if (moving_executions_[i].time > t) {
+        ++i;
+        continue;
+      }
+      if (++due > 1) {
+        return Unsupported("sensitivities: at t = " + std::to_string(t) + " delayed events '" + dtau_owner_ + "' and '" +
+                           moving_executions_[i].event + "' execute at one time that moves with the parameters");
+      }
+      dtau = moving_executions_[i].dtau;
+      dtau_owner_ = moving_executions_[i].event;
+      moving_executions_.erase(moving_executions_.begin() + static_cast<long>(i));
+    }
+    return due == 1;
   }
 
-  void BeginMovingTime() {
+  void BeginMovingTime(const std::vector<double>& dtau) {
     moving_ = true;
+    dtau_ = dtau;
     executed_ = 0;
     incomplete_ = false;
-    delayed_.clear();
     assigned_.clear();
   }
-  // The id of an event with a delay that fired at the moving time (its
-  // execution time would move too), or empty.
-  const std::string& delayed() const { return delayed_; }
   void EndMovingTime() { moving_ = false; }
   int executed() const { return executed_; }
   bool incomplete() const { return incomplete_; }
@@ -146,7 +178,14 @@ class SensitivityJumps : public EventExtension {
   std::vector<std::vector<double>> scratch_, rate_scratch_;
   bool moving_ = false, incomplete_ = false;
   int executed_ = 0;
-  std::string delayed_;
+  std::vector<double> dtau_;  // d tau / dp of the current moving time
+  struct MovingExecution {
+    double time;
+    std::vector<double> dtau;
+    std::string event;
+  };
+  std::vector<MovingExecution> moving_executions_;
+  std::string dtau_owner_;
   std::vector<std::pair<uint32_t, double>> assigned_;
 };
 
@@ -224,8 +263,24 @@ class MovingCrossing {
     system_.Rhs(t_before, y_before_.data(), f_before_.data());
     mover_ = mover;
     direction_ = crossing[mover];
+    relation_moves_ = true;
     Restore(t);
-    jumps_.BeginMovingTime();
+    jumps_.BeginMovingTime(dtau_);
+    return true;
+  }
+
+  // Before the events at t, where no condition crossed at a moving time:
+  // whether a delayed event that fired at a moving time executes now (its
+  // execution time moves with the same d tau / dp); prepares its jump.
+  Result<bool> BeginExecution(double t) {
+    if (n_ == 0 || np_ == 0) return false;
+    SOMA_ASSIGN_OR_RETURN(const bool due, jumps_.TakeMovingExecution(t, dtau_));
+    if (!due) return false;
+    std::copy_n(ws_.begin() + 1, n_, y_at_.begin());
+    system_.Rhs(t, y_at_.data(), f_before_.data());  // nothing switched at t: f- = f(t)
+    relation_moves_ = false;
+    Restore(t);
+    jumps_.BeginMovingTime(dtau_);
     return true;
   }
 
@@ -234,11 +289,6 @@ class MovingCrossing {
   // targets have f+ = 0.
   Status Finish(double t) {
     jumps_.EndMovingTime();
-    if (!jumps_.delayed().empty()) {
-      return Unsupported("sensitivities: at t = " + std::to_string(t) + " event '" + jumps_.delayed() +
-                         "', which has a delay, fires at a time that moves with the parameters, so its execution "
-                         "time moves too; that is not supported");
-    }
     if (jumps_.executed() > 1 || jumps_.incomplete()) {
       return Unsupported("sensitivities: at t = " + std::to_string(t) + " " + std::to_string(jumps_.executed()) +
                          " events execute at a time that moves with the parameters; only one is supported");
@@ -271,7 +321,7 @@ class MovingCrossing {
   // event's assignments may take the state back across the root.
   Status RhsOnNewSide(double t) {
     system_.Rhs(t, y_at_.data(), f_after_.data());
-    if (cm_.relations()[mover_].for_event) return Status::Ok();
+    if (!relation_moves_ || cm_.relations()[mover_].for_event) return Status::Ok();
     std::copy_n(ws_.begin(), probe_.size(), probe_.begin());
     cm_.roots().Run(probe_.data(), roots_.data(), roots_scratch_.data());
     if (direction_ * roots_[mover_] > 0) return Status::Ok();
@@ -304,6 +354,7 @@ class MovingCrossing {
   const size_t n_, np_;
   size_t mover_ = 0;    // the relation whose crossing time moves (Begin)
   int direction_ = 0;   // its crossing direction
+  bool relation_moves_ = false;  // Begin (a crossing), not BeginExecution
   std::vector<double> dg_, g_rate_, dg_scratch_, rate_scratch_, dtau_, y_at_, y_before_, f_before_, f_after_, probe_,
       roots_, roots_scratch_;
 };
@@ -518,7 +569,17 @@ Result<SensitivityResult> SimulateWithSensitivities(const SensitivityPlan& plan,
         crossed = true;
       }
       if (!crossed && t < t_event) continue;
-      SOMA_ASSIGN_OR_RETURN(const bool moving, moving_jump.Begin(t, crossing, *integrator));
+      SOMA_ASSIGN_OR_RETURN(bool moving, moving_jump.Begin(t, crossing, *integrator));
+      if (!moving) {
+        SOMA_ASSIGN_OR_RETURN(moving, moving_jump.BeginExecution(t));
+      } else if (t >= t_event) {
+        SOMA_ASSIGN_OR_RETURN(const bool also, moving_jump.BeginExecution(t));
+        if (also) {
+          return Unsupported("sensitivities: at t = " + std::to_string(t) +
+                             " a condition crosses and a delayed event executes, both at times that move with the "
+                             "parameters");
+        }
+      }
       SOMA_ASSIGN_OR_RETURN(bool changed, events.Process(t));
       if (moving) SOMA_RETURN_IF_ERROR(moving_jump.Finish(t));
       (void)changed;  // a root marks a discontinuity: restart either way

@@ -19,10 +19,12 @@
 // interpolant (skipped when SensitivityCompileOptions::
 // assume_continuous_switches asserts f- = f+); f+ is evaluated a few
 // roundings past the crossing, where the switch has its new value. Reported
-// as Unsupported: an event with a delay that fires at a moving time or whose
-// delay changes with the state or the parameters (delayed events at fixed
-// times are supported: they execute at a fixed time too), two moving
-// conditions crossing at once, several events executing at one moving time, a condition touched
+// as Unsupported: an event whose delay changes with time, the state or the
+// parameters (with a fixed delay, a delayed event fired at a moving time
+// executes at a time that moves by the same d tau / dp, and the jump is
+// applied there too, with a value kept from the trigger time carrying its
+// own dh/dt dtau/dp), two moving conditions crossing at once or two delayed
+// executions at one moving time, several events executing at one moving time, a condition touched
 // rather than crossed (dg/dt = 0), floor/ceiling/quotient/rem of the state
 // in a rate (jumps that no root function marks), algebraic rules, fast
 // reactions and delay().

@@ -87,21 +87,20 @@ Result<SensitivityProgram> CompiledModel::CompileSensitivities(const std::vector
     for (uint32_t t : ev.targets) live[t] = true;
   }
   for (uint32_t slot : sp.parameter_slots) live[slot] = true;
-  // An event with a delay executes at its trigger time plus the delay. The
-  // execution time is fixed when the trigger time is (checked as the run
-  // goes: a delayed event firing at a crossing that moves with the
-  // parameters is refused then) and the delay does not change with the
-  // state or the parameters (checked here); the assignment then replaces
-  // its targets' sensitivities like an event at a fixed time.
+  // An event with a delay executes at its trigger time plus the delay. With
+  // a delay that does not change with time, the state or the parameters
+  // (checked here), the execution time moves exactly as the trigger time
+  // does: fixed, or by the same d tau / dp, where the run applies the
+  // jump of a moving time at the execution too (sim/sensitivity.cpp).
   for (const CompiledEvent& ev : events_) {
     if (!ev.has_delay) continue;
     for (uint32_t v : g.Variables(ev.delay_node)) {
-      if (v == 0 || v >= num_slots_ || !live[v]) continue;
+      if (v >= num_slots_ || (v != 0 && !live[v])) continue;
       auto c = g.ConstantValue(g.Derivative(ev.delay_node, v));
       if (c && *c == 0.0) continue;
       return Unsupported(where + ": the delay of event '" + ev.id +
-                         "' changes with the state or the parameters, so its execution time moves; sensitivities "
-                         "across such events are not supported");
+                         "' changes with time, the state or the parameters; sensitivities across such events are "
+                         "not supported");
     }
   }
 

@@ -33,9 +33,8 @@
 //   whose declared value is overridden by an initial assignment (it would
 //   have no effect); unknown outputs.
 // * Unsupported, naming the element: fast reactions, algebraic rules,
-//   delay(), events whose delay changes with the state or the parameters
-//   (one that fires at a moving time is refused during the run),
-//   floor/ceiling/quotient/rem of the state
+//   delay(), events whose delay changes with time, the state or the
+//   parameters, floor/ceiling/quotient/rem of the state
 //   (or of time scaled by a parameter) in a rate. Events and right-hand side switches whose
 //   time moves with the state or the parameters are supported: the jump
 //   s+ = (dh/dy) s- + dh/dp + (dh/dt- - f+) dtau/dp of the CVODES guide

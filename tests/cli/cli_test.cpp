@@ -303,10 +303,13 @@ TEST(CliTest, SensitivitiesJsonAndErrors) {
   EXPECT_NE(unknown.out.find("'nope'"), std::string::npos) << unknown.out;
 
   // The bolus triggered by glucose instead of time (a state event) is
-  // supported. Delayed by one minute: G >= 30 fires at the start (a time
-  // that does not move), so the bolus executes at t = 1 and is supported;
-  // G <= 240 fires at a time that moves with p1, and so would the
-  // execution: reported rather than computed wrongly.
+  // supported, and so is a delayed one. Central finite differences of
+  // `soma simulate` (p1 = 0.03 +- 3e-5, rel 1e-10) are the reference, within
+  // 1e-3. G >= 30 fires at the start (a time that does not move): the bolus
+  // executes at t = 1, dG/dp1(3) = -438.238. G <= 240 fires at a time that
+  // moves with p1 and so does the execution one minute later, with the
+  // value of I + 50 from the trigger time: dG/dp1(6) = -818.226 and
+  // dI/dp1(6) = -336.876 (I jumps at a moving time).
   std::ifstream in(kModel);
   std::string xml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const std::string time_symbol =
@@ -317,6 +320,14 @@ TEST(CliTest, SensitivitiesJsonAndErrors) {
   CommandResult state = Soma("sensitivities " + state_event.string() + " --params p1 --vars G");
   EXPECT_EQ(state.exit_code, 0) << state.out;
   EXPECT_NE(state.out.find("time,G,dG/dp1"), std::string::npos) << state.out;
+  auto last_row = [](const std::string& csv, const std::string& time) {
+    const size_t at = csv.rfind("\n" + time + ",");
+    std::vector<double> cells;
+    if (at == std::string::npos) return cells;
+    std::stringstream row(csv.substr(at + 1, csv.find('\n', at + 1) - at - 1));
+    for (std::string cell; std::getline(row, cell, ',');) cells.push_back(std::stod(cell));
+    return cells;
+  };
   const std::string end_trigger = "</trigger>";
   ASSERT_NE(xml.find(end_trigger), std::string::npos);
   xml.insert(xml.find(end_trigger) + end_trigger.size(),
@@ -324,21 +335,32 @@ TEST(CliTest, SensitivitiesJsonAndErrors) {
   fs::path delayed = TempFile("delayed_event.xml", xml);
   CommandResult fixed = Soma("sensitivities " + delayed.string() + " --params p1 --vars G --end 3 --steps 3 --rel 1e-10");
   EXPECT_EQ(fixed.exit_code, 0) << fixed.out;
-  // Central finite differences of `soma simulate` (p1 = 0.03 +- 3e-5, rel
-  // 1e-10): dG/dp1(3) = -438.238; the sensitivity agrees within 1e-3.
-  const std::string last = fixed.out.substr(fixed.out.rfind("\n3,") + 1);
-  ASSERT_EQ(last.substr(0, 2), "3,") << fixed.out;
-  EXPECT_NEAR(std::stod(last.substr(last.rfind(',') + 1)), -438.238, 1e-3) << fixed.out;
+  std::vector<double> row = last_row(fixed.out, "3");
+  ASSERT_EQ(row.size(), 3u) << fixed.out;
+  EXPECT_NEAR(row[2], -438.238, 1e-3) << fixed.out;
   const std::string geq30 = "<geq/>\n              <ci> G </ci>\n              <cn type=\"integer\"> 30 </cn>";
   ASSERT_NE(xml.find(geq30), std::string::npos);
   xml.replace(xml.find(geq30), geq30.size(), "<leq/><ci> G </ci><cn type=\"integer\"> 240 </cn>");
   fs::path moving = TempFile("moving_delayed_event.xml", xml);
-  CommandResult unsupported = Soma("sensitivities " + moving.string() + " --params p1 --vars G");
+  CommandResult moved = Soma("sensitivities " + moving.string() + " --params p1 --vars G I --end 6 --steps 2 --rel 1e-10");
+  EXPECT_EQ(moved.exit_code, 0) << moved.out;
+  row = last_row(moved.out, "6");
+  ASSERT_EQ(row.size(), 5u) << moved.out;
+  EXPECT_NEAR(row[3], -818.226, 1e-3) << moved.out;
+  EXPECT_NEAR(row[4], -336.876, 1e-3) << moved.out;
+  // A delay that changes with the state would move the execution by its own
+  // derivative: reported rather than computed wrongly.
+  const std::string one = "<delay><math xmlns=\"http://www.w3.org/1998/Math/MathML\"><cn> 1 </cn></math></delay>";
+  xml.replace(xml.find(one), one.size(),
+              "<delay><math xmlns=\"http://www.w3.org/1998/Math/MathML\"><apply><divide/><ci> G </ci><cn> 100 </cn>"
+              "</apply></math></delay>");
+  fs::path state_delay = TempFile("state_delay_event.xml", xml);
+  CommandResult unsupported = Soma("sensitivities " + state_delay.string() + " --params p1 --vars G");
   EXPECT_EQ(unsupported.exit_code, 1);
-  EXPECT_NE(unsupported.out.find("event 'insulin_bolus', which has a delay, fires at a time that moves"),
+  EXPECT_NE(unsupported.out.find("the delay of event 'insulin_bolus' changes with time, the state or the parameters"),
             std::string::npos)
       << unsupported.out;
-  EXPECT_EQ(unsupported.out.find("time,"), std::string::npos) << unsupported.out;
+  EXPECT_EQ(unsupported.out.find("time,G"), std::string::npos) << unsupported.out;  // no partial output
 }
 
 TEST(CliTest, SteadyStateOfBergmanIsTheBasalState) {
