@@ -284,6 +284,7 @@ class CompiledModel {
   std::vector<uint32_t> algebraic_slots_;
   std::vector<DelayInfo> delays_;
   expr::Program algebraic_residuals_;
+  std::vector<expr::NodeId> algebraic_residual_nodes_;  // the outputs of algebraic_residuals_
   expr::Program algebraic_jacobian_;
   FastReactions fast_reactions_;
 };

@@ -127,6 +127,7 @@ Status ModelCompiler::BuildAlgebraic() {
     for (NodeId g : residuals) jac.push_back(g_.Derivative(g, slot));
   }
   out_->algebraic_residuals_ = expr::Program::Compile(g_, residuals);
+  out_->algebraic_residual_nodes_ = residuals;
   out_->algebraic_jacobian_ = expr::Program::Compile(g_, jac);
 
   if (fast_reactions_.empty()) return Status::Ok();

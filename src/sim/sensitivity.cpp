@@ -8,6 +8,9 @@
 #include <span>
 #include <string>
 
+#include <Eigen/Dense>
+
+#include "sim/algebraic_solver.h"
 #include "sim/event_runner.h"
 #include "sim/model_system.h"
 #include "sim/sensitivity_program.h"
@@ -21,13 +24,49 @@ using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
 
+// The sensitivities of the variables algebraic rules determine, from the
+// others' in the extended workspace (SensitivityProgram::algebraic_rhs):
+// s_z = -(d r / d z)^-1 b. False where d r / d z is singular.
+class AlgebraicSensitivities {
+ public:
+  AlgebraicSensitivities(const CompiledModel& cm, const SensitivityProgram& sp)
+      : cm_(cm), sp_(sp), nz_(static_cast<long>(sp.algebraic_slots.size())), np_(static_cast<long>(sp.parameters.size())) {
+    if (nz_ == 0) return;
+    jacobian_.resize(static_cast<size_t>(nz_ * nz_));
+    b_.resize(static_cast<size_t>(nz_ * np_));
+    jacobian_scratch_ = cm.algebraic_jacobian().NewScratch();
+    b_scratch_ = sp.algebraic_rhs.NewScratch();
+  }
+  bool empty() const { return nz_ == 0; }
+  bool Update(double* ws) {
+    if (nz_ == 0) return true;
+    cm_.algebraic_jacobian().Run(ws, jacobian_.data(), jacobian_scratch_.data());
+    sp_.algebraic_rhs.Run(ws, b_.data(), b_scratch_.data());
+    lu_.compute(Eigen::Map<const Eigen::MatrixXd>(jacobian_.data(), nz_, nz_));
+    x_ = lu_.solve(-Eigen::Map<const Eigen::MatrixXd>(b_.data(), nz_, np_));
+    if (!x_.allFinite()) return false;
+    for (long k = 0; k < np_; ++k) {
+      for (long j = 0; j < nz_; ++j) ws[sp_.SensitivitySlot(sp_.algebraic_slots[static_cast<size_t>(j)], static_cast<size_t>(k))] = x_(j, k);
+    }
+    return true;
+  }
+
+ private:
+  const CompiledModel& cm_;
+  const SensitivityProgram& sp_;
+  const long nz_, np_;
+  std::vector<double> jacobian_, b_, jacobian_scratch_, b_scratch_;
+  Eigen::PartialPivLU<Eigen::MatrixXd> lu_;
+  Eigen::MatrixXd x_;
+};
+
 // Same rules as the Simulator's (simulator.cpp): the truth of a relation from
 // its root function, and just after a crossing in `direction`.
 class SensitivitySystem : public ModelSystem {
  public:
   SensitivitySystem(const CompiledModel& cm, std::vector<double>& ws, const SensitivityProgram& sp)
       : ModelSystem(cm, ws, /*scheduled_time_roots=*/true), ws_(ws), sp_(sp), product_(sp.NewProductScratch()),
-        out_(sp.num_states * sp.parameters.size()) {}
+        out_(sp.num_states * sp.parameters.size()), algebraic_(cm, sp) {}
 
   // The product form of SensitivityProgram::rhs (ProductRhs: the same values,
   // loops over the parameters instead of one bytecode operation per term).
@@ -37,7 +76,15 @@ class SensitivitySystem : public ModelSystem {
                      double* const* sdot) override {
     const size_t n = sp_.num_states;
     ws_[0] = t;
-    std::copy(y, y + n, ws_.begin() + 1);
+    if (algebraic_.empty()) {
+      std::copy(y, y + n, ws_.begin() + 1);
+    } else {
+      // The algebraic variables and their sensitivities at this point: they
+      // are read from the workspace, with the states' from s.
+      if (!Scatter(y)) return 1;
+      for (int k = 0; k < ns; ++k) std::copy_n(s[k], n, ws_.begin() + sp_.SensitivitySlot(1, static_cast<size_t>(k)));
+      if (!algebraic_.Update(ws_.data())) return 1;
+    }
     sp_.ProductRhs(ws_.data(), s, out_.data(), product_);
     for (int k = 0; k < ns; ++k) {
       for (size_t i = 0; i < n; ++i) {
@@ -61,12 +108,20 @@ class SensitivitySystem : public ModelSystem {
       std::copy_n(s.begin() + static_cast<long>(k * n), n, ws_.begin() + sp_.SensitivitySlot(1, k));
     }
   }
+  // The algebraic variables' sensitivities from the states' in the
+  // workspace (after ScatterSensitivities or events).
+  Status UpdateAlgebraicSensitivities(double t) {
+    if (algebraic_.Update(ws_.data())) return Status::Ok();
+    return SolverFailure("sensitivities: at t = " + std::to_string(t) +
+                         " the algebraic rules' Jacobian with respect to the variables they determine is singular");
+  }
 
  private:
   std::vector<double>& ws_;
   const SensitivityProgram& sp_;
   SensitivityProgram::ProductScratch product_;
   std::vector<double> out_;
+  AlgebraicSensitivities algebraic_;
 };
 
 // d w_v(t0) / d p_k for v = sp.initial_slots[i] at output i + k * n_init:
@@ -458,7 +513,15 @@ Result<SensitivityResult> SimulateWithSensitivities(const SensitivityPlan& plan,
 
   // The extended workspace: model slots, then the initial sensitivities.
   SOMA_ASSIGN_OR_RETURN(const auto overrides, cm.ResolveOverrides(options.overrides));
-  std::vector<double> ws = cm.InitialWorkspace(options.start, overrides);
+  std::vector<double> ws;
+  if (cm.algebraic_slots().empty()) {
+    ws = cm.InitialWorkspace(options.start, overrides);
+  } else {
+    if (!options.initial_state.empty()) {
+      return Unsupported("SimulationOptions::initial_state for a model with algebraic rules");
+    }
+    SOMA_ASSIGN_OR_RETURN(ws, ConsistentInitialWorkspace(cm, options.start, overrides));
+  }
   if (!options.initial_state.empty()) {
     if (options.initial_state.size() != n) {
       return InvalidArgument("initial_state has " + std::to_string(options.initial_state.size()) + " values; the model has " +
@@ -485,6 +548,7 @@ Result<SensitivityResult> SimulateWithSensitivities(const SensitivityPlan& plan,
   ws[0] = t;
   SOMA_ASSIGN_OR_RETURN(bool changed_at_start, events.Process(t));
   (void)changed_at_start;
+  SOMA_RETURN_IF_ERROR(system.UpdateAlgebraicSensitivities(t));
 
   solvers::SundialsContext ctx;
   std::vector<double> y(system.num_states());
@@ -549,6 +613,7 @@ Result<SensitivityResult> SimulateWithSensitivities(const SensitivityPlan& plan,
       if (n > 0) {
         SOMA_RETURN_IF_ERROR(integrator->GetSensitivities(s));
         system.ScatterSensitivities(s);
+        SOMA_RETURN_IF_ERROR(system.UpdateAlgebraicSensitivities(t));
       }
       std::fill(crossing.begin(), crossing.end(), 0);
       bool crossed = false;
@@ -582,6 +647,7 @@ Result<SensitivityResult> SimulateWithSensitivities(const SensitivityPlan& plan,
       }
       SOMA_ASSIGN_OR_RETURN(bool changed, events.Process(t));
       if (moving) SOMA_RETURN_IF_ERROR(moving_jump.Finish(t));
+      SOMA_RETURN_IF_ERROR(system.UpdateAlgebraicSensitivities(t));
       (void)changed;  // a root marks a discontinuity: restart either way
       system.Gather(y.data());
       SOMA_RETURN_IF_ERROR(integrator->Reinit(t, y));

@@ -23,11 +23,14 @@
 // parameters (with a fixed delay, a delayed event fired at a moving time
 // executes at a time that moves by the same d tau / dp, and the jump is
 // applied there too, with a value kept from the trigger time carrying its
-// own dh/dt dtau/dp), two moving conditions crossing at once or two delayed
-// executions at one moving time, several events executing at one moving time, a condition touched
-// rather than crossed (dg/dt = 0), floor/ceiling/quotient/rem of the state
-// in a rate (jumps that no root function marks), algebraic rules, fast
-// reactions and delay().
+// own dh/dt dtau/dp), two moving conditions crossing at once or two
+// delayed executions at one moving time, several events executing at one
+// moving time, a condition touched rather than crossed (dg/dt = 0),
+// floor/ceiling/quotient/rem of the state in a rate (jumps that no root
+// function marks), fast reactions, delay(), and an initial value computed
+// from a variable an algebraic rule determines. Algebraic rules are
+// supported: the variables z they determine have s_z = -(dr/dz)^-1 (dr/dw)
+// s_w, solved wherever the sensitivities are read.
 //
 // The trajectory is the one Simulator::Simulate gives for the same options
 // (same event semantics, the same random choice among simultaneous events of

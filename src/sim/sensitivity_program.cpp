@@ -40,9 +40,6 @@ Result<SensitivityProgram> CompiledModel::CompileSensitivities(const std::vector
   for (const model::Reaction& r : model_.reactions) {
     if (r.fast) return Unsupported(where + ": reaction '" + r.id + "' is fast (rapid equilibrium) and is not supported");
   }
-  if (!algebraic_slots_.empty()) {
-    return Unsupported(where + ": the model has algebraic rules, which are not supported");
-  }
   if (!delays_.empty()) return Unsupported(where + ": the model uses delay(), which is not supported");
   if (parameters.empty()) return InvalidArgument(where + ": no parameters given");
 
@@ -87,6 +84,25 @@ Result<SensitivityProgram> CompiledModel::CompileSensitivities(const std::vector
     for (uint32_t t : ev.targets) live[t] = true;
   }
   for (uint32_t slot : sp.parameter_slots) live[slot] = true;
+  std::vector<bool> algebraic(num_slots_, false);
+  for (uint32_t z : algebraic_slots_) live[z] = algebraic[z] = true;
+  // Initial values computed from an algebraic variable would need its
+  // initial sensitivity before the algebraic system is solved.
+  for (size_t i = 0; i < initial_nodes_.size(); ++i) {
+    for (uint32_t v : g.Variables(initial_nodes_[i].second)) {
+      if (v < num_slots_ && algebraic[v] && initial_nodes_[i].first != v) {
+        auto name_of = [this](uint32_t slot) {
+          for (const SymbolInfo& s : symbols_) {
+            if (s.slot == slot && s.role != SymbolRole::kAssigned) return s.id;
+          }
+          return "slot " + std::to_string(slot);
+        };
+        return Unsupported(where + ": the initial value of '" + name_of(initial_nodes_[i].first) +
+                           "' is computed from '" + name_of(v) +
+                           "', which an algebraic rule determines; not supported");
+      }
+    }
+  }
   // An event with a delay executes at its trigger time plus the delay. With
   // a delay that does not change with time, the state or the parameters
   // (checked here), the execution time moves exactly as the trigger time
@@ -164,6 +180,18 @@ Result<SensitivityProgram> CompiledModel::CompileSensitivities(const std::vector
       for (size_t k = 0; k < np; ++k) out_k[k] = g.Add(out_k[k], g.Mul(d, g.Variable(sp.SensitivitySlot(v, k))));
     }
   };
+  if (!algebraic_slots_.empty()) {
+    const size_t nz = algebraic_slots_.size();
+    std::vector<NodeId> b(nz * np, g.Constant(0.0));
+    for (size_t i = 0; i < nz; ++i) {
+      for (const auto& [v, d] : partials_of(algebraic_residual_nodes_[i])) {
+        if (algebraic[v]) continue;
+        for (size_t k = 0; k < np; ++k) b[i + k * nz] = g.Add(b[i + k * nz], g.Mul(d, g.Variable(sp.SensitivitySlot(v, k))));
+      }
+    }
+    sp.algebraic_slots = algebraic_slots_;
+    sp.algebraic_rhs = expr::Program::Compile(g, b);
+  }
   auto compile = [&](const std::vector<NodeId>& fs) {
     std::vector<NodeId> nodes(fs.size() * np);
     std::vector<NodeId> per_k;

@@ -32,10 +32,11 @@
 //   symbol without a slot of its own (assignment rule, reaction), or one
 //   whose declared value is overridden by an initial assignment (it would
 //   have no effect); unknown outputs.
-// * Unsupported, naming the element: fast reactions, algebraic rules,
-//   delay(), events whose delay changes with time, the state or the
-//   parameters, floor/ceiling/quotient/rem of the state
-//   (or of time scaled by a parameter) in a rate. Events and right-hand side switches whose
+// * Unsupported, naming the element: fast reactions, delay(), events whose
+//   delay changes with time, the state or the parameters,
+//   floor/ceiling/quotient/rem of the state (or of time scaled by a
+//   parameter) in a rate, an initial value computed from a variable an
+//   algebraic rule determines. Events and right-hand side switches whose
 //   time moves with the state or the parameters are supported: the jump
 //   s+ = (dh/dy) s- + dh/dp + (dh/dt- - f+) dtau/dp of the CVODES guide
 //   (Hindmarsh & Serban, forward sensitivity analysis with discontinuities;
@@ -111,6 +112,14 @@ struct SensitivityProgram {
   // assigned to targets[a] (its explicit time derivative plus
   // sum_i d h_a / d y_i * f_i).
   std::vector<expr::Program> event_assignment_rates;
+
+  // Algebraic rules r(w) = 0 determine the slots z (CompiledModel::
+  // algebraic_slots) given the rest, so their sensitivities follow from the
+  // others': d r / d z s_z = -b, b_k = sum over the other live slots v of
+  // (d r / d w_v) s_v,k. Output i + k * nz of algebraic_rhs is b_ik (on the
+  // extended workspace); the matrix is CompiledModel::algebraic_jacobian.
+  std::vector<uint32_t> algebraic_slots;
+  expr::Program algebraic_rhs;
 };
 
 }  // namespace soma::sim

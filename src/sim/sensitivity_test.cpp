@@ -340,16 +340,28 @@ TEST(SensitivityTest, EventsAtTimesThatMoveAndAlgebraicRules) {
     ExpectClose(moved->at(i, 0, 1), dk, 1e-9, 1e-6, "dB/dk at t = " + std::to_string(t));
   }
 
+  // An algebraic rule 0 = x - c A determines x (A = e^{-kt}, the
+  // concentration), and y' = x reads it: x = c e^{-kt}, y = c (1 - e^{-kt}) / k.
+  // dx/dk = -c t e^{-kt}, dx/dc = e^{-kt}; dy/dk = c (t e^{-kt} / k - (1 -
+  // e^{-kt}) / k^2), dy/dc = (1 - e^{-kt}) / k. Tolerance 1e-9 + 1e-6 |ref|.
   model::Model m3 = DecayModel();
-  m3.parameters.push_back({.id = "x", .value = 1.0, .constant = false});
-  m3.parameters.push_back({.id = "y", .value = 1.0, .constant = false});
-  m3.rules.push_back({model::RuleKind::kAlgebraic, "", Apply(Op::kMinus, {Sym("x"), Sym("y")})});
-  auto cm3 = CompiledModel::Compile(m3);
-  ASSERT_TRUE(cm3.ok()) << cm3.status().ToString();
-  auto a = SimulateWithSensitivities(*cm3, TightOptions(1, 1), {{"A"}}, {"k"});
-  ASSERT_FALSE(a.ok());
-  EXPECT_EQ(a.status().code(), ErrorCode::kUnsupported);
-  EXPECT_NE(a.status().message().find("algebraic"), std::string::npos) << a.status().message();
+  m3.parameters.push_back({.id = "c", .value = 3.0});
+  m3.parameters.push_back({.id = "x", .constant = false});
+  m3.parameters.push_back({.id = "y", .value = 0.0, .constant = false});
+  m3.rules.push_back({model::RuleKind::kAlgebraic, "", Apply(Op::kMinus, {Sym("x"), Mul({Sym("c"), Sym("A")})})});
+  m3.rules.push_back({model::RuleKind::kRate, "y", Sym("x")});
+  auto cm3 = MustCompile(m3);
+  ASSERT_NE(cm3, nullptr);
+  auto a = SimulateWithSensitivities(cm3, TightOptions(2, 4), {{"x"}, {"y"}}, {"k", "c"});
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  for (size_t i = 0; i < a->trajectory.rows; ++i) {
+    const double t = a->trajectory.at(i, 0), k = 0.5, c = 3.0, e = std::exp(-k * t);
+    const std::string at = " at t = " + std::to_string(t);
+    ExpectClose(a->at(i, 0, 0), -c * t * e, 1e-9, 1e-6, "dx/dk" + at);
+    ExpectClose(a->at(i, 0, 1), e, 1e-9, 1e-6, "dx/dc" + at);
+    ExpectClose(a->at(i, 1, 0), c * (t * e / k - (1 - e) / (k * k)), 1e-9, 1e-6, "dy/dk" + at);
+    ExpectClose(a->at(i, 1, 1), (1 - e) / k, 1e-9, 1e-6, "dy/dc" + at);
+  }
 }
 
 TEST(SensitivityTest, BadParametersAreNamed) {
