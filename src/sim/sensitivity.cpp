@@ -112,8 +112,9 @@ class SensitivitySystem : public ModelSystem {
   // workspace (after ScatterSensitivities or events).
   Status UpdateAlgebraicSensitivities(double t) {
     if (algebraic_.Update(ws_.data())) return Status::Ok();
-    return SolverFailure("sensitivities: at t = " + std::to_string(t) +
-                         " the algebraic rules' Jacobian with respect to the variables they determine is singular");
+    return Unsupported("sensitivities: at t = " + std::to_string(t) +
+                       " the algebraic rules do not determine their variables locally (their Jacobian with respect "
+                       "to them is singular), so those variables have no sensitivities");
   }
 
  private:
