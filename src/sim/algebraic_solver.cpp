@@ -234,7 +234,28 @@ Result<std::vector<double>> ConsistentInitialWorkspace(const CompiledModel& cm, 
     return Status::Ok();
   };
   SOMA_RETURN_IF_ERROR(solve());
-  for (uint32_t slot : cm.algebraic_slots()) overrides.push_back({slot, in[slot]});
+  // The solution becomes the declared values of the second pass. A slot
+  // holds the stored quantity (a fast species' amount, ...), an override
+  // the quantity the species declares: with a concentration declared and an
+  // amount stored, the override is the amount over the compartment's size
+  // (passing the amount itself multiplied it by the size once more, which
+  // only a compartment of size 1 hid).
+  for (uint32_t slot : cm.algebraic_slots()) {
+    double value = in[slot];
+    for (const SymbolInfo& s : cm.symbols()) {
+      if (s.slot != slot || s.kind != model::SymbolKind::kSpecies) continue;
+      const model::Species* sp = cm.model().FindSpecies(s.id);
+      const SymbolInfo* c = sp != nullptr ? cm.FindSymbol(sp->compartment) : nullptr;
+      if (sp == nullptr || c == nullptr || c->slot == 0) break;
+      const double size = in[c->slot];
+      const bool declares_amount = sp->initial_amount.has_value();
+      const bool declares_concentration = !declares_amount && sp->initial_concentration.has_value();
+      if (s.stores_amount && declares_concentration) value /= size;
+      if (!s.stores_amount && declares_amount) value *= size;
+      break;
+    }
+    overrides.push_back({slot, value});
+  }
   in = cm.InitialWorkspace(t0, overrides);
   SOMA_RETURN_IF_ERROR(solve());
   SOMA_RETURN_IF_ERROR(fast.CheckDetermined(in.data()).WithContext("at the start"));

@@ -7,6 +7,7 @@
 #include <limits>
 #include <span>
 #include <string>
+#include <utility>
 
 #include <Eigen/Dense>
 
@@ -66,7 +67,7 @@ class SensitivitySystem : public ModelSystem {
  public:
   SensitivitySystem(const CompiledModel& cm, std::vector<double>& ws, const SensitivityProgram& sp)
       : ModelSystem(cm, ws, /*scheduled_time_roots=*/true), ws_(ws), sp_(sp), product_(sp.NewProductScratch()),
-        out_(sp.num_states * sp.parameters.size()), algebraic_(cm, sp) {}
+        out_(sp.num_states * sp.parameters.size()), algebraic_(cm, sp), cm_fast_(cm.fast_reactions()) {}
 
   // The product form of SensitivityProgram::rhs (ProductRhs: the same values,
   // loops over the parameters instead of one bytecode operation per term).
@@ -108,6 +109,20 @@ class SensitivitySystem : public ModelSystem {
       std::copy_n(s.begin() + static_cast<long>(k * n), n, ws_.begin() + sp_.SensitivitySlot(1, k));
     }
   }
+  // After an event assigned fast species: each moiety is recomputed from
+  // their amounts (FastEquilibrium::Equilibrate), and so is its sensitivity.
+  void RecomputeMoietySensitivities() {
+    const CompiledModel::FastReactions& fast = cm_fast_;
+    for (const auto& m : fast.moieties) {
+      for (size_t k = 0; k < sp_.parameters.size(); ++k) {
+        double sum = 0.0;
+        for (size_t j = 0; j < fast.species_slots.size(); ++j) {
+          sum += m.coefficients[j] * ws_[sp_.SensitivitySlot(fast.species_slots[j], k)];
+        }
+        ws_[sp_.SensitivitySlot(m.slot, k)] = sum;
+      }
+    }
+  }
   // The algebraic variables' sensitivities from the states' in the
   // workspace (after ScatterSensitivities or events).
   Status UpdateAlgebraicSensitivities(double t) {
@@ -123,6 +138,7 @@ class SensitivitySystem : public ModelSystem {
   SensitivityProgram::ProductScratch product_;
   std::vector<double> out_;
   AlgebraicSensitivities algebraic_;
+  const CompiledModel::FastReactions& cm_fast_;
 };
 
 // d w_v(t0) / d p_k for v = sp.initial_slots[i] at output i + k * n_init:
@@ -173,6 +189,10 @@ class SensitivityJumps : public EventExtension {
   void Apply(size_t e, const std::vector<double>& extra) override {
     const auto& targets = cm_.events()[e].targets;
     const size_t m = targets.size(), np = sp_.parameters.size();
+    const auto& fast = cm_.fast_reactions().species_slots;
+    for (uint32_t target : targets) {
+      if (std::find(fast.begin(), fast.end(), target) != fast.end()) fast_assigned_ = true;
+    }
     for (size_t a = 0; a < m; ++a) {
       for (size_t k = 0; k < np; ++k) {
         ws_[sp_.SensitivitySlot(targets[a], k)] = extra[a + k * m];
@@ -222,6 +242,8 @@ class SensitivityJumps : public EventExtension {
     assigned_.clear();
   }
   void EndMovingTime() { moving_ = false; }
+  // Whether an event assigned a fast species since the last call.
+  bool TakeFastAssigned() { return std::exchange(fast_assigned_, false); }
   int executed() const { return executed_; }
   bool incomplete() const { return incomplete_; }
   // (slot, d h / dt along the trajectory before the event) per assigned target.
@@ -232,7 +254,7 @@ class SensitivityJumps : public EventExtension {
   const SensitivityProgram& sp_;
   std::vector<double>& ws_;
   std::vector<std::vector<double>> scratch_, rate_scratch_;
-  bool moving_ = false, incomplete_ = false;
+  bool moving_ = false, incomplete_ = false, fast_assigned_ = false;
   int executed_ = 0;
   std::vector<double> dtau_;  // d tau / dp of the current moving time
   struct MovingExecution {
@@ -549,6 +571,7 @@ Result<SensitivityResult> SimulateWithSensitivities(const SensitivityPlan& plan,
   ws[0] = t;
   SOMA_ASSIGN_OR_RETURN(bool changed_at_start, events.Process(t));
   (void)changed_at_start;
+  if (jumps.TakeFastAssigned()) system.RecomputeMoietySensitivities();
   SOMA_RETURN_IF_ERROR(system.UpdateAlgebraicSensitivities(t));
 
   solvers::SundialsContext ctx;
@@ -648,6 +671,7 @@ Result<SensitivityResult> SimulateWithSensitivities(const SensitivityPlan& plan,
       }
       SOMA_ASSIGN_OR_RETURN(bool changed, events.Process(t));
       if (moving) SOMA_RETURN_IF_ERROR(moving_jump.Finish(t));
+      if (jumps.TakeFastAssigned()) system.RecomputeMoietySensitivities();
       SOMA_RETURN_IF_ERROR(system.UpdateAlgebraicSensitivities(t));
       (void)changed;  // a root marks a discontinuity: restart either way
       system.Gather(y.data());

@@ -27,10 +27,13 @@
 // delayed executions at one moving time, several events executing at one
 // moving time, a condition touched rather than crossed (dg/dt = 0),
 // floor/ceiling/quotient/rem of the state in a rate (jumps that no root
-// function marks), fast reactions, delay(), and an initial value computed
-// from a variable an algebraic rule determines. Algebraic rules are
-// supported: the variables z they determine have s_z = -(dr/dz)^-1 (dr/dw)
-// s_w, solved wherever the sensitivities are read.
+// function marks), delay(), an initial value computed from a variable an
+// algebraic rule determines, and algebraic systems that do not determine
+// their variables (singular). Algebraic rules and fast reactions are
+// supported: the variables z they determine (fast species, with their
+// moieties as states) have s_z = -(dr/dz)^-1 (dr/dw) s_w, solved wherever
+// the sensitivities are read; after an event assigns a fast species, each
+// moiety's sensitivity is recomputed from the species' as its value is.
 //
 // The trajectory is the one Simulator::Simulate gives for the same options
 // (same event semantics, the same random choice among simultaneous events of

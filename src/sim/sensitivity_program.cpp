@@ -3,6 +3,7 @@
 
 #include "sim/sensitivity_program.h"
 
+#include <unordered_map>
 #include <unordered_set>
 
 #include "sim/compiled_model.h"
@@ -37,8 +38,12 @@ Result<SensitivityProgram> CompiledModel::CompileSensitivities(const std::vector
                                                                const std::vector<OutputVariable>& outputs,
                                                                const SensitivityCompileOptions& options) const {
   const std::string where = "sensitivities of model '" + model_.id + "'";
-  for (const model::Reaction& r : model_.reactions) {
-    if (r.fast) return Unsupported(where + ": reaction '" + r.id + "' is fast (rapid equilibrium) and is not supported");
+  // Fast reactions: their species are algebraic variables (each moiety
+  // keeps its value, each fast kinetic law is 0), so their sensitivities
+  // come from the implicit function theorem like those of algebraic rules.
+  // Stoichiometries that events change would change the moieties.
+  if (!fast_reactions_.variable_stoichiometry.empty()) {
+    return Unsupported(where + ": events change the stoichiometry of a fast reaction, which is not supported");
   }
   if (!delays_.empty()) return Unsupported(where + ": the model uses delay(), which is not supported");
   if (parameters.empty()) return InvalidArgument(where + ": no parameters given");
@@ -69,14 +74,34 @@ Result<SensitivityProgram> CompiledModel::CompileSensitivities(const std::vector
   // event targets.
   std::vector<bool> live(num_slots_, false);
   for (size_t i = 0; i < num_states_; ++i) live[1 + i] = true;
-  std::vector<NodeId> initial(initial_nodes_.size() * np);
-  for (size_t i = 0; i < initial_nodes_.size(); ++i) sp.initial_slots.push_back(initial_nodes_[i].first);
+  std::vector<bool> algebraic(num_slots_, false);
+  for (uint32_t z : algebraic_slots_) algebraic[z] = true;
+  // A moiety's initial value is its combination of the fast species'
+  // initial amounts: their initial-value nodes are substituted for their
+  // slots, so that d moiety(t0) / dp sees how those amounts depend on the
+  // parameters (a concentration times a compartment size, ...).
+  std::vector<std::pair<uint32_t, NodeId>> init = initial_nodes_;
+  if (!fast_reactions_.moieties.empty()) {
+    std::unordered_map<uint32_t, NodeId> z_initial;
+    for (const SymbolInfo& sym : symbols_) {
+      if (sym.role == SymbolRole::kAlgebraic && sym.slot < num_slots_ && algebraic[sym.slot] && sym.initial != 0) {
+        z_initial[sym.slot] = sym.initial;
+      }
+    }
+    for (auto& [slot, node] : init) {
+      for (const FastReactions::Moiety& m : fast_reactions_.moieties) {
+        if (m.slot == slot) node = g.Substitute(node, z_initial);
+      }
+    }
+  }
+  std::vector<NodeId> initial(init.size() * np);
+  for (size_t i = 0; i < init.size(); ++i) sp.initial_slots.push_back(init[i].first);
   for (size_t k = 0; k < np; ++k) {
-    for (size_t i = 0; i < initial_nodes_.size(); ++i) {
-      NodeId d = g.Derivative(initial_nodes_[i].second, sp.parameter_slots[k]);
-      initial[i + k * initial_nodes_.size()] = d;
+    for (size_t i = 0; i < init.size(); ++i) {
+      NodeId d = g.Derivative(init[i].second, sp.parameter_slots[k]);
+      initial[i + k * init.size()] = d;
       auto c = g.ConstantValue(d);
-      if (!c || *c != 0.0) live[initial_nodes_[i].first] = true;
+      if (!c || *c != 0.0) live[init[i].first] = true;
     }
   }
   sp.initial = expr::Program::Compile(g, initial);
@@ -84,20 +109,26 @@ Result<SensitivityProgram> CompiledModel::CompileSensitivities(const std::vector
     for (uint32_t t : ev.targets) live[t] = true;
   }
   for (uint32_t slot : sp.parameter_slots) live[slot] = true;
-  std::vector<bool> algebraic(num_slots_, false);
-  for (uint32_t z : algebraic_slots_) live[z] = algebraic[z] = true;
-  // Initial values computed from an algebraic variable would need its
+  for (uint32_t z : algebraic_slots_) live[z] = true;
+  // Other initial values computed from an algebraic variable would need its
   // initial sensitivity before the algebraic system is solved.
-  for (size_t i = 0; i < initial_nodes_.size(); ++i) {
-    for (uint32_t v : g.Variables(initial_nodes_[i].second)) {
-      if (v < num_slots_ && algebraic[v] && initial_nodes_[i].first != v) {
+  auto is_moiety = [this](uint32_t slot) {
+    for (const FastReactions::Moiety& m : fast_reactions_.moieties) {
+      if (m.slot == slot) return true;
+    }
+    return false;
+  };
+  for (size_t i = 0; i < init.size(); ++i) {
+    if (is_moiety(init[i].first)) continue;
+    for (uint32_t v : g.Variables(init[i].second)) {
+      if (v < num_slots_ && algebraic[v] && init[i].first != v) {
         auto name_of = [this](uint32_t slot) {
           for (const SymbolInfo& s : symbols_) {
             if (s.slot == slot && s.role != SymbolRole::kAssigned) return s.id;
           }
           return "slot " + std::to_string(slot);
         };
-        return Unsupported(where + ": the initial value of '" + name_of(initial_nodes_[i].first) +
+        return Unsupported(where + ": the initial value of '" + name_of(init[i].first) +
                            "' is computed from '" + name_of(v) +
                            "', which an algebraic rule determines; not supported");
       }

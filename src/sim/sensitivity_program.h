@@ -32,7 +32,8 @@
 //   symbol without a slot of its own (assignment rule, reaction), or one
 //   whose declared value is overridden by an initial assignment (it would
 //   have no effect); unknown outputs.
-// * Unsupported, naming the element: fast reactions, delay(), events whose
+// * Unsupported, naming the element: stoichiometries of fast reactions that
+//   events change, delay(), events whose
 //   delay changes with time, the state or the parameters,
 //   floor/ceiling/quotient/rem of the state (or of time scaled by a
 //   parameter) in a rate, an initial value computed from a variable an

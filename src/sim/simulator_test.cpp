@@ -293,6 +293,35 @@ TEST(SimulatorTest, FastReactionsAreInRapidEquilibrium) {
   }
 }
 
+// SBML Test Suite 01396 in a compartment of size 2: fast 5 S1 -> S2 with
+// law S1 from concentrations S1 = 5, S2 = 0. The reaction uses up S1 and
+// the conserved amount S1 + 5 S2 = 10 gives S2 = 2 (amount). The first
+// equilibrium's amounts were passed back as declared concentrations, which
+// multiplied them by the size once more (S2 = 4); with size 1 the suite
+// could not see it.
+TEST(SimulatorTest, FastEquilibriumOfConcentrationsInACompartmentOfSizeTwo) {
+  model::Model m;
+  m.compartments.push_back({.id = "V", .size = 2.0});
+  m.species.push_back({.id = "S1", .compartment = "V", .initial_concentration = 5.0});
+  m.species.push_back({.id = "S2", .compartment = "V", .initial_concentration = 0.0});
+  model::Reaction r;
+  r.id = "J0";
+  r.fast = true;
+  r.reactants.push_back({.species = "S1", .stoichiometry = 5.0});
+  r.products.push_back({.species = "S2"});
+  r.kinetic_law = Sym("S1");
+  m.reactions.push_back(r);
+  auto cm = CompiledModel::Compile(m);
+  ASSERT_TRUE(cm.ok()) << cm.status().ToString();
+  auto out = Simulator(*cm).Simulate(TightOptions(1.0, 2),
+                                     {{"S1", SpeciesQuantity::kAmount}, {"S2", SpeciesQuantity::kAmount}});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  for (size_t i = 0; i < out->rows; ++i) {
+    ExpectClose(out->at(i, 1), 0.0, 1e-9, 0);
+    ExpectClose(out->at(i, 2), 2.0, 1e-9, 1e-9);
+  }
+}
+
 // Fast A -> B with kinetic law k A B from A = B = 5: the equilibrium
 // condition k A B = 0 has two branches, A = 0 and B = 0. The reaction runs
 // until it stops, so for k > 0 it uses up A (A = 0, B = 10) and for k < 0
