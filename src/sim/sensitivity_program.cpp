@@ -3,7 +3,6 @@
 
 #include "sim/sensitivity_program.h"
 
-#include <unordered_map>
 #include <unordered_set>
 
 #include "sim/compiled_model.h"
@@ -74,34 +73,14 @@ Result<SensitivityProgram> CompiledModel::CompileSensitivities(const std::vector
   // event targets.
   std::vector<bool> live(num_slots_, false);
   for (size_t i = 0; i < num_states_; ++i) live[1 + i] = true;
-  std::vector<bool> algebraic(num_slots_, false);
-  for (uint32_t z : algebraic_slots_) algebraic[z] = true;
-  // A moiety's initial value is its combination of the fast species'
-  // initial amounts: their initial-value nodes are substituted for their
-  // slots, so that d moiety(t0) / dp sees how those amounts depend on the
-  // parameters (a concentration times a compartment size, ...).
-  std::vector<std::pair<uint32_t, NodeId>> init = initial_nodes_;
-  if (!fast_reactions_.moieties.empty()) {
-    std::unordered_map<uint32_t, NodeId> z_initial;
-    for (const SymbolInfo& sym : symbols_) {
-      if (sym.role == SymbolRole::kAlgebraic && sym.slot < num_slots_ && algebraic[sym.slot] && sym.initial != 0) {
-        z_initial[sym.slot] = sym.initial;
-      }
-    }
-    for (auto& [slot, node] : init) {
-      for (const FastReactions::Moiety& m : fast_reactions_.moieties) {
-        if (m.slot == slot) node = g.Substitute(node, z_initial);
-      }
-    }
-  }
-  std::vector<NodeId> initial(init.size() * np);
-  for (size_t i = 0; i < init.size(); ++i) sp.initial_slots.push_back(init[i].first);
+  std::vector<NodeId> initial(initial_nodes_.size() * np);
+  for (size_t i = 0; i < initial_nodes_.size(); ++i) sp.initial_slots.push_back(initial_nodes_[i].first);
   for (size_t k = 0; k < np; ++k) {
-    for (size_t i = 0; i < init.size(); ++i) {
-      NodeId d = g.Derivative(init[i].second, sp.parameter_slots[k]);
-      initial[i + k * init.size()] = d;
+    for (size_t i = 0; i < initial_nodes_.size(); ++i) {
+      NodeId d = g.Derivative(initial_nodes_[i].second, sp.parameter_slots[k]);
+      initial[i + k * initial_nodes_.size()] = d;
       auto c = g.ConstantValue(d);
-      if (!c || *c != 0.0) live[init[i].first] = true;
+      if (!c || *c != 0.0) live[initial_nodes_[i].first] = true;
     }
   }
   sp.initial = expr::Program::Compile(g, initial);
@@ -109,26 +88,30 @@ Result<SensitivityProgram> CompiledModel::CompileSensitivities(const std::vector
     for (uint32_t t : ev.targets) live[t] = true;
   }
   for (uint32_t slot : sp.parameter_slots) live[slot] = true;
-  for (uint32_t z : algebraic_slots_) live[z] = true;
-  // Other initial values computed from an algebraic variable would need its
-  // initial sensitivity before the algebraic system is solved.
+  std::vector<bool> algebraic(num_slots_, false);
+  for (uint32_t z : algebraic_slots_) live[z] = algebraic[z] = true;
+  // Initial values computed from an algebraic variable would need its
+  // initial sensitivity before the algebraic system is solved. A moiety of
+  // fast species is the exception: its initial node combines the species'
+  // initial-value nodes over their declared values (ModelCompiler::
+  // InitStored), so its derivatives are complete.
   auto is_moiety = [this](uint32_t slot) {
     for (const FastReactions::Moiety& m : fast_reactions_.moieties) {
       if (m.slot == slot) return true;
     }
     return false;
   };
-  for (size_t i = 0; i < init.size(); ++i) {
-    if (is_moiety(init[i].first)) continue;
-    for (uint32_t v : g.Variables(init[i].second)) {
-      if (v < num_slots_ && algebraic[v] && init[i].first != v) {
+  for (size_t i = 0; i < initial_nodes_.size(); ++i) {
+    if (is_moiety(initial_nodes_[i].first)) continue;
+    for (uint32_t v : g.Variables(initial_nodes_[i].second)) {
+      if (v < num_slots_ && algebraic[v] && initial_nodes_[i].first != v) {
         auto name_of = [this](uint32_t slot) {
           for (const SymbolInfo& s : symbols_) {
             if (s.slot == slot && s.role != SymbolRole::kAssigned) return s.id;
           }
           return "slot " + std::to_string(slot);
         };
-        return Unsupported(where + ": the initial value of '" + name_of(init[i].first) +
+        return Unsupported(where + ": the initial value of '" + name_of(initial_nodes_[i].first) +
                            "' is computed from '" + name_of(v) +
                            "', which an algebraic rule determines; not supported");
       }
@@ -162,32 +145,39 @@ Result<SensitivityProgram> CompiledModel::CompileSensitivities(const std::vector
   {
     std::vector<bool> varied(num_slots_, false);
     for (uint32_t slot : sp.parameter_slots) varied[slot] = true;
-    for (size_t i = 0; i < rhs_nodes_.size(); ++i) {
-      for (NodeId id : g.TopologicalOrder(std::span<const NodeId>(&rhs_nodes_[i], 1))) {
-        const expr::Node& node = g.node(id);
-        if (node.op != GOp::kFloor && node.op != GOp::kCeil && node.op != GOp::kQuotient && node.op != GOp::kRem) {
-          continue;
+    auto moving_jump = [&](NodeId id) -> const char* {  // "the state", "time scaled by a parameter" or null
+      const expr::Node& node = g.node(id);
+      if (node.op != GOp::kFloor && node.op != GOp::kCeil && node.op != GOp::kQuotient && node.op != GOp::kRem) {
+        return nullptr;
+      }
+      bool on_state = false, on_time = false, on_parameter = false;
+      for (NodeId arg : {node.a, node.b}) {
+        for (uint32_t v : g.Variables(arg)) {
+          on_time = on_time || v == 0;
+          on_state = on_state || (v >= 1 && v <= num_states_);
+          on_parameter = on_parameter || (v < num_slots_ && varied[v]);
         }
-        bool on_state = false, on_time = false, on_parameter = false;
-        for (NodeId arg : {node.a, node.b}) {
-          if (node.arity < 2 && arg == node.b) continue;
-          for (uint32_t v : g.Variables(arg)) {
-            on_time = on_time || v == 0;
-            on_state = on_state || (v >= 1 && v <= num_states_);
-            on_parameter = on_parameter || (v < num_slots_ && varied[v]);
-          }
-        }
-        if (on_state || (on_time && on_parameter)) {
-          const char* name = node.op == GOp::kFloor  ? "floor"
-                             : node.op == GOp::kCeil ? "ceiling"
-                             : node.op == GOp::kQuotient ? "quotient"
-                                                         : "rem";
-          return Unsupported(where + ": the rate of '" + state_names_[i] + "' contains " + name + "() of " +
-                             (on_state ? "the state" : "time scaled by a parameter") +
-                             ", which jumps at times that move with the parameters; sensitivities across such jumps "
-                             "are not supported");
+        if (node.arity < 2) break;
+      }
+      if (on_state) return "the state";
+      return on_time && on_parameter ? "time scaled by a parameter" : nullptr;
+    };
+    // One pass over the whole right-hand side; the state is looked up only
+    // for the message.
+    for (NodeId id : g.TopologicalOrder(rhs_nodes_)) {
+      const char* what = moving_jump(id);
+      if (what == nullptr) continue;
+      const GOp op = g.node(id).op;
+      const char* name = op == GOp::kFloor ? "floor" : op == GOp::kCeil ? "ceiling" : op == GOp::kQuotient ? "quotient" : "rem";
+      std::string state = "a state";
+      for (size_t i = 0; i < rhs_nodes_.size() && state == "a state"; ++i) {
+        for (NodeId n : g.TopologicalOrder(std::span<const NodeId>(&rhs_nodes_[i], 1))) {
+          if (n == id) state = "'" + state_names_[i] + "'";
         }
       }
+      return Unsupported(where + ": the rate of " + state + " contains " + name + "() of " + what +
+                         ", which jumps at times that move with the parameters; sensitivities across such jumps are "
+                         "not supported");
     }
   }
 

@@ -54,34 +54,6 @@ void ApplyLevel1Defaults(::SBMLDocument& doc) {
   }
 }
 
-void CollectNames(const ::ASTNode* node, std::vector<std::string>* names) {
-  if (node == nullptr) return;
-  if (node->getType() == ::AST_NAME) names->push_back(node->getName());
-  for (unsigned int i = 0; i < node->getNumChildren(); ++i) CollectNames(node->getChild(i), names);
-}
-
-// SBML L1 has no `constant` attribute: any parameter or compartment may be
-// what a rule determines. The converter marks those that assignment and
-// rate rules set as variable, but cannot know which one an algebraic rule
-// determines, and leaves them all constant (so "0 = k2 - 0.2" would find
-// nothing to solve for). Run on the converted document of an L1 source:
-// parameters and compartments named in algebraic rules become variable, and
-// ModelCompiler's matching picks the one each rule determines (preferring
-// those without a declared value); the others stay constant in effect.
-void ApplyLevel1Variability(::SBMLDocument& doc) {
-  ::Model* m = doc.getModel();
-  if (m == nullptr) return;
-  std::vector<std::string> names;
-  for (unsigned int i = 0; i < m->getNumRules(); ++i) {
-    const ::Rule* rule = m->getRule(i);
-    if (rule->isAlgebraic()) CollectNames(rule->getMath(), &names);
-  }
-  for (const std::string& name : names) {
-    if (::Parameter* p = m->getParameter(name)) p->setConstant(false);
-    if (::Compartment* c = m->getCompartment(name)) c->setConstant(false);
-  }
-}
-
 Status ConvertToL3V2(::SBMLDocument& doc, std::vector<Diagnostic>* diagnostics) {
   if (doc.getLevel() == 3 && doc.getVersion() == 2) return Status::Ok();
   const std::string from = "SBML Level " + std::to_string(doc.getLevel()) + " Version " +
@@ -151,7 +123,6 @@ Result<SbmlImport> Import(::SBMLDocument& doc, const SbmlImportOptions& options,
   }
   ApplyLevel1Defaults(doc);
   SOMA_RETURN_IF_ERROR(ConvertToL3V2(doc, &out.diagnostics));
-  if (facts.level == 1) ApplyLevel1Variability(doc);
   const ::Model* m = doc.getModel();
   if (m == nullptr) return Internal("SBML conversion to L3V2 lost the model");
   if (m->getNumReactions() != facts.fast.size()) {

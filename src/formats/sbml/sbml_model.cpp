@@ -72,6 +72,7 @@ class Importer {
       SOMA_ASSIGN_OR_RETURN(std::optional<model::Rule> rule, Rule(*m_.getRule(i)));
       if (rule) out.rules.push_back(std::move(*rule));
     }
+    if (facts_.level == 1) MarkLevel1AlgebraicVariables(out);
     for (unsigned int i = 0; i < m_.getNumEvents(); ++i) {
       SOMA_ASSIGN_OR_RETURN(std::optional<model::Event> event, Event(*m_.getEvent(i)));
       if (event) out.events.push_back(std::move(*event));
@@ -85,6 +86,27 @@ class Importer {
   }
 
  private:
+  // SBML L1 has no `constant` attribute: any parameter or compartment may be
+  // what a rule determines. libSBML's converter marks those that assignment
+  // and rate rules set as variable, but cannot know which one an algebraic
+  // rule determines and leaves them constant (so "0 = k2 - 0.2" would find
+  // nothing to solve for). Those named in algebraic rules become variable;
+  // ModelCompiler's matching picks the one each rule determines (preferring
+  // those without a declared value), and the others stay constant in effect.
+  static void MarkLevel1AlgebraicVariables(model::Model& out) {
+    for (const model::Rule& rule : out.rules) {
+      if (rule.kind != model::RuleKind::kAlgebraic) continue;
+      expr::ForEachSymbol(rule.math, [&](const std::string& name) {
+        for (model::Parameter& p : out.parameters) {
+          if (p.id == name) p.constant = false;
+        }
+        for (model::Compartment& c : out.compartments) {
+          if (c.id == name) c.constant = false;
+        }
+      });
+    }
+  }
+
   // Converts `math` of `element`, described as `what` in messages. Returns
   // nullopt when the math is absent and the source level allows that.
   Result<std::optional<Expr>> Math(const ::SBase& element, const ::ASTNode* math,
