@@ -9,7 +9,10 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include <glog/logging.h>
 
@@ -30,6 +33,7 @@ struct PetabArgs {
   int threads = 1;
   uint64_t seed = 1;
   int max_iterations = 1000;
+  double max_time = 0.0;  // seconds for the fit's starts; 0: no limit
   double rel_tol = 1e-8;
   double abs_tol = 1e-10;
   // Nominal simulations are compared with other tools' tables: tighter
@@ -49,6 +53,7 @@ infer::EstimationOptions Options(const PetabArgs& a) {
   o.threads = a.threads;
   o.seed = a.seed;
   o.max_iterations = a.max_iterations;
+  o.max_seconds = a.max_time;
   o.rel_tol = a.rel_tol;
   o.abs_tol = a.abs_tol;
   return o;
@@ -87,10 +92,25 @@ int LoadAndFit(const PetabArgs& a, formats::petab::PetabImport& imp, infer::Esti
   imp = std::move(*loaded);
   infer::EstimationOptions o = Options(a);
   const int total = o.starts;
+  // Long starts report their progress every few seconds.
+  auto lines = std::make_shared<std::pair<std::mutex, std::vector<double>>>();
+  lines->second.assign(static_cast<size_t>(total), 0.0);
+  o.iteration_progress = [total, lines](const infer::IterationInfo& it) {
+    constexpr double kEvery = 5.0;  // seconds between lines of one start
+    std::lock_guard<std::mutex> lock(lines->first);
+    double& last = lines->second[static_cast<size_t>(it.start)];
+    if (it.seconds - last < kEvery) return;
+    last = it.seconds;
+    std::fprintf(stderr, "start %d/%d: iteration %d, objective %.10g, %.1f s\n", it.start + 1, total, it.iteration,
+                 it.objective, it.seconds);
+  };
   o.progress = [total](const infer::StartResult& s) {
-    if (s.error.ok()) {
+    if (s.not_run) {
+      std::fprintf(stderr, "start %d/%d: not run (time limit)\n", s.index + 1, total);
+    } else if (s.error.ok()) {
       std::fprintf(stderr, "start %d/%d: objective %.10g, %d iterations, %.2f s%s\n", s.index + 1, total,
-                   s.objective, s.iterations, s.seconds, s.converged ? "" : " (not converged)");
+                   s.objective, s.iterations, s.seconds,
+                   s.converged ? "" : (s.time_limited ? " (stopped by the time limit)" : " (not converged)"));
     } else {
       std::fprintf(stderr, "start %d/%d: failed: %s\n", s.index + 1, total, s.error.ToString().c_str());
     }
@@ -258,6 +278,10 @@ void AddPetabCommand(CLI::App& app) {
   fit->add_option("--seed", args->seed, "Seed of the Latin hypercube of starts")->capture_default_str();
   fit->add_option("--max-iterations", args->max_iterations, "Iterations per start")
       ->capture_default_str()->check(CLI::PositiveNumber);
+  fit->add_option("--max-time", args->max_time,
+                  "Seconds for the starts (0: no limit): running starts stop after their current iteration with "
+                  "the best point so far, starts not begun are not run; not reproducible across machines")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
   fit->callback([args] { SetExitCode(RunFit(*args)); });
 
   CLI::App* prof = cmd->add_subcommand(
@@ -270,6 +294,8 @@ void AddPetabCommand(CLI::App& app) {
   prof->add_option("--seed", args->seed, "Seed of the Latin hypercube of starts")->capture_default_str();
   prof->add_option("--max-iterations", args->max_iterations, "Iterations per optimisation")
       ->capture_default_str()->check(CLI::PositiveNumber);
+  prof->add_option("--max-time", args->max_time, "Seconds for the fit's starts (as `fit`; the profiles are not limited)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
   prof->add_option("--parameters", args->parameters, "Parameters to profile (comma-separated ids; default: all)")
       ->delimiter(',');
   prof->add_option("--confidence", args->confidence, "Confidence level of the pointwise intervals")

@@ -47,14 +47,25 @@ class ProblemCost : public ceres::CostFunction {
       ++failed_steps_;
       return false;
     }
-    if (offsets_.empty()) offsets_ = objective_.SigmaOffsets(*v);  // the start point
+    const bool first = offsets_.empty();
+    if (first) offsets_ = objective_.SigmaOffsets(*v);  // the start point
     Status s = objective_.Residuals(*v, x, offsets_, residuals, want_jacobian ? jacobians[0] : nullptr);
     if (!s.ok()) {
       ++failed_steps_;
       return false;
     }
+    if (first) {
+      // Ceres' cost 1/2 |r|^2 is the objective plus a constant (the
+      // offsets): the constant, for reporting the objective per iteration.
+      double half_sum = 0.0;
+      for (int i = 0; i < num_residuals(); ++i) half_sum += 0.5 * residuals[i] * residuals[i];
+      cost_to_objective_ = objective_.Nllh(*v) + objective_.NegLogPrior(x) - half_sum;
+    }
     return true;
   }
+
+  // Objective = Ceres cost + this (0 until the first point was evaluated).
+  double cost_to_objective() const { return cost_to_objective_; }
 
  private:
   const Objective& objective_;
@@ -62,10 +73,47 @@ class ProblemCost : public ceres::CostFunction {
   internal::Counters& counters_;
   int& failed_steps_;
   mutable std::vector<double> offsets_;
+  mutable double cost_to_objective_ = 0.0;
+};
+
+// Reports each iteration, and stops the minimisation once the deadline has
+// passed (Ceres' own max_solver_time_in_seconds is checked too, but only
+// between iterations of its own accounting; this makes the stop explicit).
+class IterationWatch : public ceres::IterationCallback {
+ public:
+  IterationWatch(const internal::MinimiseLimits& limits, const ProblemCost& cost)
+      : limits_(limits), cost_(cost), t0_(internal::MinimiseLimits::Clock::now()) {}
+
+  ceres::CallbackReturnType operator()(const ceres::IterationSummary& s) override {
+    const auto now = internal::MinimiseLimits::Clock::now();
+    if (limits_.iteration_progress) {
+      IterationInfo info;
+      info.start = limits_.start;
+      info.iteration = s.iteration;
+      info.objective = s.cost + cost_.cost_to_objective();
+      info.step_accepted = s.step_is_successful || s.iteration == 0;
+      info.seconds = std::chrono::duration<double>(now - t0_).count();
+      limits_.iteration_progress(info);
+    }
+    if (now >= limits_.deadline) {
+      time_limited_ = true;
+      return ceres::SOLVER_TERMINATE_SUCCESSFULLY;
+    }
+    return ceres::SOLVER_CONTINUE;
+  }
+
+  bool time_limited() const { return time_limited_; }
+
+ private:
+  const internal::MinimiseLimits& limits_;
+  const ProblemCost& cost_;
+  const internal::MinimiseLimits::Clock::time_point t0_;
+  bool time_limited_ = false;
 };
 
 StartResult RunStart(const Objective& objective, const EstimationOptions& options, int threads, int index,
-                     const std::vector<double>& start, internal::Counters& counters) {
+                     const std::vector<double>& start, internal::Counters& counters,
+                     const internal::MinimiseLimits& limits) {
   const auto t0 = std::chrono::steady_clock::now();
   StartResult r;
   r.index = index;
@@ -73,11 +121,13 @@ StartResult RunStart(const Objective& objective, const EstimationOptions& option
   r.estimate = start;
   const size_t n = objective.num_parameters();
   if (n > 0) {
-    internal::Minimum m = internal::Minimise(objective, options, threads, objective.ToTheta(start), -1, counters);
+    internal::Minimum m =
+        internal::Minimise(objective, options, threads, objective.ToTheta(start), -1, counters, limits);
     r.iterations = m.iterations;
     r.failed_steps = m.failed_steps;
     r.termination = m.termination;
     r.converged = m.converged;
+    r.time_limited = m.time_limited;
     if (!m.usable) {
       r.error = SolverFailure("start " + std::to_string(index) + ": " + m.termination);
       r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -228,7 +278,7 @@ void RunWorkers(int threads, const std::function<void()>& worker) {
 }
 
 Minimum Minimise(const Objective& objective, const EstimationOptions& options, int threads,
-                 std::vector<double> theta, int fixed, Counters& counters) {
+                 std::vector<double> theta, int fixed, Counters& counters, const MinimiseLimits& limits) {
   Minimum r;
   const EstimationProblem& problem = objective.problem();
   const int n = static_cast<int>(objective.num_parameters());
@@ -241,7 +291,8 @@ Minimum Minimise(const Objective& objective, const EstimationOptions& options, i
   ceres::Problem::Options po;
   po.cost_function_ownership = ceres::TAKE_OWNERSHIP;
   ceres::Problem cp(po);
-  cp.AddResidualBlock(new ProblemCost(objective, threads, counters, r.failed_steps), nullptr, theta.data());
+  auto* cost = new ProblemCost(objective, threads, counters, r.failed_steps);
+  cp.AddResidualBlock(cost, nullptr, theta.data());
   if (fixed >= 0) cp.SetManifold(theta.data(), new ceres::SubsetManifold(n, {fixed}));
   for (int k = 0; k < n; ++k) {
     if (k == fixed) continue;
@@ -268,11 +319,19 @@ Minimum Minimise(const Objective& objective, const EstimationOptions& options, i
   so.line_search_interpolation_type = ceres::QUADRATIC;
   so.logging_type = ceres::SILENT;
   so.minimizer_progress_to_stdout = false;
+  IterationWatch watch(limits, *cost);
+  so.callbacks.push_back(&watch);
+  if (limits.deadline != MinimiseLimits::Clock::time_point::max()) {
+    const double left =
+        std::chrono::duration<double>(limits.deadline - MinimiseLimits::Clock::now()).count();
+    so.max_solver_time_in_seconds = std::max(left, 1e-3);
+  }
   ceres::Solver::Summary summary;
   ceres::Solve(so, &cp, &summary);
   r.iterations = static_cast<int>(summary.iterations.size()) - 1;
-  r.termination = summary.message;
-  r.converged = summary.termination_type == ceres::CONVERGENCE;
+  r.converged = summary.termination_type == ceres::CONVERGENCE && !watch.time_limited();
+  r.time_limited = !r.converged && (watch.time_limited() || MinimiseLimits::Clock::now() >= limits.deadline);
+  r.termination = r.time_limited ? "time limit reached (EstimationOptions::max_seconds)" : summary.message;
   r.usable = summary.IsSolutionUsable() && !summary.iterations.empty();
   r.theta = std::move(theta);
   return r;
@@ -291,6 +350,9 @@ Status EstimationOptions::Validate() const {
   SOMA_RETURN_IF_ERROR(Positive("rel_tol", rel_tol));
   SOMA_RETURN_IF_ERROR(Positive("abs_tol", abs_tol));
   if (max_steps < 1) return InvalidArgument("EstimationOptions::max_steps = " + std::to_string(max_steps) + "; must be >= 1");
+  if (!(max_seconds >= 0) || !std::isfinite(max_seconds))
+    return InvalidArgument("EstimationOptions::max_seconds = " + std::to_string(max_seconds) +
+                           "; must be >= 0 (0: no limit)");
   if (!(confidence > 0 && confidence < 1))
     return InvalidArgument("EstimationOptions::confidence = " + std::to_string(confidence) + "; must be in (0, 1)");
   if (!(identifiability_tolerance > 0 && identifiability_tolerance < 1))
@@ -315,9 +377,30 @@ Result<EstimationSummary> Estimate(const EstimationProblem& problem, const Estim
   const int all_threads = ThreadsOf(options);
   const int threads = std::max(1, std::min<int>(all_threads, static_cast<int>(points.size())));
   const int experiment_threads = std::max(1, all_threads / threads);
+  using Clock = internal::MinimiseLimits::Clock;
+  const Clock::time_point deadline =
+      options.max_seconds > 0
+          ? t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.max_seconds))
+          : Clock::time_point::max();
   auto worker = [&] {
     for (size_t i = next++; i < points.size(); i = next++) {
-      summary.starts[i] = RunStart(*objective, options, experiment_threads, static_cast<int>(i), points[i], counters);
+      // Start 0 always runs (at least its start point), so that a fit with
+      // a time limit has a result.
+      if (i > 0 && Clock::now() >= deadline) {
+        StartResult& r = summary.starts[i];
+        r.index = static_cast<int>(i);
+        r.start = r.estimate = points[i];
+        r.not_run = true;
+        r.termination = "not run: the time limit of " + std::to_string(options.max_seconds) + " s was spent";
+        r.error = ResourceExhausted(r.termination);
+        continue;
+      }
+      internal::MinimiseLimits limits;
+      limits.deadline = deadline;
+      limits.start = static_cast<int>(i);
+      limits.iteration_progress = options.iteration_progress;
+      summary.starts[i] =
+          RunStart(*objective, options, experiment_threads, static_cast<int>(i), points[i], counters, limits);
       if (options.progress) {
         std::lock_guard<std::mutex> lock(progress_mutex);
         options.progress(summary.starts[i]);
@@ -330,6 +413,7 @@ Result<EstimationSummary> Estimate(const EstimationProblem& problem, const Estim
   summary.gradient_simulations = counters.gradients;
 
   for (const StartResult& s : summary.starts) {
+    summary.time_limited = summary.time_limited || s.time_limited || s.not_run;
     if (!s.error.ok() || !std::isfinite(s.objective)) continue;
     if (summary.best_start < 0 || s.objective < summary.starts[summary.best_start].objective)
       summary.best_start = s.index;
@@ -356,6 +440,10 @@ Result<EstimationSummary> Estimate(const EstimationProblem& problem, const Estim
     const double fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double hessian_seconds = 2.0 * static_cast<double>(objective->num_parameters()) * grad_seconds;
     summary.curvature = FisherReason(problem, options, hessian_seconds, fit_seconds);
+    // A time-limited fit is not at an optimum, and the limit is what the
+    // user can spend: no 2 n more gradient simulations for the Hessian.
+    if (summary.curvature.empty() && summary.time_limited)
+      summary.curvature = "expected Fisher information (the fit stopped at its time limit)";
     if (summary.curvature.empty()) {
       long gradients = 0;
       auto h = ObservedHessian(*objective, best.estimate, *v, summary.fisher, all_threads, &gradients);

@@ -42,8 +42,16 @@
 // across a bound). 95% intervals theta +- 1.96 sd are mapped back to the
 // linear scale (asymmetric on log scales).
 //
+// Time limit (EstimationOptions::max_seconds): a start still running when
+// the budget is spent stops after its current iteration and keeps the best
+// point it reached (not converged, `time_limited`); starts not begun by then
+// are not run. The uncertainty is then computed at the best point as usual.
+// Which point a time-limited fit returns depends on the machine's speed, so
+// such fits are not reproducible; without a limit they are.
+//
 // Thread safety: Estimate and Evaluate may be called concurrently; the
-// progress callback is called from worker threads (one call at a time).
+// progress callbacks are called from worker threads (`progress` one call at
+// a time; `iteration_progress` concurrently from parallel starts).
 
 #include <cstdint>
 #include <functional>
@@ -59,6 +67,15 @@
 namespace soma::infer {
 
 struct StartResult;
+
+// One accepted (or rejected) Levenberg-Marquardt iteration of a start.
+struct IterationInfo {
+  int start = 0;           // index of the start
+  int iteration = 0;       // 0: the start point
+  double objective = 0.0;  // nllh + neg. log prior at the current point
+  bool step_accepted = true;
+  double seconds = 0.0;    // since the start began
+};
 
 struct EstimationOptions {
   int starts = 1;                     // >= 1
@@ -85,8 +102,14 @@ struct EstimationOptions {
   // renal excretion and max(EGP, 0)), so the sensitivities skip the jump
   // there. Default false: the jump is computed at each crossing.
   bool assume_continuous_switches = false;
+  // > 0: wall-clock budget in seconds for the starts (see "Time limit"
+  // above); 0: none.
+  double max_seconds = 0.0;
   // Called after each start finishes (from the thread that ran it). May be empty.
   std::function<void(const StartResult&)> progress;
+  // Called after each iteration of each start (from the thread running the
+  // start; parallel starts call it concurrently). May be empty.
+  std::function<void(const IterationInfo&)> iteration_progress;
 
   Status Validate() const;
 };
@@ -101,6 +124,8 @@ struct StartResult {
   int iterations = 0;
   int failed_steps = 0;          // trial points whose simulation failed
   bool converged = false;        // Ceres reported convergence (a tolerance met)
+  bool time_limited = false;     // stopped by EstimationOptions::max_seconds
+  bool not_run = false;          // the time limit was spent before it began
   std::string termination;       // Ceres' message, or why the start failed
   Status error;                  // set when the start could not be evaluated
   double seconds = 0.0;
@@ -127,6 +152,8 @@ struct WeakDirection {
 struct EstimationSummary {
   bool converged = false;        // the best start converged
   std::string termination;
+  // EstimationOptions::max_seconds cut a start short or left one unrun.
+  bool time_limited = false;
   int best_start = -1;
   double objective = std::numeric_limits<double>::infinity();  // best: nllh + neg. log prior
   double nllh = std::numeric_limits<double>::infinity();

@@ -82,6 +82,63 @@ TEST(Estimate, EstimatedSigmaIsTheMaximumLikelihoodValue) {
   EXPECT_NEAR(s->fisher(2, 2), 2 * kTimes.size() * std::pow(std::numbers::ln10, 2), 1e-6);
 }
 
+TEST(Estimate, TimeLimitKeepsTheFirstStartsPointAndSkipsTheOthers) {
+  EstimationProblem p = LineProblem(0.4);
+  EstimationOptions o = Tight();
+  o.starts = 3;
+  o.max_seconds = 1e-9;  // spent before the first iteration ends
+  std::vector<IterationInfo> seen;
+  o.iteration_progress = [&](const IterationInfo& it) { seen.push_back(it); };
+  auto s = Estimate(p, o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  auto nominal = Evaluate(p, p.NominalValues(), o);
+  ASSERT_TRUE(nominal.ok());
+  EXPECT_TRUE(s->time_limited);
+  EXPECT_FALSE(s->converged);
+  ASSERT_EQ(s->best_start, 0);
+  EXPECT_TRUE(s->starts[0].time_limited);
+  EXPECT_EQ(s->starts[0].iterations, 0);
+  EXPECT_TRUE(s->starts[1].not_run);
+  EXPECT_TRUE(s->starts[2].not_run);
+  EXPECT_EQ(s->starts[1].error.code(), ErrorCode::kResourceExhausted);
+  EXPECT_NEAR(s->nllh, nominal->nllh, 1e-9 * std::abs(nominal->nllh));
+  EXPECT_DOUBLE_EQ(s->estimates[0].value, 0.0);  // the nominal values
+  EXPECT_DOUBLE_EQ(s->estimates[1].value, 1.0);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].iteration, 0);
+  EXPECT_NEAR(seen[0].objective, nominal->nllh, 1e-9 * std::abs(nominal->nllh));
+  EXPECT_NE(s->BriefReport().find("not converged (time limit)"), std::string::npos) << s->BriefReport();
+  EXPECT_NE(s->BriefReport().find("2 not run (time limit)"), std::string::npos) << s->BriefReport();
+  EXPECT_NE(s->curvature.find("time limit"), std::string::npos) << s->curvature;
+  EXPECT_NE(s->FullReport().find("(stopped by the time limit)"), std::string::npos);
+
+  o.max_seconds = -1;
+  EXPECT_EQ(Estimate(p, o).status().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST(Estimate, IterationProgressReportsTheObjectiveWithItsConstantTerms) {
+  // An estimated sigma puts a constant offset into the residuals (log sigma
+  // as sqrt(2 term + c)): the objective reported per iteration must not
+  // carry it.
+  EstimationProblem p = LineProblem(1.0);
+  p.parameters.push_back(Param("sd", 1e-3, 10, 1.0, Scale::kLog10));
+  p.experiments[0].observables[0].noise = NoiseModel::Additive(ValueRef::Parameter("sd"));
+  EstimationOptions o = Tight();
+  std::vector<IterationInfo> seen;
+  o.iteration_progress = [&](const IterationInfo& it) { seen.push_back(it); };
+  auto s = Estimate(p, o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_FALSE(s->time_limited);
+  auto nominal = Evaluate(p, p.NominalValues(), o);
+  ASSERT_TRUE(nominal.ok());
+  ASSERT_GE(seen.size(), 2u);
+  EXPECT_EQ(seen.front().iteration, 0);
+  EXPECT_NEAR(seen.front().objective, nominal->nllh, 1e-9 * std::abs(nominal->nllh));
+  EXPECT_NEAR(seen.back().objective, s->objective, 1e-9 * std::abs(s->objective));
+  EXPECT_EQ(seen.back().iteration, s->starts[0].iterations);
+  for (size_t i = 1; i < seen.size(); ++i) EXPECT_LE(seen[i].objective, seen[i - 1].objective + 1e-12);
+}
+
 // The line's normal equations X^T X / s^2 beta = X^T y / s^2, as (matrix, right-hand side).
 std::pair<Eigen::Matrix2d, Eigen::Vector2d> NormalEquations(double sigma) {
   Eigen::Matrix2d a = Eigen::Matrix2d::Zero();

@@ -21,14 +21,18 @@ std::string Format(const char* fmt, double v) {
 }  // namespace
 
 std::string EstimationSummary::BriefReport() const {
-  int failed = 0;
-  for (const StartResult& s : starts) failed += !s.error.ok() || !std::isfinite(s.objective);
+  int failed = 0, not_run = 0;
+  for (const StartResult& s : starts) {
+    if (s.not_run) ++not_run;
+    else failed += !s.error.ok() || !std::isfinite(s.objective);
+  }
   std::string out = best_start < 0 ? "failed" : (converged ? "converged" : "not converged");
+  if (time_limited) out += " (time limit)";
   out += ", nllh " + Format("%.10g", nllh);
   if (neg_log_prior != 0.0) out += ", objective " + Format("%.10g", objective);
   out += ", " + std::to_string(estimates.size()) + " parameters, " + std::to_string(num_measurements) +
          " measurements, " + std::to_string(failed) + "/" + std::to_string(starts.size()) + " starts failed, " +
-         Format("%.3g", seconds) + " s";
+         (not_run > 0 ? std::to_string(not_run) + " not run (time limit), " : "") + Format("%.3g", seconds) + " s";
   return out;
 }
 
@@ -105,10 +109,14 @@ std::string EstimationSummary::FullReport() const {
   }
   out += "Starts:\n";
   for (const StartResult& s : starts) {
+    if (s.not_run) {
+      out += "  " + std::to_string(s.index) + ": not run (the time limit was spent)\n";
+      continue;
+    }
     out += "  " + std::to_string(s.index) + ": " +
            (s.error.ok() ? "objective " + Format("%.10g", s.objective) : "failed: " + s.error.ToString()) + ", " +
            std::to_string(s.iterations) + " iterations, " + Format("%.3g", s.seconds) + " s" +
-           (s.converged ? "" : " (not converged)") + "\n";
+           (s.converged ? "" : (s.time_limited ? " (stopped by the time limit)" : " (not converged)")) + "\n";
   }
   return out;
 }

@@ -63,6 +63,22 @@ TEST(PetabCli, FitPrintsReportThenNllhLast) {
   EXPECT_LE(std::stod(last.substr(6)), 138.2219997 + 1e-3);
 }
 
+TEST(PetabCli, FitWithATimeLimitReportsTheBestPointSoFar) {
+  // A limit spent before the first iteration ends: start 1 keeps its start
+  // point (the nominal values, nllh 138.222), the other starts do not run.
+  StdoutRun r = SomaStdout("petab fit " + kBoehm.string() + " --starts 3 --max-time 0.000001");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("(time limit)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("2 not run (time limit)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("0 iterations"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(stopped by the time limit)"), std::string::npos) << r.out;
+  const std::string last = LastLine(r.out);
+  ASSERT_EQ(last.rfind("nllh: ", 0), 0u) << r.out;
+  EXPECT_NEAR(std::stod(last.substr(6)), 138.2219997, 1e-3);
+  StdoutRun bad = SomaStdout("petab fit " + kBoehm.string() + " --max-time -1");
+  EXPECT_NE(bad.exit_code, 0);
+}
+
 TEST(PetabCli, ProfileWritesPointsAndAPlotThenNllhLast) {
   const fs::path dir = fs::temp_directory_path() / ("soma_petab_profile_" + std::to_string(::getpid()));
   fs::create_directories(dir);
