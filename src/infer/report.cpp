@@ -27,7 +27,7 @@ std::string EstimationSummary::BriefReport() const {
     else failed += !s.error.ok() || !std::isfinite(s.objective);
   }
   std::string out = best_start < 0 ? "failed" : (converged ? "converged" : "not converged");
-  if (time_limited) out += " (time limit)";
+  if (time_limited) out += converged ? " (time limit: other starts cut short)" : " (time limit)";
   out += ", nllh " + Format("%.10g", nllh);
   if (neg_log_prior != 0.0) out += ", objective " + Format("%.10g", objective);
   out += ", " + std::to_string(estimates.size()) + " parameters, " + std::to_string(num_measurements) +

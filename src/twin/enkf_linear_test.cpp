@@ -13,6 +13,9 @@
 #include <cmath>
 #include <cstdio>
 #include <random>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -186,8 +189,23 @@ TEST(TwinFit, MapOfADecayRateMatchesAGridSearch) {
   }
   FitOptions o;
   o.starts = 2;
+  std::vector<std::pair<double, std::string>> progress;
+  o.progress = [&](double f, const std::string& m) { progress.emplace_back(f, m); };
   auto fit = FitTwin(**engine, *state, o);
   ASSERT_TRUE(fit.ok()) << fit.status().ToString();
+  // Progress within each start (iterations) and after it, never going back.
+  ASSERT_FALSE(progress.empty());
+  EXPECT_EQ(progress.front().second.rfind("start 1 of 2: iteration 0, objective ", 0), 0u) << progress.front().second;
+  bool start_done = false;
+  for (size_t i = 0; i < progress.size(); ++i) {
+    const std::string& m = progress[i].second;
+    if (i > 0) {
+      EXPECT_GE(progress[i].first, progress[i - 1].first) << m;
+    }
+    start_done = start_done || (m.find("objective") != std::string::npos && m.find("iteration") == std::string::npos);
+  }
+  EXPECT_TRUE(start_done);
+  o.progress = nullptr;
   const Json& p = (*fit)["parameters"][0];
   double k = p["value"];
   std::printf("MAP k = %.7f, grid %.7f, 95%% [%.5f, %.5f]\n", k, best, p["lower95"].get<double>(),

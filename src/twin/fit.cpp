@@ -85,6 +85,14 @@ Result<Json> FitTwin(const TwinEngine& engine, TwinState& state, const FitOption
                        "start " + std::to_string(r.index + 1) + " of " + std::to_string(options.starts) + ": " +
                            (r.error.ok() ? "objective " + std::to_string(r.objective) : r.error.message()));
     };
+    // Within a start: its iteration and objective (a start can take minutes).
+    eo.iteration_progress = [&](const infer::IterationInfo& it) {
+      std::lock_guard lock(mu);
+      options.progress(0.9 * done / options.starts,
+                       "start " + std::to_string(it.start + 1) + " of " + std::to_string(options.starts) +
+                           ": iteration " + std::to_string(it.iteration) + ", objective " +
+                           std::to_string(it.objective));
+    };
   }
   SOMA_ASSIGN_OR_RETURN(infer::EstimationSummary s, infer::Estimate(problem, eo));
   if (s.best_start < 0) return SolverFailure("twin fit: every start failed: " + s.termination);
