@@ -30,7 +30,7 @@ struct PetabArgs {
   std::string problem;
   std::string output;
   int starts = 10;
-  int threads = 1;
+  int threads = 0;  // all cores: results do not depend on the thread count
   uint64_t seed = 1;
   int max_iterations = 1000;
   double max_time = 0.0;  // seconds for the fit's starts; 0: no limit
@@ -273,7 +273,9 @@ void AddPetabCommand(CLI::App& app) {
   add_common(fit, &args->rel_tol, &args->abs_tol);
   fit->add_option("--starts", args->starts, "Number of starts (the first at the nominal values)")
       ->capture_default_str()->check(CLI::PositiveNumber);
-  fit->add_option("--threads", args->threads, "Threads (0: all cores): starts run in parallel, leftover threads run experiments in parallel")
+  fit->add_option("--threads", args->threads,
+                  "Threads (0: all cores): starts run in parallel, leftover threads run experiments in parallel; "
+                  "the result does not depend on it")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   fit->add_option("--seed", args->seed, "Seed of the Latin hypercube of starts")->capture_default_str();
   fit->add_option("--max-iterations", args->max_iterations, "Iterations per start")
@@ -289,7 +291,8 @@ void AddPetabCommand(CLI::App& app) {
                  "intervals next to the Laplace ones, then nllh last");
   add_common(prof, &args->rel_tol, &args->abs_tol);
   prof->add_option("--starts", args->starts, "Number of starts of the fit")->capture_default_str()->check(CLI::PositiveNumber);
-  prof->add_option("--threads", args->threads, "Threads (0: all cores): profiles run in parallel")
+  prof->add_option("--threads", args->threads, "Threads (0: all cores): profiles run in parallel; the result does "
+                   "not depend on it")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   prof->add_option("--seed", args->seed, "Seed of the Latin hypercube of starts")->capture_default_str();
   prof->add_option("--max-iterations", args->max_iterations, "Iterations per optimisation")

@@ -235,6 +235,33 @@ TEST(Estimate, DecayRecoversTruthFromLatinHypercubeStarts) {
   EXPECT_NEAR(s->estimates[1].value, 0.45, 1e-5 * 0.45);
 }
 
+TEST(Estimate, ResultsDoNotDependOnTheThreadCount) {
+  // `soma petab fit` runs on all cores by default: one thread or several
+  // must give the same starts, bit for bit.
+  EstimationProblem p;
+  p.model = DecayModel();
+  std::vector<double> t = {0.5, 1, 2, 3, 5, 8}, y;
+  for (double ti : t) y.push_back(7.0 * std::exp(-0.45 * ti) * (1 + 0.02 * std::sin(3 * ti)));
+  p.parameters = {Param("x", 0.1, 100, NAN, Scale::kLog10), Param("k", 1e-3, 10, NAN, Scale::kLog)};
+  p.experiments = {SeriesExperiment("x", t, y, NoiseModel::Additive(ValueRef::Constant(0.1)))};
+  EstimationOptions o;
+  o.starts = 5;
+  o.threads = 1;
+  auto one = Estimate(p, o);
+  o.threads = 3;
+  auto three = Estimate(p, o);
+  ASSERT_TRUE(one.ok() && three.ok());
+  ASSERT_EQ(one->starts.size(), three->starts.size());
+  for (size_t i = 0; i < one->starts.size(); ++i) {
+    EXPECT_EQ(one->starts[i].objective, three->starts[i].objective) << "start " << i;
+    EXPECT_EQ(one->starts[i].estimate, three->starts[i].estimate) << "start " << i;
+    EXPECT_EQ(one->starts[i].iterations, three->starts[i].iterations) << "start " << i;
+  }
+  EXPECT_EQ(one->best_start, three->best_start);
+  EXPECT_EQ(one->estimates[0].value, three->estimates[0].value);
+  EXPECT_EQ(one->estimates[1].upper_ci, three->estimates[1].upper_ci);
+}
+
 TEST(Estimate, LineSearchesAtBoundsNeedNoSensitivities) {
   // Data from k = 0.45 with k bounded above by 0.3: the optimum is on the
   // bound, so trust-region steps leave the box and Ceres runs its projected
