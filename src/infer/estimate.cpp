@@ -329,8 +329,9 @@ Minimum Minimise(const Objective& objective, const EstimationOptions& options, i
   ceres::Solver::Summary summary;
   ceres::Solve(so, &cp, &summary);
   r.iterations = static_cast<int>(summary.iterations.size()) - 1;
-  r.converged = summary.termination_type == ceres::CONVERGENCE && !watch.time_limited();
-  r.time_limited = !r.converged && (watch.time_limited() || MinimiseLimits::Clock::now() >= limits.deadline);
+  r.converged = summary.termination_type == ceres::CONVERGENCE;
+  r.time_limited = watch.time_limited() || (summary.termination_type == ceres::NO_CONVERGENCE &&
+                                            MinimiseLimits::Clock::now() >= limits.deadline);
   r.termination = r.time_limited ? "time limit reached (EstimationOptions::max_seconds)" : summary.message;
   r.usable = summary.IsSolutionUsable() && !summary.iterations.empty();
   r.theta = std::move(theta);
