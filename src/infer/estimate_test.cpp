@@ -217,13 +217,20 @@ TEST(Estimate, NoHessianDifferencesAcrossTheKinkOfALaplacePrior) {
   }
 }
 
-TEST(Estimate, DecayRecoversTruthFromLatinHypercubeStarts) {
+// x0 exp(-k t) observed at six times, x0 = 7 and k = 0.45 times (1 +
+// `wobble` sin 3t); x0 (log10) and k (ln) free, without nominal values.
+EstimationProblem DecayProblem(double wobble) {
   EstimationProblem p;
   p.model = DecayModel();
   std::vector<double> t = {0.5, 1, 2, 3, 5, 8}, y;
-  for (double ti : t) y.push_back(7.0 * std::exp(-0.45 * ti));  // x0 = 7, k = 0.45, no noise
+  for (double ti : t) y.push_back(7.0 * std::exp(-0.45 * ti) * (1 + wobble * std::sin(3 * ti)));
   p.parameters = {Param("x", 0.1, 100, NAN, Scale::kLog10), Param("k", 1e-3, 10, NAN, Scale::kLog)};
   p.experiments = {SeriesExperiment("x", t, y, NoiseModel::Additive(ValueRef::Constant(0.1)))};
+  return p;
+}
+
+TEST(Estimate, DecayRecoversTruthFromLatinHypercubeStarts) {
+  EstimationProblem p = DecayProblem(0.0);  // no noise
   EstimationOptions o;
   o.starts = 6;
   o.threads = 2;
@@ -238,12 +245,7 @@ TEST(Estimate, DecayRecoversTruthFromLatinHypercubeStarts) {
 TEST(Estimate, ResultsDoNotDependOnTheThreadCount) {
   // `soma petab fit` runs on all cores by default: one thread or several
   // must give the same starts, bit for bit.
-  EstimationProblem p;
-  p.model = DecayModel();
-  std::vector<double> t = {0.5, 1, 2, 3, 5, 8}, y;
-  for (double ti : t) y.push_back(7.0 * std::exp(-0.45 * ti) * (1 + 0.02 * std::sin(3 * ti)));
-  p.parameters = {Param("x", 0.1, 100, NAN, Scale::kLog10), Param("k", 1e-3, 10, NAN, Scale::kLog)};
-  p.experiments = {SeriesExperiment("x", t, y, NoiseModel::Additive(ValueRef::Constant(0.1)))};
+  EstimationProblem p = DecayProblem(0.02);
   EstimationOptions o;
   o.starts = 5;
   o.threads = 1;
