@@ -30,8 +30,10 @@ Status Positive(const char* field, double v) {
 // parameter vector theta (estimation scale).
 class ProblemCost : public ceres::CostFunction {
  public:
-  ProblemCost(const Objective& objective, int threads, internal::Counters& counters, int& failed_steps)
-      : objective_(objective), threads_(threads), counters_(counters), failed_steps_(failed_steps) {
+  ProblemCost(const Objective& objective, int threads, internal::Counters& counters, int& failed_steps,
+              internal::MinimiseLimits::Clock::time_point deadline)
+      : objective_(objective), threads_(threads), counters_(counters), failed_steps_(failed_steps),
+        deadline_(deadline) {
     set_num_residuals(static_cast<int>(objective.num_residuals()));
     mutable_parameter_block_sizes()->push_back(static_cast<int>(objective.num_parameters()));
   }
@@ -41,8 +43,12 @@ class ProblemCost : public ceres::CostFunction {
     const bool want_jacobian = jacobians != nullptr && jacobians[0] != nullptr;
     ++counters_.simulations;
     if (want_jacobian) ++counters_.gradients;
-    auto v = objective_.Compute(x, want_jacobian, threads_);
+    auto v = objective_.Compute(x, want_jacobian, threads_, deadline_);
     if (!v.ok()) {
+      if (v.status().code() == ErrorCode::kResourceExhausted) {
+        deadline_hit_ = true;  // the budget, not the point: not a failed simulation
+        return false;
+      }
       ++counters_.failures;
       ++failed_steps_;
       return false;
@@ -66,6 +72,8 @@ class ProblemCost : public ceres::CostFunction {
 
   // Objective = Ceres cost + this (0 until the first point was evaluated).
   double cost_to_objective() const { return cost_to_objective_; }
+  // A simulation stopped at the deadline.
+  bool deadline_hit() const { return deadline_hit_; }
 
  private:
   const Objective& objective_;
@@ -74,6 +82,8 @@ class ProblemCost : public ceres::CostFunction {
   int& failed_steps_;
   mutable std::vector<double> offsets_;
   mutable double cost_to_objective_ = 0.0;
+  const internal::MinimiseLimits::Clock::time_point deadline_;
+  mutable bool deadline_hit_ = false;
 };
 
 // Reports each iteration, and stops the minimisation once the deadline has
@@ -128,6 +138,12 @@ StartResult RunStart(const Objective& objective, const EstimationOptions& option
     r.termination = m.termination;
     r.converged = m.converged;
     r.time_limited = m.time_limited;
+    if (!m.usable && m.time_limited) {
+      // The budget ran out within the first evaluation: the start point is
+      // the best point reached (evaluated below, without sensitivities).
+      m.usable = true;
+      m.theta = objective.ToTheta(start);
+    }
     if (!m.usable) {
       r.error = SolverFailure("start " + std::to_string(index) + ": " + m.termination);
       r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -291,7 +307,7 @@ Minimum Minimise(const Objective& objective, const EstimationOptions& options, i
   ceres::Problem::Options po;
   po.cost_function_ownership = ceres::TAKE_OWNERSHIP;
   ceres::Problem cp(po);
-  auto* cost = new ProblemCost(objective, threads, counters, r.failed_steps);
+  auto* cost = new ProblemCost(objective, threads, counters, r.failed_steps, limits.deadline);
   cp.AddResidualBlock(cost, nullptr, theta.data());
   if (fixed >= 0) cp.SetManifold(theta.data(), new ceres::SubsetManifold(n, {fixed}));
   for (int k = 0; k < n; ++k) {
@@ -328,10 +344,11 @@ Minimum Minimise(const Objective& objective, const EstimationOptions& options, i
   }
   ceres::Solver::Summary summary;
   ceres::Solve(so, &cp, &summary);
-  r.iterations = static_cast<int>(summary.iterations.size()) - 1;
+  r.iterations = std::max(0, static_cast<int>(summary.iterations.size()) - 1);
   r.converged = summary.termination_type == ceres::CONVERGENCE;
-  r.time_limited = watch.time_limited() || (summary.termination_type == ceres::NO_CONVERGENCE &&
-                                            MinimiseLimits::Clock::now() >= limits.deadline);
+  r.time_limited = watch.time_limited() || cost->deadline_hit() ||
+                   (summary.termination_type == ceres::NO_CONVERGENCE &&
+                    MinimiseLimits::Clock::now() >= limits.deadline);
   r.termination = r.time_limited ? "time limit reached (EstimationOptions::max_seconds)" : summary.message;
   r.usable = summary.IsSolutionUsable() && !summary.iterations.empty();
   r.theta = std::move(theta);
@@ -433,7 +450,17 @@ Result<EstimationSummary> Estimate(const EstimationProblem& problem, const Estim
   summary.neg_log_prior = best.objective - best.nllh;
   if (objective->num_parameters() > 0) {
     const auto t_grad = std::chrono::steady_clock::now();
-    auto v = objective->Compute(best.estimate, true, all_threads);
+    // A time-limited fit gets as long again for the sensitivities at its
+    // estimate; without them it reports the estimate without intervals.
+    const Clock::time_point grad_deadline =
+        summary.time_limited ? deadline + (deadline - t0) : Clock::time_point::max();
+    auto v = objective->Compute(best.estimate, true, all_threads, grad_deadline);
+    if (!v.ok() && v.status().code() == ErrorCode::kResourceExhausted && summary.time_limited) {
+      summary.curvature = "not computed: the sensitivities at the estimate did not finish within the time limit";
+      internal::FillUncertainty(problem, best.estimate, options, summary);
+      summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      return summary;
+    }
     if (!v.ok()) return v.status().WithContext("sensitivities at the best estimate");
     const double grad_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_grad).count();
     summary.curvature_simulations = 1;

@@ -226,8 +226,10 @@ Result<std::shared_ptr<const Objective>> Objective::Prepare(const EstimationProb
 }
 
 Result<std::vector<double>> Objective::Preequilibrate(const PreparedExperiment& pe, const std::vector<double>& x,
-                                                     std::vector<double>* sensitivities) const {
+                                                     std::vector<double>* sensitivities,
+                                                     std::chrono::steady_clock::time_point deadline) const {
   sim::SimulationOptions so;
+  so.deadline = deadline;
   so.start = pe.options.start;
   so.integrator = pe.options.integrator;
   so.steps = 1;
@@ -272,7 +274,8 @@ Result<std::vector<double>> Objective::Preequilibrate(const PreparedExperiment& 
   return SolverFailure("pre-equilibration did not reach a steady state within 1e8 time units");
 }
 
-Result<PointValues> Objective::Compute(const std::vector<double>& x, bool sensitivities, int threads) const {
+Result<PointValues> Objective::Compute(const std::vector<double>& x, bool sensitivities, int threads,
+                                       std::chrono::steady_clock::time_point deadline) const {
   const size_t n = num_parameters();
   PointValues v;
   v.m.resize(num_measurements());
@@ -301,7 +304,7 @@ Result<PointValues> Objective::Compute(const std::vector<double>& x, bool sensit
     auto [it, inserted] = pre_index.emplace(std::move(key), pre.size());
     if (inserted) {
       Preequilibrated p;
-      auto y = Preequilibrate(pe, x, with_sens ? &p.s : nullptr);
+      auto y = Preequilibrate(pe, x, with_sens ? &p.s : nullptr, deadline);
       if (y.ok()) p.y = std::move(*y);
       else p.status = y.status();  // reported with the experiments that use it
       pre.push_back(std::move(p));
@@ -313,7 +316,7 @@ Result<PointValues> Objective::Compute(const std::vector<double>& x, bool sensit
   std::vector<Status> status(experiments_.size());
   auto run = [&](size_t e) {
     const Preequilibrated* p = experiments_[e].preequilibrate ? &pre[pre_slot[e]] : nullptr;
-    status[e] = ComputeExperiment(e, x, dxdt, sensitivities, p, row_base[e], v);
+    status[e] = ComputeExperiment(e, x, dxdt, sensitivities, p, row_base[e], v, deadline);
   };
   threads = std::min<int>(threads, static_cast<int>(experiments_.size()));
   if (threads <= 1) {
@@ -338,11 +341,13 @@ Result<PointValues> Objective::Compute(const std::vector<double>& x, bool sensit
 
 Status Objective::ComputeExperiment(size_t e, const std::vector<double>& x, const std::vector<double>& dxdt,
                                     bool sensitivities, const Preequilibrated* pre, size_t row_base,
-                                    PointValues& v) const {
+                                    PointValues& v,
+                                    std::chrono::steady_clock::time_point deadline) const {
   const size_t n = num_parameters();
   const PreparedExperiment& pe = experiments_[e];
   const Experiment& ex = problem_.experiments[e];
   sim::SimulationOptions so = pe.options;
+  so.deadline = deadline;
   so.overrides = pe.constants;
   for (const auto& [sym, k] : pe.mapped) so.overrides.emplace_back(sym, x[k]);
 

@@ -4,6 +4,7 @@
 // resolved), the residuals Ceres minimises and the Fisher information.
 // Immutable after Prepare; Compute may run on many threads at once.
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <utility>
@@ -81,8 +82,11 @@ class Objective {
   // x on the linear scale. Errors: failed simulations (naming the
   // experiment; the first in experiment order). The experiments run on up
   // to `threads` threads after their pre-equilibrations; the result does
-  // not depend on `threads`.
-  Result<PointValues> Compute(const std::vector<double>& x, bool sensitivities, int threads = 1) const;
+  // not depend on `threads`. Simulations still running at `deadline` stop
+  // with kResourceExhausted (sim::SimulationOptions::deadline).
+  Result<PointValues> Compute(const std::vector<double>& x, bool sensitivities, int threads = 1,
+                              std::chrono::steady_clock::time_point deadline =
+                                  std::chrono::steady_clock::time_point::max()) const;
 
   double Nllh(const PointValues& v) const;
   double NegLogPrior(const std::vector<double>& x) const;
@@ -120,12 +124,14 @@ class Objective {
   // Experiment e's predictions and sigmas (and their derivatives) into its
   // rows of v, from row_base on; `pre` is its pre-equilibration (or null).
   Status ComputeExperiment(size_t e, const std::vector<double>& x, const std::vector<double>& dxdt,
-                           bool sensitivities, const Preequilibrated* pre, size_t row_base, PointValues& v) const;
+                           bool sensitivities, const Preequilibrated* pre, size_t row_base, PointValues& v,
+                           std::chrono::steady_clock::time_point deadline) const;
   // The stored ODE states at the end of experiment e's pre-equilibration;
   // with `sensitivities` (not null) also their sensitivities to the plan's
   // parameters (SensitivityResult::final_sensitivities layout).
   Result<std::vector<double>> Preequilibrate(const PreparedExperiment& pe, const std::vector<double>& x,
-                                             std::vector<double>* sensitivities = nullptr) const;
+                                             std::vector<double>* sensitivities,
+                                             std::chrono::steady_clock::time_point deadline) const;
 
   EstimationProblem problem_;
   EstimationOptions options_;

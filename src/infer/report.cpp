@@ -92,9 +92,15 @@ std::string EstimationSummary::FullReport() const {
                     flags.c_str());
       out += line;
     }
-    out += "Intervals from the " + curvature + "\n";
-    out += CorrelationReport();
-    if (weak_directions.empty()) {
+    if (fisher.rows() != static_cast<Eigen::Index>(estimates.size())) {
+      out += "Intervals: " + curvature + "\n";
+    } else {
+      out += "Intervals from the " + curvature + "\n";
+      out += CorrelationReport();
+    }
+    if (fisher.rows() != static_cast<Eigen::Index>(estimates.size())) {
+      // no curvature, so nothing to say about identifiability
+    } else if (weak_directions.empty()) {
       out += "Identifiability: all parameters locally identifiable (Fisher information eigenvalues within " +
              Format("%.3g", fisher_eigenvalues.size() ? fisher_eigenvalues[0] / fisher_eigenvalues.maxCoeff() : 0) +
              " of the largest)\n";

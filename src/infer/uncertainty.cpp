@@ -26,6 +26,13 @@ void FillUncertainty(const EstimationProblem& problem, const std::vector<double>
     summary.estimates.push_back(e);
   }
   if (n == 0) return;
+  if (summary.fisher.rows() != static_cast<Eigen::Index>(n)) {
+    // No curvature (a time-limited fit whose sensitivities did not finish):
+    // estimates without intervals.
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    for (ParameterEstimate& e : summary.estimates) e.std_error = e.lower_ci = e.upper_ci = nan;
+    return;
+  }
   const Eigen::MatrixXd& f = summary.fisher;
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(f);
   const Eigen::VectorXd lambda = eig.eigenvalues();  // ascending

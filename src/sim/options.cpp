@@ -31,6 +31,14 @@ Status SimulationOptions::Validate() const {
   return integrator.Validate();
 }
 
+Status SimulationOptions::CheckDeadline(double t) const {
+  if (deadline == std::chrono::steady_clock::time_point::max() || std::chrono::steady_clock::now() < deadline)
+    return Status::Ok();
+  std::ostringstream m;
+  m << "time limit reached at t = " << t << " of the simulation (SimulationOptions::deadline)";
+  return ResourceExhausted(m.str());
+}
+
 std::vector<double> SimulationOptions::OutputTimes() const {
   if (!output_times.empty()) return output_times;
   std::vector<double> times(static_cast<size_t>(steps) + 1);

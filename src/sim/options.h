@@ -1,6 +1,7 @@
 #pragma once
 // Options and outcomes of a time-course simulation.
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -55,8 +56,15 @@ struct SimulationOptions {
   // compiled model stores them), replacing the computed initial state. The
   // way to continue from SimulationResult::final_state.
   std::vector<double> initial_state;
+  // A wall-clock time after which the run stops at its next stop (an output
+  // time, an event or a time point the integrator lands on) with
+  // kResourceExhausted ("time limit"): how callers with a budget (a fit's
+  // --max-time) stop a simulation that takes longer than it. None by default.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 
   Status Validate() const;
+  // Whether `deadline` has passed; the error to return then, naming `t`.
+  Status CheckDeadline(double t) const;
   // The output times: output_times, or the uniform grid of steps + 1 points.
   std::vector<double> OutputTimes() const;
 };

@@ -626,6 +626,10 @@ Result<SensitivityResult> SimulateWithSensitivities(const SensitivityPlan& plan,
       // delayed events are landed on (as Simulate does).
       const double t_event = events.NextPendingTime();
       const double t_stop = std::min(t_event, clock.next());
+      if (Status s = options.CheckDeadline(t); !s.ok()) {
+        summary.termination = "time limit";
+        return s;
+      }
       auto stop = integrator->Advance(std::min(t_out, t_stop), t_stop);
       if (!stop.ok()) {
         summary.termination = "solver failure";

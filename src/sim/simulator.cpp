@@ -115,6 +115,10 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
       // of relations with time are landed on exactly.
       const double t_stop = std::min(t_event, clock.next());
       const double target = std::min(t_out, t_stop);
+      if (Status s = options.CheckDeadline(t); !s.ok()) {
+        summary.termination = "time limit";
+        return s;
+      }
       auto stop = integrator->Advance(target, t_stop);
       if (!stop.ok()) {
         summary.termination = "solver failure";

@@ -4,10 +4,12 @@
 #include "sim/simulator.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 #include <gtest/gtest.h>
 
+#include "sim/sensitivity.h"
 #include "sim/sim_test_util.h"
 
 namespace soma::sim {
@@ -36,6 +38,24 @@ TEST(SimulatorTest, FirstOrderDecayMatchesExponential) {
     ExpectClose(r->at(i, 3), 0.5 * a * 2.0, 1e-12, 1e-8);    // reaction rate
   }
   EXPECT_GT(r->summary.integrator.jacobian_evaluations, 0);
+}
+
+TEST(SimulatorTest, DeadlineStopsTheRunWithResourceExhausted) {
+  auto cm = CompiledModel::Compile(DecayModel());
+  ASSERT_TRUE(cm.ok()) << cm.status().ToString();
+  Simulator sim(*cm);
+  SimulationOptions opt = TightOptions(4.0, 8);
+  opt.deadline = std::chrono::steady_clock::now();  // already passed
+  auto r = sim.Simulate(opt, {{"A"}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kResourceExhausted);
+  EXPECT_NE(r.status().message().find("time limit"), std::string::npos) << r.status().ToString();
+  auto s = SimulateWithSensitivities(*cm, opt, {{"A"}}, {"k"});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), ErrorCode::kResourceExhausted);
+  opt.deadline = std::chrono::steady_clock::now() + std::chrono::hours(1);  // far away: no effect
+  EXPECT_TRUE(sim.Simulate(opt, {{"A"}}).ok());
+  EXPECT_TRUE(SimulateWithSensitivities(*cm, opt, {{"A"}}, {"k"}).ok());
 }
 
 TEST(SimulatorTest, TimeEventChangesParameterAndRestarts) {
