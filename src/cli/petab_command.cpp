@@ -281,8 +281,8 @@ void AddPetabCommand(CLI::App& app) {
   fit->add_option("--max-iterations", args->max_iterations, "Iterations per start")
       ->capture_default_str()->check(CLI::PositiveNumber);
   fit->add_option("--max-time", args->max_time,
-                  "Seconds for the starts (0: no limit): running starts stop after their current iteration with "
-                  "the best point so far, starts not begun are not run; not reproducible across machines")
+                  "Seconds for the starts (0: no limit): running starts stop with the best point so far, starts "
+                  "not begun are not run, intervals get as long again; not reproducible across machines")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   fit->callback([args] { SetExitCode(RunFit(*args)); });
 

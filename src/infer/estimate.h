@@ -42,12 +42,16 @@
 // across a bound). 95% intervals theta +- 1.96 sd are mapped back to the
 // linear scale (asymmetric on log scales).
 //
-// Time limit (EstimationOptions::max_seconds): a start still running when
-// the budget is spent stops after its current iteration and keeps the best
-// point it reached (not converged, `time_limited`); starts not begun by then
-// are not run. The uncertainty is then computed at the best point as usual.
-// Which point a time-limited fit returns depends on the machine's speed, so
-// such fits are not reproducible; without a limit they are.
+// Time limit (EstimationOptions::max_seconds): when the budget is spent,
+// simulations stop at their next output time (sim::SimulationOptions::
+// deadline), a running start keeps the best point it reached (its start
+// point if its first evaluation did not finish; not converged,
+// `time_limited`), and starts not begun are not run (start 0 always runs).
+// The uncertainty at the best point then uses the expected Fisher
+// information, computed within as long again as the budget, or is left out
+// (estimates without intervals). Which point a time-limited fit returns
+// depends on the machine's speed, so such fits are not reproducible;
+// without a limit they are.
 //
 // Thread safety: Estimate and Evaluate may be called concurrently; the
 // progress callbacks are called from worker threads (`progress` one call at
