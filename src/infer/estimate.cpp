@@ -89,13 +89,19 @@ class ProblemCost : public ceres::CostFunction {
 // Reports each iteration, and stops the minimisation once the deadline has
 // passed (Ceres' own max_solver_time_in_seconds is checked too, but only
 // between iterations of its own accounting; this makes the stop explicit).
+//
+// It also keeps the point of the last iteration (Ceres writes it to `theta`
+// each iteration, Solver::Options::update_state_every_iteration): when the
+// deadline stops the Jacobian evaluation at a newly accepted point, Ceres
+// ends with FAILURE and would leave the start point as the result.
 class IterationWatch : public ceres::IterationCallback {
  public:
-  IterationWatch(const internal::MinimiseLimits& limits, const ProblemCost& cost)
-      : limits_(limits), cost_(cost), t0_(internal::MinimiseLimits::Clock::now()) {}
+  IterationWatch(const internal::MinimiseLimits& limits, const ProblemCost& cost, const std::vector<double>& theta)
+      : limits_(limits), cost_(cost), theta_(theta), t0_(internal::MinimiseLimits::Clock::now()) {}
 
   ceres::CallbackReturnType operator()(const ceres::IterationSummary& s) override {
     const auto now = internal::MinimiseLimits::Clock::now();
+    last_theta_ = theta_;
     if (limits_.iteration_progress) {
       IterationInfo info;
       info.start = limits_.start;
@@ -113,10 +119,14 @@ class IterationWatch : public ceres::IterationCallback {
   }
 
   bool time_limited() const { return time_limited_; }
+  // theta at the last iteration (empty before the first).
+  const std::vector<double>& last_theta() const { return last_theta_; }
 
  private:
   const internal::MinimiseLimits& limits_;
   const ProblemCost& cost_;
+  const std::vector<double>& theta_;
+  std::vector<double> last_theta_;
   const internal::MinimiseLimits::Clock::time_point t0_;
   bool time_limited_ = false;
 };
@@ -335,8 +345,9 @@ Minimum Minimise(const Objective& objective, const EstimationOptions& options, i
   so.line_search_interpolation_type = ceres::QUADRATIC;
   so.logging_type = ceres::SILENT;
   so.minimizer_progress_to_stdout = false;
-  IterationWatch watch(limits, *cost);
+  IterationWatch watch(limits, *cost, theta);
   so.callbacks.push_back(&watch);
+  so.update_state_every_iteration = true;
   if (limits.deadline != MinimiseLimits::Clock::time_point::max()) {
     const double left =
         std::chrono::duration<double>(limits.deadline - MinimiseLimits::Clock::now()).count();
@@ -351,6 +362,11 @@ Minimum Minimise(const Objective& objective, const EstimationOptions& options, i
                     MinimiseLimits::Clock::now() >= limits.deadline);
   r.termination = r.time_limited ? "time limit reached (EstimationOptions::max_seconds)" : summary.message;
   r.usable = summary.IsSolutionUsable() && !summary.iterations.empty();
+  if (!r.usable && r.time_limited && !watch.last_theta().empty()) {
+    // Stopped by the deadline after some iterations: their last point.
+    theta = watch.last_theta();
+    r.usable = true;
+  }
   r.theta = std::move(theta);
   return r;
 }
