@@ -86,22 +86,26 @@ class ProblemCost : public ceres::CostFunction {
   mutable bool deadline_hit_ = false;
 };
 
-// Reports each iteration, and stops the minimisation once the deadline has
-// passed (Ceres' own max_solver_time_in_seconds is checked too, but only
-// between iterations of its own accounting; this makes the stop explicit).
+// Reports each iteration, and stops the minimisation at the end of the
+// iteration in which the deadline passed (the simulations themselves stop
+// at it: ProblemCost).
 //
-// It also keeps the point of the last iteration (Ceres writes it to `theta`
-// each iteration, Solver::Options::update_state_every_iteration): when the
-// deadline stops the Jacobian evaluation at a newly accepted point, Ceres
-// ends with FAILURE and would leave the start point as the result.
+// With a deadline it also keeps the best point reached: the start, then the
+// point of each iteration (Ceres writes it to `theta` each iteration,
+// Solver::Options::update_state_every_iteration). When the deadline stops
+// the first evaluation, or the Jacobian evaluation at a newly accepted
+// point, Ceres ends with FAILURE and leaves no usable result of its own.
 class IterationWatch : public ceres::IterationCallback {
  public:
   IterationWatch(const internal::MinimiseLimits& limits, const ProblemCost& cost, const std::vector<double>& theta)
-      : limits_(limits), cost_(cost), theta_(theta), t0_(internal::MinimiseLimits::Clock::now()) {}
+      : limits_(limits), cost_(cost), theta_(theta), keeps_points_(limits.deadline != kNoDeadline),
+        t0_(internal::MinimiseLimits::Clock::now()) {
+    if (keeps_points_) last_theta_ = theta;
+  }
 
   ceres::CallbackReturnType operator()(const ceres::IterationSummary& s) override {
     const auto now = internal::MinimiseLimits::Clock::now();
-    last_theta_ = theta_;
+    if (keeps_points_) last_theta_ = theta_;
     if (limits_.iteration_progress) {
       IterationInfo info;
       info.start = limits_.start;
@@ -119,13 +123,19 @@ class IterationWatch : public ceres::IterationCallback {
   }
 
   bool time_limited() const { return time_limited_; }
-  // theta at the last iteration (empty before the first).
+  // Whether Ceres must write theta each iteration (a deadline was set).
+  bool keeps_points() const { return keeps_points_; }
+  // With a deadline: theta at the last iteration, or the start before it.
   const std::vector<double>& last_theta() const { return last_theta_; }
+
+  static constexpr internal::MinimiseLimits::Clock::time_point kNoDeadline =
+      internal::MinimiseLimits::Clock::time_point::max();
 
  private:
   const internal::MinimiseLimits& limits_;
   const ProblemCost& cost_;
   const std::vector<double>& theta_;
+  const bool keeps_points_;
   std::vector<double> last_theta_;
   const internal::MinimiseLimits::Clock::time_point t0_;
   bool time_limited_ = false;
@@ -148,12 +158,6 @@ StartResult RunStart(const Objective& objective, const EstimationOptions& option
     r.termination = m.termination;
     r.converged = m.converged;
     r.time_limited = m.time_limited;
-    if (!m.usable && m.time_limited) {
-      // The budget ran out within the first evaluation: the start point is
-      // the best point reached (evaluated below, without sensitivities).
-      m.usable = true;
-      m.theta = objective.ToTheta(start);
-    }
     if (!m.usable) {
       r.error = SolverFailure("start " + std::to_string(index) + ": " + m.termination);
       r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -347,23 +351,17 @@ Minimum Minimise(const Objective& objective, const EstimationOptions& options, i
   so.minimizer_progress_to_stdout = false;
   IterationWatch watch(limits, *cost, theta);
   so.callbacks.push_back(&watch);
-  so.update_state_every_iteration = true;
-  if (limits.deadline != MinimiseLimits::Clock::time_point::max()) {
-    const double left =
-        std::chrono::duration<double>(limits.deadline - MinimiseLimits::Clock::now()).count();
-    so.max_solver_time_in_seconds = std::max(left, 1e-3);
-  }
+  so.update_state_every_iteration = watch.keeps_points();
   ceres::Solver::Summary summary;
   ceres::Solve(so, &cp, &summary);
   r.iterations = std::max(0, static_cast<int>(summary.iterations.size()) - 1);
   r.converged = summary.termination_type == ceres::CONVERGENCE;
-  r.time_limited = watch.time_limited() || cost->deadline_hit() ||
-                   (summary.termination_type == ceres::NO_CONVERGENCE &&
-                    MinimiseLimits::Clock::now() >= limits.deadline);
+  r.time_limited = watch.time_limited() || cost->deadline_hit();
   r.termination = r.time_limited ? "time limit reached (EstimationOptions::max_seconds)" : summary.message;
   r.usable = summary.IsSolutionUsable() && !summary.iterations.empty();
-  if (!r.usable && r.time_limited && !watch.last_theta().empty()) {
-    // Stopped by the deadline after some iterations: their last point.
+  if (!r.usable && r.time_limited) {
+    // The deadline stopped an evaluation Ceres needed: the best point
+    // reached (the start when no iteration finished).
     theta = watch.last_theta();
     r.usable = true;
   }

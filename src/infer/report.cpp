@@ -93,18 +93,17 @@ std::string EstimationSummary::FullReport() const {
       out += line;
     }
     if (fisher.rows() != static_cast<Eigen::Index>(estimates.size())) {
+      // No curvature (a time-limited fit): nothing to say about
+      // correlations or identifiability either.
       out += "Intervals: " + curvature + "\n";
     } else {
       out += "Intervals from the " + curvature + "\n";
       out += CorrelationReport();
-    }
-    if (fisher.rows() != static_cast<Eigen::Index>(estimates.size())) {
-      // no curvature, so nothing to say about identifiability
-    } else if (weak_directions.empty()) {
-      out += "Identifiability: all parameters locally identifiable (Fisher information eigenvalues within " +
-             Format("%.3g", fisher_eigenvalues.size() ? fisher_eigenvalues[0] / fisher_eigenvalues.maxCoeff() : 0) +
-             " of the largest)\n";
-    } else {
+      if (weak_directions.empty()) {
+        out += "Identifiability: all parameters locally identifiable (Fisher information eigenvalues within " +
+               Format("%.3g", fisher_eigenvalues.size() ? fisher_eigenvalues[0] / fisher_eigenvalues.maxCoeff() : 0) +
+               " of the largest)\n";
+      }
       for (const WeakDirection& w : weak_directions) {
         out += "Weak direction (eigenvalue " + Format("%.3g", w.eigenvalue) + ", relative " +
                Format("%.3g", w.relative) + "):";
