@@ -68,9 +68,11 @@ bool AlgebraicSolver::Solve(double* in) {
 FastEquilibrium::FastEquilibrium(const CompiledModel& cm) : fast_(cm.fast_reactions()) {
   ns_ = static_cast<long>(fast_.species_slots.size());
   if (ns_ == 0) return;
+  if (!fast_.switches.empty()) probe_.resize(cm.num_slots());
   nf_ = static_cast<long>(fast_.stoichiometry.size()) / ns_;
   n_ = Eigen::Map<const Eigen::MatrixXd>(fast_.stoichiometry.data(), ns_, nf_);
   rates_.resize(static_cast<size_t>(nf_));
+  vanishes_.resize(static_cast<size_t>(nf_));
   rate_jacobian_.resize(static_cast<size_t>(nf_ * ns_));
   rates_scratch_ = fast_.rates.NewScratch();
   jacobian_scratch_ = fast_.rate_jacobian.NewScratch();
@@ -112,6 +114,39 @@ bool FastEquilibrium::UpdateStoichiometry(double* in) {
   return true;
 }
 
+bool FastEquilibrium::Vanishes(size_t k) const {
+  if (rates_[k] != 0.0) return false;
+  for (long j = 0; j < ns_; ++j) {
+    if (rate_jacobian_[k + static_cast<size_t>(j * nf_)] != 0.0) return false;
+  }
+  return true;
+}
+
+// A law vanishes "whatever the amounts" when it and its derivatives are
+// exactly 0 at the current amounts and at amounts moved well away from them
+// (k * A with k = 0 does; k * A * B at A = B = 0 does only at that point).
+void FastEquilibrium::SetSwitches(double* in) {
+  if (fast_.switches.empty()) return;
+  const auto& slots = fast_.species_slots;
+  fast_.rates.Run(in, rates_.data(), rates_scratch_.data());
+  fast_.rate_jacobian.Run(in, rate_jacobian_.data(), jacobian_scratch_.data());
+  for (const auto& sw : fast_.switches) vanishes_[sw.reaction] = Vanishes(sw.reaction) ? 1 : 0;
+  std::copy(in, in + probe_.size(), probe_.begin());
+  for (long j = 0; j < ns_; ++j) {
+    const double a = in[slots[j]];
+    probe_[slots[j]] = a + (0.5 + 0.01 * static_cast<double>(j)) * (1.0 + std::abs(a));
+  }
+  fast_.rates.Run(probe_.data(), rates_.data(), rates_scratch_.data());
+  fast_.rate_jacobian.Run(probe_.data(), rate_jacobian_.data(), jacobian_scratch_.data());
+  for (const auto& sw : fast_.switches) {
+    const bool off = vanishes_[sw.reaction] != 0 && Vanishes(sw.reaction);
+    in[sw.off_slot] = off ? 1.0 : 0.0;
+    double extent = 0.0;
+    for (long j = 0; j < ns_; ++j) extent += sw.coefficients[static_cast<size_t>(j)] * in[slots[j]];
+    in[sw.extent_slot] = extent;
+  }
+}
+
 Status FastEquilibrium::Equilibrate(double* in) {
   if (ns_ == 0) return Status::Ok();
   const Status no_equilibrium = SolverFailure("the fast reactions reach no equilibrium from the current amounts");
@@ -134,6 +169,7 @@ Status FastEquilibrium::Equilibrate(double* in) {
     }
     in[moiety.slot] = w;
   }
+  SetSwitches(in);
   if (scale == 0.0) scale = 1.0;
   if (!Evaluate(in)) return no_equilibrium;
   f_ = f_new_;
@@ -187,7 +223,34 @@ Status FastEquilibrium::CheckDetermined(const double* in) {
   if (ns_ == 0) return Status::Ok();
   fast_.rate_jacobian.Run(in, rate_jacobian_.data(), jacobian_scratch_.data());
   jv_ = Eigen::Map<const Eigen::MatrixXd>(rate_jacobian_.data(), nf_, ns_);
-  const Eigen::MatrixXd g = jv_ * n_;  // d law_k / d extent_l
+  // Reactions switched off hold nothing and must keep a vanishing law; the
+  // others must determine their extents.
+  std::vector<long> on;
+  if (!fast_.switches.empty()) {
+    fast_.rates.Run(in, rates_.data(), rates_scratch_.data());
+    std::vector<char> off(static_cast<size_t>(nf_), 0);
+    for (const auto& sw : fast_.switches) {
+      if (in[sw.off_slot] == 0.0) continue;
+      off[sw.reaction] = 1;
+      if (!Vanishes(sw.reaction)) {
+        return Unsupported("fast reaction '" + fast_.reaction_ids[sw.reaction] +
+                           "' was switched off (its kinetic law vanished whatever the amounts) and its law no "
+                           "longer vanishes without an event: rapid equilibrium that resumes between events is "
+                           "not supported");
+      }
+    }
+    for (long k = 0; k < nf_; ++k) {
+      if (off[static_cast<size_t>(k)] == 0) on.push_back(k);
+    }
+  }
+  const bool all_on = fast_.switches.empty() || on.size() == static_cast<size_t>(nf_);
+  if (all_on) {
+    on.resize(static_cast<size_t>(nf_));
+    for (long k = 0; k < nf_; ++k) on[static_cast<size_t>(k)] = k;
+  }
+  if (on.empty()) return Status::Ok();
+  const Eigen::MatrixXd n_on = n_(Eigen::all, on);
+  const Eigen::MatrixXd g = jv_(on, Eigen::all) * n_on;  // d law_k / d extent_l, reactions on
   // Usually regular: an LU's condition estimate says so cheaply (this runs
   // at every output time); the SVD finds the free directions otherwise.
   if (g.allFinite() && Eigen::PartialPivLU<Eigen::MatrixXd>(g).rcond() > 1e-10) return Status::Ok();
@@ -203,11 +266,11 @@ Status FastEquilibrium::CheckDetermined(const double* in) {
     // that slow reactions also change?
     const Eigen::VectorXd z = svd.matrixV().col(i);
     // The slow flow's component along the free direction N z.
-    const Eigen::VectorXd moved = n_ * z;
+    const Eigen::VectorXd moved = n_on * z;
     const double along = std::abs(moved.dot(flow)) / moved.norm();
     if (!(along > 1e-12 * (1.0 + flow.norm()))) continue;
-    for (long k = 0; k < nf_; ++k) {
-      const std::string& id = fast_.reaction_ids[static_cast<size_t>(k)];
+    for (long k = 0; k < z.size(); ++k) {
+      const std::string& id = fast_.reaction_ids[static_cast<size_t>(on[static_cast<size_t>(k)])];
       if (std::abs(z(k)) > 1e-12 && names.find("'" + id + "'") == std::string::npos) {
         names += (names.empty() ? "'" : ", '") + id + "'";
       }

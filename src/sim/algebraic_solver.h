@@ -56,8 +56,11 @@ class FastEquilibrium {
 
   bool empty() const { return fast_.species_slots.empty(); }
   // Sets each moiety state to its combination of the fast species' current
-  // amounts (after an event changed some of them, the totals change), then
-  // runs the fast reactions to their equilibrium. Errors (kSolverFailure):
+  // amounts (after an event changed some of them, the totals change),
+  // switches off the fast reactions whose laws now vanish whatever the
+  // amounts and on those whose laws do not (CompiledModel::FastReactions::
+  // Switch; each extent is set from the amounts), then runs the fast
+  // reactions to their equilibrium. Errors (kSolverFailure):
   // the pseudo-time integration failed (non-finite rates, no convergence),
   // or stoichiometries set by events changed the number of moieties.
   Status Equilibrate(double* in);
@@ -68,7 +71,9 @@ class FastEquilibrium {
   // slow reactions move species along the free direction, the conserved-
   // moiety formulation cannot follow them. That is reported as unsupported,
   // naming the reactions, rather than simulated wrongly. Checked at the
-  // start, after events and at output times.
+  // start, after events and at output times. A reaction switched off must
+  // still have a vanishing law (it switches only at events): if its law no
+  // longer vanishes, that is reported as unsupported too.
   Status CheckDetermined(const double* in);
 
  private:
@@ -79,7 +84,14 @@ class FastEquilibrium {
   // moieties' coefficients recomputed into their slots. False when N's rank
   // changed (the number of moieties would change).
   bool UpdateStoichiometry(double* in);
+  // Switches (see Equilibrate).
+  void SetSwitches(double* in);
+  // Whether the law of fast reaction k is exactly 0, with all its
+  // derivatives by the amounts, in rates_ and rate_jacobian_.
+  bool Vanishes(size_t k) const;
   const CompiledModel::FastReactions& fast_;
+  std::vector<double> probe_;  // a workspace with the amounts moved
+  std::vector<char> vanishes_;
   long ns_ = 0, nf_ = 0;
   Eigen::MatrixXd n_;  // ns x nf
   std::vector<double> rates_, rate_jacobian_, rates_scratch_, jacobian_scratch_;

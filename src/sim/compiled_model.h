@@ -247,6 +247,25 @@ class CompiledModel {
     };
     std::vector<VariableEntry> variable_stoichiometry;
     std::vector<Moiety> moieties;
+    // A fast reaction whose kinetic law can vanish whatever the amounts (a
+    // rate constant that events set to 0, or declared 0) holds nothing in
+    // place while it does: it is switched off. Its equilibrium condition
+    // (law = 0) is then replaced by "extent = c . amounts", where c is the
+    // reaction's row of N's pseudo-inverse (c . N = unit vector of the
+    // reaction) and the extent is an ODE state driven by the slow reactions
+    // (c . slow flow), so the species follow the slow reactions along the
+    // direction the reaction no longer holds. FastEquilibrium decides which
+    // reactions are off at the start and after each event, and sets the
+    // extents from the amounts. Only reactions whose laws depend on an
+    // event-assigned or zero-valued symbol have a switch; others are
+    // checked by FastEquilibrium::CheckDetermined as before.
+    struct Switch {
+      size_t reaction;                   // index into reaction_ids
+      uint32_t off_slot;                 // 1 while switched off, else 0
+      uint32_t extent_slot;              // its state slot
+      std::vector<double> coefficients;  // c, over species_slots
+    };
+    std::vector<Switch> switches;
   };
   const FastReactions& fast_reactions() const { return fast_reactions_; }
 

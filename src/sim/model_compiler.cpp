@@ -273,6 +273,10 @@ Result<NodeId> ModelCompiler::InitStored(const SymbolInfo& s) {
     }
     return total;
   }
+  if (auto e = extent_index_.find(s.id); e != extent_index_.end()) {
+    return FastCombination(fast_switches_[e->second].coefficients,
+                           [&](size_t j) { return InitStored(*Info(fast_species_[j])); });
+  }
   if (auto c = coefficient_value_.find(s.id); c != coefficient_value_.end()) return g_.Constant(c->second);
   if (s.kind == SymbolKind::kSpecies && s.stores_amount && m_.FindSpecies(s.id)->initial_amount &&
       !m_.FindInitialAssignment(s.id)) {
@@ -321,6 +325,14 @@ Result<NodeId> ModelCompiler::StateDerivative(size_t i) {
       SOMA_ASSIGN_OR_RETURN(NodeId rate, SlowSpeciesRate(fast_species_[j]));
       node = g_.Add(node, g_.Mul(*c, rate));
     }
+  } else if (auto e = extent_index_.find(id); e != extent_index_.end()) {
+    // A switched-off fast reaction's extent follows the slow reactions; while
+    // the reaction is on, the extent is not used and stays put.
+    const FastSwitch& sw = fast_switches_[e->second];
+    SOMA_ASSIGN_OR_RETURN(NodeId flow, FastCombination(sw.coefficients, [&](size_t j) {
+      return SlowSpeciesRate(fast_species_[j]);
+    }));
+    node = g_.Select(g_.Variable(Info(sw.off_id)->slot), flow, g_.Constant(0.0));
   } else {
     SOMA_ASSIGN_OR_RETURN(node, SlowSpeciesRate(id));
   }

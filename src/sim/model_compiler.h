@@ -2,6 +2,7 @@
 // Builds a CompiledModel from a model::Model (see compiled_model.h for the
 // workspace layout). Internal to soma::sim.
 
+#include <functional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -30,6 +31,7 @@ class ModelCompiler {
   Status SetUpFastReactions(std::vector<SymbolInfo>& syms);
   Result<expr::NodeId> SlowSpeciesRate(const std::string& id);
   Result<double> FastStoichiometry(const model::Reaction& r, const model::SpeciesReference& sr);
+  bool FastLawMaySwitchOff(const model::Reaction& r) const;
   Status BuildAlgebraic();
   Status FinishRelations();
 
@@ -85,6 +87,20 @@ class ModelCompiler {
   // Coefficient of fast species j in a moiety: a constant (nullopt for 0) or
   // the slot's value when events may change it.
   std::optional<expr::NodeId> MoietyCoefficient(size_t moiety, size_t j);
+  // Fast reactions whose kinetic law events or a zero value may make vanish
+  // whatever the amounts (see CompiledModel::FastReactions::Switch): per
+  // such reaction, its index in fast_reactions_, the ids of its switch slot
+  // and extent state, and its extent's coefficients over fast_species_.
+  struct FastSwitch {
+    size_t reaction;
+    std::string off_id, extent_id;
+    std::vector<double> coefficients;
+  };
+  std::vector<FastSwitch> fast_switches_;
+  std::unordered_map<std::string, size_t> extent_index_;  // extent state id -> fast_switches_
+  // Sum over fast species j of c[j] * f(species j).
+  Result<expr::NodeId> FastCombination(const std::vector<double>& c,
+                                       const std::function<Result<expr::NodeId>(size_t)>& f);
 };
 
 }  // namespace soma::sim

@@ -111,8 +111,18 @@ Status ModelCompiler::BuildAlgebraic() {
     }
     residuals.push_back(g);
   }
-  for (const model::Reaction* r : fast_reactions_) {
-    SOMA_ASSIGN_OR_RETURN(NodeId rate, Value(r->id));
+  for (size_t k = 0; k < fast_reactions_.size(); ++k) {
+    SOMA_ASSIGN_OR_RETURN(NodeId rate, Value(fast_reactions_[k]->id));
+    auto sw = std::find_if(fast_switches_.begin(), fast_switches_.end(),
+                           [&](const FastSwitch& f) { return f.reaction == k; });
+    if (sw != fast_switches_.end()) {
+      // Switched off: the extent state fixes the reaction's direction.
+      SOMA_ASSIGN_OR_RETURN(NodeId extent, FastCombination(sw->coefficients, [&](size_t j) -> Result<NodeId> {
+        return g_.Variable(Info(fast_species_[j])->slot);
+      }));
+      extent = g_.Sub(extent, g_.Variable(Info(sw->extent_id)->slot));
+      rate = g_.Select(g_.Variable(Info(sw->off_id)->slot), extent, rate);
+    }
     residuals.push_back(rate);
   }
   for (size_t i = 0; i < out_->symbols_.size(); ++i) {
@@ -159,6 +169,9 @@ Status ModelCompiler::BuildAlgebraic() {
     }
     fast.moieties.push_back(std::move(moiety));
   }
+  for (const FastSwitch& sw : fast_switches_) {
+    fast.switches.push_back({sw.reaction, Info(sw.off_id)->slot, Info(sw.extent_id)->slot, sw.coefficients});
+  }
   // Stoichiometries that events set: N's entry = constant part + scale * slot.
   const long ns = static_cast<long>(fast_species_.size());
   for (size_t k = 0; k < fast_reactions_.size(); ++k) {
@@ -176,6 +189,58 @@ Status ModelCompiler::BuildAlgebraic() {
     }
   }
   return Status::Ok();
+}
+
+Result<NodeId> ModelCompiler::FastCombination(const std::vector<double>& c,
+                                               const std::function<Result<NodeId>(size_t)>& f) {
+  NodeId sum = g_.Constant(0.0);
+  for (size_t j = 0; j < fast_species_.size(); ++j) {
+    if (c[j] == 0.0) continue;
+    SOMA_ASSIGN_OR_RETURN(NodeId x, f(j));
+    sum = g_.Add(sum, g_.Mul(g_.Constant(c[j]), x));
+  }
+  return sum;
+}
+
+// Whether fast reaction r's kinetic law may vanish whatever the amounts at
+// some time: it depends (directly, through assignment rules or as a
+// function's argument) on a symbol that events assign, that has an initial
+// assignment, or whose declared value is 0 (a parameter, a local parameter,
+// a species that is constant or on the boundary). Such a reaction gets a
+// switch (CompiledModel::FastReactions::Switch).
+bool ModelCompiler::FastLawMaySwitchOff(const model::Reaction& r) const {
+  std::unordered_set<std::string> event_targets;
+  for (const model::Event& ev : m_.events) {
+    for (const model::EventAssignment& ea : ev.assignments) event_targets.insert(ea.variable);
+  }
+  std::vector<const expr::Expr*> todo = {&*r.kinetic_law};
+  std::unordered_set<std::string> seen;
+  bool found = false;
+  while (!todo.empty() && !found) {
+    const expr::Expr* e = todo.back();
+    todo.pop_back();
+    expr::ForEachSymbol(*e, [&](const std::string& name) {
+      if (found || !seen.insert(name).second) return;
+      for (const model::Parameter& lp : r.local_parameters) {
+        if (lp.id != name) continue;
+        found = lp.value && *lp.value == 0.0;
+        return;
+      }
+      if (event_targets.count(name) || m_.FindInitialAssignment(name) != nullptr) {
+        found = true;
+        return;
+      }
+      if (const model::Parameter* p = m_.FindParameter(name)) {
+        if (p->value && *p->value == 0.0) found = true;
+      } else if (const model::Species* sp = m_.FindSpecies(name); sp && (sp->constant || sp->boundary_condition)) {
+        const std::optional<double>& v = sp->initial_amount ? sp->initial_amount : sp->initial_concentration;
+        if (v && *v == 0.0) found = true;
+      }
+      const model::Rule* rule = m_.FindRuleFor(name);
+      if (rule != nullptr && rule->kind == RuleKind::kAssignment) todo.push_back(&rule->math);
+    });
+  }
+  return found;
 }
 
 Result<NodeId> ModelCompiler::SlowSpeciesRate(const std::string& id) {
@@ -341,6 +406,31 @@ Status ModelCompiler::SetUpFastReactions(std::vector<SymbolInfo>& syms) {
         ids.push_back(c.id);
       }
       moiety_coefficient_ids_.push_back(ids);
+    }
+  }
+  // Switches (CompiledModel::FastReactions::Switch), where the law may
+  // vanish and the stoichiometries are fixed (c is computed once).
+  if (event_stoichiometry_.empty()) {
+    const Eigen::MatrixXd pinv = n.completeOrthogonalDecomposition().pseudoInverse();  // nf x ns
+    for (long k = 0; k < nf; ++k) {
+      if (!FastLawMaySwitchOff(*fast[k])) continue;
+      FastSwitch sw{static_cast<size_t>(k), "fast_off_" + fast[k]->id, "fast_extent_" + fast[k]->id, {}};
+      for (long j = 0; j < ns; ++j) {
+        const double v = pinv(k, j);
+        sw.coefficients.push_back(std::abs(v) < 1e-14 * pinv.row(k).cwiseAbs().maxCoeff() ? 0.0 : v);
+      }
+      for (const std::string* id : {&sw.off_id, &sw.extent_id}) {
+        if (out_->symbol_index_.count(*id)) return InvalidModel("the id '" + *id + "' is reserved by Soma");
+        SymbolInfo s;
+        s.id = *id;
+        s.kind = SymbolKind::kNone;
+        s.role = id == &sw.off_id ? SymbolRole::kDiscrete : SymbolRole::kState;
+        out_->symbol_index_[*id] = syms.size();
+        syms.push_back(s);
+      }
+      coefficient_value_[sw.off_id] = 0.0;  // on, until FastEquilibrium decides
+      extent_index_[sw.extent_id] = fast_switches_.size();
+      fast_switches_.push_back(std::move(sw));
     }
   }
   for (const std::string& id : species) {

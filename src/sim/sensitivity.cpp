@@ -126,6 +126,15 @@ class SensitivitySystem : public ModelSystem {
   // The algebraic variables' sensitivities from the states' in the
   // workspace (after ScatterSensitivities or events).
   Status UpdateAlgebraicSensitivities(double t) {
+    // A fast reaction switched off (CompiledModel::FastReactions::Switch):
+    // its extent would need its own sensitivities, reset at each switch.
+    for (const auto& sw : cm_fast_.switches) {
+      if (ws_[sw.off_slot] == 0.0) continue;
+      return Unsupported("sensitivities: at t = " + std::to_string(t) + " fast reaction '" +
+                         cm_fast_.reaction_ids[sw.reaction] +
+                         "' is switched off (its kinetic law vanishes whatever the amounts); sensitivities of "
+                         "fast reactions switched off are not supported");
+    }
     if (algebraic_.Update(ws_.data())) return Status::Ok();
     return Unsupported("sensitivities: at t = " + std::to_string(t) +
                        " the algebraic rules do not determine their variables locally (their Jacobian with respect "

@@ -94,10 +94,15 @@ Result<SensitivityProgram> CompiledModel::CompileSensitivities(const std::vector
   // initial sensitivity before the algebraic system is solved. A moiety of
   // fast species is the exception: its initial node combines the species'
   // initial-value nodes over their declared values (ModelCompiler::
-  // InitStored), so its derivatives are complete.
+  // InitStored), so its derivatives are complete; so does the extent of a
+  // fast reaction with a switch (used only while it is switched off, which
+  // the run refuses: SensitivitySystem::UpdateAlgebraicSensitivities).
   auto is_moiety = [this](uint32_t slot) {
     for (const FastReactions::Moiety& m : fast_reactions_.moieties) {
       if (m.slot == slot) return true;
+    }
+    for (const FastReactions::Switch& sw : fast_reactions_.switches) {
+      if (sw.extent_slot == slot) return true;
     }
     return false;
   };

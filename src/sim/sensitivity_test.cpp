@@ -449,6 +449,64 @@ TEST(SensitivityTest, MichaelisMentenMatchesFiniteDifferences) {
                                   1e-4, o, outs);
 }
 
+// Fast A <-> B (law kf A - kr B) and slow B -> at rate k B, from A = 3;
+// an event at t = 2 sets kf = 3, so the reaction has a switch
+// (CompiledModel::FastReactions::Switch), which stays on.
+model::Model SwitchableRapidEquilibrium(double kf) {
+  model::Model m;
+  m.id = "switchable";
+  m.compartments.push_back({.id = "V", .size = 1.0});
+  m.species.push_back({.id = "A", .compartment = "V", .initial_amount = 3.0});
+  m.species.push_back({.id = "B", .compartment = "V", .initial_amount = 0.0});
+  m.parameters.push_back({.id = "kf", .value = kf, .constant = false});
+  m.parameters.push_back({.id = "kr", .value = 2.0});
+  m.parameters.push_back({.id = "k", .value = 0.5});
+  model::Reaction fast;
+  fast.id = "equilibrium";
+  fast.fast = true;
+  fast.reactants.push_back({.species = "A"});
+  fast.products.push_back({.species = "B"});
+  fast.kinetic_law = Apply(Op::kMinus, {Apply(Op::kTimes, {Sym("kf"), Sym("A")}), Apply(Op::kTimes, {Sym("kr"), Sym("B")})});
+  m.reactions.push_back(fast);
+  model::Reaction slow;
+  slow.id = "degradation";
+  slow.reactants.push_back({.species = "B"});
+  slow.kinetic_law = Apply(Op::kTimes, {Sym("k"), Sym("B")});
+  m.reactions.push_back(slow);
+  model::Event ev;
+  ev.trigger = Apply(Op::kGe, {Expr::Leaf(Op::kTime), Num(2.0)});
+  ev.assignments.push_back({"kf", Num(3.0)});
+  m.events.push_back(ev);
+  return m;
+}
+
+// While a fast reaction with a switch is on, sensitivities are those of
+// rapid equilibrium (checked against central differences); switched off
+// (a law k2 A with k2 = 0), they are refused, naming the reaction.
+TEST(SensitivityTest, FastReactionsWithASwitchOnMatchFiniteDifferencesAndOffAreUnsupported) {
+  model::Model m = SwitchableRapidEquilibrium(1.0);
+  auto cm = MustCompile(m);
+  ASSERT_NE(cm, nullptr);
+  ASSERT_EQ(cm->fast_reactions().switches.size(), 1u);
+  const SimulationOptions o = TightOptions(4.0, 8);
+  const std::vector<OutputVariable> outs = {{"A"}, {"B"}};
+  auto sens = SimulateWithSensitivities(cm, o, outs, {"kr", "k"});
+  ASSERT_TRUE(sens.ok()) << sens.status().ToString();
+  ExpectMatchesCentralDifferences(m, *sens,
+                                  {{"kr", 2.0, [](model::Model& x, double v) { x.parameters[1].value = v; }},
+                                   {"k", 0.5, [](model::Model& x, double v) { x.parameters[2].value = v; }}},
+                                  1e-4, o, outs);
+  model::Model off = SwitchableRapidEquilibrium(0.0);
+  off.reactions[0].kinetic_law = Apply(Op::kTimes, {Sym("kf"), Sym("A")});
+  cm = MustCompile(off);
+  ASSERT_NE(cm, nullptr);
+  auto refused = SimulateWithSensitivities(cm, o, outs, {"kr", "k"});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), ErrorCode::kUnsupported);
+  EXPECT_NE(refused.status().message().find("fast reaction 'equilibrium' is switched off"), std::string::npos)
+      << refused.status().message();
+}
+
 TEST(SensitivityTest, StateEventThatSetsARateFromTheStateMatchesFiniteDifferences) {
   // x' = -k x + u (amount in a unit compartment, x0 = 2); when x falls below
   // 1, the inflow u (a parameter, 0 before) is set to c x: a discrete target

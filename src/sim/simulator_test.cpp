@@ -386,35 +386,105 @@ TEST(SimulatorTest, EventsAssigningAFastSpeciesChangeTheConservedTotal) {
   }
 }
 
-// Fast A -> B with kinetic law k2 A and k2 = 0 holds nothing in place, while
-// a slow B -> A moves A and B apart: the conserved total A + B cannot follow
-// that, so it is reported as unsupported, naming the reaction, not
-// simulated with A and B frozen. (With no slow reaction, as in
-// FastReactionsRunToTheEquilibriumTheyReach with k = 0, it is simulated.)
-TEST(SimulatorTest, FastReactionsThatHoldNothingWhileSlowOnesMoveTheirSpeciesAreUnsupported) {
+// Fast A -> B with kinetic law k2 A and slow B -> A at rate k1 = 1, from
+// A = 0, B = 2 (SBML Test Suite 00988 without its events).
+model::Model SwitchedFastPairModel(double k2) {
   model::Model m = FastPairModel(0.0, 2.0, Mul({Sym("k2"), Sym("A")}), "switched");
   m.parameters.push_back({.id = "k1", .value = 1.0});
-  m.parameters.push_back({.id = "k2", .value = 0.0});
+  m.parameters.push_back({.id = "k2", .value = k2, .constant = false});
   model::Reaction slow;
   slow.id = "back";
   slow.reactants.push_back({.species = "B"});
   slow.products.push_back({.species = "A"});
   slow.kinetic_law = Sym("k1");
   m.reactions.push_back(slow);
-  auto cm = CompiledModel::Compile(m);
+  return m;
+}
+
+// With k2 = 0 the fast reaction's law vanishes whatever the amounts: it is
+// switched off and holds nothing, so the slow reaction moves A and B apart:
+// A = t, B = 2 - t. (Rapid equilibrium with the conserved total A + B
+// integrated and A, B solved from "k2 A = 0" cannot follow that: every A
+// solves it.) With k2 = 1 it holds A at 0 and B = 2 throughout.
+TEST(SimulatorTest, FastReactionsWhoseLawVanishesAreSwitchedOff) {
+  auto cm = CompiledModel::Compile(SwitchedFastPairModel(0.0));
   ASSERT_TRUE(cm.ok()) << cm.status().ToString();
-  auto r = Simulator(*cm).Simulate(TightOptions(1.0, 1), {{"A"}});
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), ErrorCode::kUnsupported);
-  EXPECT_NE(r.status().message().find("'switched'"), std::string::npos) << r.status().message();
-  // With k2 = 1 the fast reaction holds A at 0 and B = 2 throughout.
-  m.parameters[1].value = 1.0;
-  cm = CompiledModel::Compile(m);
+  auto r = Simulator(*cm).Simulate(TightOptions(1.5, 3), {{"A"}, {"B"}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  for (size_t i = 0; i < r->rows; ++i) {
+    const double t = r->at(i, 0);
+    ExpectClose(r->at(i, 1), t, 1e-9, 1e-9, "A at t = " + std::to_string(t));
+    ExpectClose(r->at(i, 2), 2.0 - t, 1e-9, 1e-9, "B at t = " + std::to_string(t));
+  }
+  cm = CompiledModel::Compile(SwitchedFastPairModel(1.0));
   ASSERT_TRUE(cm.ok()) << cm.status().ToString();
   r = Simulator(*cm).Simulate(TightOptions(1.0, 1), {{"A"}, {"B"}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ExpectClose(r->at(1, 1), 0.0, 1e-9, 0.0, "A");
   ExpectClose(r->at(1, 2), 2.0, 1e-9, 1e-9, "B");
+}
+
+// SBML Test Suite 00988, solved by hand: A = t until it reaches 0.99; then
+// one event sets k2 = 1 (the fast reaction turns all of A into B at once)
+// and another, 0.1 later, sets k2 = 0 again: A = t - 1.09 from there, and
+// the cycle repeats when A reaches 0.99 again (t = 2.08, off at 2.18).
+TEST(SimulatorTest, EventsSwitchFastReactionsOnAndOff) {
+  model::Model m = SwitchedFastPairModel(0.0);
+  model::Event on, off;
+  on.id = "on";
+  on.trigger = Expr::Apply(Op::kGe, {Sym("A"), Num(0.99)});
+  on.assignments.push_back({"k2", Num(1.0)});
+  off.id = "off";
+  off.trigger = Expr::Apply(Op::kGe, {Sym("A"), Num(0.99)});
+  off.delay = Num(0.1);
+  off.assignments.push_back({"k2", Num(0.0)});
+  m.events.push_back(on);
+  m.events.push_back(off);
+  auto cm = CompiledModel::Compile(m);
+  ASSERT_TRUE(cm.ok()) << cm.status().ToString();
+  auto r = Simulator(*cm).Simulate(TightOptions(2.5, 25), {{"A"}, {"B"}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  for (size_t i = 0; i < r->rows; ++i) {
+    const double t = r->at(i, 0);
+    double a = t;
+    if (t >= 0.99 && t < 1.09) a = 0.0;
+    if (t >= 1.09) a = t - 1.09;
+    if (t >= 2.08 && t < 2.18) a = 0.0;
+    if (t >= 2.18) a = t - 2.18;
+    ExpectClose(r->at(i, 1), a, 1e-8, 1e-8, "A at t = " + std::to_string(t));
+    ExpectClose(r->at(i, 2), 2.0 - a, 1e-8, 1e-8, "B at t = " + std::to_string(t));
+  }
+  EXPECT_EQ(r->summary.events_fired, 4);
+}
+
+// Switches change only at events. A law that vanishes without depending on
+// anything events set or declared 0 (here through a rule, k2 = max(0,
+// 0.5 - t)) has no switch: where it vanishes while the slow reaction moves
+// A and B, that is reported as unsupported, naming the reaction. So is a
+// law switched off at the start that stops vanishing between events
+// ((k2 + t) A with k2 = 0 vanishes at t = 0 only).
+TEST(SimulatorTest, FastReactionsThatStopHoldingBetweenEventsAreUnsupported) {
+  model::Model m = SwitchedFastPairModel(1.0);
+  m.rules.push_back({.kind = model::RuleKind::kAssignment,
+                     .variable = "k2",
+                     .math = Expr::Apply(Op::kMax, {Num(0.0), Sub(Num(0.5), Expr::Leaf(Op::kTime))})});
+  auto cm = CompiledModel::Compile(m);
+  ASSERT_TRUE(cm.ok()) << cm.status().ToString();
+  EXPECT_TRUE((*cm)->fast_reactions().switches.empty());
+  auto r = Simulator(*cm).Simulate(TightOptions(1.0, 4), {{"A"}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kUnsupported);
+  EXPECT_NE(r.status().message().find("'switched'"), std::string::npos) << r.status().message();
+
+  m = SwitchedFastPairModel(0.0);
+  m.reactions[0].kinetic_law = Mul({Expr::Apply(Op::kPlus, {Sym("k2"), Expr::Leaf(Op::kTime)}), Sym("A")});
+  cm = CompiledModel::Compile(m);
+  ASSERT_TRUE(cm.ok()) << cm.status().ToString();
+  EXPECT_EQ((*cm)->fast_reactions().switches.size(), 1u);
+  r = Simulator(*cm).Simulate(TightOptions(1.0, 4), {{"A"}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kUnsupported);
+  EXPECT_NE(r.status().message().find("no longer vanishes"), std::string::npos) << r.status().message();
 }
 
 // A fast reaction with a constant rate never stops: there is no equilibrium
