@@ -155,4 +155,20 @@ std::vector<OutputVariable> CompiledModel::DefaultOutputs() const {
   return out;
 }
 
+std::string CompiledModel::DescribeState(size_t i) const {
+  const std::string& id = state_names_[i];
+  const std::string quoted = "'" + id + "'";
+  const uint32_t slot = static_cast<uint32_t>(i + 1);
+  for (const auto& m : fast_reactions_.moieties) {
+    if (m.slot == slot) return quoted + " (a conserved total of the species of fast reactions)";
+  }
+  for (const auto& sw : fast_reactions_.switches) {
+    if (sw.extent_slot == slot) {
+      return quoted + " (the extent of fast reaction '" + fast_reactions_.reaction_ids[sw.reaction] +
+             "' while it is switched off)";
+    }
+  }
+  return quoted;
+}
+
 }  // namespace soma::sim

@@ -136,6 +136,9 @@ class CompiledModel {
   const SymbolInfo* FindSymbol(std::string_view id) const;
   // Id of the symbol whose value is integrated as state i.
   const std::string& state_name(size_t i) const { return state_names_[i]; }
+  // State i for messages: 'id', with what it is for states Soma adds (the
+  // conserved totals and extents of fast reactions).
+  std::string DescribeState(size_t i) const;
 
   // The workspace at `t0`: initial values of states and discrete slots, with
   // initial assignments and assignment rules applied. `overrides` replace

@@ -94,6 +94,7 @@ class Search {
     std::ostringstream s;
     s << "largest |d" << cm_.state_name(c.worst) << "/dt| / (abs + rel |" << cm_.state_name(c.worst)
       << "|) = " << c.max_scaled << " (must be <= 1)";
+    if (const std::string d = cm_.DescribeState(c.worst); d != "'" + cm_.state_name(c.worst) + "'") s << "; " << d;
     return s.str();
   }
 
@@ -243,7 +244,7 @@ class Search {
       } else if (horizon >= opt_.max_time) {
         s << "integration reached t = " << t << " (max_time) without settling: ";
         if (check.max_scaled <= 1.0) {
-          s << "'" << cm_.state_name(drifting) << "' still changes by more than 1% over the time integrated";
+          s << cm_.DescribeState(drifting) << " still changes by more than 1% over the time integrated";
         } else {
           s << Describe(check);
         }

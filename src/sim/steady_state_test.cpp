@@ -117,6 +117,46 @@ TEST(SteadyStateTest, ConservedMoietyFallsBackToIntegration) {
   EXPECT_EQ(r->summary.stability.zero_eigenvalues, 1);
 }
 
+// Fast A -> B with law k2 A and slow B -> A at k1 B, from A = 0, B = 2.
+// With k2 = 0 the fast reaction is switched off (its law vanishes whatever
+// the amounts) and the slow one empties B: A = 2, B = 0. With k2 = 1 the
+// fast reaction holds A at 0: A = 0, B = 2. A slow reaction at a constant
+// rate has no steady state, and the message says which internal state
+// still moves.
+TEST(SteadyStateTest, FastReactionsSwitchedOffLetTheSlowOnesMoveTheirSpecies) {
+  auto model = [](double k2, Expr slow_law) {
+    model::Model m;
+    m.compartments.push_back({.id = "V", .size = 1.0});
+    m.species.push_back({.id = "A", .compartment = "V", .initial_amount = 0.0});
+    m.species.push_back({.id = "B", .compartment = "V", .initial_amount = 2.0});
+    m.parameters.push_back({.id = "k1", .value = 1.0});
+    m.parameters.push_back({.id = "k2", .value = k2});
+    model::Reaction fast = MassAction("fast", {"A"}, {"B"}, Apply(Op::kTimes, {Sym("k2"), Sym("A")}));
+    fast.fast = true;
+    m.reactions.push_back(fast);
+    m.reactions.push_back(MassAction("slow", {"B"}, {"A"}, std::move(slow_law)));
+    return m;
+  };
+  const Expr mass_action = Apply(Op::kTimes, {Sym("k1"), Sym("B")});
+  for (double k2 : {0.0, 1.0}) {
+    auto cm = Compile(model(k2, mass_action));
+    ASSERT_NE(cm, nullptr);
+    auto r = FindSteadyState(*cm, Tight(), {{"A"}, {"B"}});
+    ASSERT_TRUE(r.ok()) << "k2 = " << k2 << ": " << r.status().ToString();
+    ExpectClose(r->value("A"), k2 == 0.0 ? 2.0 : 0.0, 1e-8, 1e-8, "A");
+    ExpectClose(r->value("B"), k2 == 0.0 ? 0.0 : 2.0, 1e-8, 1e-8, "B");
+  }
+  auto cm = Compile(model(0.0, Sym("k1")));
+  ASSERT_NE(cm, nullptr);
+  SteadyStateOptions o = Tight();
+  o.max_time = 1e3;
+  auto r = FindSteadyState(*cm, o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("the extent of fast reaction 'fast' while it is switched off"),
+            std::string::npos)
+      << r.status().message();
+}
+
 TEST(SteadyStateTest, NewtonAloneRefusesAConservedMoiety) {
   auto cm = Compile(Isomerisation());
   ASSERT_NE(cm, nullptr);
