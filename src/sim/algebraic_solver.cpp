@@ -305,17 +305,16 @@ Result<std::vector<double>> ConsistentInitialWorkspace(const CompiledModel& cm, 
   // only a compartment of size 1 hid).
   for (uint32_t slot : cm.algebraic_slots()) {
     double value = in[slot];
-    for (const SymbolInfo& s : cm.symbols()) {
-      if (s.slot != slot || s.kind != model::SymbolKind::kSpecies) continue;
-      const model::Species* sp = cm.model().FindSpecies(s.id);
-      const SymbolInfo* c = sp != nullptr ? cm.FindSymbol(sp->compartment) : nullptr;
-      if (sp == nullptr || c == nullptr || c->slot == 0) break;
+    const SymbolInfo* s = cm.SymbolAtSlot(slot);
+    const model::Species* sp = s != nullptr && s->kind == model::SymbolKind::kSpecies ? cm.model().FindSpecies(s->id)
+                                                                                      : nullptr;
+    const SymbolInfo* c = sp != nullptr ? cm.FindSymbol(sp->compartment) : nullptr;
+    if (c != nullptr && c->slot != 0) {
       const double size = in[c->slot];
       const bool declares_amount = sp->initial_amount.has_value();
       const bool declares_concentration = !declares_amount && sp->initial_concentration.has_value();
-      if (s.stores_amount && declares_concentration) value /= size;
-      if (!s.stores_amount && declares_amount) value *= size;
-      break;
+      if (s->stores_amount && declares_concentration) value /= size;
+      if (!s->stores_amount && declares_amount) value *= size;
     }
     overrides.push_back({slot, value});
   }

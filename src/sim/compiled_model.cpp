@@ -11,6 +11,11 @@ const SymbolInfo* CompiledModel::FindSymbol(std::string_view id) const {
   return it == symbol_index_.end() ? nullptr : &symbols_[it->second];
 }
 
+const SymbolInfo* CompiledModel::SymbolAtSlot(uint32_t slot) const {
+  if (slot >= slot_symbol_.size() || slot_symbol_[slot] < 0) return nullptr;
+  return &symbols_[static_cast<size_t>(slot_symbol_[slot])];
+}
+
 std::vector<double> CompiledModel::InitialWorkspace(
     double t0, const std::vector<std::pair<uint32_t, double>>& overrides) const {
   std::vector<double> in, values, scratch;

@@ -134,6 +134,10 @@ class CompiledModel {
   size_t num_slots() const { return num_slots_; }
   const std::vector<SymbolInfo>& symbols() const { return symbols_; }
   const SymbolInfo* FindSymbol(std::string_view id) const;
+  // The symbol whose value slot `slot` holds (states, discrete and
+  // algebraic values); nullptr for time and for slots Soma adds without a
+  // symbol (relation truth values, delay values).
+  const SymbolInfo* SymbolAtSlot(uint32_t slot) const;
   // Id of the symbol whose value is integrated as state i.
   const std::string& state_name(size_t i) const { return state_names_[i]; }
   // State i for messages: 'id', with what it is for states Soma adds (the
@@ -283,6 +287,7 @@ class CompiledModel {
   size_t num_slots_ = 0;
   std::vector<SymbolInfo> symbols_;
   std::unordered_map<std::string, size_t> symbol_index_;
+  std::vector<int32_t> slot_symbol_;  // slot -> index into symbols_, -1 for none
   std::vector<std::string> state_names_;
   std::vector<double> declared_;  // declared values per slot (NaN: none)
   std::vector<std::pair<uint32_t, expr::NodeId>> initial_nodes_;  // slot -> initial stored value

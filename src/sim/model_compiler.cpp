@@ -169,6 +169,11 @@ Status ModelCompiler::Classify() {
   }
   out_->num_slots_ = next;
   out_->symbols_ = std::move(syms);
+  out_->slot_symbol_.assign(next, -1);
+  for (size_t i = 0; i < out_->symbols_.size(); ++i) {
+    const SymbolInfo& s = out_->symbols_[i];
+    if (s.role != SymbolRole::kAssigned) out_->slot_symbol_[s.slot] = static_cast<int32_t>(i);
+  }
 
   out_->declared_.assign(next, kNaN);
   for (const SymbolInfo& s : out_->symbols_) {
@@ -390,12 +395,9 @@ Result<NodeId> ModelCompiler::Translate(const Expr& e, Mode mode, const model::R
         // At t0: substitute every stored value by its initial value.
         std::unordered_map<uint32_t, NodeId> at_start;
         for (uint32_t slot : g_.Variables(rate)) {
-          if (slot == 0) continue;
-          for (const SymbolInfo& s : out_->symbols_) {
-            if (s.role != SymbolRole::kAssigned && s.slot == slot) {
-              SOMA_ASSIGN_OR_RETURN(NodeId init, InitStored(s));
-              at_start[slot] = init;
-            }
+          if (const SymbolInfo* s = out_->SymbolAtSlot(slot)) {
+            SOMA_ASSIGN_OR_RETURN(NodeId init, InitStored(*s));
+            at_start[slot] = init;
           }
         }
         return g_.Substitute(rate, at_start);

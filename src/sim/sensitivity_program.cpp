@@ -111,10 +111,8 @@ Result<SensitivityProgram> CompiledModel::CompileSensitivities(const std::vector
     for (uint32_t v : g.Variables(initial_nodes_[i].second)) {
       if (v < num_slots_ && algebraic[v] && initial_nodes_[i].first != v) {
         auto name_of = [this](uint32_t slot) {
-          for (const SymbolInfo& s : symbols_) {
-            if (s.slot == slot && s.role != SymbolRole::kAssigned) return s.id;
-          }
-          return "slot " + std::to_string(slot);
+          const SymbolInfo* s = SymbolAtSlot(slot);
+          return s != nullptr ? s->id : "slot " + std::to_string(slot);
         };
         return Unsupported(where + ": the initial value of '" + name_of(initial_nodes_[i].first) +
                            "' is computed from '" + name_of(v) +
