@@ -95,8 +95,9 @@ enum class OdeMethod {
   // stability (h * rho >= 0.4 at two checks in a row, which accuracy alone
   // would not allow while the fast modes are active), or when fixed-point
   // iteration failed to converge in a quarter of the steps since the last
-  // check. When h stopped growing at h * rho >= 0.05 it tries BDF for one
-  // check and keeps it if BDF's steps are at least twice as long. With forward
+  // check. When h stopped growing at h * rho >= 0.05 (or >= 0.01 for five
+  // checks in a row: high-order Adams is held by stability there) it tries
+  // BDF for one check and keeps it if BDF's steps are at least twice as long. With forward
   // sensitivities it is BDF from the start. After a switch it stays on BDF
   // until the next restart (Reinit), where it tries Adams again.
   kAuto,
@@ -294,6 +295,7 @@ class OdeIntegrator {
   long conv_fails_at_check_ = 0;
   bool limited_before_ = false;     // the last check found h * rho >= 0.4
   double h_at_check_ = 0;          // the last step at the last check
+  int stalled_checks_ = 0;         // checks in a row with h held and h * rho >= 0.01
   SunNonlinearSolverPtr fixed_point_;
   std::vector<double> power_v_, power_w_, power_jac_;  // SpectralRadius workspace
   NVectorPtr y_;
