@@ -430,6 +430,25 @@ TEST(SimulatorTest, AutomaticMethodSwitchesWhenHighOrderAdamsIsHeldDownByStabili
   ExpectClose(r->at(1, 2), 2e-3, 1e-12, 1e-8, "S4");
 }
 
+// x' = x^2 from x = 1 blows up at t = 1: the failure names where CVODES got
+// to (not the last output time, 0), its step size and the state's size.
+TEST(SimulatorTest, ASolutionThatBlowsUpIsReportedWhereItBlowsUp) {
+  model::Model m;
+  m.parameters.push_back({.id = "x", .value = 1.0, .constant = false});
+  m.rules.push_back({.kind = model::RuleKind::kRate, .variable = "x", .math = Mul({Sym("x"), Sym("x")})});
+  auto cm = CompiledModel::Compile(m);
+  ASSERT_TRUE(cm.ok()) << cm.status().ToString();
+  auto r = Simulator(*cm).Simulate(TightOptions(2.0, 1), {{"x"}});
+  ASSERT_FALSE(r.ok());
+  const std::string& msg = r.status().message();
+  EXPECT_EQ(msg.find("at t = 0.000000"), std::string::npos) << msg;
+  const size_t at = msg.find("CVode at t = ");
+  ASSERT_NE(at, std::string::npos) << msg;
+  EXPECT_NEAR(std::stod(msg.substr(at + 13)), 1.0, 1e-3) << msg;
+  EXPECT_NE(msg.find("step size"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("largest |state|"), std::string::npos) << msg;
+}
+
 // Fast A -> B with kinetic law k2 A and slow B -> A at rate k1 = 1, from
 // A = 0, B = 2 (SBML Test Suite 00988 without its events).
 model::Model SwitchedFastPairModel(double k2) {
