@@ -204,10 +204,11 @@ Result<NodeId> ModelCompiler::FastCombination(const std::vector<double>& c,
 
 // Whether fast reaction r's kinetic law may vanish whatever the amounts at
 // some time: it depends (directly, through assignment rules or as a
-// function's argument) on a symbol that events assign, that has an initial
-// assignment, or whose declared value is 0 (a parameter, a local parameter,
-// a species that is constant or on the boundary). Such a reaction gets a
-// switch (CompiledModel::FastReactions::Switch).
+// function's argument) on a symbol other than a fast species that events
+// assign, that has an initial assignment, or whose declared value is 0 (a
+// parameter, a local parameter, a species that is constant or on the
+// boundary). Such a reaction gets a switch (CompiledModel::FastReactions::
+// Switch). Needs fast_species_.
 bool ModelCompiler::FastLawMaySwitchOff(const model::Reaction& r) const {
   std::unordered_set<std::string> event_targets;
   for (const model::Event& ev : m_.events) {
@@ -221,6 +222,8 @@ bool ModelCompiler::FastLawMaySwitchOff(const model::Reaction& r) const {
     todo.pop_back();
     expr::ForEachSymbol(*e, [&](const std::string& name) {
       if (found || !seen.insert(name).second) return;
+      // The fast species are the unknowns: their values never switch a law off.
+      if (std::find(fast_species_.begin(), fast_species_.end(), name) != fast_species_.end()) return;
       for (const model::Parameter& lp : r.local_parameters) {
         if (lp.id != name) continue;
         found = lp.value && *lp.value == 0.0;
