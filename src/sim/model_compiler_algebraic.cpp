@@ -422,8 +422,8 @@ Status ModelCompiler::SetUpFastReactions(std::vector<SymbolInfo>& syms) {
         const double v = pinv(k, j);
         sw.coefficients.push_back(std::abs(v) < 1e-14 * pinv.row(k).cwiseAbs().maxCoeff() ? 0.0 : v);
       }
-      for (const std::string* id : {&sw.off_id, &sw.extent_id}) {
-        if (out_->symbol_index_.count(*id)) return InvalidModel("the id '" + *id + "' is reserved by Soma");
+      for (std::string* id : {&sw.off_id, &sw.extent_id}) {
+        while (out_->symbol_index_.count(*id)) *id += "_";  // never a model's own id
         SymbolInfo s;
         s.id = *id;
         s.kind = SymbolKind::kNone;

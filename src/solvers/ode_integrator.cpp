@@ -1,9 +1,9 @@
 #include "solvers/ode_integrator.h"
 
 #include <algorithm>
-#include <sstream>
 #include <cmath>
 #include <limits>
+#include <sstream>
 #include <string>
 
 #include <arkode/arkode_erkstep.h>
