@@ -526,16 +526,34 @@ Result<OdeIntegrator::Stop> OdeIntegrator::Advance(double t_target, double t_sto
   double tret = t_;
   int flag = 0;
   erk_retries_ = 0;
+  bool erk_retried = false;  // a retry in this call: the first step is reset at the end
   if (erk_active_) KeepErkRestartPoint(t_);
   if (!system_->wants_steps()) {
     long taken = 0;  // steps in this call, against max_steps (kAuto on Adams returns in chunks)
+    // After a right-hand-side failure ERKStep goes on one step at a time, so
+    // that each accepted step becomes the point the next retry restarts from,
+    // with its retries afresh (in normal mode ERKStep does not expose its
+    // last accepted state, and every retry went back to the start of the
+    // call: a long output interval ran out of retries).
+    bool erk_stepwise = false;
+    long erk_steps = 0;  // steps taken one at a time, against max_steps
     while (true) {
       const bool chunked = checking();
       long before = 0;
       if (chunked) SOMA_RETURN_IF_ERROR(CheckFlag(CVodeGetNumSteps(cvode_mem_, &before), "CVodeGetNumSteps"));
-      flag = Evolve(t_target, &tret, /*one_step=*/false);
+      flag = Evolve(t_target, &tret, /*one_step=*/erk_stepwise && erk_active_);
       if (flag == ARK_UNREC_RHSFUNC_ERR && erk_active_ && RetryErkAfterRhsFailure()) {
+        erk_stepwise = erk_retried = true;
         SOMA_RETURN_IF_ERROR(SetStopTime(stop));
+        continue;
+      }
+      if (erk_stepwise && erk_active_ && flag == ARK_SUCCESS && tret < t_target) {
+        if (++erk_steps > options_.max_steps) {
+          flag = ARK_TOO_MUCH_WORK;
+          break;
+        }
+        KeepErkRestartPoint(tret);
+        erk_retries_ = 0;  // retries count the failures at one point
         continue;
       }
       if (flag < 0 && erk_active_ && options_.method == OdeMethod::kAuto) {
@@ -567,6 +585,19 @@ Result<OdeIntegrator::Stop> OdeIntegrator::Advance(double t_target, double t_sto
         stop_time_ = stop;
       }
     }
+    if (erk_stepwise && flag == CV_ROOT_RETURN && tret > t_target) {
+      // A root found by a step that ended past the target: kept for the next
+      // call, the target is reported first (as in the stepping loop below).
+      SOMA_RETURN_IF_ERROR(GetRootInfo());
+      pending_root_ = true;
+      pending_root_time_ = tret;
+      flag = CV_SUCCESS;
+    }
+    if (erk_stepwise && flag >= 0 && flag != CV_ROOT_RETURN && tret > t_target) {
+      // One step may end past the target: the solution there is the interpolant's.
+      SOMA_RETURN_IF_ERROR(Dky(t_target, 0, y_.get()));
+      tret = t_target;
+    }
   } else {
     // One step at a time so that the system sees every step; the stop time
     // keeps the steps from passing a scheduled event.
@@ -577,13 +608,17 @@ Result<OdeIntegrator::Stop> OdeIntegrator::Advance(double t_target, double t_sto
     while (flag == CV_SUCCESS && tret < t_target) {
       flag = Evolve(t_target, &tret, /*one_step=*/true);
       if (flag == ARK_UNREC_RHSFUNC_ERR && erk_active_ && RetryErkAfterRhsFailure()) {
+        erk_retried = true;
         SOMA_RETURN_IF_ERROR(SetStopTime(stop));
         tret = erk_restart_t_;
         flag = CV_SUCCESS;
         continue;
       }
       if (flag < 0) break;
-      if (erk_active_ && flag != CV_ROOT_RETURN) KeepErkRestartPoint(tret);
+      if (erk_active_ && flag != CV_ROOT_RETURN) {
+        KeepErkRestartPoint(tret);
+        erk_retries_ = 0;  // retries count the failures at one point
+      }
       SOMA_RETURN_IF_ERROR(Dky(tret, 1, ydot_.get()));
       system_->OnStep(tret, N_VGetArrayPointer(y_.get()), N_VGetArrayPointer(ydot_.get()));
       if (checking() && flag == CV_SUCCESS && tret < t_target) {
@@ -612,7 +647,7 @@ Result<OdeIntegrator::Stop> OdeIntegrator::Advance(double t_target, double t_sto
       tret = t_target;
     }
   }
-  if (erk_retries_ > 0) {
+  if (erk_retried) {
     // Back to ERKStep's own estimate of the first step at the next restart.
     SOMA_RETURN_IF_ERROR(CheckFlag(ERKStepSetInitStep(erk_mem_, options_.initial_step), "ERKStepSetInitStep",
                                    SundialsPackage::kArkode));

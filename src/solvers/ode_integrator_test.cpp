@@ -563,6 +563,43 @@ TEST(OdeIntegratorTest, RungeKuttaRetriesAStepWhoseRightHandSideFailed) {
   EXPECT_GE((*integ)->stats().rhs_evaluations, sys.calls() - 1);
 }
 
+// y' = -y whose right-hand side fails on every `period`-th call: isolated
+// failures all along one long output interval.
+class PeriodicallyFailingDecay : public OdeSystem {
+ public:
+  explicit PeriodicallyFailingDecay(long period) : period_(period) {}
+  int num_states() const override { return 1; }
+  int Rhs(double, const double* y, double* ydot) override {
+    if (++calls_ % period_ == 0) {
+      ++failures_;
+      return 1;
+    }
+    ydot[0] = -y[0];
+    return 0;
+  }
+  long failures() const { return failures_; }
+
+ private:
+  long period_, calls_ = 0, failures_ = 0;
+};
+
+// Retries count the failures at one point, not in one call: after a failure
+// the stepper goes on one step at a time from the last accepted step. (They
+// were counted per call, and each retry restarted at the call's start: 12
+// failures anywhere in one output interval ended the run.)
+TEST(OdeIntegratorTest, RungeKuttaRetriesFailuresAllAlongOneLongInterval) {
+  SundialsContext ctx;
+  PeriodicallyFailingDecay sys(/*period=*/37);
+  std::vector<double> y0 = {1.0};
+  auto integ = OdeIntegrator::Create(ctx, &sys, 0.0, y0, RungeKutta(1e-10, 1e-14));
+  ASSERT_TRUE(integ.ok());
+  auto stop = (*integ)->Advance(10.0, INFINITY);
+  ASSERT_TRUE(stop.ok()) << stop.status().ToString();
+  EXPECT_GT(sys.failures(), 20);
+  const double exact = std::exp(-10.0);
+  EXPECT_LE(std::abs((*integ)->y()[0] - exact), 1e-12 + 1e-7 * exact);
+}
+
 TEST(OdeIntegratorTest, RungeKuttaGivesUpOnARightHandSideThatKeepsFailing) {
   SundialsContext ctx;
   FlakyDecay sys(/*fail_from=*/20, /*failures=*/1000000);
