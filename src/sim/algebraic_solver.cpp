@@ -225,28 +225,21 @@ Status FastEquilibrium::CheckDetermined(const double* in) {
   jv_ = Eigen::Map<const Eigen::MatrixXd>(rate_jacobian_.data(), nf_, ns_);
   // Reactions switched off hold nothing and must keep a vanishing law; the
   // others must determine their extents.
-  std::vector<long> on;
-  if (!fast_.switches.empty()) {
-    fast_.rates.Run(in, rates_.data(), rates_scratch_.data());
-    std::vector<char> off(static_cast<size_t>(nf_), 0);
-    for (const auto& sw : fast_.switches) {
-      if (in[sw.off_slot] == 0.0) continue;
-      off[sw.reaction] = 1;
-      if (!Vanishes(sw.reaction)) {
-        return Unsupported("fast reaction '" + fast_.reaction_ids[sw.reaction] +
-                           "' was switched off (its kinetic law vanished whatever the amounts) and its law no "
-                           "longer vanishes without an event: rapid equilibrium that resumes between events is "
-                           "not supported");
-      }
+  std::vector<char> off(static_cast<size_t>(nf_), 0);
+  if (!fast_.switches.empty()) fast_.rates.Run(in, rates_.data(), rates_scratch_.data());
+  for (const auto& sw : fast_.switches) {
+    if (in[sw.off_slot] == 0.0) continue;
+    if (!Vanishes(sw.reaction)) {
+      return Unsupported("fast reaction '" + fast_.reaction_ids[sw.reaction] +
+                         "' was switched off (its kinetic law vanished whatever the amounts) and its law no "
+                         "longer vanishes without an event: rapid equilibrium that resumes between events is "
+                         "not supported");
     }
-    for (long k = 0; k < nf_; ++k) {
-      if (off[static_cast<size_t>(k)] == 0) on.push_back(k);
-    }
+    off[sw.reaction] = 1;
   }
-  const bool all_on = fast_.switches.empty() || on.size() == static_cast<size_t>(nf_);
-  if (all_on) {
-    on.resize(static_cast<size_t>(nf_));
-    for (long k = 0; k < nf_; ++k) on[static_cast<size_t>(k)] = k;
+  std::vector<long> on;
+  for (long k = 0; k < nf_; ++k) {
+    if (off[static_cast<size_t>(k)] == 0) on.push_back(k);
   }
   if (on.empty()) return Status::Ok();
   const Eigen::MatrixXd n_on = n_(Eigen::all, on);

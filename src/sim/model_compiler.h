@@ -32,6 +32,8 @@ class ModelCompiler {
   Result<expr::NodeId> SlowSpeciesRate(const std::string& id);
   Result<double> FastStoichiometry(const model::Reaction& r, const model::SpeciesReference& sr);
   bool FastLawMaySwitchOff(const model::Reaction& r) const;
+  // The ids that event assignments set.
+  std::unordered_set<std::string> EventTargets() const;
   Status BuildAlgebraic();
   Status FinishRelations();
 

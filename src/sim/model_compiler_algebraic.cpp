@@ -16,6 +16,14 @@ using expr::NodeId;
 using model::RuleKind;
 using model::SymbolKind;
 
+std::unordered_set<std::string> ModelCompiler::EventTargets() const {
+  std::unordered_set<std::string> targets;
+  for (const model::Event& ev : m_.events) {
+    for (const model::EventAssignment& ea : ev.assignments) targets.insert(ea.variable);
+  }
+  return targets;
+}
+
 // Each algebraic rule determines one variable that nothing else determines
 // (not constant, no other rule, not changed by reactions). Which one is a
 // bipartite matching between rules and the free variables they mention,
@@ -50,10 +58,7 @@ Status ModelCompiler::MatchAlgebraicRules(std::vector<SymbolInfo>& syms) {
   }
   // Where several variables could be determined, prefer the one the model
   // leaves open: no declared value, not set by events, not a boundary species.
-  std::unordered_set<std::string> event_targets;
-  for (const model::Event& ev : m_.events) {
-    for (const model::EventAssignment& ea : ev.assignments) event_targets.insert(ea.variable);
-  }
+  const std::unordered_set<std::string> event_targets = EventTargets();
   auto openness = [&](size_t v) {
     const SymbolInfo& s = syms[v];
     int score = 0;
@@ -210,10 +215,7 @@ Result<NodeId> ModelCompiler::FastCombination(const std::vector<double>& c,
 // boundary). Such a reaction gets a switch (CompiledModel::FastReactions::
 // Switch). Needs fast_species_.
 bool ModelCompiler::FastLawMaySwitchOff(const model::Reaction& r) const {
-  std::unordered_set<std::string> event_targets;
-  for (const model::Event& ev : m_.events) {
-    for (const model::EventAssignment& ea : ev.assignments) event_targets.insert(ea.variable);
-  }
+  const std::unordered_set<std::string> event_targets = EventTargets();
   std::vector<const expr::Expr*> todo = {&*r.kinetic_law};
   std::unordered_set<std::string> seen;
   bool found = false;

@@ -97,7 +97,7 @@ Result<SensitivityProgram> CompiledModel::CompileSensitivities(const std::vector
   // InitStored), so its derivatives are complete; so does the extent of a
   // fast reaction with a switch (used only while it is switched off, which
   // the run refuses: SensitivitySystem::UpdateAlgebraicSensitivities).
-  auto is_moiety = [this](uint32_t slot) {
+  auto combines_fast_species = [this](uint32_t slot) {
     for (const FastReactions::Moiety& m : fast_reactions_.moieties) {
       if (m.slot == slot) return true;
     }
@@ -107,7 +107,7 @@ Result<SensitivityProgram> CompiledModel::CompileSensitivities(const std::vector
     return false;
   };
   for (size_t i = 0; i < initial_nodes_.size(); ++i) {
-    if (is_moiety(initial_nodes_[i].first)) continue;
+    if (combines_fast_species(initial_nodes_[i].first)) continue;
     for (uint32_t v : g.Variables(initial_nodes_[i].second)) {
       if (v < num_slots_ && algebraic[v] && initial_nodes_[i].first != v) {
         auto name_of = [this](uint32_t slot) {

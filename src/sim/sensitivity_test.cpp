@@ -461,18 +461,9 @@ model::Model SwitchableRapidEquilibrium(double kf) {
   m.parameters.push_back({.id = "kf", .value = kf, .constant = false});
   m.parameters.push_back({.id = "kr", .value = 2.0});
   m.parameters.push_back({.id = "k", .value = 0.5});
-  model::Reaction fast;
-  fast.id = "equilibrium";
-  fast.fast = true;
-  fast.reactants.push_back({.species = "A"});
-  fast.products.push_back({.species = "B"});
-  fast.kinetic_law = Apply(Op::kMinus, {Apply(Op::kTimes, {Sym("kf"), Sym("A")}), Apply(Op::kTimes, {Sym("kr"), Sym("B")})});
-  m.reactions.push_back(fast);
-  model::Reaction slow;
-  slow.id = "degradation";
-  slow.reactants.push_back({.species = "B"});
-  slow.kinetic_law = Apply(Op::kTimes, {Sym("k"), Sym("B")});
-  m.reactions.push_back(slow);
+  m.reactions.push_back(MakeReaction("equilibrium", {"A"}, {"B"}, Sub(Mul({Sym("kf"), Sym("A")}), Mul({Sym("kr"), Sym("B")})),
+                                      /*fast=*/true));
+  m.reactions.push_back(MakeReaction("degradation", {"B"}, {}, Mul({Sym("k"), Sym("B")})));
   model::Event ev;
   ev.trigger = Apply(Op::kGe, {Expr::Leaf(Op::kTime), Num(2.0)});
   ev.assignments.push_back({"kf", Num(3.0)});
@@ -497,7 +488,7 @@ TEST(SensitivityTest, FastReactionsWithASwitchOnMatchFiniteDifferencesAndOffAreU
                                    {"k", 0.5, [](model::Model& x, double v) { x.parameters[2].value = v; }}},
                                   1e-4, o, outs);
   model::Model off = SwitchableRapidEquilibrium(0.0);
-  off.reactions[0].kinetic_law = Apply(Op::kTimes, {Sym("kf"), Sym("A")});
+  off.reactions[0].kinetic_law = Mul({Sym("kf"), Sym("A")});
   cm = MustCompile(off);
   ASSERT_NE(cm, nullptr);
   auto refused = SimulateWithSensitivities(cm, o, outs, {"kr", "k"});

@@ -1,6 +1,7 @@
 #pragma once
-// Shared pieces of the sim tests: expression shorthands, the SBML Test
-// Suite's closeness rule, and a reference model with an analytic solution.
+// Shared pieces of the sim tests: expression shorthands, a reaction builder,
+// the SBML Test Suite's closeness rule, and a reference model with an
+// analytic solution.
 
 #include <cmath>
 #include <string>
@@ -19,6 +20,18 @@ inline expr::Expr Num(double v) { return expr::Expr::Number(v); }
 inline expr::Expr Apply(expr::Op op, std::vector<expr::Expr> a) { return expr::Expr::Apply(op, std::move(a)); }
 inline expr::Expr Mul(std::vector<expr::Expr> a) { return Apply(expr::Op::kTimes, std::move(a)); }
 inline expr::Expr Sub(expr::Expr a, expr::Expr b) { return Apply(expr::Op::kMinus, {std::move(a), std::move(b)}); }
+
+// A reaction from reactant and product species ids (stoichiometry 1 each).
+inline model::Reaction MakeReaction(const char* id, std::vector<const char*> reactants,
+                                    std::vector<const char*> products, expr::Expr law, bool fast = false) {
+  model::Reaction r;
+  r.id = id;
+  r.fast = fast;
+  for (const char* s : reactants) r.reactants.push_back({.species = s});
+  for (const char* s : products) r.products.push_back({.species = s});
+  r.kinetic_law = std::move(law);
+  return r;
+}
 
 // |x - ref| <= abs + rel |ref|, the SBML Test Suite's rule.
 inline void ExpectClose(double x, double ref, double abs, double rel, const std::string& what = "") {

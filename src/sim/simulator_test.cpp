@@ -273,13 +273,7 @@ model::Model FastPairModel(double a0, double b0, Expr law, const char* id = "J0"
   m.compartments.push_back({.id = "V", .size = 1.0});
   m.species.push_back({.id = "A", .compartment = "V", .initial_amount = a0});
   m.species.push_back({.id = "B", .compartment = "V", .initial_amount = b0});
-  model::Reaction fast;
-  fast.id = id;
-  fast.fast = true;
-  fast.reactants.push_back({.species = "A"});
-  fast.products.push_back({.species = "B"});
-  fast.kinetic_law = std::move(law);
-  m.reactions.push_back(fast);
+  m.reactions.push_back(MakeReaction(id, {"A"}, {"B"}, std::move(law), /*fast=*/true));
   return m;
 }
 
@@ -403,17 +397,9 @@ TEST(SimulatorTest, AutomaticMethodSwitchesWhenHighOrderAdamsIsHeldDownByStabili
   m.parameters.push_back({.id = "k1", .value = 1000.0});
   m.parameters.push_back({.id = "k2", .value = 0.9});
   m.parameters.push_back({.id = "k3", .value = 0.7});
-  auto reaction = [&](const char* id, std::vector<const char*> from, std::vector<const char*> to, Expr law) {
-    model::Reaction r;
-    r.id = id;
-    for (const char* s : from) r.reactants.push_back({.species = s});
-    for (const char* s : to) r.products.push_back({.species = s});
-    r.kinetic_law = std::move(law);
-    m.reactions.push_back(r);
-  };
-  reaction("bind", {"S1", "S2"}, {"S3"}, Mul({Sym("k1"), Sym("S1"), Sym("S2")}));
-  reaction("unbind", {"S3"}, {"S1", "S2"}, Mul({Sym("k2"), Sym("S3")}));
-  reaction("convert", {"S3"}, {"S1", "S4"}, Mul({Sym("k3"), Sym("S3")}));
+  m.reactions.push_back(MakeReaction("bind", {"S1", "S2"}, {"S3"}, Mul({Sym("k1"), Sym("S1"), Sym("S2")})));
+  m.reactions.push_back(MakeReaction("unbind", {"S3"}, {"S1", "S2"}, Mul({Sym("k2"), Sym("S3")})));
+  m.reactions.push_back(MakeReaction("convert", {"S3"}, {"S1", "S4"}, Mul({Sym("k3"), Sym("S3")})));
   auto cm = CompiledModel::Compile(m);
   ASSERT_TRUE(cm.ok()) << cm.status().ToString();
   SimulationOptions o;
@@ -455,12 +441,7 @@ model::Model SwitchedFastPairModel(double k2) {
   model::Model m = FastPairModel(0.0, 2.0, Mul({Sym("k2"), Sym("A")}), "switched");
   m.parameters.push_back({.id = "k1", .value = 1.0});
   m.parameters.push_back({.id = "k2", .value = k2, .constant = false});
-  model::Reaction slow;
-  slow.id = "back";
-  slow.reactants.push_back({.species = "B"});
-  slow.products.push_back({.species = "A"});
-  slow.kinetic_law = Sym("k1");
-  m.reactions.push_back(slow);
+  m.reactions.push_back(MakeReaction("back", {"B"}, {"A"}, Sym("k1")));
   return m;
 }
 
@@ -528,19 +509,8 @@ TEST(SimulatorTest, OneOfTwoCoupledFastReactionsSwitchedOff) {
   model::Model m = FastPairModel(1.0, 1.0, Sub(Sym("A"), Sym("B")), "pair");
   m.species.push_back({.id = "C", .compartment = "V", .initial_amount = 2.0});
   m.parameters.push_back({.id = "k2", .value = 0.0});
-  model::Reaction off;
-  off.id = "off";
-  off.fast = true;
-  off.reactants.push_back({.species = "B"});
-  off.products.push_back({.species = "C"});
-  off.kinetic_law = Mul({Sym("k2"), Sym("B")});
-  m.reactions.push_back(off);
-  model::Reaction slow;
-  slow.id = "slow";
-  slow.reactants.push_back({.species = "C"});
-  slow.products.push_back({.species = "A"});
-  slow.kinetic_law = Num(1.0);
-  m.reactions.push_back(slow);
+  m.reactions.push_back(MakeReaction("off", {"B"}, {"C"}, Mul({Sym("k2"), Sym("B")}), /*fast=*/true));
+  m.reactions.push_back(MakeReaction("slow", {"C"}, {"A"}, Num(1.0)));
   auto cm = CompiledModel::Compile(m);
   ASSERT_TRUE(cm.ok()) << cm.status().ToString();
   ASSERT_EQ((*cm)->fast_reactions().switches.size(), 1u);

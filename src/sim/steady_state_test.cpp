@@ -32,16 +32,6 @@ SteadyStateOptions Tight() {
   return o;
 }
 
-model::Reaction MassAction(const char* id, std::vector<const char*> reactants, std::vector<const char*> products,
-                           Expr law) {
-  model::Reaction r;
-  r.id = id;
-  for (const char* s : reactants) r.reactants.push_back({.species = s});
-  for (const char* s : products) r.products.push_back({.species = s});
-  r.kinetic_law = std::move(law);
-  return r;
-}
-
 // -> S at k0 V, S -> at k1 S V in a compartment of size 2 (S a
 // concentration): S* = k0 / k1 = 4, amount 8; d f / d amount = -k1.
 model::Model ProductionDegradation() {
@@ -51,8 +41,8 @@ model::Model ProductionDegradation() {
   m.species.push_back({.id = "S", .compartment = "V", .initial_concentration = 0.0});
   m.parameters.push_back({.id = "k0", .value = 2.0});
   m.parameters.push_back({.id = "k1", .value = 0.5});
-  m.reactions.push_back(MassAction("production", {}, {"S"}, Mul({Sym("k0"), Sym("V")})));
-  m.reactions.push_back(MassAction("degradation", {"S"}, {}, Mul({Sym("k1"), Sym("S"), Sym("V")})));
+  m.reactions.push_back(MakeReaction("production", {}, {"S"}, Mul({Sym("k0"), Sym("V")})));
+  m.reactions.push_back(MakeReaction("degradation", {"S"}, {}, Mul({Sym("k1"), Sym("S"), Sym("V")})));
   return m;
 }
 
@@ -67,7 +57,7 @@ model::Model Isomerisation() {
   m.parameters.push_back({.id = "kf", .value = 1.0});
   m.parameters.push_back({.id = "kr", .value = 0.5});
   m.reactions.push_back(
-      MassAction("R", {"A"}, {"B"}, Sub(Mul({Sym("kf"), Sym("A")}), Mul({Sym("kr"), Sym("B")}))));
+      MakeReaction("R", {"A"}, {"B"}, Sub(Mul({Sym("kf"), Sym("A")}), Mul({Sym("kr"), Sym("B")}))));
   return m;
 }
 
@@ -131,10 +121,8 @@ TEST(SteadyStateTest, FastReactionsSwitchedOffLetTheSlowOnesMoveTheirSpecies) {
     m.species.push_back({.id = "B", .compartment = "V", .initial_amount = 2.0});
     m.parameters.push_back({.id = "k1", .value = 1.0});
     m.parameters.push_back({.id = "k2", .value = k2});
-    model::Reaction fast = MassAction("fast", {"A"}, {"B"}, Apply(Op::kTimes, {Sym("k2"), Sym("A")}));
-    fast.fast = true;
-    m.reactions.push_back(fast);
-    m.reactions.push_back(MassAction("slow", {"B"}, {"A"}, std::move(slow_law)));
+    m.reactions.push_back(MakeReaction("fast", {"A"}, {"B"}, Apply(Op::kTimes, {Sym("k2"), Sym("A")}), true));
+    m.reactions.push_back(MakeReaction("slow", {"B"}, {"A"}, std::move(slow_law)));
     return m;
   };
   const Expr mass_action = Apply(Op::kTimes, {Sym("k1"), Sym("B")});
@@ -181,10 +169,10 @@ TEST(SteadyStateTest, EnzymeCycleKeepsBothConservedTotals) {
   m.parameters.push_back({.id = "koff", .value = 1.0});
   m.parameters.push_back({.id = "kcat", .value = 3.0});
   m.parameters.push_back({.id = "kret", .value = 0.2});
-  m.reactions.push_back(MassAction("bind", {"E", "S"}, {"C"},
+  m.reactions.push_back(MakeReaction("bind", {"E", "S"}, {"C"},
                                    Sub(Mul({Sym("kon"), Sym("E"), Sym("S")}), Mul({Sym("koff"), Sym("C")}))));
-  m.reactions.push_back(MassAction("cat", {"C"}, {"E", "P"}, Mul({Sym("kcat"), Sym("C")})));
-  m.reactions.push_back(MassAction("ret", {"P"}, {"S"}, Mul({Sym("kret"), Sym("P")})));
+  m.reactions.push_back(MakeReaction("cat", {"C"}, {"E", "P"}, Mul({Sym("kcat"), Sym("C")})));
+  m.reactions.push_back(MakeReaction("ret", {"P"}, {"S"}, Mul({Sym("kret"), Sym("P")})));
   auto cm = Compile(m);
   ASSERT_NE(cm, nullptr);
   auto r = FindSteadyState(*cm, Tight(), {{"E"}, {"S"}, {"C"}, {"P"}, {"cat"}, {"ret"}});

@@ -527,6 +527,7 @@ Result<OdeIntegrator::Stop> OdeIntegrator::Advance(double t_target, double t_sto
   int flag = 0;
   erk_retries_ = 0;
   bool erk_retried = false;  // a retry in this call: the first step is reset at the end
+  bool one_step = false;     // stepped one step at a time (ends past the target are interpolated)
   if (erk_active_) KeepErkRestartPoint(t_);
   if (!system_->wants_steps()) {
     long taken = 0;  // steps in this call, against max_steps (kAuto on Adams returns in chunks)
@@ -541,7 +542,7 @@ Result<OdeIntegrator::Stop> OdeIntegrator::Advance(double t_target, double t_sto
       const bool chunked = checking();
       long before = 0;
       if (chunked) SOMA_RETURN_IF_ERROR(CheckFlag(CVodeGetNumSteps(cvode_mem_, &before), "CVodeGetNumSteps"));
-      flag = Evolve(t_target, &tret, /*one_step=*/erk_stepwise && erk_active_);
+      flag = Evolve(t_target, &tret, /*one_step=*/erk_stepwise);
       if (flag == ARK_UNREC_RHSFUNC_ERR && erk_active_ && RetryErkAfterRhsFailure()) {
         erk_stepwise = erk_retried = true;
         SOMA_RETURN_IF_ERROR(SetStopTime(stop));
@@ -564,6 +565,7 @@ Result<OdeIntegrator::Stop> OdeIntegrator::Advance(double t_target, double t_sto
         stop_time_set_ = true;
         stop_time_ = stop;
         erk_retries_ = 0;
+        erk_stepwise = false;
         continue;
       }
       if (!chunked || (flag < 0 && flag != CV_TOO_MUCH_WORK)) break;
@@ -585,19 +587,7 @@ Result<OdeIntegrator::Stop> OdeIntegrator::Advance(double t_target, double t_sto
         stop_time_ = stop;
       }
     }
-    if (erk_stepwise && flag == CV_ROOT_RETURN && tret > t_target) {
-      // A root found by a step that ended past the target: kept for the next
-      // call, the target is reported first (as in the stepping loop below).
-      SOMA_RETURN_IF_ERROR(GetRootInfo());
-      pending_root_ = true;
-      pending_root_time_ = tret;
-      flag = CV_SUCCESS;
-    }
-    if (erk_stepwise && flag >= 0 && flag != CV_ROOT_RETURN && tret > t_target) {
-      // One step may end past the target: the solution there is the interpolant's.
-      SOMA_RETURN_IF_ERROR(Dky(t_target, 0, y_.get()));
-      tret = t_target;
-    }
+    one_step = erk_stepwise;
   } else {
     // One step at a time so that the system sees every step; the stop time
     // keeps the steps from passing a scheduled event.
@@ -632,20 +622,21 @@ Result<OdeIntegrator::Stop> OdeIntegrator::Advance(double t_target, double t_sto
         }
       }
     }
-    if (flag == CV_ROOT_RETURN && tret > t_target) {
-      // In one-step mode CVODES reports roots beyond the target: keep the
-      // root for the next call and report the target first.
-      SOMA_RETURN_IF_ERROR(GetRootInfo());
-      pending_root_ = true;
-      pending_root_time_ = tret;
-      flag = CV_SUCCESS;
-    }
-    if (flag >= 0 && flag != CV_ROOT_RETURN && tret >= t_target) {
-      // At or past the target (possibly from an earlier call, without a new
-      // step): the solution there is the interpolant's.
-      SOMA_RETURN_IF_ERROR(Dky(t_target, 0, y_.get()));
-      tret = t_target;
-    }
+    one_step = true;
+  }
+  if (one_step && flag == CV_ROOT_RETURN && tret > t_target) {
+    // In one-step mode the integrator reports roots beyond the target: keep
+    // the root for the next call and report the target first.
+    SOMA_RETURN_IF_ERROR(GetRootInfo());
+    pending_root_ = true;
+    pending_root_time_ = tret;
+    flag = CV_SUCCESS;
+  }
+  if (one_step && flag >= 0 && flag != CV_ROOT_RETURN && tret >= t_target) {
+    // At or past the target (a step may end past it, or an earlier call got
+    // there without a new step): the solution there is the interpolant's.
+    SOMA_RETURN_IF_ERROR(Dky(t_target, 0, y_.get()));
+    tret = t_target;
   }
   if (erk_retried) {
     // Back to ERKStep's own estimate of the first step at the next restart.
