@@ -269,12 +269,18 @@ class OdeIntegrator {
   // interval on the negative real axis is about 3.3, so stability holds it
   // to at most ~300 steps there; on the T1D day (rho = 0.54/min) this takes
   // in the 1-minute meal segments and the hours after a meal (10: only the
-  // meal minutes, 2,192 steps against 1,601 with 1000).
+  // meal minutes, 2,192 steps against 1,601 with 1000, before RestartErk kept
+  // the step size across restarts).
   static constexpr double kRkSegmentStiffness = 1000.0;
   static constexpr long kRkSegmentMaxSteps = 5000;  // per call, then Adams/BDF
   // Decides the stepper for the segment that starts at t_ (restart_pending_).
   Status ChooseSegmentStepper(double t_stop);
   Status StartAdams();
+  // ERKStepReInit at t_ and y_, the first step erk_carried_step_ (unless
+  // the options set one).
+  Status RestartErk();
+  double erk_carried_step_ = 0;   // Reinit: ERKStep's next step when it ran the last segment
+  double erk_segment_start_ = 0;  // where ERKStep's current segment started
   // kAuto: the explicit segment failed; Adams from erk_restart_.
   Status FallBackToAdams();
   int erk_retries_ = 0;            // RetryErkAfterRhsFailure in this Advance
