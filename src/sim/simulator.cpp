@@ -57,6 +57,7 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
   ModelSystem system(cm, in, /*scheduled_time_roots=*/true);
   internal::TimeRootSchedule clock(cm, in, options.start);
   solvers::IntegratorOptions integrator_options = options.integrator;
+  if (!times.empty()) integrator_options.end_time = times.back();
   if (!cm.delays().empty()) {
     system.RecordHistory();
     // Steps no longer than the shortest delay keep delayed values on the

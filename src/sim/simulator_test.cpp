@@ -77,6 +77,28 @@ TEST(SimulatorTest, TimeEventChangesParameterAndRestarts) {
   EXPECT_EQ(r->at(3, 2), 0.0);
 }
 
+TEST(SimulatorTest, TheSegmentToTheEndIsJudgedByTheEndTime) {
+  // At t = 1 an event sets A back to 1: A = exp(-0.5 (t - 1)) afterwards.
+  // No stop follows, and the segment to the end at 3 is short for the model
+  // (rho * length = 0.5 * 2): the automatic method runs it with the explicit
+  // method, as it would a segment to a next scheduled stop.
+  model::Model m = DecayModel();
+  model::Event ev;
+  ev.id = "refill";
+  ev.trigger = Expr::Apply(Op::kGe, {Expr::Leaf(Op::kTime), Num(1.0)});
+  ev.assignments.push_back({"A", Num(1.0)});
+  m.events.push_back(ev);
+  auto cm = CompiledModel::Compile(m);
+  ASSERT_TRUE(cm.ok()) << cm.status().ToString();
+  auto r = Simulator(*cm).Simulate(TightOptions(3.0, 6), {{"A"}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->summary.integrator.rk_segments, 1);
+  for (size_t row = 2; row <= 6; ++row) {
+    const double t = 0.5 * static_cast<double>(row);
+    ExpectClose(r->at(row, 1), std::exp(-0.5 * (t - 1.0)), 1e-12, 1e-8, "t = " + std::to_string(t));
+  }
+}
+
 TEST(SimulatorTest, RelationsWithTimeStopAtTheirTimePoints) {
   // time > 1.25 sets k = 0; 2.5 < time (a falling root) sets k = 1. Neither
   // needs root finding: the simulator stops at 1.25 and 2.5 exactly.

@@ -37,6 +37,7 @@ Status IntegratorOptions::Validate() const {
   if (!(initial_step >= 0)) return bad("initial_step", initial_step, ">= 0");
   if (sparse_threshold < 1) return bad("sparse_threshold", sparse_threshold, ">= 1");
   if (stiffness_check_steps < 1) return bad("stiffness_check_steps", stiffness_check_steps, ">= 1");
+  if (std::isnan(end_time)) return bad("end_time", end_time, "a time (+infinity: unknown)");
   return Status::Ok();
 }
 
@@ -476,7 +477,7 @@ Status OdeIntegrator::Reinit(double t, std::span<const double> y) {
 
 Status OdeIntegrator::ChooseSegmentStepper(double t_stop) {
   restart_pending_ = false;
-  const double length = t_stop - t_;
+  const double length = std::min(t_stop, options_.end_time) - t_;
   if (std::isfinite(length) && length * SpectralRadius(t_, N_VGetArrayPointer(y_.get())) <= kRkSegmentStiffness) {
     ++rk_segments_;
     if (erk_mem_ == nullptr) {

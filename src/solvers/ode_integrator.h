@@ -130,6 +130,10 @@ struct IntegratorOptions {
   int sparse_threshold = 20;
   // >= 1; kAuto only: Adams steps between two stiffness checks.
   int stiffness_check_steps = 40;
+  // kAuto only: where the run ends (+infinity: unknown). After a restart
+  // with no stop before it, the segment to here decides the stepper as a
+  // segment to the next stop does; the integrator is not stopped here.
+  double end_time = std::numeric_limits<double>::infinity();
 
   // Names the field and the rule it broke, e.g.
   // "IntegratorOptions::rel_tol = -1; must be > 0".

@@ -270,6 +270,27 @@ TEST(OdeIntegratorTest, AutoRunsShortNonStiffSegmentsWithRungeKutta) {
   EXPECT_LE(std::abs((*integ)->y()[0] - std::cos(4.0)), 1e-12 + 1e-8 * std::abs(std::cos(4.0)));
 }
 
+TEST(OdeIntegratorTest, AutoJudgesTheSegmentToTheEndByTheEndTime) {
+  // After a restart at 1 with no stop ahead, IntegratorOptions::end_time
+  // stands for the segment's end: 4 (rho * 3 <= 1000) runs the explicit
+  // method; 1e6 (rho * length far above 1000) and unknown run Adams.
+  for (double end : {4.0, 1e6, static_cast<double>(INFINITY)}) {
+    SundialsContext ctx;
+    Oscillator sys;
+    std::vector<double> y0 = {1.0, 0.0};
+    IntegratorOptions opt = WithTolerances(1e-10, 1e-12);
+    opt.end_time = end;
+    auto integ = OdeIntegrator::Create(ctx, &sys, 0.0, y0, opt);
+    ASSERT_TRUE(integ.ok());
+    ASSERT_TRUE((*integ)->Advance(1.0, 1.0).ok());
+    std::vector<double> y1 = {std::cos(1.0), -std::sin(1.0)};
+    ASSERT_TRUE((*integ)->Reinit(1.0, y1).ok());
+    ASSERT_TRUE((*integ)->Advance(4.0, INFINITY).ok());
+    EXPECT_EQ((*integ)->stats().rk_segments, end == 4.0 ? 1 : 0) << "end " << end;
+    EXPECT_LE(std::abs((*integ)->y()[0] - std::cos(4.0)), 1e-12 + 1e-8 * std::abs(std::cos(4.0))) << "end " << end;
+  }
+}
+
 // y' = -lambda(t) (y - cos t) - sin t (y = cos t for every lambda) with
 // lambda = 1 until t = 1.5 and 1e6 after: mild at a restart at 1, stiff
 // soon after.
@@ -390,6 +411,11 @@ TEST(OdeIntegratorTest, RejectsBadOptionsNamingTheField) {
   s = opt.Validate();
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("IntegratorOptions::stiffness_check_steps"), std::string::npos);
+  opt = IntegratorOptions{};
+  opt.end_time = std::nan("");
+  s = opt.Validate();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("IntegratorOptions::end_time"), std::string::npos);
 }
 
 // y' = -k y with sensitivities to k and to y0: s_k = -t y0 exp(-k t),
