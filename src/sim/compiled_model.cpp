@@ -160,20 +160,22 @@ std::vector<OutputVariable> CompiledModel::DefaultOutputs() const {
   return out;
 }
 
-std::string CompiledModel::DescribeState(size_t i) const {
-  const std::string& id = state_names_[i];
-  const std::string quoted = "'" + id + "'";
+std::string CompiledModel::StateRole(size_t i) const {
   const uint32_t slot = static_cast<uint32_t>(i + 1);
   for (const auto& m : fast_reactions_.moieties) {
-    if (m.slot == slot) return quoted + " (a conserved total of the species of fast reactions)";
+    if (m.slot == slot) return "a conserved total of the species of fast reactions";
   }
   for (const auto& sw : fast_reactions_.switches) {
     if (sw.extent_slot == slot) {
-      return quoted + " (the extent of fast reaction '" + fast_reactions_.reaction_ids[sw.reaction] +
-             "' while it is switched off)";
+      return "the extent of fast reaction '" + fast_reactions_.reaction_ids[sw.reaction] + "' while it is switched off";
     }
   }
-  return quoted;
+  return {};
+}
+
+std::string CompiledModel::DescribeState(size_t i) const {
+  std::string role = StateRole(i);
+  return "'" + state_names_[i] + "'" + (role.empty() ? std::string() : " (" + role + ")");
 }
 
 }  // namespace soma::sim

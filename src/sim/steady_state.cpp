@@ -94,7 +94,7 @@ class Search {
     std::ostringstream s;
     s << "largest |d" << cm_.state_name(c.worst) << "/dt| / (abs + rel |" << cm_.state_name(c.worst)
       << "|) = " << c.max_scaled << " (must be <= 1)";
-    if (const std::string d = cm_.DescribeState(c.worst); d != "'" + cm_.state_name(c.worst) + "'") s << "; " << d;
+    if (!cm_.StateRole(c.worst).empty()) s << "; " << cm_.DescribeState(c.worst);
     return s.str();
   }
 
