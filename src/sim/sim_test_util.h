@@ -38,6 +38,15 @@ inline void ExpectClose(double x, double ref, double abs, double rel, const std:
   EXPECT_LE(std::abs(x - ref), abs + rel * std::abs(ref)) << what << ": x = " << x << ", ref = " << ref;
 }
 
+// An event at time >= t that sets `variable` to `value`.
+inline model::Event TimeEvent(const char* id, double t, const char* variable, expr::Expr value) {
+  model::Event ev;
+  ev.id = id;
+  ev.trigger = Apply(expr::Op::kGe, {expr::Expr::Leaf(expr::Op::kTime), Num(t)});
+  ev.assignments.push_back({variable, std::move(value)});
+  return ev;
+}
+
 // A -> B, rate k * A * V in compartment V = 2; A declared as a concentration
 // A0 = 1, B as an amount 0, k = 0.5. A(t) = exp(-k t) (a concentration), the
 // amount of B is V (1 - A(t)).

@@ -62,11 +62,7 @@ TEST(SimulatorTest, TimeEventChangesParameterAndRestarts) {
   // At t >= 1, k becomes 0: A stays at exp(-0.5).
   model::Model m = DecayModel();
   m.parameters[0].constant = false;
-  model::Event ev;
-  ev.id = "stop";
-  ev.trigger = Expr::Apply(Op::kGe, {Expr::Leaf(Op::kTime), Num(1.0)});
-  ev.assignments.push_back({"k", Num(0.0)});
-  m.events.push_back(ev);
+  m.events.push_back(TimeEvent("stop", 1.0, "k", Num(0.0)));
   auto cm = CompiledModel::Compile(m);
   ASSERT_TRUE(cm.ok()) << cm.status().ToString();
   auto r = Simulator(*cm).Simulate(TightOptions(3.0, 3), {{"A"}, {"k"}});
@@ -83,11 +79,7 @@ TEST(SimulatorTest, TheSegmentToTheEndIsJudgedByTheEndTime) {
   // (rho * length = 0.5 * 2): the automatic method runs it with the explicit
   // method, as it would a segment to a next scheduled stop.
   model::Model m = DecayModel();
-  model::Event ev;
-  ev.id = "refill";
-  ev.trigger = Expr::Apply(Op::kGe, {Expr::Leaf(Op::kTime), Num(1.0)});
-  ev.assignments.push_back({"A", Num(1.0)});
-  m.events.push_back(ev);
+  m.events.push_back(TimeEvent("refill", 1.0, "A", Num(1.0)));
   auto cm = CompiledModel::Compile(m);
   ASSERT_TRUE(cm.ok()) << cm.status().ToString();
   auto r = Simulator(*cm).Simulate(TightOptions(3.0, 6), {{"A"}});
@@ -199,11 +191,7 @@ TEST(SimulatorTest, RelationsWithParametersThatEventsChangeAreSearched) {
   // at the start, so CVODES searches for it (and finds it at 2).
   model::Model m = SwitchedAtParameterTimes();
   m.parameters[0].constant = false;
-  model::Event ev;
-  ev.id = "later";
-  ev.trigger = Expr::Apply(Op::kGe, {Expr::Leaf(Op::kTime), Num(0.5)});
-  ev.assignments.push_back({"T", Num(2.0)});
-  m.events.push_back(ev);
+  m.events.push_back(TimeEvent("later", 0.5, "T", Num(2.0)));
   auto cm = CompiledModel::Compile(m);
   ASSERT_TRUE(cm.ok()) << cm.status().ToString();
   ASSERT_EQ((*cm)->searched_relations().size(), 1u);
@@ -385,10 +373,7 @@ TEST(SimulatorTest, FastReactionsRunToTheEquilibriumTheyReach) {
 // T(t) = (6 + T0 exp(-k 2 / 3) / 3) exp(-k (t - 2) / 3).
 TEST(SimulatorTest, EventsAssigningAFastSpeciesChangeTheConservedTotal) {
   model::Model m = RapidEquilibriumModel();
-  model::Event ev;
-  ev.trigger = Expr::Apply(Op::kGe, {Expr::Leaf(Op::kTime), Num(2.0)});
-  ev.assignments.push_back({"A", Num(6.0)});
-  m.events.push_back(ev);
+  m.events.push_back(TimeEvent("", 2.0, "A", Num(6.0)));
   auto cm = CompiledModel::Compile(m);
   ASSERT_TRUE(cm.ok()) << cm.status().ToString();
   auto r = Simulator(*cm).Simulate(TightOptions(6.0, 6), {{"A"}, {"B"}});
