@@ -69,6 +69,10 @@ struct Relation {
   // searching for the root (CompiledModel::TimePoints). time_direction is 0
   // for all others.
   int time_direction = 0;
+  // Over discrete values alone (parameters and the like, whether events
+  // assign them or not): changes only at events, so the integrator does not
+  // search for its root (neither scheduled nor searched).
+  bool discrete = false;
 };
 
 // A csymbol delay(x, tau): its value lives in `slot`, filled by the
@@ -200,7 +204,7 @@ class CompiledModel {
 
   const std::vector<Relation>& relations() const { return relations_; }
   const expr::Program& roots() const { return roots_; }        // outputs: root of each relation
-  // The relations that need root finding (time_direction == 0), indices
+  // The relations that need root finding (time_direction == 0, not discrete), indices
   // into relations(), and their roots in that order.
   const std::vector<uint32_t>& searched_relations() const { return searched_relations_; }
   const expr::Program& searched_roots() const { return searched_roots_; }

@@ -239,10 +239,29 @@ Status ModelCompiler::FinishRelations() {
   for (const CompiledEvent& e : out_->events_) {
     for (uint32_t slot : e.targets) fixed[slot] = false;
   }
+  // Relations over discrete values alone (no time, no state, no algebraic,
+  // assigned-from-states or delayed value) change only when an event assigns
+  // one of those values, and every event execution refreshes the relations
+  // (EventRunner::Execute): between events there is nothing to search for.
+  // T1D: the meal event's meal_rate > 0 (8 relations on states stay
+  // searched there, so the run time did not change measurably; a model whose
+  // relations are all discrete evaluates no root function at all).
+  auto only_discrete = [&](NodeId root) {
+    for (uint32_t slot : g_.Variables(root)) {
+      const SymbolInfo* s = slot == 0 ? nullptr : out_->SymbolAtSlot(slot);
+      if (s == nullptr || s->role != SymbolRole::kDiscrete) return false;
+    }
+    return true;
+  };
   std::vector<NodeId> roots, searched, time_points;
   for (size_t k = 0; k < out_->relations_.size(); ++k) {
     Relation& r = out_->relations_[k];
     roots.push_back(r.root);
+    if (only_discrete(r.root)) {
+      r.time_direction = 0;
+      r.discrete = true;
+      continue;
+    }
     auto lin = Linearise(g_, r.root, fixed, 0);
     if (lin && lin->slope != 0.0 && std::isfinite(lin->slope)) {
       // slope * t + offset = 0 at t = -offset / slope.

@@ -91,6 +91,33 @@ TEST(SimulatorTest, TheSegmentToTheEndIsJudgedByTheEndTime) {
   }
 }
 
+TEST(SimulatorTest, RelationsOverDiscreteValuesAreNotSearched) {
+  // An event at t = 1 sets the parameter `on` to 1; a second event, on
+  // on > 0.5, sets A back to 1. The second trigger can only change when an
+  // event assigns `on`: it is discrete, the integrator evaluates no root
+  // function at all, and the cascade still fires at t = 1 exactly.
+  model::Model m = DecayModel();
+  m.parameters.push_back({.id = "on", .value = 0.0, .constant = false});
+  m.events.push_back(TimeEvent("switch_on", 1.0, "on", Num(1.0)));
+  model::Event refill;
+  refill.id = "refill";
+  refill.trigger = Expr::Apply(Op::kGt, {Sym("on"), Num(0.5)});
+  refill.assignments.push_back({"A", Num(1.0)});
+  m.events.push_back(refill);
+  auto cm = CompiledModel::Compile(m);
+  ASSERT_TRUE(cm.ok()) << cm.status().ToString();
+  int discrete = 0;
+  for (const Relation& r : (*cm)->relations()) discrete += r.discrete ? 1 : 0;
+  EXPECT_EQ(discrete, 1);
+  EXPECT_TRUE((*cm)->searched_relations().empty());
+  auto r = Simulator(*cm).Simulate(TightOptions(3.0, 6), {{"A"}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->summary.events_fired, 2);
+  EXPECT_EQ(r->summary.integrator.root_evaluations, 0);
+  ExpectClose(r->at(2, 1), 1.0, 1e-12, 1e-8, "t = 1, after the cascade");
+  ExpectClose(r->at(6, 1), std::exp(-1.0), 1e-12, 1e-8, "t = 3");
+}
+
 TEST(SimulatorTest, RelationsWithTimeStopAtTheirTimePoints) {
   // time > 1.25 sets k = 0; 2.5 < time (a falling root) sets k = 1. Neither
   // needs root finding: the simulator stops at 1.25 and 2.5 exactly.
