@@ -160,8 +160,7 @@ std::vector<OutputVariable> CompiledModel::DefaultOutputs() const {
   return out;
 }
 
-std::string CompiledModel::StateRole(size_t i) const {
-  const uint32_t slot = static_cast<uint32_t>(i + 1);
+std::string CompiledModel::SlotRole(uint32_t slot) const {
   for (const auto& m : fast_reactions_.moieties) {
     if (m.slot == slot) return "a conserved total of the species of fast reactions";
   }
@@ -174,7 +173,7 @@ std::string CompiledModel::StateRole(size_t i) const {
 }
 
 std::string CompiledModel::DescribeState(size_t i) const {
-  std::string role = StateRole(i);
+  std::string role = SlotRole(static_cast<uint32_t>(i + 1));
   return "'" + state_names_[i] + "'" + (role.empty() ? std::string() : " (" + role + ")");
 }
 

@@ -144,10 +144,10 @@ class CompiledModel {
   const SymbolInfo* SymbolAtSlot(uint32_t slot) const;
   // Id of the symbol whose value is integrated as state i.
   const std::string& state_name(size_t i) const { return state_names_[i]; }
-  // What state i is when Soma added it (the conserved totals and extents of
-  // fast reactions); empty for the model's own symbols.
-  std::string StateRole(size_t i) const;
-  // State i for messages: 'id', with its StateRole in parentheses.
+  // What a slot Soma added holds (the conserved totals and extents of fast
+  // reactions, states i + 1); empty for all other slots.
+  std::string SlotRole(uint32_t slot) const;
+  // State i for messages: 'id', with its SlotRole in parentheses.
   std::string DescribeState(size_t i) const;
 
   // The workspace at `t0`: initial values of states and discrete slots, with

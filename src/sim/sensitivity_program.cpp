@@ -97,17 +97,8 @@ Result<SensitivityProgram> CompiledModel::CompileSensitivities(const std::vector
   // InitStored), so its derivatives are complete; so does the extent of a
   // fast reaction with a switch (used only while it is switched off, which
   // the run refuses: SensitivitySystem::UpdateAlgebraicSensitivities).
-  auto combines_fast_species = [this](uint32_t slot) {
-    for (const FastReactions::Moiety& m : fast_reactions_.moieties) {
-      if (m.slot == slot) return true;
-    }
-    for (const FastReactions::Switch& sw : fast_reactions_.switches) {
-      if (sw.extent_slot == slot) return true;
-    }
-    return false;
-  };
   for (size_t i = 0; i < initial_nodes_.size(); ++i) {
-    if (combines_fast_species(initial_nodes_[i].first)) continue;
+    if (!SlotRole(initial_nodes_[i].first).empty()) continue;
     for (uint32_t v : g.Variables(initial_nodes_[i].second)) {
       if (v < num_slots_ && algebraic[v] && initial_nodes_[i].first != v) {
         auto name_of = [this](uint32_t slot) {

@@ -94,7 +94,7 @@ class Search {
     std::ostringstream s;
     s << "largest |d" << cm_.state_name(c.worst) << "/dt| / (abs + rel |" << cm_.state_name(c.worst)
       << "|) = " << c.max_scaled << " (must be <= 1)";
-    if (!cm_.StateRole(c.worst).empty()) s << "; " << cm_.DescribeState(c.worst);
+    if (!cm_.SlotRole(static_cast<uint32_t>(c.worst + 1)).empty()) s << "; " << cm_.DescribeState(c.worst);
     return s.str();
   }
 
