@@ -46,6 +46,12 @@ void ModelSystem::RecordHistory() {
   Record(ydot_now_.data());
 }
 
+void ModelSystem::SetBeforeStart(std::vector<std::pair<uint32_t, double>> overrides,
+                                 std::vector<double> initial_state) {
+  before_start_overrides_ = std::move(overrides);
+  before_start_states_ = std::move(initial_state);
+}
+
 void ModelSystem::OnStep(double t, const double* y, const double* ydot) {
   Load(t, y);
   Record(ydot);
@@ -97,7 +103,9 @@ void ModelSystem::UpdateDelays() {
     d.delay.Run(in_.data(), &tau, delay_scratch_[3 * k + 1].data());
     const double t_past = in_[0] - tau;
     if (!history_t_.empty() && t_past < history_t_.front()) {
-      cm_.InitialWorkspaceInto(t_past, {}, before_start_, before_start_values_, before_start_scratch_);
+      cm_.InitialWorkspaceInto(t_past, before_start_overrides_, before_start_, before_start_values_,
+                               before_start_scratch_);
+      std::copy(before_start_states_.begin(), before_start_states_.end(), before_start_.begin() + 1);
       d.value_before_start.Run(before_start_.data(), delay_out_.data(), delay_scratch_[3 * k + 2].data());
     } else {
       PastWorkspace(t_past, past_.data());

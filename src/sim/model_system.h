@@ -3,6 +3,7 @@
 // workspace and runs the compiled right-hand side, Jacobian and root
 // programs. No allocation per call. Internal to soma::sim.
 
+#include <utility>
 #include <vector>
 
 #include "sim/algebraic_solver.h"
@@ -46,6 +47,11 @@ class ModelSystem : public solvers::OdeSystem {
   void OnStep(double t, const double* y, const double* ydot) override;
   // Records the current workspace (after the start or after events).
   void RecordHistory();
+  // Before the start, delayed values read the initial workspace of that past
+  // time: declared values with these overrides (SimulationOptions::overrides,
+  // resolved) and initial assignments, and the states held at
+  // `initial_state` when that is given (SimulationOptions::initial_state).
+  void SetBeforeStart(std::vector<std::pair<uint32_t, double>> overrides, std::vector<double> initial_state);
   // Smallest positive delay at the current state (infinity if none).
   double MinimumDelay();
 
@@ -64,8 +70,11 @@ class ModelSystem : public solvers::OdeSystem {
   // History for delays: times, workspace snapshots and state derivatives.
   std::vector<double> history_t_, history_in_, history_ydot_, past_, ydot_now_, delay_out_;
   std::vector<std::vector<double>> delay_scratch_;  // per delay: value, delay, value before start
-  // The workspace before the start (initial values at a past time), reused.
+  // The workspace before the start (initial values at a past time), reused,
+  // and what it is made from (SetBeforeStart).
   std::vector<double> before_start_, before_start_values_, before_start_scratch_;
+  std::vector<std::pair<uint32_t, double>> before_start_overrides_;
+  std::vector<double> before_start_states_;
 };
 
 }  // namespace soma::sim

@@ -59,6 +59,8 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
   solvers::IntegratorOptions integrator_options = options.integrator;
   if (!times.empty()) integrator_options.end_time = times.back();
   if (!cm.delays().empty()) {
+    SOMA_ASSIGN_OR_RETURN(auto overrides, cm.ResolveOverrides(options.overrides));
+    system.SetBeforeStart(std::move(overrides), options.initial_state);
     system.RecordHistory();
     // Steps no longer than the shortest delay keep delayed values on the
     // recorded history rather than extrapolated from inside the step.
