@@ -97,6 +97,20 @@ void ModelSystem::PastWorkspace(double t, double* out) const {
 
 void ModelSystem::UpdateDelays() {
   const auto& delays = cm_.delays();
+  if (delays_at_equilibrium_) {
+    for (size_t pass = 0; pass < delays.size(); ++pass) {
+      for (size_t k = 0; k < delays.size(); ++k) {
+        const DelayInfo& d = delays[k];
+        double tau = 0;
+        d.delay.Run(in_.data(), &tau, delay_scratch_[3 * k + 1].data());
+        std::copy(in_.begin(), in_.end(), past_.begin());
+        past_[0] = in_[0] - tau;
+        d.value.Run(past_.data(), delay_out_.data(), delay_scratch_[3 * k].data());
+        in_[d.slot] = delay_out_[0];
+      }
+    }
+    return;
+  }
   for (size_t k = 0; k < delays.size(); ++k) {
     const DelayInfo& d = delays[k];
     double tau = 0;

@@ -54,6 +54,12 @@ class ModelSystem : public solvers::OdeSystem {
   void SetBeforeStart(std::vector<std::pair<uint32_t, double>> overrides, std::vector<double> initial_state);
   // Smallest positive delay at the current state (infinity if none).
   double MinimumDelay();
+  // At a steady state x(t - tau) = x(t): while on, delay(x, tau) takes the
+  // value of x on the current workspace (with time t - tau), not on the
+  // history. Nested delays settle in as many passes as there are delays.
+  // The analytic Jacobian leaves out the delayed values' dependence on y,
+  // so callers take difference quotients instead. Off by default.
+  void set_delays_at_equilibrium(bool on) { delays_at_equilibrium_ = on; }
 
  private:
   bool Load(double t, const double* y);
@@ -75,6 +81,7 @@ class ModelSystem : public solvers::OdeSystem {
   std::vector<double> before_start_, before_start_values_, before_start_scratch_;
   std::vector<std::pair<uint32_t, double>> before_start_overrides_;
   std::vector<double> before_start_states_;
+  bool delays_at_equilibrium_ = false;
 };
 
 }  // namespace soma::sim

@@ -19,19 +19,24 @@ using Clock = std::chrono::steady_clock;
 constexpr double kInfinity = std::numeric_limits<double>::infinity();
 
 // f(t, y) = 0 at a fixed model time: the steady-state equations for KINSOL.
+// With `analytic` false (delayed values at equilibrium depend on y in a way
+// the compiled Jacobian leaves out), KINSOL takes dense difference quotients.
 class RateEquations : public solvers::NonlinearSystem {
  public:
-  RateEquations(ModelSystem& system, double t) : system_(system), t_(t) {}
+  RateEquations(ModelSystem& system, double t, bool analytic) : system_(system), t_(t), analytic_(analytic) {}
   int size() const override { return system_.num_states(); }
   int Residual(const double* y, double* f) override { return system_.Rhs(t_, y, f); }
-  bool has_dense_jacobian() const override { return system_.has_dense_jacobian(); }
+  bool has_dense_jacobian() const override { return analytic_ && system_.has_dense_jacobian(); }
   int DenseJacobian(const double* y, double* jac) override { return system_.DenseJacobian(t_, y, jac); }
-  const solvers::SparsePattern* sparse_pattern() const override { return system_.sparse_pattern(); }
+  const solvers::SparsePattern* sparse_pattern() const override {
+    return analytic_ ? system_.sparse_pattern() : nullptr;
+  }
   int SparseJacobian(const double* y, double* values) override { return system_.SparseJacobian(t_, y, values); }
 
  private:
   ModelSystem& system_;
   double t_;
+  bool analytic_;
 };
 
 // The model's ODEs without root functions: events play no part in a steady
@@ -47,6 +52,9 @@ class EventFreeSystem : public solvers::OdeSystem {
   int SparseJacobian(double t, const double* y, double* values) override {
     return system_.SparseJacobian(t, y, values);
   }
+  // Delay equations: the history is recorded at every step.
+  bool wants_steps() const override { return system_.wants_steps(); }
+  void OnStep(double t, const double* y, const double* ydot) override { system_.OnStep(t, y, ydot); }
 
  private:
   ModelSystem& system_;
@@ -63,10 +71,19 @@ struct RateCheck {
 class Search {
  public:
   Search(const CompiledModel& cm, const SteadyStateOptions& opt, std::vector<double>& in)
-      : cm_(cm), opt_(opt), system_(cm, in), n_(cm.num_states()), f_(n_), is_species_(n_, false) {
+      : cm_(cm),
+        opt_(opt),
+        system_(cm, in),
+        n_(cm.num_states()),
+        analytic_(system_.has_dense_jacobian() && cm.delays().empty()),
+        f_(n_),
+        is_species_(n_, false) {
     for (const SymbolInfo& s : cm.symbols()) {
       if (s.role == SymbolRole::kState && s.kind == model::SymbolKind::kSpecies) is_species_[s.slot - 1] = true;
     }
+    // Newton, the rate test and the Jacobian look for f(y, y) = 0: at a
+    // steady state every delayed value equals the current one.
+    system_.set_delays_at_equilibrium(true);
   }
 
   size_t size() const { return n_; }
@@ -99,12 +116,12 @@ class Search {
   }
 
   // The dense Jacobian at (t, y): analytic, or forward differences when the
-  // model has algebraic rules. Empty above max_dense_states.
+  // model has algebraic rules or delays. Empty above max_dense_states.
   Eigen::MatrixXd Jacobian(double t, const std::vector<double>& y) {
     const long n = static_cast<long>(n_);
     if (n_ > static_cast<size_t>(opt_.max_dense_states)) return {};
     Eigen::MatrixXd jac(n, n);
-    if (system_.has_dense_jacobian()) {
+    if (analytic_) {
       if (system_.DenseJacobian(t, y.data(), jac.data()) != 0) jac.setConstant(kInfinity);
       return jac;
     }
@@ -150,7 +167,7 @@ class Search {
 
   // Newton from y at model time t. On success y is the steady state.
   Result<bool> Newton(double t, std::vector<double>& y, SteadyStateSummary& summary, std::string* why) {
-    RateEquations equations(system_, t);
+    RateEquations equations(system_, t, analytic_);
     solvers::NonlinearSolverOptions nopt;
     nopt.max_iterations = opt_.max_newton_iterations;
     nopt.linear_solver = opt_.linear_solver;
@@ -219,10 +236,26 @@ class Search {
     solvers::IntegratorOptions iopt = IntegratorOptionsForAccuracy(opt_.abs_tol, opt_.rel_tol);
     iopt.linear_solver = opt_.linear_solver;
     iopt.max_steps = opt_.max_steps;
+    // A delay model is integrated as the delay equation it is, from a past
+    // that held the initial state (as Simulator does); only the rate test
+    // between the horizons reads the delayed values at equilibrium.
+    const bool delays = !cm_.delays().empty();
+    if (delays) {
+      system_.set_delays_at_equilibrium(false);
+      if (!system_.Scatter(y.data())) {
+        *why = "the algebraic rules have no solution at the start";
+        return false;
+      }
+      system_.RecordHistory();
+      const double tau = system_.MinimumDelay();
+      if (std::isfinite(tau)) iopt.max_step = tau;
+    }
     SOMA_ASSIGN_OR_RETURN(auto integrator, solvers::OdeIntegrator::Create(ctx_, &ode, t, y, iopt));
     for (double horizon = opt_.first_horizon;; horizon *= 2) {
       const double target = opt_.start + std::min(horizon, opt_.max_time);
+      system_.set_delays_at_equilibrium(false);
       auto stop = integrator->Advance(target, kInfinity);
+      system_.set_delays_at_equilibrium(true);
       summary.integrator = integrator->stats();
       summary.integrated_time = integrator->t() - opt_.start;
       if (!stop.ok()) {
@@ -262,6 +295,7 @@ class Search {
   solvers::SundialsContext ctx_;
   ModelSystem system_;
   size_t n_;
+  bool analytic_;  // the compiled Jacobian is the Jacobian of f(y, y)
   std::vector<double> f_;
   std::vector<bool> is_species_;
 };
@@ -337,7 +371,6 @@ Result<SteadyStateResult> FindSteadyState(const CompiledModel& cm, const SteadyS
                                           const std::vector<OutputVariable>& requested) {
   SOMA_RETURN_IF_ERROR(options.Validate());
   const auto t_begin = Clock::now();
-  if (!cm.delays().empty()) return Unsupported("steady state of a model with delay(): not supported");
   const std::vector<OutputVariable> outputs = requested.empty() ? cm.DefaultOutputs() : requested;
   SOMA_ASSIGN_OR_RETURN(expr::Program out_program, cm.CompileOutputs(outputs));
   SOMA_ASSIGN_OR_RETURN(std::vector<double> in, StartWorkspace(cm, options.start));
@@ -403,7 +436,12 @@ Result<SteadyStateResult> FindSteadyState(const CompiledModel& cm, const SteadyS
     summary.max_scaled_rate = check.max_scaled;
     summary.worst_state = cm.state_name(check.worst);
     const Eigen::MatrixXd jac = search.Jacobian(summary.time, y);
-    if (jac.size() > 0) {
+    if (!cm.delays().empty()) {
+      // The characteristic equation of a delay equation, det(lambda I - A -
+      // B exp(-lambda tau)) = 0, has infinitely many roots; the eigenvalues
+      // of A + B (tau = 0) do not decide its stability.
+      summary.stability.reason = "a model with delay(): not decided by the Jacobian's eigenvalues";
+    } else if (jac.size() > 0) {
       summary.stability = ClassifyStability(jac);
     } else {
       summary.stability.reason = "more than max_dense_states states";
@@ -414,7 +452,7 @@ Result<SteadyStateResult> FindSteadyState(const CompiledModel& cm, const SteadyS
 
   // The workspace at the steady state; its outputs.
   in[0] = summary.time;
-  if (n > 0 && !search.system().Scatter(y.data())) {
+  if (!search.system().Scatter(y.data())) {
     return SolverFailure("the algebraic rules have no solution at the steady state");
   }
   for (const OutputVariable& v : outputs) result.ids.push_back(v.id);

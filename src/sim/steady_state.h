@@ -36,7 +36,15 @@
 //
 // Models whose rates depend on time explicitly have no steady state in
 // general; Newton evaluates f at options.start and integration at the time it
-// reached. Models with delay() are not supported.
+// reached.
+//
+// Delays: at a steady state every delayed value equals the current one, so
+// Newton and the rate test solve f(y, y) = 0 with delay(x, tau) read on the
+// current state (difference-quotient Jacobian: the compiled one leaves out
+// the delayed values' dependence on y). Integration runs the delay equation
+// itself from a past that held the initial state. The stability of a delay
+// equation's steady state is not decided by the Jacobian's eigenvalues and
+// is reported as not computed.
 //
 // Thread safety: FindSteadyState may run concurrently on one CompiledModel.
 

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "sim/model_system.h"
 #include "sim/sim_test_util.h"
 
 namespace soma::sim {
@@ -338,6 +339,88 @@ TEST(SteadyStateTest, ModelWithoutStatesAndBadInputs) {
   auto unknown = FindSteadyState(*pd, {}, {{"nope"}});
   ASSERT_FALSE(unknown.ok());
   EXPECT_NE(unknown.status().message().find("nope"), std::string::npos);
+}
+
+Expr Delay(Expr x, double tau) { return Apply(Op::kDelay, {std::move(x), Num(tau)}); }
+
+// x' = a - b delay(x, 2), y' = delay(delay(x, 1), 1) - y: at the steady
+// state every delayed value is the current one, x* = a / b = 4 and y* = x*
+// (a nested delay). The Jacobian of f(y, y) has entries only through the
+// delays (dx'/dx = -b, dy'/dx = 1), so Newton converges only if it sees them.
+TEST(SteadyStateTest, DelaysReadTheCurrentStateByNewton) {
+  model::Model m = RateRules({{"x", Sub(Sym("a"), Mul({Sym("b"), Delay(Sym("x"), 2.0)}))},
+                              {"y", Sub(Delay(Delay(Sym("x"), 1.0), 1.0), Sym("y"))}},
+                             {{"x", 1.0}, {"y", 0.0}});
+  m.parameters.push_back({.id = "a", .value = 2.0});
+  m.parameters.push_back({.id = "b", .value = 0.5});
+  auto cm = Compile(m);
+  ASSERT_NE(cm, nullptr);
+  auto r = FindSteadyState(*cm, Tight(), {{"x"}, {"y"}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->summary.route, SteadyStateRoute::kNewton) << r->summary.FullReport();
+  // |f| <= 1e-12 + 1e-10 * 4 over the rates 0.5 and 1 (and the
+  // difference-quotient Jacobian changes Newton's path, not the test).
+  ExpectClose(r->value("x"), 4.0, 1e-8, 1e-8);
+  ExpectClose(r->value("y"), 4.0, 1e-8, 1e-8);
+  EXPECT_EQ(r->summary.stability.verdict, Stability::kNotComputed);
+  EXPECT_NE(r->summary.stability.Describe().find("delay()"), std::string::npos) << r->summary.stability.Describe();
+}
+
+// A -> B at k delay(A, 1), B -> A at kr B (rate rules): A + B = 3 is
+// conserved, the Jacobian is singular, and integration runs the delay
+// equation to k A* = kr B*: A* = 3 kr / (k + kr) = 1, B* = 2.
+TEST(SteadyStateTest, DelayEquationIsIntegratedWhenNewtonCannotBeUsed) {
+  Expr flux = Sub(Mul({Sym("k"), Delay(Sym("A"), 1.0)}), Mul({Sym("kr"), Sym("B")}));
+  model::Model m = RateRules({{"A", Apply(Op::kMinus, {flux})}, {"B", flux}}, {{"A", 3.0}, {"B", 0.0}});
+  m.parameters.push_back({.id = "k", .value = 1.0});
+  m.parameters.push_back({.id = "kr", .value = 0.5});
+  auto cm = Compile(m);
+  ASSERT_NE(cm, nullptr);
+  auto r = FindSteadyState(*cm, Tight(), {{"A"}, {"B"}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->summary.route, SteadyStateRoute::kIntegration) << r->summary.FullReport();
+  EXPECT_NE(r->summary.newton_rejected.find("singular"), std::string::npos) << r->summary.newton_rejected;
+  ExpectClose(r->value("A"), 1.0, 1e-8, 1e-8);
+  ExpectClose(r->value("B"), 2.0, 1e-8, 1e-8);
+  ExpectClose(r->value("A") + r->value("B"), 3.0, 1e-9, 1e-9);
+  // Integrated as a delay equation: the first second, A' = -k A(0) + kr B
+  // with the past held at A = 3, differs from the ODE without the delay;
+  // both reach the same state, but the delay equation's path oscillates
+  // (complex roots of lambda + k exp(-lambda) + kr = 0), so it needs more
+  // time than the ODE's single decay at rate k + kr.
+  EXPECT_GT(r->summary.integrator.steps, 0);
+}
+
+// What the search relies on: at equilibrium delay(x, tau) reads the state
+// it is given, where the delay equation reads the recorded past.
+TEST(SteadyStateTest, ModelSystemReadsDelaysAtEquilibriumWhenAsked) {
+  auto cm = Compile(RateRules({{"x", Apply(Op::kMinus, {Delay(Sym("x"), 1.0)})}}, {{"x", 3.0}}));
+  ASSERT_NE(cm, nullptr);
+  std::vector<double> in = cm->InitialWorkspace(0.0);
+  ModelSystem system(*cm, in);
+  system.RecordHistory();  // the past held x = 3
+  const double y = 1.0;
+  double f = 0.0;
+  ASSERT_EQ(system.Rhs(0.5, &y, &f), 0);
+  EXPECT_EQ(f, -3.0);
+  system.set_delays_at_equilibrium(true);
+  ASSERT_EQ(system.Rhs(0.5, &y, &f), 0);
+  EXPECT_EQ(f, -1.0);
+}
+
+// No ODE states: the values at the start, delayed values included (the
+// workspace's delay slot was left unfilled, NaN, before it was scattered).
+TEST(SteadyStateTest, DelayedValuesAreReportedWithoutODEStates) {
+  model::Model m;
+  m.parameters.push_back({.id = "p", .value = 3.0});
+  m.parameters.push_back({.id = "y", .constant = false});
+  m.rules.push_back({model::RuleKind::kAssignment, "y", Apply(Op::kPlus, {Num(2.0), Delay(Sym("p"), 1.0)})});
+  auto cm = Compile(m);
+  ASSERT_NE(cm, nullptr);
+  auto r = FindSteadyState(*cm, Tight(), {{"y"}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->summary.route, SteadyStateRoute::kNone);
+  EXPECT_EQ(r->value("y"), 5.0);
 }
 
 }  // namespace
