@@ -86,6 +86,7 @@ struct DelayInfo {
   expr::Program value;               // outputs: x
   expr::Program value_before_start;  // outputs: x before t0
   expr::Program delay;   // outputs: tau (on the current workspace)
+  std::string text;      // as written, e.g. "delay(x, 2)", for messages
 };
 
 struct CompiledEvent {

@@ -422,6 +422,7 @@ Result<NodeId> ModelCompiler::Translate(const Expr& e, Mode mode, const model::R
           d.x = x;
           d.x_before_start = x_before;
           d.tau = tau;
+          d.text = expr::ToString(leaf);
           d.slot = static_cast<uint32_t>(out_->num_slots_++);
           out_->declared_.resize(out_->num_slots_, kNaN);
           out_->delays_.push_back(d);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <sstream>
 
 namespace soma::sim {
 
@@ -95,28 +96,52 @@ void ModelSystem::PastWorkspace(double t, double* out) const {
   out[0] = t;
 }
 
-void ModelSystem::UpdateDelays() {
+bool ModelSystem::CheckDelay(const DelayInfo& d, double tau) {
+  if (tau >= 0) return true;
+  if (delay_error_.empty()) {
+    std::ostringstream m;
+    m << d.text << ": the delay is " << tau << " at t = " << in_[0] << "; SBML requires a delay >= 0";
+    delay_error_ = m.str();
+  }
+  in_[d.slot] = std::numeric_limits<double>::quiet_NaN();
+  return false;
+}
+
+bool ModelSystem::UpdateDelays() {
   const auto& delays = cm_.delays();
+  bool ok = true;
   if (delays_at_equilibrium_) {
     for (size_t pass = 0; pass < delays.size(); ++pass) {
       for (size_t k = 0; k < delays.size(); ++k) {
         const DelayInfo& d = delays[k];
         double tau = 0;
         d.delay.Run(in_.data(), &tau, delay_scratch_[3 * k + 1].data());
+        if (!CheckDelay(d, tau)) {
+          ok = false;
+          continue;
+        }
         std::copy(in_.begin(), in_.end(), past_.begin());
         past_[0] = in_[0] - tau;
         d.value.Run(past_.data(), delay_out_.data(), delay_scratch_[3 * k].data());
         in_[d.slot] = delay_out_[0];
       }
     }
-    return;
+    return ok;
   }
   for (size_t k = 0; k < delays.size(); ++k) {
     const DelayInfo& d = delays[k];
     double tau = 0;
     d.delay.Run(in_.data(), &tau, delay_scratch_[3 * k + 1].data());
+    if (!CheckDelay(d, tau)) {
+      ok = false;
+      continue;
+    }
     const double t_past = in_[0] - tau;
-    if (!history_t_.empty() && t_past < history_t_.front()) {
+    if (tau == 0) {
+      // delay(x, 0) is x now (the history ends at the last step; reading it
+      // at t would extrapolate from there).
+      d.value.Run(in_.data(), delay_out_.data(), delay_scratch_[3 * k].data());
+    } else if (!history_t_.empty() && t_past < history_t_.front()) {
       cm_.InitialWorkspaceInto(t_past, before_start_overrides_, before_start_, before_start_values_,
                                before_start_scratch_);
       std::copy(before_start_states_.begin(), before_start_states_.end(), before_start_.begin() + 1);
@@ -127,6 +152,7 @@ void ModelSystem::UpdateDelays() {
     }
     in_[d.slot] = delay_out_[0];
   }
+  return ok;
 }
 
 double ModelSystem::MinimumDelay() {
@@ -144,7 +170,7 @@ bool ModelSystem::Load(double t, const double* y) {
   in_[0] = t;
   if (n_ > 0) std::copy(y, y + n_, in_.begin() + 1);
   bool ok = algebraic_.Solve(in_.data());
-  if (!cm_.delays().empty()) UpdateDelays();
+  if (!cm_.delays().empty() && !UpdateDelays()) ok = false;
   return ok;
 }
 
@@ -159,7 +185,7 @@ void ModelSystem::Gather(double* y) const {
 bool ModelSystem::Scatter(const double* y) {
   if (n_ > 0) std::copy(y, y + n_, in_.begin() + 1);
   bool ok = algebraic_.Solve(in_.data());
-  if (!cm_.delays().empty()) UpdateDelays();
+  if (!cm_.delays().empty() && !UpdateDelays()) ok = false;
   return ok;
 }
 
@@ -168,7 +194,9 @@ int ModelSystem::Rhs(double t, const double* y, double* ydot) {
     ydot[0] = 0.0;
     return 0;
   }
-  if (!Load(t, y)) return 1;  // recoverable: CVODES retries with a smaller step
+  // Recoverable (CVODES retries with a smaller step), except a bad delay:
+  // smaller steps would only crawl towards the point where it turns bad.
+  if (!Load(t, y)) return delay_error_.empty() ? 1 : -1;
   cm_.rhs().Run(in_.data(), ydot, rhs_scratch_.data());
   for (size_t i = 0; i < n_; ++i) {
     if (!std::isfinite(ydot[i])) return 1;  // recoverable: CVODES retries with a smaller step

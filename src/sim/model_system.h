@@ -3,6 +3,7 @@
 // workspace and runs the compiled right-hand side, Jacobian and root
 // programs. No allocation per call. Internal to soma::sim.
 
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -36,7 +37,8 @@ class ModelSystem : public solvers::OdeSystem {
 
   void Gather(double* y) const;        // workspace -> y
   // y -> workspace, then solves the algebraic rules and updates delayed
-  // values. False if the algebraic rules cannot be solved.
+  // values. False if the algebraic rules cannot be solved or a delay is bad
+  // (delay_error()).
   bool Scatter(const double* y);
 
   // Delay differential equations: the history of the workspace, recorded at
@@ -60,10 +62,19 @@ class ModelSystem : public solvers::OdeSystem {
   // The analytic Jacobian leaves out the delayed values' dependence on y,
   // so callers take difference quotients instead. Off by default.
   void set_delays_at_equilibrium(bool on) { delays_at_equilibrium_ = on; }
+  // SBML requires delay(x, tau) to have tau >= 0: the first delay found
+  // negative or not a number, with its time, as a message; empty if none.
+  // Its value is then NaN and Rhs fails for good (smaller steps would only
+  // crawl towards the point where it turns bad). Simulator stops the
+  // integrator at the end of the run for delay models, so a delay that turns
+  // negative only after the end is never evaluated there.
+  const std::string& delay_error() const { return delay_error_; }
 
  private:
   bool Load(double t, const double* y);
-  void UpdateDelays();
+  bool UpdateDelays();  // false if a delay is bad (delay_error_)
+  // False (and delay_error_ set if it was empty, the slot NaN) unless tau >= 0.
+  bool CheckDelay(const DelayInfo& d, double tau);
   void PastWorkspace(double t, double* out) const;
   void Record(const double* ydot);
 
@@ -82,6 +93,7 @@ class ModelSystem : public solvers::OdeSystem {
   std::vector<std::pair<uint32_t, double>> before_start_overrides_;
   std::vector<double> before_start_states_;
   bool delays_at_equilibrium_ = false;
+  std::string delay_error_;
 };
 
 }  // namespace soma::sim

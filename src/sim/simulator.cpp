@@ -62,6 +62,7 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
     SOMA_ASSIGN_OR_RETURN(auto overrides, cm.ResolveOverrides(options.overrides));
     system.SetBeforeStart(std::move(overrides), options.initial_state);
     system.RecordHistory();
+    if (!system.delay_error().empty()) return InvalidModel(system.delay_error());
     // Steps no longer than the shortest delay keep delayed values on the
     // recorded history rather than extrapolated from inside the step.
     double tau = system.MinimumDelay();
@@ -73,6 +74,10 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
   FastEquilibrium fast_check(cm);
   events.RefreshRelations();
 
+  // Delay models are not integrated past the end of the run: a delay that
+  // turns negative (an error) only after the end is never evaluated there.
+  const double delays_end =
+      cm.delays().empty() || times.empty() ? std::numeric_limits<double>::infinity() : times.back();
   double t = options.start;
   in[0] = t;
   SOMA_ASSIGN_OR_RETURN(bool changed_at_start, events.Process(t));
@@ -116,7 +121,7 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
       const double t_event = events.NextPendingTime();
       // Output times are interpolated; scheduled events and the time points
       // of relations with time are landed on exactly.
-      const double t_stop = std::min(t_event, clock.next());
+      const double t_stop = std::min({t_event, clock.next(), delays_end});
       const double target = std::min(t_out, t_stop);
       if (Status s = options.CheckDeadline(t); !s.ok()) {
         summary.termination = "time limit";
@@ -125,11 +130,14 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
       auto stop = integrator->Advance(target, t_stop);
       if (!stop.ok()) {
         summary.termination = "solver failure";
+        // A negative delay is the model's error, whatever the solver made of it.
+        if (!system.delay_error().empty()) return InvalidModel(system.delay_error());
         return stop.status();
       }
       t = integrator->t();
       in[0] = t;
       if (!system.Scatter(integrator->y())) {
+        if (!system.delay_error().empty()) return InvalidModel(system.delay_error());
         return algebraic_failure.WithContext("at t = " + std::to_string(t));
       }
       bool restart = false;
@@ -151,6 +159,7 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
       }
       if (restart) {
         system.RecordHistory();
+        if (!system.delay_error().empty()) return InvalidModel(system.delay_error());
         system.Gather(y.data());
         SOMA_RETURN_IF_ERROR(integrator->Reinit(t, y));
         ++summary.restarts;

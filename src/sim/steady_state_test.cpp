@@ -423,5 +423,14 @@ TEST(SteadyStateTest, DelayedValuesAreReportedWithoutODEStates) {
   EXPECT_EQ(r->value("y"), 5.0);
 }
 
+TEST(SteadyStateTest, NegativeDelayIsAnError) {
+  auto cm = Compile(RateRules({{"x", Apply(Op::kMinus, {Delay(Sym("x"), -1.0)})}}, {{"x", 3.0}}));
+  ASSERT_NE(cm, nullptr);
+  auto r = FindSteadyState(*cm, Tight());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kInvalidModel);
+  EXPECT_NE(r.status().message().find("SBML requires a delay >= 0"), std::string::npos) << r.status().message();
+}
+
 }  // namespace
 }  // namespace soma::sim
