@@ -718,12 +718,14 @@ TEST(SimulatorTest, NegativeDelayIsAnErrorThatNamesIt) {
   EXPECT_NE(r.status().message().find("delay(x, "), std::string::npos) << r.status().message();
 
   // tau = 1 - time turns negative after t = 1. Up to 0.9 the run is fine
-  // (the integrator must not step past the end, where tau < 0); to 2 it
-  // fails once tau < 0.
+  // (the integrator must not step past the end, where tau < 0): x' =
+  // -x(2t - 1) is solved exactly by the method of steps (breakpoints 1/2,
+  // 3/4, 7/8), x(0.9) = 245281/960000. To 2 it fails once tau < 0.
   auto shrinking = CompiledModel::Compile(DelayedDecay(Sub(Num(1.0), expr::Expr::Leaf(Op::kTime))));
   ASSERT_TRUE(shrinking.ok()) << shrinking.status().ToString();
   auto early = Simulator(*shrinking).Simulate(TightOptions(0.9, 3), {{"x"}});
   ASSERT_TRUE(early.ok()) << early.status().ToString();
+  ExpectClose(early->at(3, 1), 245281.0 / 960000.0, 1e-12, 1e-9);
   auto late = Simulator(*shrinking).Simulate(TightOptions(2.0, 4), {{"x"}});
   ASSERT_FALSE(late.ok());
   EXPECT_EQ(late.status().code(), ErrorCode::kInvalidModel);
