@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <sstream>
 
 namespace soma::sim {
 
@@ -86,7 +87,16 @@ Result<bool> EventRunner::Process(double t) {
     EvaluateTriggers();
     for (size_t e = 0; e < previous_.size(); ++e) {
       bool now = trigger_values_[e] != 0.0;
-      if (now && !previous_[e]) Fire(e, t);
+      if (now && !previous_[e]) {
+        const CompiledEvent& ev = cm_.events()[e];
+        if (ev.has_delay && !(timing_[2 * e] >= 0)) {
+          std::ostringstream m;
+          m << "event '" << ev.id << "': its delay is " << timing_[2 * e] << " at t = " << t
+            << "; SBML requires a delay >= 0";
+          return InvalidModel(m.str());
+        }
+        Fire(e, t);
+      }
       previous_[e] = now;
     }
     // Non-persistent events are cancelled when their trigger turns false.

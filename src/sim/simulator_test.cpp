@@ -732,4 +732,20 @@ TEST(SimulatorTest, NegativeDelayIsAnErrorThatNamesIt) {
   EXPECT_NE(late.status().message().find("SBML requires a delay >= 0"), std::string::npos) << late.status().message();
 }
 
+// An event delay must be >= 0 too; a negative one executed the event at
+// once (as if it were 0) without a word.
+TEST(SimulatorTest, NegativeEventDelayIsAnError) {
+  model::Model m = DelayedDecay(Num(1.0));
+  model::Event ev = TimeEvent("E", 0.5, "x", Num(2.0));
+  ev.delay = Num(-0.2);
+  m.events.push_back(ev);
+  auto cm = CompiledModel::Compile(m);
+  ASSERT_TRUE(cm.ok()) << cm.status().ToString();
+  auto r = Simulator(*cm).Simulate(TightOptions(1.0, 4), {{"x"}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kInvalidModel);
+  EXPECT_NE(r.status().message().find("event 'E': its delay is -0.2 at t = 0.5"), std::string::npos)
+      << r.status().message();
+}
+
 }  // namespace soma::sim
