@@ -7,6 +7,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <iostream>
+#include <new>
+
 #include <span>
 #include <string>
 
@@ -66,6 +69,12 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const std::bad_alloc&) {
+    // A result larger than this machine's memory (a table of many output
+    // rows and columns, a huge population): a message, not an abort.
+    std::cerr << "soma: out of memory: the command needs more memory than this machine has "
+                 "(fewer output rows, columns or members?)\n";
+    return 1;
   }
   return soma::cli::ExitCode();
 }

@@ -17,6 +17,7 @@
 #include <glog/logging.h>
 
 #include "cli/commands.h"
+#include "cli/validators.h"
 #include "cli/model_loading.h"
 #include "cli/output.h"
 #include "formats/petab/petab.h"
@@ -258,8 +259,8 @@ void AddPetabCommand(CLI::App& app) {
   cmd->require_subcommand(1);
   auto add_common = [&](CLI::App* sub, double* rel, double* abs) {
     sub->add_option("problem", args->problem, "PEtab YAML file")->required()->check(CLI::ExistingFile);
-    sub->add_option("--rel", *rel, "CVODES relative tolerance")->capture_default_str()->check(CLI::PositiveNumber);
-    sub->add_option("--abs", *abs, "CVODES absolute tolerance")->capture_default_str()->check(CLI::PositiveNumber);
+    sub->add_option("--rel", *rel, "CVODES relative tolerance")->capture_default_str()->check(Positive());
+    sub->add_option("--abs", *abs, "CVODES absolute tolerance")->capture_default_str()->check(Positive());
   };
   CLI::App* sim = cmd->add_subcommand(
       "simulate", "Simulate at the nominal parameters; write the simulation table; print nllh last");
@@ -272,39 +273,39 @@ void AddPetabCommand(CLI::App& app) {
       "fit", "Maximum a posteriori fit (multi-start Levenberg-Marquardt); print the report, then nllh last");
   add_common(fit, &args->rel_tol, &args->abs_tol);
   fit->add_option("--starts", args->starts, "Number of starts (the first at the nominal values)")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(Positive());
   fit->add_option("--threads", args->threads,
                   "Threads (0: all cores): starts run in parallel, leftover threads run experiments in parallel; "
                   "the result does not depend on it")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()->check(NonNegative());
   fit->add_option("--seed", args->seed, "Seed of the Latin hypercube of starts")->capture_default_str();
   fit->add_option("--max-iterations", args->max_iterations, "Iterations per start")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(Positive());
   fit->add_option("--max-time", args->max_time,
                   "Seconds for the starts (0: no limit): running starts stop with the best point so far, starts "
                   "not begun are not run, intervals get as long again; not reproducible across machines")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()->check(NonNegative());
   fit->callback([args] { SetExitCode(RunFit(*args)); });
 
   CLI::App* prof = cmd->add_subcommand(
       "profile", "Fit (as `fit`), then the profile likelihood of each parameter: the report with profile "
                  "intervals next to the Laplace ones, then nllh last");
   add_common(prof, &args->rel_tol, &args->abs_tol);
-  prof->add_option("--starts", args->starts, "Number of starts of the fit")->capture_default_str()->check(CLI::PositiveNumber);
+  prof->add_option("--starts", args->starts, "Number of starts of the fit")->capture_default_str()->check(Positive());
   prof->add_option("--threads", args->threads, "Threads (0: all cores): profiles run in parallel; the result does "
                    "not depend on it")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()->check(NonNegative());
   prof->add_option("--seed", args->seed, "Seed of the Latin hypercube of starts")->capture_default_str();
   prof->add_option("--max-iterations", args->max_iterations, "Iterations per optimisation")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(Positive());
   prof->add_option("--max-time", args->max_time, "Seconds for the fit's starts (as `fit`; the profiles are not limited)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()->check(NonNegative());
   prof->add_option("--parameters", args->parameters, "Parameters to profile (comma-separated ids; default: all)")
       ->delimiter(',');
   prof->add_option("--confidence", args->confidence, "Confidence level of the pointwise intervals")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));
   prof->add_option("--max-points", args->max_points, "Points per direction before a side is left open")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(Positive());
   prof->add_option("-o,--output", args->output, "Profile points (TSV) to write");
   prof->add_option("--plot", args->plot, "Profiles as an SVG picture to write");
   prof->callback([args] { SetExitCode(RunProfile(*args)); });

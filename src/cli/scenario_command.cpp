@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "cli/validators.h"
 #include "cli/model_loading.h"
 #include "cli/output.h"
 #include "formats/sbml/sbml_import.h"
@@ -136,8 +137,8 @@ int RunCompare(const ScenarioArgs& a) {
 
 void AddCommon(CLI::App* cmd, ScenarioArgs* args) {
   cmd->add_option("--model", args->model, "SBML model the scenario runs on")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--abs", args->abs_tol, "Absolute accuracy wanted")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--rel", args->rel_tol, "Relative accuracy wanted")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--abs", args->abs_tol, "Absolute accuracy wanted")->capture_default_str()->check(Positive());
+  cmd->add_option("--rel", args->rel_tol, "Relative accuracy wanted")->capture_default_str()->check(Positive());
   cmd->add_option("-o,--output", args->output, "Write to this file instead of standard output");
 }
 

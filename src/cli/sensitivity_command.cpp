@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/validators.h"
 #include "cli/model_loading.h"
 #include "cli/output.h"
 #include "sim/sensitivity.h"
@@ -73,11 +74,11 @@ void AddSensitivityCommand(CLI::App& app) {
   cmd->add_option("--start", args->start, "Model time of the first row")->capture_default_str();
   cmd->add_option("--end", args->end, "Model time of the last row")->capture_default_str();
   cmd->add_option("--steps", args->steps, "Number of intervals; steps + 1 rows")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(Positive());
   cmd->add_option("--abs", args->abs_tol, "Absolute accuracy wanted in the output")->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive());
   cmd->add_option("--rel", args->rel_tol, "Relative accuracy wanted in the output")->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive());
   cmd->add_flag("--assume-continuous-switches", args->continuous_switches,
                 "Assert that the right-hand side is continuous where it switches on a state crossing a "
                 "threshold (e.g. max(x, 0)), so the sensitivities skip the jump (f- - f+) dtau/dp there; "

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/validators.h"
 #include "cli/model_loading.h"
 #include "repo/repository.h"
 #include "server/api_service.h"
@@ -145,18 +146,18 @@ void AddServeCommand(CLI::App& app) {
   cmd->add_option("--tls-cert", args->server.tls_cert, "PEM certificate: serve HTTPS")->check(CLI::ExistingFile);
   cmd->add_option("--tls-key", args->server.tls_key, "PEM private key of --tls-cert")->check(CLI::ExistingFile);
   cmd->add_option("--max-upload", args->server.max_upload_bytes, "Largest request body, bytes (413 beyond)")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(Positive());
   cmd->add_option("--rate-limit", args->server.rate_limit,
                   "Requests per second per client (token, or IP when anonymous); 0: unlimited")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()->check(NonNegative());
   cmd->add_option("--rate-burst", args->server.rate_burst, "Burst size of the rate limit")->capture_default_str();
-  cmd->add_option("--threads", args->server.threads, "Worker threads")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--threads", args->server.threads, "Worker threads")->capture_default_str()->check(Positive());
   cmd->add_option("--job-workers", args->jobs.workers, "Jobs (scenario comparisons, trials) run at once")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(Positive());
   cmd->add_option("--job-queue", args->jobs.queue, "Jobs waiting beyond the running ones (then 503)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()->check(NonNegative());
   cmd->add_option("--job-threads", args->jobs.trial_threads, "Threads per trial job")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(Positive());
   cmd->add_flag("!--no-log", args->server.log_requests, "Do not log requests to stderr");
   cmd->callback([args] { SetExitCode(RunServe(*args)); });
 }

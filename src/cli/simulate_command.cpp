@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "cli/validators.h"
 #include "cli/model_loading.h"
 #include "cli/output.h"
 #include "expr/jit.h"
@@ -81,16 +82,16 @@ void AddSimulateCommand(CLI::App& app) {
   cmd->add_option("--start", args->start, "Model time of the first row")->capture_default_str();
   cmd->add_option("--end", args->end, "Model time of the last row")->capture_default_str();
   cmd->add_option("--steps", args->steps, "Number of intervals; steps + 1 rows on a uniform grid")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(Positive());
   cmd->add_option("--vars", args->vars,
                   "Columns: species, compartments, parameters, species references, reactions (= rate); "
                   "default every species and every non-constant compartment and parameter")->delimiter(',');
   cmd->add_option("--amount", args->amount, "Species reported as amounts")->delimiter(',');
   cmd->add_option("--concentration", args->concentration, "Species reported as concentrations")->delimiter(',');
   cmd->add_option("--abs", args->abs_tol, "Absolute accuracy wanted in the output")->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive());
   cmd->add_option("--rel", args->rel_tol, "Relative accuracy wanted in the output")->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive());
   cmd->add_option("--method", args->method,
                   "auto (Adams while non-stiff, BDF once stiffness is detected, as LSODA), bdf (stiff), "
                   "adams (non-stiff) or rk45 (explicit Runge-Kutta, Dormand-Prince 5(4): non-stiff models "

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/validators.h"
 #include "cli/model_loading.h"
 #include "cli/output.h"
 #include "sim/steady_state.h"
@@ -100,13 +101,13 @@ void AddSteadyStateCommand(CLI::App& app) {
   cmd->add_option("--amount", args->amount, "Species reported as amounts")->delimiter(',');
   cmd->add_option("--concentration", args->concentration, "Species reported as concentrations")->delimiter(',');
   cmd->add_option("--abs", args->abs_tol, "Converged when |dy/dt| <= abs + rel |y| for every state")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(Positive());
   cmd->add_option("--rel", args->rel_tol, "See --abs (per model time unit)")->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive());
   cmd->add_option("--method", args->method, "auto (Newton, else integration), newton or integration")
       ->capture_default_str()->check(CLI::IsMember({"auto", "newton", "integration"}));
   cmd->add_option("--max-time", args->max_time, "Model time after which integration gives up")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(Positive());
   cmd->add_option("--format", args->format, "csv or json")->capture_default_str()->check(CLI::IsMember({"csv", "json"}));
   cmd->add_option("-o,--output", args->output, "Write to this file instead of standard output");
   cmd->add_flag("--summary", args->summary, "Print the full steady-state summary to standard error");

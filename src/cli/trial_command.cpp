@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "cli/commands.h"
+#include "cli/validators.h"
 #include "cli/model_loading.h"
 #include "cli/output.h"
 #include "ensemble/mpi_world.h"
@@ -419,7 +420,7 @@ void AddTrialCommand(CLI::App& app) {
   run->add_option("trial", args->trial, "Trial JSON (docs/trials.md)")->required()->check(CLI::ExistingFile);
   run->add_option("--model", args->model, "SBML model")->required()->check(CLI::ExistingFile);
   run->add_option("--out", args->out, "Results folder (default: the trial's name)");
-  run->add_option("--threads", args->threads, "Worker threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  run->add_option("--threads", args->threads, "Worker threads (default: all cores)")->check(NonNegative());
   run->add_flag("--resume", args->resume, "Continue from the checkpoint in --out");
   run->add_option("--native-code", args->native_code,
                   "Compile the model's hot programs to native code with LLVM: auto (from 64 simulations, "

@@ -15,6 +15,11 @@ Status SimulationOptions::Validate() const {
   if (!std::isfinite(start)) return bad("start", start, "finite");
   if (!std::isfinite(end) || !(end > start)) return bad("end", end, "finite and > start");
   if (steps < 1) return bad("steps", steps, ">= 1");
+  // One output row per step, each held in memory with all its columns.
+  if (steps > kMaxOutputSteps) return bad("steps", steps, "<= 10000000 (one output row per step)");
+  if (output_times.size() > static_cast<size_t>(kMaxOutputSteps) + 1) {
+    return bad("output_times.size()", static_cast<double>(output_times.size()), "<= 10000001");
+  }
   if (max_event_iterations < 1) return bad("max_event_iterations", static_cast<double>(max_event_iterations), ">= 1");
   for (size_t i = 0; i < output_times.size(); ++i) {
     const double t = output_times[i];

@@ -28,10 +28,14 @@ struct OutputVariable {
   SpeciesQuantity quantity = SpeciesQuantity::kDefault;
 };
 
+// The most output intervals a simulation keeps in memory (the scenario
+// format's limit too).
+inline constexpr int kMaxOutputSteps = 10'000'000;
+
 struct SimulationOptions {
   double start = 0.0;              // model time of the first output row
   double end = 10.0;               // > start
-  int steps = 100;                 // >= 1; output rows = steps + 1 on a uniform grid
+  int steps = 100;                 // 1 .. kMaxOutputSteps; output rows = steps + 1 on a uniform grid
   solvers::IntegratorOptions integrator;
   // Guard against events that re-trigger each other forever at one instant.
   long max_event_iterations = 100000;  // >= 1

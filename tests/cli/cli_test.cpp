@@ -260,11 +260,39 @@ TEST(CliTest, CheckReportsValidModel) {
 }
 
 TEST(CliTest, BadOptionsAreUsageErrors) {
+  // Readable rules, not CLI11's range "0.000000 to 1797693134862315708...".
   CommandResult r = Soma("simulate " + kModel + " --steps 0");
   EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.out.find("--steps: must be > 0, got 0"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("179769"), std::string::npos) << r.out;
+  CommandResult abs = Soma("simulate " + kModel + " --abs x");
+  EXPECT_NE(abs.exit_code, 0);
+  EXPECT_NE(abs.out.find("--abs: 'x' is not a number"), std::string::npos) << abs.out;
   CommandResult r2 = Soma("simulate " + kModel + " --end -5 --steps 3");
   EXPECT_EQ(r2.exit_code, 1);
   EXPECT_NE(r2.out.find("SimulationOptions::end"), std::string::npos) << r2.out;
+  // More output rows than a table in memory may hold: refused up front
+  // (it aborted with std::bad_alloc).
+  CommandResult big = Soma("simulate " + kModel + " --steps 2000000000");
+  EXPECT_EQ(big.exit_code, 1);
+  EXPECT_NE(big.out.find("SimulationOptions::steps = 2e+09; must be <= 10000000"), std::string::npos) << big.out;
+}
+
+// A command that runs out of memory says so and exits 1, leaving no partial
+// output (it aborted with std::bad_alloc). 10^7 rows of G, X, I (400 MB of
+// values) under a 300 MB address-space limit (a small run needs under 200).
+TEST(CliTest, OutOfMemoryIsAMessageNotAnAbort) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer reserves more address space than the limit allows";
+#else
+  const fs::path out = TempFile("huge.csv", "");
+  fs::remove(out);
+  CommandResult r = soma::test::RunShell("ulimit -v 300000 && " + std::string(SOMA_BINARY) + " simulate " + kModel +
+                                         " --vars G,X,I --end 10 --steps 10000000 -o " + out.string() + " 2>&1");
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("soma: out of memory"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(out));
+#endif
 }
 
 TEST(CliTest, SensitivitiesPrintDerivativeColumns) {
