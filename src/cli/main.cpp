@@ -68,7 +68,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version exit 0; every usage error exits 2 (CLI11's own
+    // codes, 105 for a failed check and so on, say nothing to scripts).
+    return app.exit(e) == 0 ? 0 : 2;
   } catch (const std::bad_alloc&) {
     // A result larger than this machine's memory (a table of many output
     // rows and columns, a huge population): a message, not an abort.

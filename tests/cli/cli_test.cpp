@@ -262,11 +262,11 @@ TEST(CliTest, CheckReportsValidModel) {
 TEST(CliTest, BadOptionsAreUsageErrors) {
   // Readable rules, not CLI11's range "0.000000 to 1797693134862315708...".
   CommandResult r = Soma("simulate " + kModel + " --steps 0");
-  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.out.find("--steps: must be > 0, got 0"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("179769"), std::string::npos) << r.out;
   CommandResult abs = Soma("simulate " + kModel + " --abs x");
-  EXPECT_NE(abs.exit_code, 0);
+  EXPECT_EQ(abs.exit_code, 2);
   EXPECT_NE(abs.out.find("--abs: 'x' is not a number"), std::string::npos) << abs.out;
   CommandResult r2 = Soma("simulate " + kModel + " --end -5 --steps 3");
   EXPECT_EQ(r2.exit_code, 1);
