@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <sstream>
 #include <span>
 
 #include "sim/algebraic_solver.h"
@@ -20,6 +21,34 @@ using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
+}
+
+// After a failed integration: the states whose rate of change is not a
+// number at the integrator's last state (log of a negative value, 0/0, a
+// piecewise with no piece that holds...), which the solver's own message
+// cannot name. Empty when every rate is finite.
+std::string NonFiniteRates(const CompiledModel& cm, ModelSystem& system, double t, const double* y) {
+  const size_t n = cm.num_states();
+  if (n == 0) return {};
+  std::vector<double> ydot(n);
+  system.Rhs(t, y, ydot.data());
+  std::ostringstream s;
+  int named = 0, more = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (std::isfinite(ydot[i])) continue;
+    if (named == 3) {
+      ++more;
+      continue;
+    }
+    s << (named == 0 ? "; at t = " + std::to_string(t) + " the rate of " : ", of ") << "'" << cm.state_name(i)
+      << "' is ";
+    if (std::isnan(ydot[i])) s << "NaN";
+    else s << ydot[i];
+    s << " (" << cm.state_name(i) << " = " << y[i] << ")";
+    ++named;
+  }
+  if (more > 0) s << " and of " << more << " more";
+  return s.str();
 }
 
 }  // namespace
@@ -132,7 +161,8 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
         summary.termination = "solver failure";
         // A negative delay is the model's error, whatever the solver made of it.
         if (!system.delay_error().empty()) return InvalidModel(system.delay_error());
-        return stop.status();
+        return Status(stop.status().code(),
+                      stop.status().message() + NonFiniteRates(cm, system, integrator->t(), integrator->y()));
       }
       t = integrator->t();
       in[0] = t;

@@ -748,4 +748,29 @@ TEST(SimulatorTest, NegativeEventDelayIsAnError) {
       << r.status().message();
 }
 
+// A failed integration names what failed: the states whose rate is not a
+// number (here log of a negative value), and a step that collapsed at a
+// singularity (x' = 1 / (1 - t)), where "raise max_steps" would not help.
+TEST(SimulatorTest, SolverFailuresNameTheRateThatIsNotANumberOrTheSingularity) {
+  model::Model m;
+  m.id = "bad_rates";
+  m.parameters.push_back({.id = "x", .value = 1.0, .constant = false});
+  m.rules.push_back({.kind = model::RuleKind::kRate,
+                     .variable = "x",
+                     .math = Apply(Op::kMinus, {Apply(Op::kLn, {Sub(Sym("x"), Num(2.0))})})});
+  auto cm = CompiledModel::Compile(m);
+  ASSERT_TRUE(cm.ok()) << cm.status().ToString();
+  auto r = Simulator(*cm).Simulate(TightOptions(1.0, 2), {{"x"}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kSolverFailure);
+  EXPECT_NE(r.status().message().find("the rate of 'x' is NaN (x = 1)"), std::string::npos) << r.status().message();
+
+  m.rules[0].math = Apply(Op::kDivide, {Num(1.0), Sub(Num(1.0), expr::Expr::Leaf(Op::kTime))});
+  cm = CompiledModel::Compile(m);
+  ASSERT_TRUE(cm.ok()) << cm.status().ToString();
+  r = Simulator(*cm).Simulate(TightOptions(2.0, 2), {{"x"}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("the step size collapsed near t = 1"), std::string::npos) << r.status().message();
+}
+
 }  // namespace soma::sim

@@ -164,7 +164,15 @@ Status OdeIntegrator::EvolveFailure(int flag) const {
       detail << " (step size " << std::abs(h) << ", largest |state| " << largest << " there)";
       where += detail.str();
     }
-    return CheckFlag(flag, where).WithContext("integration");
+    Status s = CheckFlag(flag, where).WithContext("integration");
+    // A step that has shrunk to rounding level of t: more steps would not
+    // help (whatever the flag suggests); the solution or a rate has no
+    // bound there.
+    if (h != 0 && std::abs(h) < 1e-12 * std::max(1.0, std::abs(reached))) {
+      s = Status(s.code(), s.message() + "; the step size collapsed near t = " + std::to_string(reached) +
+                               ": a singularity there (a rate or the solution grows without bound)?");
+    }
+    return s;
   }
   // Where ERKStep got to (past the last output time t_ within this call).
   double reached = t_;

@@ -39,7 +39,7 @@ std::string_view CvodeFlagName(int flag) {
     case CV_LSETUP_FAIL: return "CV_LSETUP_FAIL (linear solver setup failed; singular Jacobian?)";
     case CV_LSOLVE_FAIL: return "CV_LSOLVE_FAIL";
     case CV_RHSFUNC_FAIL: return "CV_RHSFUNC_FAIL (right-hand side not finite)";
-    case CV_FIRST_RHSFUNC_ERR: return "CV_FIRST_RHSFUNC_ERR (right-hand side not finite at start)";
+    case CV_FIRST_RHSFUNC_ERR: return "CV_FIRST_RHSFUNC_ERR (the right-hand side failed at the first evaluation of this segment)";
     case CV_REPTD_RHSFUNC_ERR: return "CV_REPTD_RHSFUNC_ERR (right-hand side repeatedly not finite)";
     case CV_UNREC_RHSFUNC_ERR: return "CV_UNREC_RHSFUNC_ERR";
     case CV_RTFUNC_FAIL: return "CV_RTFUNC_FAIL";
@@ -76,7 +76,7 @@ std::string_view ArkodeFlagName(int flag) {
     case ARK_TOO_MUCH_ACC: return "ARK_TOO_MUCH_ACC (tolerances too tight)";
     case ARK_ERR_FAILURE: return "ARK_ERR_FAILURE (repeated error test failures)";
     case ARK_RHSFUNC_FAIL: return "ARK_RHSFUNC_FAIL (right-hand side failed)";
-    case ARK_FIRST_RHSFUNC_ERR: return "ARK_FIRST_RHSFUNC_ERR (right-hand side not finite at start)";
+    case ARK_FIRST_RHSFUNC_ERR: return "ARK_FIRST_RHSFUNC_ERR (the right-hand side failed at the first evaluation of this segment)";
     case ARK_REPTD_RHSFUNC_ERR: return "ARK_REPTD_RHSFUNC_ERR (right-hand side repeatedly not finite)";
     case ARK_UNREC_RHSFUNC_ERR: return "ARK_UNREC_RHSFUNC_ERR (right-hand side not finite)";
     case ARK_RTFUNC_FAIL: return "ARK_RTFUNC_FAIL";
