@@ -30,6 +30,7 @@ struct FbaArgs {
 };
 
 std::string Number(double v) {
+  if (std::isnan(v)) return "NaN";  // as simulate writes it (cli/output.cpp)
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.15g", v);
   return buf;

@@ -12,6 +12,12 @@ namespace soma::cli {
 
 namespace {
 void AppendNumber(std::string& out, double v) {
+  // One spelling whatever the sign bit ("%g" gives "nan" or "-nan"), the one
+  // pandas, R and spreadsheets read.
+  if (std::isnan(v)) {
+    out += "NaN";
+    return;
+  }
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.15g", v);
   out += buf;

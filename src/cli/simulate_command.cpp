@@ -67,6 +67,9 @@ int RunSimulate(const SimulateArgs& a) {
   for (const std::string& v : result->summary.constraint_violations) {
     if (!a.summary) std::cerr << "soma: warning: constraint violated at " << v << "\n";
   }
+  for (const std::string& v : result->summary.undefined_outputs) {
+    if (!a.summary) std::cerr << "soma: warning: " << v << "\n";
+  }
   return 0;
 }
 

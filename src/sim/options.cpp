@@ -95,6 +95,7 @@ std::string SimulationSummary::FullReport() const {
     << "  setup time (s)                 " << setup_seconds << "\n"
     << "  integration time (s)           " << integration_seconds << "\n";
   for (const std::string& v : constraint_violations) s << "  constraint violated at " << v << "\n";
+  for (const std::string& v : undefined_outputs) s << "  output " << v << "\n";
   return s.str();
 }
 

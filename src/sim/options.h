@@ -80,6 +80,10 @@ struct SimulationSummary {
   // SBML constraints found false at output times: "t = 2.5: <message or math>",
   // the first violation of each constraint.
   std::vector<std::string> constraint_violations;
+  // Output columns with a NaN: "'S' is not a number (NaN) from t = 0", at
+  // its first such output time (0/0, a concentration in a compartment of
+  // size 0, a piecewise with no piece that holds...).
+  std::vector<std::string> undefined_outputs;
   // Stops where a relation changed value: roots found by CVODES, and the
   // time points of relations between time and a constant, which the
   // simulator lands on instead of searching (Relation::time_direction).

@@ -202,6 +202,16 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
   summary.integrator = integrator->stats();
   summary.integration_seconds = Seconds(t_run, Clock::now());
   summary.termination = "reached end time";
+  // Outputs that are not a number (0/0, a concentration in a compartment of
+  // size 0, a piecewise with no piece that holds): said once per column.
+  for (size_t c = 1; c < ncol; ++c) {
+    for (size_t row = 0; row < result.rows; ++row) {
+      if (!std::isnan(result.values[row * ncol + c])) continue;
+      summary.undefined_outputs.push_back("'" + result.columns[c] + "' is not a number (NaN) from t = " +
+                                          std::to_string(result.values[row * ncol]));
+      break;
+    }
+  }
   return result;
 }
 

@@ -482,6 +482,26 @@ TEST(CliTest, FbaPrintsFluxesAndObjective) {
   EXPECT_NE(j.out.find("\"growth\""), std::string::npos) << j.out;
 }
 
+// A species in a compartment of size 0 has no concentration (0/0): the
+// column says NaN (one spelling, not "nan" or "-nan") and a warning names
+// it with the first time, where the run said nothing before.
+TEST(CliTest, NotANumberOutputsAreWrittenAsNaNAndWarned) {
+  fs::path model = TempFile("zero_size.xml", R"(<?xml version="1.0" encoding="UTF-8"?>
+<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2">
+  <model id="zero_size">
+    <listOfCompartments><compartment id="c" spatialDimensions="3" size="0" constant="true"/></listOfCompartments>
+    <listOfSpecies><species id="S" compartment="c" initialConcentration="1" hasOnlySubstanceUnits="false" boundaryCondition="false" constant="false"/></listOfSpecies>
+  </model>
+</sbml>
+)");
+  CommandResult r = soma::test::RunShell(std::string(SOMA_BINARY) + " simulate " + model.string() +
+                                         " --end 1 --steps 2 2>/dev/null");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(Lines(r.out), (std::vector<std::string>{"time,S", "0,NaN", "0.5,NaN", "1,NaN"})) << r.out;
+  CommandResult w = Soma("simulate " + model.string() + " --end 1 --steps 2 -o /dev/null");
+  EXPECT_NE(w.out.find("soma: warning: 'S' is not a number (NaN) from t = 0"), std::string::npos) << w.out;
+}
+
 TEST(CliTest, FbaReportsInfeasibleModels) {
   // Uptake bounds [10, 4]: no flux satisfies them; an outcome, not an error.
   fs::path model = TempFile("fba_infeasible.xml", FbcModel("10"));
@@ -489,7 +509,7 @@ TEST(CliTest, FbaReportsInfeasibleModels) {
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("infeasible"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("'up'"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("nan"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("NaN"), std::string::npos) << r.out;
 
   CommandResult missing = Soma("fba " + kModel);  // no fbc data
   EXPECT_EQ(missing.exit_code, 1) << missing.out;
