@@ -195,7 +195,23 @@ Status SetInitialValue(model::Model& model, const std::string& id, double value)
   return OverrideImpl(model, id, value);
 }
 
+namespace {
+Result<Scenario> ParseScenarioChecked(const json& j);
+}  // namespace
+
+// As ParseTrial: a value of the wrong JSON type that a check misses is an
+// error, not an exception that ends the process.
 Result<Scenario> ParseScenario(const json& j) {
+  try {
+    return ParseScenarioChecked(j);
+  } catch (const json::exception& e) {
+    return InvalidArgument(std::string("scenario: a value of the wrong type: ") + e.what());
+  }
+}
+
+namespace {
+
+Result<Scenario> ParseScenarioChecked(const json& j) {
   Obj root(j, "");
   SOMA_RETURN_IF_ERROR(root.Check({"schema", "name", "description", "start", "end", "steps", "method",
                                    "parameters", "interventions", "meal_input", "outputs", "outcomes",
@@ -321,6 +337,8 @@ Result<Scenario> ParseScenario(const json& j) {
   }
   return s;
 }
+
+}  // namespace
 
 Result<Scenario> ParseScenarioText(std::string_view text) {
   json j = json::parse(text, nullptr, false);

@@ -44,9 +44,15 @@ Result<uq::Distribution> ParseDistribution(const json& j, const std::string& whe
   if (kind == "normal") {
     SOMA_ASSIGN_OR_RETURN(double mean, Num(j, "mean", where));
     SOMA_ASSIGN_OR_RETURN(double sd, Num(j, "sd", where));
+    if (!(sd > 0)) return InvalidArgument(where + ".sd: must be > 0");
     if (j.contains("lower") || j.contains("upper")) {
-      double lo = j.contains("lower") ? j["lower"].get<double>() : -1e300;
-      double hi = j.contains("upper") ? j["upper"].get<double>() : 1e300;
+      double lo = -1e300, hi = 1e300;
+      if (j.contains("lower")) {
+        SOMA_ASSIGN_OR_RETURN(lo, Num(j, "lower", where));
+      }
+      if (j.contains("upper")) {
+        SOMA_ASSIGN_OR_RETURN(hi, Num(j, "upper", where));
+      }
       d = uq::Distribution::TruncatedNormal(mean, sd, lo, hi);
     } else {
       d = uq::Distribution::Normal(mean, sd);
@@ -59,9 +65,11 @@ Result<uq::Distribution> ParseDistribution(const json& j, const std::string& whe
     double sigma;
     if (j.contains("cv")) {
       SOMA_ASSIGN_OR_RETURN(double cv, Num(j, "cv", where));
+      if (!(cv > 0)) return InvalidArgument(where + ".cv: must be > 0");
       sigma = std::sqrt(std::log1p(cv * cv));
     } else {
       SOMA_ASSIGN_OR_RETURN(sigma, Num(j, "sigma", where));
+      if (!(sigma > 0)) return InvalidArgument(where + ".sigma: must be > 0");
     }
     d = uq::Distribution::LogNormal(std::log(median), sigma);
   } else if (kind == "uniform") {
@@ -212,9 +220,24 @@ Status ParseFormulas(const json& p, PopulationSpec& pop) {
   return Status::Ok();
 }
 
+Result<Trial> ParseTrialChecked(const json& j, const std::string& base_dir);
+
 }  // namespace
 
+// The parser checks the types it reads; a value of the wrong JSON type that
+// a check misses must still be an error, not an exception that ends the
+// process (nlohmann::json's get<> and value() throw type_error).
 Result<Trial> ParseTrial(const json& j, const std::string& base_dir) {
+  try {
+    return ParseTrialChecked(j, base_dir);
+  } catch (const json::exception& e) {
+    return InvalidArgument(std::string("trial: a value of the wrong type: ") + e.what());
+  }
+}
+
+namespace {
+
+Result<Trial> ParseTrialChecked(const json& j, const std::string& base_dir) {
   if (!j.is_object()) return InvalidArgument("trial: must be a JSON object");
   for (auto it = j.begin(); it != j.end(); ++it) {
     static const std::vector<std::string> kKeys = {"schema", "name", "description", "scenarios", "population", "percentiles",
@@ -296,6 +319,9 @@ Result<Trial> ParseTrial(const json& j, const std::string& base_dir) {
   SOMA_ASSIGN_OR_RETURN(double size, Num(p, "size", "population"));
   if (size < 1 || size > 1e7 || size != std::floor(size)) return InvalidArgument("population.size: 1 to 10000000");
   pop.size = static_cast<int>(size);
+  if (p.contains("seed") && !p["seed"].is_number_unsigned()) {
+    return InvalidArgument("population.seed: must be a whole number >= 0");
+  }
   pop.seed = p.contains("seed") ? p["seed"].get<std::uint64_t>() : 1;
   std::string sampling = p.value("sampling", "latin_hypercube");
   if (sampling == "monte_carlo") {
@@ -336,7 +362,9 @@ Result<Trial> ParseTrial(const json& j, const std::string& base_dir) {
       return InvalidArgument("population.correlation: needs parameters and matrix");
     }
     std::vector<int> at;
+    if (!c["parameters"].is_array()) return InvalidArgument("population.correlation.parameters: must be an array of names");
     for (const json& name : c["parameters"]) {
+      if (!name.is_string()) return InvalidArgument("population.correlation.parameters: must be an array of names");
       auto pos = std::find(dims.begin(), dims.end(), name.get<std::string>());
       if (pos == dims.end()) {
         return NotFound("population.correlation.parameters: '" + name.get<std::string>() +
@@ -348,7 +376,10 @@ Result<Trial> ParseTrial(const json& j, const std::string& base_dir) {
     if (!m.is_array() || m.size() != at.size()) return InvalidArgument("population.correlation.matrix: must be square, one row per parameter");
     for (size_t r = 0; r < at.size(); ++r) {
       if (!m[r].is_array() || m[r].size() != at.size()) return InvalidArgument("population.correlation.matrix: must be square");
-      for (size_t k = 0; k < at.size(); ++k) corr(at[r], at[k]) = m[r][k].get<double>();
+      for (size_t k = 0; k < at.size(); ++k) {
+        if (!m[r][k].is_number()) return InvalidArgument("population.correlation.matrix: entries must be numbers");
+        corr(at[r], at[k]) = m[r][k].get<double>();
+      }
     }
     auto joint = uq::JointDistribution::Create(marginals, corr);
     if (!joint.ok()) return joint.status().WithContext("population.correlation");
@@ -371,6 +402,8 @@ Result<Trial> ParseTrial(const json& j, const std::string& base_dir) {
   SOMA_RETURN_IF_ERROR(ParseFormulas(p, pop));
   return t;
 }
+
+}  // namespace
 
 int PopulationSize(const Trial& trial) { return trial.population.size; }
 

@@ -245,6 +245,55 @@ void ExpectSameResult(const MemberResult& a, const MemberResult& b) {
   }
 }
 
+// Values of the wrong JSON type or out of range are errors that name the
+// field; "lower": "abc" aborted the process (nlohmann's type_error escaped
+// the parser) and "sd": -1 was reported as "scale".
+TEST(TrialParseTest, WrongTypesAndRangesAreErrorsNotAborts) {
+  const nlohmann::json base = nlohmann::json::parse(R"({
+    "schema": "soma.trial/1", "name": "t",
+    "scenarios": [{"name": "s", "end": 1}],
+    "population": {"size": 4, "seed": 1,
+                   "parameters": {"k": {"distribution": "normal", "mean": 1, "sd": 0.1}}}})");
+  ASSERT_TRUE(ParseTrial(base, ".").ok()) << ParseTrial(base, ".").status().ToString();
+  auto message = [&](const char* pointer, const nlohmann::json& value) {
+    nlohmann::json j = base;
+    j[nlohmann::json::json_pointer(pointer)] = value;
+    auto t = ParseTrial(j, ".");
+    EXPECT_FALSE(t.ok()) << pointer;
+    if (!t.ok()) EXPECT_EQ(t.status().code(), ErrorCode::kInvalidArgument) << t.status().ToString();
+    return t.ok() ? std::string() : t.status().message();
+  };
+  EXPECT_NE(message("/population/parameters/k/lower", "abc").find("k.lower: must be a finite number"), std::string::npos);
+  EXPECT_NE(message("/population/parameters/k/sd", -1).find("k.sd: must be > 0"), std::string::npos);
+  EXPECT_NE(message("/population/seed", "x").find("population.seed"), std::string::npos);
+  EXPECT_NE(message("/population/seed", -3).find("population.seed"), std::string::npos);
+  EXPECT_NE(message("/population/sampling", 7).find("wrong type"), std::string::npos);
+  nlohmann::json lognormal = {{"distribution", "lognormal"}, {"median", 1}, {"cv", 0}};
+  EXPECT_NE(message("/population/parameters/k", lognormal).find("k.cv: must be > 0"), std::string::npos);
+  nlohmann::json correlation = {{"parameters", {"k", 3}}, {"matrix", {{1, 0}, {0, 1}}}};
+  EXPECT_NE(message("/population/correlation", correlation).find("array of names"), std::string::npos);
+  // Every field of a trial and of its scenario set to every JSON type: an
+  // error or a trial, never an exception (both parsers guard their reads).
+  const nlohmann::json kinds[] = {nullptr, true, 7, -1.5, "x", nlohmann::json::array({1, "y"}),
+                                  nlohmann::json::object({{"a", 1}})};
+  const char* pointers[] = {"/schema", "/name", "/scenarios", "/percentiles", "/population",
+                            "/population/size", "/population/seed", "/population/sampling",
+                            "/population/parameters", "/population/parameters/k",
+                            "/population/parameters/k/distribution", "/population/parameters/k/mean",
+                            "/population/correlation", "/population/covariates", "/population/table",
+                            "/scenarios/0", "/scenarios/0/name", "/scenarios/0/start", "/scenarios/0/end",
+                            "/scenarios/0/steps", "/scenarios/0/method", "/scenarios/0/parameters",
+                            "/scenarios/0/interventions", "/scenarios/0/meal_input", "/scenarios/0/outputs",
+                            "/scenarios/0/outcomes", "/scenarios/0/controllers"};
+  for (const char* pointer : pointers) {
+    for (const nlohmann::json& kind : kinds) {
+      nlohmann::json j = base;
+      j[nlohmann::json::json_pointer(pointer)] = kind;
+      EXPECT_NO_THROW((void)ParseTrial(j, ".")) << pointer << " = " << kind.dump();
+    }
+  }
+}
+
 TEST(MemberResultBytesTest, RecordsRoundTripBitForBitAndTruncationIsAnError) {
   const double inf = std::numeric_limits<double>::infinity();
   MemberResult a;
