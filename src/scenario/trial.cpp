@@ -319,7 +319,8 @@ Result<Trial> ParseTrialChecked(const json& j, const std::string& base_dir) {
   SOMA_ASSIGN_OR_RETURN(double size, Num(p, "size", "population"));
   if (size < 1 || size > 1e7 || size != std::floor(size)) return InvalidArgument("population.size: 1 to 10000000");
   pop.size = static_cast<int>(size);
-  if (p.contains("seed") && !p["seed"].is_number_unsigned()) {
+  if (p.contains("seed") && !(p["seed"].is_number_unsigned() ||
+                              (p["seed"].is_number_integer() && p["seed"].get<std::int64_t>() >= 0))) {
     return InvalidArgument("population.seed: must be a whole number >= 0");
   }
   pop.seed = p.contains("seed") ? p["seed"].get<std::uint64_t>() : 1;
