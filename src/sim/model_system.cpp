@@ -96,11 +96,13 @@ void ModelSystem::PastWorkspace(double t, double* out) const {
   out[0] = t;
 }
 
-bool ModelSystem::CheckDelay(const DelayInfo& d, double tau) {
-  if (tau >= 0) return true;
+bool ModelSystem::Tau(size_t k, double* tau) {
+  const DelayInfo& d = cm_.delays()[k];
+  d.delay.Run(in_.data(), tau, delay_scratch_[3 * k + 1].data());
+  if (*tau >= 0) return true;
   if (delay_error_.empty()) {
     std::ostringstream m;
-    m << d.text << ": the delay is " << tau << " at t = " << in_[0] << "; SBML requires a delay >= 0";
+    m << d.text << ": the delay is " << *tau << " at t = " << in_[0] << "; SBML requires a delay >= 0";
     delay_error_ = m.str();
   }
   in_[d.slot] = std::numeric_limits<double>::quiet_NaN();
@@ -115,8 +117,7 @@ bool ModelSystem::UpdateDelays() {
       for (size_t k = 0; k < delays.size(); ++k) {
         const DelayInfo& d = delays[k];
         double tau = 0;
-        d.delay.Run(in_.data(), &tau, delay_scratch_[3 * k + 1].data());
-        if (!CheckDelay(d, tau)) {
+        if (!Tau(k, &tau)) {
           ok = false;
           continue;
         }
@@ -131,8 +132,7 @@ bool ModelSystem::UpdateDelays() {
   for (size_t k = 0; k < delays.size(); ++k) {
     const DelayInfo& d = delays[k];
     double tau = 0;
-    d.delay.Run(in_.data(), &tau, delay_scratch_[3 * k + 1].data());
-    if (!CheckDelay(d, tau)) {
+    if (!Tau(k, &tau)) {
       ok = false;
       continue;
     }

@@ -73,8 +73,9 @@ class ModelSystem : public solvers::OdeSystem {
  private:
   bool Load(double t, const double* y);
   bool UpdateDelays();  // false if a delay is bad (delay_error_)
-  // False (and delay_error_ set if it was empty, the slot NaN) unless tau >= 0.
-  bool CheckDelay(const DelayInfo& d, double tau);
+  // The delay tau of delay k on the current workspace; false (delay_error_
+  // set if it was empty, the delay's slot NaN) unless tau >= 0.
+  bool Tau(size_t k, double* tau);
   void PastWorkspace(double t, double* out) const;
   void Record(const double* ydot);
 
