@@ -133,6 +133,7 @@ int Finish(const scenario::Trial& trial, std::vector<scenario::MemberResult> res
             [](const auto& x, const auto& y) { return x.member < y.member; });
   scenario::TrialSummary summary = scenario::SummariseTrial(trial, results);
   json summary_json = scenario::ToJson(trial, summary);
+  if (!trial.warnings.empty()) summary_json["warnings"] = trial.warnings;
   if (trial.sensitivity) {
     scenario::TrialOptions o;
     o.threads = threads;
@@ -194,6 +195,9 @@ int RunTrial(const TrialArgs& a) {
   if (j.is_discarded()) return ReportError(ParseError(a.trial + ": not valid JSON"));
   auto trial = scenario::ParseTrial(j, fs::path(a.trial).parent_path().string());
   if (!trial.ok()) return ReportError(trial.status().WithContext(a.trial));
+  if (root) {
+    for (const std::string& w : trial->warnings) std::cerr << "soma: warning: " << a.trial << ": " << w << "\n";
+  }
   auto imported = formats::LoadSbmlFile(a.model);
   if (!imported.ok()) return ReportError(imported.status().WithContext(a.model));
   fs::path dir = a.out.empty() ? fs::path(trial->name) : fs::path(a.out);

@@ -2,9 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <limits>
 #include <optional>
 #include <sstream>
@@ -81,6 +82,25 @@ Result<uq::Distribution> ParseDistribution(const json& j, const std::string& whe
   }
   SOMA_RETURN_IF_ERROR(d.Validate(where));
   return d;
+}
+
+// A normal distribution (truncated or not) around a positive mean that
+// reaches below zero: the share of members drawn <= 0, when at least 0.1 %.
+std::optional<std::string> NonPositiveDraws(const uq::Distribution& d, const std::string& where) {
+  using Kind = uq::Distribution::Kind;
+  if ((d.kind != Kind::kNormal && d.kind != Kind::kTruncatedNormal) || !(d.a > 0)) return std::nullopt;
+  double share = uq::NormalCdf(-d.a / d.b);
+  if (d.kind == Kind::kTruncatedNormal) {
+    if (d.lower > 0) return std::nullopt;
+    const double lo = uq::NormalCdf((d.lower - d.a) / d.b), hi = uq::NormalCdf((d.upper - d.a) / d.b);
+    share = (uq::NormalCdf((std::min(0.0, d.upper) - d.a) / d.b) - lo) / (hi - lo);
+  }
+  if (!(share >= 1e-3)) return std::nullopt;
+  std::ostringstream m;
+  m << where << ": about " << std::setprecision(2) << 100 * share
+    << " % of members draw a value <= 0 (a normal around a positive mean); a lognormal, or \"lower\": 0, "
+       "keeps it positive";
+  return m.str();
 }
 
 // A small CSV reader for population tables: a header row, numeric cells
@@ -336,6 +356,7 @@ Result<Trial> ParseTrialChecked(const json& j, const std::string& base_dir) {
   std::vector<uq::Distribution> marginals;
   for (auto it = p["parameters"].begin(); it != p["parameters"].end(); ++it) {
     SOMA_ASSIGN_OR_RETURN(uq::Distribution d, ParseDistribution(*it, "population.parameters." + it.key()));
+    if (auto w = NonPositiveDraws(d, "population.parameters." + it.key())) t.warnings.push_back(*w);
     pop.parameters.push_back(it.key());
     marginals.push_back(d);
   }

@@ -78,6 +78,11 @@ struct Trial {
   // Global sensitivity of the outcomes to the population's inputs
   // (scenario/trial_sensitivity.h), when the trial asks for it.
   std::optional<SensitivitySpec> sensitivity;
+  // Things in the file that run but are likely not meant, e.g. a normal
+  // distribution around a positive mean that draws values <= 0 for some
+  // members (rate constants, volumes and masses then give nonsense): said,
+  // not refused. summary.json keeps them ("warnings").
+  std::vector<std::string> warnings;
 };
 
 // Parses a trial. Scenario and table paths are resolved against `base_dir`.

@@ -294,6 +294,31 @@ TEST(TrialParseTest, WrongTypesAndRangesAreErrorsNotAborts) {
   }
 }
 
+// A normal around a positive mean that reaches below 0 draws non-physical
+// values (a negative Vmx gave mean BG 812 mg/dL on the T1D day without a
+// word): a warning with the share, none when the tail is negligible, the
+// normal is truncated at 0 or the distribution is lognormal.
+TEST(TrialParseTest, NormalDrawsBelowZeroAreWarned) {
+  auto warnings = [](const nlohmann::json& k) {
+    nlohmann::json j = {{"schema", "soma.trial/1"},
+                        {"name", "t"},
+                        {"scenarios", {{{"name", "s"}, {"end", 1}}}},
+                        {"population", {{"size", 4}, {"parameters", {{"k", k}}}}}};
+    auto t = ParseTrial(j, ".");
+    EXPECT_TRUE(t.ok()) << t.status().ToString();
+    return t.ok() ? t->warnings : std::vector<std::string>{"parse failed"};
+  };
+  // P(x <= 0) = Phi(-0.03 / 0.5) = 0.476.
+  auto wide = warnings({{"distribution", "normal"}, {"mean", 0.03}, {"sd", 0.5}});
+  ASSERT_EQ(wide.size(), 1u);
+  EXPECT_NE(wide[0].find("population.parameters.k: about 48 % of members draw a value <= 0"), std::string::npos)
+      << wide[0];
+  EXPECT_TRUE(warnings({{"distribution", "normal"}, {"mean", 1}, {"sd", 0.1}}).empty());  // Phi(-10)
+  EXPECT_TRUE(warnings({{"distribution", "normal"}, {"mean", 0.03}, {"sd", 0.5}, {"lower", 0}}).empty());
+  EXPECT_TRUE(warnings({{"distribution", "lognormal"}, {"median", 0.03}, {"cv", 2}}).empty());
+  EXPECT_TRUE(warnings({{"distribution", "normal"}, {"mean", -1}, {"sd", 1}}).empty());  // negative by design
+}
+
 TEST(MemberResultBytesTest, RecordsRoundTripBitForBitAndTruncationIsAnError) {
   const double inf = std::numeric_limits<double>::infinity();
   MemberResult a;
