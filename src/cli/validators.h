@@ -9,26 +9,24 @@
 
 namespace soma::cli {
 
-// A number > 0 ("must be > 0, got 0").
-inline CLI::Validator Positive() {
+namespace internal {
+// A number > 0 (strict) or >= 0, with the rule in the message.
+inline CLI::Validator NumberFrom0(bool strict) {
+  const std::string rule = strict ? "> 0" : ">= 0";
   return CLI::Validator(
-      [](std::string& s) -> std::string {
+      [strict, rule](std::string& s) -> std::string {
         double v = 0.0;
         if (!CLI::detail::lexical_cast(s, v)) return "'" + s + "' is not a number";
-        return v > 0 ? std::string() : "must be > 0, got " + s;
+        return (strict ? v > 0 : v >= 0) ? std::string() : "must be " + rule + ", got " + s;
       },
-      "> 0", "POSITIVE");
+      rule, strict ? "POSITIVE" : "NON-NEGATIVE");
 }
+}  // namespace internal
+
+// A number > 0 ("must be > 0, got 0").
+inline CLI::Validator Positive() { return internal::NumberFrom0(true); }
 
 // A number >= 0 ("must be >= 0, got -1").
-inline CLI::Validator NonNegative() {
-  return CLI::Validator(
-      [](std::string& s) -> std::string {
-        double v = 0.0;
-        if (!CLI::detail::lexical_cast(s, v)) return "'" + s + "' is not a number";
-        return v >= 0 ? std::string() : "must be >= 0, got " + s;
-      },
-      ">= 0", "NON-NEGATIVE");
-}
+inline CLI::Validator NonNegative() { return internal::NumberFrom0(false); }
 
 }  // namespace soma::cli

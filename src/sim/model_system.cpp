@@ -112,45 +112,37 @@ bool ModelSystem::Tau(size_t k, double* tau) {
 bool ModelSystem::UpdateDelays() {
   const auto& delays = cm_.delays();
   bool ok = true;
-  if (delays_at_equilibrium_) {
-    for (size_t pass = 0; pass < delays.size(); ++pass) {
-      for (size_t k = 0; k < delays.size(); ++k) {
-        const DelayInfo& d = delays[k];
-        double tau = 0;
-        if (!Tau(k, &tau)) {
-          ok = false;
-          continue;
-        }
-        std::copy(in_.begin(), in_.end(), past_.begin());
-        past_[0] = in_[0] - tau;
-        d.value.Run(past_.data(), delay_out_.data(), delay_scratch_[3 * k].data());
-        in_[d.slot] = delay_out_[0];
+  // At equilibrium nested delays settle in as many passes as there are delays.
+  const size_t passes = delays_at_equilibrium_ ? delays.size() : 1;
+  for (size_t pass = 0; pass < passes; ++pass) {
+    for (size_t k = 0; k < delays.size(); ++k) {
+      const DelayInfo& d = delays[k];
+      double tau = 0;
+      if (!Tau(k, &tau)) {
+        ok = false;
+        continue;
       }
+      const double t_past = in_[0] - tau;
+      if (tau == 0) {
+        // delay(x, 0) is x now (the history ends at the last step; reading it
+        // at t would extrapolate from there).
+        d.value.Run(in_.data(), delay_out_.data(), delay_scratch_[3 * k].data());
+      } else if (delays_at_equilibrium_) {
+        // The current state, with time t - tau.
+        std::copy(in_.begin(), in_.end(), past_.begin());
+        past_[0] = t_past;
+        d.value.Run(past_.data(), delay_out_.data(), delay_scratch_[3 * k].data());
+      } else if (!history_t_.empty() && t_past < history_t_.front()) {
+        cm_.InitialWorkspaceInto(t_past, before_start_overrides_, before_start_, before_start_values_,
+                                 before_start_scratch_);
+        std::copy(before_start_states_.begin(), before_start_states_.end(), before_start_.begin() + 1);
+        d.value_before_start.Run(before_start_.data(), delay_out_.data(), delay_scratch_[3 * k + 2].data());
+      } else {
+        PastWorkspace(t_past, past_.data());
+        d.value.Run(past_.data(), delay_out_.data(), delay_scratch_[3 * k].data());
+      }
+      in_[d.slot] = delay_out_[0];
     }
-    return ok;
-  }
-  for (size_t k = 0; k < delays.size(); ++k) {
-    const DelayInfo& d = delays[k];
-    double tau = 0;
-    if (!Tau(k, &tau)) {
-      ok = false;
-      continue;
-    }
-    const double t_past = in_[0] - tau;
-    if (tau == 0) {
-      // delay(x, 0) is x now (the history ends at the last step; reading it
-      // at t would extrapolate from there).
-      d.value.Run(in_.data(), delay_out_.data(), delay_scratch_[3 * k].data());
-    } else if (!history_t_.empty() && t_past < history_t_.front()) {
-      cm_.InitialWorkspaceInto(t_past, before_start_overrides_, before_start_, before_start_values_,
-                               before_start_scratch_);
-      std::copy(before_start_states_.begin(), before_start_states_.end(), before_start_.begin() + 1);
-      d.value_before_start.Run(before_start_.data(), delay_out_.data(), delay_scratch_[3 * k + 2].data());
-    } else {
-      PastWorkspace(t_past, past_.data());
-      d.value.Run(past_.data(), delay_out_.data(), delay_scratch_[3 * k].data());
-    }
-    in_[d.slot] = delay_out_[0];
   }
   return ok;
 }

@@ -69,6 +69,8 @@ class ModelSystem : public solvers::OdeSystem {
   // integrator at the end of the run for delay models, so a delay that turns
   // negative only after the end is never evaluated there.
   const std::string& delay_error() const { return delay_error_; }
+  // delay_error() as a kInvalidModel status; Ok while there is none.
+  Status DelayStatus() const { return delay_error_.empty() ? Status::Ok() : InvalidModel(delay_error_); }
 
  private:
   bool Load(double t, const double* y);

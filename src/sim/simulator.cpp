@@ -91,7 +91,7 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
     SOMA_ASSIGN_OR_RETURN(auto overrides, cm.ResolveOverrides(options.overrides));
     system.SetBeforeStart(std::move(overrides), options.initial_state);
     system.RecordHistory();
-    if (!system.delay_error().empty()) return InvalidModel(system.delay_error());
+    SOMA_RETURN_IF_ERROR(system.DelayStatus());
     // Steps no longer than the shortest delay keep delayed values on the
     // recorded history rather than extrapolated from inside the step.
     double tau = system.MinimumDelay();
@@ -160,14 +160,14 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
       if (!stop.ok()) {
         summary.termination = "solver failure";
         // A negative delay is the model's error, whatever the solver made of it.
-        if (!system.delay_error().empty()) return InvalidModel(system.delay_error());
+        SOMA_RETURN_IF_ERROR(system.DelayStatus());
         return Status(stop.status().code(),
                       stop.status().message() + NonFiniteRates(cm, system, integrator->t(), integrator->y()));
       }
       t = integrator->t();
       in[0] = t;
       if (!system.Scatter(integrator->y())) {
-        if (!system.delay_error().empty()) return InvalidModel(system.delay_error());
+        SOMA_RETURN_IF_ERROR(system.DelayStatus());
         return algebraic_failure.WithContext("at t = " + std::to_string(t));
       }
       bool restart = false;
@@ -189,7 +189,7 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
       }
       if (restart) {
         system.RecordHistory();
-        if (!system.delay_error().empty()) return InvalidModel(system.delay_error());
+        SOMA_RETURN_IF_ERROR(system.DelayStatus());
         system.Gather(y.data());
         SOMA_RETURN_IF_ERROR(integrator->Reinit(t, y));
         ++summary.restarts;
@@ -204,12 +204,14 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
   summary.termination = "reached end time";
   // Outputs that are not a number (0/0, a concentration in a compartment of
   // size 0, a piecewise with no piece that holds): said once per column.
-  for (size_t c = 1; c < ncol; ++c) {
-    for (size_t row = 0; row < result.rows; ++row) {
-      if (!std::isnan(result.values[row * ncol + c])) continue;
+  // One pass over the row-major table; columns in the order first found.
+  std::vector<bool> said(ncol, false);
+  for (size_t row = 0; row < result.rows; ++row) {
+    for (size_t c = 1; c < ncol; ++c) {
+      if (said[c] || !std::isnan(result.values[row * ncol + c])) continue;
+      said[c] = true;
       summary.undefined_outputs.push_back("'" + result.columns[c] + "' is not a number (NaN) from t = " +
                                           std::to_string(result.values[row * ncol]));
-      break;
     }
   }
   return result;

@@ -400,7 +400,7 @@ Result<SteadyStateResult> FindSteadyState(const CompiledModel& cm, const SteadyS
       }
       if (!found) summary.newton_rejected = why;
       if (!found && options.method == SteadyStateMethod::kNewton) {
-        if (!search.system().delay_error().empty()) return InvalidModel(search.system().delay_error());
+        SOMA_RETURN_IF_ERROR(search.system().DelayStatus());
         return SolverFailure("no steady state found by Newton's method: " + why +
                              " (method auto falls back to integration)");
       }
@@ -409,7 +409,7 @@ Result<SteadyStateResult> FindSteadyState(const CompiledModel& cm, const SteadyS
       std::string integration_why;
       SOMA_ASSIGN_OR_RETURN(found, search.Integrate(y, summary.time, summary, &integration_why));
       if (!found) {
-        if (!search.system().delay_error().empty()) return InvalidModel(search.system().delay_error());
+        SOMA_RETURN_IF_ERROR(search.system().DelayStatus());
         std::string msg = "no steady state found: ";
         if (!summary.newton_rejected.empty()) msg += summary.newton_rejected + "; ";
         return SolverFailure(msg + integration_why);
@@ -455,7 +455,7 @@ Result<SteadyStateResult> FindSteadyState(const CompiledModel& cm, const SteadyS
   // The workspace at the steady state; its outputs.
   in[0] = summary.time;
   if (!search.system().Scatter(y.data())) {
-    if (!search.system().delay_error().empty()) return InvalidModel(search.system().delay_error());
+    SOMA_RETURN_IF_ERROR(search.system().DelayStatus());
     return SolverFailure("the algebraic rules have no solution at the steady state");
   }
   for (const OutputVariable& v : outputs) result.ids.push_back(v.id);
