@@ -530,6 +530,37 @@ TEST(OdeIntegratorTest, RungeKuttaFindsRootsAndInterpolatesOutputs) {
   EXPECT_GT(st.root_evaluations, 0);
 }
 
+TEST(OdeIntegratorTest, RungeKuttaOutputTimesCostNoRightHandSides) {
+  // The oscillator over [0, 10] with 1 and with 2000 output times: the
+  // outputs come from the step's cubic Hermite interpolant (values and
+  // slopes at both ends, free with first-same-as-last), so the steps and
+  // right-hand sides are the same but for a step (ARKODE's degree 4
+  // interpolant cost two right-hand sides per output: 4000 more here). Every output within
+  // 1e-8 of cos t at rel_tol 1e-10 (the step error's own scale is 1e-10).
+  IntegratorStats few;
+  for (int outputs : {1, 2000}) {
+    SundialsContext ctx;
+    Oscillator sys;
+    std::vector<double> y0 = {1.0, 0.0};
+    auto integ = OdeIntegrator::Create(ctx, &sys, 0.0, y0, RungeKutta(1e-10, 1e-12));
+    ASSERT_TRUE(integ.ok()) << integ.status().ToString();
+    double worst = 0;
+    for (int k = 1; k <= outputs; ++k) {
+      const double target = 10.0 * k / outputs;
+      ASSERT_TRUE((*integ)->Advance(target, INFINITY).ok());
+      worst = std::max(worst, std::abs((*integ)->y()[0] - std::cos(target)));
+    }
+    EXPECT_LE(worst, 1e-8) << outputs << " outputs";
+    const IntegratorStats st = (*integ)->stats();
+    if (outputs == 1) {
+      few = st;
+      continue;
+    }
+    EXPECT_LE(st.steps, few.steps + 2) << "1 output: " << few.steps;
+    EXPECT_LE(st.rhs_evaluations, few.rhs_evaluations + 20) << "1 output: " << few.rhs_evaluations;
+  }
+}
+
 TEST(OdeIntegratorTest, RungeKuttaRestartsAndCountsAcrossRestarts) {
   SundialsContext ctx;
   Decay sys(0.7);
