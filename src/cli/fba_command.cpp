@@ -30,10 +30,9 @@ struct FbaArgs {
 };
 
 std::string Number(double v) {
-  if (std::isnan(v)) return "NaN";  // as simulate writes it (cli/output.cpp)
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.15g", v);
-  return buf;
+  std::string s;
+  AppendCsvNumber(s, v);
+  return s;
 }
 
 std::string FormatFbaCsv(const fba::FbaResult& r) {

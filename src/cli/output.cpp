@@ -10,19 +10,17 @@
 
 namespace soma::cli {
 
-namespace {
-void AppendNumber(std::string& out, double v) {
-  // One spelling whatever the sign bit ("%g" gives "nan" or "-nan"), the one
-  // pandas, R and spreadsheets read.
+void AppendCsvNumber(std::string& out, double v) {
+  // One spelling whatever the sign bit, the one pandas, R and spreadsheets read.
   if (std::isnan(v)) {
     out += "NaN";
     return;
   }
+  if (v == 0) v = 0.0;  // -0 == 0: written as 0
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.15g", v);
   out += buf;
 }
-}  // namespace
 
 std::string FormatCsv(const sim::SimulationResult& r) {
   std::string out;
@@ -34,7 +32,7 @@ std::string FormatCsv(const sim::SimulationResult& r) {
   for (size_t row = 0; row < r.rows; ++row) {
     for (size_t c = 0; c < r.columns.size(); ++c) {
       if (c > 0) out += ',';
-      AppendNumber(out, r.at(row, c));
+      AppendCsvNumber(out, r.at(row, c));
     }
     out += '\n';
   }

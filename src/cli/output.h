@@ -11,6 +11,11 @@ namespace soma::cli {
 
 // CSV: header "time,ID,..." then one row per output time.
 std::string FormatCsv(const sim::SimulationResult& r);
+
+// A number as the CSV writers spell it: 15 significant digits, "NaN" for
+// any NaN (printf gives "nan" or "-nan"), and 0 for a negative zero (an
+// artefact of signs, e.g. -k * 0, that "%g" prints as "-0").
+void AppendCsvNumber(std::string& out, double v);
 // JSON: {"columns": [...], "rows": [[...], ...], "summary": {...}}.
 std::string FormatJson(const sim::SimulationResult& r);
 

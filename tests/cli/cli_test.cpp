@@ -502,6 +502,28 @@ TEST(CliTest, NotANumberOutputsAreWrittenAsNaNAndWarned) {
   EXPECT_NE(w.out.find("soma: warning: 'S' is not a number (NaN) from t = 0"), std::string::npos) << w.out;
 }
 
+TEST(CliTest, NegativeZeroIsWrittenAsZero) {
+  // m = -1 * S with S = 0 is -0 in IEEE arithmetic; "%g" wrote "-0".
+  fs::path model = TempFile("negative_zero.xml", R"(<?xml version="1.0" encoding="UTF-8"?>
+<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2">
+  <model id="negative_zero">
+    <listOfParameters>
+      <parameter id="S" value="0" constant="true"/>
+      <parameter id="m" constant="false"/>
+    </listOfParameters>
+    <listOfRules>
+      <assignmentRule variable="m">
+        <math xmlns="http://www.w3.org/1998/Math/MathML"><apply><times/><cn> -1 </cn><ci> S </ci></apply></math>
+      </assignmentRule>
+    </listOfRules>
+  </model>
+</sbml>
+)");
+  CommandResult r = Soma("simulate " + model.string() + " --end 1 --steps 1 --vars m");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(Lines(r.out), (std::vector<std::string>{"time,m", "0,0", "1,0"})) << r.out;
+}
+
 TEST(CliTest, FbaReportsInfeasibleModels) {
   // Uptake bounds [10, 4]: no flux satisfies them; an outcome, not an error.
   fs::path model = TempFile("fba_infeasible.xml", FbcModel("10"));
