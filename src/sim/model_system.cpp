@@ -5,6 +5,8 @@
 #include <limits>
 #include <sstream>
 
+#include "solvers/fast_nvector.h"
+
 namespace soma::sim {
 
 ModelSystem::ModelSystem(const CompiledModel& cm, std::vector<double>& in, bool scheduled_time_roots)
@@ -190,10 +192,7 @@ int ModelSystem::Rhs(double t, const double* y, double* ydot) {
   // smaller steps would only crawl towards the point where it turns bad.
   if (!Load(t, y)) return delay_error_.empty() ? 1 : -1;
   cm_.rhs().Run(in_.data(), ydot, rhs_scratch_.data());
-  for (size_t i = 0; i < n_; ++i) {
-    if (!std::isfinite(ydot[i])) return 1;  // recoverable: CVODES retries with a smaller step
-  }
-  return 0;
+  return solvers::AllFinite(ydot, n_) ? 0 : 1;  // not finite: recoverable, CVODES retries with a smaller step
 }
 
 int ModelSystem::DenseJacobian(double t, const double* y, double* jac) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 namespace soma::solvers {
@@ -340,6 +341,17 @@ SOMA_VECTOR_CLONES int LinearCombinationVectorArray(int nvec, int nsum, double* 
 }
 
 }  // namespace
+
+SOMA_VECTOR_CLONES bool AllFinite(const double* v, size_t n) {
+  constexpr uint64_t kExponent = 0x7ff0000000000000ULL;
+  uint64_t bad = 0;
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t bits = 0;
+    std::memcpy(&bits, v + i, sizeof bits);
+    bad |= static_cast<uint64_t>((bits & kExponent) == kExponent);
+  }
+  return bad == 0;
+}
 
 void UseFastSerialOps(N_Vector v) {
   if (v == nullptr || N_VGetVectorID(v) != SUNDIALS_NVEC_SERIAL) return;

@@ -16,6 +16,8 @@
 // copy the ops table, so installing the kernels on the vector handed to
 // CVodeInit covers every vector CVODES makes from it.
 
+#include <cstddef>
+
 #include <sundials/sundials_nvector.h>
 
 namespace soma::solvers {
@@ -23,5 +25,11 @@ namespace soma::solvers {
 // Installs the kernels into `v`'s ops table. `v` must be a serial vector
 // (N_VNew_Serial / N_VMake_Serial); other vectors are left untouched.
 void UseFastSerialOps(N_Vector v);
+
+// Whether every one of v[0, n) is finite (neither NaN nor infinite): one
+// pass with no early exit, vectorised like the kernels above (a double is
+// NaN or infinite exactly when its exponent bits are all set). The
+// right-hand side checks its result with it after every evaluation.
+bool AllFinite(const double* v, size_t n);
 
 }  // namespace soma::solvers
