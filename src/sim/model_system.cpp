@@ -114,6 +114,9 @@ bool ModelSystem::Tau(size_t k, double* tau) {
 bool ModelSystem::UpdateDelays() {
   const auto& delays = cm_.delays();
   bool ok = true;
+  // The error describes this evaluation: a state that a solver only tried
+  // (a Newton iterate, a rejected stage) must not fail later evaluations.
+  delay_error_.clear();
   // At equilibrium nested delays settle in as many passes as there are delays.
   const size_t passes = delays_at_equilibrium_ ? delays.size() : 1;
   for (size_t pass = 0; pass < passes; ++pass) {

@@ -25,7 +25,14 @@ class RateEquations : public solvers::NonlinearSystem {
  public:
   RateEquations(ModelSystem& system, double t, bool analytic) : system_(system), t_(t), analytic_(analytic) {}
   int size() const override { return system_.num_states(); }
-  int Residual(const double* y, double* f) override { return system_.Rhs(t_, y, f); }
+  int Residual(const double* y, double* f) override {
+    const int r = system_.Rhs(t_, y, f);
+    if (r != 0 && delay_error_.empty()) delay_error_ = system_.delay_error();
+    return r;
+  }
+  // The first negative delay an iterate gave ("" if none): the reason a
+  // failed solve failed, which later evaluations no longer show.
+  const std::string& delay_error() const { return delay_error_; }
   bool has_dense_jacobian() const override { return analytic_ && system_.has_dense_jacobian(); }
   int DenseJacobian(const double* y, double* jac) override { return system_.DenseJacobian(t_, y, jac); }
   const solvers::SparsePattern* sparse_pattern() const override {
@@ -37,6 +44,7 @@ class RateEquations : public solvers::NonlinearSystem {
   ModelSystem& system_;
   double t_;
   bool analytic_;
+  std::string delay_error_;
 };
 
 // The model's ODEs without root functions: events play no part in a steady
@@ -186,10 +194,12 @@ class Search {
       }
       SOMA_ASSIGN_OR_RETURN(summary.newton, solver->Solve(x, x_scale, f_scale));
       ++summary.newton_attempts;
+      const std::string& delay = equations.delay_error();
       const RateCheck check = Check(t, x);
       if (check.max_scaled <= 1.0) break;
       if (!summary.newton.converged) {
-        *why = "Newton did not converge: " + summary.newton.termination + "; " + Describe(check);
+        *why = "Newton did not converge: " + summary.newton.termination +
+               (delay.empty() ? std::string() : " (an iterate gave " + delay + ")") + "; " + Describe(check);
         return false;
       }
     }
@@ -400,7 +410,9 @@ Result<SteadyStateResult> FindSteadyState(const CompiledModel& cm, const SteadyS
       }
       if (!found) summary.newton_rejected = why;
       if (!found && options.method == SteadyStateMethod::kNewton) {
-        SOMA_RETURN_IF_ERROR(search.system().DelayStatus());
+        // A negative delay at an iterate (named in why) is where Newton
+        // went, not the model's error: integration, on the trajectory
+        // itself, decides that.
         return SolverFailure("no steady state found by Newton's method: " + why +
                              " (method auto falls back to integration)");
       }

@@ -423,6 +423,33 @@ TEST(SteadyStateTest, DelayedValuesAreReportedWithoutODEStates) {
   EXPECT_EQ(r->value("y"), 5.0);
 }
 
+// x' = tanh(1 - delay(x, x - 0.5)) from x = 2.5: the steady state x* = 1
+// has the delay 0.5, and the trajectory from 2.5 down to 1 keeps it positive,
+// but Newton's first step overshoots to x = -2.5, where the delay would be -3.
+// That iterate is a point Newton passed through, not the model's error.
+TEST(SteadyStateTest, NegativeDelayAtANewtonIterateIsNotTheModelsError) {
+  const Expr tau = Sub(Sym("x"), Num(0.5));
+  const Expr rate = Apply(Op::kTanh, {Sub(Num(1.0), Apply(Op::kDelay, {Sym("x"), tau}))});
+  auto cm = Compile(RateRules({{"x", rate}}, {{"x", 2.5}}));
+  ASSERT_NE(cm, nullptr);
+  auto r = FindSteadyState(*cm, Tight(), {{"x"}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ExpectClose(r->value("x"), 1.0, 1e-8, 1e-8);
+  SteadyStateOptions newton = Tight();
+  newton.method = SteadyStateMethod::kNewton;
+  auto n = FindSteadyState(*cm, newton, {{"x"}});
+  if (n.ok()) {
+    ExpectClose(n->value("x"), 1.0, 1e-8, 1e-8);  // a line search that avoided the iterate
+  } else {
+    // Newton's failure, with the iterate's negative delay as its reason;
+    // not kInvalidModel, which said the model itself broke SBML's rule.
+    EXPECT_EQ(n.status().code(), ErrorCode::kSolverFailure) << n.status().ToString();
+    EXPECT_NE(n.status().message().find("Newton did not converge"), std::string::npos) << n.status().message();
+    EXPECT_NE(n.status().message().find("an iterate gave delay(x, x - 0.5): the delay is -3"), std::string::npos)
+        << n.status().message();
+  }
+}
+
 TEST(SteadyStateTest, NegativeDelayIsAnError) {
   auto cm = Compile(RateRules({{"x", Apply(Op::kMinus, {Delay(Sym("x"), -1.0)})}}, {{"x", 3.0}}));
   ASSERT_NE(cm, nullptr);
