@@ -97,12 +97,13 @@ Status OdeIntegrator::InitErk(double t) {
   SOMA_RETURN_IF_ERROR(check(ERKStepSetMaxNumSteps(mem, options_.max_steps), "ERKStepSetMaxNumSteps"));
   // Output times between steps: cubic Hermite interpolation from the values
   // and slopes at both ends of the step, which Dormand-Prince has at no cost
-  // (first same as last). ARKODE's degree 4 and 5 cost two right-hand sides
-  // per output time (not per step): 578 of 7,242 on the T1D day's 289
-  // outputs, 154 of 875 on bench mass-30. Error at the outputs against a
-  // run at 1e-4 of the tolerances, in units of the accuracy asked for:
-  // T1D day (rk45) 0.042 with degree 3, 0.019 with 4 or 5; bench mass-30
-  // (rk45) 0.0028 and 0.0006. Degree 2 was off by 1.6 times it.
+  // (first same as last). ARKODE's degree 4 and 5 cost one or two more
+  // right-hand sides per output time (not per step): 473 of 7,242 on the
+  // T1D day (289 outputs), 100 of 1,021 on bench mass-30 with rk45 (100
+  // outputs). Error at the outputs against a run at 1e-4 of the tolerances,
+  // in units of the accuracy asked for: T1D day (rk45) 0.042 with degree 3,
+  // 0.019 with 4 or 5; bench mass-30 (rk45) 0.0028 and 0.0006. Degree 2 was
+  // off by 1.6 times it.
   SOMA_RETURN_IF_ERROR(check(ERKStepSetInterpolantType(mem, ARK_INTERP_HERMITE), "ERKStepSetInterpolantType"));
   SOMA_RETURN_IF_ERROR(check(ERKStepSetInterpolantDegree(mem, 3), "ERKStepSetInterpolantDegree"));
   SOMA_RETURN_IF_ERROR(check(ERKStepSetMaxHnilWarns(mem, -1), "ERKStepSetMaxHnilWarns"));
