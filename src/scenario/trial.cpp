@@ -20,6 +20,12 @@ namespace fs = std::filesystem;
 namespace {
 
 Result<std::string> ReadText(const fs::path& path) {
+  // A folder reads as nothing and a device (/dev/zero, a FIFO) may never
+  // end: only regular files.
+  std::error_code ec;
+  if (fs::exists(path, ec) && !fs::is_regular_file(path, ec)) {
+    return IoError("cannot read '" + path.string() + "': not a regular file");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return IoError("cannot read '" + path.string() + "'");
   std::stringstream ss;

@@ -294,6 +294,27 @@ TEST(TrialParseTest, WrongTypesAndRangesAreErrorsNotAborts) {
   }
 }
 
+// Files a trial names (scenarios, population tables) must be regular files:
+// /dev/zero never ends, a folder reads as nothing.
+TEST(TrialParseTest, NamedFilesMustBeRegularFiles) {
+  for (const char* path : {"/dev/zero", "/tmp"}) {
+    nlohmann::json table = nlohmann::json::parse(R"({
+      "schema": "soma.trial/1", "name": "t", "scenarios": [{"name": "s", "end": 1}],
+      "population": {"columns": {"k": "k"}}})");
+    table["population"]["table"] = path;
+    auto t = ParseTrial(table, ".");
+    ASSERT_FALSE(t.ok()) << path;
+    EXPECT_NE(t.status().message().find(std::string("'") + path + "': not a regular file"), std::string::npos)
+        << t.status().ToString();
+    nlohmann::json scenario = nlohmann::json::parse(R"({"schema": "soma.trial/1", "name": "t",
+      "population": {"size": 1, "parameters": {"k": {"distribution": "uniform", "lower": 0, "upper": 1}}}})");
+    scenario["scenarios"] = {path};
+    t = ParseTrial(scenario, ".");
+    ASSERT_FALSE(t.ok()) << path;
+    EXPECT_NE(t.status().message().find("not a regular file"), std::string::npos) << t.status().ToString();
+  }
+}
+
 // A normal around a positive mean that reaches below 0 draws non-physical
 // values (a negative Vmx gave mean BG 812 mg/dL on the T1D day without a
 // word): a warning with the share, none when the tail is negligible, the
