@@ -11,6 +11,7 @@
 #include <memory>
 #include <sstream>
 
+#include "core/files.h"
 #include "cli/commands.h"
 #include "cli/model_loading.h"
 #include "cli/output.h"
@@ -26,15 +27,6 @@ namespace {
 namespace fs = std::filesystem;
 using server::EncodePath;
 using server::Json;
-
-Result<std::string> ReadWholeFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return IoError(path.string() + ": cannot open");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return IoError(path.string() + ": read failed");
-  return ss.str();
-}
 
 // Files to push: each argument is a file (stored under its name) or a
 // folder (its files, stored under their paths relative to the folder).

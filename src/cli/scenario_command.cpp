@@ -10,6 +10,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "core/files.h"
 #include "cli/commands.h"
 #include "cli/validators.h"
 #include "cli/model_loading.h"
@@ -31,11 +32,9 @@ struct ScenarioArgs {
 };
 
 Result<scenario::Scenario> ReadScenario(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return IoError("cannot read scenario '" + path + "'");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto s = scenario::ParseScenarioText(ss.str());
+  auto text = ReadWholeFile(path);
+  if (!text.ok()) return text.status().WithContext("scenario");
+  auto s = scenario::ParseScenarioText(*text);
   if (!s.ok()) return s.status().WithContext(path);
   return s;
 }

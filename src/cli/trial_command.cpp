@@ -18,6 +18,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "core/files.h"
 #include "cli/commands.h"
 #include "cli/validators.h"
 #include "cli/model_loading.h"
@@ -41,14 +42,6 @@ struct TrialArgs {
   std::string native_code = "auto";
   std::string dir;
 };
-
-Result<std::string> Slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return IoError("cannot read '" + p.string() + "'");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 void AppendJsonNumber(std::string& out, double v) {
   if (!std::isfinite(v)) {  // JSON has no NaN: null, as nlohmann::json writes it
@@ -232,7 +225,7 @@ int RunTrial(const TrialArgs& a) {
   if (!joined.ok()) return ReportError(joined.status());
   ensemble::MpiWorld& world = **joined;
   const bool root = world.rank() == 0;
-  auto text = Slurp(a.trial);
+  auto text = ReadWholeFile(a.trial);
   if (!text.ok()) return ReportError(text.status());
   json j = json::parse(*text, nullptr, false);
   if (j.is_discarded()) return ReportError(ParseError(a.trial + ": not valid JSON"));
@@ -444,14 +437,14 @@ int RunTrial(const TrialArgs& a) {
 }
 
 int TrialStatus(const TrialArgs& a) {
-  auto text = Slurp(fs::path(a.dir) / "progress.json");
+  auto text = ReadWholeFile(fs::path(a.dir) / "progress.json");
   if (!text.ok()) return ReportError(NotFound("no trial results in '" + a.dir + "'"));
   std::cout << *text;
   return 0;
 }
 
 int TrialResults(const TrialArgs& a) {
-  auto text = Slurp(fs::path(a.dir) / "summary.json");
+  auto text = ReadWholeFile(fs::path(a.dir) / "summary.json");
   if (!text.ok()) return ReportError(NotFound("no finished trial in '" + a.dir + "' (see soma trial status)"));
   std::cout << *text;
   return 0;

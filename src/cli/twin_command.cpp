@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "core/files.h"
 #include "cli/commands.h"
 #include "cli/model_loading.h"
 #include "cli/output.h"
@@ -29,16 +30,8 @@ namespace fs = std::filesystem;
 using server::EncodePath;
 using server::Json;
 
-Result<std::string> ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return IoError(path + ": cannot open");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 Result<Json> ReadJsonFile(const std::string& path) {
-  SOMA_ASSIGN_OR_RETURN(std::string text, ReadText(path));
+  SOMA_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(path));
   Json j = Json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return ParseError(path + ": not a JSON object");
   return j;
@@ -99,7 +92,7 @@ int RunCreate(const CreateArgs& a) {
     if (bundled) {
       body["definition"]["model"] = {{"bundled", a.model}};
     } else if (fs::is_regular_file(a.model, ec)) {
-      auto sbml = ReadText(a.model);
+      auto sbml = ReadWholeFile(a.model);
       if (!sbml.ok()) return ReportError(sbml.status());
       body["definition"]["model"] = {{"file", "model.xml"}};
       body["model_sbml"] = *sbml;
@@ -133,7 +126,7 @@ int RunObserve(const ObserveArgs& a) {
     if (!b.ok()) return ReportError(b.status());
     body = *b;
   } else if (!a.csv.empty()) {
-    auto text = ReadText(a.csv);
+    auto text = ReadWholeFile(a.csv);
     if (!text.ok()) return ReportError(text.status());
     body = {{"csv", *text}};
   } else {

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "core/files.h"
 #include "ensemble/parallel.h"
 #include "expr/parse.h"
 
@@ -19,19 +20,6 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 namespace {
 
-Result<std::string> ReadText(const fs::path& path) {
-  // A folder reads as nothing and a device (/dev/zero, a FIFO) may never
-  // end: only regular files.
-  std::error_code ec;
-  if (fs::exists(path, ec) && !fs::is_regular_file(path, ec)) {
-    return IoError("cannot read '" + path.string() + "': not a regular file");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return IoError("cannot read '" + path.string() + "'");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 Result<double> Num(const json& j, const char* k, const std::string& where) {
   auto it = j.find(k);
@@ -285,7 +273,7 @@ Result<Trial> ParseTrialChecked(const json& j, const std::string& base_dir) {
     std::string where = "scenarios[" + std::to_string(i) + "]";
     Result<Scenario> parsed = InvalidArgument(where + ": must be a file name or a scenario object");
     if (s.is_string()) {
-      SOMA_ASSIGN_OR_RETURN(std::string text, ReadText(fs::path(base_dir) / s.get<std::string>()));
+      SOMA_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(fs::path(base_dir) / s.get<std::string>()));
       parsed = ParseScenarioText(text);
     } else if (s.is_object()) {
       parsed = ParseScenario(s);
@@ -330,7 +318,7 @@ Result<Trial> ParseTrialChecked(const json& j, const std::string& base_dir) {
     if (p.contains("table")) {
       if (!p["table"].is_string()) return InvalidArgument("population.table: must be a file name");
       const fs::path path = fs::path(base_dir) / p["table"].get<std::string>();
-      SOMA_ASSIGN_OR_RETURN(text, ReadText(path));
+      SOMA_ASSIGN_OR_RETURN(text, ReadWholeFile(path));
       source = "'" + path.string() + "'";
     } else {
       if (!p["csv"].is_string()) return InvalidArgument("population.csv: must be the table's CSV text");

@@ -1,6 +1,7 @@
 // Document handling: reading, package checks, comp flattening, conversion to
 // L3V2, then ImportModel (sbml_model.cpp) for the elements.
 
+#include "core/files.h"
 #include "formats/sbml/sbml_import.h"
 
 #include <cstdlib>
@@ -229,16 +230,9 @@ std::string InArchive(std::string s, const std::filesystem::path& folder, const 
 
 // Reads the file; gzip and bzip2 files read as the content inside them.
 Result<std::string> ReadModelBytes(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return NotFound("SBML file '" + path.string() + "' not found");
-  if (std::filesystem::is_directory(path, ec)) {
-    return IoError("SBML file '" + path.string() + "' is a directory");
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in || in.bad()) return IoError("SBML file '" + path.string() + "' could not be read");
-  std::string bytes = std::move(text).str();
+  auto read = ReadWholeFile(path);
+  if (!read.ok()) return read.status().WithContext("SBML file");
+  std::string bytes = std::move(*read);
   if (CompressionOf(bytes) == Compression::kZip) return bytes;  // an archive: the caller's part
   return DecompressIfCompressed(std::move(bytes), path.string());
 }
