@@ -502,6 +502,18 @@ TEST(CliTest, NotANumberOutputsAreWrittenAsNaNAndWarned) {
   EXPECT_NE(w.out.find("soma: warning: 'S' is not a number (NaN) from t = 0"), std::string::npos) << w.out;
 }
 
+TEST(CliTest, InputsThatAreNotRegularFilesAreRefusedAtOnce) {
+  // /dev/zero passes CLI11's "existing file" check and never ends: it was
+  // read until memory ran out.
+  for (const std::string& cmd : {std::string("simulate /dev/zero --end 1"),
+                                 "scenario run /dev/zero --model " + kModel,
+                                 "trial run /dev/zero --model " + kModel + " --out /tmp/soma_cli_dev_zero"}) {
+    CommandResult r = Soma(cmd);
+    EXPECT_EQ(r.exit_code, 1) << cmd << ": " << r.out;
+    EXPECT_NE(r.out.find("'/dev/zero': not a regular file"), std::string::npos) << cmd << ": " << r.out;
+  }
+}
+
 TEST(CliTest, NegativeZeroIsWrittenAsZero) {
   // m = -1 * S with S = 0 is -0 in IEEE arithmetic; "%g" wrote "-0".
   fs::path model = TempFile("negative_zero.xml", R"(<?xml version="1.0" encoding="UTF-8"?>
