@@ -11,10 +11,10 @@
 #include <memory>
 #include <sstream>
 
-#include "core/files.h"
 #include "cli/commands.h"
 #include "cli/model_loading.h"
 #include "cli/output.h"
+#include "core/files.h"
 #include "repo/crypto.h"
 #include "server/api_client.h"
 #include "server/content_index.h"

@@ -10,11 +10,11 @@
 #include <iostream>
 #include <sstream>
 
-#include "core/files.h"
 #include "cli/commands.h"
 #include "cli/validators.h"
 #include "cli/model_loading.h"
 #include "cli/output.h"
+#include "core/files.h"
 #include "formats/sbml/sbml_import.h"
 #include "scenario/scenario.h"
 

@@ -18,11 +18,11 @@
 #include <sstream>
 #include <string_view>
 
-#include "core/files.h"
 #include "cli/commands.h"
 #include "cli/validators.h"
 #include "cli/model_loading.h"
 #include "cli/output.h"
+#include "core/files.h"
 #include "ensemble/mpi_world.h"
 #include "ensemble/parallel.h"
 #include "formats/sbml/sbml_import.h"

@@ -15,10 +15,10 @@
 #include <sstream>
 #include <thread>
 
-#include "core/files.h"
 #include "cli/commands.h"
 #include "cli/model_loading.h"
 #include "cli/output.h"
+#include "core/files.h"
 #include "server/api_client.h"
 #include "server/bundled_models.h"
 

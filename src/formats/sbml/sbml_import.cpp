@@ -1,7 +1,6 @@
 // Document handling: reading, package checks, comp flattening, conversion to
 // L3V2, then ImportModel (sbml_model.cpp) for the elements.
 
-#include "core/files.h"
 #include "formats/sbml/sbml_import.h"
 
 #include <cstdlib>
@@ -14,6 +13,7 @@
 
 #include <sbml/SBMLTypes.h>
 
+#include "core/files.h"
 #include "formats/sbml/sbml_comp.h"
 #include "formats/sbml/sbml_diagnostics.h"
 #include "formats/sbml/sbml_fbc.h"
