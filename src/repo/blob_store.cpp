@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/files.h"
 #include "repo/crypto.h"
 
 namespace soma::repo {
@@ -88,11 +89,12 @@ Result<std::string> BlobStore::Put(std::string_view bytes) const {
 Result<std::string> BlobStore::Get(const std::string& sha256) const {
   if (!IsSha256Hex(sha256)) return InvalidArgument("'" + sha256 + "' is not a SHA-256 hex digest");
   fs::path path = PathOf(sha256);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound("blob " + sha256 + " is missing from " + dir_.string());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  std::string bytes = std::move(ss).str();
+  auto read = ReadWholeFile(path);
+  if (!read.ok() && read.status().code() == ErrorCode::kNotFound) {
+    return NotFound("blob " + sha256 + " is missing from " + dir_.string());
+  }
+  if (!read.ok()) return read.status().WithContext("blob " + sha256);
+  std::string bytes = std::move(*read);
   if (Sha256Hex(bytes) != sha256) {
     return DataLoss("blob " + sha256 + " does not match its hash (file '" + path.string() + "')");
   }

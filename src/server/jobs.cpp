@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/files.h"
 #include "formats/sbml/sbml_import.h"
 #include "repo/crypto.h"
 #include "scenario/trial.h"
@@ -95,10 +96,9 @@ Result<std::unique_ptr<JobManager>> JobManager::Create(repo::Repository& repo, c
   std::lock_guard<std::mutex> lock(m->mu_);
   for (const auto& entry : fs::directory_iterator(options.dir)) {
     if (entry.path().extension() != ".json") continue;
-    std::ifstream in(entry.path());
-    std::stringstream ss;
-    ss << in.rdbuf();
-    Json r = Json::parse(ss.str(), nullptr, false);
+    auto text = ReadWholeFile(entry.path());
+    if (!text.ok()) continue;  // not a regular file, or unreadable: not a record
+    Json r = Json::parse(*text, nullptr, false);
     if (r.is_discarded() || !r.is_object()) continue;  // a record cut short by a crash
     auto job = std::make_shared<Job>();
     job->id = r.value("id", "");

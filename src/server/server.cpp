@@ -9,6 +9,7 @@
 #include <optional>
 #include <utility>
 
+#include "core/files.h"
 #include "repo/crypto.h"
 #include "server/problem.h"
 #include "server/static_files.h"
@@ -272,17 +273,15 @@ void Server::Impl::ServeStatic(const httplib::Request& req, httplib::Response& r
     WriteProblem(res, ProblemFromStatus(file.status()));
     return;
   }
-  std::ifstream in(file->path, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  if (!in.good() && !in.eof()) {
+  auto bytes = ReadWholeFile(file->path);
+  if (!bytes.ok()) {
     WriteProblem(res, HttpProblem(500, "cannot read a file of the web UI"));
     return;
   }
   res.status = 200;
   res.set_header("Cache-Control", file->cache_control);
   res.set_header("X-Content-Type-Options", "nosniff");
-  res.set_content(bytes.str(), file->content_type);
+  res.set_content(*bytes, file->content_type);
 }
 
 Result<std::unique_ptr<Server>> Server::Create(ApiService& service, const ServerOptions& options) {

@@ -11,7 +11,9 @@
 
 #include "expr/expr.h"
 #include "model/model.h"
+#include "sim/compiled_model.h"
 #include "sim/options.h"
+#include "sim/simulator.h"
 
 namespace soma::sim::testing {
 
@@ -74,6 +76,16 @@ inline SimulationOptions TightOptions(double end, int steps) {
   o.integrator.rel_tol = 1e-10;
   o.integrator.abs_tol = 1e-14;
   return o;
+}
+
+// How a run of `m` with TightOptions(end, steps) ends: OK when it ran,
+// else its error; kInternal when `m` does not compile (the tests that use
+// this expect a model that compiles and a run that fails).
+inline Status RunStatus(const model::Model& m, double end, int steps, const std::vector<OutputVariable>& outputs) {
+  auto cm = CompiledModel::Compile(m);
+  if (!cm.ok()) return Internal("the model does not compile: " + cm.status().ToString());
+  auto r = Simulator(*cm).Simulate(TightOptions(end, steps), outputs);
+  return r.ok() ? Status::Ok() : r.status();
 }
 
 }  // namespace soma::sim::testing

@@ -591,14 +591,10 @@ TEST(SimulatorTest, FastReactionsThatStopHoldingBetweenEventsAreUnsupported) {
 // A fast reaction with a constant rate never stops: there is no equilibrium
 // to run into, and the run says so instead of returning numbers.
 TEST(SimulatorTest, FastReactionsWithoutAnEquilibriumAreAnError) {
-  model::Model m = FastPairModel(1.0, 0.0, Num(1.0));
-  auto cm = CompiledModel::Compile(m);
-  ASSERT_TRUE(cm.ok()) << cm.status().ToString();
-  auto r = Simulator(*cm).Simulate(TightOptions(1.0, 1), {{"A"}});
+  const Status r = RunStatus(FastPairModel(1.0, 0.0, Num(1.0)), 1.0, 1, {{"A"}});
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), ErrorCode::kSolverFailure);
-  EXPECT_NE(r.status().message().find("fast reactions reach no equilibrium"), std::string::npos)
-      << r.status().message();
+  EXPECT_EQ(r.code(), ErrorCode::kSolverFailure) << r.ToString();
+  EXPECT_NE(r.message().find("fast reactions reach no equilibrium"), std::string::npos) << r.message();
 }
 
 TEST(SimulatorTest, UnsupportedConstructsAreReportedNotSimulated) {
@@ -709,13 +705,11 @@ TEST(SimulatorTest, ZeroDelayIsTheCurrentValue) {
 // with its value and time; it made the integrator read extrapolated future
 // values (a constant -0.5 gave a wrong curve; -1 took steps without end).
 TEST(SimulatorTest, NegativeDelayIsAnErrorThatNamesIt) {
-  auto constant = CompiledModel::Compile(DelayedDecay(Num(-0.5)));
-  ASSERT_TRUE(constant.ok()) << constant.status().ToString();
-  auto r = Simulator(*constant).Simulate(TightOptions(2.0, 4), {{"x"}});
+  const Status r = RunStatus(DelayedDecay(Num(-0.5)), 2.0, 4, {{"x"}});
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), ErrorCode::kInvalidModel);
-  EXPECT_NE(r.status().message().find("the delay is -0.5 at t = 0"), std::string::npos) << r.status().message();
-  EXPECT_NE(r.status().message().find("delay(x, "), std::string::npos) << r.status().message();
+  EXPECT_EQ(r.code(), ErrorCode::kInvalidModel) << r.ToString();
+  EXPECT_NE(r.message().find("the delay is -0.5 at t = 0"), std::string::npos) << r.message();
+  EXPECT_NE(r.message().find("delay(x, "), std::string::npos) << r.message();
 
   // tau = 1 - time turns negative after t = 1. Up to 0.9 the run is fine
   // (the integrator must not step past the end, where tau < 0): x' =
@@ -739,13 +733,10 @@ TEST(SimulatorTest, NegativeEventDelayIsAnError) {
   model::Event ev = TimeEvent("E", 0.5, "x", Num(2.0));
   ev.delay = Num(-0.2);
   m.events.push_back(ev);
-  auto cm = CompiledModel::Compile(m);
-  ASSERT_TRUE(cm.ok()) << cm.status().ToString();
-  auto r = Simulator(*cm).Simulate(TightOptions(1.0, 4), {{"x"}});
+  const Status r = RunStatus(m, 1.0, 4, {{"x"}});
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), ErrorCode::kInvalidModel);
-  EXPECT_NE(r.status().message().find("event 'E': its delay is -0.2 at t = 0.5"), std::string::npos)
-      << r.status().message();
+  EXPECT_EQ(r.code(), ErrorCode::kInvalidModel) << r.ToString();
+  EXPECT_NE(r.message().find("event 'E': its delay is -0.2 at t = 0.5"), std::string::npos) << r.message();
 }
 
 // A failed integration names what failed: the states whose rate is not a
@@ -758,19 +749,15 @@ TEST(SimulatorTest, SolverFailuresNameTheRateThatIsNotANumberOrTheSingularity) {
   m.rules.push_back({.kind = model::RuleKind::kRate,
                      .variable = "x",
                      .math = Apply(Op::kMinus, {Apply(Op::kLn, {Sub(Sym("x"), Num(2.0))})})});
-  auto cm = CompiledModel::Compile(m);
-  ASSERT_TRUE(cm.ok()) << cm.status().ToString();
-  auto r = Simulator(*cm).Simulate(TightOptions(1.0, 2), {{"x"}});
+  Status r = RunStatus(m, 1.0, 2, {{"x"}});
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), ErrorCode::kSolverFailure);
-  EXPECT_NE(r.status().message().find("the rate of 'x' is NaN (x = 1)"), std::string::npos) << r.status().message();
+  EXPECT_EQ(r.code(), ErrorCode::kSolverFailure) << r.ToString();
+  EXPECT_NE(r.message().find("the rate of 'x' is NaN (x = 1)"), std::string::npos) << r.message();
 
   m.rules[0].math = Apply(Op::kDivide, {Num(1.0), Sub(Num(1.0), expr::Expr::Leaf(Op::kTime))});
-  cm = CompiledModel::Compile(m);
-  ASSERT_TRUE(cm.ok()) << cm.status().ToString();
-  r = Simulator(*cm).Simulate(TightOptions(2.0, 2), {{"x"}});
+  r = RunStatus(m, 2.0, 2, {{"x"}});
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("the step size collapsed near t = 1"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.message().find("the step size collapsed near t = 1"), std::string::npos) << r.message();
 }
 
 }  // namespace soma::sim
