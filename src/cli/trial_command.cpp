@@ -68,9 +68,17 @@ void AppendJsonNumbers(std::string& out, const std::vector<double>& values) {
 // 900 numbers on the T1D day) and dumping it was about 3 % of a trial's
 // time. Numbers in the shortest digits that read back exactly.
 std::string MemberLine(const scenario::MemberResult& r) {
-  std::string out = "{\"columns\":" + json(r.columns).dump() + ",\"error\":" + json(r.error).dump() +
-                    ",\"member\":" + std::to_string(r.member) + ",\"ok\":" + (r.ok ? "true" : "false") +
-                    ",\"outcomes\":[";
+  // Room for every number (at most 24 characters and a comma each), so
+  // the line grows without reallocating.
+  size_t numbers = 0;
+  for (const auto& o : r.outcomes) numbers += o.size();
+  for (const auto& sc : r.series) {
+    for (const auto& col : sc) numbers += col.size();
+  }
+  std::string out;
+  out.reserve(256 + 25 * numbers + r.error.size());
+  out += "{\"columns\":" + json(r.columns).dump() + ",\"error\":" + json(r.error).dump() +
+         ",\"member\":" + std::to_string(r.member) + ",\"ok\":" + (r.ok ? "true" : "false") + ",\"outcomes\":[";
   for (size_t i = 0; i < r.outcomes.size(); ++i) {
     if (i > 0) out += ',';
     AppendJsonNumbers(out, r.outcomes[i]);
@@ -302,6 +310,7 @@ int RunTrial(const TrialArgs& a) {
     o.members = todo;
     std::mutex mu;
     std::string pending;  // finished members' lines, not yet in the checkpoint
+    std::string flushing;  // the lines being written; swapped with pending, so both keep their capacity
     long pending_count = 0;
     long written = static_cast<long>(done.size());
     o.finished = [&](const scenario::MemberResult& r) {
@@ -311,15 +320,15 @@ int RunTrial(const TrialArgs& a) {
       ++pending_count;
     };
     auto append = [&] {
-      std::string lines;
       long count = 0;
       {
         std::lock_guard<std::mutex> lock(mu);
-        lines.swap(pending);
+        flushing.swap(pending);
         std::swap(count, pending_count);
       }
       if (count == 0) return;
-      log << lines;
+      log << flushing;
+      flushing.clear();
       log.flush();
       written += count;
       (void)WriteProgress(dir, "running", written, total);

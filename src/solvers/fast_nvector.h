@@ -27,9 +27,14 @@ namespace soma::solvers {
 void UseFastSerialOps(N_Vector v);
 
 // Whether every one of v[0, n) is finite (neither NaN nor infinite): one
-// pass with no early exit, vectorised like the kernels above (a double is
-// NaN or infinite exactly when its exponent bits are all set). The
-// right-hand side checks its result with it after every evaluation.
+// pass with no early exit (a double is NaN or infinite exactly when its
+// exponent bits are all set). The right-hand side checks its result with it
+// after every evaluation. Not vectorised: see fast_nvector.cpp.
 bool AllFinite(const double* v, size_t n);
+
+// to[0, n) = from[0, n) element by element, for arrays that were just
+// written an element at a time (a solver's stage vector): memmove's wide
+// loads would wait for those stores to reach the cache.
+void CopyJustWritten(const double* from, size_t n, double* to);
 
 }  // namespace soma::solvers

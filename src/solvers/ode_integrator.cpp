@@ -6,7 +6,6 @@
 #include <sstream>
 #include <string>
 
-#include <arkode/arkode_erkstep.h>
 #include <cvodes/cvodes.h>
 #include <nvector/nvector_serial.h>
 #include <sunmatrix/sunmatrix_dense.h>
@@ -79,75 +78,53 @@ Result<std::unique_ptr<OdeIntegrator>> OdeIntegrator::Create(const SundialsConte
 }
 
 Status OdeIntegrator::InitErk(double t) {
-  auto check = [](int flag, const char* function) { return CheckFlag(flag, function, SundialsPackage::kArkode); };
-  void* mem = ERKStepCreate(RhsThunk, t, y_.get(), sun_ctx_);
-  if (mem == nullptr) return SolverFailure("ERKStepCreate failed");
-  erk_mem_ = mem;
+  DormandPrince::Options o;
+  o.rel_tol = options_.rel_tol;
+  o.abs_tol = options_.abs_tol;
+  o.max_step = options_.max_step;
+  o.max_steps = options_.max_steps;
+  erk_ = std::make_unique<DormandPrince>(system_, o);
   erk_active_ = true;
   erk_segment_start_ = t;
-  SOMA_RETURN_IF_ERROR(check(ERKStepSetErrHandlerFn(mem, SilentErrorHandler, nullptr), "ERKStepSetErrHandlerFn"));
-  SOMA_RETURN_IF_ERROR(check(ERKStepSetUserData(mem, this), "ERKStepSetUserData"));
-  SOMA_RETURN_IF_ERROR(check(ERKStepSStolerances(mem, options_.rel_tol, options_.abs_tol), "ERKStepSStolerances"));
-  SOMA_RETURN_IF_ERROR(check(ERKStepSetTableNum(mem, ARKODE_DORMAND_PRINCE_7_4_5), "ERKStepSetTableNum"));
-  // ARKODE keeps h when the controller proposes growth by a factor in
-  // [1, 1.5] (to save linear solver setups in implicit methods); an explicit
-  // method has none to save. Measured on the T1D day at rel_tol 1e-9: 1326
-  // steps against 1659 with the default bounds.
-  SOMA_RETURN_IF_ERROR(check(ERKStepSetFixedStepBounds(mem, 1.0, 1.0), "ERKStepSetFixedStepBounds"));
-  SOMA_RETURN_IF_ERROR(check(ERKStepSetMaxNumSteps(mem, options_.max_steps), "ERKStepSetMaxNumSteps"));
-  // Output times between steps: cubic Hermite interpolation from the values
-  // and slopes at both ends of the step, which Dormand-Prince has at no cost
-  // (first same as last). ARKODE's degree 4 and 5 cost one or two more
-  // right-hand sides per output time (not per step): 473 of 7,242 on the
-  // T1D day (289 outputs), 100 of 1,021 on bench mass-30 with rk45 (100
-  // outputs). Error at the outputs against a run at 1e-4 of the tolerances,
-  // in units of the accuracy asked for: T1D day (rk45) 0.042 with degree 3,
-  // 0.019 with 4 or 5; bench mass-30 (rk45) 0.0028 and 0.0006. Degree 2 was
-  // off by 1.6 times it.
-  SOMA_RETURN_IF_ERROR(check(ERKStepSetInterpolantType(mem, ARK_INTERP_HERMITE), "ERKStepSetInterpolantType"));
-  SOMA_RETURN_IF_ERROR(check(ERKStepSetInterpolantDegree(mem, 3), "ERKStepSetInterpolantDegree"));
-  SOMA_RETURN_IF_ERROR(check(ERKStepSetMaxHnilWarns(mem, -1), "ERKStepSetMaxHnilWarns"));
-  if (options_.max_step > 0) {
-    SOMA_RETURN_IF_ERROR(check(ERKStepSetMaxStep(mem, options_.max_step), "ERKStepSetMaxStep"));
-  }
-  if (options_.initial_step > 0) {
-    SOMA_RETURN_IF_ERROR(check(ERKStepSetInitStep(mem, options_.initial_step), "ERKStepSetInitStep"));
-  }
-  if (system_->num_roots() > 0) {
-    SOMA_RETURN_IF_ERROR(check(ERKStepRootInit(mem, system_->num_roots(), RootThunk), "ERKStepRootInit"));
-    SOMA_RETURN_IF_ERROR(check(ERKStepSetNoInactiveRootWarn(mem), "ERKStepSetNoInactiveRootWarn"));
-    roots_found_.assign(system_->num_roots(), 0);
-  }
+  erk_->Reset(t, N_VGetArrayPointer(y_.get()), options_.initial_step);
+  if (system_->num_roots() > 0) roots_found_.assign(system_->num_roots(), 0);
   return Status::Ok();
 }
 
 int OdeIntegrator::Evolve(double t_out, double* t_ret, bool one_step) {
-  if (erk_active_) return ERKStepEvolve(erk_mem_, t_out, y_.get(), t_ret, one_step ? ARK_ONE_STEP : ARK_NORMAL);
+  if (erk_active_) return erk_->Evolve(t_out, one_step, t_ret, N_VGetArrayPointer(y_.get()));
   return CVode(cvode_mem_, t_out, y_.get(), t_ret, one_step ? CV_ONE_STEP : CV_NORMAL);
 }
 
 Status OdeIntegrator::Dky(double t, int k, N_Vector out) const {
-  if (erk_active_) return CheckFlag(ERKStepGetDky(erk_mem_, t, k, out), "ERKStepGetDky", SundialsPackage::kArkode);
+  if (erk_active_) {
+    if (erk_->Interpolate(t, k, N_VGetArrayPointer(out))) return Status::Ok();
+    return SolverFailure("the explicit Runge-Kutta method has no solution at t = " + std::to_string(t) +
+                         " (outside its last step)");
+  }
   return CheckFlag(CVodeGetDky(cvode_mem_, t, k, out), "CVodeGetDky");
 }
 
 Status OdeIntegrator::GetRootInfo() {
   if (erk_active_) {
-    return CheckFlag(ERKStepGetRootInfo(erk_mem_, roots_found_.data()), "ERKStepGetRootInfo", SundialsPackage::kArkode);
+    roots_found_ = erk_->roots_found();
+    return Status::Ok();
   }
   return CheckFlag(CVodeGetRootInfo(cvode_mem_, roots_found_.data()), "CVodeGetRootInfo");
 }
 
 Status OdeIntegrator::SetStopTime(double t_stop) {
   if (erk_active_) {
-    return CheckFlag(ERKStepSetStopTime(erk_mem_, t_stop), "ERKStepSetStopTime", SundialsPackage::kArkode);
+    erk_->SetStopTime(t_stop);
+    return Status::Ok();
   }
   return CheckFlag(CVodeSetStopTime(cvode_mem_, t_stop), "CVodeSetStopTime");
 }
 
 Status OdeIntegrator::CurrentTime(double* t) const {
   if (erk_active_) {
-    return CheckFlag(ERKStepGetCurrentTime(erk_mem_, t), "ERKStepGetCurrentTime", SundialsPackage::kArkode);
+    *t = erk_->t();
+    return Status::Ok();
   }
   return CheckFlag(CVodeGetCurrentTime(cvode_mem_, t), "CVodeGetCurrentTime");
 }
@@ -178,42 +155,13 @@ Status OdeIntegrator::EvolveFailure(int flag) const {
     }
     return s;
   }
-  // Where ERKStep got to (past the last output time t_ within this call).
-  double reached = t_;
-  if (ERKStepGetCurrentTime(erk_mem_, &reached) < 0) reached = t_;
-  Status s = CheckFlag(flag, "ERKStepEvolve at t = " + std::to_string(reached), SundialsPackage::kArkode);
-  if (flag == ARK_TOO_MUCH_WORK || flag == ARK_ERR_FAILURE) {
-    s = SolverFailure(s.message() +
-                      "; the explicit Runge-Kutta method's steps are held down by stability on a stiff "
-                      "problem: use method bdf or auto");
+  const auto rk_flag = static_cast<DormandPrince::Flag>(flag);
+  std::string message = "explicit Runge-Kutta (Dormand-Prince 5(4)): " + erk_->FailureMessage(rk_flag);
+  if (rk_flag == DormandPrince::kTooMuchWork) {
+    message += "; the explicit Runge-Kutta method's steps are held down by stability on a stiff problem: use "
+               "method bdf or auto";
   }
-  return s.WithContext("integration");
-}
-
-bool OdeIntegrator::RetryErkAfterRhsFailure() {
-  constexpr int kMaxRetries = 12;
-  if (erk_retries_ >= kMaxRetries) return false;
-  // After such a failure ERKStep's current time is that of the failed stage,
-  // not of the last accepted step: restart from the last point this
-  // integrator returned or stepped to (erk_restart_), a quarter of the
-  // failed step (of the last retry's step when a retry failed again).
-  double h = 0;
-  if (erk_retries_ == 0) {
-    if (ERKStepGetCurrentStep(erk_mem_, &h) < 0) return false;
-    erk_retry_step_ = std::abs(h);
-  }
-  ++erk_retries_;
-  erk_retry_step_ *= 0.25;
-  if (!(erk_retry_step_ > 0)) return false;
-  std::copy(erk_restart_y_.begin(), erk_restart_y_.end(), N_VGetArrayPointer(y_.get()));
-  if (ERKStepReset(erk_mem_, erk_restart_t_, y_.get()) < 0) return false;
-  return ERKStepSetInitStep(erk_mem_, erk_retry_step_) >= 0;
-}
-
-void OdeIntegrator::KeepErkRestartPoint(double t) {
-  const double* y = N_VGetArrayPointer(y_.get());
-  erk_restart_t_ = t;
-  erk_restart_y_.assign(y, y + system_->num_states());
+  return SolverFailure(message).WithContext("integration");
 }
 
 Status OdeIntegrator::InitCvode(OdeMethod method, bool fixed_point, double t) {
@@ -439,7 +387,6 @@ Status OdeIntegrator::CheckStiffness() {
 }
 
 OdeIntegrator::~OdeIntegrator() {
-  if (erk_mem_ != nullptr) ERKStepFree(&erk_mem_);
   if (adams_mem_ != nullptr) CVodeFree(&adams_mem_);
   if (newton_mem_ != nullptr) CVodeFree(&newton_mem_);
 }
@@ -457,19 +404,18 @@ Status OdeIntegrator::Reinit(double t, std::span<const double> y) {
   limited_before_ = false;
   h_at_check_ = 0;
   stalled_checks_ = 0;
-  // ERKStep ran the segment that just ended: the step its controller chose
+  // erk_ ran the segment that just ended: the step its controller chose
   // next is where the new segment starts (RestartErk), at most that
   // segment's length. Without the cap a model whose error estimate is 0 (no
   // states, or none that move) grows its step without bound from restart
-  // to restart, and ARKODE's root tolerance, proportional to the step, with
+  // to restart, and the root tolerance, proportional to the step, with
   // it: SBML suite 00952 (an event every 0.01 from time - reset >= 0.01)
   // found its roots later and later until they fell on output times.
   const double length = std::abs(t - erk_segment_start_);
   if (!erk_active_) {
     erk_carried_step_ = 0;
   } else if (length > 0) {  // a restart at the segment's start keeps the last one
-    double h = 0;
-    erk_carried_step_ = ERKStepGetCurrentStep(erk_mem_, &h) < 0 ? 0 : std::min(std::abs(h), length);
+    erk_carried_step_ = std::min(erk_->next_step(), length);
   }
   if (options_.method == OdeMethod::kRungeKutta) return RestartErk();
   if (phase_ != AutoPhase::kOff && !system_->wants_steps()) {
@@ -479,7 +425,7 @@ Status OdeIntegrator::Reinit(double t, std::span<const double> y) {
     return Status::Ok();
   }
   // Here CVODES ran the last segment: kBdf, kAdams, and kAuto with delays
-  // or sensitivities (which never hand a segment to ERKStep).
+  // or sensitivities (which never hand a segment to the explicit stepper).
   if (phase_ == AutoPhase::kBdf || phase_ == AutoPhase::kProbe) {
     // A restart loses the history anyway: try Adams again.
     return SwitchMethod(AutoPhase::kAdams);
@@ -492,12 +438,12 @@ Status OdeIntegrator::ChooseSegmentStepper(double t_stop) {
   const double length = std::min(t_stop, options_.end_time) - t_;
   if (std::isfinite(length) && length * SpectralRadius(t_, N_VGetArrayPointer(y_.get())) <= kRkSegmentStiffness) {
     ++rk_segments_;
-    if (erk_mem_ == nullptr) {
+    if (erk_ == nullptr) {
       SOMA_RETURN_IF_ERROR(InitErk(t_));
       // A budget per call: beyond it (stiffness appeared after all) the
       // segment goes back to Adams/BDF (FallBackToAdams).
-      return CheckFlag(ERKStepSetMaxNumSteps(erk_mem_, kRkSegmentMaxSteps), "ERKStepSetMaxNumSteps",
-                       SundialsPackage::kArkode);
+      erk_->SetMaxSteps(std::min(options_.max_steps, kRkSegmentMaxSteps));
+      return Status::Ok();
     }
     erk_active_ = true;
     return RestartErk();
@@ -507,18 +453,17 @@ Status OdeIntegrator::ChooseSegmentStepper(double t_stop) {
 
 Status OdeIntegrator::RestartErk() {
   erk_segment_start_ = t_;
-  SOMA_RETURN_IF_ERROR(
-      CheckFlag(ERKStepReInit(erk_mem_, RhsThunk, t_, y_.get()), "ERKStepReInit", SundialsPackage::kArkode));
-  double first_step = options_.initial_step;  // 0: ERKStep's estimate
+  double first_step = options_.initial_step;  // 0: the stepper's estimate
   // A one-step method keeps nothing from before the restart but the step
   // size, and the discontinuity that caused the restart is at the segment's
   // start, not inside its steps: the first step tried is the one the
-  // controller chose before it, where ERKStep's own estimate starts orders of
+  // controller chose before it, where an estimate starts orders of
   // magnitude smaller and climbs back over several steps. A step too large
   // for the new segment fails the error test and is cut as any other. T1D
-  // day (rk45): 1,099 steps against 1,326.
+  // day (rk45, ARKODE's ERKStep at the time): 1,099 steps against 1,326.
   if (first_step <= 0 && erk_carried_step_ > 0) first_step = erk_carried_step_;
-  return CheckFlag(ERKStepSetInitStep(erk_mem_, first_step), "ERKStepSetInitStep", SundialsPackage::kArkode);
+  erk_->Reset(t_, N_VGetArrayPointer(y_.get()), first_step);
+  return Status::Ok();
 }
 
 Status OdeIntegrator::StartAdams() {
@@ -535,8 +480,9 @@ Status OdeIntegrator::StartAdams() {
 Status OdeIntegrator::FallBackToAdams() {
   before_reinit_ = stats();
   ++rk_fallbacks_;
-  std::copy(erk_restart_y_.begin(), erk_restart_y_.end(), N_VGetArrayPointer(y_.get()));
-  t_ = erk_restart_t_;
+  // From the explicit stepper's last step (every root before it was found).
+  std::copy(erk_->y(), erk_->y() + system_->num_states(), N_VGetArrayPointer(y_.get()));
+  t_ = erk_->t();
   return StartAdams();
 }
 
@@ -547,8 +493,7 @@ Result<OdeIntegrator::Stop> OdeIntegrator::Advance(double t_target, double t_sto
   // SUNDIALS 6.4 has no CVodeClearStopTime and keeps a reached stop time
   // (even across CVodeReInit), so "no stop" is a stop time far away.
   const double stop = std::isfinite(t_stop) ? t_stop : std::numeric_limits<double>::max();
-  // ERKStep drops a stop time once reached: set it for every call.
-  if (!stop_time_set_ || stop_time_ != stop || erk_active_) {
+  if (!stop_time_set_ || stop_time_ != stop) {
     SOMA_RETURN_IF_ERROR(SetStopTime(stop));
     stop_time_set_ = true;
     stop_time_ = stop;
@@ -567,47 +512,21 @@ Result<OdeIntegrator::Stop> OdeIntegrator::Advance(double t_target, double t_sto
   }
   double tret = t_;
   int flag = 0;
-  erk_retries_ = 0;
-  bool erk_retried = false;  // a retry in this call: the first step is reset at the end
   bool one_step = false;     // stepped one step at a time (ends past the target are interpolated)
-  if (erk_active_) KeepErkRestartPoint(t_);
   if (!system_->wants_steps()) {
     long taken = 0;  // steps in this call, against max_steps (kAuto on Adams returns in chunks)
-    // After a right-hand-side failure ERKStep goes on one step at a time, so
-    // that each accepted step becomes the point the next retry restarts from,
-    // with its retries afresh (in normal mode ERKStep does not expose its
-    // last accepted state, and every retry went back to the start of the
-    // call: a long output interval ran out of retries).
-    bool erk_stepwise = false;
-    long erk_steps = 0;  // steps taken one at a time, against max_steps
     while (true) {
       const bool chunked = checking();
       long before = 0;
       if (chunked) SOMA_RETURN_IF_ERROR(CheckFlag(CVodeGetNumSteps(cvode_mem_, &before), "CVodeGetNumSteps"));
-      flag = Evolve(t_target, &tret, /*one_step=*/erk_stepwise);
-      if (flag == ARK_UNREC_RHSFUNC_ERR && erk_active_ && RetryErkAfterRhsFailure()) {
-        erk_stepwise = erk_retried = true;
-        SOMA_RETURN_IF_ERROR(SetStopTime(stop));
-        continue;
-      }
-      if (erk_stepwise && erk_active_ && flag == ARK_SUCCESS && tret < t_target) {
-        if (++erk_steps > options_.max_steps) {
-          flag = ARK_TOO_MUCH_WORK;
-          break;
-        }
-        KeepErkRestartPoint(tret);
-        erk_retries_ = 0;  // retries count the failures at one point
-        continue;
-      }
+      flag = Evolve(t_target, &tret, /*one_step=*/false);
       if (flag < 0 && erk_active_ && options_.method == OdeMethod::kAuto) {
         // kAuto's explicit segment failed (stiffness after all, repeated
-        // failures): Adams/BDF from the last point returned.
+        // failures): Adams/BDF from its last step.
         SOMA_RETURN_IF_ERROR(FallBackToAdams());
         SOMA_RETURN_IF_ERROR(SetStopTime(stop));
         stop_time_set_ = true;
         stop_time_ = stop;
-        erk_retries_ = 0;
-        erk_stepwise = false;
         continue;
       }
       if (!chunked || (flag < 0 && flag != CV_TOO_MUCH_WORK)) break;
@@ -629,7 +548,6 @@ Result<OdeIntegrator::Stop> OdeIntegrator::Advance(double t_target, double t_sto
         stop_time_ = stop;
       }
     }
-    one_step = erk_stepwise;
   } else {
     // One step at a time so that the system sees every step; the stop time
     // keeps the steps from passing a scheduled event.
@@ -639,18 +557,7 @@ Result<OdeIntegrator::Stop> OdeIntegrator::Advance(double t_target, double t_sto
     tret = tn;
     while (flag == CV_SUCCESS && tret < t_target) {
       flag = Evolve(t_target, &tret, /*one_step=*/true);
-      if (flag == ARK_UNREC_RHSFUNC_ERR && erk_active_ && RetryErkAfterRhsFailure()) {
-        erk_retried = true;
-        SOMA_RETURN_IF_ERROR(SetStopTime(stop));
-        tret = erk_restart_t_;
-        flag = CV_SUCCESS;
-        continue;
-      }
       if (flag < 0) break;
-      if (erk_active_ && flag != CV_ROOT_RETURN) {
-        KeepErkRestartPoint(tret);
-        erk_retries_ = 0;  // retries count the failures at one point
-      }
       SOMA_RETURN_IF_ERROR(Dky(tret, 1, ydot_.get()));
       system_->OnStep(tret, N_VGetArrayPointer(y_.get()), N_VGetArrayPointer(ydot_.get()));
       if (checking() && flag == CV_SUCCESS && tret < t_target) {
@@ -679,11 +586,6 @@ Result<OdeIntegrator::Stop> OdeIntegrator::Advance(double t_target, double t_sto
     // there without a new step): the solution there is the interpolant's.
     SOMA_RETURN_IF_ERROR(Dky(t_target, 0, y_.get()));
     tret = t_target;
-  }
-  if (erk_retried) {
-    // Back to ERKStep's own estimate of the first step at the next restart.
-    SOMA_RETURN_IF_ERROR(CheckFlag(ERKStepSetInitStep(erk_mem_, options_.initial_step), "ERKStepSetInitStep",
-                                   SundialsPackage::kArkode));
   }
   if (flag < 0) return EvolveFailure(flag);
   t_ = tret;
@@ -719,11 +621,11 @@ IntegratorStats OdeIntegrator::CurrentStats() const {
   long v = 0;
   if (restart_pending_) return s;  // counted in before_reinit_ already
   if (erk_active_) {
-    // ERKStep's counters survive ERKStepReset (a retry) but not ERKStepReInit.
-    if (ERKStepGetNumSteps(erk_mem_, &v) >= 0) s.steps = v;
-    if (ERKStepGetNumRhsEvals(erk_mem_, &v) >= 0) s.rhs_evaluations = v;
-    if (ERKStepGetNumGEvals(erk_mem_, &v) >= 0) s.root_evaluations = v;
-    if (ERKStepGetNumErrTestFails(erk_mem_, &v) >= 0) s.error_test_failures = v;
+    // The stepper's counters start afresh at each restart (Reset).
+    s.steps = erk_->steps();
+    s.rhs_evaluations = erk_->rhs_evaluations();
+    s.root_evaluations = erk_->root_evaluations();
+    s.error_test_failures = erk_->error_test_failures();
     return s;
   }
   if (CVodeGetNumSteps(cvode_mem_, &v) >= 0) s.steps = v;

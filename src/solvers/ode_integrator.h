@@ -3,8 +3,9 @@
 // Adams (non-stiff) or automatic stiffness detection (Adams with fixed-point
 // iteration until the problem proves stiff, then BDF; the strategy of
 // LSODA), a dense or sparse (KLU) direct linear solver with the system's
-// analytic Jacobian, and root finding for events; or with SUNDIALS ARKODE's
-// explicit Runge-Kutta stepper (Dormand-Prince 5(4)) for non-stiff problems.
+// analytic Jacobian, and root finding for events; or with Soma's explicit
+// Runge-Kutta stepper (Dormand-Prince 5(4), runge_kutta.h) for non-stiff
+// problems.
 //
 // The integrator advances in pieces: Advance() stops at an output time, at a
 // stop time (a scheduled event) or at a root, and the caller may change the
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "solvers/runge_kutta.h"
 #include "solvers/sundials.h"
 
 namespace soma::solvers {
@@ -101,8 +103,8 @@ enum class OdeMethod {
   // sensitivities it is BDF from the start. After a switch it stays on BDF
   // until the next restart (Reinit), where it tries Adams again.
   kAuto,
-  // Explicit Runge-Kutta, the Dormand-Prince 5(4) pair (ARKODE's ERKStep),
-  // for non-stiff problems. A one-step method restarts after an event at
+  // Explicit Runge-Kutta, the Dormand-Prince 5(4) pair (DormandPrince,
+  // runge_kutta.h), for non-stiff problems. A one-step method restarts after an event at
   // full order with no history to rebuild, where a multistep method starts
   // again at order 1 with small steps: on models with frequent input changes
   // (doses, meals) it takes fewer steps than Adams. No Jacobian, no linear
@@ -229,11 +231,11 @@ class OdeIntegrator {
   long MaxStepsPerCall() const {
     return checking() ? std::min<long>(options_.max_steps, options_.stiffness_check_steps) : options_.max_steps;
   }
-  // kRungeKutta: creates the ERKStep memory at (t, y_).
+  // Creates the explicit stepper at (t, y_) and makes it the active one.
   Status InitErk(double t);
-  // The active stepper (CVODES or ERKStep) behind one interface. Evolve
-  // returns the SUNDIALS flag (the two packages share the values of success,
-  // stop-time and root returns and of too-much-work).
+  // The active stepper (CVODES or DormandPrince) behind one interface.
+  // Evolve returns CVODES' flag or DormandPrince's (they share the values of
+  // success, stop-time and root returns and of too-much-work).
   int Evolve(double t_out, double* t_ret, bool one_step);
   Status Dky(double t, int k, N_Vector out) const;
   Status GetRootInfo();
@@ -242,14 +244,6 @@ class OdeIntegrator {
   // The error of a failed Evolve as a Status (with the time and, for the
   // explicit method, the hint that the problem may be stiff).
   Status EvolveFailure(int flag) const;
-  // kRungeKutta: ERKStep cannot retry a step whose stage made the
-  // right-hand side fail recoverably (a non-finite value); this restarts
-  // from the last point returned or stepped to, with a quarter of the failed
-  // step (and a quarter again at each further retry). False after 12 retries
-  // in one Advance.
-  bool RetryErkAfterRhsFailure();
-  // Records (t, y_) as the point a retry restarts from.
-  void KeepErkRestartPoint(double t);
   // Estimate of the spectral radius of d f / d y at (t, y) (power iteration).
   double SpectralRadius(double t, const double* y);
   static int RhsThunk(double t, N_Vector y, N_Vector ydot, void* user);
@@ -262,8 +256,8 @@ class OdeIntegrator {
   OdeSystem* system_ = nullptr;
   IntegratorOptions options_;
   SUNContext sun_ctx_ = nullptr;
-  void* erk_mem_ = nullptr;        // ARKODE's ERKStep: kRungeKutta, and kAuto's short segments
-  bool erk_active_ = false;        // ERKStep (not CVODES) runs the current segment
+  std::unique_ptr<DormandPrince> erk_;  // kRungeKutta, and kAuto's short segments
+  bool erk_active_ = false;        // erk_ (not CVODES) runs the current segment
   bool restart_pending_ = false;   // kAuto after Reinit: the stepper is chosen in Advance
   long rk_segments_ = 0;
   long rk_fallbacks_ = 0;
@@ -280,17 +274,13 @@ class OdeIntegrator {
   // Decides the stepper for the segment that starts at t_ (restart_pending_).
   Status ChooseSegmentStepper(double t_stop);
   Status StartAdams();
-  // ERKStepReInit at t_ and y_, the first step erk_carried_step_ (unless
+  // Restarts erk_ at t_ and y_, the first step erk_carried_step_ (unless
   // the options set one).
   Status RestartErk();
-  double erk_carried_step_ = 0;   // Reinit: ERKStep's next step when it ran the last segment
-  double erk_segment_start_ = 0;  // where ERKStep's current segment started
-  // kAuto: the explicit segment failed; Adams from erk_restart_.
+  double erk_carried_step_ = 0;   // Reinit: erk_'s next step when it ran the last segment
+  double erk_segment_start_ = 0;  // where erk_'s current segment started
+  // kAuto: the explicit segment failed; Adams from erk_'s last step.
   Status FallBackToAdams();
-  int erk_retries_ = 0;            // RetryErkAfterRhsFailure in this Advance
-  double erk_retry_step_ = 0;      // the first step of the last retry
-  double erk_restart_t_ = 0;       // KeepErkRestartPoint
-  std::vector<double> erk_restart_y_;
   void* cvode_mem_ = nullptr;      // the active one of the two below
   void* adams_mem_ = nullptr;      // kAuto: Adams with fixed-point iteration
   void* newton_mem_ = nullptr;     // kBdf/kAdams, and kAuto's BDF, with Newton iteration

@@ -66,7 +66,7 @@ INSTANTIATE_TEST_SUITE_P(Semantic, SbmlTestSuite, ::testing::ValuesIn(CaseIds())
                          [](const auto& info) { return "c" + info.param; });
 
 // The explicit Runge-Kutta method (rk45) on every case: the same events,
-// rules and output interpolation through ARKODE instead of CVODES. Cases it
+// rules and output interpolation through DormandPrince instead of CVODES. Cases it
 // cannot do (stiff ones) are listed with the reason in
 // known_failures_rk45.txt.
 class SbmlTestSuiteRk45 : public ::testing::TestWithParam<std::string> {};

@@ -1,0 +1,550 @@
+#include "solvers/runge_kutta.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "solvers/ode_integrator.h"
+
+namespace soma::solvers {
+
+namespace {
+
+constexpr double kEps = std::numeric_limits<double>::epsilon();
+
+// Dormand & Prince (1980), "A family of embedded Runge-Kutta formulae",
+// J. Comput. Appl. Math. 6: nodes c, coefficients a, the fifth-order
+// weights b (the last stage's row, so the last stage is the next step's
+// first) and e = b - b^ against the embedded fourth-order solution.
+constexpr double c2 = 1.0 / 5, c3 = 3.0 / 10, c4 = 4.0 / 5, c5 = 8.0 / 9;
+constexpr double a21 = 1.0 / 5;
+constexpr double a31 = 3.0 / 40, a32 = 9.0 / 40;
+constexpr double a41 = 44.0 / 45, a42 = -56.0 / 15, a43 = 32.0 / 9;
+constexpr double a51 = 19372.0 / 6561, a52 = -25360.0 / 2187, a53 = 64448.0 / 6561, a54 = -212.0 / 729;
+constexpr double a61 = 9017.0 / 3168, a62 = -355.0 / 33, a63 = 46732.0 / 5247, a64 = 49.0 / 176,
+                 a65 = -5103.0 / 18656;
+constexpr double b1 = 35.0 / 384, b3 = 500.0 / 1113, b4 = 125.0 / 192, b5 = -2187.0 / 6784, b6 = 11.0 / 84;
+constexpr double e1 = 71.0 / 57600, e3 = -71.0 / 16695, e4 = 71.0 / 1920, e5 = -17253.0 / 339200,
+                 e6 = 22.0 / 525, e7 = -1.0 / 40;
+// The pair's continuous extension of order 4 (Shampine 1986, as in Hairer
+// & Wanner's DOPRI5): y(t_prev + theta h) from the step's stages, no
+// further right-hand side.
+constexpr double d1 = -12715105075.0 / 11282082432, d3 = 87487479700.0 / 32700410799,
+                 d4 = -10690763975.0 / 1880347072, d5 = 701980252875.0 / 199316789632,
+                 d6 = -1453857185.0 / 822651844, d7 = 69997945.0 / 29380423;
+
+// The step-size controller of Hairer & Wanner's DOPRI5 (Solving ODEs I,
+// section II.4 and IV.2): h_new = h / fac with fac = err^(1/5 - 0.75
+// beta) / err_old^beta / safety, beta = 0.04 (a PI controller), kept
+// within [1/10, 5]: at most ten times larger or five times smaller.
+constexpr double kBeta = 0.04;
+constexpr double kExpo = 0.2 - kBeta * 0.75;
+constexpr double kSafety = 0.9;
+constexpr double kMaxShrink = 5.0;   // fac <= 5
+constexpr double kMaxGrowth = 10.0;  // fac >= 1/10
+// Recoverable right-hand-side failures in a row before giving up (CVODES'
+// default for its convergence failures).
+constexpr int kMaxRhsFailures = 10;
+
+}  // namespace
+
+DormandPrince::DormandPrince(OdeSystem* system, const Options& options)
+    : system_(system), options_(options), n_(system->num_states()), num_roots_(system->num_roots()) {
+  const size_t n = static_cast<size_t>(n_);
+  for (auto* v : {&y_, &f_, &y_prev_, &f_prev_, &k2_, &k3_, &k4_, &k5_, &k6_, &k7_, &stage_, &y_new_, &err_}) {
+    v->assign(n, 0.0);
+  }
+  y_root_.assign(n, 0.0);
+  const size_t nr = static_cast<size_t>(num_roots_);
+  g_lo_.assign(nr, 0.0);
+  g_hi_.assign(nr, 0.0);
+  g_mid_.assign(nr, 0.0);
+  active_.assign(nr, 1);
+  roots_found_.assign(nr, 0);
+}
+
+void DormandPrince::Reset(double t, const double* y, double first_step) {
+  t_ = t_prev_ = t;
+  std::copy(y, y + n_, y_.begin());
+  started_ = stepped_ = false;
+  h_first_ = first_step;
+  h_ = 0;
+  err_old_ = 1e-4;
+  rejected_last_ = false;
+  root_returned_ = false;
+  t_returned_ = t;
+  std::fill(roots_found_.begin(), roots_found_.end(), 0);
+  steps_ = rhs_evaluations_ = root_evaluations_ = error_test_failures_ = 0;
+}
+
+int DormandPrince::Rhs(double t, const double* y, double* f) {
+  ++rhs_evaluations_;
+  return system_->Rhs(t, y, f);
+}
+
+double DormandPrince::ErrorNorm(const double* y0, const double* y1, const double* err) const {
+  double sum = 0;
+  for (int i = 0; i < n_; ++i) {
+    const double scale = options_.abs_tol + options_.rel_tol * std::max(std::abs(y0[i]), std::abs(y1[i]));
+    const double r = err[i] / scale;
+    sum += r * r;
+  }
+  return std::sqrt(sum / n_);
+}
+
+double DormandPrince::RootTolerance() const {
+  const double h = stepped_ ? t_ - t_prev_ : h_;
+  return 100 * kEps * (std::abs(t_) + std::abs(h));
+}
+
+DormandPrince::Flag DormandPrince::Start(double tout) {
+  failure_t_ = t_;
+  const int r = Rhs(t_, y_.data(), f_.data());
+  if (r != 0) return last_failure_ = kFirstRhsFailed;
+  double h_max = t_stop_ - t_;
+  if (options_.max_step > 0) h_max = std::min(h_max, options_.max_step);
+  double h = h_first_;
+  if (!(h > 0)) {
+    // The estimate stays within the first output interval too (a step
+    // given by the caller need not: outputs are interpolated).
+    const double h_bound = std::min(h_max, tout - t_);
+    // Hairer, Norsett & Wanner, Solving ODEs I, II.4: a step for which an
+    // explicit Euler step changes y by 1% of its scale, refined by a
+    // second derivative estimated from one Euler step.
+    double d0 = 0, d1 = 0;
+    for (int i = 0; i < n_; ++i) {
+      const double scale = options_.abs_tol + options_.rel_tol * std::abs(y_[i]);
+      d0 += (y_[i] / scale) * (y_[i] / scale);
+      d1 += (f_[i] / scale) * (f_[i] / scale);
+    }
+    d0 = std::sqrt(d0 / n_);
+    d1 = std::sqrt(d1 / n_);
+    double h0 = (d0 < 1e-5 || d1 < 1e-5) ? 1e-6 : 0.01 * d0 / d1;
+    h0 = std::min(h0, h_bound);
+    double d2 = 0;
+    for (int attempt = 0;; ++attempt) {
+      for (int i = 0; i < n_; ++i) stage_[i] = y_[i] + h0 * f_[i];
+      const int rr = Rhs(t_ + h0, stage_.data(), k2_.data());
+      if (rr < 0) return last_failure_ = kRhsFailed;
+      if (rr == 0) break;
+      if (attempt == kMaxRhsFailures) return last_failure_ = kRhsRepeatedlyFailed;
+      h0 *= 0.25;
+    }
+    for (int i = 0; i < n_; ++i) {
+      const double scale = options_.abs_tol + options_.rel_tol * std::abs(y_[i]);
+      const double r2 = (k2_[i] - f_[i]) / scale;
+      d2 += r2 * r2;
+    }
+    d2 = std::sqrt(d2 / n_) / h0;
+    const double d = std::max(d1, d2);
+    const double h1 = d <= 1e-15 ? std::max(1e-6, h0 * 1e-3) : std::pow(0.01 / d, 0.2);
+    h = std::min({100 * h0, h1, h_bound});
+  }
+  h_ = std::min(h, h_max);
+  started_ = true;
+  if (num_roots_ > 0) return CheckStart();
+  return kSuccess;
+}
+
+DormandPrince::Flag DormandPrince::Step() {
+  int rhs_failures = 0;
+  const double* y = y_.data();
+  const double* k1 = f_.data();
+  double* s = stage_.data();
+  double* k2 = k2_.data();
+  double* k3 = k3_.data();
+  double* k4 = k4_.data();
+  double* k5 = k5_.data();
+  double* k6 = k6_.data();
+  double* k7 = k7_.data();
+  double* yn = y_new_.data();
+  double* err = err_.data();
+  const int n = n_;
+  while (true) {
+    double h = h_;
+    if (options_.max_step > 0) h = std::min(h, options_.max_step);
+    const double h_proposed = h;
+    bool landing = false;
+    if (t_ + h >= t_stop_) {
+      h = t_stop_ - t_;
+      landing = true;
+    }
+    failure_t_ = t_;
+    failure_h_ = h;
+    if (!(h > 0) || (!landing && h <= 16 * kEps * std::abs(t_))) return last_failure_ = kStepTooSmall;
+    const double t = t_;
+    // The stages; a recoverable failure in any of them rejects the step.
+    int r = 0;
+    for (int i = 0; i < n; ++i) s[i] = y[i] + h * (a21 * k1[i]);
+    r = Rhs(t + c2 * h, s, k2);
+    if (r == 0) {
+      for (int i = 0; i < n; ++i) s[i] = y[i] + h * (a31 * k1[i] + a32 * k2[i]);
+      r = Rhs(t + c3 * h, s, k3);
+    }
+    if (r == 0) {
+      for (int i = 0; i < n; ++i) s[i] = y[i] + h * (a41 * k1[i] + a42 * k2[i] + a43 * k3[i]);
+      r = Rhs(t + c4 * h, s, k4);
+    }
+    if (r == 0) {
+      for (int i = 0; i < n; ++i) s[i] = y[i] + h * (a51 * k1[i] + a52 * k2[i] + a53 * k3[i] + a54 * k4[i]);
+      r = Rhs(t + c5 * h, s, k5);
+    }
+    if (r == 0) {
+      for (int i = 0; i < n; ++i) {
+        s[i] = y[i] + h * (a61 * k1[i] + a62 * k2[i] + a63 * k3[i] + a64 * k4[i] + a65 * k5[i]);
+      }
+      r = Rhs(landing ? t_stop_ : t + h, s, k6);
+    }
+    const double t_new = landing ? t_stop_ : t + h;
+    if (r == 0) {
+      for (int i = 0; i < n; ++i) yn[i] = y[i] + h * (b1 * k1[i] + b3 * k3[i] + b4 * k4[i] + b5 * k5[i] + b6 * k6[i]);
+      r = Rhs(t_new, yn, k7);
+    }
+    if (r < 0) return last_failure_ = kRhsFailed;
+    if (r > 0) {
+      if (++rhs_failures >= kMaxRhsFailures) return last_failure_ = kRhsRepeatedlyFailed;
+      h_ = 0.25 * h;
+      rejected_last_ = true;
+      continue;
+    }
+    for (int i = 0; i < n; ++i) {
+      err[i] = h * (e1 * k1[i] + e3 * k3[i] + e4 * k4[i] + e5 * k5[i] + e6 * k6[i] + e7 * k7[i]);
+    }
+    const double e = ErrorNorm(y, yn, err);
+    if (!(e <= 1)) {
+      ++error_test_failures_;
+      h_ = std::isfinite(e) ? h / std::min(kMaxShrink, std::pow(e, kExpo) / kSafety) : 0.25 * h;
+      rejected_last_ = true;
+      continue;
+    }
+    double fac = std::pow(e, kExpo) / std::pow(err_old_, kBeta) / kSafety;
+    fac = std::clamp(fac, 1.0 / kMaxGrowth, kMaxShrink);
+    double h_new = h / fac;
+    if (rejected_last_) h_new = std::min(h_new, h);
+    // A step cut short to land on the stop time says nothing against the
+    // step before it: the next segment may start from that one.
+    if (landing) h_new = std::max(h_new, std::min(h_proposed, h_));
+    err_old_ = std::max(e, 1e-4);
+    rejected_last_ = false;
+    t_prev_ = t_;
+    y_prev_.swap(y_);
+    y_.swap(y_new_);
+    f_prev_.swap(f_);
+    f_.swap(k7_);
+    t_ = t_new;
+    h_ = h_new;
+    ++steps_;
+    stepped_ = true;
+    return kSuccess;
+  }
+}
+
+bool DormandPrince::Interpolate(double t, int k, double* out) const {
+  if (k != 0 && k != 1) return false;
+  const double fuzz = RootTolerance();
+  if (t == t_ || (!stepped_ && std::abs(t - t_) <= fuzz)) {
+    if (k == 1 && !started_) return false;
+    const std::vector<double>& v = k == 0 ? y_ : f_;
+    std::copy(v.begin(), v.end(), out);
+    return true;
+  }
+  if (!stepped_ || t < t_prev_ - fuzz || t > t_ + fuzz) return false;
+  // The continuous extension, written as Hairer & Wanner do:
+  // y = r1 + th (r2 + (1 - th) (r3 + th (r4 + (1 - th) r5))) with
+  // r1 = y_prev, r2 = y - y_prev, r3 = h k1 - r2, r4 = r2 - h k7 - r3 and
+  // r5 = h sum d_i k_i (k1 = f_prev_, k7 = f_, k3..k6 the step's stages).
+  const double h = t_ - t_prev_;
+  const double th = (t - t_prev_) / h;
+  const double th1 = 1 - th;
+  for (int i = 0; i < n_; ++i) {
+    const double r2 = y_[i] - y_prev_[i];
+    const double r3 = h * f_prev_[i] - r2;
+    const double r4 = r2 - h * f_[i] - r3;
+    const double r5 =
+        h * (d1 * f_prev_[i] + d3 * k3_[i] + d4 * k4_[i] + d5 * k5_[i] + d6 * k6_[i] + d7 * f_[i]);
+    if (k == 0) {
+      out[i] = y_prev_[i] + th * (r2 + th1 * (r3 + th * (r4 + th1 * r5)));
+    } else {
+      out[i] = (r2 + (1 - 2 * th) * r3 + th * (2 - 3 * th) * r4 + 2 * th * th1 * (1 - 2 * th) * r5) / h;
+    }
+  }
+  return true;
+}
+
+// Roots. The functions' values at t_lo_ are in g_lo_; a function exactly
+// zero at the start of the integration is inactive until it is non-zero
+// (it would otherwise report the start as a root again).
+DormandPrince::Flag DormandPrince::CheckStart() {
+  t_lo_ = t_;
+  failure_t_ = t_;
+  ++root_evaluations_;
+  if (system_->Roots(t_, y_.data(), g_lo_.data()) != 0) return last_failure_ = kRootFunctionFailed;
+  bool any_zero = false;
+  for (int i = 0; i < num_roots_; ++i) {
+    active_[i] = g_lo_[i] != 0;
+    any_zero = any_zero || g_lo_[i] == 0;
+  }
+  if (!any_zero) return kSuccess;
+  // Look a tenth of the first step ahead (along the slope): a function
+  // that moves away from zero there is active with that value.
+  const double small = std::max(RootTolerance(), 0.1 * h_);
+  for (int i = 0; i < n_; ++i) y_root_[i] = y_[i] + small * f_[i];
+  ++root_evaluations_;
+  if (system_->Roots(t_ + small, y_root_.data(), g_hi_.data()) != 0) return last_failure_ = kRootFunctionFailed;
+  for (int i = 0; i < num_roots_; ++i) {
+    if (!active_[i] && g_hi_[i] != 0) {
+      active_[i] = 1;
+      g_lo_[i] = g_hi_[i];
+    }
+  }
+  return kSuccess;
+}
+
+DormandPrince::Flag DormandPrince::CheckAfterRoot() {
+  // The last call returned the root t_lo_. Functions that are zero there
+  // (the ones that crossed) take their value just past it as the reference
+  // for the next crossing; one that is still zero there is an error, one
+  // that has become zero there is a new root.
+  failure_t_ = t_lo_;
+  if (!Interpolate(t_lo_, 0, y_root_.data())) return kSuccess;
+  ++root_evaluations_;
+  if (system_->Roots(t_lo_, y_root_.data(), g_lo_.data()) != 0) return last_failure_ = kRootFunctionFailed;
+  std::fill(roots_found_.begin(), roots_found_.end(), 0);
+  bool any_zero = false;
+  for (int i = 0; i < num_roots_; ++i) {
+    if (active_[i] && g_lo_[i] == 0) {
+      roots_found_[i] = 1;
+      any_zero = true;
+    }
+  }
+  if (!any_zero) return kSuccess;
+  const double small = RootTolerance();
+  const double t_plus = t_lo_ + small;
+  if (t_plus >= t_) {
+    for (int i = 0; i < n_; ++i) y_root_[i] = y_[i] + (t_plus - t_) * f_[i];
+  } else {
+    Interpolate(t_plus, 0, y_root_.data());
+  }
+  ++root_evaluations_;
+  if (system_->Roots(t_plus, y_root_.data(), g_hi_.data()) != 0) return last_failure_ = kRootFunctionFailed;
+  bool new_root = false;
+  for (int i = 0; i < num_roots_; ++i) {
+    if (!active_[i]) continue;
+    if (g_hi_[i] == 0) {
+      if (roots_found_[i] != 0) return last_failure_ = kRootsTooClose;
+      new_root = true;
+      roots_found_[i] = g_lo_[i] > 0 ? -1 : 1;
+    } else if (roots_found_[i] != 0) {
+      g_lo_[i] = g_hi_[i];
+      roots_found_[i] = 0;
+    }
+  }
+  if (!new_root) return kSuccess;
+  t_root_ = t_plus;
+  t_lo_ = t_plus;
+  g_lo_ = g_hi_;
+  return kRootReturn;
+}
+
+DormandPrince::Flag DormandPrince::CheckUpTo(double thi) {
+  if (!(thi > t_lo_)) return kSuccess;
+  failure_t_ = thi;
+  if (thi == t_) {
+    std::copy(y_.begin(), y_.end(), y_root_.begin());
+  } else {
+    Interpolate(thi, 0, y_root_.data());
+  }
+  ++root_evaluations_;
+  if (system_->Roots(thi, y_root_.data(), g_hi_.data()) != 0) return last_failure_ = kRootFunctionFailed;
+  bool failed = false;
+  const bool found = Locate(thi, &failed);
+  if (failed) return last_failure_ = kRootFunctionFailed;
+  // g_hi_ holds the values at t_root_ now: the next search starts there,
+  // and functions inactive since the start wake up once non-zero.
+  for (int i = 0; i < num_roots_; ++i) {
+    if (!active_[i] && g_hi_[i] != 0) active_[i] = 1;
+  }
+  t_lo_ = t_root_;
+  g_lo_ = g_hi_;
+  if (!found) return kSuccess;
+  if (t_root_ == t_) {
+    std::copy(y_.begin(), y_.end(), y_root_.begin());
+  } else {
+    Interpolate(t_root_, 0, y_root_.data());
+  }
+  return kRootReturn;
+}
+
+bool DormandPrince::Locate(double thi, bool* failed) {
+  // Which active function changes sign in (t_lo_, thi], the one that does
+  // so farthest from thi (by linear interpolation) first.
+  double tlo = t_lo_;
+  const double tol = RootTolerance();
+  auto pick = [&](const std::vector<double>& lo, const std::vector<double>& hi, int* which, bool* zero) {
+    double best = 0;
+    *which = -1;
+    *zero = false;
+    for (int i = 0; i < num_roots_; ++i) {
+      if (!active_[i]) continue;
+      if (hi[i] == 0) {
+        *zero = true;
+      } else if (lo[i] * hi[i] < 0) {
+        const double frac = std::abs(hi[i] / (hi[i] - lo[i]));
+        if (frac > best) {
+          best = frac;
+          *which = i;
+        }
+      }
+    }
+  };
+  int imax = -1;
+  bool zero = false;
+  pick(g_lo_, g_hi_, &imax, &zero);
+  if (imax < 0 && !zero) {
+    t_root_ = thi;
+    return false;
+  }
+  if (imax >= 0) {
+    // The Illinois variant of the secant method (Dowell & Jarratt 1971),
+    // as CVODES and ARKODE use it: the secant step, with the weight of
+    // the end that stayed put for two iterations halved (or doubled), and
+    // kept a fraction of the interval away from either end.
+    double alpha = 1;
+    int side = 0, side_prev = -1;
+    for (int it = 0; it < 200 && std::abs(thi - tlo) > tol; ++it) {
+      alpha = side_prev == side ? (side == 2 ? 2 * alpha : 0.5 * alpha) : 1.0;
+      double tmid = thi - (thi - tlo) * g_hi_[imax] / (g_hi_[imax] - alpha * g_lo_[imax]);
+      const double width = std::abs(thi - tlo);
+      const double frac = width / tol > 5 ? 0.1 : 0.5 * tol / width;
+      if (std::abs(tmid - tlo) < 0.5 * tol) tmid = tlo + frac * (thi - tlo);
+      if (std::abs(thi - tmid) < 0.5 * tol) tmid = thi - frac * (thi - tlo);
+      Interpolate(tmid, 0, y_root_.data());
+      ++root_evaluations_;
+      if (system_->Roots(tmid, y_root_.data(), g_mid_.data()) != 0) {
+        *failed = true;
+        return false;
+      }
+      side_prev = side;
+      int imid = -1;
+      bool zmid = false;
+      pick(g_lo_, g_mid_, &imid, &zmid);
+      if (imid >= 0) {  // the sign change is in (tlo, tmid]
+        thi = tmid;
+        g_hi_.swap(g_mid_);
+        imax = imid;
+        side = 1;
+        continue;
+      }
+      if (zmid) {  // no sign change before tmid, but a zero at it
+        thi = tmid;
+        g_hi_.swap(g_mid_);
+        break;
+      }
+      tlo = tmid;  // the sign change is in (tmid, thi]
+      g_lo_.swap(g_mid_);
+      side = 2;
+    }
+  }
+  t_root_ = thi;
+  for (int i = 0; i < num_roots_; ++i) {
+    roots_found_[i] = 0;
+    if (!active_[i]) continue;
+    if (g_hi_[i] == 0 || g_lo_[i] * g_hi_[i] < 0) roots_found_[i] = g_lo_[i] > 0 ? -1 : 1;
+  }
+  return true;
+}
+
+DormandPrince::Flag DormandPrince::Evolve(double tout, bool one_step, double* tret, double* yout) {
+  steps_this_call_ = 0;
+  auto give = [&](double t, const double* y, Flag flag) {
+    *tret = t;
+    std::copy(y, y + n_, yout);
+    t_returned_ = t;
+    root_returned_ = flag == kRootReturn;
+    return flag;
+  };
+  auto give_tout = [&]() {
+    Interpolate(tout, 0, yout);
+    *tret = tout;
+    t_returned_ = tout;
+    root_returned_ = false;
+    return kSuccess;
+  };
+  if (!started_) {
+    const Flag f = Start(tout);
+    if (f != kSuccess) return f;
+  } else {
+    // What the last step holds beyond the last return: roots first, then
+    // tout, the step's end (one-step mode) or the stop time.
+    const double troundoff = RootTolerance();
+    if (num_roots_ > 0) {
+      const bool after_root = root_returned_;
+      if (after_root) {
+        const Flag f = CheckAfterRoot();
+        if (f == kRootReturn) return give(t_root_, y_root_.data(), kRootReturn);
+        if (f != kSuccess) return f;
+      }
+      if (std::abs(t_ - t_returned_) > troundoff) {
+        const Flag f = CheckUpTo(one_step ? t_ : std::min(t_, tout));
+        if (f == kRootReturn) return give(t_root_, y_root_.data(), kRootReturn);
+        if (f != kSuccess) return f;
+        root_returned_ = false;
+        if (after_root && one_step) return give(t_, y_.data(), kSuccess);
+      }
+    }
+    if (!one_step && t_ >= tout) return give_tout();
+    if (one_step && std::abs(t_ - t_returned_) > troundoff) return give(t_, y_.data(), kSuccess);
+    if (t_ >= t_stop_) return give(t_, y_.data(), kStopReturn);
+  }
+  while (true) {
+    if (steps_this_call_ >= options_.max_steps) {
+      failure_t_ = t_;
+      return last_failure_ = kTooMuchWork;
+    }
+    const Flag f = Step();
+    if (f != kSuccess) return f;
+    ++steps_this_call_;
+    if (num_roots_ > 0) {
+      const Flag fr = CheckUpTo(one_step ? t_ : std::min(t_, tout));
+      if (fr == kRootReturn) return give(t_root_, y_root_.data(), kRootReturn);
+      if (fr != kSuccess) return fr;
+    }
+    if (!one_step && t_ >= tout) return give_tout();
+    if (t_ >= t_stop_) return give(t_, y_.data(), kStopReturn);
+    if (one_step) return give(t_, y_.data(), kSuccess);
+  }
+}
+
+std::string DormandPrince::FailureMessage(Flag flag) const {
+  std::ostringstream m;
+  switch (flag) {
+    case kTooMuchWork:
+      m << "more than " << options_.max_steps << " steps (max_steps) in one call, up to t = " << failure_t_;
+      break;
+    case kStepTooSmall:
+      m << "the step size fell to " << failure_h_ << " at t = " << failure_t_
+        << " after repeated error test failures";
+      break;
+    case kRhsFailed:
+      m << "the right-hand side failed at t = " << failure_t_;
+      break;
+    case kFirstRhsFailed:
+      m << "the right-hand side failed at the start point t = " << failure_t_;
+      break;
+    case kRhsRepeatedlyFailed:
+      m << "the right-hand side failed (a value not finite) " << kMaxRhsFailures
+        << " times in a row from t = " << failure_t_ << ", the last with step size " << failure_h_;
+      break;
+    case kRootFunctionFailed:
+      m << "an event trigger's root function failed at t = " << failure_t_;
+      break;
+    case kRootsTooClose:
+      m << "a root function stayed zero just after its root at t = " << failure_t_;
+      break;
+    default:
+      m << "flag " << static_cast<int>(flag);
+  }
+  return m.str();
+}
+
+}  // namespace soma::solvers

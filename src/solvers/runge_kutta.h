@@ -1,0 +1,146 @@
+#pragma once
+// The Dormand-Prince 5(4) explicit Runge-Kutta pair (Dormand & Prince 1980;
+// Hairer, Norsett & Wanner, "Solving Ordinary Differential Equations I",
+// section II.5) with first-same-as-last stages, a PI step-size controller,
+// output between steps from the pair's own continuous extension of order 4
+// (no further right-hand side), a stop time it lands on exactly, and
+// root finding for events with the semantics of CVODES and ARKODE (sign
+// changes of g located by the Illinois method on the interpolant; a
+// function that is zero at the start is inactive until it moves away).
+//
+// Written for small systems run many times (trial members, twin
+// forecasts): everything is in flat arrays allocated once, every stage is
+// one fused loop over the states, and nothing is allocated per step. (ARKODE's
+// ERKStep, used before, spent about as long on its vector operations,
+// controller and root checks as on the model's right-hand side for the
+// 13-state T1D model.)
+//
+// A recoverable failure of the right-hand side (> 0, e.g. a non-finite
+// value) in any stage rejects the step and retries it with a quarter of
+// the step, like CVODES does; ten failures in a row end the run.
+//
+// Integrates forward in time only. Thread safety: one stepper per thread.
+
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace soma::solvers {
+
+class OdeSystem;
+
+class DormandPrince {
+ public:
+  struct Options {
+    double rel_tol = 1e-6;   // > 0
+    double abs_tol = 1e-12;  // > 0, every state
+    double max_step = 0;     // 0: unlimited
+    long max_steps = 500000;  // steps per Evolve call
+  };
+  // Evolve's result. The non-negative values and kTooMuchWork equal
+  // CVODES' CV_SUCCESS, CV_TSTOP_RETURN, CV_ROOT_RETURN and CV_TOO_MUCH_WORK.
+  enum Flag : int {
+    kSuccess = 0,      // reached tout (one-step mode: took a step)
+    kStopReturn = 1,   // reached the stop time
+    kRootReturn = 2,   // a root function changed sign: roots_found()
+    kTooMuchWork = -1,
+    kStepTooSmall = -3,   // error test failures shrank the step to rounding level of t
+    kRhsFailed = -8,      // the right-hand side returned < 0
+    kFirstRhsFailed = -9,  // the right-hand side failed at the start point
+    kRhsRepeatedlyFailed = -10,  // > 0 (recoverable) ten times in a row
+    kRootFunctionFailed = -12,
+    kRootsTooClose = -13,  // a root function stayed zero just after its root
+  };
+
+  // `system` must outlive the stepper.
+  DormandPrince(OdeSystem* system, const Options& options);
+
+  // (Re)starts at (t, y): the last step, the root state and the counters
+  // are dropped. `first_step` > 0 is the first step tried; 0 estimates it
+  // from the start point (one more right-hand side).
+  void Reset(double t, const double* y, double first_step);
+  // The integrator never steps past `t` (+infinity: no stop); kept until changed.
+  void SetStopTime(double t) { t_stop_ = t; }
+  void SetMaxSteps(long n) { options_.max_steps = n; }
+
+  // Integrates towards tout (> the current time): in normal mode until
+  // tout (y there interpolated when a step passed it), in one-step mode
+  // for one step; either stops earlier at a root or at the stop time.
+  // `*tret` and `yout` (num_states values) get the time and solution
+  // returned.
+  Flag Evolve(double tout, bool one_step, double* tret, double* yout);
+
+  // The solution (k = 0) or its derivative (k = 1) at t within the last
+  // step, from the pair's continuous extension. False outside it (with
+  // a rounding-level margin) or for another k.
+  bool Interpolate(double t, int k, double* out) const;
+
+  const std::vector<int>& roots_found() const { return roots_found_; }
+  double t() const { return t_; }               // the last step's end
+  const double* y() const { return y_.data(); }  // the solution there
+  double next_step() const { return h_; }       // the step the controller chose next
+  // What a failed Evolve ran into, for the caller's message.
+  std::string FailureMessage(Flag flag) const;
+
+  long steps() const { return steps_; }
+  long rhs_evaluations() const { return rhs_evaluations_; }
+  long root_evaluations() const { return root_evaluations_; }
+  long error_test_failures() const { return error_test_failures_; }
+
+ private:
+  enum class StepResult { kAccepted, kFailed };
+  // Computes the first step's size (Hairer's estimate) and the slope at
+  // the start; on failure returns the flag.
+  Flag Start(double tout);
+  // One accepted step from (t_, y_) with retries inside; kSuccess or a failure.
+  Flag Step();
+  int Rhs(double t, const double* y, double* f);
+  double ErrorNorm(const double* y0, const double* y1, const double* err) const;
+  // Root finding. CheckStart: at the start point (functions exactly zero
+  // there become inactive); CheckAfterRoot: at the start of the call after
+  // a root was returned; CheckUpTo: sign changes in (tlo_, thi]. Each
+  // returns kSuccess (none), kRootReturn (then t_root_, y_root_ hold the
+  // root and roots_found_ the functions) or a failure.
+  Flag CheckStart();
+  Flag CheckAfterRoot();
+  Flag CheckUpTo(double thi);
+  // Illinois iteration on (tlo_, thi] with g_lo_ / g_hi_; sets t_root_ and
+  // g_root_, and roots_found_ when a root is there. True: a root.
+  bool Locate(double thi, bool* failed);
+  double RootTolerance() const;
+
+  OdeSystem* system_;
+  Options options_;
+  int n_;
+  int num_roots_;
+  double t_stop_ = std::numeric_limits<double>::infinity();
+
+  // The solution: (t_, y_) and f_ = f(t_, y_) at the end of the last step,
+  // (t_prev_, y_prev_, f_prev_) at its start.
+  double t_ = 0, t_prev_ = 0;
+  std::vector<double> y_, f_, y_prev_, f_prev_;
+  bool started_ = false;     // f_ and the first step are known
+  bool stepped_ = false;     // a step since Reset: the interpolant exists
+  double h_ = 0;             // next step to try
+  double h_first_ = 0;       // Reset's first_step
+  double err_old_ = 1e-4;    // the last accepted step's error (PI controller)
+  bool rejected_last_ = false;
+  std::vector<double> k2_, k3_, k4_, k5_, k6_, k7_, stage_, y_new_, err_;
+
+  // Roots.
+  std::vector<double> g_lo_, g_hi_, g_mid_;
+  std::vector<char> active_;
+  std::vector<int> roots_found_;
+  std::vector<double> y_root_;
+  double t_lo_ = 0;          // roots are located beyond it
+  double t_root_ = 0;
+  double t_returned_ = 0;    // the time of the last return
+  bool root_returned_ = false;
+
+  long steps_ = 0, rhs_evaluations_ = 0, root_evaluations_ = 0, error_test_failures_ = 0;
+  long steps_this_call_ = 0;
+  Flag last_failure_ = kSuccess;
+  double failure_t_ = 0, failure_h_ = 0;
+};
+
+}  // namespace soma::solvers

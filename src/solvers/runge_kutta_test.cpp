@@ -1,0 +1,125 @@
+#include "solvers/runge_kutta.h"
+
+#include <cmath>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "solvers/ode_integrator.h"
+
+namespace soma::solvers {
+namespace {
+
+// y' = y cos t, y(0) = 1: y = exp(sin t). One root function, sin(pi t):
+// zero at the start and at every integer time.
+class SineExp : public OdeSystem {
+ public:
+  int num_states() const override { return 1; }
+  int Rhs(double t, const double* y, double* ydot) override {
+    ++calls;
+    ydot[0] = y[0] * std::cos(t);
+    return 0;
+  }
+  int num_roots() const override { return with_root ? 1 : 0; }
+  int Roots(double t, const double*, double* g) override {
+    g[0] = std::sin(M_PI * t);
+    return 0;
+  }
+  bool with_root = true;
+  long calls = 0;
+};
+
+DormandPrince::Options Tolerances(double rel, double abs) {
+  DormandPrince::Options o;
+  o.rel_tol = rel;
+  o.abs_tol = abs;
+  return o;
+}
+
+TEST(DormandPrinceTest, MatchesTheAnalyticSolutionWithFewSteps) {
+  // At rel 1e-10 every output within 1e-8 of exp(sin t), and no more steps
+  // than a fifth-order method needs (a wrong coefficient would cost
+  // accuracy or, through the error estimate, steps). Measured: 183 steps.
+  SineExp sys;
+  sys.with_root = false;
+  DormandPrince rk(&sys, Tolerances(1e-10, 1e-12));
+  const double y0 = 1.0;
+  rk.Reset(0.0, &y0, 0.0);
+  rk.SetStopTime(INFINITY);
+  double worst = 0;
+  for (int k = 1; k <= 100; ++k) {
+    const double tout = 0.1 * k;
+    double t = 0, y = 0;
+    ASSERT_EQ(rk.Evolve(tout, /*one_step=*/false, &t, &y), DormandPrince::kSuccess);
+    ASSERT_EQ(t, tout);
+    worst = std::max(worst, std::abs(y - std::exp(std::sin(tout))));
+  }
+  EXPECT_LE(worst, 1e-8);
+  EXPECT_LE(rk.steps(), 220);
+  EXPECT_GE(rk.steps(), 100);
+  // First same as last: six right-hand sides per step, plus the first point
+  // and the start's estimate.
+  EXPECT_LE(rk.rhs_evaluations(), 6 * (rk.steps() + rk.error_test_failures()) + 2);
+  EXPECT_EQ(rk.rhs_evaluations(), sys.calls);
+}
+
+TEST(DormandPrinceTest, FindsSuccessiveRootsButNotTheOneAtTheStart) {
+  // sin(pi t) is zero at t = 0, where it must not count (it is inactive
+  // until it moves away), then falls through 1, rises through 2 and falls
+  // through 3; each root is returned once, without a restart in between.
+  SineExp sys;
+  DormandPrince rk(&sys, Tolerances(1e-9, 1e-12));
+  const double y0 = 1.0;
+  rk.Reset(0.0, &y0, 0.0);
+  rk.SetStopTime(INFINITY);
+  std::vector<double> roots;
+  std::vector<int> directions;
+  double t = 0, y = 0;
+  while (true) {
+    const DormandPrince::Flag f = rk.Evolve(3.5, /*one_step=*/false, &t, &y);
+    ASSERT_GE(f, 0) << rk.FailureMessage(f);
+    if (f == DormandPrince::kSuccess) break;
+    ASSERT_EQ(f, DormandPrince::kRootReturn);
+    roots.push_back(t);
+    directions.push_back(rk.roots_found()[0]);
+    EXPECT_NEAR(y, std::exp(std::sin(t)), 1e-7);
+  }
+  EXPECT_EQ(t, 3.5);
+  ASSERT_EQ(roots.size(), 3u);
+  for (int k = 0; k < 3; ++k) EXPECT_NEAR(roots[k], k + 1.0, 1e-12) << k;
+  EXPECT_EQ(directions, (std::vector<int>{-1, 1, -1}));
+}
+
+TEST(DormandPrinceTest, LandsOnTheStopTimeAndReportsRootsInOneStepMode) {
+  SineExp sys;
+  DormandPrince rk(&sys, Tolerances(1e-8, 1e-12));
+  const double y0 = 1.0;
+  rk.Reset(0.0, &y0, 0.0);
+  rk.SetStopTime(1.5);
+  double t = 0, y = 0, last = 0;
+  int roots = 0;
+  DormandPrince::Flag f = DormandPrince::kSuccess;
+  while (f == DormandPrince::kSuccess || f == DormandPrince::kRootReturn) {
+    f = rk.Evolve(1.5, /*one_step=*/true, &t, &y);
+    ASSERT_GE(f, 0) << rk.FailureMessage(f);
+    EXPECT_GT(t, last);
+    EXPECT_LE(t, 1.5);
+    last = t;
+    if (f == DormandPrince::kRootReturn) {
+      ++roots;
+      EXPECT_NEAR(t, 1.0, 1e-12);
+    }
+  }
+  EXPECT_EQ(f, DormandPrince::kStopReturn);
+  EXPECT_EQ(t, 1.5);  // exactly
+  EXPECT_EQ(roots, 1);
+  EXPECT_NEAR(y, std::exp(std::sin(1.5)), 1e-7);
+  // Every step ended where the interpolant says the solution is.
+  double y_at = 0;
+  ASSERT_TRUE(rk.Interpolate(1.5, 0, &y_at));
+  EXPECT_EQ(y_at, y);
+  EXPECT_FALSE(rk.Interpolate(1.6, 0, &y_at));  // beyond the last step
+}
+
+}  // namespace
+}  // namespace soma::solvers
