@@ -77,10 +77,15 @@ std::string SimulationSummary::FullReport() const {
     s << "  method                         explicit Runge-Kutta, Dormand-Prince 5(4) (rk45)\n";
   }
   if (!std::isnan(integrator.bdf_from) || integrator.bdf_probes > 0 || integrator.rk_segments > 0) {
-    s << "  automatic method               Adams";
+    // Segments: the run's start and every restart begin one.
+    const long segments = std::max(restarts + 1, integrator.rk_segments);
+    s << "  automatic method               ";
     if (integrator.rk_segments > 0) {
-      s << ", explicit Runge-Kutta on " << integrator.rk_segments << " segments between restarts";
+      s << "explicit Runge-Kutta on " << integrator.rk_segments << " of " << segments << " segments";
       if (integrator.rk_fallbacks > 0) s << " (" << integrator.rk_fallbacks << " handed back to Adams)";
+    }
+    if (integrator.rk_segments < segments) {
+      s << (integrator.rk_segments > 0 ? ", Adams on the others" : "Adams");
     }
     if (!std::isnan(integrator.bdf_from)) {
       s << ", BDF from t = " << integrator.bdf_from << " (" << integrator.method_switches << " switches)";

@@ -71,6 +71,13 @@ Result<std::unique_ptr<OdeIntegrator>> OdeIntegrator::Create(const SundialsConte
   } else if (options.method == OdeMethod::kAuto) {
     self->phase_ = AutoPhase::kAdams;
     SOMA_RETURN_IF_ERROR(self->InitCvode(OdeMethod::kAdams, /*fixed_point=*/true, t0));
+    // The first segment chooses its stepper as every segment after a
+    // restart does (in Advance, which knows where it ends). Measured
+    // in-process against Adams for the first segment (soma_bench_simulate,
+    // native code): mass-30 0.36 -> 0.15 ms, mass-300 7.3 -> 4.2 ms, the
+    // T1D trial 0.75 -> 0.63 s; mass-100/300 in bytecode 6-11 % slower
+    // (their right-hand side costs more there than BDF's linear algebra).
+    if (!system->wants_steps()) self->restart_pending_ = true;
   } else {
     SOMA_RETURN_IF_ERROR(self->InitCvode(options.method, /*fixed_point=*/false, t0));
   }
@@ -702,6 +709,7 @@ Status OdeIntegrator::EnableSensitivities(int ns, std::span<const double> s0, co
                        "they need CVODES: use method bdf, adams or auto");
   }
   // Sensitivities are corrected with Newton iteration: kAuto runs BDF.
+  restart_pending_ = false;
   if (phase_ != AutoPhase::kOff) {
     SOMA_RETURN_IF_ERROR(SwitchMethod(AutoPhase::kBdf));
     phase_ = AutoPhase::kOff;  // BDF for good: Reinit keeps it

@@ -102,6 +102,12 @@ enum class OdeMethod {
   // BDF for one check and keeps it if BDF's steps are at least twice as long. With forward
   // sensitivities it is BDF from the start. After a switch it stays on BDF
   // until the next restart (Reinit), where it tries Adams again.
+  // At the start and after every restart, a segment that is short for the
+  // model's time scales (rho * length <= 1000, length to the next stop time
+  // or to IntegratorOptions::end_time) runs with the explicit Runge-Kutta
+  // method below instead (not for systems that want every step, nor with
+  // sensitivities); should it turn stiff after all, the segment goes back
+  // to Adams/BDF from its last step.
   kAuto,
   // Explicit Runge-Kutta, the Dormand-Prince 5(4) pair (DormandPrince,
   // runge_kutta.h), for non-stiff problems. A one-step method restarts after an event at
@@ -261,9 +267,10 @@ class OdeIntegrator {
   bool restart_pending_ = false;   // kAuto after Reinit: the stepper is chosen in Advance
   long rk_segments_ = 0;
   long rk_fallbacks_ = 0;
-  // kAuto after a restart: the explicit Runge-Kutta method runs the segment
-  // to the next stop time when rho * length <= kRkSegmentStiffness (rho the
-  // Jacobian's spectral radius at the restart). Dormand-Prince's stability
+  // kAuto at the start and after a restart: the explicit Runge-Kutta method
+  // runs the segment to the next stop time when rho * length <=
+  // kRkSegmentStiffness (rho the Jacobian's spectral radius at the segment's
+  // start). Dormand-Prince's stability
   // interval on the negative real axis is about 3.3, so stability holds it
   // to at most ~300 steps there; on the T1D day (rho = 0.54/min) this takes
   // in the 1-minute meal segments and the hours after a meal (10: only the

@@ -155,14 +155,16 @@ IntegratorOptions WithTolerances(double rel_tol, double abs_tol) {
   return opt;
 }
 
+// Runs to t_end in 20 outputs, with a stop at t_end or with no stop ahead
+// (then kAuto does not know how long the run is).
 IntegratorStats RunTo(OdeSystem& sys, std::vector<double> y0, double t_end, IntegratorOptions opt,
-                      std::vector<double>* y_end) {
+                      std::vector<double>* y_end, bool stop_at_end = true) {
   SundialsContext ctx;
   auto integ = OdeIntegrator::Create(ctx, &sys, 0.0, y0, opt);
   EXPECT_TRUE(integ.ok()) << integ.status().ToString();
   if (!integ.ok()) return {};
   for (int k = 1; k <= 20; ++k) {
-    auto stop = (*integ)->Advance(t_end * k / 20, t_end);
+    auto stop = (*integ)->Advance(t_end * k / 20, stop_at_end ? t_end : INFINITY);
     EXPECT_TRUE(stop.ok()) << stop.status().ToString();
     if (!stop.ok()) return {};
   }
@@ -171,10 +173,13 @@ IntegratorStats RunTo(OdeSystem& sys, std::vector<double> y0, double t_end, Inte
 }
 
 TEST(OdeIntegratorTest, AutoStaysOnAdamsForANonStiffProblem) {
+  // With no stop ahead and no end time the run's length is unknown: Adams
+  // (a short run goes to the explicit method: AutoRunsShortNonStiffSegments...).
   Oscillator sys;
   IntegratorOptions opt = WithTolerances(1e-10, 1e-12);
   std::vector<double> y;
-  const IntegratorStats auto_stats = RunTo(sys, {1.0, 0.0}, 20.0, opt, &y);
+  const IntegratorStats auto_stats = RunTo(sys, {1.0, 0.0}, 20.0, opt, &y, /*stop_at_end=*/false);
+  EXPECT_EQ(auto_stats.rk_segments, 0);
   // Global error over 3 periods at rel_tol 1e-10: well below 1e-7.
   EXPECT_NEAR(y[0], std::cos(20.0), 1e-7);
   EXPECT_NEAR(y[1], -std::sin(20.0), 1e-7);
@@ -186,7 +191,7 @@ TEST(OdeIntegratorTest, AutoStaysOnAdamsForANonStiffProblem) {
   EXPECT_LE(auto_stats.jacobian_evaluations, 2 * auto_stats.bdf_probes);
   // Adams' high orders need fewer steps than BDF at this tolerance.
   opt.method = OdeMethod::kBdf;
-  const IntegratorStats bdf_stats = RunTo(sys, {1.0, 0.0}, 20.0, opt, &y);
+  const IntegratorStats bdf_stats = RunTo(sys, {1.0, 0.0}, 20.0, opt, &y, /*stop_at_end=*/false);
   EXPECT_LT(auto_stats.steps, bdf_stats.steps / 2) << auto_stats.steps << " vs BDF " << bdf_stats.steps;
 }
 
@@ -240,22 +245,23 @@ TEST(OdeIntegratorTest, AutoTriesAdamsAgainAfterARestart) {
 }
 
 TEST(OdeIntegratorTest, AutoRunsShortNonStiffSegmentsWithRungeKutta) {
-  // After a restart with the next stop 0.5 ahead on the oscillator (rho = 1:
-  // rho * length = 0.5 <= 1000) the segment runs with the explicit method;
-  // the first segment (no restart) and a segment with no stop ahead run
-  // with Adams. Values against cos t / -sin t, 1e-12 + 1e-8 |exact|.
+  // With the next stop 1 ahead at the start, and 0.5 ahead after a restart,
+  // on the oscillator (rho = 1: rho * length <= 1000) the segments run with
+  // the explicit method; a segment with no stop ahead (and no end time)
+  // runs with Adams. Values against cos t / -sin t, 1e-12 + 1e-8 |exact|.
   SundialsContext ctx;
   Oscillator sys;
   std::vector<double> y0 = {1.0, 0.0};
   auto integ = OdeIntegrator::Create(ctx, &sys, 0.0, y0, WithTolerances(1e-10, 1e-12));
   ASSERT_TRUE(integ.ok());
   ASSERT_TRUE((*integ)->Advance(1.0, 1.0).ok());
-  EXPECT_EQ((*integ)->stats().rk_segments, 0);
+  EXPECT_EQ((*integ)->stats().rk_segments, 1);
+  EXPECT_LE(std::abs((*integ)->y()[0] - std::cos(1.0)), 1e-12 + 1e-8 * std::abs(std::cos(1.0)));
   std::vector<double> y1 = {std::cos(1.0), -std::sin(1.0)};
   ASSERT_TRUE((*integ)->Reinit(1.0, y1).ok());
   ASSERT_TRUE((*integ)->Advance(1.5, 1.5).ok());
   const IntegratorStats after_rk = (*integ)->stats();
-  EXPECT_EQ(after_rk.rk_segments, 1);
+  EXPECT_EQ(after_rk.rk_segments, 2);
   EXPECT_EQ(after_rk.jacobian_evaluations, 0);
   for (int i = 0; i < 2; ++i) {
     const double exact = i == 0 ? std::cos(1.5) : -std::sin(1.5);
@@ -265,7 +271,7 @@ TEST(OdeIntegratorTest, AutoRunsShortNonStiffSegmentsWithRungeKutta) {
   ASSERT_TRUE((*integ)->Reinit(1.5, y2).ok());
   ASSERT_TRUE((*integ)->Advance(4.0, INFINITY).ok());  // no stop ahead: Adams
   const IntegratorStats end = (*integ)->stats();
-  EXPECT_EQ(end.rk_segments, 1);
+  EXPECT_EQ(end.rk_segments, 2);
   EXPECT_GT(end.steps, after_rk.steps);
   EXPECT_LE(std::abs((*integ)->y()[0] - std::cos(4.0)), 1e-12 + 1e-8 * std::abs(std::cos(4.0)));
 }
@@ -273,7 +279,8 @@ TEST(OdeIntegratorTest, AutoRunsShortNonStiffSegmentsWithRungeKutta) {
 TEST(OdeIntegratorTest, AutoJudgesTheSegmentToTheEndByTheEndTime) {
   // After a restart at 1 with no stop ahead, IntegratorOptions::end_time
   // stands for the segment's end: 4 (rho * 3 <= 1000) runs the explicit
-  // method; 1e6 (rho * length far above 1000) and unknown run Adams.
+  // method; 1e6 (rho * length far above 1000) and unknown run Adams. (The
+  // first segment, to the stop at 1, is explicit in all three.)
   for (double end : {4.0, 1e6, static_cast<double>(INFINITY)}) {
     SundialsContext ctx;
     Oscillator sys;
@@ -286,7 +293,7 @@ TEST(OdeIntegratorTest, AutoJudgesTheSegmentToTheEndByTheEndTime) {
     std::vector<double> y1 = {std::cos(1.0), -std::sin(1.0)};
     ASSERT_TRUE((*integ)->Reinit(1.0, y1).ok());
     ASSERT_TRUE((*integ)->Advance(4.0, INFINITY).ok());
-    EXPECT_EQ((*integ)->stats().rk_segments, end == 4.0 ? 1 : 0) << "end " << end;
+    EXPECT_EQ((*integ)->stats().rk_segments, end == 4.0 ? 2 : 1) << "end " << end;
     EXPECT_LE(std::abs((*integ)->y()[0] - std::cos(4.0)), 1e-12 + 1e-8 * std::abs(std::cos(4.0))) << "end " << end;
   }
 }
@@ -308,9 +315,10 @@ class SuddenlyStiff : public OdeSystem {
 
 TEST(OdeIntegratorTest, AutoHandsAnExplicitSegmentThatTurnsStiffBackToAdams) {
   // At the restart rho = 1 and the stop is 9 ahead, so the segment starts
-  // with the explicit method; from t = 1.5 its steps are held to ~3e-6 and
-  // it runs out of its step budget, and the segment goes back to Adams
-  // (then BDF) from the last point returned. The answer stays cos t.
+  // with the explicit method (as did the first one, to 1); from t = 1.5 its
+  // steps are held to ~3e-6 and it runs out of its step budget, and the
+  // segment goes back to Adams (then BDF) from its last step. The answer
+  // stays cos t.
   SundialsContext ctx;
   SuddenlyStiff sys;
   std::vector<double> y0 = {1.0};
@@ -325,7 +333,7 @@ TEST(OdeIntegratorTest, AutoHandsAnExplicitSegmentThatTurnsStiffBackToAdams) {
     EXPECT_NEAR((*integ)->y()[0], std::cos(1.0 + k), 1e-6) << "t = " << 1.0 + k;
   }
   const IntegratorStats st = (*integ)->stats();
-  EXPECT_EQ(st.rk_segments, 1);
+  EXPECT_EQ(st.rk_segments, 2);
   EXPECT_EQ(st.rk_fallbacks, 1);
   EXPECT_GE(st.method_switches, 1);  // Adams found the stiffness and went on with BDF
 }
@@ -622,13 +630,12 @@ TEST(OdeIntegratorTest, RungeKuttaStartsEachSegmentWithTheStepItHadReached) {
   const IntegratorStats single = RunTo(oscillator, {1.0, 0.0}, 10.0, RungeKutta(1e-10, 1e-12), &y_end);
   const IntegratorStats restarted = RestartEveryHalf(RungeKutta(1e-10, 1e-12));
   EXPECT_LE(restarted.steps, single.steps + 19);
-  // kAuto runs each such segment with the explicit method (rho * 0.5 <= 1000)
-  // and carries the step from one explicit segment to the next the same way.
+  // kAuto runs each such segment with the explicit method (rho * 0.5 <= 1000),
+  // the first one included, and carries the step from one explicit segment
+  // to the next the same way.
   const IntegratorStats automatic = RestartEveryHalf(WithTolerances(1e-10, 1e-12));
-  EXPECT_EQ(automatic.rk_segments, 19);
-  // + the first segment's Adams steps and the first explicit segment's
-  // climb from its estimate (381 steps in all).
-  EXPECT_LE(automatic.steps, single.steps + 19 + 25);
+  EXPECT_EQ(automatic.rk_segments, 20);
+  EXPECT_LE(automatic.steps, restarted.steps + 2);
 }
 
 // y' = 0 with a root where t - reset = 0.01, reset set to the root's time
