@@ -85,6 +85,9 @@ TEST(SimulatorTest, TheSegmentToTheEndIsJudgedByTheEndTime) {
   auto r = Simulator(*cm).Simulate(TightOptions(3.0, 6), {{"A"}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->summary.integrator.rk_segments, 2);
+  EXPECT_NE(r->summary.FullReport().find("automatic method               explicit Runge-Kutta on 2 of 2 segments\n"),
+            std::string::npos)
+      << r->summary.FullReport();
   for (size_t row = 2; row <= 6; ++row) {
     const double t = 0.5 * static_cast<double>(row);
     ExpectClose(r->at(row, 1), std::exp(-0.5 * (t - 1.0)), 1e-12, 1e-8, "t = " + std::to_string(t));
