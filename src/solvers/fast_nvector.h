@@ -32,9 +32,4 @@ void UseFastSerialOps(N_Vector v);
 // after every evaluation. Not vectorised: see fast_nvector.cpp.
 bool AllFinite(const double* v, size_t n);
 
-// to[0, n) = from[0, n) element by element, for arrays that were just
-// written an element at a time (a solver's stage vector): memmove's wide
-// loads would wait for those stores to reach the cache.
-void CopyJustWritten(const double* from, size_t n, double* to);
-
 }  // namespace soma::solvers
