@@ -121,6 +121,18 @@ def soma_trial(soma, work, threads, ranks=None, trial=TRIAL, extra=()):
     return dt, summary, CPU["last"]
 
 
+def population_trial(work, name, size):
+    """The benchmark trial with `size` members, written to work/name (scenario paths made absolute)."""
+    with open(TRIAL) as fh:
+        trial = json.load(fh)
+    trial["population"]["size"] = size
+    trial["scenarios"] = [os.path.normpath(os.path.join(HERE, sc)) for sc in trial["scenarios"]]
+    path = os.path.join(work, name)
+    with open(path, "w") as fh:
+        json.dump(trial, fh)
+    return path
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--soma", default=os.path.join(ROOT, "build", "bin", "soma"))
@@ -169,23 +181,11 @@ def main():
     rk_diff, _ = agreement(soma, work, soma_method="rk45")
     # The fixed cost of a run (process start, reading and compiling the
     # model, native code included, writing the files): one member.
-    with open(TRIAL) as fh:
-        one = json.load(fh)
-    one["population"]["size"] = 1
-    one["scenarios"] = [os.path.normpath(os.path.join(HERE, sc)) for sc in one["scenarios"]]
-    one_trial = os.path.join(work, "one-member.json")
-    with open(one_trial, "w") as fh:
-        json.dump(one, fh)
+    one_trial = population_trial(work, "one-member.json", 1)
     tone, _, _ = best(lambda: soma_trial(soma, work, 1, trial=one_trial, extra=["--native-code", "on"]))
     # Threads on a population 4 times larger (best of 2 each): the fixed
     # start weighs a quarter as much.
-    with open(TRIAL) as fh:
-        four = json.load(fh)
-    four["population"]["size"] = 4 * members
-    four["scenarios"] = [os.path.normpath(os.path.join(HERE, sc)) for sc in four["scenarios"]]
-    four_trial = os.path.join(work, "four-times.json")
-    with open(four_trial, "w") as fh:
-        json.dump(four, fh)
+    four_trial = population_trial(work, "four-times.json", 4 * members)
     tf1 = min(soma_trial(soma, work, 1, trial=four_trial)[0] for _ in range(2))
     tf2 = min(soma_trial(soma, work, 2, trial=four_trial)[0] for _ in range(2))
     rk_summary_diff = summary_difference(s1, sr)
@@ -195,15 +195,8 @@ def main():
         m2, sm2, cm2 = best(lambda: soma_trial(soma, work, 1, 2))
         # The same on a population 4 times larger (once each): each rank's
         # fixed start (MPI_Init, reading and compiling the model) weighs less.
-        with open(TRIAL) as fh:
-            big = json.load(fh)
-        big["population"]["size"] = 4 * members
-        big["scenarios"] = [os.path.normpath(os.path.join(HERE, sc)) for sc in big["scenarios"]]
-        big_trial = os.path.join(work, "big-trial.json")
-        with open(big_trial, "w") as fh:
-            json.dump(big, fh)
-        mb1, smb1, _ = soma_trial(soma, work, 1, 1, big_trial)
-        mb2, smb2, _ = soma_trial(soma, work, 1, 2, big_trial)
+        mb1, smb1, _ = soma_trial(soma, work, 1, 1, four_trial)
+        mb2, smb2, _ = soma_trial(soma, work, 1, 2, four_trial)
     dt, out = run([PY, os.path.join(HERE, "t1d_scipy.py"), "--model", MODEL, "--runs", str(a.scipy_runs),
                    "--rtol", str(RTOL), "--atol", str(ATOL)])
     scipy_s = float(out.split()[-1])
