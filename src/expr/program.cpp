@@ -292,7 +292,7 @@ void Program::Run(const double* __restrict in, double* __restrict out,
       SOMA_OP(kTan, std::tan(x))
       SOMA_OP(kSinh, std::sinh(x))
       SOMA_OP(kCosh, std::cosh(x))
-      SOMA_OP(kTanh, std::tanh(x))
+      SOMA_OP(kTanh, TanhOp(x))
       SOMA_OP(kAsin, std::asin(x))
       SOMA_OP(kAcos, std::acos(x))
       SOMA_OP(kAtan, std::atan(x))

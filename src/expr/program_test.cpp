@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <vector>
@@ -181,6 +183,53 @@ TEST(ProgramTest, BlockAndGatheredVariableLoadsMatchEvaluate) {
     EXPECT_EQ(p.num_instructions(), 4u);
     ExpectRunMatchesEvaluate(g, outs, in.data());
   }
+}
+
+}  // namespace
+}  // namespace soma::expr
+
+namespace soma::expr {
+namespace {
+
+// Distance in units in the last place between two finite doubles of the
+// same sign.
+int64_t UlpDistance(double a, double b) {
+  int64_t ia = 0, ib = 0;
+  std::memcpy(&ia, &a, sizeof a);
+  std::memcpy(&ib, &b, sizeof b);
+  return ia > ib ? ia - ib : ib - ia;
+}
+
+TEST(TanhOpTest, WithinThreeUnitsInTheLastPlaceOfTheExactValue) {
+  // Against long double tanhl (64-bit significand) rounded to double, on a
+  // dense grid over [-30, 30] and around the switch at |x| = 0.55. The
+  // exp form is used from 0.55 on (gop_eval.h); glibc's tanh below.
+  int64_t worst = 0;
+  double worst_x = 0;
+  auto check = [&](double x) {
+    const double exact = static_cast<double>(std::tanh(static_cast<long double>(x)));
+    const int64_t d = UlpDistance(internal::TanhOp(x), exact);
+    if (d > worst) {
+      worst = d;
+      worst_x = x;
+    }
+  };
+  for (int i = -300000; i <= 300000; ++i) check(i * 1e-4);
+  for (int i = 0; i <= 1000000; ++i) {
+    check(0.5 + i * 1e-7);
+    check(-0.5 - i * 1e-7);
+  }
+  EXPECT_LE(worst, 3) << "at x = " << worst_x;
+  // Odd, signed zeros, infinities and NaN as tanh has them.
+  EXPECT_EQ(internal::TanhOp(-0.75), -internal::TanhOp(0.75));
+  EXPECT_TRUE(std::signbit(internal::TanhOp(-0.0)));
+  EXPECT_EQ(internal::TanhOp(0.0), 0.0);
+  EXPECT_EQ(internal::TanhOp(INFINITY), 1.0);
+  EXPECT_EQ(internal::TanhOp(-INFINITY), -1.0);
+  EXPECT_EQ(internal::TanhOp(25.0), 1.0);
+  EXPECT_TRUE(std::isnan(internal::TanhOp(NAN)));
+  // No step down at the switch.
+  EXPECT_LE(internal::TanhOp(std::nextafter(0.55, 0.0)), internal::TanhOp(0.55));
 }
 
 }  // namespace
