@@ -86,7 +86,7 @@ find_package(GTest REQUIRED)                   # libgtest-dev
 # optional component, so we import the few shared libraries we use directly.
 find_path(SUNDIALS_INCLUDE_DIR cvodes/cvodes.h REQUIRED)
 set(_soma_sundials_components
-    cvodes arkode kinsol nvecserial sunmatrixdense sunmatrixsparse sunlinsoldense sunlinsolklu generic)
+    cvodes kinsol nvecserial sunmatrixdense sunmatrixsparse sunlinsoldense sunlinsolklu generic)
 set(SOMA_SUNDIALS_LIBS "")
 foreach(c IN LISTS _soma_sundials_components)
   find_library(SUNDIALS_${c}_LIB NAMES sundials_${c} REQUIRED)

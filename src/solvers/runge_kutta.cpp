@@ -104,7 +104,7 @@ double DormandPrince::RootTolerance() const {
 DormandPrince::Flag DormandPrince::Start(double tout) {
   failure_t_ = t_;
   const int r = Rhs(t_, y_.data(), f_.data());
-  if (r != 0) return last_failure_ = kFirstRhsFailed;
+  if (r != 0) return kFirstRhsFailed;
   double h_max = t_stop_ - t_;
   if (options_.max_step > 0) h_max = std::min(h_max, options_.max_step);
   double h = h_first_;
@@ -129,9 +129,9 @@ DormandPrince::Flag DormandPrince::Start(double tout) {
     for (int attempt = 0;; ++attempt) {
       for (int i = 0; i < n_; ++i) stage_[i] = y_[i] + h0 * f_[i];
       const int rr = Rhs(t_ + h0, stage_.data(), k2_.data());
-      if (rr < 0) return last_failure_ = kRhsFailed;
+      if (rr < 0) return kRhsFailed;
       if (rr == 0) break;
-      if (attempt == kMaxRhsFailures) return last_failure_ = kRhsRepeatedlyFailed;
+      if (attempt == kMaxRhsFailures) return kRhsRepeatedlyFailed;
       h0 *= 0.25;
     }
     for (int i = 0; i < n_; ++i) {
@@ -175,7 +175,7 @@ DormandPrince::Flag DormandPrince::Step() {
     }
     failure_t_ = t_;
     failure_h_ = h;
-    if (!(h > 0) || (!landing && h <= 16 * kEps * std::abs(t_))) return last_failure_ = kStepTooSmall;
+    if (!(h > 0) || (!landing && h <= 16 * kEps * std::abs(t_))) return kStepTooSmall;
     const double t = t_;
     // The stages; a recoverable failure in any of them rejects the step.
     int r = 0;
@@ -204,9 +204,9 @@ DormandPrince::Flag DormandPrince::Step() {
       for (int i = 0; i < n; ++i) yn[i] = y[i] + h * (b1 * k1[i] + b3 * k3[i] + b4 * k4[i] + b5 * k5[i] + b6 * k6[i]);
       r = Rhs(t_new, yn, k7);
     }
-    if (r < 0) return last_failure_ = kRhsFailed;
+    if (r < 0) return kRhsFailed;
     if (r > 0) {
-      if (++rhs_failures >= kMaxRhsFailures) return last_failure_ = kRhsRepeatedlyFailed;
+      if (++rhs_failures >= kMaxRhsFailures) return kRhsRepeatedlyFailed;
       h_ = 0.25 * h;
       rejected_last_ = true;
       continue;
@@ -282,7 +282,7 @@ DormandPrince::Flag DormandPrince::CheckStart() {
   t_lo_ = t_;
   failure_t_ = t_;
   ++root_evaluations_;
-  if (system_->Roots(t_, y_.data(), g_lo_.data()) != 0) return last_failure_ = kRootFunctionFailed;
+  if (system_->Roots(t_, y_.data(), g_lo_.data()) != 0) return kRootFunctionFailed;
   bool any_zero = false;
   for (int i = 0; i < num_roots_; ++i) {
     active_[i] = g_lo_[i] != 0;
@@ -294,7 +294,7 @@ DormandPrince::Flag DormandPrince::CheckStart() {
   const double small = std::max(RootTolerance(), 0.1 * h_);
   for (int i = 0; i < n_; ++i) y_root_[i] = y_[i] + small * f_[i];
   ++root_evaluations_;
-  if (system_->Roots(t_ + small, y_root_.data(), g_hi_.data()) != 0) return last_failure_ = kRootFunctionFailed;
+  if (system_->Roots(t_ + small, y_root_.data(), g_hi_.data()) != 0) return kRootFunctionFailed;
   for (int i = 0; i < num_roots_; ++i) {
     if (!active_[i] && g_hi_[i] != 0) {
       active_[i] = 1;
@@ -312,7 +312,7 @@ DormandPrince::Flag DormandPrince::CheckAfterRoot() {
   failure_t_ = t_lo_;
   if (!Interpolate(t_lo_, 0, y_root_.data())) return kSuccess;
   ++root_evaluations_;
-  if (system_->Roots(t_lo_, y_root_.data(), g_lo_.data()) != 0) return last_failure_ = kRootFunctionFailed;
+  if (system_->Roots(t_lo_, y_root_.data(), g_lo_.data()) != 0) return kRootFunctionFailed;
   std::fill(roots_found_.begin(), roots_found_.end(), 0);
   bool any_zero = false;
   for (int i = 0; i < num_roots_; ++i) {
@@ -330,12 +330,12 @@ DormandPrince::Flag DormandPrince::CheckAfterRoot() {
     Interpolate(t_plus, 0, y_root_.data());
   }
   ++root_evaluations_;
-  if (system_->Roots(t_plus, y_root_.data(), g_hi_.data()) != 0) return last_failure_ = kRootFunctionFailed;
+  if (system_->Roots(t_plus, y_root_.data(), g_hi_.data()) != 0) return kRootFunctionFailed;
   bool new_root = false;
   for (int i = 0; i < num_roots_; ++i) {
     if (!active_[i]) continue;
     if (g_hi_[i] == 0) {
-      if (roots_found_[i] != 0) return last_failure_ = kRootsTooClose;
+      if (roots_found_[i] != 0) return kRootsTooClose;
       new_root = true;
       roots_found_[i] = g_lo_[i] > 0 ? -1 : 1;
     } else if (roots_found_[i] != 0) {
@@ -359,10 +359,10 @@ DormandPrince::Flag DormandPrince::CheckUpTo(double thi) {
     Interpolate(thi, 0, y_root_.data());
   }
   ++root_evaluations_;
-  if (system_->Roots(thi, y_root_.data(), g_hi_.data()) != 0) return last_failure_ = kRootFunctionFailed;
+  if (system_->Roots(thi, y_root_.data(), g_hi_.data()) != 0) return kRootFunctionFailed;
   bool failed = false;
   const bool found = Locate(thi, &failed);
-  if (failed) return last_failure_ = kRootFunctionFailed;
+  if (failed) return kRootFunctionFailed;
   // g_hi_ holds the values at t_root_ now: the next search starts there,
   // and functions inactive since the start wake up once non-zero.
   for (int i = 0; i < num_roots_; ++i) {
@@ -503,7 +503,7 @@ DormandPrince::Flag DormandPrince::Evolve(double tout, bool one_step, double* tr
   while (true) {
     if (steps_this_call_ >= options_.max_steps) {
       failure_t_ = t_;
-      return last_failure_ = kTooMuchWork;
+      return kTooMuchWork;
     }
     const Flag f = Step();
     if (f != kSuccess) return f;

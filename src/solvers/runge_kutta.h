@@ -88,7 +88,6 @@ class DormandPrince {
   long error_test_failures() const { return error_test_failures_; }
 
  private:
-  enum class StepResult { kAccepted, kFailed };
   // Computes the first step's size (Hairer's estimate) and the slope at
   // the start; on failure returns the flag.
   Flag Start(double tout);
@@ -139,7 +138,6 @@ class DormandPrince {
 
   long steps_ = 0, rhs_evaluations_ = 0, root_evaluations_ = 0, error_test_failures_ = 0;
   long steps_this_call_ = 0;
-  Flag last_failure_ = kSuccess;
   double failure_t_ = 0, failure_h_ = 0;
 };
 

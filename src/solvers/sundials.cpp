@@ -3,7 +3,6 @@
 #include <cstdlib>
 #include <string>
 
-#include <arkode/arkode.h>
 #include <cvodes/cvodes.h>
 #include <kinsol/kinsol.h>
 #include <sunlinsol/sunlinsol_dense.h>
@@ -65,35 +64,6 @@ Status CheckFlag(int flag, std::string_view function) {
   return SolverFailure(std::move(msg));
 }
 
-std::string_view ArkodeFlagName(int flag) {
-  // ERKStepGetReturnFlagName allocates; our own table, as for CVODES.
-  switch (flag) {
-    case ARK_SUCCESS: return "ARK_SUCCESS";
-    case ARK_TSTOP_RETURN: return "ARK_TSTOP_RETURN";
-    case ARK_ROOT_RETURN: return "ARK_ROOT_RETURN";
-    case ARK_WARNING: return "ARK_WARNING";
-    case ARK_TOO_MUCH_WORK: return "ARK_TOO_MUCH_WORK (too many steps; raise max_steps)";
-    case ARK_TOO_MUCH_ACC: return "ARK_TOO_MUCH_ACC (tolerances too tight)";
-    case ARK_ERR_FAILURE: return "ARK_ERR_FAILURE (repeated error test failures)";
-    case ARK_RHSFUNC_FAIL: return "ARK_RHSFUNC_FAIL (right-hand side failed)";
-    case ARK_FIRST_RHSFUNC_ERR: return "ARK_FIRST_RHSFUNC_ERR (the right-hand side failed at the first evaluation of this segment)";
-    case ARK_REPTD_RHSFUNC_ERR: return "ARK_REPTD_RHSFUNC_ERR (right-hand side repeatedly not finite)";
-    case ARK_UNREC_RHSFUNC_ERR: return "ARK_UNREC_RHSFUNC_ERR (right-hand side not finite)";
-    case ARK_RTFUNC_FAIL: return "ARK_RTFUNC_FAIL";
-    case ARK_MEM_FAIL: return "ARK_MEM_FAIL";
-    case ARK_MEM_NULL: return "ARK_MEM_NULL";
-    case ARK_ILL_INPUT: return "ARK_ILL_INPUT";
-    case ARK_NO_MALLOC: return "ARK_NO_MALLOC";
-    case ARK_BAD_K: return "ARK_BAD_K";
-    case ARK_BAD_T: return "ARK_BAD_T";
-    case ARK_BAD_DKY: return "ARK_BAD_DKY";
-    case ARK_TOO_CLOSE: return "ARK_TOO_CLOSE (end time too close to start time)";
-    case ARK_VECTOROP_ERR: return "ARK_VECTOROP_ERR";
-    case ARK_INTERP_FAIL: return "ARK_INTERP_FAIL";
-    default: return "unknown ARKODE flag";
-  }
-}
-
 std::string_view KinsolFlagName(int flag) {
   switch (flag) {
     case KIN_SUCCESS: return "KIN_SUCCESS";
@@ -128,7 +98,7 @@ Status CheckFlag(int flag, std::string_view function, SundialsPackage package) {
   msg += " failed with ";
   msg += std::to_string(flag);
   msg += " ";
-  msg += package == SundialsPackage::kArkode ? ArkodeFlagName(flag) : KinsolFlagName(flag);
+  msg += KinsolFlagName(flag);
   return SolverFailure(std::move(msg));
 }
 

@@ -48,14 +48,10 @@ std::string_view CvodeFlagName(int flag);
 
 // The SUNDIALS package whose return flags a call gives (the packages reuse
 // the same numbers for different failures).
-enum class SundialsPackage { kCvodes, kKinsol, kArkode };
+enum class SundialsPackage { kCvodes, kKinsol };
 
 // CheckFlag naming the flag in `package`'s table.
 Status CheckFlag(int flag, std::string_view function, SundialsPackage package);
-
-// ARKODE's name for a return flag, e.g. "ARK_TOO_MUCH_WORK", with a short
-// explanation for the failures.
-std::string_view ArkodeFlagName(int flag);
 
 // KINSOL's name for a return flag, e.g. "KIN_LINESEARCH_NONCONV", with a
 // short explanation for the failures.
