@@ -30,8 +30,9 @@ bool Identical(double a, double b) {
 // Runs `outs` interpreted and native on each input vector and expects the
 // same bits.
 void ExpectNativeMatchesInterpreter(const Graph& g, const std::vector<NodeId>& outs,
-                                    const std::vector<std::vector<double>>& inputs) {
-  const Program interpreted = Program::Compile(g, outs);
+                                    const std::vector<std::vector<double>>& inputs,
+                                    const std::vector<bool>& steady_slots = {}) {
+  const Program interpreted = Program::Compile(g, outs, steady_slots);
   Program native = interpreted;
   Program* programs[] = {&native};
   const Status compiled = CompileNative(programs);
@@ -104,6 +105,32 @@ TEST(JitTest, RandomGraphsGiveTheInterpretersBits) {
     }
     ExpectNativeMatchesInterpreter(g, outs, inputs);
   }
+}
+
+TEST(JitTest, ProgramsWithHoistedOperationsGiveTheInterpretersBits) {
+  // Native code computes the hoisted operations on every call; the
+  // interpreter keeps them while their steady inputs stay the same.
+  if (!JitAvailable()) GTEST_SKIP() << "built without LLVM";
+  size_t hoisted = 0;
+  for (uint32_t seed = 0; seed < 40; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    std::mt19937 rng(seed);
+    Graph g;
+    std::vector<NodeId> pool = RandomGraph(g, rng, 30 + static_cast<int>(seed * 11 % 150));
+    std::vector<NodeId> outs(pool.end() - 6, pool.end());
+    outs.push_back(g.Derivative(pool.back(), 0));
+    const std::vector<bool> steady = {false, seed % 2 == 0, true, true, seed % 3 == 0};
+    hoisted += Program::Compile(g, outs, steady).num_hoisted();
+    std::uniform_real_distribution<double> u(-3.0, 3.0);
+    std::vector<std::vector<double>> inputs(8, std::vector<double>(5));
+    for (auto& v : inputs[0]) v = u(rng);
+    for (size_t k = 1; k < inputs.size(); ++k) {
+      inputs[k] = inputs[k - 1];
+      inputs[k][rng() % 5] = u(rng);  // sometimes steady, sometimes not
+    }
+    ExpectNativeMatchesInterpreter(g, outs, inputs, steady);
+  }
+  EXPECT_GT(hoisted, 200u);
 }
 
 TEST(JitTest, ConstantRunsOfOutputsAreFilled) {

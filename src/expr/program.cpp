@@ -118,9 +118,93 @@ std::vector<NodeId> GroupByOpcode(const Graph& g, const std::vector<NodeId>& ord
   return out;
 }
 
+// The registers an instruction writes and reads, from either encoding.
+struct Operands {
+  uint32_t dst, a, b, c;
+};
+
+// Runs blocks [first, last) of instructions from `ip` on registers `r`.
+// One loop per opcode: x, y, z are the operand values.
+template <typename Block, typename Code, typename Decode>
+void ExecuteBlocks(const Block* first, const Block* last, const Code* ip, double* __restrict r, Decode decode) {
+  using namespace internal;  // NOLINT(google-build-using-namespace): scalar helpers
+  for (const Block* block = first; block != last; ++block) {
+    const Code* const end = ip + block->count;
+#define SOMA_OP(OP, VALUE)                       \
+  case GOp::OP:                                  \
+    _Pragma("GCC unroll 4")                      \
+    for (; ip != end; ++ip) {                    \
+      const Operands o = decode(ip);              \
+      [[maybe_unused]] const double x = r[o.a];   \
+      r[o.dst] = (VALUE);                        \
+    }                                            \
+    break;
+#define SOMA_OP2(OP, VALUE)                                        \
+  case GOp::OP:                                                    \
+    _Pragma("GCC unroll 4")                                        \
+    for (; ip != end; ++ip) {                                      \
+      const Operands o = decode(ip);                               \
+      const double x = r[o.a];                                     \
+      const double y = r[o.b];                                     \
+      r[o.dst] = (VALUE);                                          \
+    }                                                              \
+    break;
+    switch (block->op) {
+      case GOp::kConst:
+      case GOp::kVar:
+        break;  // never in code_
+      SOMA_OP2(kAdd, x + y)
+      SOMA_OP2(kSub, x - y)
+      SOMA_OP2(kMul, x * y)
+      SOMA_OP2(kDiv, x / y)
+      SOMA_OP2(kPow, std::pow(x, y))
+      SOMA_OP(kNeg, -x)
+      SOMA_OP(kExp, std::exp(x))
+      SOMA_OP(kLn, std::log(x))
+      SOMA_OP(kLog10, std::log10(x))
+      SOMA_OP(kSqrt, std::sqrt(x))
+      SOMA_OP(kAbs, std::fabs(x))
+      SOMA_OP(kFloor, std::floor(x))
+      SOMA_OP(kCeil, std::ceil(x))
+      SOMA_OP(kFactorial, FactorialOp(x))
+      SOMA_OP(kSin, std::sin(x))
+      SOMA_OP(kCos, std::cos(x))
+      SOMA_OP(kTan, std::tan(x))
+      SOMA_OP(kSinh, std::sinh(x))
+      SOMA_OP(kCosh, std::cosh(x))
+      SOMA_OP(kTanh, TanhOp(x))
+      SOMA_OP(kAsin, std::asin(x))
+      SOMA_OP(kAcos, std::acos(x))
+      SOMA_OP(kAtan, std::atan(x))
+      SOMA_OP(kAsinh, std::asinh(x))
+      SOMA_OP(kAcosh, std::acosh(x))
+      SOMA_OP(kAtanh, std::atanh(x))
+      SOMA_OP2(kMin, MinOp(x, y))
+      SOMA_OP2(kMax, MaxOp(x, y))
+      SOMA_OP2(kRem, std::fmod(x, y))
+      SOMA_OP2(kQuotient, QuotientOp(x, y))
+      SOMA_OP2(kEq, Bool(x == y))
+      SOMA_OP2(kNeq, Bool(x != y))
+      SOMA_OP2(kLt, Bool(x < y))
+      SOMA_OP2(kLe, Bool(x <= y))
+      SOMA_OP2(kGt, Bool(x > y))
+      SOMA_OP2(kGe, Bool(x >= y))
+      SOMA_OP2(kAnd, Bool(x != 0.0 && y != 0.0))
+      SOMA_OP2(kOr, Bool(x != 0.0 || y != 0.0))
+      SOMA_OP2(kXor, Bool((x != 0.0) != (y != 0.0)))
+      SOMA_OP(kNot, Bool(x == 0.0))
+      SOMA_OP2(kSelect, EvalSelect(x, y, r[o.c]))
+    }
+#undef SOMA_OP
+#undef SOMA_OP2
+  }
+}
+
 }  // namespace
 
-Program Program::Compile(const Graph& g, std::span<const NodeId> outputs) {
+Program Program::Compile(const Graph& g, std::span<const NodeId> outputs) { return Compile(g, outputs, {}); }
+
+Program Program::Compile(const Graph& g, std::span<const NodeId> outputs, const std::vector<bool>& steady_slots) {
   Program p;
   p.num_outputs_ = outputs.size();
   if (outputs.empty()) return p;
@@ -142,7 +226,70 @@ Program Program::Compile(const Graph& g, std::span<const NodeId> outputs) {
     }
   }
   const uint32_t num_constants = static_cast<uint32_t>(p.init_.size());
-  {
+
+  // Hoisting: an operation is steady when all its operands are constants,
+  // steady inputs or steady operations (`order` is topological).
+  std::vector<char> steady(table_size, 0);
+  size_t num_steady_ops = 0;
+  if (!steady_slots.empty()) {
+    for (NodeId id : order) {
+      const Node& n = g.node(id);
+      if (n.op == GOp::kConst) {
+        steady[id] = 1;
+      } else if (n.op == GOp::kVar) {
+        steady[id] = n.slot < steady_slots.size() && steady_slots[n.slot] ? 1 : 0;
+      } else {
+        const NodeId ops[3] = {n.a, n.b, n.c};
+        bool all = true;
+        for (int i = 0; i < n.arity; ++i) all = all && steady[ops[i]] != 0;
+        steady[id] = all ? 1 : 0;
+        num_steady_ops += all ? 1 : 0;
+      }
+    }
+  }
+  // A handful of operations is cheaper to compute than the comparison.
+  constexpr size_t kMinHoisted = 4;
+  const bool hoist = num_steady_ops >= kMinHoisted;
+  auto hoisted = [&](NodeId id) { return hoist && steady[id] != 0 && !IsLeaf(g.node(id).op); };
+  size_t prelude_end = emit.size();  // position in `emit` where the per-call code starts
+  if (hoist) {
+    // The steady inputs the hoisted operations read, as runs of slots
+    // (bridging gaps of steady slots nobody reads, which cost little to
+    // compare).
+    std::vector<char> guarded(steady_slots.size(), 0);
+    std::vector<NodeId> prelude_order, rest_order;
+    for (NodeId id : order) {
+      (hoisted(id) ? prelude_order : rest_order).push_back(id);
+      if (!hoisted(id)) continue;
+      const Node& n = g.node(id);
+      const NodeId ops[3] = {n.a, n.b, n.c};
+      for (int i = 0; i < n.arity; ++i) {
+        if (g.node(ops[i]).op == GOp::kVar) guarded[g.node(ops[i]).slot] = 1;
+      }
+    }
+    for (uint32_t slot = 0; slot < guarded.size(); ++slot) {
+      if (guarded[slot] == 0) continue;
+      constexpr uint32_t kMaxBridge = 8;
+      if (!p.guard_.empty()) {
+        GuardRun& last = p.guard_.back();
+        const uint32_t end = last.slot + last.count;
+        bool bridge = slot - end <= kMaxBridge;
+        for (uint32_t k = end; bridge && k < slot; ++k) bridge = steady_slots[k];
+        if (bridge) {
+          last.count = slot + 1 - last.slot;
+          continue;
+        }
+      }
+      const uint32_t offset = p.guard_.empty() ? 0 : p.guard_.back().offset + p.guard_.back().count;
+      p.guard_.push_back({slot, 1, offset});
+    }
+    p.guard_size_ = p.guard_.back().offset + p.guard_.back().count;
+    std::vector<NodeId> prelude = GroupByOpcode(g, prelude_order, table_size);
+    emit.insert(emit.end(), prelude.begin(), prelude.end());
+    prelude_end = emit.size();
+    std::vector<NodeId> rest = GroupByOpcode(g, rest_order, table_size);
+    emit.insert(emit.end(), rest.begin(), rest.end());
+  } else {
     std::vector<NodeId> scheduled = GroupByOpcode(g, order, table_size);
     emit.insert(emit.end(), scheduled.begin(), scheduled.end());
   }
@@ -156,6 +303,22 @@ Program Program::Compile(const Graph& g, std::span<const NodeId> outputs) {
     for (int i = 0; i < n.arity; ++i) last_use[ops[i]] = pos;
   }
   for (NodeId o : outputs) last_use[o] = kNone;
+  if (hoist) {
+    // Hoisted values read by the per-call code keep their registers for
+    // good (Run may skip the prelude). So do loaded variables: a register a
+    // variable gave up in the prelude would be overwritten by its load on
+    // the next call.
+    for (size_t pos = prelude_end; pos < emit.size(); ++pos) {
+      const Node& n = g.node(emit[pos]);
+      const NodeId ops[3] = {n.a, n.b, n.c};
+      for (int i = 0; i < n.arity; ++i) {
+        if (hoisted(ops[i])) last_use[ops[i]] = kNone;
+      }
+    }
+    for (NodeId id : emit) {
+      if (g.node(id).op == GOp::kVar) last_use[id] = kNone;
+    }
+  }
 
   // Variables: when the program reads a large enough share of `in`, the
   // whole of in[0, num_inputs) is copied into registers [num_constants,
@@ -216,8 +379,29 @@ Program Program::Compile(const Graph& g, std::span<const NodeId> outputs) {
     }
     ins.dst = dst;
     p.code_.push_back(ins);
-    if (p.blocks_.empty() || p.blocks_.back().op != n.op) p.blocks_.push_back({n.op, 0});
+    // The per-call code starts a block of its own.
+    const bool first_after_prelude = hoist && pos == prelude_end;
+    if (first_after_prelude) {
+      p.prelude_instrs_ = static_cast<uint32_t>(p.code_.size() - 1);
+      p.prelude_blocks_ = static_cast<uint32_t>(p.blocks_.size());
+    }
+    if (p.blocks_.empty() || p.blocks_.back().op != n.op || first_after_prelude) p.blocks_.push_back({n.op, 0});
     ++p.blocks_.back().count;
+  }
+  if (hoist && prelude_end == emit.size()) {  // every operation is hoisted
+    p.prelude_instrs_ = static_cast<uint32_t>(p.code_.size());
+    p.prelude_blocks_ = static_cast<uint32_t>(p.blocks_.size());
+  }
+  if (p.prelude_instrs_ == 0) {
+    p.prelude_blocks_ = 0;
+    p.guard_.clear();
+    p.guard_size_ = 0;
+  }
+  if (next_reg <= (1u << 16)) {
+    p.packed_.reserve(p.code_.size());
+    for (const Instr& i : p.code_) {
+      p.packed_.push_back(uint64_t{i.dst} | uint64_t{i.a} << 16 | uint64_t{i.b} << 32 | uint64_t{i.c} << 48);
+    }
   }
   p.init_.resize(next_reg, 0.0);
   constexpr size_t kMinFill = 4;
@@ -236,7 +420,11 @@ Program Program::Compile(const Graph& g, std::span<const NodeId> outputs) {
   return p;
 }
 
-std::vector<double> Program::NewScratch() const { return init_; }
+std::vector<double> Program::NewScratch() const {
+  std::vector<double> scratch(scratch_size(), 0.0);  // the prelude-done flag starts at 0
+  std::copy(init_.begin(), init_.end(), scratch.begin());
+  return scratch;
+}
 
 void Program::Run(const double* __restrict in, double* __restrict out,
                   double* __restrict scratch) const {
@@ -249,74 +437,34 @@ void Program::Run(const double* __restrict in, double* __restrict out,
   if (block_load_count_ > 0) std::memcpy(r + block_load_base_, in, block_load_count_ * sizeof(double));
   for (const Load& l : loads_) r[l.reg] = in[l.slot];
   const Instr* ip = code_.data();
-  for (const Block& block : blocks_) {
-    const Instr* const end = ip + block.count;
-    // One loop per opcode: x, y, z are the operand values.
-#define SOMA_OP(OP, VALUE)                       \
-  case GOp::OP:                                  \
-    _Pragma("GCC unroll 4")                      \
-    for (; ip != end; ++ip) {                    \
-      [[maybe_unused]] const double x = r[ip->a]; \
-      r[ip->dst] = (VALUE);                      \
-    }                                            \
-    break;
-#define SOMA_OP2(OP, VALUE)                                        \
-  case GOp::OP:                                                    \
-    _Pragma("GCC unroll 4")                                        \
-    for (; ip != end; ++ip) {                                      \
-      const double x = r[ip->a];                                   \
-      const double y = r[ip->b];                                   \
-      r[ip->dst] = (VALUE);                                        \
-    }                                                              \
-    break;
-    switch (block.op) {
-      case GOp::kConst:
-      case GOp::kVar:
-        break;  // never in code_
-      SOMA_OP2(kAdd, x + y)
-      SOMA_OP2(kSub, x - y)
-      SOMA_OP2(kMul, x * y)
-      SOMA_OP2(kDiv, x / y)
-      SOMA_OP2(kPow, std::pow(x, y))
-      SOMA_OP(kNeg, -x)
-      SOMA_OP(kExp, std::exp(x))
-      SOMA_OP(kLn, std::log(x))
-      SOMA_OP(kLog10, std::log10(x))
-      SOMA_OP(kSqrt, std::sqrt(x))
-      SOMA_OP(kAbs, std::fabs(x))
-      SOMA_OP(kFloor, std::floor(x))
-      SOMA_OP(kCeil, std::ceil(x))
-      SOMA_OP(kFactorial, FactorialOp(x))
-      SOMA_OP(kSin, std::sin(x))
-      SOMA_OP(kCos, std::cos(x))
-      SOMA_OP(kTan, std::tan(x))
-      SOMA_OP(kSinh, std::sinh(x))
-      SOMA_OP(kCosh, std::cosh(x))
-      SOMA_OP(kTanh, TanhOp(x))
-      SOMA_OP(kAsin, std::asin(x))
-      SOMA_OP(kAcos, std::acos(x))
-      SOMA_OP(kAtan, std::atan(x))
-      SOMA_OP(kAsinh, std::asinh(x))
-      SOMA_OP(kAcosh, std::acosh(x))
-      SOMA_OP(kAtanh, std::atanh(x))
-      SOMA_OP2(kMin, MinOp(x, y))
-      SOMA_OP2(kMax, MaxOp(x, y))
-      SOMA_OP2(kRem, std::fmod(x, y))
-      SOMA_OP2(kQuotient, QuotientOp(x, y))
-      SOMA_OP2(kEq, Bool(x == y))
-      SOMA_OP2(kNeq, Bool(x != y))
-      SOMA_OP2(kLt, Bool(x < y))
-      SOMA_OP2(kLe, Bool(x <= y))
-      SOMA_OP2(kGt, Bool(x > y))
-      SOMA_OP2(kGe, Bool(x >= y))
-      SOMA_OP2(kAnd, Bool(x != 0.0 && y != 0.0))
-      SOMA_OP2(kOr, Bool(x != 0.0 || y != 0.0))
-      SOMA_OP2(kXor, Bool((x != 0.0) != (y != 0.0)))
-      SOMA_OP(kNot, Bool(x == 0.0))
-      SOMA_OP2(kSelect, EvalSelect(x, y, r[ip->c]))
+  const Block* first_block = blocks_.data();
+  if (prelude_instrs_ > 0) {
+    // Skip the hoisted operations while the steady inputs they read are
+    // what they were computed from.
+    double* const seen = r + init_.size();
+    bool same = seen[guard_size_] != 0.0;
+    for (size_t k = 0; same && k < guard_.size(); ++k) {
+      same = std::memcmp(seen + guard_[k].offset, in + guard_[k].slot, guard_[k].count * sizeof(double)) == 0;
     }
-#undef SOMA_OP
-#undef SOMA_OP2
+    if (same) {
+      ip += prelude_instrs_;
+      first_block += prelude_blocks_;
+    } else {
+      for (const GuardRun& g : guard_) std::memcpy(seen + g.offset, in + g.slot, g.count * sizeof(double));
+      seen[guard_size_] = 1.0;
+    }
+  }
+  if (!packed_.empty()) {
+    // Registers fit 16 bits: each instruction is one 8-byte load.
+    ExecuteBlocks(first_block, blocks_.data() + blocks_.size(), packed_.data() + (ip - code_.data()), r,
+                  [](const uint64_t* i) {
+                    const uint64_t w = *i;
+                    return Operands{static_cast<uint32_t>(w & 0xffff), static_cast<uint32_t>((w >> 16) & 0xffff),
+                                    static_cast<uint32_t>((w >> 32) & 0xffff), static_cast<uint32_t>(w >> 48)};
+                  });
+  } else {
+    ExecuteBlocks(first_block, blocks_.data() + blocks_.size(), ip, r,
+                  [](const Instr* i) { return Operands{i->dst, i->a, i->b, i->c}; });
   }
   for (const Copy& c : copies_) out[c.out] = r[c.reg];
   for (const Fill& f : fills_) {

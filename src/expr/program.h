@@ -41,6 +41,19 @@ class Program {
   // last reader.
   static Program Compile(const Graph& g, std::span<const NodeId> outputs);
 
+  // As above, with `steady_slots[slot]` true for inputs that keep their
+  // value over many calls (a model's parameters between events). Operations
+  // that read only steady inputs and constants are hoisted: Run computes
+  // them once and keeps them in the scratch buffer, next to a copy of the
+  // steady inputs they read; later calls compare those inputs with the copy
+  // (bit for bit) and recompute the hoisted operations only when one
+  // changed. So a steady input that does change is never missed, it only
+  // costs the recomputation; results are bit-identical to Compile without
+  // steady slots. Slots past the end of `steady_slots` are not steady. Few
+  // hoistable operations (kMinHoisted) are not worth the comparison and are
+  // left in place.
+  static Program Compile(const Graph& g, std::span<const NodeId> outputs, const std::vector<bool>& steady_slots);
+
   // A register file for Run: constants pre-filled. One per thread; reuse it
   // across calls.
   std::vector<double> NewScratch() const;
@@ -57,8 +70,15 @@ class Program {
   bool block_load() const { return block_load_count_ > 0; }
   // Runs of one opcode (each costs one dispatch).
   size_t num_blocks() const { return blocks_.size(); }
-  // Length of the buffer NewScratch() returns (constants + live temporaries).
-  size_t scratch_size() const { return init_.size(); }
+  // Operations hoisted out of the per-call code (see Compile with steady
+  // slots), and how many steady inputs Run compares to decide whether to
+  // recompute them.
+  size_t num_hoisted() const { return prelude_instrs_; }
+  size_t num_guarded_inputs() const { return guard_size_; }
+  // Length of the buffer NewScratch() returns (constants, live temporaries,
+  // hoisted values and the copy of the steady inputs they were computed
+  // from).
+  size_t scratch_size() const { return init_.size() + (prelude_instrs_ > 0 ? guard_size_ + 1 : 0); }
   // 1 + the largest slot read from `in` (0 when no variable is read).
   size_t num_inputs() const { return num_inputs_; }
   // Whether Run calls native code (expr/jit.h) rather than interpreting.
@@ -86,8 +106,26 @@ class Program {
   // slot < count by one memcpy (loads_ is then empty).
   uint32_t block_load_base_ = 0;
   uint32_t block_load_count_ = 0;
+  // code_ and blocks_ begin with the hoisted operations (prelude_instrs_
+  // entries of code_ in the first prelude_blocks_ blocks), which Run skips
+  // while the steady inputs they read are unchanged. Native code computes
+  // them on every call (same operations, same results).
   std::vector<Instr> code_;
   std::vector<Block> blocks_;
+  // code_ again with 16 bits per register, which Run reads where every
+  // register fits (one 8-byte load per instruction instead of three 4-byte
+  // ones: the interpreter's loop is bound by loads); empty otherwise.
+  std::vector<uint64_t> packed_;
+  uint32_t prelude_instrs_ = 0;
+  uint32_t prelude_blocks_ = 0;
+  // The steady inputs the prelude reads, as runs in[slot, slot + count),
+  // copied to scratch[init_.size() + offset ...]; scratch[init_.size() +
+  // guard_size_] is 1 once the prelude has run.
+  struct GuardRun {
+    uint32_t slot, count, offset;
+  };
+  std::vector<GuardRun> guard_;
+  uint32_t guard_size_ = 0;
   std::vector<double> init_;      // scratch initial contents (constants)
   // Output writes: runs of consecutive outputs holding one constant are
   // filled (dense Jacobians are mostly zeros), the rest are copied.

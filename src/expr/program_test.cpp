@@ -185,6 +185,108 @@ TEST(ProgramTest, BlockAndGatheredVariableLoadsMatchEvaluate) {
   }
 }
 
+TEST(ProgramTest, ProgramsWithMoreRegistersThanSixteenBitsRunWide) {
+  // 70,000 live outputs and as many constants: more registers than the
+  // packed encoding's 16-bit fields hold, so Run takes the wide one.
+  Graph g;
+  const NodeId x = g.Variable(0), y = g.Variable(1);
+  std::vector<NodeId> outs;
+  for (int i = 0; i < 70000; ++i) outs.push_back(g.Sub(g.Mul(x, g.Constant(1.0 + i * 0.5)), y));
+  const Program p = Program::Compile(g, outs);
+  EXPECT_GT(p.scratch_size(), 1u << 16);
+  ExpectRunMatchesEvaluate(g, outs, std::vector<double>{0.3, -2.0}.data());
+}
+
+TEST(ProgramTest, HoistedOperationsFollowTheirSteadyInputs) {
+  // Random graphs with a random set of steady slots, run on a sequence of
+  // inputs that changes unsteady slots, steady slots, nothing, or puts NaN
+  // and -0.0 into a steady slot: every run gives Evaluate's bits, whether
+  // the hoisted operations were recomputed or not.
+  size_t hoisted = 0, programs_with_hoisting = 0;
+  for (uint32_t seed = 0; seed < 300; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    std::mt19937 rng(seed);
+    Graph g;
+    std::vector<NodeId> pool = RandomGraph(g, rng, 10 + static_cast<int>(seed % 80));
+    std::vector<NodeId> outs(pool.end() - 5, pool.end());
+    outs.push_back(pool[rng() % pool.size()]);
+    outs.push_back(g.Derivative(pool.back(), 1));
+    std::vector<bool> steady(5, false);
+    for (size_t k = 0; k < steady.size(); ++k) steady[k] = (seed >> k) % 2 == 1 || k >= 3;
+    const Program p = Program::Compile(g, outs, steady);
+    hoisted += p.num_hoisted();
+    programs_with_hoisting += p.num_hoisted() > 0 ? 1 : 0;
+    std::vector<double> scratch = p.NewScratch();
+    ASSERT_EQ(scratch.size(), p.scratch_size());
+    std::uniform_real_distribution<double> u(-3.0, 3.0);
+    double in[5];
+    for (double& v : in) v = u(rng);
+    std::vector<double> out(outs.size());
+    for (int step = 0; step < 12; ++step) {
+      const size_t k = rng() % 5;
+      switch (step % 4) {
+        case 0: break;  // the same inputs again
+        case 1: in[k] = u(rng); break;
+        case 2: in[k] = rng() % 2 == 0 ? std::numeric_limits<double>::quiet_NaN() : -0.0; break;
+        case 3: in[k] = in[k] == 0.0 ? 0.0 : in[k]; break;  // -0.0 becomes +0.0: another bit pattern
+      }
+      p.Run(in, out.data(), scratch.data());
+      for (size_t i = 0; i < outs.size(); ++i) {
+        const double ref = g.Evaluate(outs[i], in);
+        ASSERT_TRUE(SameValue(out[i], ref)) << "step " << step << " output " << i << ": " << out[i] << " vs " << ref;
+      }
+    }
+  }
+  EXPECT_GT(programs_with_hoisting, 100u);
+  EXPECT_GT(hoisted, 1000u);
+}
+
+TEST(ProgramTest, HoistingKeepsTheRegistersOfLoadedVariables) {
+  // Few of many slots read: each variable is loaded into a register of its
+  // own on every call. A steady variable read only by hoisted operations
+  // must keep that register, or its load would overwrite a hoisted value on
+  // the next call that skips the prelude.
+  Graph g;
+  const NodeId k1 = g.Variable(150), k2 = g.Variable(151), k3 = g.Variable(3), x = g.Variable(7);
+  const NodeId rate = g.Mul(g.Mul(k1, k2), g.Unary(GOp::kExp, g.Div(k3, k2)));  // steady: 4 operations
+  const NodeId steady_out = g.Add(g.Mul(k1, k3), g.Constant(2.0));               // steady: 2 more
+  const std::vector<NodeId> outs = {g.Mul(rate, x), g.Sub(x, g.Unary(GOp::kSqrt, k1)), steady_out,
+                                    g.Mul(g.Mul(rate, x), x)};
+  std::vector<bool> steady(200, false);
+  for (uint32_t s : {3u, 150u, 151u}) steady[s] = true;
+  const Program p = Program::Compile(g, outs, steady);
+  EXPECT_FALSE(p.block_load());
+  EXPECT_EQ(p.num_hoisted(), 7u);         // k1*k2, k3/k2, exp, *, sqrt(k1), k1*k3, + 2
+  EXPECT_EQ(p.num_guarded_inputs(), 3u);  // slot 3 and slots 150-151: two runs
+  const Program plain = Program::Compile(g, outs);
+  EXPECT_EQ(plain.num_hoisted(), 0u);
+  EXPECT_EQ(plain.num_instructions(), p.num_instructions());
+  std::vector<double> in(200, 0.0);
+  in[3] = 0.7;
+  in[7] = 2.0;
+  in[150] = 1.5;
+  in[151] = 4.0;
+  std::vector<double> scratch = p.NewScratch();
+  std::vector<double> out(outs.size());
+  auto expect_evaluate = [&](const char* what) {
+    p.Run(in.data(), out.data(), scratch.data());
+    for (size_t i = 0; i < outs.size(); ++i) {
+      const double ref = g.Evaluate(outs[i], in.data());
+      EXPECT_TRUE(SameValue(out[i], ref)) << what << ", output " << i << ": " << out[i] << " vs " << ref;
+    }
+  };
+  expect_evaluate("first call");
+  expect_evaluate("same inputs");
+  in[7] = -3.0;
+  expect_evaluate("unsteady input changed");
+  in[151] = 0.25;
+  expect_evaluate("steady input changed");
+  in[3] = -0.5;
+  in[7] = 5.0;
+  expect_evaluate("both changed");
+  expect_evaluate("same inputs again");
+}
+
 }  // namespace
 }  // namespace soma::expr
 

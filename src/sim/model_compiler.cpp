@@ -463,7 +463,8 @@ Status ModelCompiler::BuildRhsAndJacobian() {
   for (size_t i = 0; i < n; ++i) {
     SOMA_ASSIGN_OR_RETURN(derivatives_[i], StateDerivative(i));
   }
-  out_->rhs_ = expr::Program::Compile(g_, derivatives_);
+  const std::vector<bool> steady = SteadySlots();
+  out_->rhs_ = expr::Program::Compile(g_, derivatives_, steady);
 
   // Analytic Jacobian: differentiate each f_i only by the states it reads.
   std::vector<std::vector<std::pair<int, NodeId>>> by_column(n);
@@ -497,8 +498,16 @@ Status ModelCompiler::BuildRhsAndJacobian() {
     }
     pattern.column_starts.push_back(static_cast<int64_t>(pattern.row_indices.size()));
   }
-  out_->jacobian_ = expr::Program::Compile(g_, entries);
+  out_->jacobian_ = expr::Program::Compile(g_, entries, steady);
   return Status::Ok();
+}
+
+std::vector<bool> ModelCompiler::SteadySlots() const {
+  std::vector<bool> steady(out_->num_slots_, false);
+  for (const SymbolInfo& s : out_->symbols_) {
+    if (s.role == SymbolRole::kDiscrete && s.slot != 0 && s.slot < steady.size()) steady[s.slot] = true;
+  }
+  return steady;
 }
 
 Status ModelCompiler::BuildInitialValues() {

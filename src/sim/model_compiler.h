@@ -36,6 +36,11 @@ class ModelCompiler {
   std::unordered_set<std::string> EventTargets() const;
   Status BuildAlgebraic();
   Status FinishRelations();
+  // Slots that hold their value between events (discrete values: parameters,
+  // constant compartments and species, local parameters), for hoisting in
+  // the programs the integrator runs (expr::Program::Compile). Event-changed
+  // ones count: a change only costs a recomputation.
+  std::vector<bool> SteadySlots() const;
 
   SymbolInfo* Info(std::string_view id);
   double DeclaredValue(const SymbolInfo& s) const;

@@ -274,8 +274,9 @@ Status ModelCompiler::FinishRelations() {
     out_->searched_relations_.push_back(static_cast<uint32_t>(k));
     searched.push_back(r.root);
   }
-  out_->roots_ = expr::Program::Compile(g_, roots);
-  out_->searched_roots_ = expr::Program::Compile(g_, searched);
+  const std::vector<bool> steady = SteadySlots();
+  out_->roots_ = expr::Program::Compile(g_, roots, steady);
+  out_->searched_roots_ = expr::Program::Compile(g_, searched, steady);
   out_->time_points_ = expr::Program::Compile(g_, time_points);
   return Status::Ok();
 }
