@@ -10,12 +10,18 @@
 #include <filesystem>
 #include <system_error>
 
+#include "ensemble/mpi_launcher.h"
+
 namespace soma::cli {
 
 namespace {
 
-constexpr std::array<std::string_view, 6> kLightCommands = {
-    "simulate", "check", "steady-state", "sensitivities", "fba", "scenario"};
+constexpr std::array<std::string_view, 7> kLightCommands = {
+    "simulate", "check", "steady-state", "sensitivities", "fba", "scenario", "trial"};
+
+// Light commands that run on several processes under an MPI launcher: only
+// the full binary links MPI.
+constexpr std::array<std::string_view, 1> kMpiCommands = {"trial"};
 
 }  // namespace
 
@@ -40,6 +46,10 @@ bool RunsInLightBinary(std::span<const char* const> argv) {
     if (arg == "--") return true;  // no subcommand follows; CLI11 reports the misuse
     if (arg.empty() || arg[0] != '-') {
       if (!IsLightCommand(arg)) return false;
+      if (std::find(kMpiCommands.begin(), kMpiCommands.end(), arg) != kMpiCommands.end() &&
+          ensemble::StartedByMpiLauncher()) {
+        return false;
+      }
       // A model archive among the arguments needs the zip reader.
       for (size_t j = i + 1; j < argv.size(); ++j) {
         std::error_code ec;

@@ -1,10 +1,13 @@
 #pragma once
 // The `soma` command is two executables, as git is: `soma`, which links only
-// what the model tools need (simulate, check, steady-state, sensitivities,
-// fba, scenario) and so loads 12 shared libraries instead of 77 (libSBML, SUNDIALS, KLU
-// and GLPK linked from their static archives, cmake/dependencies.cmake), and `soma-full` beside
-// it, which has every command (server, repository, twins, trials with MPI,
-// PEtab with Ceres). `soma` replaces itself with `soma-full` (execv, same
+// what the model tools and trials need (simulate, check, steady-state,
+// sensitivities, fba, scenario, trial) and so loads 12 shared libraries
+// instead of 77 (libSBML, SUNDIALS, KLU and GLPK linked from their static
+// archives, cmake/dependencies.cmake), and `soma-full` beside it, which has
+// every command (server, repository, twins, trials on several MPI ranks,
+// PEtab with Ceres). A trial's fixed start (about 90 ms with native code)
+// counts against its parallel efficiency; starting `soma-full` alone costs
+// about 40 ms of it. `soma` replaces itself with `soma-full` (execv, same
 // argv, environment and PID) for any other command line, so users only ever
 // type `soma`.
 
@@ -28,9 +31,11 @@ bool IsLightCommand(std::string_view subcommand);
 // no --help/-h (`soma --version`; `soma` alone, a usage error that both
 // binaries report alike). Everything else goes to the full binary: `soma
 // --help`, so that it lists every command; heavy subcommands; and unknown
-// ones, so that their error is CLI11's, as before the split; and a light
+// ones, so that their error is CLI11's, as before the split; a light
 // subcommand with a zip file (a COMBINE/OMEX model archive) among its
-// arguments, since only the full binary links the zip reader.
+// arguments, since only the full binary links the zip reader; and `trial`
+// in a process an MPI launcher started (ensemble/mpi_launcher.h), since only
+// the full binary links MPI.
 bool RunsInLightBinary(std::span<const char* const> argv);
 
 // Whether the file at `path` starts as a zip archive does ("PK\3\4").

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 namespace soma::cli {
 namespace {
@@ -18,7 +19,7 @@ bool Light(std::initializer_list<const char*> args) {
 }
 
 TEST(CliDispatch, LightCommandsRunInTheLightBinary) {
-  for (const char* c : {"simulate", "check", "steady-state", "sensitivities", "fba", "scenario"}) {
+  for (const char* c : {"simulate", "check", "steady-state", "sensitivities", "fba", "scenario", "trial"}) {
     EXPECT_TRUE(IsLightCommand(c)) << c;
     EXPECT_TRUE(Light({c, "model.xml", "--end", "10"})) << c;
     EXPECT_TRUE(Light({c, "--help"})) << c;  // the command's own help
@@ -43,11 +44,27 @@ TEST(CliDispatch, ModelArchivesGoToTheFullBinary) {
 }
 
 TEST(CliDispatch, OtherCommandsGoToTheFullBinary) {
-  for (const char* c : {"serve", "repo", "admin", "audit", "twin", "trial", "petab"}) {
+  for (const char* c : {"serve", "repo", "admin", "audit", "twin", "petab"}) {
     EXPECT_FALSE(IsLightCommand(c)) << c;
     EXPECT_FALSE(Light({c, "--help"})) << c;
   }
-  EXPECT_FALSE(Light({"trial", "run", "t.json", "--model", "simulate"}));
+  EXPECT_FALSE(Light({"petab", "fit", "p.yaml", "--model", "simulate"}));
+}
+
+// Trials run in the light binary, unless an MPI launcher started the
+// process: several ranks need the full binary, which links MPI.
+TEST(CliDispatch, TrialsUnderAnMpiLauncherGoToTheFullBinary) {
+  for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK"}) ASSERT_EQ(unsetenv(var), 0);
+  EXPECT_TRUE(Light({"trial", "run", "t.json", "--model", "m.xml", "--threads", "2"}));
+  EXPECT_TRUE(Light({"trial", "status", "out"}));
+  for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK"}) {
+    SCOPED_TRACE(var);
+    ASSERT_EQ(setenv(var, "2", 1), 0);
+    EXPECT_FALSE(Light({"trial", "run", "t.json", "--model", "m.xml"}));
+    EXPECT_TRUE(Light({"simulate", "m.xml", "--end", "10"}));  // other light commands stay light
+    ASSERT_EQ(unsetenv(var), 0);
+  }
+  EXPECT_TRUE(Light({"trial", "run", "t.json", "--model", "m.xml"}));
 }
 
 TEST(CliDispatch, OptionsBeforeTheSubcommandAreSkipped) {

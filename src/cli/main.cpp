@@ -22,8 +22,8 @@
 
 namespace {
 
-// Model tools: libSBML, SUNDIALS, GLPK; no server, MPI or Ceres. Keep in
-// step with IsLightCommand (cli/dispatch.cpp).
+// Model tools and trials: libSBML, SUNDIALS, GLPK; no server, MPI or Ceres.
+// Keep in step with IsLightCommand (cli/dispatch.cpp).
 void AddLightCommands(CLI::App& app) {
   soma::cli::AddSimulateCommand(app);
   soma::cli::AddCheckCommand(app);
@@ -31,11 +31,11 @@ void AddLightCommands(CLI::App& app) {
   soma::cli::AddSteadyStateCommand(app);
   soma::cli::AddSensitivityCommand(app);
   soma::cli::AddScenarioCommand(app);
+  soma::cli::AddTrialCommand(app);
 }
 
 #ifdef SOMA_CLI_FULL
 void AddFullOnlyCommands(CLI::App& app) {
-  soma::cli::AddTrialCommand(app);
   soma::cli::AddPetabCommand(app);
   soma::cli::AddServeCommand(app);
   soma::cli::AddRepoCommand(app);

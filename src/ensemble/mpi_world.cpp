@@ -8,17 +8,9 @@
 #include <mpi.h>
 #endif
 
+#include "ensemble/mpi_launcher.h"
+
 namespace soma::ensemble {
-namespace {
-
-bool LaunchedByMpi() {
-  for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK"}) {
-    if (std::getenv(var) != nullptr) return true;
-  }
-  return false;
-}
-
-}  // namespace
 
 bool MpiWorld::Available() {
 #ifdef SOMA_HAVE_MPI
@@ -30,7 +22,7 @@ bool MpiWorld::Available() {
 
 Result<std::unique_ptr<MpiWorld>> MpiWorld::Join() {
   std::unique_ptr<MpiWorld> w(new MpiWorld());
-  if (!LaunchedByMpi()) return w;
+  if (!StartedByMpiLauncher()) return w;
 #ifdef SOMA_HAVE_MPI
   int provided = 0;
   if (MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {

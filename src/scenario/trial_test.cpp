@@ -3,11 +3,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <filesystem>
 #include <fstream>
+#include <random>
+#include <vector>
 
 #include "formats/sbml/sbml_import.h"
 
@@ -75,6 +78,61 @@ TEST_F(TrialTest, MembersMatchTheirAnalyticOutcomesWhateverTheThreadCount) {
   EXPECT_LT(s.bands[0][0][500][0], s.bands[0][0][500][4]);  // p5 < p95
   std::string csv = MembersCsv(*trial, *one);
   EXPECT_EQ(csv.substr(0, csv.find('\n')), "member,name,k,dose 1.x5,dose 1.auc,dose 2.x5,dose 2.auc,error");
+}
+
+// The percentile bands are each row's values sorted, whatever way the
+// summary finds that order (it starts from the previous row's order of
+// members): bit for bit what sorting each row from scratch gives, for
+// trajectories that cross, rows in random order, NaN, failed members and
+// series that end early.
+TEST_F(TrialTest, BandsAreThePercentilesOfEachRowSorted) {
+  nlohmann::json scen = Scenario("s", 1.0);
+  scen["steps"] = 200;
+  nlohmann::json j = {{"name", "bands"}, {"scenarios", {scen}},
+                      {"population", {{"size", 300}, {"seed", 1}, {"parameters", {{"k", {{"distribution", "uniform"},
+                                                                                          {"lower", 0.1}, {"upper", 1.0}}}}}}}};
+  auto trial = ParseTrial(j, ".");
+  ASSERT_TRUE(trial.ok()) << trial.status().ToString();
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  std::vector<MemberResult> results(300);
+  for (int m = 0; m < 300; ++m) {
+    MemberResult& r = results[m];
+    r.member = m;
+    r.ok = m != 7;  // a failed member is left out
+    r.outcomes = {{0.0, 0.0}};
+    r.columns = {{"smooth", "random"}};
+    r.series.assign(1, std::vector<std::vector<double>>(2));
+    const size_t rows = m == 9 ? 120 : 201;  // one series ends early: the set of members changes
+    for (size_t row = 0; row < rows; ++row) {
+      // Trajectories that cross each other now and then, and ties.
+      r.series[0][0].push_back(m % 10 == 3 ? 0.5 : std::sin(0.03 * row * (1 + m % 17) + m) * (1 + 0.01 * m));
+      r.series[0][1].push_back(u(rng));
+    }
+  }
+  results[11].series[0][0][50] = std::numeric_limits<double>::quiet_NaN();
+  const TrialSummary s = SummariseTrial(*trial, results);
+  ASSERT_EQ(s.bands.size(), 1u);
+  ASSERT_EQ(s.bands[0].size(), 2u);
+  for (size_t out = 0; out < 2; ++out) {
+    ASSERT_EQ(s.bands[0][out].size(), 201u);
+    for (size_t row = 0; row <= 200; ++row) {
+      std::vector<double> v;
+      for (const MemberResult& r : results) {
+        if (r.ok && row < r.series[0][out].size()) v.push_back(r.series[0][out][row]);
+      }
+      std::sort(v.begin(), v.end());
+      ASSERT_EQ(s.bands[0][out][row].size(), trial->percentiles.size());
+      for (size_t k = 0; k < trial->percentiles.size(); ++k) {
+        const double pos = trial->percentiles[k] / 100.0 * (v.size() - 1);
+        const size_t lo = static_cast<size_t>(std::floor(pos)), hi = std::min(lo + 1, v.size() - 1);
+        const double want = v[lo] + (pos - lo) * (v[hi] - v[lo]);
+        const double got = s.bands[0][out][row][k];
+        ASSERT_TRUE(std::memcmp(&want, &got, sizeof want) == 0 || (std::isnan(want) && std::isnan(got)))
+            << "output " << out << " row " << row << " p" << trial->percentiles[k] << ": " << got << " vs " << want;
+      }
+    }
+  }
 }
 
 // A trial prepared once serves runs of disjoint member sets (MPI rounds)
