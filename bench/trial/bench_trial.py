@@ -308,7 +308,7 @@ def main():
         "- Parallel efficiency 1 -> 2 threads: **%.0f%%** by wall time (target >= 85%%); the CPU work for the "
         "same members is %.0f%% of the 1-thread work with 2 threads (100%% = no parallel overhead). On a "
         "machine where the load average exceeds the core count, the wall-clock figure measures the "
-        "contention, not Soma. A run's fixed cost (process start and loading its ~70 shared libraries, "
+        "contention, not Soma. A run's fixed cost (process start of the light `soma` binary, loading LLVM, "
         "reading and compiling the model with native code, writing the files), measured as a 1-member trial, is "
         "%.3f s, %.0f%% of the 1-thread run; it does not shrink with threads (Amdahl: at most %.0f%% with it). "
         "On %d members (4 times as many, best of 2): 1 thread %.3f s, 2 threads %.3f s, efficiency **%.0f%%**." % (
