@@ -165,7 +165,7 @@ double ModelSystem::MinimumDelay() {
 
 bool ModelSystem::Load(double t, const double* y) {
   in_[0] = t;
-  if (n_ > 0) std::copy(y, y + n_, in_.begin() + 1);
+  if (n_ > 0 && y != in_.data() + 1) std::copy(y, y + n_, in_.begin() + 1);
   bool ok = algebraic_.Solve(in_.data());
   if (!cm_.delays().empty() && !UpdateDelays()) ok = false;
   return ok;

@@ -26,6 +26,8 @@ class ModelSystem : public solvers::OdeSystem {
   // that time still advances through the integrator (roots, events).
   int num_states() const override { return n_ == 0 ? 1 : static_cast<int>(n_); }
   int Rhs(double t, const double* y, double* ydot) override;
+  // The states' slots of the workspace (Load skips the copy when y is there).
+  double* state_buffer() override { return n_ == 0 ? nullptr : in_.data() + 1; }
   // With algebraic rules the Jacobian would need dz/dy; CVODES then uses
   // difference quotients instead.
   bool has_dense_jacobian() const override { return algebraic_.empty(); }

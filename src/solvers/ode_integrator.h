@@ -41,6 +41,11 @@ class OdeSystem {
   virtual ~OdeSystem() = default;
   virtual int num_states() const = 0;
   virtual int Rhs(double t, const double* y, double* ydot) = 0;
+  // Where Rhs would copy y to, if the system keeps its own copy (a model's
+  // workspace): an integrator may compute a state it only passes to Rhs
+  // right there and skip the copy. Anything the system does may overwrite
+  // it. nullptr (the default): no such place.
+  virtual double* state_buffer() { return nullptr; }
 
   // Dense Jacobian, column-major: jac[i + j * n] = d f_i / d y_j.
   virtual bool has_dense_jacobian() const { return false; }

@@ -1,5 +1,6 @@
 #include "solvers/runge_kutta.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -61,6 +62,54 @@ TEST(DormandPrinceTest, MatchesTheAnalyticSolutionWithFewSteps) {
   // and the start's estimate.
   EXPECT_LE(rk.rhs_evaluations(), 6 * (rk.steps() + rk.error_test_failures()) + 2);
   EXPECT_EQ(rk.rhs_evaluations(), sys.calls);
+}
+
+// A 3-state system that keeps its own copy of the state, as a model's
+// workspace does: Rhs copies y there unless y already is there.
+class Buffered : public OdeSystem {
+ public:
+  explicit Buffered(bool offer) : offer_(offer) {}
+  int num_states() const override { return 3; }
+  double* state_buffer() override { return offer_ ? own_ : nullptr; }
+  int Rhs(double t, const double* y, double* ydot) override {
+    if (y == own_) {
+      ++in_place;
+    } else {
+      std::copy(y, y + 3, own_);
+    }
+    ydot[0] = own_[1];
+    ydot[1] = -own_[0] + 0.1 * std::sin(t);
+    ydot[2] = -0.5 * own_[2] * own_[0];
+    return 0;
+  }
+  long in_place = 0;
+
+ private:
+  bool offer_;
+  double own_[3] = {};
+};
+
+TEST(DormandPrinceTest, StagesComputedInTheSystemsOwnBufferGiveTheSameBits) {
+  // The stages written straight into the system's copy of the state save
+  // copies and change nothing: the same outputs bit for bit.
+  std::vector<double> out[2];
+  long in_place[2] = {};
+  for (int offer = 0; offer < 2; ++offer) {
+    Buffered sys(offer == 1);
+    DormandPrince rk(&sys, Tolerances(1e-9, 1e-12));
+    const double y0[3] = {1.0, 0.0, 2.0};
+    rk.Reset(0.0, y0, 0.0);
+    rk.SetStopTime(INFINITY);
+    for (int k = 1; k <= 50; ++k) {
+      double t = 0, y[3];
+      ASSERT_EQ(rk.Evolve(0.2 * k, /*one_step=*/false, &t, y), DormandPrince::kSuccess);
+      out[offer].insert(out[offer].end(), y, y + 3);
+    }
+    in_place[offer] = sys.in_place;
+  }
+  EXPECT_EQ(out[0], out[1]);
+  EXPECT_EQ(in_place[0], 0);
+  EXPECT_GT(in_place[1], 100);  // stages 2-6 of every step
 }
 
 TEST(DormandPrinceTest, FindsSuccessiveRootsButNotTheOneAtTheStart) {
