@@ -1,7 +1,8 @@
 // libFuzzer target for the expression pipeline: text or byte-built trees ->
 // Graph::FromTree -> Derivative -> Program::Compile -> Run, checked against
 // the reference walker Graph::Evaluate (NaN-aware, bit-exact otherwise), and
-// ParseExpression / ToString round trips. Aborts on any mismatch.
+// ParseExpression / ToString round trips, and hoisting of operations on
+// steady slots over a sequence of inputs. Aborts on any mismatch.
 //
 // Input: byte 0 selects the mode (even: the rest is expression text; odd:
 // the rest drives a random tree builder).
@@ -113,6 +114,31 @@ void CheckProgram(const Graph& g, const std::vector<NodeId>& outs, const std::ve
   }
 }
 
+// The same outputs compiled with some slots steady (hoisting), run on one
+// scratch over a sequence of inputs that repeats and changes them: each
+// call must give Evaluate's bits, whether the hoisted part ran or not.
+void CheckHoisted(const Graph& g, const std::vector<NodeId>& outs, const std::vector<std::vector<double>>& inputs,
+                  uint8_t mask) {
+  std::vector<bool> steady(kSlots);
+  for (uint32_t i = 0; i < kSlots; ++i) steady[i] = ((mask >> i) & 1) != 0;
+  const Program p = Program::Compile(g, outs, steady);
+  std::vector<double> scratch = p.NewScratch();
+  if (scratch.size() != p.scratch_size()) Fail("NewScratch size");
+  std::vector<double> out(outs.size());
+  for (size_t k = 0; k < 2 * inputs.size(); ++k) {
+    const std::vector<double>& in = inputs[(k / 2) % inputs.size()];  // each input twice in a row
+    p.Run(in.data(), out.data(), scratch.data());
+    for (size_t i = 0; i < outs.size(); ++i) {
+      const double ref = g.Evaluate(outs[i], in.data());
+      if (!SameValue(out[i], ref)) {
+        Fail("hoisted Run != Evaluate for output " + std::to_string(i) + " (call " + std::to_string(k) +
+             ", steady mask " + std::to_string(mask) + "): " + std::to_string(out[i]) + " vs " +
+             std::to_string(ref) + " in " + g.ToString(outs[i]));
+      }
+    }
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -170,5 +196,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     from_bytes[i] = static_cast<double>(static_cast<int8_t>(data[(i * 7 + 3) % size])) / 16.0;
   }
   CheckProgram(g, outs, from_bytes);
+  std::vector<std::vector<double>> sequence = kInputs;
+  sequence.push_back(from_bytes);
+  CheckHoisted(g, outs, sequence, static_cast<uint8_t>(data[size - 1] | 0x3c));  // slots 2-5 steady, 0-1 by the input
   return 0;
 }
