@@ -283,7 +283,9 @@ Program Program::Compile(const Graph& g, std::span<const NodeId> outputs, const 
       const uint32_t offset = p.guard_.empty() ? 0 : p.guard_.back().offset + p.guard_.back().count;
       p.guard_.push_back({slot, 1, offset});
     }
-    p.guard_size_ = p.guard_.back().offset + p.guard_.back().count;
+    // (No runs when the hoisted operations read constants only: the prelude
+    // then runs once.)
+    p.guard_size_ = p.guard_.empty() ? 0 : p.guard_.back().offset + p.guard_.back().count;
     std::vector<NodeId> prelude = GroupByOpcode(g, prelude_order, table_size);
     emit.insert(emit.end(), prelude.begin(), prelude.end());
     prelude_end = emit.size();
