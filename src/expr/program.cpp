@@ -289,6 +289,7 @@ Program Program::Compile(const Graph& g, std::span<const NodeId> outputs, const 
     std::vector<NodeId> prelude = GroupByOpcode(g, prelude_order, table_size);
     emit.insert(emit.end(), prelude.begin(), prelude.end());
     prelude_end = emit.size();
+    p.prelude_instrs_ = static_cast<uint32_t>(prelude.size());
     std::vector<NodeId> rest = GroupByOpcode(g, rest_order, table_size);
     emit.insert(emit.end(), rest.begin(), rest.end());
   } else {
@@ -382,22 +383,12 @@ Program Program::Compile(const Graph& g, std::span<const NodeId> outputs, const 
     ins.dst = dst;
     p.code_.push_back(ins);
     // The per-call code starts a block of its own.
-    const bool first_after_prelude = hoist && pos == prelude_end;
-    if (first_after_prelude) {
-      p.prelude_instrs_ = static_cast<uint32_t>(p.code_.size() - 1);
-      p.prelude_blocks_ = static_cast<uint32_t>(p.blocks_.size());
-    }
-    if (p.blocks_.empty() || p.blocks_.back().op != n.op || first_after_prelude) p.blocks_.push_back({n.op, 0});
+    const bool starts_per_call = hoist && pos == prelude_end;
+    if (p.blocks_.empty() || p.blocks_.back().op != n.op || starts_per_call) p.blocks_.push_back({n.op, 0});
     ++p.blocks_.back().count;
   }
-  if (hoist && prelude_end == emit.size()) {  // every operation is hoisted
-    p.prelude_instrs_ = static_cast<uint32_t>(p.code_.size());
-    p.prelude_blocks_ = static_cast<uint32_t>(p.blocks_.size());
-  }
-  if (p.prelude_instrs_ == 0) {
-    p.prelude_blocks_ = 0;
-    p.guard_.clear();
-    p.guard_size_ = 0;
+  for (uint32_t covered = 0; covered < p.prelude_instrs_; ++p.prelude_blocks_) {
+    covered += p.blocks_[p.prelude_blocks_].count;
   }
   if (next_reg <= (1u << 16)) {
     p.packed_.reserve(p.code_.size());

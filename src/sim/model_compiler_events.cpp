@@ -232,10 +232,8 @@ Status ModelCompiler::FinishRelations() {
   // Slots that keep their value through a run: discrete values (parameters,
   // constant compartments and species, local parameters) that no event
   // assigns. States, algebraic values, delays and truth-value slots change.
-  std::vector<bool> fixed(out_->num_slots_, false);
-  for (const SymbolInfo& s : out_->symbols_) {
-    if (s.role == SymbolRole::kDiscrete && s.slot != 0 && s.slot < fixed.size()) fixed[s.slot] = true;
-  }
+  const std::vector<bool> steady = SteadySlots();
+  std::vector<bool> fixed = steady;
   for (const CompiledEvent& e : out_->events_) {
     for (uint32_t slot : e.targets) fixed[slot] = false;
   }
@@ -274,7 +272,6 @@ Status ModelCompiler::FinishRelations() {
     out_->searched_relations_.push_back(static_cast<uint32_t>(k));
     searched.push_back(r.root);
   }
-  const std::vector<bool> steady = SteadySlots();
   out_->roots_ = expr::Program::Compile(g_, roots, steady);
   out_->searched_roots_ = expr::Program::Compile(g_, searched, steady);
   out_->time_points_ = expr::Program::Compile(g_, time_points);

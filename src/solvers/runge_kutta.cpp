@@ -158,7 +158,8 @@ DormandPrince::Flag DormandPrince::Step() {
   // system's own copy of the state where it has one, which saves the copy
   // into it (104 bytes for the T1D model's 13 states, but right after the
   // stores that wrote them: about 7 % of a trial member in perf).
-  double* s = system_->state_buffer() != nullptr ? system_->state_buffer() : stage_.data();
+  double* const buffer = system_->state_buffer();
+  double* s = buffer != nullptr ? buffer : stage_.data();
   double* k2 = k2_.data();
   double* k3 = k3_.data();
   double* k4 = k4_.data();
