@@ -8,6 +8,9 @@
 // dividend), quotient truncates toward zero, factorial(x) = tgamma(x + 1).
 
 #include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
 #include <string_view>
 
 #include "expr/graph.h"
@@ -126,5 +129,86 @@ inline double EvalBinary(GOp op, double x, double y) {
 }
 
 inline double EvalSelect(double c, double t, double f) { return c != 0.0 ? t : f; }
+
+}  // namespace soma::expr::internal
+
+namespace soma::expr::internal {
+
+// Program opcodes (Program::Compile, jit_llvm.cpp): every GOp under its own
+// value, then fused pairs of arithmetic operations. A fused instruction
+// computes an operation whose one operand is an arithmetic operation read
+// nowhere else, in one dispatch and without storing the inner value:
+//   r[dst] = (r[a] inner r[b]) outer r[c]      (outer on the left)
+//   r[dst] = r[c] outer (r[a] inner r[b])      (`right`: subtraction and
+//                                               division by the pair)
+//   r[dst] = -(r[a] inner r[b])                 (outer kNeg)
+// Both roundings happen as in two instructions (no fused multiply-add:
+// src/expr is compiled with -ffp-contract=off), so results keep their bits.
+using Opcode = uint8_t;
+constexpr size_t kNumGOps = static_cast<size_t>(GOp::kSelect) + 1;
+constexpr Opcode ToOpcode(GOp op) { return static_cast<Opcode>(op); }
+
+struct FusedPair {
+  GOp inner, outer;
+  bool right;
+};
+// inner in {+, -, *, /} x outer in {+, -, *, /, -(.)}; + and * are
+// commutative, so only - and / have a right-hand form.
+constexpr GOp kFusableInner[] = {GOp::kAdd, GOp::kSub, GOp::kMul, GOp::kDiv};
+struct FusedOuter {
+  GOp op;
+  bool right;
+};
+constexpr FusedOuter kFusedOuter[] = {{GOp::kAdd, false}, {GOp::kSub, false}, {GOp::kSub, true}, {GOp::kMul, false},
+                                      {GOp::kDiv, false}, {GOp::kDiv, true},  {GOp::kNeg, false}};
+constexpr size_t kNumFused = std::size(kFusableInner) * std::size(kFusedOuter);
+constexpr size_t kNumOpcodes = kNumGOps + kNumFused;
+
+constexpr int InnerIndex(GOp op) {
+  for (size_t i = 0; i < std::size(kFusableInner); ++i) {
+    if (kFusableInner[i] == op) return static_cast<int>(i);
+  }
+  return -1;
+}
+constexpr int OuterIndex(GOp outer, bool right) {
+  for (size_t i = 0; i < std::size(kFusedOuter); ++i) {
+    if (kFusedOuter[i].op == outer && kFusedOuter[i].right == right) return static_cast<int>(i);
+  }
+  return -1;
+}
+// The opcode of `inner` fused into `outer`; the pair must be fusable.
+constexpr Opcode FusedOpcode(GOp inner, GOp outer, bool right) {
+  return static_cast<Opcode>(kNumGOps + static_cast<size_t>(InnerIndex(inner)) * std::size(kFusedOuter) +
+                             static_cast<size_t>(OuterIndex(outer, right)));
+}
+constexpr bool IsFused(Opcode op) { return op >= kNumGOps; }
+constexpr FusedPair FusedPairOf(Opcode op) {
+  const size_t k = op - kNumGOps;
+  const FusedOuter& o = kFusedOuter[k % std::size(kFusedOuter)];
+  return {kFusableInner[k / std::size(kFusedOuter)], o.op, o.right};
+}
+constexpr int OpcodeArity(Opcode op) {
+  if (!IsFused(op)) return Arity(static_cast<GOp>(op));
+  return FusedPairOf(op).outer == GOp::kNeg ? 2 : 3;
+}
+
+template <GOp Op>
+inline double Arith(double x, double y) {
+  if constexpr (Op == GOp::kAdd) return x + y;
+  if constexpr (Op == GOp::kSub) return x - y;
+  if constexpr (Op == GOp::kMul) return x * y;
+  if constexpr (Op == GOp::kDiv) return x / y;
+}
+template <GOp Inner, GOp Outer, bool Right>
+inline double FusedValue(double x, double y, double z) {
+  const double u = Arith<Inner>(x, y);
+  if constexpr (Outer == GOp::kNeg) {
+    return -u;
+  } else if constexpr (Right) {
+    return Arith<Outer>(z, u);
+  } else {
+    return Arith<Outer>(u, z);
+  }
+}
 
 }  // namespace soma::expr::internal

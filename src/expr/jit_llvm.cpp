@@ -138,7 +138,7 @@ class Translator {
     const auto& copies = ProgramAccess::copies(p);
     const uint32_t block_base = ProgramAccess::block_base(p), block_count = ProgramAccess::block_count(p);
     const size_t n = code.size();
-    std::vector<GOp> ops;
+    std::vector<internal::Opcode> ops;
     ops.reserve(n);
     for (const auto& block : ProgramAccess::blocks(p)) ops.insert(ops.end(), block.count, block.op);
     // SSA view: what each register holds at each point. A source is an
@@ -159,7 +159,7 @@ class Translator {
     std::vector<std::array<Source, 3>> operands(n);
     for (size_t ip = 0; ip < n; ++ip) {
       const auto& in = code[ip];
-      const int arity = internal::Arity(ops[ip]);
+      const int arity = internal::OpcodeArity(ops[ip]);
       const uint32_t regs[3] = {in.a, in.b, in.c};
       for (int k = 0; k < 3; ++k) operands[ip][k] = k < arity ? holds[regs[k]] : Source{kConstReg, 0};
       holds[in.dst] = {kOp, static_cast<uint32_t>(ip)};
@@ -179,7 +179,7 @@ class Translator {
         state[src.index] = 1;
         while (!stack.empty()) {
           auto& [ip, next] = stack.back();
-          const int arity = internal::Arity(ops[ip]);
+          const int arity = internal::OpcodeArity(ops[ip]);
           if (next < arity) {
             const Source& o = operands[ip][next++];
             if (o.kind == kOp && state[o.index] == 0) {
@@ -202,7 +202,7 @@ class Translator {
     // once its last reader's chunk is done.
     std::vector<uint32_t> last_chunk(n, 0);
     for (size_t ip = 0; ip < n; ++ip) {
-      for (int k = 0; k < internal::Arity(ops[ip]); ++k) {
+      for (int k = 0; k < internal::OpcodeArity(ops[ip]); ++k) {
         const Source& o = operands[ip][k];
         if (o.kind == kOp) last_chunk[o.index] = std::max(last_chunk[o.index], chunk_of[ip]);
       }
@@ -270,11 +270,11 @@ class Translator {
       for (size_t pos = c * kChunk; pos < std::min(m, (c + 1) * kChunk); ++pos) {
         const uint32_t ip = order[pos];
         const auto& o = operands[ip];
-        const int arity = internal::Arity(ops[ip]);
+        const int arity = internal::OpcodeArity(ops[ip]);
         llvm::Value* x = arity >= 1 ? get(o[0]) : nullptr;
         llvm::Value* y = arity >= 2 ? get(o[1]) : nullptr;
         llvm::Value* z = arity >= 3 ? get(o[2]) : nullptr;
-        value[ip] = Emit(ops[ip], x, y, z);
+        value[ip] = EmitOpcode(ops[ip], x, y, z);
         if (slot[ip] != kNoSlot) b_.CreateStore(value[ip], at(spill, slot[ip]));
       }
       for (size_t k : copies_in[c]) b_.CreateStore(get(out_source[k]), at(out, copies[k].out));
@@ -316,6 +316,16 @@ class Translator {
   }
   llvm::Value* Intrinsic(llvm::Intrinsic::ID id, llvm::Value* x) {
     return b_.CreateUnaryIntrinsic(id, x);
+  }
+
+  // A program instruction: one GOp, or a fused pair as its two operations
+  // (the interpreter rounds after each too).
+  llvm::Value* EmitOpcode(internal::Opcode op, llvm::Value* x, llvm::Value* y, llvm::Value* z) {
+    if (!internal::IsFused(op)) return Emit(static_cast<GOp>(op), x, y, z);
+    const internal::FusedPair pair = internal::FusedPairOf(op);
+    llvm::Value* u = Emit(pair.inner, x, y, nullptr);
+    if (pair.outer == GOp::kNeg) return Emit(GOp::kNeg, u, nullptr, nullptr);
+    return pair.right ? Emit(pair.outer, z, u, nullptr) : Emit(pair.outer, u, z, nullptr);
   }
 
   llvm::Value* Emit(GOp op, llvm::Value* x, llvm::Value* y, llvm::Value* z) {

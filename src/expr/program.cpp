@@ -13,10 +13,21 @@
 namespace soma::expr {
 namespace {
 
-constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
-constexpr size_t kNumOps = static_cast<size_t>(GOp::kSelect) + 1;
+using internal::Opcode;
+using internal::ToOpcode;
 
-bool IsLeaf(GOp op) { return op == GOp::kConst || op == GOp::kVar; }
+constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
+
+bool IsLeaf(Opcode op) { return op == ToOpcode(GOp::kConst) || op == ToOpcode(GOp::kVar); }
+
+// A node as the program computes it: a graph node, or a graph node with an
+// arithmetic operand fused into it (internal::FusedOpcode; `ops` are then
+// the inner operation's two operands and the outer one's other operand).
+struct PNode {
+  Opcode op = 0;
+  uint8_t arity = 0;
+  NodeId ops[3] = {0, 0, 0};
+};
 
 // The nodes reachable from `outputs` in depth-first post-order (operands
 // left to right), which is topological. Iterative, so graphs of any depth
@@ -54,11 +65,12 @@ std::vector<NodeId> Reachable(const Graph& g, std::span<const NodeId> outputs, s
 // current opcode while any is ready, then switch to the opcode with the
 // most ready operations. Ready operations of one opcode leave in the order
 // of `order` (FIFO), which keeps values near their readers.
-std::vector<NodeId> GroupByOpcode(const Graph& g, const std::vector<NodeId>& order, size_t table_size) {
+std::vector<NodeId> GroupByOpcode(const std::vector<PNode>& pn, const std::vector<NodeId>& order, size_t table_size) {
+  constexpr size_t kNumOps = internal::kNumOpcodes;
   std::vector<NodeId> ops;
   std::vector<uint32_t> local(table_size, kNone);
   for (NodeId id : order) {
-    if (IsLeaf(g.node(id).op)) continue;
+    if (IsLeaf(pn[id].op)) continue;
     local[id] = static_cast<uint32_t>(ops.size());
     ops.push_back(id);
   }
@@ -67,8 +79,8 @@ std::vector<NodeId> GroupByOpcode(const Graph& g, const std::vector<NodeId>& ord
   std::vector<uint32_t> pending(n, 0);
   std::vector<uint32_t> first(n + 1, 0);
   for (NodeId id : ops) {
-    const Node& nd = g.node(id);
-    const NodeId operands[3] = {nd.a, nd.b, nd.c};
+    const PNode& nd = pn[id];
+    const NodeId* operands = nd.ops;
     for (int k = 0; k < nd.arity; ++k) {
       if (local[operands[k]] != kNone) {
         ++first[local[operands[k]] + 1];
@@ -80,8 +92,8 @@ std::vector<NodeId> GroupByOpcode(const Graph& g, const std::vector<NodeId>& ord
   std::vector<uint32_t> readers(first[n]);
   std::vector<uint32_t> fill(first.begin(), first.end() - 1);
   for (NodeId id : ops) {
-    const Node& nd = g.node(id);
-    const NodeId operands[3] = {nd.a, nd.b, nd.c};
+    const PNode& nd = pn[id];
+    const NodeId* operands = nd.ops;
     for (int k = 0; k < nd.arity; ++k) {
       if (local[operands[k]] != kNone) readers[fill[local[operands[k]]]++] = local[id];
     }
@@ -90,7 +102,7 @@ std::vector<NodeId> GroupByOpcode(const Graph& g, const std::vector<NodeId>& ord
   std::array<std::vector<uint32_t>, kNumOps> ready;
   std::array<size_t, kNumOps> head{};
   for (uint32_t i = 0; i < n; ++i) {
-    if (pending[i] == 0) ready[static_cast<size_t>(g.node(ops[i]).op)].push_back(i);
+    if (pending[i] == 0) ready[pn[ops[i]].op].push_back(i);
   }
   std::vector<NodeId> out;
   out.reserve(n);
@@ -112,7 +124,7 @@ std::vector<NodeId> GroupByOpcode(const Graph& g, const std::vector<NodeId>& ord
     out.push_back(ops[i]);
     for (uint32_t k = first[i]; k < first[i + 1]; ++k) {
       const uint32_t r = readers[k];
-      if (--pending[r] == 0) ready[static_cast<size_t>(g.node(ops[r]).op)].push_back(r);
+      if (--pending[r] == 0) ready[pn[ops[r]].op].push_back(r);
     }
   }
   return out;
@@ -131,7 +143,7 @@ void ExecuteBlocks(const Block* first, const Block* last, const Code* ip, double
   for (const Block* block = first; block != last; ++block) {
     const Code* const end = ip + block->count;
 #define SOMA_OP(OP, VALUE)                       \
-  case GOp::OP:                                  \
+  case ToOpcode(GOp::OP):                        \
     _Pragma("GCC unroll 4")                      \
     for (; ip != end; ++ip) {                    \
       const Operands o = decode(ip);              \
@@ -140,7 +152,7 @@ void ExecuteBlocks(const Block* first, const Block* last, const Code* ip, double
     }                                            \
     break;
 #define SOMA_OP2(OP, VALUE)                                        \
-  case GOp::OP:                                                    \
+  case ToOpcode(GOp::OP):                                          \
     _Pragma("GCC unroll 4")                                        \
     for (; ip != end; ++ip) {                                      \
       const Operands o = decode(ip);                               \
@@ -149,9 +161,33 @@ void ExecuteBlocks(const Block* first, const Block* last, const Code* ip, double
       r[o.dst] = (VALUE);                                          \
     }                                                              \
     break;
+  static_assert(internal::kNumFused == 4 * 7, "one case below for each fused pair");
+  static_assert(internal::kNumOpcodes <= 256, "opcodes are 8 bits");
+#define SOMA_FUSED(INNER, OUTER, RIGHT)                                                       \
+  case internal::FusedOpcode(GOp::INNER, GOp::OUTER, RIGHT):                                  \
+    _Pragma("GCC unroll 4")                                                                   \
+    for (; ip != end; ++ip) {                                                                 \
+      const Operands o = decode(ip);                                                          \
+      r[o.dst] = FusedValue<GOp::INNER, GOp::OUTER, RIGHT>(r[o.a], r[o.b], r[o.c]);           \
+    }                                                                                         \
+    break;
+#define SOMA_FUSED_INTO(INNER)       \
+  SOMA_FUSED(INNER, kAdd, false)     \
+  SOMA_FUSED(INNER, kSub, false)     \
+  SOMA_FUSED(INNER, kSub, true)      \
+  SOMA_FUSED(INNER, kMul, false)     \
+  SOMA_FUSED(INNER, kDiv, false)     \
+  SOMA_FUSED(INNER, kDiv, true)      \
+  case internal::FusedOpcode(GOp::INNER, GOp::kNeg, false): \
+    _Pragma("GCC unroll 4")                                 \
+    for (; ip != end; ++ip) {                               \
+      const Operands o = decode(ip);                        \
+      r[o.dst] = -Arith<GOp::INNER>(r[o.a], r[o.b]);        \
+    }                                                       \
+    break;
     switch (block->op) {
-      case GOp::kConst:
-      case GOp::kVar:
+      case ToOpcode(GOp::kConst):
+      case ToOpcode(GOp::kVar):
         break;  // never in code_
       SOMA_OP2(kAdd, x + y)
       SOMA_OP2(kSub, x - y)
@@ -194,9 +230,18 @@ void ExecuteBlocks(const Block* first, const Block* last, const Code* ip, double
       SOMA_OP2(kXor, Bool((x != 0.0) != (y != 0.0)))
       SOMA_OP(kNot, Bool(x == 0.0))
       SOMA_OP2(kSelect, EvalSelect(x, y, r[o.c]))
+      SOMA_FUSED_INTO(kAdd)
+      SOMA_FUSED_INTO(kSub)
+      SOMA_FUSED_INTO(kMul)
+      SOMA_FUSED_INTO(kDiv)
+      default:
+        assert(false && "Program: unknown opcode");
+        break;
     }
 #undef SOMA_OP
 #undef SOMA_OP2
+#undef SOMA_FUSED
+#undef SOMA_FUSED_INTO
   }
 }
 
@@ -211,7 +256,7 @@ Program Program::Compile(const Graph& g, std::span<const NodeId> outputs, const 
   // Dense per-node tables, indexed by NodeId: operands have smaller ids than
   // their users, so every reachable id is <= the largest output id.
   const size_t table_size = static_cast<size_t>(*std::max_element(outputs.begin(), outputs.end())) + 1;
-  const std::vector<NodeId> order = Reachable(g, outputs, table_size);
+  std::vector<NodeId> order = Reachable(g, outputs, table_size);
 
   // Constants: registers [0, #constants), filled by NewScratch().
   std::vector<uint32_t> reg(table_size, kNone);
@@ -250,7 +295,44 @@ Program Program::Compile(const Graph& g, std::span<const NodeId> outputs, const 
   // A handful of operations is cheaper to compute than the comparison.
   constexpr size_t kMinHoisted = 4;
   const bool hoist = num_steady_ops >= kMinHoisted;
-  auto hoisted = [&](NodeId id) { return hoist && steady[id] != 0 && !IsLeaf(g.node(id).op); };
+
+  // The program's nodes: graph nodes, with arithmetic operations that have
+  // one reader fused into it (internal::FusedOpcode): one instruction and
+  // one register less each. An output keeps its own instruction, and a
+  // per-call operation does not absorb a hoisted one.
+  std::vector<PNode> pn(table_size);
+  std::vector<uint32_t> uses(table_size, 0);
+  for (NodeId id : order) {
+    const Node& n = g.node(id);
+    pn[id] = {ToOpcode(n.op), n.arity, {n.a, n.b, n.c}};
+    for (int i = 0; i < n.arity; ++i) ++uses[pn[id].ops[i]];
+  }
+  for (NodeId o : outputs) uses[o] += 2;
+  {
+    std::vector<char> absorbed(table_size, 0);
+    auto fusable = [&](NodeId m, NodeId reader) {
+      const GOp op = g.node(m).op;
+      return uses[m] == 1 && pn[m].op == ToOpcode(op) && internal::InnerIndex(op) >= 0 &&
+             (!hoist || steady[m] == steady[reader]);
+    };
+    for (NodeId id : order) {
+      const GOp outer = g.node(id).op;
+      if (outer != GOp::kNeg && internal::InnerIndex(outer) < 0) continue;
+      PNode& n = pn[id];
+      for (int k = 0; k < n.arity; ++k) {
+        const NodeId m = n.ops[k];
+        if (!fusable(m, id)) continue;
+        const NodeId other = n.ops[1 - k];  // unused for kNeg
+        const bool right = k == 1 && !internal::IsCommutative(outer);
+        n = {internal::FusedOpcode(g.node(m).op, outer, right), static_cast<uint8_t>(outer == GOp::kNeg ? 2 : 3),
+             {pn[m].ops[0], pn[m].ops[1], outer == GOp::kNeg ? 0 : other}};
+        absorbed[m] = 1;
+        break;
+      }
+    }
+    std::erase_if(order, [&](NodeId id) { return absorbed[id] != 0; });
+  }
+  auto hoisted = [&](NodeId id) { return hoist && steady[id] != 0 && !IsLeaf(pn[id].op); };
   size_t prelude_end = emit.size();  // position in `emit` where the per-call code starts
   if (hoist) {
     // The steady inputs the hoisted operations read, as runs of slots
@@ -261,10 +343,9 @@ Program Program::Compile(const Graph& g, std::span<const NodeId> outputs, const 
     for (NodeId id : order) {
       (hoisted(id) ? prelude_order : rest_order).push_back(id);
       if (!hoisted(id)) continue;
-      const Node& n = g.node(id);
-      const NodeId ops[3] = {n.a, n.b, n.c};
+      const PNode& n = pn[id];
       for (int i = 0; i < n.arity; ++i) {
-        if (g.node(ops[i]).op == GOp::kVar) guarded[g.node(ops[i]).slot] = 1;
+        if (g.node(n.ops[i]).op == GOp::kVar) guarded[g.node(n.ops[i]).slot] = 1;
       }
     }
     for (uint32_t slot = 0; slot < guarded.size(); ++slot) {
@@ -286,14 +367,14 @@ Program Program::Compile(const Graph& g, std::span<const NodeId> outputs, const 
     // (No runs when the hoisted operations read constants only: the prelude
     // then runs once.)
     p.guard_size_ = p.guard_.empty() ? 0 : p.guard_.back().offset + p.guard_.back().count;
-    std::vector<NodeId> prelude = GroupByOpcode(g, prelude_order, table_size);
+    std::vector<NodeId> prelude = GroupByOpcode(pn, prelude_order, table_size);
     emit.insert(emit.end(), prelude.begin(), prelude.end());
     prelude_end = emit.size();
     p.prelude_instrs_ = static_cast<uint32_t>(prelude.size());
-    std::vector<NodeId> rest = GroupByOpcode(g, rest_order, table_size);
+    std::vector<NodeId> rest = GroupByOpcode(pn, rest_order, table_size);
     emit.insert(emit.end(), rest.begin(), rest.end());
   } else {
-    std::vector<NodeId> scheduled = GroupByOpcode(g, order, table_size);
+    std::vector<NodeId> scheduled = GroupByOpcode(pn, order, table_size);
     emit.insert(emit.end(), scheduled.begin(), scheduled.end());
   }
 
@@ -301,9 +382,8 @@ Program Program::Compile(const Graph& g, std::span<const NodeId> outputs, const 
   // live to the end.
   std::vector<uint32_t> last_use(table_size, 0);
   for (uint32_t pos = 0; pos < emit.size(); ++pos) {
-    const Node& n = g.node(emit[pos]);
-    const NodeId ops[3] = {n.a, n.b, n.c};
-    for (int i = 0; i < n.arity; ++i) last_use[ops[i]] = pos;
+    const PNode& n = pn[emit[pos]];
+    for (int i = 0; i < n.arity; ++i) last_use[n.ops[i]] = pos;
   }
   for (NodeId o : outputs) last_use[o] = kNone;
   if (hoist) {
@@ -312,10 +392,9 @@ Program Program::Compile(const Graph& g, std::span<const NodeId> outputs, const 
     // variable gave up in the prelude would be overwritten by its load on
     // the next call.
     for (size_t pos = prelude_end; pos < emit.size(); ++pos) {
-      const Node& n = g.node(emit[pos]);
-      const NodeId ops[3] = {n.a, n.b, n.c};
+      const PNode& n = pn[emit[pos]];
       for (int i = 0; i < n.arity; ++i) {
-        if (hoisted(ops[i])) last_use[ops[i]] = kNone;
+        if (hoisted(n.ops[i])) last_use[n.ops[i]] = kNone;
       }
     }
     for (NodeId id : emit) {
@@ -353,8 +432,8 @@ Program Program::Compile(const Graph& g, std::span<const NodeId> outputs, const 
   uint32_t next_reg = var_end;
   for (uint32_t pos = 0; pos < emit.size(); ++pos) {
     const NodeId id = emit[pos];
-    const Node& n = g.node(id);
-    const NodeId ops[3] = {n.a, n.b, n.c};
+    const PNode& n = pn[id];
+    const NodeId* ops = n.ops;
     Instr ins{};
     uint32_t* fields[3] = {&ins.a, &ins.b, &ins.c};
     for (int i = 0; i < n.arity; ++i) *fields[i] = reg[ops[i]];
@@ -363,8 +442,9 @@ Program Program::Compile(const Graph& g, std::span<const NodeId> outputs, const 
       const bool repeated = (i >= 1 && ops[0] == o) || (i == 2 && ops[1] == o);
       if (!repeated && is_temporary(reg[o]) && last_use[o] == pos) free_regs.push_back(reg[o]);
     }
-    if (n.op == GOp::kVar && block_load) {
-      reg[id] = var_base + n.slot;
+    const bool is_var = n.op == ToOpcode(GOp::kVar);
+    if (is_var && block_load) {
+      reg[id] = var_base + g.node(id).slot;
       continue;
     }
     uint32_t dst;
@@ -375,9 +455,10 @@ Program Program::Compile(const Graph& g, std::span<const NodeId> outputs, const 
       dst = next_reg++;
     }
     reg[id] = dst;
-    if (n.op == GOp::kVar) {
-      p.loads_.push_back({dst, n.slot});
-      p.num_inputs_ = std::max<size_t>(p.num_inputs_, static_cast<size_t>(n.slot) + 1);
+    if (is_var) {
+      const uint32_t slot = g.node(id).slot;
+      p.loads_.push_back({dst, slot});
+      p.num_inputs_ = std::max<size_t>(p.num_inputs_, static_cast<size_t>(slot) + 1);
       continue;
     }
     ins.dst = dst;

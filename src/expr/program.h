@@ -35,6 +35,11 @@ class Program {
   // O(k log k) for k reachable nodes. The Program does not refer to `g`
   // afterwards.
   //
+  // Fusion: an arithmetic operation (+, -, *, /) whose value is read once,
+  // by another arithmetic operation or a negation, and is not an output, is
+  // computed inside its reader's instruction ((x*y)*z, (x+y)-z, z/(x*y),
+  // -(x*y), ...): one dispatch, no register, same two roundings.
+  //
   // Scheduling: operations are ordered topologically, grouping operations
   // of one kind into runs where dependencies allow (fewer dispatches, better
   // branch prediction); registers of temporaries are reused after their
@@ -87,7 +92,8 @@ class Program {
  private:
   friend struct internal::ProgramAccess;
 
-  // One operation writing register dst from registers a, b, c. The opcode is
+  // One operation writing register dst from registers a, b, c (or two
+  // arithmetic operations fused: (a op b) op c, see Compile). The opcode is
   // not stored per instruction: code_ is split into runs of one opcode
   // (blocks_), and Run loops over each run inside one switch case, so the
   // dispatch branch is taken once per run rather than once per operation.
@@ -95,7 +101,7 @@ class Program {
     uint32_t dst, a, b, c;
   };
   struct Block {
-    GOp op;
+    uint8_t op;      // a GOp, or a fused pair (internal::Opcode, gop_eval.h)
     uint32_t count;  // consecutive entries of code_
   };
   struct Load {

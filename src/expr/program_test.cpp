@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -197,6 +198,74 @@ TEST(ProgramTest, ProgramsWithMoreRegistersThanSixteenBitsRunWide) {
   ExpectRunMatchesEvaluate(g, outs, std::vector<double>{0.3, -2.0}.data());
 }
 
+TEST(ProgramTest, ArithmeticReadOnceIsFusedIntoItsReader) {
+  // Every pair inner in {+, -, *, /} read by outer in {+, -, *, /} on either
+  // side, or by a negation: one instruction after the three loads, and the
+  // bits of the two separate operations (signed zeros included; any NaN).
+  const GOp arith[] = {GOp::kAdd, GOp::kSub, GOp::kMul, GOp::kDiv};
+  const double values[] = {0.0, -0.0, 1.5, -3.25, 1e308, -1e-310, std::numeric_limits<double>::infinity(), NAN, 7.0};
+  for (GOp inner : arith) {
+    for (int outer_k = 0; outer_k < 5; ++outer_k) {
+      for (int side = 0; side < 2; ++side) {
+        Graph g;
+        const NodeId x = g.Variable(0), y = g.Variable(1), z = g.Variable(2);
+        const NodeId u = g.Binary(inner, x, y);
+        NodeId e;
+        if (outer_k == 4) {
+          if (side == 1) continue;
+          e = g.Neg(u);
+        } else {
+          e = side == 0 ? g.Binary(arith[outer_k], u, z) : g.Binary(arith[outer_k], z, u);
+        }
+        const std::vector<NodeId> outs = {e};
+        const Program p = Program::Compile(g, outs);
+        EXPECT_EQ(p.num_instructions(), (outer_k == 4 ? 2u : 3u) + 1u)
+            << internal::GOpName(inner) << " in outer " << outer_k << " side " << side;
+        std::vector<double> scratch = p.NewScratch();
+        for (double a : values) {
+          for (double b : values) {
+            for (double c : values) {
+              const double in[] = {a, b, c};
+              double out;
+              p.Run(in, &out, scratch.data());
+              const double ref = g.Evaluate(e, in);
+              const bool same = (std::isnan(out) && std::isnan(ref)) ||
+                                std::bit_cast<uint64_t>(out) == std::bit_cast<uint64_t>(ref);
+              ASSERT_TRUE(same) << internal::GOpName(inner) << " in outer " << outer_k << " side " << side << " at (" << a
+                                << ", " << b << ", " << c << "): " << out << " vs " << ref;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(ProgramTest, ValuesReadTwiceOrOutputsAreNotFused) {
+  Graph g;
+  const NodeId x = g.Variable(0), y = g.Variable(1), z = g.Variable(2);
+  const NodeId u = g.Mul(x, y);
+  {
+    // u is an output: it keeps its own instruction.
+    const std::vector<NodeId> outs = {u, g.Add(u, z)};
+    EXPECT_EQ(Program::Compile(g, outs).num_instructions(), 3u + 2u);
+    ExpectRunMatchesEvaluate(g, outs, std::vector<double>{0.5, -2.0, 3.0}.data());
+  }
+  {
+    // u read twice (u / (u - z)): computed once; one of its readers takes
+    // u - z in, the other reads u's register.
+    const std::vector<NodeId> outs = {g.Div(u, g.Sub(u, z))};
+    EXPECT_EQ(Program::Compile(g, outs).num_instructions(), 3u + 2u);
+    ExpectRunMatchesEvaluate(g, outs, std::vector<double>{0.5, -2.0, 3.0}.data());
+  }
+  {
+    // A chain ((x*y)*z)*x: the first two fuse, the third reads a fused value.
+    const std::vector<NodeId> outs = {g.Mul(g.Mul(u, z), x)};
+    EXPECT_EQ(Program::Compile(g, outs).num_instructions(), 3u + 2u);
+    ExpectRunMatchesEvaluate(g, outs, std::vector<double>{0.5, -2.0, 3.0}.data());
+  }
+}
+
 TEST(ProgramTest, HoistedOperationsFollowTheirSteadyInputs) {
   // Random graphs with a random set of steady slots, run on a sequence of
   // inputs that changes unsteady slots, steady slots, nothing, or puts NaN
@@ -256,7 +325,9 @@ TEST(ProgramTest, HoistingKeepsTheRegistersOfLoadedVariables) {
   for (uint32_t s : {3u, 150u, 151u}) steady[s] = true;
   const Program p = Program::Compile(g, outs, steady);
   EXPECT_FALSE(p.block_load());
-  EXPECT_EQ(p.num_hoisted(), 7u);         // k1*k2, k3/k2, exp, *, sqrt(k1), k1*k3, + 2
+  // 7 operations in 5 instructions: k3/k2, exp, (k1*k2)*exp, sqrt(k1),
+  // k1*k3 + 2 (two fused pairs).
+  EXPECT_EQ(p.num_hoisted(), 5u);
   EXPECT_EQ(p.num_guarded_inputs(), 3u);  // slot 3 and slots 150-151: two runs
   const Program plain = Program::Compile(g, outs);
   EXPECT_EQ(plain.num_hoisted(), 0u);
