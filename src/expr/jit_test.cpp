@@ -51,6 +51,11 @@ void ExpectNativeMatchesInterpreter(const Graph& g, const std::vector<NodeId>& o
                                          << ", y = " << (in.size() > 1 ? in[1] : 0.0) << ": interpreted " << a[i]
                                          << ", native " << b[i];
     }
+    // RunFinite: the same outputs, and whether all are finite.
+    bool finite = true;
+    for (double v : a) finite = finite && std::isfinite(v);
+    ASSERT_EQ(interpreted.RunFinite(in.data(), a.data(), scratch.data()), finite);
+    ASSERT_EQ(native.RunFinite(in.data(), b.data(), native_scratch.data()), finite);
   }
 }
 

@@ -66,6 +66,10 @@ class Program {
   // out[i] = value of outputs[i]. `in` and `out` may not overlap. `scratch`
   // comes from NewScratch(). Thread safe for distinct scratch buffers.
   void Run(const double* in, double* out, double* scratch) const;
+  // As Run; false when an output is NaN or infinite. The interpreter checks
+  // each value as it writes it: reading `out` again afterwards waits for the
+  // stores just made (a right-hand side's check after every evaluation).
+  bool RunFinite(const double* in, double* out, double* scratch) const;
 
   size_t num_outputs() const { return num_outputs_; }
   // Operations executed per Run, one load per variable read included.
@@ -91,6 +95,9 @@ class Program {
 
  private:
   friend struct internal::ProgramAccess;
+
+  template <bool kCheckFinite>
+  bool Execute(const double* in, double* out, double* scratch) const;
 
   // One operation writing register dst from registers a, b, c (or two
   // arithmetic operations fused: (a op b) op c, see Compile). The opcode is

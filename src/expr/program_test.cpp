@@ -10,6 +10,7 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "expr/expr_test_util.h"
@@ -264,6 +265,59 @@ TEST(ProgramTest, ValuesReadTwiceOrOutputsAreNotFused) {
     EXPECT_EQ(Program::Compile(g, outs).num_instructions(), 3u + 2u);
     ExpectRunMatchesEvaluate(g, outs, std::vector<double>{0.5, -2.0, 3.0}.data());
   }
+}
+
+TEST(ProgramTest, RunFiniteFindsNaNAndInfinityInEveryOutput) {
+  // Outputs x_i * y computed (copied from registers), a plain variable, and
+  // runs of one constant (filled): each bad value at each position is found,
+  // from an input or made by an operation (1/0, 0/0), and RunFinite writes
+  // what Run writes.
+  const double bad[] = {std::numeric_limits<double>::quiet_NaN(), -std::numeric_limits<double>::quiet_NaN(),
+                        std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()};
+  for (uint32_t n = 1; n <= 9; ++n) {
+    Graph g;
+    std::vector<NodeId> outs;
+    for (uint32_t i = 0; i < n; ++i) outs.push_back(g.Div(g.Variable(i), g.Variable(20)));
+    outs.push_back(g.Variable(21));
+    for (int k = 0; k < 5; ++k) outs.push_back(g.Constant(0.0));
+    for (int k = 0; k < 5; ++k) outs.push_back(g.Constant(-2.5));
+    const Program p = Program::Compile(g, outs);
+    std::vector<double> scratch = p.NewScratch();
+    std::vector<double> in(22, 1.0), out(outs.size()), ref(outs.size());
+    auto check = [&](bool expected, const std::string& what) {
+      p.Run(in.data(), ref.data(), scratch.data());
+      std::fill(out.begin(), out.end(), 99.0);
+      EXPECT_EQ(p.RunFinite(in.data(), out.data(), scratch.data()), expected) << "n " << n << ": " << what;
+      for (size_t i = 0; i < out.size(); ++i) EXPECT_TRUE(SameValue(out[i], ref[i])) << what << ", output " << i;
+    };
+    check(true, "all finite");
+    for (uint32_t at = 0; at < n; ++at) {
+      for (double b : bad) {
+        in[at] = b;
+        check(false, "input " + std::to_string(b) + " at " + std::to_string(at));
+        in[at] = 1.0;
+      }
+      in[at] = 0.0;
+      in[20] = 0.0;
+      check(false, "0/0 at " + std::to_string(at));
+      in[at] = 1.0;
+      check(false, "1/0");
+      in[20] = 1.0;
+    }
+    in[21] = bad[2];
+    check(false, "a variable output");
+    in[21] = std::numeric_limits<double>::max();
+    check(true, "the largest finite value");
+    in[21] = std::numeric_limits<double>::denorm_min();
+    check(true, "a subnormal");
+  }
+  // A run of one non-finite constant is filled, and found.
+  Graph g;
+  const std::vector<NodeId> outs(6, g.Constant(std::numeric_limits<double>::infinity()));
+  const Program p = Program::Compile(g, outs);
+  std::vector<double> scratch = p.NewScratch(), out(outs.size());
+  EXPECT_FALSE(p.RunFinite(nullptr, out.data(), scratch.data()));
+  EXPECT_EQ(out[5], std::numeric_limits<double>::infinity());
 }
 
 TEST(ProgramTest, HoistedOperationsFollowTheirSteadyInputs) {

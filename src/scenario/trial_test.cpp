@@ -318,7 +318,9 @@ TEST(TrialParseTest, WrongTypesAndRangesAreErrorsNotAborts) {
     j[nlohmann::json::json_pointer(pointer)] = value;
     auto t = ParseTrial(j, ".");
     EXPECT_FALSE(t.ok()) << pointer;
-    if (!t.ok()) EXPECT_EQ(t.status().code(), ErrorCode::kInvalidArgument) << t.status().ToString();
+    if (!t.ok()) {
+      EXPECT_EQ(t.status().code(), ErrorCode::kInvalidArgument) << t.status().ToString();
+    }
     return t.ok() ? std::string() : t.status().message();
   };
   EXPECT_NE(message("/population/parameters/k/lower", "abc").find("k.lower: must be a finite number"), std::string::npos);

@@ -194,8 +194,8 @@ int ModelSystem::Rhs(double t, const double* y, double* ydot) {
   // Recoverable (CVODES retries with a smaller step), except a bad delay:
   // smaller steps would only crawl towards the point where it turns bad.
   if (!Load(t, y)) return delay_error_.empty() ? 1 : -1;
-  cm_.rhs().Run(in_.data(), ydot, rhs_scratch_.data());
-  return solvers::AllFinite(ydot, n_) ? 0 : 1;  // not finite: recoverable, CVODES retries with a smaller step
+  // Not finite: recoverable, CVODES retries with a smaller step.
+  return cm_.rhs().RunFinite(in_.data(), ydot, rhs_scratch_.data()) ? 0 : 1;
 }
 
 int ModelSystem::DenseJacobian(double t, const double* y, double* jac) {

@@ -342,24 +342,6 @@ SOMA_VECTOR_CLONES int LinearCombinationVectorArray(int nvec, int nsum, double* 
 
 }  // namespace
 
-// Element by element on purpose: v was usually just written by the
-// right-hand side, one double at a time, and a vector load that spans
-// several such pending stores cannot take their values from the store
-// buffer. In perf the vectorised version was 7.5 % of a T1D trial (rk45),
-// this one 2.4-3 %; the trial's wall time moved by about 2 %, within the
-// machine's noise. (Copying the states element by element for the same
-// reason, tried too, was slower than std::copy: 0.61 against 0.59 s.)
-__attribute__((optimize("no-tree-vectorize"))) bool AllFinite(const double* v, size_t n) {
-  constexpr uint64_t kExponent = 0x7ff0000000000000ULL;
-  uint64_t bad = 0;
-  for (size_t i = 0; i < n; ++i) {
-    uint64_t bits = 0;
-    std::memcpy(&bits, v + i, sizeof bits);
-    bad |= static_cast<uint64_t>((bits & kExponent) == kExponent);
-  }
-  return bad == 0;
-}
-
 void UseFastSerialOps(N_Vector v) {
   if (v == nullptr || N_VGetVectorID(v) != SUNDIALS_NVEC_SERIAL) return;
   N_Vector_Ops ops = v->ops;

@@ -26,10 +26,4 @@ namespace soma::solvers {
 // (N_VNew_Serial / N_VMake_Serial); other vectors are left untouched.
 void UseFastSerialOps(N_Vector v);
 
-// Whether every one of v[0, n) is finite (neither NaN nor infinite): one
-// pass with no early exit (a double is NaN or infinite exactly when its
-// exponent bits are all set). The right-hand side checks its result with it
-// after every evaluation. Not vectorised: see fast_nvector.cpp.
-bool AllFinite(const double* v, size_t n);
-
 }  // namespace soma::solvers
