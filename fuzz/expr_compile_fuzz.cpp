@@ -9,6 +9,7 @@
 //
 //   build-fuzzx/bin/expr_compile_fuzz -max_total_time=120 -max_len=512
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -127,7 +128,15 @@ void CheckHoisted(const Graph& g, const std::vector<NodeId>& outs, const std::ve
   std::vector<double> out(outs.size());
   for (size_t k = 0; k < 2 * inputs.size(); ++k) {
     const std::vector<double>& in = inputs[(k / 2) % inputs.size()];  // each input twice in a row
-    p.Run(in.data(), out.data(), scratch.data());
+    // Every other call through RunFinite, which must also say whether all
+    // outputs are finite.
+    if (k % 2 == 0) {
+      p.Run(in.data(), out.data(), scratch.data());
+    } else {
+      const bool said = p.RunFinite(in.data(), out.data(), scratch.data());
+      const bool all = std::all_of(out.begin(), out.end(), [](double v) { return std::isfinite(v); });
+      if (said != all) Fail(std::string("RunFinite says ") + (said ? "finite" : "not finite") + " wrongly");
+    }
     for (size_t i = 0; i < outs.size(); ++i) {
       const double ref = g.Evaluate(outs[i], in.data());
       if (!SameValue(out[i], ref)) {
