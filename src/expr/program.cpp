@@ -424,6 +424,16 @@ Program Program::Compile(const Graph& g, std::span<const NodeId> outputs, const 
     p.num_inputs_ = max_slot_plus_1;
   }
   auto is_temporary = [&](uint32_t r) { return r >= num_constants && !(r >= var_base && r < var_end); };
+  if (hoist && block_load) {
+    // Every guarded slot is read, so inside the block (runs in slot order).
+    p.guard_in_registers_ = true;
+    uint32_t at = 0;
+    for (const GuardRun& run : p.guard_) {
+      if (run.slot > at) p.unguarded_.push_back({at, run.slot - at});
+      at = run.slot + run.count;
+    }
+    if (at < p.block_load_count_) p.unguarded_.push_back({at, p.block_load_count_ - at});
+  }
 
   // Register allocation in emission order. A register returns to the free
   // list at its value's last reader, which may take it as its destination
@@ -531,11 +541,30 @@ bool Program::Execute(const double* __restrict in, double* __restrict out, doubl
     return !kCheckFinite || AllFinite(out, num_outputs_);
   }
   double* const r = scratch;
-  if (block_load_count_ > 0) std::memcpy(r + block_load_base_, in, block_load_count_ * sizeof(double));
-  for (const Load& l : loads_) r[l.reg] = in[l.slot];
   const Instr* ip = code_.data();
   const Block* first_block = blocks_.data();
-  if (prelude_instrs_ > 0) {
+  if (guard_in_registers_) {
+    // The block's registers still hold the last call's inputs: compare the
+    // guarded ones there, before the copy overwrites them.
+    double* const vars = r + block_load_base_;
+    double& prelude_ran = r[init_.size()];
+    bool same = prelude_ran != 0.0;
+    for (size_t k = 0; same && k < guard_.size(); ++k) {
+      same = std::memcmp(vars + guard_[k].slot, in + guard_[k].slot, guard_[k].count * sizeof(double)) == 0;
+    }
+    if (same) {
+      for (const Span& u : unguarded_) std::memcpy(vars + u.slot, in + u.slot, u.count * sizeof(double));
+      ip += prelude_instrs_;
+      first_block += prelude_blocks_;
+    } else {
+      std::memcpy(vars, in, block_load_count_ * sizeof(double));
+      prelude_ran = 1.0;
+    }
+  } else if (block_load_count_ > 0) {
+    std::memcpy(r + block_load_base_, in, block_load_count_ * sizeof(double));
+  }
+  for (const Load& l : loads_) r[l.reg] = in[l.slot];
+  if (prelude_instrs_ > 0 && !guard_in_registers_) {
     // Skip the hoisted operations while the steady inputs they read are
     // what they were computed from.
     double* const seen = r + init_.size();

@@ -87,7 +87,9 @@ class Program {
   // Length of the buffer NewScratch() returns (constants, live temporaries,
   // hoisted values and the copy of the steady inputs they were computed
   // from).
-  size_t scratch_size() const { return init_.size() + (prelude_instrs_ > 0 ? guard_size_ + 1 : 0); }
+  size_t scratch_size() const {
+    return init_.size() + (prelude_instrs_ > 0 ? (guard_in_registers_ ? 0 : guard_size_) + 1 : 0);
+  }
   // 1 + the largest slot read from `in` (0 when no variable is read).
   size_t num_inputs() const { return num_inputs_; }
   // Whether Run calls native code (expr/jit.h) rather than interpreting.
@@ -139,6 +141,15 @@ class Program {
   };
   std::vector<GuardRun> guard_;
   uint32_t guard_size_ = 0;
+  // With a block load, the registers the block copies into already hold
+  // the inputs of the last call: the guard compares with them (offset and
+  // the copy in scratch are unused; scratch[init_.size()] is the flag), and
+  // a call that finds them unchanged copies only the rest of the block.
+  bool guard_in_registers_ = false;
+  struct Span {
+    uint32_t slot, count;
+  };
+  std::vector<Span> unguarded_;  // the block's slots outside guard_'s runs
   std::vector<double> init_;      // scratch initial contents (constants)
   // Output writes: runs of consecutive outputs holding one constant are
   // filled (dense Jacobians are mostly zeros), the rest are copied.

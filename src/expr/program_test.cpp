@@ -364,6 +364,32 @@ TEST(ProgramTest, HoistedOperationsFollowTheirSteadyInputs) {
   EXPECT_GT(hoisted, 1000u);
 }
 
+TEST(ProgramTest, TheFirstCallComputesHoistedValuesAlsoFromZeroInputs) {
+  // Steady inputs that are +0.0 on the first call look like the zeroed
+  // registers and copy of a new scratch buffer: the first call must still
+  // run the hoisted operations (exp(k) is 1, not the register's 0). Both
+  // with the block load (the guard compares with the block's registers)
+  // and with gathered loads (it compares with its own copy).
+  for (const uint32_t k_slot : {1u, 150u}) {
+    Graph g;
+    const NodeId k = g.Variable(k_slot), x = g.Variable(0);
+    const NodeId steady_part = g.Add(g.Unary(GOp::kExp, k), g.Unary(GOp::kCos, g.Mul(k, g.Constant(3.0))));
+    const std::vector<NodeId> outs = {g.Mul(g.Add(steady_part, g.Unary(GOp::kSqrt, g.Add(k, g.Constant(4.0)))), x)};
+    std::vector<bool> steady(200, false);
+    steady[k_slot] = true;
+    const Program p = Program::Compile(g, outs, steady);
+    ASSERT_GE(p.num_hoisted(), 4u);
+    EXPECT_EQ(p.block_load(), k_slot == 1u);
+    std::vector<double> in(200, 0.0);
+    in[0] = 2.0;
+    std::vector<double> scratch = p.NewScratch();
+    double out = 0;
+    p.Run(in.data(), &out, scratch.data());
+    EXPECT_EQ(out, g.Evaluate(outs[0], in.data())) << "slot " << k_slot;
+    EXPECT_EQ(out, 2.0 * (1.0 + 1.0 + 2.0));
+  }
+}
+
 TEST(ProgramTest, HoistingKeepsTheRegistersOfLoadedVariables) {
   // Few of many slots read: each variable is loaded into a register of its
   // own on every call. A steady variable read only by hoisted operations

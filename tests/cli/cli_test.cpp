@@ -653,7 +653,7 @@ TEST(CliTrialTest, KilledRunResumesToTheFilesOfAnUninterruptedRun) {
   fs::path dir = fs::temp_directory_path() / ("soma_cli_trial_kill_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
-  const int total = 240;
+  const int total = 1000;
   std::ofstream(dir / "trial.json") << R"({"name": "killed", "scenarios": [")" + root +
                                            R"(/scenarios/t1d-standard-day.json"],
     "population": {"size": )" + std::to_string(total) +
@@ -664,7 +664,8 @@ TEST(CliTrialTest, KilledRunResumesToTheFilesOfAnUninterruptedRun) {
   const fs::path killed = dir / "killed", whole = dir / "whole";
   const std::string checkpoint = (killed / "members.jsonl").string();
   // Killed as soon as the checkpoint has a line (one thread: about a
-  // second for all members, the first lines come after 0.2 s).
+  // second for all members, the first lines come after 0.1 s; with 240
+  // members the run sometimes finished before the kill).
   CommandResult r = soma::test::RunShell(
       run + " --out " + killed.string() + " --threads 1 > /dev/null 2>&1 & p=$!; i=0; while [ ! -s " + checkpoint +
       " ] && [ $i -lt 3000 ]; do sleep 0.01; i=$((i+1)); done; kill -9 $p; wait $p; wc -l < " + checkpoint);
