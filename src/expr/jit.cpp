@@ -5,6 +5,8 @@
 
 #include <dlfcn.h>
 
+#include <cstdint>
+
 #include <mutex>
 #include <string>
 
@@ -29,6 +31,15 @@ const Plugin& LoadPlugin() {
     if (lib == nullptr) {
       const char* why = dlerror();
       plugin.error = "cannot load " + std::string(SOMA_JIT_LIBRARY) + ": " + (why != nullptr ? why : "unknown error");
+      return;
+    }
+    // A module from another build of Soma would read Programs wrongly.
+    using InterfaceFn = uint64_t (*)();
+    const auto interface = reinterpret_cast<InterfaceFn>(dlsym(lib, "soma_expr_native_interface"));
+    if (interface == nullptr || interface() != internal::NativeInterface()) {
+      plugin.error = "libsoma_jit.so was built from another version of Soma (interface " +
+                     std::to_string(interface != nullptr ? interface() : 0) + ", this build needs " +
+                     std::to_string(internal::NativeInterface()) + "): rebuild it";
       return;
     }
     plugin.compile = reinterpret_cast<CompileFn>(dlsym(lib, "soma_expr_compile_native"));

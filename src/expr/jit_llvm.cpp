@@ -3,6 +3,8 @@
 // every soma process would add about 50 ms to each start for relocating it.
 // Entry point: soma_expr_compile_native below.
 
+#include <cmath>
+
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
@@ -236,7 +238,8 @@ class Translator {
     }
 
     llvm::Type* ptr = llvm::PointerType::getUnqual(f64_);
-    auto* type = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx_), {ptr, ptr, ptr}, false);
+    // Each function returns 1 when an output it stored is NaN or infinite.
+    auto* type = llvm::FunctionType::get(i64_, {ptr, ptr, ptr}, false);
     auto function = [&](const std::string& fname, llvm::GlobalValue::LinkageTypes linkage) {
       auto* f = llvm::Function::Create(type, linkage, fname, module_);
       f->addFnAttr(llvm::Attribute::NoUnwind);
@@ -277,7 +280,14 @@ class Translator {
         value[ip] = EmitOpcode(ops[ip], x, y, z);
         if (slot[ip] != kNoSlot) b_.CreateStore(value[ip], at(spill, slot[ip]));
       }
-      for (size_t k : copies_in[c]) b_.CreateStore(get(out_source[k]), at(out, copies[k].out));
+      // |v| == inf or v unordered (NaN), or-ed over the outputs stored.
+      llvm::Value* not_finite = b_.getFalse();
+      llvm::Value* inf = llvm::ConstantFP::getInfinity(f64_);
+      for (size_t k : copies_in[c]) {
+        llvm::Value* v = get(out_source[k]);
+        b_.CreateStore(v, at(out, copies[k].out));
+        not_finite = b_.CreateOr(not_finite, b_.CreateFCmpUEQ(Intrinsic(llvm::Intrinsic::fabs, v), inf));
+      }
       if (c == 0) {
         for (const auto& fill : ProgramAccess::fills(p)) {  // runs of one constant
           if (fill.zero != 0) {
@@ -285,18 +295,22 @@ class Translator {
                             llvm::MaybeAlign(8));
           } else {
             for (uint32_t k = 0; k < fill.count; ++k) b_.CreateStore(get(holds[fill.reg]), at(out, fill.begin + k));
+            if (!std::isfinite(init[fill.reg])) not_finite = b_.getTrue();
           }
         }
       }
-      b_.CreateRetVoid();
+      b_.CreateRet(b_.CreateZExt(not_finite, i64_));
     }
     if (chunks > 1) {
       b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", main));
       llvm::Value* buffer = b_.CreateAlloca(f64_, b_.getInt64(std::max<uint32_t>(slots, 1)));
+      llvm::Value* not_finite = b_.getInt64(0);
       for (size_t c = 0; c < chunks; ++c) {
-        b_.CreateCall(module_.getFunction(name + "_" + std::to_string(c)), {main->getArg(0), main->getArg(1), buffer});
+        llvm::Value* chunk = b_.CreateCall(module_.getFunction(name + "_" + std::to_string(c)),
+                                           {main->getArg(0), main->getArg(1), buffer});
+        not_finite = b_.CreateOr(not_finite, chunk);
       }
-      b_.CreateRetVoid();
+      b_.CreateRet(not_finite);
     }
     return true;
   }
@@ -432,6 +446,10 @@ bool Compile(Program* const* programs, size_t n, std::string* error) {
 
 }  // namespace
 }  // namespace soma::expr
+
+extern "C" __attribute__((visibility("default"))) uint64_t soma_expr_native_interface() {
+  return soma::expr::internal::NativeInterface();
+}
 
 extern "C" __attribute__((visibility("default"))) bool soma_expr_compile_native(soma::expr::Program* const* programs,
                                                                                 size_t n, std::string* error) {

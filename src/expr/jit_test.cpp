@@ -152,6 +152,43 @@ TEST(JitTest, ConstantRunsOfOutputsAreFilled) {
   ExpectNativeMatchesInterpreter(g, outs, {{0.5, 0.0, 0.0, -1.5}, {2.0, 9.0, 9.0, 3.0}});
 }
 
+TEST(JitTest, NativeCodeFindsNonFiniteOutputsInEveryChunk) {
+  // 1,000 outputs from 2,000 operations: many chunk functions (150
+  // operations each), whose answers `main` combines. A NaN or infinity in
+  // any output, a non-finite constant run, and none.
+  if (!JitAvailable()) GTEST_SKIP() << "built without LLVM";
+  Graph g;
+  std::vector<NodeId> outs;
+  for (uint32_t i = 0; i < 1000; ++i) {
+    outs.push_back(g.Div(g.Unary(GOp::kExp, g.Variable(i)), g.Variable(1000)));
+  }
+  for (int k = 0; k < 5; ++k) outs.push_back(g.Constant(1.5));
+  Program native = Program::Compile(g, outs);
+  Program* programs[] = {&native};
+  ASSERT_TRUE(CompileNative(programs).ok());
+  ASSERT_TRUE(native.native());
+  std::vector<double> in(1001, 0.5), out(outs.size());
+  std::vector<double> scratch = native.NewScratch();
+  EXPECT_TRUE(native.RunFinite(in.data(), out.data(), scratch.data()));
+  for (uint32_t at : {0u, 149u, 150u, 777u, 999u}) {
+    in[at] = 1000.0;  // exp overflows
+    EXPECT_FALSE(native.RunFinite(in.data(), out.data(), scratch.data())) << at;
+    in[at] = NAN;
+    EXPECT_FALSE(native.RunFinite(in.data(), out.data(), scratch.data())) << at;
+    in[at] = 0.5;
+  }
+  in[1000] = 0.0;  // every output divided by zero
+  EXPECT_FALSE(native.RunFinite(in.data(), out.data(), scratch.data()));
+  Graph h;
+  const std::vector<NodeId> infinite(6, h.Constant(-std::numeric_limits<double>::infinity()));
+  Program filled = Program::Compile(h, infinite);
+  Program* more[] = {&filled};
+  ASSERT_TRUE(CompileNative(more).ok());
+  EXPECT_TRUE(filled.native());
+  std::vector<double> filled_scratch = filled.NewScratch();
+  EXPECT_FALSE(filled.RunFinite(nullptr, out.data(), filled_scratch.data()));
+}
+
 TEST(JitTest, CopiesKeepTheCodeAndRunOnManyThreads) {
   if (!JitAvailable()) GTEST_SKIP() << "built without LLVM";
   Graph g;

@@ -166,9 +166,21 @@ class Program {
   size_t num_inputs_ = 0;
   size_t num_variables_ = 0;  // distinct variables read
   // Native code for this program (CompileNative), and what keeps it loaded.
-  using NativeFn = void (*)(const double* in, double* out, double* scratch);
+  // Returns non-zero when an output is NaN or infinite (checked in
+  // registers as the outputs are stored).
+  using NativeFn = uint64_t (*)(const double* in, double* out, double* scratch);
   NativeFn native_ = nullptr;
   std::shared_ptr<const void> native_code_;
 };
+
+namespace internal {
+// What libsoma_jit.so (jit_llvm.cpp, loaded at run time) and the library that
+// loads it must agree on: Program's layout, which the module reads, and the
+// native functions' signature. jit.cpp refuses a module built from other
+// sources. Bump the version when the signature or a member's meaning changes
+// without changing sizeof(Program).
+constexpr uint32_t kNativeInterfaceVersion = 2;  // 2: NativeFn returns the finiteness check
+constexpr uint64_t NativeInterface() { return (uint64_t{kNativeInterfaceVersion} << 32) | sizeof(Program); }
+}  // namespace internal
 
 }  // namespace soma::expr
