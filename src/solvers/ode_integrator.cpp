@@ -235,7 +235,7 @@ Status OdeIntegrator::InitCvode(OdeMethod method, bool fixed_point, double t) {
   return Status::Ok();
 }
 
-double OdeIntegrator::SpectralRadius(double t, const double* y) {
+double OdeIntegrator::SpectralRadius(double t, const double* y, double enough) {
   const int n = system_->num_states();
   const size_t un = static_cast<size_t>(n);
   power_v_.resize(un);
@@ -248,6 +248,34 @@ double OdeIntegrator::SpectralRadius(double t, const double* y) {
   } else if (system_->has_dense_jacobian()) {
     power_jac_.resize(un * un);
     have_jacobian = system_->DenseJacobian(t, y, power_jac_.data()) == 0;
+  }
+  if (have_jacobian && enough > 0) {
+    // Absolute column and row sums, one pass over the entries.
+    std::vector<double>& rows = power_w_;
+    std::fill(rows.begin(), rows.end(), 0.0);
+    double norm1 = 0;
+    for (int j = 0; j < n; ++j) {
+      double column = 0;
+      if (pattern != nullptr) {
+        for (int64_t k = pattern->column_starts[j]; k < pattern->column_starts[j + 1]; ++k) {
+          column += std::abs(power_jac_[k]);
+          rows[static_cast<size_t>(pattern->row_indices[k])] += std::abs(power_jac_[k]);
+        }
+      } else {
+        const double* col = power_jac_.data() + static_cast<size_t>(j) * un;
+        for (size_t i = 0; i < un; ++i) {
+          column += std::abs(col[i]);
+          rows[i] += std::abs(col[i]);
+        }
+      }
+      norm1 = std::max(norm1, column);
+    }
+    double norm_inf = 0;
+    for (double r : rows) norm_inf = std::max(norm_inf, r);
+    // The margin covers the rounding of both this bound and the iteration's
+    // norms (a few units in the last place each).
+    const double bound = std::sqrt(norm1 * norm_inf) * (1 + 1e-6);
+    if (std::isfinite(bound) && bound <= enough) return bound;
   }
   double fd_step = 0;
   if (!have_jacobian) {
@@ -443,7 +471,11 @@ Status OdeIntegrator::Reinit(double t, std::span<const double> y) {
 Status OdeIntegrator::ChooseSegmentStepper(double t_stop) {
   restart_pending_ = false;
   const double length = std::min(t_stop, options_.end_time) - t_;
-  if (std::isfinite(length) && length * SpectralRadius(t_, N_VGetArrayPointer(y_.get())) <= kRkSegmentStiffness) {
+  if (std::isfinite(length) &&
+      // (Asking for a little less than the threshold allows for the
+      // rounding of the product.)
+      length * SpectralRadius(t_, N_VGetArrayPointer(y_.get()), kRkSegmentStiffness / length * (1 - 1e-9)) <=
+          kRkSegmentStiffness) {
     ++rk_segments_;
     if (erk_ == nullptr) {
       SOMA_RETURN_IF_ERROR(InitErk(t_));
