@@ -168,7 +168,8 @@ void ExecuteBlocks(const Block* first, const Block* last, const Code* ip, double
     _Pragma("GCC unroll 4")                                                                   \
     for (; ip != end; ++ip) {                                                                 \
       const Operands o = decode(ip);                                                          \
-      r[o.dst] = FusedValue<GOp::INNER, GOp::OUTER, RIGHT>(r[o.a], r[o.b], r[o.c]);           \
+      const double z = GOp::OUTER == GOp::kNeg ? 0.0 : r[o.c]; /* -(x . y) has no third */    \
+      r[o.dst] = FusedValue<GOp::INNER, GOp::OUTER, RIGHT>(r[o.a], r[o.b], z);                \
     }                                                                                         \
     break;
 #define SOMA_FUSED_INTO(INNER)       \
@@ -178,13 +179,7 @@ void ExecuteBlocks(const Block* first, const Block* last, const Code* ip, double
   SOMA_FUSED(INNER, kMul, false)     \
   SOMA_FUSED(INNER, kDiv, false)     \
   SOMA_FUSED(INNER, kDiv, true)      \
-  case internal::FusedOpcode(GOp::INNER, GOp::kNeg, false): \
-    _Pragma("GCC unroll 4")                                 \
-    for (; ip != end; ++ip) {                               \
-      const Operands o = decode(ip);                        \
-      r[o.dst] = -Arith<GOp::INNER>(r[o.a], r[o.b]);        \
-    }                                                       \
-    break;
+  SOMA_FUSED(INNER, kNeg, false)
     switch (block->op) {
       case ToOpcode(GOp::kConst):
       case ToOpcode(GOp::kVar):
@@ -425,10 +420,12 @@ Program Program::Compile(const Graph& g, std::span<const NodeId> outputs, const 
   }
   auto is_temporary = [&](uint32_t r) { return r >= num_constants && !(r >= var_base && r < var_end); };
   if (hoist && block_load) {
-    // Every guarded slot is read, so inside the block (runs in slot order).
+    // Every guarded slot is read, so inside the block (runs in slot order);
+    // its copy is the block's register for it.
     p.guard_in_registers_ = true;
     uint32_t at = 0;
-    for (const GuardRun& run : p.guard_) {
+    for (GuardRun& run : p.guard_) {
+      run.offset = run.slot;
       if (run.slot > at) p.unguarded_.push_back({at, run.slot - at});
       at = run.slot + run.count;
     }
@@ -534,42 +531,36 @@ bool Program::Execute(const double* __restrict in, double* __restrict out, doubl
   double* const r = scratch;
   const Instr* ip = code_.data();
   const Block* first_block = blocks_.data();
-  if (guard_in_registers_) {
-    // The block's registers still hold the last call's inputs: compare the
-    // guarded ones there, before the copy overwrites them.
-    double* const vars = r + block_load_base_;
-    double& prelude_ran = r[init_.size()];
-    bool same = prelude_ran != 0.0;
-    for (size_t k = 0; same && k < guard_.size(); ++k) {
-      same = std::memcmp(vars + guard_[k].slot, in + guard_[k].slot, guard_[k].count * sizeof(double)) == 0;
+  // Whether the steady inputs the hoisted operations read are what they
+  // were last computed from: compared with their copy (guard run k at
+  // guard_copy + offset), before the loads below, which overwrite that copy
+  // where it is the block's own registers. The last scratch entry is 1 once
+  // the prelude has run.
+  bool skip_prelude = false;
+  double* const guard_copy = r + (guard_in_registers_ ? block_load_base_ : init_.size());
+  double* const prelude_ran = prelude_instrs_ > 0 ? r + scratch_size() - 1 : nullptr;
+  if (prelude_ran != nullptr) {
+    skip_prelude = *prelude_ran != 0.0;
+    for (size_t k = 0; skip_prelude && k < guard_.size(); ++k) {
+      const GuardRun& g = guard_[k];
+      skip_prelude = std::memcmp(guard_copy + g.offset, in + g.slot, g.count * sizeof(double)) == 0;
     }
-    if (same) {
-      for (const Span& u : unguarded_) std::memcpy(vars + u.slot, in + u.slot, u.count * sizeof(double));
-      ip += prelude_instrs_;
-      first_block += prelude_blocks_;
-    } else {
-      std::memcpy(vars, in, block_load_count_ * sizeof(double));
-      prelude_ran = 1.0;
-    }
+  }
+  if (skip_prelude && guard_in_registers_) {
+    // The guarded part of the block is unchanged: copy the rest.
+    for (const Span& u : unguarded_) std::memcpy(guard_copy + u.slot, in + u.slot, u.count * sizeof(double));
   } else if (block_load_count_ > 0) {
     std::memcpy(r + block_load_base_, in, block_load_count_ * sizeof(double));
   }
   for (const Load& l : loads_) r[l.reg] = in[l.slot];
-  if (prelude_instrs_ > 0 && !guard_in_registers_) {
-    // Skip the hoisted operations while the steady inputs they read are
-    // what they were computed from.
-    double* const seen = r + init_.size();
-    bool same = seen[guard_size_] != 0.0;
-    for (size_t k = 0; same && k < guard_.size(); ++k) {
-      same = std::memcmp(seen + guard_[k].offset, in + guard_[k].slot, guard_[k].count * sizeof(double)) == 0;
+  if (skip_prelude) {
+    ip += prelude_instrs_;
+    first_block += prelude_blocks_;
+  } else if (prelude_ran != nullptr) {
+    if (!guard_in_registers_) {
+      for (const GuardRun& g : guard_) std::memcpy(guard_copy + g.offset, in + g.slot, g.count * sizeof(double));
     }
-    if (same) {
-      ip += prelude_instrs_;
-      first_block += prelude_blocks_;
-    } else {
-      for (const GuardRun& g : guard_) std::memcpy(seen + g.offset, in + g.slot, g.count * sizeof(double));
-      seen[guard_size_] = 1.0;
-    }
+    *prelude_ran = 1.0;
   }
   if (!packed_.empty()) {
     // Registers fit 16 bits: each instruction is one 8-byte load.

@@ -134,17 +134,17 @@ class Program {
   uint32_t prelude_instrs_ = 0;
   uint32_t prelude_blocks_ = 0;
   // The steady inputs the prelude reads, as runs in[slot, slot + count),
-  // copied to scratch[init_.size() + offset ...]; scratch[init_.size() +
-  // guard_size_] is 1 once the prelude has run.
+  // copied to scratch[init_.size() + offset ...]; the last scratch entry is
+  // 1 once the prelude has run.
   struct GuardRun {
     uint32_t slot, count, offset;
   };
   std::vector<GuardRun> guard_;
   uint32_t guard_size_ = 0;
   // With a block load, the registers the block copies into already hold
-  // the inputs of the last call: the guard compares with them (offset and
-  // the copy in scratch are unused; scratch[init_.size()] is the flag), and
-  // a call that finds them unchanged copies only the rest of the block.
+  // the inputs of the last call: they are the guard's copy (offset = slot,
+  // relative to the block's first register; no copy in scratch), and a call
+  // that finds them unchanged copies only the rest of the block.
   bool guard_in_registers_ = false;
   struct Span {
     uint32_t slot, count;
