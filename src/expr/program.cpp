@@ -507,11 +507,6 @@ std::vector<double> Program::NewScratch() const {
   return scratch;
 }
 
-void Program::Run(const double* in, double* out, double* scratch) const { Execute<false>(in, out, scratch); }
-
-bool Program::RunFinite(const double* in, double* out, double* scratch) const {
-  return Execute<true>(in, out, scratch);
-}
 
 namespace {
 // 1 when v is NaN or infinite (all exponent bits set), without a branch.
@@ -522,12 +517,9 @@ inline uint64_t NotFinite(double v) {
 
 }  // namespace
 
+// The interpreter (Run and RunFinite call native code themselves).
 template <bool kCheckFinite>
 bool Program::Execute(const double* __restrict in, double* __restrict out, double* __restrict scratch) const {
-  if (native_ != nullptr) {
-    const uint64_t not_finite = native_(in, out, scratch);
-    return !kCheckFinite || not_finite == 0;
-  }
   double* const r = scratch;
   const Instr* ip = code_.data();
   const Block* first_block = blocks_.data();
@@ -590,5 +582,8 @@ bool Program::Execute(const double* __restrict in, double* __restrict out, doubl
   }
   return bad == 0;
 }
+
+template bool Program::Execute<false>(const double*, double*, double*) const;
+template bool Program::Execute<true>(const double*, double*, double*) const;
 
 }  // namespace soma::expr

@@ -65,11 +65,22 @@ class Program {
 
   // out[i] = value of outputs[i]. `in` and `out` may not overlap. `scratch`
   // comes from NewScratch(). Thread safe for distinct scratch buffers.
-  void Run(const double* in, double* out, double* scratch) const;
+  // Native code is called from here, inline (a right-hand side runs
+  // thousands of times per simulation).
+  void Run(const double* in, double* out, double* scratch) const {
+    if (native_ != nullptr) {
+      native_(in, out, scratch);
+      return;
+    }
+    Execute<false>(in, out, scratch);
+  }
   // As Run; false when an output is NaN or infinite. The interpreter checks
   // each value as it writes it: reading `out` again afterwards waits for the
   // stores just made (a right-hand side's check after every evaluation).
-  bool RunFinite(const double* in, double* out, double* scratch) const;
+  bool RunFinite(const double* in, double* out, double* scratch) const {
+    if (native_ != nullptr) return native_(in, out, scratch) == 0;
+    return Execute<true>(in, out, scratch);
+  }
 
   size_t num_outputs() const { return num_outputs_; }
   // Operations executed per Run, one load per variable read included.

@@ -19,9 +19,8 @@ AlgebraicSolver::AlgebraicSolver(const CompiledModel& cm)
   lu_ = Eigen::PartialPivLU<Eigen::MatrixXd>(static_cast<long>(m));
 }
 
-bool AlgebraicSolver::Solve(double* in) {
+bool AlgebraicSolver::Newton(double* in) {
   const long m = static_cast<long>(slots_.size());
-  if (m == 0) return true;
   for (long i = 0; i < m; ++i) {
     if (!std::isfinite(in[slots_[i]])) in[slots_[i]] = 0.0;  // no usable start value
   }

@@ -183,7 +183,8 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
       }
       if (restart || t >= t_event) {
         SOMA_ASSIGN_OR_RETURN(bool changed, events.Process(t));
-        SOMA_RETURN_IF_ERROR(events.fast_status().WithContext("after an event at t = " + std::to_string(t)));
+        // The context is formatted only for an error (every event passes here).
+        if (!events.fast_status().ok()) return events.fast_status().WithContext("after an event at t = " + std::to_string(t));
         if (!events.algebraic_ok()) return algebraic_failure.WithContext("after an event at t = " + std::to_string(t));
         restart = restart || changed;
       }
@@ -196,7 +197,10 @@ Result<SimulationResult> Simulator::Simulate(const SimulationOptions& options,
       }
     }
     record(row);
-    if (!fast_check.empty()) SOMA_RETURN_IF_ERROR(fast_check.CheckDetermined(in.data()).WithContext("at t = " + std::to_string(t)));
+    if (!fast_check.empty()) {
+      const Status determined = fast_check.CheckDetermined(in.data());
+      if (!determined.ok()) return determined.WithContext("at t = " + std::to_string(t));
+    }
   }
   result.final_state.assign(in.begin() + 1, in.begin() + 1 + static_cast<std::ptrdiff_t>(cm.num_states()));
   summary.integrator = integrator->stats();

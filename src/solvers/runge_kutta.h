@@ -54,6 +54,9 @@ class DormandPrince {
 
   // `system` must outlive the stepper.
   DormandPrince(OdeSystem* system, const Options& options);
+  // Not copyable: the state pointers point into the object's own buffer.
+  DormandPrince(const DormandPrince&) = delete;
+  DormandPrince& operator=(const DormandPrince&) = delete;
 
   // (Re)starts at (t, y): the last step, the root state and the counters
   // are dropped. `first_step` > 0 is the first step tried; 0 estimates it
@@ -77,7 +80,7 @@ class DormandPrince {
 
   const std::vector<int>& roots_found() const { return roots_found_; }
   double t() const { return t_; }               // the last step's end
-  const double* y() const { return y_.data(); }  // the solution there
+  const double* y() const { return y_; }        // the solution there
   double next_step() const { return h_; }       // the step the controller chose next
   // What a failed Evolve ran into, for the caller's message.
   std::string FailureMessage(Flag flag) const;
@@ -116,15 +119,18 @@ class DormandPrince {
 
   // The solution: (t_, y_) and f_ = f(t_, y_) at the end of the last step,
   // (t_prev_, y_prev_, f_prev_) at its start.
+  // y_new_ and k7_ are the step's candidates; the six point into rotating_
+  // and swap roles when a step is accepted.
   double t_ = 0, t_prev_ = 0;
-  std::vector<double> y_, f_, y_prev_, f_prev_;
+  std::vector<double> rotating_;
+  double *y_ = nullptr, *f_ = nullptr, *y_prev_ = nullptr, *f_prev_ = nullptr, *y_new_ = nullptr, *k7_ = nullptr;
   bool started_ = false;     // f_ and the first step are known
   bool stepped_ = false;     // a step since Reset: the interpolant exists
   double h_ = 0;             // next step to try
   double h_first_ = 0;       // Reset's first_step
-  double err_old_ = 1e-4;    // the last accepted step's error (PI controller)
+  double log_err_old_ = 0;   // log of the last accepted step's error (PI controller), at least log(1e-4)
   bool rejected_last_ = false;
-  std::vector<double> k2_, k3_, k4_, k5_, k6_, k7_, stage_, y_new_, err_;
+  std::vector<double> k2_, k3_, k4_, k5_, k6_, stage_, err_;
 
   // Roots.
   std::vector<double> g_lo_, g_hi_, g_mid_;
