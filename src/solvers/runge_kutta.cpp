@@ -11,6 +11,7 @@ namespace soma::solvers {
 namespace {
 
 constexpr double kEps = std::numeric_limits<double>::epsilon();
+constexpr double kNoTime = std::numeric_limits<double>::quiet_NaN();  // equal to no time
 
 // Dormand & Prince (1980), "A family of embedded Runge-Kutta formulae",
 // J. Comput. Appl. Math. 6: nodes c, coefficients a, the fifth-order
@@ -86,6 +87,7 @@ void DormandPrince::Reset(double t, const double* y, double first_step) {
   rejected_last_ = false;
   root_returned_ = false;
   t_returned_ = t;
+  y_root_t_ = kNoTime;
   std::fill(roots_found_.begin(), roots_found_.end(), 0);
   steps_ = rhs_evaluations_ = root_evaluations_ = error_test_failures_ = 0;
 }
@@ -259,6 +261,7 @@ DormandPrince::Flag DormandPrince::Step() {
     std::swap(f_, k7_);
     t_ = t_new;
     h_ = h_new;
+    y_root_t_ = kNoTime;
     ++steps_;
     stepped_ = true;
     return kSuccess;
@@ -301,6 +304,7 @@ bool DormandPrince::Interpolate(double t, int k, double* out) const {
 // zero at the start of the integration is inactive until it is non-zero
 // (it would otherwise report the start as a root again).
 DormandPrince::Flag DormandPrince::CheckStart() {
+  y_root_t_ = kNoTime;
   t_lo_ = t_;
   failure_t_ = t_;
   ++root_evaluations_;
@@ -332,6 +336,7 @@ DormandPrince::Flag DormandPrince::CheckAfterRoot() {
   // for the next crossing; one that is still zero there is an error, one
   // that has become zero there is a new root.
   failure_t_ = t_lo_;
+  y_root_t_ = kNoTime;
   if (!Interpolate(t_lo_, 0, y_root_.data())) return kSuccess;
   ++root_evaluations_;
   if (system_->Roots(t_lo_, y_root_.data(), g_lo_.data()) != 0) return kRootFunctionFailed;
@@ -375,10 +380,12 @@ DormandPrince::Flag DormandPrince::CheckAfterRoot() {
 DormandPrince::Flag DormandPrince::CheckUpTo(double thi) {
   if (!(thi > t_lo_)) return kSuccess;
   failure_t_ = thi;
+  y_root_t_ = kNoTime;
   const double* y_at = y_;  // at the step's end (the usual case): no copy
   if (thi != t_) {
     Interpolate(thi, 0, y_root_.data());
     y_at = y_root_.data();
+    y_root_t_ = thi;  // an output at thi (tout) copies it, unless Locate moves on
   }
   ++root_evaluations_;
   if (system_->Roots(thi, y_at, g_hi_.data()) != 0) return kRootFunctionFailed;
@@ -393,6 +400,7 @@ DormandPrince::Flag DormandPrince::CheckUpTo(double thi) {
   t_lo_ = t_root_;
   g_lo_ = g_hi_;
   if (!found) return kSuccess;
+  y_root_t_ = kNoTime;
   if (t_root_ == t_) {
     std::copy(y_, y_ + n_, y_root_.begin());
   } else {
@@ -444,6 +452,7 @@ bool DormandPrince::Locate(double thi, bool* failed) {
       const double frac = width / tol > 5 ? 0.1 : 0.5 * tol / width;
       if (std::abs(tmid - tlo) < 0.5 * tol) tmid = tlo + frac * (thi - tlo);
       if (std::abs(thi - tmid) < 0.5 * tol) tmid = thi - frac * (thi - tlo);
+      y_root_t_ = kNoTime;
       Interpolate(tmid, 0, y_root_.data());
       ++root_evaluations_;
       if (system_->Roots(tmid, y_root_.data(), g_mid_.data()) != 0) {
@@ -490,7 +499,13 @@ DormandPrince::Flag DormandPrince::Evolve(double tout, bool one_step, double* tr
     return flag;
   };
   auto give_tout = [&]() {
-    Interpolate(tout, 0, yout);
+    // The root check up to tout has interpolated there already (the usual
+    // output between two steps): the same values, copied.
+    if (y_root_t_ == tout) {
+      std::copy(y_root_.begin(), y_root_.end(), yout);
+    } else {
+      Interpolate(tout, 0, yout);
+    }
     *tret = tout;
     t_returned_ = tout;
     root_returned_ = false;

@@ -137,6 +137,7 @@ class DormandPrince {
   std::vector<char> active_;
   std::vector<int> roots_found_;
   std::vector<double> y_root_;
+  double y_root_t_ = std::numeric_limits<double>::quiet_NaN();  // y_root_ is the last step's interpolant there (NaN: nowhere)
   double t_lo_ = 0;          // roots are located beyond it
   double t_root_ = 0;
   double t_returned_ = 0;    // the time of the last return

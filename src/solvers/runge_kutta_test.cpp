@@ -23,10 +23,11 @@ class SineExp : public OdeSystem {
   }
   int num_roots() const override { return with_root ? 1 : 0; }
   int Roots(double t, const double*, double* g) override {
-    g[0] = std::sin(M_PI * t);
+    g[0] = std::sin(M_PI * roots_per_unit * t);
     return 0;
   }
   bool with_root = true;
+  double roots_per_unit = 1;
   long calls = 0;
 };
 
@@ -137,6 +138,43 @@ TEST(DormandPrinceTest, FindsSuccessiveRootsButNotTheOneAtTheStart) {
   ASSERT_EQ(roots.size(), 3u);
   for (int k = 0; k < 3; ++k) EXPECT_NEAR(roots[k], k + 1.0, 1e-12) << k;
   EXPECT_EQ(directions, (std::vector<int>{-1, 1, -1}));
+}
+
+TEST(DormandPrinceTest, OutputsAreTheSameWithRootFunctionsAsWithout) {
+  // With root functions, the check up to an output time interpolates there
+  // and the output reuses those values; roots located inside a step in
+  // between move that buffer elsewhere. Either way the outputs must be the
+  // interpolant's values at the output times: bit for bit those of a run
+  // without root functions (roots do not change the steps), here with
+  // several outputs per step and roots (every third of a unit) between
+  // outputs of the same step.
+  std::vector<double> out[2];
+  int roots = 0;
+  for (int with_root = 0; with_root < 2; ++with_root) {
+    SineExp sys;
+    sys.with_root = with_root == 1;
+    sys.roots_per_unit = 3;
+    DormandPrince rk(&sys, Tolerances(1e-6, 1e-9));
+    const double y0 = 1.0;
+    rk.Reset(0.0, &y0, 0.0);
+    rk.SetStopTime(INFINITY);
+    for (int k = 1; k <= 58; ++k) {
+      const double tout = 0.05 * k;
+      double t = 0, y = 0;
+      DormandPrince::Flag f;
+      while ((f = rk.Evolve(tout, /*one_step=*/false, &t, &y)) == DormandPrince::kRootReturn) {
+        ++roots;
+        EXPECT_NEAR(t * 3, std::round(t * 3), 1e-9);
+      }
+      ASSERT_EQ(f, DormandPrince::kSuccess) << rk.FailureMessage(f);
+      ASSERT_EQ(t, tout);
+      EXPECT_NEAR(y, std::exp(std::sin(tout)), 1e-5);
+      out[with_root].push_back(y);
+    }
+    if (with_root == 1) EXPECT_LT(rk.steps(), 40);  // so about two outputs per step
+  }
+  EXPECT_EQ(roots, 8);  // 1/3, 2/3, ..., 8/3
+  EXPECT_EQ(out[0], out[1]);
 }
 
 TEST(DormandPrinceTest, LandsOnTheStopTimeAndReportsRootsInOneStepMode) {
