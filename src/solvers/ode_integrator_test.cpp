@@ -1,5 +1,6 @@
 #include "solvers/ode_integrator.h"
 
+#include <bit>
 #include <cmath>
 
 #include <gtest/gtest.h>
@@ -295,6 +296,68 @@ TEST(OdeIntegratorTest, AutoJudgesTheSegmentToTheEndByTheEndTime) {
     ASSERT_TRUE((*integ)->Advance(4.0, INFINITY).ok());
     EXPECT_EQ((*integ)->stats().rk_segments, end == 4.0 ? 2 : 1) << "end " << end;
     EXPECT_LE(std::abs((*integ)->y()[0] - std::cos(4.0)), 1e-12 + 1e-8 * std::abs(std::cos(4.0))) << "end " << end;
+  }
+}
+
+// y' = J y with J = c H - d I, H the 16 x 16 Sylvester-Hadamard matrix
+// (symmetric, entries +-1, H H = 16 I): eigenvalues 4c - d and -4c - d.
+// With c = 25 and d = 100.5 they are -0.5 and -200.5, so the spectral
+// radius is 200.5, while ||J||_1 = ||J||_inf = 15 c + |c - d| = 500.5.
+// y(t) = e^(-t/2) (y0 + H y0 / 4) / 2 + e^(-200.5 t) (y0 - H y0 / 4) / 2.
+class Hadamard : public OdeSystem {
+ public:
+  static constexpr int kN = 16;
+  static constexpr double kC = 25, kD = 100.5;
+  static double H(int i, int j) { return std::popcount(static_cast<unsigned>(i & j)) % 2 == 0 ? 1.0 : -1.0; }
+  static double J(int i, int j) { return kC * H(i, j) - (i == j ? kD : 0.0); }
+  int num_states() const override { return kN; }
+  int Rhs(double, const double* y, double* f) override {
+    for (int i = 0; i < kN; ++i) {
+      f[i] = 0;
+      for (int j = 0; j < kN; ++j) f[i] += J(i, j) * y[j];
+    }
+    return 0;
+  }
+  bool has_dense_jacobian() const override { return true; }
+  int DenseJacobian(double, const double*, double* jac) override {
+    for (int j = 0; j < kN; ++j) {
+      for (int i = 0; i < kN; ++i) jac[i + j * kN] = J(i, j);  // column-major
+    }
+    return 0;
+  }
+  static std::vector<double> Exact(double t, const std::vector<double>& y0) {
+    std::vector<double> y(kN);
+    for (int i = 0; i < kN; ++i) {
+      double hy = 0;
+      for (int j = 0; j < kN; ++j) hy += H(i, j) * y0[j];
+      y[i] = 0.5 * std::exp(-0.5 * t) * (y0[i] + hy / 4) + 0.5 * std::exp(-200.5 * t) * (y0[i] - hy / 4);
+    }
+    return y;
+  }
+};
+
+TEST(OdeIntegratorTest, AutoIteratesWhenTheNormBoundAloneWouldCallTheSegmentStiff) {
+  // The segment choice first tries the bound sqrt(||J||_1 ||J||_inf), which
+  // is at least the spectral radius, and iterates only when the bound does
+  // not settle it. After the restart at 1 the segment is 3 long: the bound
+  // (500.5 x 3 > 1000) would call it stiff, the spectral radius (200.5 x 3
+  // <= 1000) does not. The power iteration must run and choose the explicit
+  // method; returning the bound would choose Adams.
+  SundialsContext ctx;
+  Hadamard sys;
+  std::vector<double> y0(Hadamard::kN);
+  for (int i = 0; i < Hadamard::kN; ++i) y0[i] = 1.0 + 0.1 * i;
+  IntegratorOptions opt = WithTolerances(1e-10, 1e-12);
+  opt.end_time = 4.0;
+  auto integ = OdeIntegrator::Create(ctx, &sys, 0.0, y0, opt);
+  ASSERT_TRUE(integ.ok());
+  ASSERT_TRUE((*integ)->Advance(1.0, 1.0).ok());
+  ASSERT_TRUE((*integ)->Reinit(1.0, Hadamard::Exact(1.0, y0)).ok());
+  ASSERT_TRUE((*integ)->Advance(4.0, INFINITY).ok());
+  EXPECT_EQ((*integ)->stats().rk_segments, 2);
+  const std::vector<double> want = Hadamard::Exact(4.0, y0);
+  for (int i = 0; i < Hadamard::kN; ++i) {
+    EXPECT_NEAR((*integ)->y()[i], want[i], 1e-12 + 1e-8 * std::abs(want[i])) << i;
   }
 }
 
