@@ -20,30 +20,40 @@ struct Plugin {
   std::string error;  // why it is not there
 };
 
+// The module at `path`, checked; compile stays null with the error set.
+Plugin LoadModule(const std::string& path) {
+  Plugin plugin;
+  void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+  if (lib == nullptr) {
+    const char* why = dlerror();
+    plugin.error = "cannot load " + path + ": " + (why != nullptr ? why : "unknown error");
+    return plugin;
+  }
+  // A module from another build of Soma would read Programs wrongly.
+  using InterfaceFn = uint64_t (*)();
+  const auto interface = reinterpret_cast<InterfaceFn>(dlsym(lib, "soma_expr_native_interface"));
+  if (interface == nullptr || interface() != internal::NativeInterface()) {
+    plugin.error = path + " was built from another version of Soma (interface " +
+                   std::to_string(interface != nullptr ? interface() : 0) + ", this build needs " +
+                   std::to_string(internal::NativeInterface()) + "): rebuild it";
+    return plugin;
+  }
+  plugin.compile = reinterpret_cast<CompileFn>(dlsym(lib, "soma_expr_compile_native"));
+  if (plugin.compile == nullptr) plugin.error = path + " has no soma_expr_compile_native";
+  return plugin;
+}
+
 const Plugin& LoadPlugin() {
   static Plugin plugin;
   static std::once_flag once;
   std::call_once(once, [] {
 #ifdef SOMA_JIT_LIBRARY
     // The library as built, else wherever the dynamic loader finds it.
-    void* lib = dlopen(SOMA_JIT_LIBRARY, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
-    if (lib == nullptr) lib = dlopen("libsoma_jit.so", RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
-    if (lib == nullptr) {
-      const char* why = dlerror();
-      plugin.error = "cannot load " + std::string(SOMA_JIT_LIBRARY) + ": " + (why != nullptr ? why : "unknown error");
-      return;
+    plugin = LoadModule(SOMA_JIT_LIBRARY);
+    if (plugin.error.rfind("cannot load ", 0) == 0) {
+      Plugin found = LoadModule("libsoma_jit.so");
+      if (found.error.rfind("cannot load ", 0) != 0) plugin = std::move(found);
     }
-    // A module from another build of Soma would read Programs wrongly.
-    using InterfaceFn = uint64_t (*)();
-    const auto interface = reinterpret_cast<InterfaceFn>(dlsym(lib, "soma_expr_native_interface"));
-    if (interface == nullptr || interface() != internal::NativeInterface()) {
-      plugin.error = "libsoma_jit.so was built from another version of Soma (interface " +
-                     std::to_string(interface != nullptr ? interface() : 0) + ", this build needs " +
-                     std::to_string(internal::NativeInterface()) + "): rebuild it";
-      return;
-    }
-    plugin.compile = reinterpret_cast<CompileFn>(dlsym(lib, "soma_expr_compile_native"));
-    if (plugin.compile == nullptr) plugin.error = "libsoma_jit.so has no soma_expr_compile_native";
 #else
     plugin.error = "this build of Soma has no LLVM JIT (CMake option SOMA_WITH_LLVM, package llvm-14-dev)";
 #endif
@@ -62,5 +72,9 @@ Status CompileNative(std::span<Program* const> programs) {
   if (!plugin.compile(programs.data(), programs.size(), &error)) return Internal("native code: " + error);
   return Status::Ok();
 }
+
+namespace internal {
+std::string CheckNativeModule(const std::string& path) { return LoadModule(path).error; }
+}  // namespace internal
 
 }  // namespace soma::expr

@@ -33,6 +33,7 @@
 // kUnsupported.
 
 #include <span>
+#include <string>
 
 #include "core/status.h"
 #include "expr/program.h"
@@ -50,5 +51,14 @@ bool JitAvailable();
 // (Program::native() says which). On failure nothing is attached and the
 // programs keep interpreting.
 Status CompileNative(std::span<Program* const> programs);
+
+namespace internal {
+// Loads the native-code module at `path` (RTLD_LOCAL, never unloaded) and
+// checks that it was built from this version of Soma (its exported
+// interface, NativeInterface in program.h: a module from another build
+// would read Programs wrongly). Empty when it can be used, else why not.
+// LoadPlugin runs it on the module as built; tests on others.
+std::string CheckNativeModule(const std::string& path);
+}  // namespace internal
 
 }  // namespace soma::expr

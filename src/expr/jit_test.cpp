@@ -78,6 +78,20 @@ TEST(JitTest, AvailableInThisBuildOrUnsupported) {
   p.Run(nullptr, nullptr, scratch.data());  // no outputs, nothing to read
 }
 
+TEST(JitTest, AModuleFromAnotherBuildIsRefusedWithAMessage) {
+  // A libsoma_jit.so left from another build would read Programs with the
+  // wrong layout; its exported interface gives it away.
+  const std::string mismatch = internal::CheckNativeModule(SOMA_TEST_MISMATCH_MODULE);
+  EXPECT_NE(mismatch.find("jit_mismatch_module"), std::string::npos) << mismatch;
+  EXPECT_NE(mismatch.find("built from another version of Soma"), std::string::npos) << mismatch;
+  EXPECT_NE(mismatch.find("rebuild it"), std::string::npos) << mismatch;
+  const std::string missing = internal::CheckNativeModule("/nonexistent/libsoma_jit.so");
+  EXPECT_EQ(missing.rfind("cannot load /nonexistent/libsoma_jit.so", 0), 0u) << missing;
+#ifdef SOMA_JIT_LIBRARY
+  EXPECT_EQ(internal::CheckNativeModule(SOMA_JIT_LIBRARY), "");  // the module as built
+#endif
+}
+
 TEST(JitTest, EveryOperationOnSpecialValuesGivesTheInterpretersBits) {
   if (!JitAvailable()) GTEST_SKIP() << "built without LLVM";
   Graph g;
