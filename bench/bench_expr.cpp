@@ -1,7 +1,9 @@
 // Expression evaluation: compiled Program::Run versus the reference DAG
 // walker Graph::Evaluate, on the right-hand side of a random mass-action
 // network (100 species, 200 reactions) and on its dense 100 x 100 Jacobian.
-// Times are per full evaluation (all outputs).
+// Times are per full evaluation (all outputs). Native code (expr/jit.h):
+// BM_RhsNative per evaluation, BM_RhsNativeLanes per call of `lanes`
+// evaluations (items_per_second counts evaluations).
 
 #include <benchmark/benchmark.h>
 
@@ -9,6 +11,7 @@
 #include <vector>
 
 #include "expr/graph.h"
+#include "expr/jit.h"
 #include "expr/program.h"
 
 namespace soma::expr {
@@ -101,7 +104,48 @@ void BM_CompileRhsAndJacobian(benchmark::State& state) {
   }
 }
 
+void BM_RhsNative(benchmark::State& state) {
+  Network& net = MassAction();
+  Program p = Program::Compile(net.g, net.rhs);
+  Program* programs[] = {&p};
+  if (!CompileNative(programs).ok()) {
+    state.SkipWithError("no native code in this build");
+    return;
+  }
+  std::vector<double> scratch = p.NewScratch();
+  std::vector<double> out(net.rhs.size());
+  for (auto _ : state) {
+    p.Run(net.in.data(), out.data(), scratch.data());
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_RhsNativeLanes(benchmark::State& state) {
+  Network& net = MassAction();
+  const int lanes = static_cast<int>(state.range(0));
+  Program p = Program::Compile(net.g, net.rhs);
+  Program* programs[] = {&p};
+  if (!CompileNativeLanes(programs, lanes).ok()) {
+    state.SkipWithError("no native code in this build");
+    return;
+  }
+  const size_t w = static_cast<size_t>(lanes);
+  std::vector<double> in(p.num_inputs() * w), out(net.rhs.size() * w);
+  for (size_t sl = 0; sl < p.num_inputs(); ++sl) {
+    for (size_t l = 0; l < w; ++l) in[sl * w + l] = net.in[sl] * (1.0 + 0.01 * static_cast<double>(l));
+  }
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(p.RunLanes(in.data(), out.data()));
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * lanes);
+}
+
 BENCHMARK(BM_RhsProgram);
+BENCHMARK(BM_RhsNative);
+BENCHMARK(BM_RhsNativeLanes)->Arg(2)->Arg(4)->Arg(8);
 BENCHMARK(BM_RhsEvaluate);
 BENCHMARK(BM_JacobianProgram);
 BENCHMARK(BM_JacobianEvaluate)->Unit(benchmark::kMicrosecond);

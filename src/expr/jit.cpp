@@ -13,7 +13,7 @@
 namespace soma::expr {
 namespace {
 
-using CompileFn = bool (*)(Program* const*, size_t, std::string*);
+using CompileFn = bool (*)(Program* const*, size_t, int lanes, std::string*);
 
 struct Plugin {
   CompileFn compile = nullptr;
@@ -65,12 +65,23 @@ const Plugin& LoadPlugin() {
 
 bool JitAvailable() { return LoadPlugin().compile != nullptr; }
 
-Status CompileNative(std::span<Program* const> programs) {
+namespace {
+Status Compile(std::span<Program* const> programs, int lanes) {
   const Plugin& plugin = LoadPlugin();
   if (plugin.compile == nullptr) return Unsupported("native code: " + plugin.error);
   std::string error;
-  if (!plugin.compile(programs.data(), programs.size(), &error)) return Internal("native code: " + error);
+  if (!plugin.compile(programs.data(), programs.size(), lanes, &error)) return Internal("native code: " + error);
   return Status::Ok();
+}
+}  // namespace
+
+Status CompileNative(std::span<Program* const> programs) { return Compile(programs, 1); }
+
+Status CompileNativeLanes(std::span<Program* const> programs, int lanes) {
+  if (lanes != 2 && lanes != 4 && lanes != 8) {
+    return InvalidArgument("native code over lanes: " + std::to_string(lanes) + " lanes (2, 4 or 8)");
+  }
+  return Compile(programs, lanes);
 }
 
 namespace internal {

@@ -52,6 +52,16 @@ bool JitAvailable();
 // programs keep interpreting.
 Status CompileNative(std::span<Program* const> programs);
 
+// As CompileNative, but each program gets a second function that evaluates
+// it for `lanes` (2, 4 or 8) sets of inputs at once, one per SIMD lane
+// (Program::RunLanes): every value is a vector of `lanes` doubles, and the
+// operations that are not a single IEEE instruction call the interpreter's
+// scalar function on each lane, so every lane has the bits of Program::Run.
+// The programs' scalar code (Run) is not touched. Made for integrating
+// several trial members at once (bench/PROFILE.md, "Trial members in SIMD
+// lanes"). InvalidArgument for another lane count.
+Status CompileNativeLanes(std::span<Program* const> programs, int lanes);
+
 namespace internal {
 // Loads the native-code module at `path` (RTLD_LOCAL, never unloaded) and
 // checks that it was built from this version of Soma (its exported

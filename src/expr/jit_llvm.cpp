@@ -41,9 +41,15 @@ struct ProgramAccess {
   static const auto& copies(const Program& p) { return p.copies_; }
   static const auto& fills(const Program& p) { return p.fills_; }
   using Fn = Program::NativeFn;
-  static void Attach(Program* p, Fn fn, std::shared_ptr<const void> code) {
-    p->native_ = fn;
-    p->native_code_ = std::move(code);
+  static void Attach(Program* p, Fn fn, std::shared_ptr<const void> code, int lanes) {
+    if (lanes == 1) {
+      p->native_ = fn;
+      p->native_code_ = std::move(code);
+    } else {
+      p->lanes_native_ = fn;
+      p->lanes_ = lanes;
+      p->lanes_code_ = std::move(code);
+    }
   }
 };
 
@@ -114,9 +120,13 @@ constexpr uint32_t kMaxSpill = 1u << 17;
 
 class Translator {
  public:
-  explicit Translator(llvm::LLVMContext& ctx, llvm::Module& module)
+  // lanes > 1: every value is a vector of that many doubles, one member
+  // of a batch per lane (see CompileNativeLanes in jit.h).
+  Translator(llvm::LLVMContext& ctx, llvm::Module& module, int lanes)
       : ctx_(ctx), module_(module), b_(ctx), f64_(llvm::Type::getDoubleTy(ctx)),
-        i64_(llvm::Type::getInt64Ty(ctx)) {}
+        i64_(llvm::Type::getInt64Ty(ctx)), lanes_(lanes),
+        ty_(lanes > 1 ? static_cast<llvm::Type*>(llvm::FixedVectorType::get(f64_, static_cast<unsigned>(lanes)))
+                      : f64_) {}
 
   // One program as function `name`(in, out, scratch); see the file comment
   // in jit.h.
@@ -231,7 +241,7 @@ class Translator {
         release[last_chunk[ip]].push_back(slot[ip]);
       }
     }
-    if (slots > kMaxSpill) return false;
+    if (static_cast<uint64_t>(slots) * static_cast<uint64_t>(lanes_) > kMaxSpill) return false;
     std::vector<std::vector<size_t>> copies_in(chunks);
     for (size_t k = 0; k < copies.size(); ++k) {
       copies_in[out_source[k].kind == kOp ? chunk_of[out_source[k].index] : 0].push_back(k);
@@ -257,16 +267,27 @@ class Translator {
       llvm::Value* spill = f->getArg(2);  // main's stack buffer when chunked
       b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", f));
       auto at = [&](llvm::Value* base, uint64_t k) { return b_.CreateConstInBoundsGEP1_64(f64_, base, k); };
+      // Value k of an array of values (lanes_ doubles each).
+      auto value_at = [&](llvm::Value* base, uint64_t k) {
+        llvm::Value* first = at(base, k * static_cast<uint64_t>(lanes_));
+        return lanes_ > 1 ? b_.CreateBitCast(first, llvm::PointerType::getUnqual(ty_)) : first;
+      };
+      auto load = [&](llvm::Value* base, uint64_t k) {
+        return b_.CreateAlignedLoad(ty_, value_at(base, k), llvm::MaybeAlign(8));
+      };
+      auto store = [&](llvm::Value* v, llvm::Value* base, uint64_t k) {
+        b_.CreateAlignedStore(v, value_at(base, k), llvm::MaybeAlign(8));
+      };
       std::fill(input.begin(), input.end(), nullptr);
       auto get = [&](const Source& o) -> llvm::Value* {
         switch (o.kind) {
-          case kConstReg: return llvm::ConstantFP::get(f64_, init[o.index]);
+          case kConstReg: return llvm::ConstantFP::get(ty_, init[o.index]);
           case kInput:
-            if (input[o.index] == nullptr) input[o.index] = b_.CreateLoad(f64_, at(in, o.index));
+            if (input[o.index] == nullptr) input[o.index] = load(in, o.index);
             return input[o.index];
           case kOp:
             if (chunk_of[o.index] == c) return value[o.index];
-            return b_.CreateLoad(f64_, at(spill, slot[o.index]));
+            return load(spill, slot[o.index]);
         }
         return nullptr;
       };
@@ -278,32 +299,39 @@ class Translator {
         llvm::Value* y = arity >= 2 ? get(o[1]) : nullptr;
         llvm::Value* z = arity >= 3 ? get(o[2]) : nullptr;
         value[ip] = EmitOpcode(ops[ip], x, y, z);
-        if (slot[ip] != kNoSlot) b_.CreateStore(value[ip], at(spill, slot[ip]));
+        if (slot[ip] != kNoSlot) store(value[ip], spill, slot[ip]);
       }
       // |v| == inf or v unordered (NaN), or-ed over the outputs stored.
-      llvm::Value* not_finite = b_.getFalse();
-      llvm::Value* inf = llvm::ConstantFP::getInfinity(f64_);
+      // (Per lane with lanes: a vector of i1.)
+      llvm::Value* not_finite = llvm::Constant::getNullValue(llvm::CmpInst::makeCmpResultType(ty_));
+      llvm::Value* inf = llvm::ConstantFP::getInfinity(ty_);
       for (size_t k : copies_in[c]) {
         llvm::Value* v = get(out_source[k]);
-        b_.CreateStore(v, at(out, copies[k].out));
+        store(v, out, copies[k].out);
         not_finite = b_.CreateOr(not_finite, b_.CreateFCmpUEQ(Intrinsic(llvm::Intrinsic::fabs, v), inf));
       }
       if (c == 0) {
         for (const auto& fill : ProgramAccess::fills(p)) {  // runs of one constant
           if (fill.zero != 0) {
-            b_.CreateMemSet(at(out, fill.begin), b_.getInt8(0), static_cast<uint64_t>(fill.count) * sizeof(double),
+            b_.CreateMemSet(value_at(out, fill.begin), b_.getInt8(0),
+                            static_cast<uint64_t>(fill.count) * static_cast<uint64_t>(lanes_) * sizeof(double),
                             llvm::MaybeAlign(8));
           } else {
-            for (uint32_t k = 0; k < fill.count; ++k) b_.CreateStore(get(holds[fill.reg]), at(out, fill.begin + k));
-            if (!std::isfinite(init[fill.reg])) not_finite = b_.getTrue();
+            for (uint32_t k = 0; k < fill.count; ++k) store(get(holds[fill.reg]), out, fill.begin + k);
+            if (!std::isfinite(init[fill.reg])) {
+              not_finite = llvm::Constant::getAllOnesValue(llvm::CmpInst::makeCmpResultType(ty_));
+            }
           }
         }
       }
+      // One bit per lane (lane 0 lowest): the lanes with an output not finite.
+      if (lanes_ > 1) not_finite = b_.CreateBitCast(not_finite, b_.getIntNTy(static_cast<unsigned>(lanes_)));
       b_.CreateRet(b_.CreateZExt(not_finite, i64_));
     }
     if (chunks > 1) {
       b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", main));
-      llvm::Value* buffer = b_.CreateAlloca(f64_, b_.getInt64(std::max<uint32_t>(slots, 1)));
+      llvm::Value* buffer =
+          b_.CreateAlloca(f64_, b_.getInt64(static_cast<uint64_t>(std::max<uint32_t>(slots, 1)) * lanes_));
       llvm::Value* not_finite = b_.getInt64(0);
       for (size_t c = 0; c < chunks; ++c) {
         llvm::Value* chunk = b_.CreateCall(module_.getFunction(name + "_" + std::to_string(c)),
@@ -316,9 +344,9 @@ class Translator {
   }
 
  private:
-  llvm::Value* Bool(llvm::Value* i1) { return b_.CreateUIToFP(i1, f64_); }
+  llvm::Value* Bool(llvm::Value* i1) { return b_.CreateUIToFP(i1, ty_); }
   // x != 0 (NaN is true): the interpreter's truth of a value.
-  llvm::Value* Truth(llvm::Value* x) { return b_.CreateFCmpUNE(x, llvm::ConstantFP::get(f64_, 0.0)); }
+  llvm::Value* Truth(llvm::Value* x) { return b_.CreateFCmpUNE(x, llvm::ConstantFP::get(ty_, 0.0)); }
   llvm::Value* Call(void* fn, llvm::FunctionType* type, std::initializer_list<llvm::Value*> args) {
     llvm::Value* callee = llvm::ConstantExpr::getIntToPtr(
         llvm::ConstantInt::get(i64_, reinterpret_cast<uintptr_t>(fn)), llvm::PointerType::getUnqual(type));
@@ -327,6 +355,19 @@ class Translator {
     call->addFnAttr(llvm::Attribute::ReadNone);
     call->addFnAttr(llvm::Attribute::WillReturn);
     return call;
+  }
+  // The scalar function on each lane (the interpreter's, so the same bits).
+  llvm::Value* CallPerLane(void* fn, llvm::FunctionType* type, std::initializer_list<llvm::Value*> args) {
+    if (lanes_ == 1) return Call(fn, type, args);
+    llvm::Value* result = llvm::UndefValue::get(ty_);
+    for (int l = 0; l < lanes_; ++l) {
+      const uint64_t lane = static_cast<uint64_t>(l);
+      llvm::Value* a = b_.CreateExtractElement(*args.begin(), lane);
+      llvm::Value* v = args.size() == 1 ? Call(fn, type, {a})
+                                        : Call(fn, type, {a, b_.CreateExtractElement(*(args.begin() + 1), lane)});
+      result = b_.CreateInsertElement(result, v, lane);
+    }
+    return result;
   }
   llvm::Value* Intrinsic(llvm::Intrinsic::ID id, llvm::Value* x) {
     return b_.CreateUnaryIntrinsic(id, x);
@@ -367,18 +408,18 @@ class Translator {
       case GOp::kAnd: return Bool(b_.CreateAnd(Truth(x), Truth(y)));
       case GOp::kOr: return Bool(b_.CreateOr(Truth(x), Truth(y)));
       case GOp::kXor: return Bool(b_.CreateXor(Truth(x), Truth(y)));
-      case GOp::kNot: return Bool(b_.CreateFCmpOEQ(x, llvm::ConstantFP::get(f64_, 0.0)));
+      case GOp::kNot: return Bool(b_.CreateFCmpOEQ(x, llvm::ConstantFP::get(ty_, 0.0)));
       case GOp::kSelect: return b_.CreateSelect(Truth(x), y, z);
       default: break;
     }
     if (UnaryFn fn = UnaryFunction(op)) {
-      return Call(reinterpret_cast<void*>(fn), llvm::FunctionType::get(f64_, {f64_}, false), {x});
+      return CallPerLane(reinterpret_cast<void*>(fn), llvm::FunctionType::get(f64_, {f64_}, false), {x});
     }
     if (BinaryFn fn = BinaryFunction(op)) {
-      return Call(reinterpret_cast<void*>(fn), llvm::FunctionType::get(f64_, {f64_, f64_}, false), {x, y});
+      return CallPerLane(reinterpret_cast<void*>(fn), llvm::FunctionType::get(f64_, {f64_, f64_}, false), {x, y});
     }
     // kConst and kVar never appear in a Program's code.
-    return llvm::ConstantFP::getNaN(f64_);
+    return llvm::ConstantFP::getNaN(ty_);
   }
 
   llvm::LLVMContext& ctx_;
@@ -386,12 +427,14 @@ class Translator {
   llvm::IRBuilder<> b_;
   llvm::Type* f64_;
   llvm::Type* i64_;
+  int lanes_;
+  llvm::Type* ty_;  // a value: f64_, or lanes_ of them
 };
 
 // Compiles programs[0, n) and attaches the code; false with *error set on
 // failure (nothing attached). Called by CompileNative (jit.cpp) through
 // dlsym.
-bool Compile(Program* const* programs, size_t n, std::string* error) {
+bool Compile(Program* const* programs, size_t n, int lanes, std::string* error) {
   using internal::ProgramAccess;
   static std::once_flag targets;
   std::call_once(targets, [] {
@@ -400,7 +443,7 @@ bool Compile(Program* const* programs, size_t n, std::string* error) {
   });
   auto ctx = std::make_unique<llvm::LLVMContext>();
   auto module = std::make_unique<llvm::Module>("soma_programs", *ctx);
-  Translator t(*ctx, *module);
+  Translator t(*ctx, *module, lanes);
   std::vector<char> added(n, 0);
   for (size_t k = 0; k < n; ++k) {
     added[k] = t.Add("program_" + std::to_string(k), *programs[k]);
@@ -439,7 +482,7 @@ bool Compile(Program* const* programs, size_t n, std::string* error) {
     fns[k] = reinterpret_cast<ProgramAccess::Fn>(static_cast<uintptr_t>(sym->getAddress()));
   }
   for (size_t k = 0; k < n; ++k) {
-    if (added[k]) ProgramAccess::Attach(programs[k], fns[k], code);
+    if (added[k]) ProgramAccess::Attach(programs[k], fns[k], code, lanes);
   }
   return true;
 }
@@ -452,6 +495,7 @@ extern "C" __attribute__((visibility("default"))) uint64_t soma_expr_native_inte
 }
 
 extern "C" __attribute__((visibility("default"))) bool soma_expr_compile_native(soma::expr::Program* const* programs,
-                                                                                size_t n, std::string* error) {
-  return soma::expr::Compile(programs, n, error);
+                                                                                size_t n, int lanes,
+                                                                                std::string* error) {
+  return soma::expr::Compile(programs, n, lanes, error);
 }

@@ -59,6 +59,46 @@ void ExpectNativeMatchesInterpreter(const Graph& g, const std::vector<NodeId>& o
   }
 }
 
+// Runs `outs` interpreted on each input vector and natively over `lanes`
+// lanes (the inputs dealt to the lanes in turn, cycling), and expects each
+// lane's outputs to have the interpreter's bits and the returned mask to
+// name exactly the lanes with a non-finite output.
+void ExpectLanesMatchInterpreter(const Graph& g, const std::vector<NodeId>& outs,
+                                 const std::vector<std::vector<double>>& inputs, int lanes) {
+  SCOPED_TRACE("lanes " + std::to_string(lanes));
+  const Program interpreted = Program::Compile(g, outs);
+  Program native = interpreted;
+  Program* programs[] = {&native};
+  const Status compiled = CompileNativeLanes(programs, lanes);
+  ASSERT_TRUE(compiled.ok()) << compiled.ToString();
+  ASSERT_EQ(native.lanes(), lanes);
+  ASSERT_FALSE(native.native());  // the scalar code is CompileNative's
+  const size_t slots = interpreted.num_inputs(), n = outs.size(), w = static_cast<size_t>(lanes);
+  std::vector<double> scratch = interpreted.NewScratch(), want(n);
+  std::vector<double> in(std::max<size_t>(slots, 1) * w), out(std::max<size_t>(n, 1) * w, 12345.0);
+  for (size_t first = 0; first < inputs.size(); first += w) {
+    for (size_t l = 0; l < w; ++l) {
+      const std::vector<double>& lane_in = inputs[(first + l) % inputs.size()];
+      for (size_t sl = 0; sl < slots; ++sl) in[sl * w + l] = sl < lane_in.size() ? lane_in[sl] : 0.0;
+    }
+    const uint64_t mask = native.RunLanes(in.data(), out.data());
+    for (size_t l = 0; l < w; ++l) {
+      std::vector<double> lane_in(slots);
+      for (size_t sl = 0; sl < slots; ++sl) lane_in[sl] = in[sl * w + l];
+      interpreted.Run(lane_in.data(), want.data(), scratch.data());
+      bool finite = true;
+      for (size_t i = 0; i < n; ++i) {
+        finite = finite && std::isfinite(want[i]);
+        ASSERT_TRUE(Identical(want[i], out[i * w + l]))
+            << "output " << i << " lane " << l << " at x = " << lane_in[0] << ": interpreted " << want[i]
+            << ", lanes " << out[i * w + l];
+      }
+      EXPECT_EQ((mask >> l) & 1u, finite ? 0u : 1u) << "lane " << l;
+    }
+    EXPECT_EQ(mask >> w, 0u);
+  }
+}
+
 const double kSpecial[] = {0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.5, -2.5, 3.0, 7.25, -7.25, 170.5, 1e300, -1e300,
                            1e-310, -1e-310, std::numeric_limits<double>::infinity(),
                            -std::numeric_limits<double>::infinity(), std::numeric_limits<double>::quiet_NaN()};
@@ -201,6 +241,87 @@ TEST(JitTest, NativeCodeFindsNonFiniteOutputsInEveryChunk) {
   EXPECT_TRUE(filled.native());
   std::vector<double> filled_scratch = filled.NewScratch();
   EXPECT_FALSE(filled.RunFinite(nullptr, out.data(), filled_scratch.data()));
+}
+
+TEST(JitTest, LanesGiveEveryLaneTheInterpretersBits) {
+  // Every operation on special values, random graphs (some of them cut into
+  // several functions, so values pass between them on the stack) and runs
+  // of constant outputs, over 2, 4 and 8 lanes, each lane with other inputs.
+  if (!JitAvailable()) GTEST_SKIP() << "built without LLVM";
+  for (int lanes : {2, 4, 8}) {
+    {
+      Graph g;
+      const NodeId x = g.Variable(0), y = g.Variable(1), z = g.Variable(2);
+      std::vector<NodeId> outs;
+      for (GOp op : testing::kUnaryOps) outs.push_back(g.Unary(op, x));
+      for (GOp op : testing::kBinaryOps) outs.push_back(g.Binary(op, x, y));
+      outs.push_back(g.Select(x, y, z));
+      std::vector<std::vector<double>> inputs;
+      for (double a : kSpecial) {
+        for (double b : kSpecial) inputs.push_back({a, b, -b});
+      }
+      ExpectLanesMatchInterpreter(g, outs, inputs, lanes);
+    }
+    for (uint32_t seed = 0; seed < 30; ++seed) {
+      SCOPED_TRACE("seed " + std::to_string(seed));
+      std::mt19937 rng(seed);
+      Graph g;
+      std::vector<NodeId> pool = RandomGraph(g, rng, 20 + static_cast<int>(seed * 13 % 300));
+      std::vector<NodeId> outs(pool.end() - 6, pool.end());
+      outs.push_back(g.Derivative(pool.back(), 0));
+      std::uniform_real_distribution<double> u(-3.0, 3.0);
+      std::vector<std::vector<double>> inputs(16, std::vector<double>(5));
+      for (auto& in : inputs) {
+        for (double& v : in) v = rng() % 7 == 0 ? std::round(u(rng)) : u(rng);
+      }
+      ExpectLanesMatchInterpreter(g, outs, inputs, lanes);
+    }
+    {
+      Graph g;
+      const NodeId x = g.Variable(0), y = g.Variable(3);
+      std::vector<NodeId> outs(300, g.Constant(0.0));
+      for (size_t i = 40; i < 90; ++i) outs[i] = g.Constant(-2.5);
+      for (size_t i = 200; i < 210; ++i) outs[i] = g.Constant(std::numeric_limits<double>::infinity());
+      outs[7] = g.Mul(x, y);
+      outs[120] = x;
+      outs[299] = g.Unary(GOp::kExp, y);
+      ExpectLanesMatchInterpreter(g, outs, {{0.5, 0.0, 0.0, -1.5}, {2.0, 9.0, 9.0, 3.0}, {NAN, 0, 0, 1000}}, lanes);
+    }
+  }
+}
+
+TEST(JitTest, LanesFindNonFiniteOutputsPerLaneInEveryChunk) {
+  // 1,000 outputs over many chunk functions: a NaN or an infinity in one
+  // lane's inputs sets that lane's bit only.
+  if (!JitAvailable()) GTEST_SKIP() << "built without LLVM";
+  Graph g;
+  std::vector<NodeId> outs;
+  for (uint32_t i = 0; i < 1000; ++i) {
+    outs.push_back(g.Div(g.Unary(GOp::kExp, g.Variable(i)), g.Variable(1000)));
+  }
+  Program native = Program::Compile(g, outs);
+  Program* programs[] = {&native};
+  ASSERT_TRUE(CompileNativeLanes(programs, 4).ok());
+  std::vector<double> in(1001 * 4, 0.5), out(outs.size() * 4);
+  EXPECT_EQ(native.RunLanes(in.data(), out.data()), 0u);
+  for (uint32_t at : {0u, 149u, 150u, 777u, 999u}) {
+    for (size_t lane = 0; lane < 4; ++lane) {
+      in[at * 4 + lane] = 1000.0;  // exp overflows
+      EXPECT_EQ(native.RunLanes(in.data(), out.data()), uint64_t{1} << lane) << at;
+      in[at * 4 + lane] = 0.5;
+    }
+  }
+  in[1000 * 4 + 2] = 0.0;  // lane 2: every output divided by zero
+  EXPECT_EQ(native.RunLanes(in.data(), out.data()), 4u);
+}
+
+TEST(JitTest, LanesAreTwoFourOrEight) {
+  Program p = Program::Compile(Graph(), {});
+  Program* programs[] = {&p};
+  for (int lanes : {0, 1, 3, 16}) {
+    EXPECT_EQ(CompileNativeLanes(programs, lanes).code(), ErrorCode::kInvalidArgument) << lanes;
+  }
+  EXPECT_EQ(p.lanes(), 0);
 }
 
 TEST(JitTest, CopiesKeepTheCodeAndRunOnManyThreads) {

@@ -106,6 +106,16 @@ class Program {
   // Whether Run calls native code (expr/jit.h) rather than interpreting.
   bool native() const { return native_ != nullptr; }
 
+  // Native code over lanes (CompileNativeLanes in expr/jit.h): how many
+  // evaluations RunLanes makes at once, 0 where it was not compiled.
+  int lanes() const { return lanes_; }
+  // lanes() evaluations at once, one per SIMD lane: in[slot * lanes() + l]
+  // is lane l's input slot (num_inputs() slots), out[k * lanes() + l] its
+  // output k; each lane gets the bits Run gives on its inputs. Returns a
+  // mask with bit l set when an output of lane l is NaN or infinite.
+  // Requires lanes() > 0. Thread safe; nothing is kept between calls.
+  uint64_t RunLanes(const double* in, double* out) const { return lanes_native_(in, out, nullptr); }
+
  private:
   friend struct internal::ProgramAccess;
 
@@ -182,6 +192,10 @@ class Program {
   using NativeFn = uint64_t (*)(const double* in, double* out, double* scratch);
   NativeFn native_ = nullptr;
   std::shared_ptr<const void> native_code_;
+  // The same over lanes (RunLanes).
+  NativeFn lanes_native_ = nullptr;
+  int lanes_ = 0;
+  std::shared_ptr<const void> lanes_code_;
 };
 
 namespace internal {
@@ -190,7 +204,8 @@ namespace internal {
 // native functions' signature. jit.cpp refuses a module built from other
 // sources. Bump the version when the signature or a member's meaning changes
 // without changing sizeof(Program).
-constexpr uint32_t kNativeInterfaceVersion = 2;  // 2: NativeFn returns the finiteness check
+// 2: NativeFn returns the finiteness check; 3: the compile function takes lanes.
+constexpr uint32_t kNativeInterfaceVersion = 3;
 constexpr uint64_t NativeInterface() { return (uint64_t{kNativeInterfaceVersion} << 32) | sizeof(Program); }
 }  // namespace internal
 
