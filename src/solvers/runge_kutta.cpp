@@ -34,6 +34,23 @@ constexpr double d1 = -12715105075.0 / 11282082432, d3 = 87487479700.0 / 3270041
                  d4 = -10690763975.0 / 1880347072, d5 = 701980252875.0 / 199316789632,
                  d6 = -1453857185.0 / 822651844, d7 = 69997945.0 / 29380423;
 
+// The stage sums, one element each: the scalar step and the lanes' step
+// (DormandPrinceLanes) both evaluate these, so a lane gets the scalar bits.
+inline double Stage2(double y, double h, double k1) { return y + h * (a21 * k1); }
+inline double Stage3(double y, double h, double k1, double k2) { return y + h * (a31 * k1 + a32 * k2); }
+inline double Stage4(double y, double h, double k1, double k2, double k3) {
+  return y + h * (a41 * k1 + a42 * k2 + a43 * k3);
+}
+inline double Stage5(double y, double h, double k1, double k2, double k3, double k4) {
+  return y + h * (a51 * k1 + a52 * k2 + a53 * k3 + a54 * k4);
+}
+inline double Stage6(double y, double h, double k1, double k2, double k3, double k4, double k5) {
+  return y + h * (a61 * k1 + a62 * k2 + a63 * k3 + a64 * k4 + a65 * k5);
+}
+inline double Solution(double y, double h, double k1, double k3, double k4, double k5, double k6) {
+  return y + h * (b1 * k1 + b3 * k3 + b4 * k4 + b5 * k5 + b6 * k6);
+}
+
 // The step-size controller of Hairer & Wanner's DOPRI5 (Solving ODEs I,
 // section II.4 and IV.2): h_new = h / fac with fac = err^(1/5 - 0.75
 // beta) / err_old^beta / safety, beta = 0.04 (a PI controller), kept
@@ -193,33 +210,23 @@ DormandPrince::Flag DormandPrince::Step() {
     failure_h_ = h;
     if (!(h > 0) || (!landing && h <= 16 * kEps * std::abs(t_))) return kStepTooSmall;
     const double t = t_;
-    // The stages; a recoverable failure in any of them rejects the step.
-    int r = 0;
-    for (int i = 0; i < n; ++i) s[i] = y[i] + h * (a21 * k1[i]);
-    r = Rhs(t + c2 * h, s, k2);
-    if (r == 0) {
-      for (int i = 0; i < n; ++i) s[i] = y[i] + h * (a31 * k1[i] + a32 * k2[i]);
-      r = Rhs(t + c3 * h, s, k3);
-    }
-    if (r == 0) {
-      for (int i = 0; i < n; ++i) s[i] = y[i] + h * (a41 * k1[i] + a42 * k2[i] + a43 * k3[i]);
-      r = Rhs(t + c4 * h, s, k4);
-    }
-    if (r == 0) {
-      for (int i = 0; i < n; ++i) s[i] = y[i] + h * (a51 * k1[i] + a52 * k2[i] + a53 * k3[i] + a54 * k4[i]);
-      r = Rhs(t + c5 * h, s, k5);
-    }
-    if (r == 0) {
-      for (int i = 0; i < n; ++i) {
-        s[i] = y[i] + h * (a61 * k1[i] + a62 * k2[i] + a63 * k3[i] + a64 * k4[i] + a65 * k5[i]);
-      }
-      r = Rhs(landing ? t_stop_ : t + h, s, k6);
-    }
     const double t_new = landing ? t_stop_ : t + h;
-    if (r == 0) {
-      for (int i = 0; i < n; ++i) yn[i] = y[i] + h * (b1 * k1[i] + b3 * k3[i] + b4 * k4[i] + b5 * k5[i] + b6 * k6[i]);
-      r = Rhs(t_new, yn, k7);
-    }
+    // The stages; a recoverable failure in any of them rejects the step.
+    LaneAttempt attempt;
+    attempt.t = t;
+    attempt.h = h;
+    attempt.t_new = t_new;
+    attempt.y = y;
+    attempt.k1 = k1;
+    attempt.k2 = k2;
+    attempt.k3 = k3;
+    attempt.k4 = k4;
+    attempt.k5 = k5;
+    attempt.k6 = k6;
+    attempt.k7 = k7;
+    attempt.yn = yn;
+    const int r = internal::DormandPrinceAttempt(system_, s, attempt);
+    rhs_evaluations_ += attempt.rhs_evaluations;
     if (r < 0) return kRhsFailed;
     if (r > 0) {
       if (++rhs_failures >= kMaxRhsFailures) return kRhsRepeatedlyFailed;
@@ -553,6 +560,136 @@ DormandPrince::Flag DormandPrince::Evolve(double tout, bool one_step, double* tr
     if (!one_step && t_ >= tout) return give_tout();
     if (t_ >= t_stop_) return give(t_, y_, kStopReturn);
     if (one_step) return give(t_, y_, kSuccess);
+  }
+}
+
+namespace internal {
+
+int DormandPrinceAttempt(OdeSystem* system, double* s, LaneAttempt& a) {
+  const int n = system->num_states();
+  const double *y = a.y, *k1 = a.k1;
+  double *k2 = a.k2, *k3 = a.k3, *k4 = a.k4, *k5 = a.k5, *k6 = a.k6;
+  const double t = a.t, h = a.h;
+  a.rhs_evaluations = 1;
+  for (int i = 0; i < n; ++i) s[i] = Stage2(y[i], h, k1[i]);
+  int r = system->Rhs(t + c2 * h, s, k2);
+  if (r == 0) {
+    ++a.rhs_evaluations;
+    for (int i = 0; i < n; ++i) s[i] = Stage3(y[i], h, k1[i], k2[i]);
+    r = system->Rhs(t + c3 * h, s, k3);
+  }
+  if (r == 0) {
+    ++a.rhs_evaluations;
+    for (int i = 0; i < n; ++i) s[i] = Stage4(y[i], h, k1[i], k2[i], k3[i]);
+    r = system->Rhs(t + c4 * h, s, k4);
+  }
+  if (r == 0) {
+    ++a.rhs_evaluations;
+    for (int i = 0; i < n; ++i) s[i] = Stage5(y[i], h, k1[i], k2[i], k3[i], k4[i]);
+    r = system->Rhs(t + c5 * h, s, k5);
+  }
+  if (r == 0) {
+    ++a.rhs_evaluations;
+    for (int i = 0; i < n; ++i) s[i] = Stage6(y[i], h, k1[i], k2[i], k3[i], k4[i], k5[i]);
+    r = system->Rhs(a.t_new, s, k6);
+  }
+  if (r == 0) {
+    ++a.rhs_evaluations;
+    for (int i = 0; i < n; ++i) a.yn[i] = Solution(y[i], h, k1[i], k3[i], k4[i], k5[i], k6[i]);
+    r = system->Rhs(a.t_new, a.yn, a.k7);
+  }
+  a.result = r;
+  return r;
+}
+
+}  // namespace internal
+
+DormandPrinceLanes::DormandPrinceLanes(LanesSystem* system)
+    : system_(system), n_(static_cast<size_t>(system->num_states())), w_(static_cast<size_t>(system->lanes())) {
+  for (auto* v : {&y_, &k1_, &k2_, &k3_, &k4_, &k5_, &k6_, &k7_, &s_, &yn_}) v->assign(n_ * w_, 0.0);
+  for (auto* v : {&t_, &h_, &times_}) v->assign(w_, 0.0);
+  first_failure_.assign(w_, 0);
+}
+
+void DormandPrinceLanes::Attempt(std::span<LaneAttempt> attempts) {
+  const size_t n = n_, w = w_, m = std::min(attempts.size(), w);
+  if (m == 0) return;
+  // Struct of arrays: element i of lane l at i * w + l. Lanes without an
+  // attempt repeat the first one; their results are dropped.
+  for (size_t l = 0; l < w; ++l) {
+    const LaneAttempt& a = attempts[l < m ? l : 0];
+    t_[l] = a.t;
+    h_[l] = a.h;
+    for (size_t i = 0; i < n; ++i) {
+      y_[i * w + l] = a.y[i];
+      k1_[i * w + l] = a.k1[i];
+    }
+  }
+  std::fill(first_failure_.begin(), first_failure_.end(), 0);
+  // Evaluation `stage` (1 to 6) of every lane at times_; a lane's first
+  // failure is kept (the scalar attempt stops there).
+  auto rhs = [&](int stage, const double* state, std::vector<double>& f) {
+    const uint64_t failed = system_->RhsLanes(times_.data(), state, f.data());
+    for (size_t l = 0; l < w; ++l) {
+      if (((failed >> l) & 1u) != 0 && first_failure_[l] == 0) first_failure_[l] = stage;
+    }
+  };
+  auto at_times = [&](double c) {
+    for (size_t l = 0; l < w; ++l) times_[l] = t_[l] + c * h_[l];
+  };
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t l = 0; l < w; ++l) s_[i * w + l] = Stage2(y_[i * w + l], h_[l], k1_[i * w + l]);
+  }
+  at_times(c2);
+  rhs(1, s_.data(), k2_);
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t l = 0; l < w; ++l) {
+      const size_t e = i * w + l;
+      s_[e] = Stage3(y_[e], h_[l], k1_[e], k2_[e]);
+    }
+  }
+  at_times(c3);
+  rhs(2, s_.data(), k3_);
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t l = 0; l < w; ++l) {
+      const size_t e = i * w + l;
+      s_[e] = Stage4(y_[e], h_[l], k1_[e], k2_[e], k3_[e]);
+    }
+  }
+  at_times(c4);
+  rhs(3, s_.data(), k4_);
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t l = 0; l < w; ++l) {
+      const size_t e = i * w + l;
+      s_[e] = Stage5(y_[e], h_[l], k1_[e], k2_[e], k3_[e], k4_[e]);
+    }
+  }
+  at_times(c5);
+  rhs(4, s_.data(), k5_);
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t l = 0; l < w; ++l) {
+      const size_t e = i * w + l;
+      s_[e] = Stage6(y_[e], h_[l], k1_[e], k2_[e], k3_[e], k4_[e], k5_[e]);
+    }
+  }
+  for (size_t l = 0; l < w; ++l) times_[l] = attempts[l < m ? l : 0].t_new;
+  rhs(5, s_.data(), k6_);
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t l = 0; l < w; ++l) {
+      const size_t e = i * w + l;
+      yn_[e] = Solution(y_[e], h_[l], k1_[e], k3_[e], k4_[e], k5_[e], k6_[e]);
+    }
+  }
+  rhs(6, yn_.data(), k7_);
+  for (size_t l = 0; l < m; ++l) {
+    LaneAttempt& a = attempts[l];
+    double* const outs[] = {a.k2, a.k3, a.k4, a.k5, a.k6, a.k7, a.yn};
+    const std::vector<double>* ins[] = {&k2_, &k3_, &k4_, &k5_, &k6_, &k7_, &yn_};
+    for (size_t v = 0; v < 7; ++v) {
+      for (size_t i = 0; i < n; ++i) outs[v][i] = (*ins[v])[i * w + l];
+    }
+    a.result = first_failure_[l] == 0 ? 0 : 1;
+    a.rhs_evaluations = first_failure_[l] == 0 ? 6 : first_failure_[l];
   }
 }
 

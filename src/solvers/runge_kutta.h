@@ -21,13 +21,74 @@
 //
 // Integrates forward in time only. Thread safety: one stepper per thread.
 
+#include <cstdint>
 #include <limits>
+#include <span>
 #include <string>
 #include <vector>
 
 namespace soma::solvers {
 
 class OdeSystem;
+
+// One step attempt of the pair from (t, y) with step h to t_new (t + h, or
+// the stop time it lands on): the stages k2 ... k7 (k7 = f(t_new, yn), the
+// next step's k1) and the candidate solution yn, written to the member's
+// own arrays (num_states each). result: 0, or what the failing right-hand
+// side returned (> 0 recoverable: the step is retried smaller; < 0 not),
+// after rhs_evaluations evaluations (6 without a failure).
+struct LaneAttempt {
+  double t = 0, h = 0, t_new = 0;
+  const double* y = nullptr;
+  const double* k1 = nullptr;
+  double *k2 = nullptr, *k3 = nullptr, *k4 = nullptr, *k5 = nullptr, *k6 = nullptr, *k7 = nullptr;
+  double* yn = nullptr;
+  int result = 0;
+  int rhs_evaluations = 0;
+};
+
+// A right-hand side for several members at once, one per SIMD lane (the
+// model's native code over lanes, expr::Program::RunLanes).
+class LanesSystem {
+ public:
+  virtual ~LanesSystem() = default;
+  virtual int num_states() const = 0;
+  virtual int lanes() const = 0;  // at most 64
+  // f at time t[l] and state y for every lane l: element i of lane l at
+  // i * lanes() + l, in y and f. Returns a mask with bit l set when lane l's
+  // evaluation failed recoverably (a value not finite).
+  virtual uint64_t RhsLanes(const double* t, const double* y, double* f) = 0;
+};
+
+// Step attempts of up to lanes() members at once (bench/PROFILE.md, "Trial
+// members in SIMD lanes"): the stages of all lanes in one pass each, every
+// lane with its own t and h, and each member's attempt with the bits of
+// the scalar attempt DormandPrince::Step makes (the same stage sums; its
+// right-hand side evaluations stop at the first failure, the lanes'
+// evaluate on and the result says where the scalar one stopped).
+// Acceptance, the controller, roots and outputs stay with each member's
+// DormandPrince. Step 2 of the plan; not used by the simulator yet.
+class DormandPrinceLanes {
+ public:
+  // `system` must outlive this.
+  explicit DormandPrinceLanes(LanesSystem* system);
+  // At most lanes() attempts (more are ignored); sets each one's stages,
+  // yn, result and rhs_evaluations.
+  void Attempt(std::span<LaneAttempt> attempts);
+
+ private:
+  LanesSystem* system_;
+  size_t n_, w_;
+  std::vector<double> y_, k1_, k2_, k3_, k4_, k5_, k6_, k7_, s_, yn_;  // n_ x w_, struct of arrays
+  std::vector<double> t_, h_, times_;
+  std::vector<int> first_failure_;  // per lane: the evaluation (1 to 6) that failed first, 0: none
+};
+
+namespace internal {
+// The scalar attempt of DormandPrince::Step (stages 2-6 computed in `s`,
+// num_states long; yn in a.yn), returning a.result.
+int DormandPrinceAttempt(OdeSystem* system, double* s, LaneAttempt& a);
+}  // namespace internal
 
 class DormandPrince {
  public:

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
+#include <set>
+#include <cstring>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -171,10 +174,119 @@ TEST(DormandPrinceTest, OutputsAreTheSameWithRootFunctionsAsWithout) {
       EXPECT_NEAR(y, std::exp(std::sin(tout)), 1e-5);
       out[with_root].push_back(y);
     }
-    if (with_root == 1) EXPECT_LT(rk.steps(), 40);  // so about two outputs per step
+    if (with_root == 1) {
+      EXPECT_LT(rk.steps(), 40);  // so about two outputs per step
+    }
   }
   EXPECT_EQ(roots, 8);  // 1/3, 2/3, ..., 8/3
   EXPECT_EQ(out[0], out[1]);
+}
+
+// y0' = y1, y1' = -y0 + 0.1 sin t, y2' = -y2 y0 / 2, failing (recoverably)
+// wherever y0 > limit: the same arithmetic one member at a time and in lanes.
+void Wobble(double t, const double* y, size_t stride, double* f) {
+  f[0] = y[stride];
+  f[stride] = -y[0] + 0.1 * std::sin(t);
+  f[2 * stride] = -0.5 * y[2 * stride] * y[0];
+}
+
+class Wobbly : public OdeSystem {
+ public:
+  explicit Wobbly(double limit) : limit_(limit) {}
+  int num_states() const override { return 3; }
+  int Rhs(double t, const double* y, double* f) override {
+    Wobble(t, y, 1, f);
+    return y[0] > limit_ ? 1 : 0;
+  }
+
+ private:
+  double limit_;
+};
+
+class WobblyLanes : public LanesSystem {
+ public:
+  WobblyLanes(int lanes, double limit) : lanes_(lanes), limit_(limit) {}
+  int num_states() const override { return 3; }
+  int lanes() const override { return lanes_; }
+  uint64_t RhsLanes(const double* t, const double* y, double* f) override {
+    uint64_t failed = 0;
+    for (int l = 0; l < lanes_; ++l) {
+      Wobble(t[l], y + l, static_cast<size_t>(lanes_), f + l);
+      if (y[l] > limit_) failed |= uint64_t{1} << l;
+    }
+    ++calls;
+    return failed;
+  }
+  long calls = 0;
+
+ private:
+  int lanes_;
+  double limit_;
+};
+
+TEST(DormandPrinceTest, LanesGiveEveryMembersAttemptTheScalarBits) {
+  // Attempts of members with their own t, h and state, fewer than the
+  // lanes or as many; some fail at one stage or another (y0 passes the
+  // limit). Each must get the scalar attempt's stages, solution, result
+  // and count of right-hand sides, bit for bit.
+  const double limit = 0.9;
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  int failures = 0;
+  std::set<int> failed_at;  // the evaluations that failed
+  for (int lanes : {2, 4, 8}) {
+    WobblyLanes batch_system(lanes, limit);
+    DormandPrinceLanes batch(&batch_system);
+    for (int round = 0; round < 40; ++round) {
+      const int members = 1 + round % lanes;
+      struct Member {
+        double y[3], k1[3], k[6][3], yn[3];
+        double sk[6][3], syn[3], s[3];
+      };
+      std::vector<Member> m(static_cast<size_t>(members));
+      std::vector<LaneAttempt> in_lanes(m.size()), scalar(m.size());
+      Wobbly one(limit);
+      for (size_t j = 0; j < m.size(); ++j) {
+        Member& mj = m[j];
+        for (double& v : mj.y) v = u(rng);
+        const double t = 10 * u(rng), h = 0.05 + 0.3 * (u(rng) + 1);
+        one.Rhs(t, mj.y, mj.k1);
+        for (LaneAttempt* a : {&in_lanes[j], &scalar[j]}) {
+          a->t = t;
+          a->h = h;
+          a->t_new = j % 3 == 0 ? t + h : t + 0.75 * h;  // the second: landing on a stop time
+          a->y = mj.y;
+          a->k1 = mj.k1;
+        }
+        double (*k)[3] = mj.k;
+        double (*sk)[3] = mj.sk;
+        in_lanes[j].k2 = k[0], in_lanes[j].k3 = k[1], in_lanes[j].k4 = k[2];
+        in_lanes[j].k5 = k[3], in_lanes[j].k6 = k[4], in_lanes[j].k7 = k[5], in_lanes[j].yn = mj.yn;
+        scalar[j].k2 = sk[0], scalar[j].k3 = sk[1], scalar[j].k4 = sk[2];
+        scalar[j].k5 = sk[3], scalar[j].k6 = sk[4], scalar[j].k7 = sk[5], scalar[j].yn = mj.syn;
+        internal::DormandPrinceAttempt(&one, mj.s, scalar[j]);
+      }
+      batch.Attempt(in_lanes);
+      for (size_t j = 0; j < m.size(); ++j) {
+        SCOPED_TRACE("lanes " + std::to_string(lanes) + ", round " + std::to_string(round) + ", member " +
+                     std::to_string(j));
+        ASSERT_EQ(in_lanes[j].result, scalar[j].result);
+        ASSERT_EQ(in_lanes[j].rhs_evaluations, scalar[j].rhs_evaluations);
+        if (scalar[j].result != 0) {
+          ++failures;
+          failed_at.insert(scalar[j].rhs_evaluations);
+          continue;  // the scalar attempt stopped: what follows is not defined
+        }
+        for (int v = 0; v < 6; ++v) {
+          for (int i = 0; i < 3; ++i) ASSERT_EQ(std::memcmp(&m[j].k[v][i], &m[j].sk[v][i], 8), 0) << v << " " << i;
+        }
+        for (int i = 0; i < 3; ++i) ASSERT_EQ(std::memcmp(&m[j].yn[i], &m[j].syn[i], 8), 0) << i;
+      }
+    }
+  }
+  EXPECT_GT(failures, 10);
+  EXPECT_LT(failures, 200);
+  EXPECT_GE(failed_at.size(), 3u) << "failures at too few stages";
 }
 
 TEST(DormandPrinceTest, LandsOnTheStopTimeAndReportsRootsInOneStepMode) {
