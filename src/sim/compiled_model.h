@@ -125,6 +125,12 @@ struct CompileOptions {
   // long (trials). In builds without LLVM the programs stay interpreted
   // (native_code() says which).
   bool native_code = false;
+  // > 0 (2, 4 or 8): also the right-hand side over that many SIMD lanes
+  // (expr::CompileNativeLanes; ModelLanesSystem), for models without
+  // algebraic rules, delays or fast reactions; rhs().lanes() says whether
+  // it was compiled. Step 3 of integrating trial members in lanes
+  // (bench/PROFILE.md); nothing runs it yet but the tests.
+  int native_lanes = 0;
 };
 
 class CompiledModel {

@@ -26,6 +26,23 @@ ModelSystem::ModelSystem(const CompiledModel& cm, std::vector<double>& in, bool 
   }
 }
 
+ModelLanesSystem::ModelLanesSystem(const CompiledModel& cm)
+    : cm_(cm), n_(cm.num_states()), w_(static_cast<size_t>(cm.rhs().lanes())), slots_(cm.num_slots()) {
+  in_.assign(std::max(slots_, cm.rhs().num_inputs()) * w_, 0.0);
+}
+
+void ModelLanesSystem::SetLane(int lane, const double* workspace) {
+  const size_t l = static_cast<size_t>(lane);
+  for (size_t slot = 0; slot < slots_; ++slot) in_[slot * w_ + l] = workspace[slot];
+}
+
+uint64_t ModelLanesSystem::RhsLanes(const double* t, const double* y, double* f) {
+  // Time in slot 0, the states in slots 1..n (ModelSystem::Load).
+  for (size_t l = 0; l < w_; ++l) in_[l] = t[l];
+  std::copy(y, y + n_ * w_, in_.begin() + static_cast<std::ptrdiff_t>(w_));
+  return cm_.rhs().RunLanes(in_.data(), f);
+}
+
 void ModelSystem::Record(const double* ydot) {
   history_t_.push_back(in_[0]);
   history_in_.insert(history_in_.end(), in_.begin(), in_.end());

@@ -13,6 +13,29 @@
 
 namespace soma::sim {
 
+// The model's right-hand side for several members at once, one per SIMD
+// lane (solvers::DormandPrinceLanes), each lane with its own workspace:
+// SetLane copies a member's (parameters and discrete values included);
+// RhsLanes then sets time and states per lane and runs the right-hand
+// side's native code over lanes, with the bits ModelSystem::Rhs gives that
+// member. Requires cm.rhs().lanes() > 0 (CompileOptions::native_lanes:
+// models with ODE states and without algebraic rules, delays or fast
+// reactions, whose Rhs is exactly Load and the program).
+class ModelLanesSystem : public solvers::LanesSystem {
+ public:
+  explicit ModelLanesSystem(const CompiledModel& cm);
+  int num_states() const override { return static_cast<int>(n_); }
+  int lanes() const override { return static_cast<int>(w_); }
+  // Lane `lane`'s workspace from a member's (num_slots values).
+  void SetLane(int lane, const double* workspace);
+  uint64_t RhsLanes(const double* t, const double* y, double* f) override;
+
+ private:
+  const CompiledModel& cm_;
+  size_t n_, w_, slots_;
+  std::vector<double> in_;  // slot s of lane l at s * w_ + l
+};
+
 class ModelSystem : public solvers::OdeSystem {
  public:
   // `in` is the simulation's workspace; it must outlive this object. With
