@@ -103,6 +103,56 @@ const double kSpecial[] = {0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.5, -2.5, 3.0, 7.25
                            1e-310, -1e-310, std::numeric_limits<double>::infinity(),
                            -std::numeric_limits<double>::infinity(), std::numeric_limits<double>::quiet_NaN()};
 
+// The cases both the scalar and the lanes comparisons run: every operation
+// on every pair of special values; a random graph; runs of constant outputs
+// (zeros, -2.5 and, with `infinite_run`, +infinity) between computed ones.
+std::vector<NodeId> EveryOperation(Graph& g, std::vector<std::vector<double>>* inputs) {
+  const NodeId x = g.Variable(0), y = g.Variable(1), z = g.Variable(2);
+  std::vector<NodeId> outs;
+  for (GOp op : testing::kUnaryOps) outs.push_back(g.Unary(op, x));
+  for (GOp op : testing::kBinaryOps) outs.push_back(g.Binary(op, x, y));
+  outs.push_back(g.Select(x, y, z));
+  for (double a : kSpecial) {
+    for (double b : kSpecial) inputs->push_back({a, b, -b});
+  }
+  return outs;
+}
+
+std::vector<NodeId> RandomCase(Graph& g, uint32_t seed, int size, size_t num_inputs,
+                               std::vector<std::vector<double>>* inputs) {
+  std::mt19937 rng(seed);
+  std::vector<NodeId> pool = RandomGraph(g, rng, size);
+  std::vector<NodeId> outs(pool.end() - 6, pool.end());
+  outs.push_back(g.Derivative(pool.back(), 0));
+  outs.push_back(g.Derivative(pool.back(), 2));
+  std::uniform_real_distribution<double> u(-3.0, 3.0);
+  inputs->assign(num_inputs, std::vector<double>(5));
+  for (auto& in : *inputs) {
+    for (double& v : in) v = rng() % 7 == 0 ? std::round(u(rng)) : u(rng);
+  }
+  return outs;
+}
+
+std::vector<NodeId> ConstantRuns(Graph& g, bool infinite_run) {
+  const NodeId x = g.Variable(0), y = g.Variable(3);
+  std::vector<NodeId> outs(300, g.Constant(0.0));
+  for (size_t i = 40; i < 90; ++i) outs[i] = g.Constant(-2.5);
+  if (infinite_run) {
+    for (size_t i = 200; i < 210; ++i) outs[i] = g.Constant(std::numeric_limits<double>::infinity());
+  }
+  outs[7] = g.Mul(x, y);
+  outs[120] = x;
+  outs[299] = g.Unary(GOp::kExp, y);
+  return outs;
+}
+
+// exp(in[i]) / in[1000] for i < 1000: 2,000 operations, many chunk functions.
+std::vector<NodeId> ExpOfEachInput(Graph& g) {
+  std::vector<NodeId> outs;
+  for (uint32_t i = 0; i < 1000; ++i) outs.push_back(g.Div(g.Unary(GOp::kExp, g.Variable(i)), g.Variable(1000)));
+  return outs;
+}
+
 TEST(JitTest, AvailableInThisBuildOrUnsupported) {
   Program p = Program::Compile(Graph(), {});
   Program* programs[] = {&p};
@@ -135,15 +185,8 @@ TEST(JitTest, AModuleFromAnotherBuildIsRefusedWithAMessage) {
 TEST(JitTest, EveryOperationOnSpecialValuesGivesTheInterpretersBits) {
   if (!JitAvailable()) GTEST_SKIP() << "built without LLVM";
   Graph g;
-  const NodeId x = g.Variable(0), y = g.Variable(1), z = g.Variable(2);
-  std::vector<NodeId> outs;
-  for (GOp op : testing::kUnaryOps) outs.push_back(g.Unary(op, x));
-  for (GOp op : testing::kBinaryOps) outs.push_back(g.Binary(op, x, y));
-  outs.push_back(g.Select(x, y, z));
   std::vector<std::vector<double>> inputs;
-  for (double a : kSpecial) {
-    for (double b : kSpecial) inputs.push_back({a, b, -b});
-  }
+  const std::vector<NodeId> outs = EveryOperation(g, &inputs);
   ExpectNativeMatchesInterpreter(g, outs, inputs);
 }
 
@@ -151,17 +194,9 @@ TEST(JitTest, RandomGraphsGiveTheInterpretersBits) {
   if (!JitAvailable()) GTEST_SKIP() << "built without LLVM";
   for (uint32_t seed = 0; seed < 60; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
-    std::mt19937 rng(seed);
     Graph g;
-    std::vector<NodeId> pool = RandomGraph(g, rng, 20 + static_cast<int>(seed * 7 % 200));
-    std::vector<NodeId> outs(pool.end() - 6, pool.end());
-    outs.push_back(g.Derivative(pool.back(), 0));
-    outs.push_back(g.Derivative(pool.back(), 2));
-    std::uniform_real_distribution<double> u(-3.0, 3.0);
-    std::vector<std::vector<double>> inputs(8, std::vector<double>(5));
-    for (auto& in : inputs) {
-      for (double& v : in) v = rng() % 7 == 0 ? std::round(u(rng)) : u(rng);
-    }
+    std::vector<std::vector<double>> inputs;
+    const std::vector<NodeId> outs = RandomCase(g, seed, 20 + static_cast<int>(seed * 7 % 200), 8, &inputs);
     ExpectNativeMatchesInterpreter(g, outs, inputs);
   }
 }
@@ -197,12 +232,7 @@ TEST(JitTest, ConstantRunsOfOutputsAreFilled) {
   // (filled, not copied) between computed entries and plain variables.
   if (!JitAvailable()) GTEST_SKIP() << "built without LLVM";
   Graph g;
-  const NodeId x = g.Variable(0), y = g.Variable(3);
-  std::vector<NodeId> outs(300, g.Constant(0.0));
-  for (size_t i = 40; i < 90; ++i) outs[i] = g.Constant(-2.5);
-  outs[7] = g.Mul(x, y);
-  outs[120] = x;
-  outs[299] = g.Unary(GOp::kExp, y);
+  const std::vector<NodeId> outs = ConstantRuns(g, /*infinite_run=*/false);
   ExpectNativeMatchesInterpreter(g, outs, {{0.5, 0.0, 0.0, -1.5}, {2.0, 9.0, 9.0, 3.0}});
 }
 
@@ -212,10 +242,7 @@ TEST(JitTest, NativeCodeFindsNonFiniteOutputsInEveryChunk) {
   // any output, a non-finite constant run, and none.
   if (!JitAvailable()) GTEST_SKIP() << "built without LLVM";
   Graph g;
-  std::vector<NodeId> outs;
-  for (uint32_t i = 0; i < 1000; ++i) {
-    outs.push_back(g.Div(g.Unary(GOp::kExp, g.Variable(i)), g.Variable(1000)));
-  }
+  std::vector<NodeId> outs = ExpOfEachInput(g);
   for (int k = 0; k < 5; ++k) outs.push_back(g.Constant(1.5));
   Program native = Program::Compile(g, outs);
   Program* programs[] = {&native};
@@ -251,40 +278,20 @@ TEST(JitTest, LanesGiveEveryLaneTheInterpretersBits) {
   for (int lanes : {2, 4, 8}) {
     {
       Graph g;
-      const NodeId x = g.Variable(0), y = g.Variable(1), z = g.Variable(2);
-      std::vector<NodeId> outs;
-      for (GOp op : testing::kUnaryOps) outs.push_back(g.Unary(op, x));
-      for (GOp op : testing::kBinaryOps) outs.push_back(g.Binary(op, x, y));
-      outs.push_back(g.Select(x, y, z));
       std::vector<std::vector<double>> inputs;
-      for (double a : kSpecial) {
-        for (double b : kSpecial) inputs.push_back({a, b, -b});
-      }
+      const std::vector<NodeId> outs = EveryOperation(g, &inputs);
       ExpectLanesMatchInterpreter(g, outs, inputs, lanes);
     }
     for (uint32_t seed = 0; seed < 30; ++seed) {
       SCOPED_TRACE("seed " + std::to_string(seed));
-      std::mt19937 rng(seed);
       Graph g;
-      std::vector<NodeId> pool = RandomGraph(g, rng, 20 + static_cast<int>(seed * 13 % 300));
-      std::vector<NodeId> outs(pool.end() - 6, pool.end());
-      outs.push_back(g.Derivative(pool.back(), 0));
-      std::uniform_real_distribution<double> u(-3.0, 3.0);
-      std::vector<std::vector<double>> inputs(16, std::vector<double>(5));
-      for (auto& in : inputs) {
-        for (double& v : in) v = rng() % 7 == 0 ? std::round(u(rng)) : u(rng);
-      }
+      std::vector<std::vector<double>> inputs;
+      const std::vector<NodeId> outs = RandomCase(g, seed, 20 + static_cast<int>(seed * 13 % 300), 16, &inputs);
       ExpectLanesMatchInterpreter(g, outs, inputs, lanes);
     }
     {
       Graph g;
-      const NodeId x = g.Variable(0), y = g.Variable(3);
-      std::vector<NodeId> outs(300, g.Constant(0.0));
-      for (size_t i = 40; i < 90; ++i) outs[i] = g.Constant(-2.5);
-      for (size_t i = 200; i < 210; ++i) outs[i] = g.Constant(std::numeric_limits<double>::infinity());
-      outs[7] = g.Mul(x, y);
-      outs[120] = x;
-      outs[299] = g.Unary(GOp::kExp, y);
+      const std::vector<NodeId> outs = ConstantRuns(g, /*infinite_run=*/true);
       ExpectLanesMatchInterpreter(g, outs, {{0.5, 0.0, 0.0, -1.5}, {2.0, 9.0, 9.0, 3.0}, {NAN, 0, 0, 1000}}, lanes);
     }
   }
@@ -295,10 +302,7 @@ TEST(JitTest, LanesFindNonFiniteOutputsPerLaneInEveryChunk) {
   // lane's inputs sets that lane's bit only.
   if (!JitAvailable()) GTEST_SKIP() << "built without LLVM";
   Graph g;
-  std::vector<NodeId> outs;
-  for (uint32_t i = 0; i < 1000; ++i) {
-    outs.push_back(g.Div(g.Unary(GOp::kExp, g.Variable(i)), g.Variable(1000)));
-  }
+  std::vector<NodeId> outs = ExpOfEachInput(g);
   Program native = Program::Compile(g, outs);
   Program* programs[] = {&native};
   ASSERT_TRUE(CompileNativeLanes(programs, 4).ok());

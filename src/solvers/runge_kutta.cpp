@@ -212,19 +212,8 @@ DormandPrince::Flag DormandPrince::Step() {
     const double t = t_;
     const double t_new = landing ? t_stop_ : t + h;
     // The stages; a recoverable failure in any of them rejects the step.
-    LaneAttempt attempt;
-    attempt.t = t;
-    attempt.h = h;
-    attempt.t_new = t_new;
-    attempt.y = y;
-    attempt.k1 = k1;
-    attempt.k2 = k2;
-    attempt.k3 = k3;
-    attempt.k4 = k4;
-    attempt.k5 = k5;
-    attempt.k6 = k6;
-    attempt.k7 = k7;
-    attempt.yn = yn;
+    LaneAttempt attempt{.t = t, .h = h, .t_new = t_new, .y = y, .k1 = k1, .k2 = k2, .k3 = k3, .k4 = k4,
+                        .k5 = k5, .k6 = k6, .k7 = k7, .yn = yn};
     const int r = internal::DormandPrinceAttempt(system_, s, attempt);
     rhs_evaluations_ += attempt.rhs_evaluations;
     if (r < 0) return kRhsFailed;
