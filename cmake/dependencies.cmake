@@ -80,6 +80,7 @@ find_package(BZip2 REQUIRED)
 find_package(CLI11 REQUIRED CONFIG)            # libcli11-dev
 find_package(nlohmann_json REQUIRED CONFIG)    # nlohmann-json3-dev
 find_package(Eigen3 REQUIRED CONFIG)          # libeigen3-dev
+find_package(Boost REQUIRED COMPONENTS context)  # libboost-context1.74-dev (trial members in lanes: fibers)
 find_package(GTest REQUIRED)                   # libgtest-dev
 
 # SUNDIALS 6.4 (libsundials-dev). Its exported CMake targets reference every

@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
   libsbml5-dev libsundials-dev libsuitesparse-dev libglpk-dev
-  libcli11-dev nlohmann-json3-dev libfmt-dev libeigen3-dev
+  libcli11-dev nlohmann-json3-dev libfmt-dev libeigen3-dev libboost-context1.74-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libzip-dev libxml2-dev zip libbz2-dev
   python3 python3-scipy python3-numpy python3-sbml5

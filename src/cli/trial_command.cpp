@@ -40,6 +40,7 @@ struct TrialArgs {
   int threads = 0;
   bool resume = false;
   std::string native_code = "auto";
+  int lanes = 0;
   std::string dir;
 };
 
@@ -282,7 +283,10 @@ int RunTrial(const TrialArgs& a) {
                       (a.native_code == "auto" &&
                        todo.size() * trial->scenarios.size() >=
                            static_cast<size_t>(o.native_code_simulations) * static_cast<size_t>(world.size()));
-  auto prepared = scenario::PreparedTrial::Prepare(*trial, imported->model, {.native_code = native});
+  o.lanes = a.lanes;
+  auto prepared = scenario::PreparedTrial::Prepare(
+      *trial, imported->model,
+      {.native_code = native, .native_lanes = native && trial->scenarios.size() == 1 ? a.lanes : 0});
   // Every rank has the same trial and model, so all fail alike here.
   if (!prepared.ok()) return root ? ReportError(prepared.status()) : 1;
   o.prepared = &*prepared;
@@ -475,6 +479,10 @@ void AddTrialCommand(CLI::App& app) {
                   "Compile the model's hot programs to native code with LLVM: auto (from 64 simulations, "
                   "members x scenarios), on or off (same results either way)")
       ->capture_default_str()->check(CLI::IsMember({"auto", "on", "off"}));
+  run->add_option("--lanes", args->lanes,
+                  "Experimental: integrate members this many at once in SIMD lanes (2, 4 or 8; 0: off). One-scenario "
+                  "trials with native code, models without algebraic rules, delays or fast reactions; same results")
+      ->capture_default_str()->check(CLI::IsMember({0, 2, 4, 8}));
   run->callback([args] { SetExitCode(RunTrial(*args)); });
   auto sargs = std::make_shared<TrialArgs>();
   CLI::App* status = group->add_subcommand("status", "Progress of a trial run");

@@ -118,6 +118,7 @@ class PreparedScenario {
   Result<ScenarioRun> Run(const std::vector<std::pair<std::string, double>>& values,
                           const sim::SimulationOptions& integrator_options = {}) const;
   const Scenario& scenario() const { return *scenario_; }
+  const sim::CompiledModel& compiled() const { return *compiled_; }
 
  private:
   std::shared_ptr<const Scenario> scenario_;

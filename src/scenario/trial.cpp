@@ -1,5 +1,12 @@
 #include "scenario/trial.h"
 
+#include <boost/context/fiber.hpp>
+#include <boost/context/protected_fixedsize_stack.hpp>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -16,6 +23,7 @@
 
 #include "core/files.h"
 #include "ensemble/parallel.h"
+#include "sim/lane_batch.h"
 #include "expr/parse.h"
 
 namespace soma::scenario {
@@ -639,6 +647,99 @@ Result<PreparedTrial> PreparedTrial::Prepare(const Trial& trial, const model::Mo
   return t;
 }
 
+namespace {
+
+// TrialOptions::lanes: each worker thread runs up to 2 x lanes members at
+// once, each in its own fiber; a member's explicit step attempts go to the
+// thread's LaneBatch, and the thread runs the batch whenever every member it
+// holds has posted one (members between steps, at events or outputs, run on
+// until they post or finish). Members are taken in order from a shared
+// counter, as ParallelFor does; results, progress and `finished` as there.
+template <class RunMember>
+Status RunMembersInLanes(const PreparedScenario& prepared, const std::vector<int>& members,
+                         const TrialOptions& options, const ensemble::ParallelOptions& po, RunMember& run_member,
+                         std::vector<MemberResult>& results) {
+  namespace ctx = boost::context;
+  const int threads = static_cast<int>(std::min<long>(ensemble::ThreadCount(po), static_cast<long>(members.size())));
+  const int slots = 2 * options.lanes;
+  std::atomic<long> next{0}, done{0};
+  std::mutex failure_mutex;
+  std::exception_ptr failure;
+  const long total = static_cast<long>(members.size());
+  auto worker = [&]() {
+    std::vector<ctx::fiber> fibers(static_cast<size_t>(slots)), schedulers(static_cast<size_t>(slots));
+    std::vector<char> finished(static_cast<size_t>(slots), 0);
+    sim::LaneBatch batch(prepared.compiled(), slots, [&](int slot) {
+      auto& back = schedulers[static_cast<size_t>(slot)];
+      back = std::move(back).resume();
+    });
+    for (int slot = 0; slot < slots; ++slot) {
+      fibers[static_cast<size_t>(slot)] = ctx::fiber(
+          std::allocator_arg, ctx::protected_fixedsize_stack(1 << 20), [&, slot](ctx::fiber&& scheduler) {
+            schedulers[static_cast<size_t>(slot)] = std::move(scheduler);
+            try {
+              sim::SimulationOptions simulation = options.simulation;
+              simulation.integrator.attempt_hook = batch.hook(slot);
+              while (options.cancel == nullptr || !options.cancel->load()) {
+                const long k = next.fetch_add(1);
+                if (k >= total) break;
+                MemberResult& r = results[static_cast<size_t>(k)];
+                r.member = members[static_cast<size_t>(k)];
+                run_member(r, simulation);
+                if (options.finished) options.finished(r);
+                done.fetch_add(1);
+              }
+            } catch (...) {
+              std::lock_guard<std::mutex> lock(failure_mutex);
+              if (!failure) failure = std::current_exception();
+            }
+            finished[static_cast<size_t>(slot)] = 1;
+            return std::move(schedulers[static_cast<size_t>(slot)]);
+          });
+    }
+    while (true) {
+      bool running = false;
+      for (int slot = 0; slot < slots; ++slot) {
+        const size_t k = static_cast<size_t>(slot);
+        if (finished[k]) continue;
+        if (!batch.posted(slot)) fibers[k] = std::move(fibers[k]).resume();
+        running = running || !finished[k];
+      }
+      if (!running) break;
+      batch.Run();
+    }
+    if (options.lane_batches != nullptr) options.lane_batches->fetch_add(batch.batches());
+  };
+  // Progress from this thread, as ParallelFor reports it.
+  std::mutex mu;
+  std::condition_variable cv;
+  int running = threads;
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      worker();
+      std::lock_guard<std::mutex> lock(mu);
+      if (--running == 0) cv.notify_all();
+    });
+  }
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    while (running > 0) {
+      cv.wait_for(lock, po.progress_interval, [&] { return running == 0; });
+      if (options.progress) {
+        lock.unlock();
+        options.progress(done.load(), total);
+        lock.lock();
+      }
+    }
+  }
+  for (auto& th : pool) th.join();
+  if (failure) std::rethrow_exception(failure);
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<std::vector<MemberResult>> RunTrialMembers(const Trial& trial, const model::Model& model,
                                                   const TrialOptions& options) {
   std::vector<int> members = options.members;
@@ -649,9 +750,10 @@ Result<std::vector<MemberResult>> RunTrialMembers(const Trial& trial, const mode
   // checked here, so a typo fails the trial at once.
   std::optional<PreparedTrial> own;
   if (options.prepared == nullptr) {
-    const sim::CompileOptions compile{
-        .native_code = options.native_code_simulations >= 0 &&
-                       members.size() * trial.scenarios.size() >= static_cast<size_t>(options.native_code_simulations)};
+    const bool native = options.native_code_simulations >= 0 &&
+                        members.size() * trial.scenarios.size() >= static_cast<size_t>(options.native_code_simulations);
+    const sim::CompileOptions compile{.native_code = native,
+                                      .native_lanes = native && trial.scenarios.size() == 1 ? options.lanes : 0};
     SOMA_ASSIGN_OR_RETURN(own, PreparedTrial::Prepare(trial, model, compile));
   }
   const std::vector<PreparedScenario>& prepared = (own ? *own : *options.prepared).scenarios();
@@ -660,11 +762,11 @@ Result<std::vector<MemberResult>> RunTrialMembers(const Trial& trial, const mode
   po.threads = options.threads;
   po.progress = options.progress;
   po.cancel = options.cancel;
-  auto run_member = [&](MemberResult& r) {
+  auto run_member = [&](MemberResult& r, const sim::SimulationOptions& simulation) {
     const auto values = MemberParameters(trial, r.member);
     for (const PreparedScenario& p : prepared) {
       const Scenario& s = p.scenario();
-      auto run = p.Run(values, options.simulation);
+      auto run = p.Run(values, simulation);
       if (!run.ok()) {
         r.error = s.name + ": " + run.status().ToString();
         r.outcomes.clear();
@@ -684,12 +786,16 @@ Result<std::vector<MemberResult>> RunTrialMembers(const Trial& trial, const mode
     }
     r.ok = true;
   };
-  ensemble::ParallelFor(0, static_cast<long>(members.size()), [&](long k) {
-    MemberResult& r = results[k];
-    r.member = members[k];
-    run_member(r);
-    if (options.finished) options.finished(r);
-  }, po);
+  if (options.lanes > 0 && prepared.size() == 1 && prepared[0].compiled().rhs().lanes() > 0) {
+    SOMA_RETURN_IF_ERROR(RunMembersInLanes(prepared[0], members, options, po, run_member, results));
+  } else {
+    ensemble::ParallelFor(0, static_cast<long>(members.size()), [&](long k) {
+      MemberResult& r = results[k];
+      r.member = members[k];
+      run_member(r, options.simulation);
+      if (options.finished) options.finished(r);
+    }, po);
+  }
   if (options.cancel != nullptr && options.cancel->load()) return FailedPrecondition("trial cancelled");
   return results;
 }

@@ -150,6 +150,16 @@ struct TrialOptions {
   // simulations of the T1D day, each about 0.6 ms faster. 0 = always, a
   // negative value = never.
   int native_code_simulations = 64;
+  // > 0 (2, 4 or 8): members integrated that many at once in SIMD lanes
+  // (bench/PROFILE.md, "Trial members in SIMD lanes"), each thread switching
+  // between as many members' fibers; the results are the same bit for bit.
+  // Applies to one-scenario trials compiled to native code whose model has
+  // ODE states and no algebraic rules, delays or fast reactions; other
+  // trials run as with 0. Experimental.
+  int lanes = 0;
+  // When set: the number of lane batches run (0 when the trial ran without
+  // lanes), for tests and statistics.
+  std::atomic<long>* lane_batches = nullptr;
   // Scenarios already compiled for this trial and model (e.g. once for all
   // of an MPI run's rounds); then RunTrialMembers compiles nothing and
   // native_code_simulations does not apply.

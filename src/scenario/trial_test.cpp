@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -12,7 +13,9 @@
 #include <random>
 #include <vector>
 
+#include "expr/jit.h"
 #include "formats/sbml/sbml_import.h"
+#include "sim/options.h"
 
 namespace soma::scenario {
 namespace {
@@ -85,6 +88,54 @@ TEST_F(TrialTest, MembersMatchTheirAnalyticOutcomesWhateverTheThreadCount) {
 // members): bit for bit what sorting each row from scratch gives, for
 // trajectories that cross, rows in random order, NaN, failed members and
 // series that end early.
+TEST(TrialLanesTest, MembersInLanesGetTheBitsOfMembersRunAlone) {
+  // The T1D standard day on 24 members (Vmx, kp3, m30 varied), native code,
+  // 2 threads: with lanes (each thread switching between 8 members' fibers
+  // and making their step attempts 4 at a time) every member's outcomes and
+  // series are bit for bit those without.
+  auto imported = formats::LoadSbmlFile(std::string(SOMA_SOURCE_DIR) + "/models/t1d-uva-padova.xml");
+  ASSERT_TRUE(imported.ok()) << imported.status().ToString();
+  nlohmann::json j = {
+      {"name", "lanes"},
+      {"scenarios", {std::string(SOMA_SOURCE_DIR) + "/scenarios/t1d-standard-day.json"}},
+      {"population",
+       {{"size", 24}, {"seed", 5}, {"sampling", "latin_hypercube"},
+        {"parameters", {{"Vmx", {{"distribution", "lognormal"}, {"median", 0.031319}, {"cv", 0.3}}},
+                        {"kp3", {{"distribution", "lognormal"}, {"median", 0.01208}, {"cv", 0.3}}},
+                        {"m30", {{"distribution", "lognormal"}, {"median", 0.23169}, {"cv", 0.3}}}}}}}};
+  auto trial = ParseTrial(j, ".");
+  ASSERT_TRUE(trial.ok()) << trial.status().ToString();
+  TrialOptions o;
+  o.simulation.integrator = sim::IntegratorOptionsForAccuracy(1e-6, 1e-6);
+  o.threads = 2;
+  o.native_code_simulations = 0;
+  auto alone = RunTrialMembers(*trial, imported->model, o);
+  ASSERT_TRUE(alone.ok()) << alone.status().ToString();
+  std::atomic<long> batches{0};
+  o.lanes = 4;
+  o.lane_batches = &batches;
+  auto in_lanes = RunTrialMembers(*trial, imported->model, o);
+  ASSERT_TRUE(in_lanes.ok()) << in_lanes.status().ToString();
+  if (batches.load() == 0) {
+    ASSERT_FALSE(expr::JitAvailable()) << "the trial did not run in lanes";
+    GTEST_SKIP() << "built without LLVM: no lanes";
+  }
+  EXPECT_GT(batches.load(), 24 * 300);  // about 1,190 attempts per member, up to 4 per batch
+  ASSERT_EQ(alone->size(), in_lanes->size());
+  auto same = [](const std::vector<double>& a, const std::vector<double>& b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
+  };
+  for (size_t i = 0; i < alone->size(); ++i) {
+    const MemberResult &a = (*alone)[i], &b = (*in_lanes)[i];
+    ASSERT_TRUE(a.ok && b.ok) << a.error << b.error;
+    ASSERT_EQ(a.member, b.member);
+    ASSERT_EQ(a.outcomes.size(), 1u);
+    EXPECT_TRUE(same(a.outcomes[0], b.outcomes[0])) << "member " << a.member;
+    ASSERT_EQ(a.series[0].size(), b.series[0].size());
+    for (size_t c = 0; c < a.series[0].size(); ++c) EXPECT_TRUE(same(a.series[0][c], b.series[0][c])) << c;
+  }
+}
+
 TEST_F(TrialTest, BandsAreThePercentilesOfEachRowSorted) {
   nlohmann::json scen = Scenario("s", 1.0);
   scen["steps"] = 200;

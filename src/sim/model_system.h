@@ -60,6 +60,8 @@ class ModelSystem : public solvers::OdeSystem {
   int num_roots() const override { return static_cast<int>(roots_.num_outputs()); }
   int Roots(double t, const double* y, double* g) override;
 
+  // The simulation's workspace (time, states, discrete values: num_slots).
+  const double* workspace() const { return in_.data(); }
   void Gather(double* y) const;        // workspace -> y
   // y -> workspace, then solves the algebraic rules and updates delayed
   // values. False if the algebraic rules cannot be solved or a delay is bad

@@ -91,6 +91,7 @@ Status OdeIntegrator::InitErk(double t) {
   o.max_step = options_.max_step;
   o.max_steps = options_.max_steps;
   erk_ = std::make_unique<DormandPrince>(system_, o);
+  erk_->SetAttemptHook(options_.attempt_hook);
   erk_active_ = true;
   erk_segment_start_ = t;
   erk_->Reset(t, N_VGetArrayPointer(y_.get()), options_.initial_step);

@@ -147,6 +147,10 @@ struct IntegratorOptions {
   // with no stop before it, the segment to here decides the stepper as a
   // segment to the next stop does; the integrator is not stopped here.
   double end_time = std::numeric_limits<double>::infinity();
+  // The explicit stepper hands its step attempts to this (not owned; null:
+  // it makes them itself). Trials set it to batch members' attempts in SIMD
+  // lanes (sim::LaneBatch); the results are the same bit for bit.
+  AttemptHook* attempt_hook = nullptr;
 
   // Names the field and the rule it broke, e.g.
   // "IntegratorOptions::rel_tol = -1; must be > 0".

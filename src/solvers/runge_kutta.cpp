@@ -214,7 +214,7 @@ DormandPrince::Flag DormandPrince::Step() {
     // The stages; a recoverable failure in any of them rejects the step.
     LaneAttempt attempt{.t = t, .h = h, .t_new = t_new, .y = y, .k1 = k1, .k2 = k2, .k3 = k3, .k4 = k4,
                         .k5 = k5, .k6 = k6, .k7 = k7, .yn = yn};
-    const int r = internal::DormandPrinceAttempt(system_, s, attempt);
+    const int r = hook_ != nullptr ? hook_->Attempt(system_, attempt) : internal::DormandPrinceAttempt(system_, s, attempt);
     rhs_evaluations_ += attempt.rhs_evaluations;
     if (r < 0) return kRhsFailed;
     if (r > 0) {
@@ -600,8 +600,9 @@ DormandPrinceLanes::DormandPrinceLanes(LanesSystem* system)
   first_failure_.assign(w_, 0);
 }
 
-void DormandPrinceLanes::Attempt(std::span<LaneAttempt> attempts) {
-  const size_t n = n_, w = w_, m = std::min(attempts.size(), w);
+template <size_t w>
+void DormandPrinceLanes::AttemptW(std::span<LaneAttempt> attempts) {
+  const size_t n = n_, m = std::min(attempts.size(), w);
   if (m == 0) return;
   // Struct of arrays: element i of lane l at i * w + l. Lanes without an
   // attempt repeat the first one; their results are dropped.
@@ -670,15 +671,29 @@ void DormandPrinceLanes::Attempt(std::span<LaneAttempt> attempts) {
     }
   }
   rhs(6, yn_.data(), k7_);
+  // Back to each member: what its step and interpolant read (k2 is neither
+  // in the error estimate nor in the continuous extension), and nothing of
+  // a failed attempt, which the member retries with a smaller step.
   for (size_t l = 0; l < m; ++l) {
     LaneAttempt& a = attempts[l];
-    double* const outs[] = {a.k2, a.k3, a.k4, a.k5, a.k6, a.k7, a.yn};
-    const std::vector<double>* ins[] = {&k2_, &k3_, &k4_, &k5_, &k6_, &k7_, &yn_};
-    for (size_t v = 0; v < 7; ++v) {
-      for (size_t i = 0; i < n; ++i) outs[v][i] = (*ins[v])[i * w + l];
-    }
     a.result = first_failure_[l] == 0 ? 0 : 1;
     a.rhs_evaluations = first_failure_[l] == 0 ? 6 : first_failure_[l];
+    if (a.result != 0) continue;
+    double* const outs[] = {a.k3, a.k4, a.k5, a.k6, a.k7, a.yn};
+    const std::vector<double>* ins[] = {&k3_, &k4_, &k5_, &k6_, &k7_, &yn_};
+    for (size_t v = 0; v < 6; ++v) {
+      for (size_t i = 0; i < n; ++i) outs[v][i] = (*ins[v])[i * w + l];
+    }
+  }
+}
+
+void DormandPrinceLanes::Attempt(std::span<LaneAttempt> attempts) {
+  // The lane count as a constant: the loops over lanes unroll and vectorise.
+  switch (w_) {
+    case 2: return AttemptW<2>(attempts);
+    case 4: return AttemptW<4>(attempts);
+    case 8: return AttemptW<8>(attempts);
+    default: return AttemptW<1>(attempts);  // not reached: lanes() is 2, 4 or 8
   }
 }
 

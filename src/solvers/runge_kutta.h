@@ -47,6 +47,16 @@ struct LaneAttempt {
   int rhs_evaluations = 0;
 };
 
+// Where DormandPrince::SetAttemptHook sends its step attempts: Attempt
+// must fill `a` as internal::DormandPrinceAttempt would for `system` (and
+// return a.result), e.g. by waiting for a batch (DormandPrinceLanes) that
+// runs several members' attempts at once.
+class AttemptHook {
+ public:
+  virtual ~AttemptHook() = default;
+  virtual int Attempt(OdeSystem* system, LaneAttempt& a) = 0;
+};
+
 // A right-hand side for several members at once, one per SIMD lane (the
 // model's native code over lanes, expr::Program::RunLanes).
 class LanesSystem {
@@ -72,11 +82,15 @@ class DormandPrinceLanes {
  public:
   // `system` must outlive this.
   explicit DormandPrinceLanes(LanesSystem* system);
-  // At most lanes() attempts (more are ignored); sets each one's stages,
-  // yn, result and rhs_evaluations.
+  // At most lanes() attempts (more are ignored); sets each one's result and
+  // rhs_evaluations and, when it succeeded, k3 ... k7 and yn (k2 is left:
+  // neither the error estimate nor the interpolant reads it).
   void Attempt(std::span<LaneAttempt> attempts);
 
  private:
+  template <size_t w>
+  void AttemptW(std::span<LaneAttempt> attempts);
+
   LanesSystem* system_;
   size_t n_, w_;
   std::vector<double> y_, k1_, k2_, k3_, k4_, k5_, k6_, k7_, s_, yn_;  // n_ x w_, struct of arrays
@@ -126,6 +140,8 @@ class DormandPrince {
   // The integrator never steps past `t` (+infinity: no stop); kept until changed.
   void SetStopTime(double t) { t_stop_ = t; }
   void SetMaxSteps(long n) { options_.max_steps = n; }
+  // Step attempts go to `hook` (not owned; null: made here).
+  void SetAttemptHook(AttemptHook* hook) { hook_ = hook; }
 
   // Integrates towards tout (> the current time): in normal mode until
   // tout (y there interpolated when a step passed it), in one-step mode
@@ -173,6 +189,7 @@ class DormandPrince {
   double RootTolerance() const;
 
   OdeSystem* system_;
+  AttemptHook* hook_ = nullptr;
   Options options_;
   int n_;
   int num_roots_;

@@ -277,7 +277,7 @@ TEST(DormandPrinceTest, LanesGiveEveryMembersAttemptTheScalarBits) {
           failed_at.insert(scalar[j].rhs_evaluations);
           continue;  // the scalar attempt stopped: what follows is not defined
         }
-        for (int v = 0; v < 6; ++v) {
+        for (int v = 1; v < 6; ++v) {  // k3 ... k7 (k2 is not handed back)
           for (int i = 0; i < 3; ++i) ASSERT_EQ(std::memcmp(&m[j].k[v][i], &m[j].sk[v][i], 8), 0) << v << " " << i;
         }
         for (int i = 0; i < 3; ++i) ASSERT_EQ(std::memcmp(&m[j].yn[i], &m[j].syn[i], 8), 0) << i;

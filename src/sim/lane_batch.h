@@ -1,0 +1,56 @@
+#pragma once
+// Members' Dormand-Prince step attempts in SIMD lanes (bench/PROFILE.md,
+// "Trial members in SIMD lanes"). Each member's simulation runs with
+// hook(slot) as its IntegratorOptions::attempt_hook (and so with the
+// explicit stepper's attempts routed here); the hook posts the attempt and
+// calls `wait(slot)`, which must return once Run() has made it: a scheduler
+// that switches between the members (fibers, scenario/trial.cpp) and calls
+// Run() when every member still running has posted. Every attempt gets the
+// scalar attempt's bits (solvers::DormandPrinceLanes over ModelLanesSystem),
+// so results do not depend on which members share a batch.
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "sim/compiled_model.h"
+#include "sim/model_system.h"
+#include "solvers/runge_kutta.h"
+
+namespace soma::sim {
+
+class LaneBatch {
+ public:
+  // Requires cm.rhs().lanes() > 0 (CompileOptions::native_lanes); `cm`
+  // must outlive this. `slots`: members that may post at once.
+  LaneBatch(const CompiledModel& cm, int slots, std::function<void(int slot)> wait);
+  LaneBatch(const LaneBatch&) = delete;
+  LaneBatch& operator=(const LaneBatch&) = delete;
+
+  solvers::AttemptHook* hook(int slot) { return &slots_[static_cast<size_t>(slot)]; }
+  bool posted(int slot) const { return slots_[static_cast<size_t>(slot)].attempt != nullptr; }
+  // Makes every posted attempt, lanes at a time, and clears the posts.
+  void Run();
+  long batches() const { return batches_; }
+
+ private:
+  struct Slot final : solvers::AttemptHook {
+    LaneBatch* batch = nullptr;
+    int index = 0;
+    solvers::LaneAttempt* attempt = nullptr;
+    const double* workspace = nullptr;
+    int Attempt(solvers::OdeSystem* system, solvers::LaneAttempt& a) override;
+  };
+
+  const CompiledModel& cm_;
+  ModelLanesSystem system_;
+  solvers::DormandPrinceLanes stepper_;
+  std::vector<Slot> slots_;
+  std::function<void(int)> wait_;
+  std::vector<solvers::LaneAttempt> batch_;
+  std::vector<Slot*> posted_;
+  std::vector<double> stage_;  // a system that is not a model's: its attempt made here
+  long batches_ = 0;
+};
+
+}  // namespace soma::sim
