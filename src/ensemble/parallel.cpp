@@ -22,10 +22,7 @@ long ParallelFor(long begin, long end, const std::function<void(long)>& run,
   const int threads = static_cast<int>(std::min<long>(ThreadCount(options), total));
   std::atomic<long> next{begin};
   std::atomic<long> done{0};
-  std::mutex mu;
-  std::condition_variable cv;
-  int running = threads;
-  auto worker = [&] {
+  RunWorkers(threads, [&] {
     for (;;) {
       if (options.cancel != nullptr && options.cancel->load()) break;
       long i = next.fetch_add(1);
@@ -33,12 +30,24 @@ long ParallelFor(long begin, long end, const std::function<void(long)>& run,
       run(i);
       done.fetch_add(1);
     }
-    std::lock_guard<std::mutex> lock(mu);
-    if (--running == 0) cv.notify_all();
-  };
+  }, done, total, options);
+  return done.load();
+}
+
+void RunWorkers(int threads, const std::function<void()>& worker, const std::atomic<long>& done, long total,
+                const ParallelOptions& options) {
+  std::mutex mu;
+  std::condition_variable cv;
+  int running = threads;
   std::vector<std::thread> pool;
-  pool.reserve(threads);
-  for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
+  pool.reserve(static_cast<size_t>(threads));
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      worker();
+      std::lock_guard<std::mutex> lock(mu);
+      if (--running == 0) cv.notify_all();
+    });
+  }
   {
     std::unique_lock<std::mutex> lock(mu);
     while (running > 0) {
@@ -51,7 +60,6 @@ long ParallelFor(long begin, long end, const std::function<void(long)>& run,
     }
   }
   for (auto& t : pool) t.join();
-  return done.load();
 }
 
 ProgressBar::ProgressBar(std::string label, std::FILE* out)

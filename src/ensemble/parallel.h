@@ -30,6 +30,13 @@ struct ParallelOptions {
 long ParallelFor(long begin, long end, const std::function<void(long)>& run,
                  const ParallelOptions& options = {});
 
+// Runs `worker` on `threads` new threads and meanwhile reports
+// options.progress(done, total) from the calling thread, as ParallelFor does
+// (about every progress_interval and once at the end); returns when all
+// workers have returned. For runners that hand out work themselves.
+void RunWorkers(int threads, const std::function<void()>& worker, const std::atomic<long>& done, long total,
+                const ParallelOptions& options);
+
 // The number of threads ParallelFor would use for `options`.
 int ThreadCount(const ParallelOptions& options);
 

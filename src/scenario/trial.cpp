@@ -2,10 +2,8 @@
 
 #include <boost/context/fiber.hpp>
 #include <boost/context/protected_fixedsize_stack.hpp>
-#include <condition_variable>
 #include <exception>
 #include <mutex>
-#include <thread>
 
 #include <algorithm>
 #include <cmath>
@@ -710,30 +708,7 @@ Status RunMembersInLanes(const PreparedScenario& prepared, const std::vector<int
     }
     if (options.lane_batches != nullptr) options.lane_batches->fetch_add(batch.batches());
   };
-  // Progress from this thread, as ParallelFor reports it.
-  std::mutex mu;
-  std::condition_variable cv;
-  int running = threads;
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&] {
-      worker();
-      std::lock_guard<std::mutex> lock(mu);
-      if (--running == 0) cv.notify_all();
-    });
-  }
-  {
-    std::unique_lock<std::mutex> lock(mu);
-    while (running > 0) {
-      cv.wait_for(lock, po.progress_interval, [&] { return running == 0; });
-      if (options.progress) {
-        lock.unlock();
-        options.progress(done.load(), total);
-        lock.lock();
-      }
-    }
-  }
-  for (auto& th : pool) th.join();
+  ensemble::RunWorkers(threads, worker, done, total, po);
   if (failure) std::rethrow_exception(failure);
   return Status::Ok();
 }
