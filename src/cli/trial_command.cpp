@@ -284,9 +284,8 @@ int RunTrial(const TrialArgs& a) {
                        todo.size() * trial->scenarios.size() >=
                            static_cast<size_t>(o.native_code_simulations) * static_cast<size_t>(world.size()));
   o.lanes = a.lanes;
-  auto prepared = scenario::PreparedTrial::Prepare(
-      *trial, imported->model,
-      {.native_code = native, .native_lanes = native && trial->scenarios.size() == 1 ? a.lanes : 0});
+  auto prepared = scenario::PreparedTrial::Prepare(*trial, imported->model,
+                                                   scenario::TrialCompileOptions(*trial, native, a.lanes));
   // Every rank has the same trial and model, so all fail alike here.
   if (!prepared.ok()) return root ? ReportError(prepared.status()) : 1;
   o.prepared = &*prepared;

@@ -715,6 +715,10 @@ Status RunMembersInLanes(const PreparedScenario& prepared, const std::vector<int
 
 }  // namespace
 
+sim::CompileOptions TrialCompileOptions(const Trial& trial, bool native_code, int lanes) {
+  return {.native_code = native_code, .native_lanes = native_code && trial.scenarios.size() == 1 ? lanes : 0};
+}
+
 Result<std::vector<MemberResult>> RunTrialMembers(const Trial& trial, const model::Model& model,
                                                   const TrialOptions& options) {
   std::vector<int> members = options.members;
@@ -727,8 +731,7 @@ Result<std::vector<MemberResult>> RunTrialMembers(const Trial& trial, const mode
   if (options.prepared == nullptr) {
     const bool native = options.native_code_simulations >= 0 &&
                         members.size() * trial.scenarios.size() >= static_cast<size_t>(options.native_code_simulations);
-    const sim::CompileOptions compile{.native_code = native,
-                                      .native_lanes = native && trial.scenarios.size() == 1 ? options.lanes : 0};
+    const sim::CompileOptions compile = TrialCompileOptions(trial, native, options.lanes);
     SOMA_ASSIGN_OR_RETURN(own, PreparedTrial::Prepare(trial, model, compile));
   }
   const std::vector<PreparedScenario>& prepared = (own ? *own : *options.prepared).scenarios();

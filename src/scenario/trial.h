@@ -166,6 +166,11 @@ struct TrialOptions {
   const PreparedTrial* prepared = nullptr;
 };
 
+// How a trial's scenarios are compiled: native code when asked, and the
+// right-hand side over `lanes` lanes too when that applies (native code, one
+// scenario: TrialOptions::lanes).
+sim::CompileOptions TrialCompileOptions(const Trial& trial, bool native_code, int lanes);
+
 // Runs members (in parallel) and returns their results in member order.
 Result<std::vector<MemberResult>> RunTrialMembers(const Trial& trial, const model::Model& model,
                                                   const TrialOptions& options);

@@ -129,7 +129,7 @@ struct CompileOptions {
   // (expr::CompileNativeLanes; ModelLanesSystem), for models without
   // algebraic rules, delays or fast reactions; rhs().lanes() says whether
   // it was compiled. Step 3 of integrating trial members in lanes
-  // (bench/PROFILE.md); nothing runs it yet but the tests.
+  // (bench/PROFILE.md); trials use it with TrialOptions::lanes.
   int native_lanes = 0;
 };
 

@@ -5,7 +5,7 @@
 namespace soma::sim {
 
 LaneBatch::LaneBatch(const CompiledModel& cm, int slots, std::function<void(int slot)> wait)
-    : cm_(cm), system_(cm), stepper_(&system_), slots_(static_cast<size_t>(std::max(slots, 1))), wait_(std::move(wait)) {
+    : system_(cm), stepper_(&system_), slots_(static_cast<size_t>(std::max(slots, 1))), wait_(std::move(wait)) {
   for (size_t k = 0; k < slots_.size(); ++k) {
     slots_[k].batch = this;
     slots_[k].index = static_cast<int>(k);
@@ -14,10 +14,12 @@ LaneBatch::LaneBatch(const CompiledModel& cm, int slots, std::function<void(int 
 }
 
 int LaneBatch::Slot::Attempt(solvers::OdeSystem* system, solvers::LaneAttempt& a) {
-  auto* model = dynamic_cast<ModelSystem*>(system);
-  if (model == nullptr || model->num_states() != batch->system_.num_states()) {
-    return solvers::internal::DormandPrinceAttempt(system, batch->stage_.data(), a);
+  if (system != seen) {
+    seen = system;
+    model = dynamic_cast<const ModelSystem*>(system);
+    if (model != nullptr && model->num_states() != batch->system_.num_states()) model = nullptr;
   }
+  if (model == nullptr) return solvers::internal::DormandPrinceAttempt(system, batch->stage_.data(), a);
   workspace = model->workspace();
   attempt = &a;
   batch->wait_(index);

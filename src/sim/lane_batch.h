@@ -39,10 +39,13 @@ class LaneBatch {
     int index = 0;
     solvers::LaneAttempt* attempt = nullptr;
     const double* workspace = nullptr;
+    // The system of the last attempt and whether it is a model the lanes
+    // run (checked once per simulation, not per step).
+    solvers::OdeSystem* seen = nullptr;
+    const ModelSystem* model = nullptr;
     int Attempt(solvers::OdeSystem* system, solvers::LaneAttempt& a) override;
   };
 
-  const CompiledModel& cm_;
   ModelLanesSystem system_;
   solvers::DormandPrinceLanes stepper_;
   std::vector<Slot> slots_;

@@ -77,7 +77,7 @@ class LanesSystem {
 // right-hand side evaluations stop at the first failure, the lanes'
 // evaluate on and the result says where the scalar one stopped).
 // Acceptance, the controller, roots and outputs stay with each member's
-// DormandPrince. Step 2 of the plan; not used by the simulator yet.
+// DormandPrince. Runs trial members with TrialOptions::lanes (sim::LaneBatch).
 class DormandPrinceLanes {
  public:
   // `system` must outlive this.
