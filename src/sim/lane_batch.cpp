@@ -5,19 +5,26 @@
 namespace soma::sim {
 
 LaneBatch::LaneBatch(const CompiledModel& cm, int slots, std::function<void(int slot)> wait)
-    : system_(cm), stepper_(&system_), slots_(static_cast<size_t>(std::max(slots, 1))), wait_(std::move(wait)) {
+    : lanes_(static_cast<size_t>(cm.rhs().lanes())),
+      slots_(static_cast<size_t>(std::max(slots, 1))),
+      wait_(std::move(wait)),
+      num_states_(cm.num_states()) {
   for (size_t k = 0; k < slots_.size(); ++k) {
+    if (k % lanes_ == 0) groups_.push_back(std::make_unique<Group>(cm));
     slots_[k].batch = this;
+    slots_[k].group = groups_.back().get();
+    slots_[k].lane = static_cast<int>(k % lanes_);
     slots_[k].index = static_cast<int>(k);
   }
-  stage_.assign(std::max<size_t>(cm.num_states(), 1), 0.0);
+  batch_.assign(lanes_, nullptr);
+  stage_.assign(std::max<size_t>(num_states_, 1), 0.0);
 }
 
 int LaneBatch::Slot::Attempt(solvers::OdeSystem* system, solvers::LaneAttempt& a) {
   if (system != seen) {
     seen = system;
     model = dynamic_cast<const ModelSystem*>(system);
-    if (model != nullptr && model->num_states() != batch->system_.num_states()) model = nullptr;
+    if (model != nullptr && static_cast<size_t>(model->num_states()) != batch->num_states_) model = nullptr;
   }
   if (model == nullptr) return solvers::internal::DormandPrinceAttempt(system, batch->stage_.data(), a);
   workspace = model->workspace();
@@ -26,29 +33,27 @@ int LaneBatch::Slot::Attempt(solvers::OdeSystem* system, solvers::LaneAttempt& a
   return a.result;
 }
 
+void LaneBatch::Slot::Stages(double* k3, double* k4, double* k5, double* k6) {
+  group->stepper.Stages(lane, k3, k4, k5, k6);
+}
+
 void LaneBatch::Run() {
-  posted_.clear();
-  for (Slot& s : slots_) {
-    if (s.attempt != nullptr) posted_.push_back(&s);
-  }
-  const size_t w = static_cast<size_t>(system_.lanes());
-  for (size_t first = 0; first < posted_.size(); first += w) {
-    const size_t m = std::min(w, posted_.size() - first);
-    batch_.clear();
-    for (size_t l = 0; l < w; ++l) {
-      // Lanes without an attempt evaluate the first one's member again.
-      const Slot& s = *posted_[first + (l < m ? l : 0)];
-      system_.SetLane(static_cast<int>(l), s.workspace);
-      if (l < m) batch_.push_back(*s.attempt);
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    bool any = false;
+    for (size_t l = 0; l < lanes_; ++l) {
+      const size_t k = g * lanes_ + l;
+      Slot* s = k < slots_.size() ? &slots_[k] : nullptr;
+      batch_[l] = s != nullptr ? s->attempt : nullptr;
+      if (batch_[l] == nullptr) continue;
+      any = true;
+      // A member's inputs change only where its integration restarts
+      // (events, input changes): its first attempt after that is fresh.
+      if (batch_[l]->fresh) groups_[g]->system.SetLane(static_cast<int>(l), s->workspace);
+      s->attempt = nullptr;
     }
-    stepper_.Attempt(batch_);
+    if (!any) continue;
+    groups_[g]->stepper.Attempt(batch_);
     ++batches_;
-    for (size_t l = 0; l < m; ++l) {
-      Slot& s = *posted_[first + l];
-      s.attempt->result = batch_[l].result;
-      s.attempt->rhs_evaluations = batch_[l].rhs_evaluations;
-      s.attempt = nullptr;
-    }
   }
 }
 

@@ -39,7 +39,7 @@ void ModelLanesSystem::SetLane(int lane, const double* workspace) {
 uint64_t ModelLanesSystem::RhsLanes(const double* t, const double* y, double* f) {
   // Time in slot 0, the states in slots 1..n (ModelSystem::Load).
   for (size_t l = 0; l < w_; ++l) in_[l] = t[l];
-  std::copy(y, y + n_ * w_, in_.begin() + static_cast<std::ptrdiff_t>(w_));
+  if (y != in_.data() + w_) std::copy(y, y + n_ * w_, in_.begin() + static_cast<std::ptrdiff_t>(w_));
   return cm_.rhs().RunLanes(in_.data(), f);
 }
 

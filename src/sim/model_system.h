@@ -15,10 +15,10 @@ namespace soma::sim {
 
 // The model's right-hand side for several members at once, one per SIMD
 // lane (solvers::DormandPrinceLanes), each lane with its own workspace:
-// SetLane copies a member's (parameters and discrete values included);
-// RhsLanes then sets time and states per lane and runs the right-hand
-// side's native code over lanes, with the bits ModelSystem::Rhs gives that
-// member. Requires cm.rhs().lanes() > 0 (CompileOptions::native_lanes:
+// SetLane copies a member's (parameters and discrete values included, kept
+// until the next SetLane); RhsLanes then sets time and states per lane and
+// runs the right-hand side's native code over lanes, with the bits
+// ModelSystem::Rhs gives that member. Requires cm.rhs().lanes() > 0 (CompileOptions::native_lanes:
 // models with ODE states and without algebraic rules, delays or fast
 // reactions, whose Rhs is exactly Load and the program).
 class ModelLanesSystem : public solvers::LanesSystem {
@@ -29,6 +29,9 @@ class ModelLanesSystem : public solvers::LanesSystem {
   // Lane `lane`'s workspace from a member's (num_slots values).
   void SetLane(int lane, const double* workspace);
   uint64_t RhsLanes(const double* t, const double* y, double* f) override;
+  // The states' slots of the lanes' workspace (RhsLanes skips the copy
+  // when y is there).
+  double* state_buffer() override { return in_.data() + w_; }
 
  private:
   const CompiledModel& cm_;

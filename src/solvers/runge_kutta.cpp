@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <sstream>
+#include <stdexcept>
+#include <string>
 
 #include "solvers/ode_integrator.h"
 
@@ -50,6 +52,16 @@ inline double Stage6(double y, double h, double k1, double k2, double k3, double
 inline double Solution(double y, double h, double k1, double k3, double k4, double k5, double k6) {
   return y + h * (b1 * k1 + b3 * k3 + b4 * k4 + b5 * k5 + b6 * k6);
 }
+// The error estimate of one element and its square in units of the
+// tolerance; the norm is sqrt(sum / n) (a weighted RMS norm).
+inline double ErrorEstimate(double h, double k1, double k3, double k4, double k5, double k6, double k7) {
+  return h * (e1 * k1 + e3 * k3 + e4 * k4 + e5 * k5 + e6 * k6 + e7 * k7);
+}
+inline double ScaledSquare(double err, double y0, double y1, double abs_tol, double rel_tol) {
+  const double scale = abs_tol + rel_tol * std::max(std::abs(y0), std::abs(y1));
+  const double r = err / scale;
+  return r * r;
+}
 
 // The step-size controller of Hairer & Wanner's DOPRI5 (Solving ODEs I,
 // section II.4 and IV.2): h_new = h / fac with fac = err^(1/5 - 0.75
@@ -76,7 +88,7 @@ constexpr int kMaxRhsFailures = 10;
 DormandPrince::DormandPrince(OdeSystem* system, const Options& options)
     : system_(system), options_(options), n_(system->num_states()), num_roots_(system->num_roots()) {
   const size_t n = static_cast<size_t>(n_);
-  for (auto* v : {&k2_, &k3_, &k4_, &k5_, &k6_, &stage_, &err_}) v->assign(n, 0.0);
+  for (auto* v : {&k2_, &k3_, &k4_, &k5_, &k6_, &stage_}) v->assign(n, 0.0);
   rotating_.assign(6 * n, 0.0);
   double* const base = rotating_.data();
   y_ = base;
@@ -106,6 +118,8 @@ void DormandPrince::Reset(double t, const double* y, double first_step) {
   t_returned_ = t;
   y_root_t_ = kNoTime;
   std::fill(roots_found_.begin(), roots_found_.end(), 0);
+  lane_fresh_ = true;
+  stages_pending_ = false;
   steps_ = rhs_evaluations_ = root_evaluations_ = error_test_failures_ = 0;
 }
 
@@ -114,14 +128,9 @@ int DormandPrince::Rhs(double t, const double* y, double* f) {
   return system_->Rhs(t, y, f);
 }
 
-double DormandPrince::ErrorNorm(const double* y0, const double* y1, const double* err) const {
-  double sum = 0;
-  for (int i = 0; i < n_; ++i) {
-    const double scale = options_.abs_tol + options_.rel_tol * std::max(std::abs(y0[i]), std::abs(y1[i]));
-    const double r = err[i] / scale;
-    sum += r * r;
-  }
-  return std::sqrt(sum / n_);
+void DormandPrince::TakeStages() const {
+  hook_->Stages(k3_.data(), k4_.data(), k5_.data(), k6_.data());
+  stages_pending_ = false;
 }
 
 double DormandPrince::RootTolerance() const {
@@ -195,8 +204,6 @@ DormandPrince::Flag DormandPrince::Step() {
   double* k6 = k6_.data();
   double* k7 = k7_;
   double* yn = y_new_;
-  double* err = err_.data();
-  const int n = n_;
   while (true) {
     double h = h_;
     if (options_.max_step > 0) h = std::min(h, options_.max_step);
@@ -212,9 +219,18 @@ DormandPrince::Flag DormandPrince::Step() {
     const double t = t_;
     const double t_new = landing ? t_stop_ : t + h;
     // The stages; a recoverable failure in any of them rejects the step.
-    LaneAttempt attempt{.t = t, .h = h, .t_new = t_new, .y = y, .k1 = k1, .k2 = k2, .k3 = k3, .k4 = k4,
-                        .k5 = k5, .k6 = k6, .k7 = k7, .yn = yn};
-    const int r = hook_ != nullptr ? hook_->Attempt(system_, attempt) : internal::DormandPrinceAttempt(system_, s, attempt);
+    LaneAttempt attempt{.t = t, .h = h, .t_new = t_new, .rel_tol = options_.rel_tol, .abs_tol = options_.abs_tol,
+                        .y = y, .k1 = k1, .k2 = k2, .k3 = k3, .k4 = k4, .k5 = k5, .k6 = k6, .k7 = k7, .yn = yn,
+                        .fresh = lane_fresh_};
+    int r;
+    if (hook_ != nullptr) {
+      r = hook_->Attempt(system_, attempt);
+      // The lane goes on from this attempt's y and k1, or from its yn and
+      // k7 once accepted, unless another attempt was made elsewhere.
+      lane_fresh_ = !attempt.stages_in_lane;
+    } else {
+      r = internal::DormandPrinceAttempt(system_, s, attempt);
+    }
     rhs_evaluations_ += attempt.rhs_evaluations;
     if (r < 0) return kRhsFailed;
     if (r > 0) {
@@ -223,10 +239,7 @@ DormandPrince::Flag DormandPrince::Step() {
       rejected_last_ = true;
       continue;
     }
-    for (int i = 0; i < n; ++i) {
-      err[i] = h * (e1 * k1[i] + e3 * k3[i] + e4 * k4[i] + e5 * k5[i] + e6 * k6[i] + e7 * k7[i]);
-    }
-    const double e = ErrorNorm(y, yn, err);
+    const double e = attempt.error_norm;
     if (!(e <= 1)) {
       ++error_test_failures_;
       h_ = std::isfinite(e) ? h / std::min(kMaxShrink, std::pow(e, kExpo) / kSafety) : 0.25 * h;
@@ -258,6 +271,7 @@ DormandPrince::Flag DormandPrince::Step() {
     t_ = t_new;
     h_ = h_new;
     y_root_t_ = kNoTime;
+    stages_pending_ = attempt.stages_in_lane;
     ++steps_;
     stepped_ = true;
     return kSuccess;
@@ -274,6 +288,7 @@ bool DormandPrince::Interpolate(double t, int k, double* out) const {
     return true;
   }
   if (!stepped_ || t < t_prev_ - fuzz || t > t_ + fuzz) return false;
+  if (stages_pending_) TakeStages();
   // The continuous extension, written as Hairer & Wanner do:
   // y = r1 + th (r2 + (1 - th) (r3 + th (r4 + (1 - th) r5))) with
   // r1 = y_prev, r2 = y - y_prev, r3 = h k1 - r2, r4 = r2 - h k7 - r3 and
@@ -587,6 +602,15 @@ int DormandPrinceAttempt(OdeSystem* system, double* s, LaneAttempt& a) {
     for (int i = 0; i < n; ++i) a.yn[i] = Solution(y[i], h, k1[i], k3[i], k4[i], k5[i], k6[i]);
     r = system->Rhs(a.t_new, a.yn, a.k7);
   }
+  if (r == 0) {
+    const double* k7 = a.k7;
+    double sum = 0;
+    for (int i = 0; i < n; ++i) {
+      const double err = ErrorEstimate(h, k1[i], k3[i], k4[i], k5[i], k6[i], k7[i]);
+      sum += ScaledSquare(err, y[i], a.yn[i], a.abs_tol, a.rel_tol);
+    }
+    a.error_norm = std::sqrt(sum / n);
+  }
   a.result = r;
   return r;
 }
@@ -595,99 +619,173 @@ int DormandPrinceAttempt(OdeSystem* system, double* s, LaneAttempt& a) {
 
 DormandPrinceLanes::DormandPrinceLanes(LanesSystem* system)
     : system_(system), n_(static_cast<size_t>(system->num_states())), w_(static_cast<size_t>(system->lanes())) {
-  for (auto* v : {&y_, &k1_, &k2_, &k3_, &k4_, &k5_, &k6_, &k7_, &s_, &yn_}) v->assign(n_ * w_, 0.0);
-  for (auto* v : {&t_, &h_, &times_}) v->assign(w_, 0.0);
+  const size_t size = n_ * w_;
+  arrays_.assign(10 * size, 0.0);
+  double* p = arrays_.data();
+  for (double** v : {&y_, &k1_, &k2_, &k3_, &k4_, &k5_, &k6_, &k7_, &yn_, &s_}) {
+    *v = p;
+    p += size;
+  }
+  for (auto* v : {&t_, &h_, &t_new_, &times_, &rel_tol_, &abs_tol_}) v->assign(w_, 0.0);
   first_failure_.assign(w_, 0);
+  last_run_.assign(w_, -1);
+}
+
+void DormandPrinceLanes::Stages(int lane, double* k3, double* k4, double* k5, double* k6) const {
+  const size_t l = static_cast<size_t>(lane);
+  if (l >= w_ || last_run_[l] != runs_) {
+    throw std::logic_error("DormandPrinceLanes: the lanes ran without lane " + std::to_string(lane) +
+                           " after its attempt, whose stages are gone");
+  }
+  for (size_t i = 0; i < n_; ++i) {
+    const size_t e = i * w_ + l;
+    k3[i] = k3_[e];
+    k4[i] = k4_[e];
+    k5[i] = k5_[e];
+    k6[i] = k6_[e];
+  }
 }
 
 template <size_t w>
-void DormandPrinceLanes::AttemptW(std::span<LaneAttempt> attempts) {
-  const size_t n = n_, m = std::min(attempts.size(), w);
-  if (m == 0) return;
-  // Struct of arrays: element i of lane l at i * w + l. Lanes without an
-  // attempt repeat the first one; their results are dropped.
-  for (size_t l = 0; l < w; ++l) {
-    const LaneAttempt& a = attempts[l < m ? l : 0];
-    t_[l] = a.t;
-    h_[l] = a.h;
-    for (size_t i = 0; i < n; ++i) {
-      y_[i * w + l] = a.y[i];
-      k1_[i * w + l] = a.k1[i];
+void DormandPrinceLanes::AttemptW(std::span<LaneAttempt* const> attempts) {
+  const size_t n = n_;
+  const size_t m = std::min(attempts.size(), w);
+  ++runs_;
+  // Struct of arrays: element i of lane l at i * w + l. A lane goes on from
+  // the y and k1 it holds unless its attempt is fresh. Lanes without an
+  // attempt step again from what they hold; their results are dropped.
+  for (size_t l = 0; l < m; ++l) {
+    const LaneAttempt* a = attempts[l];
+    if (a == nullptr) continue;
+    t_[l] = a->t;
+    h_[l] = a->h;
+    t_new_[l] = a->t_new;
+    rel_tol_[l] = a->rel_tol;
+    abs_tol_[l] = a->abs_tol;
+    last_run_[l] = runs_;
+    if (a->fresh) {
+      for (size_t i = 0; i < n; ++i) {
+        y_[i * w + l] = a->y[i];
+        k1_[i * w + l] = a->k1[i];
+      }
     }
   }
   std::fill(first_failure_.begin(), first_failure_.end(), 0);
+  // The stage states go where the system reads them.
+  double* const buffer = system_->state_buffer();
+  double* const s = buffer != nullptr ? buffer : s_;
   // Evaluation `stage` (1 to 6) of every lane at times_; a lane's first
   // failure is kept (the scalar attempt stops there).
-  auto rhs = [&](int stage, const double* state, std::vector<double>& f) {
-    const uint64_t failed = system_->RhsLanes(times_.data(), state, f.data());
-    for (size_t l = 0; l < w; ++l) {
-      if (((failed >> l) & 1u) != 0 && first_failure_[l] == 0) first_failure_[l] = stage;
+  auto rhs = [&](int stage, double* f) {
+    const uint64_t failed = system_->RhsLanes(times_.data(), s, f);
+    if (failed != 0) {
+      for (size_t l = 0; l < w; ++l) {
+        if (((failed >> l) & 1u) != 0 && first_failure_[l] == 0) first_failure_[l] = stage;
+      }
     }
   };
   auto at_times = [&](double c) {
     for (size_t l = 0; l < w; ++l) times_[l] = t_[l] + c * h_[l];
   };
+  const double* const h = h_.data();
+  const double *y = y_, *k1 = k1_;
+  double *k2 = k2_, *k3 = k3_, *k4 = k4_, *k5 = k5_, *k6 = k6_, *k7 = k7_, *yn = yn_;
   for (size_t i = 0; i < n; ++i) {
-    for (size_t l = 0; l < w; ++l) s_[i * w + l] = Stage2(y_[i * w + l], h_[l], k1_[i * w + l]);
+    for (size_t l = 0; l < w; ++l) s[i * w + l] = Stage2(y[i * w + l], h[l], k1[i * w + l]);
   }
   at_times(c2);
-  rhs(1, s_.data(), k2_);
+  rhs(1, k2);
   for (size_t i = 0; i < n; ++i) {
     for (size_t l = 0; l < w; ++l) {
       const size_t e = i * w + l;
-      s_[e] = Stage3(y_[e], h_[l], k1_[e], k2_[e]);
+      s[e] = Stage3(y[e], h[l], k1[e], k2[e]);
     }
   }
   at_times(c3);
-  rhs(2, s_.data(), k3_);
+  rhs(2, k3);
   for (size_t i = 0; i < n; ++i) {
     for (size_t l = 0; l < w; ++l) {
       const size_t e = i * w + l;
-      s_[e] = Stage4(y_[e], h_[l], k1_[e], k2_[e], k3_[e]);
+      s[e] = Stage4(y[e], h[l], k1[e], k2[e], k3[e]);
     }
   }
   at_times(c4);
-  rhs(3, s_.data(), k4_);
+  rhs(3, k4);
   for (size_t i = 0; i < n; ++i) {
     for (size_t l = 0; l < w; ++l) {
       const size_t e = i * w + l;
-      s_[e] = Stage5(y_[e], h_[l], k1_[e], k2_[e], k3_[e], k4_[e]);
+      s[e] = Stage5(y[e], h[l], k1[e], k2[e], k3[e], k4[e]);
     }
   }
   at_times(c5);
-  rhs(4, s_.data(), k5_);
+  rhs(4, k5);
   for (size_t i = 0; i < n; ++i) {
     for (size_t l = 0; l < w; ++l) {
       const size_t e = i * w + l;
-      s_[e] = Stage6(y_[e], h_[l], k1_[e], k2_[e], k3_[e], k4_[e], k5_[e]);
+      s[e] = Stage6(y[e], h[l], k1[e], k2[e], k3[e], k4[e], k5[e]);
     }
   }
-  for (size_t l = 0; l < w; ++l) times_[l] = attempts[l < m ? l : 0].t_new;
-  rhs(5, s_.data(), k6_);
+  for (size_t l = 0; l < w; ++l) times_[l] = t_new_[l];
+  rhs(5, k6);
   for (size_t i = 0; i < n; ++i) {
     for (size_t l = 0; l < w; ++l) {
       const size_t e = i * w + l;
-      yn_[e] = Solution(y_[e], h_[l], k1_[e], k3_[e], k4_[e], k5_[e], k6_[e]);
+      s[e] = yn[e] = Solution(y[e], h[l], k1[e], k3[e], k4[e], k5[e], k6[e]);
     }
   }
-  rhs(6, yn_.data(), k7_);
-  // Back to each member: what its step and interpolant read (k2 is neither
-  // in the error estimate nor in the continuous extension), and nothing of
-  // a failed attempt, which the member retries with a smaller step.
+  rhs(6, k7);
+  // The error norms, each lane's sum in the scalar attempt's order (local
+  // arrays: the loop over lanes vectorises).
+  double sum[w], hl[w], atol[w], rtol[w];
+  for (size_t l = 0; l < w; ++l) {
+    sum[l] = 0;
+    hl[l] = h[l];
+    atol[l] = abs_tol_[l];
+    rtol[l] = rel_tol_[l];
+  }
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t l = 0; l < w; ++l) {
+      const size_t e = i * w + l;
+      const double err = ErrorEstimate(hl[l], k1[e], k3[e], k4[e], k5[e], k6[e], k7[e]);
+      sum[l] += ScaledSquare(err, y[e], yn[e], atol[l], rtol[l]);
+    }
+  }
+  // Back to each member: its result, and when accepted (error norm <= 1,
+  // DormandPrince::Step's test) its yn and k7; the lane then holds them as
+  // its next y and k1.
+  size_t accepted = 0;
+  bool accepted_lane[w] = {};
   for (size_t l = 0; l < m; ++l) {
-    LaneAttempt& a = attempts[l];
-    a.result = first_failure_[l] == 0 ? 0 : 1;
-    a.rhs_evaluations = first_failure_[l] == 0 ? 6 : first_failure_[l];
-    if (a.result != 0) continue;
-    double* const outs[] = {a.k3, a.k4, a.k5, a.k6, a.k7, a.yn};
-    const std::vector<double>* ins[] = {&k3_, &k4_, &k5_, &k6_, &k7_, &yn_};
-    for (size_t v = 0; v < 6; ++v) {
-      for (size_t i = 0; i < n; ++i) outs[v][i] = (*ins[v])[i * w + l];
+    LaneAttempt* a = attempts[l];
+    if (a == nullptr) continue;
+    a->stages_in_lane = true;
+    a->result = first_failure_[l] == 0 ? 0 : 1;
+    a->rhs_evaluations = first_failure_[l] == 0 ? 6 : first_failure_[l];
+    if (a->result != 0) continue;
+    a->error_norm = std::sqrt(sum[l] / static_cast<int>(n));
+    if (!(a->error_norm <= 1)) continue;
+    accepted_lane[l] = true;
+    ++accepted;
+    for (size_t i = 0; i < n; ++i) {
+      a->yn[i] = yn[i * w + l];
+      a->k7[i] = k7[i * w + l];
+    }
+  }
+  if (accepted == w) {
+    std::swap(y_, yn_);
+    std::swap(k1_, k7_);
+  } else {
+    for (size_t l = 0; l < w; ++l) {
+      if (!accepted_lane[l]) continue;
+      for (size_t i = 0; i < n; ++i) {
+        y_[i * w + l] = yn[i * w + l];
+        k1_[i * w + l] = k7[i * w + l];
+      }
     }
   }
 }
 
-void DormandPrinceLanes::Attempt(std::span<LaneAttempt> attempts) {
+void DormandPrinceLanes::Attempt(std::span<LaneAttempt* const> attempts) {
   // The lane count as a constant: the loops over lanes unroll and vectorise.
   switch (w_) {
     case 2: return AttemptW<2>(attempts);

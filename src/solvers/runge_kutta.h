@@ -33,28 +33,42 @@ class OdeSystem;
 
 // One step attempt of the pair from (t, y) with step h to t_new (t + h, or
 // the stop time it lands on): the stages k2 ... k7 (k7 = f(t_new, yn), the
-// next step's k1) and the candidate solution yn, written to the member's
-// own arrays (num_states each). result: 0, or what the failing right-hand
-// side returned (> 0 recoverable: the step is retried smaller; < 0 not),
-// after rhs_evaluations evaluations (6 without a failure).
+// next step's k1), the candidate solution yn and the error estimate's
+// weighted RMS norm (error_norm: the step is accepted when <= 1).
+// result: 0, or what the failing right-hand side returned (> 0
+// recoverable: the step is retried smaller; < 0 not), after
+// rhs_evaluations evaluations (6 without a failure).
 struct LaneAttempt {
   double t = 0, h = 0, t_new = 0;
+  double rel_tol = 0, abs_tol = 0;
   const double* y = nullptr;
   const double* k1 = nullptr;
   double *k2 = nullptr, *k3 = nullptr, *k4 = nullptr, *k5 = nullptr, *k6 = nullptr, *k7 = nullptr;
   double* yn = nullptr;
+  // For DormandPrinceLanes, where a member keeps its lane between
+  // attempts: true when (y, k1) are new to the lane (the first attempt
+  // after a restart, or one whose y and k1 the lanes did not make).
+  bool fresh = true;
   int result = 0;
   int rhs_evaluations = 0;
+  double error_norm = 0;  // when result == 0
+  // Set by DormandPrinceLanes: the attempt was made in a lane, and when it
+  // was accepted only yn and k7 were written; k3 ... k6 stay in the lane
+  // (AttemptHook::Stages).
+  bool stages_in_lane = false;
 };
 
 // Where DormandPrince::SetAttemptHook sends its step attempts: Attempt
 // must fill `a` as internal::DormandPrinceAttempt would for `system` (and
 // return a.result), e.g. by waiting for a batch (DormandPrinceLanes) that
-// runs several members' attempts at once.
+// runs several members' attempts at once. When it sets
+// a.stages_in_lane, Stages must give the accepted attempt's k3 ... k6
+// until the member's next attempt.
 class AttemptHook {
  public:
   virtual ~AttemptHook() = default;
   virtual int Attempt(OdeSystem* system, LaneAttempt& a) = 0;
+  virtual void Stages(double* k3, double* k4, double* k5, double* k6) = 0;
 };
 
 // A right-hand side for several members at once, one per SIMD lane (the
@@ -68,39 +82,62 @@ class LanesSystem {
   // i * lanes() + l, in y and f. Returns a mask with bit l set when lane l's
   // evaluation failed recoverably (a value not finite).
   virtual uint64_t RhsLanes(const double* t, const double* y, double* f) = 0;
+  // Where RhsLanes would copy y (num_states() x lanes()), for the caller
+  // to write the state there instead; null: none.
+  virtual double* state_buffer() { return nullptr; }
 };
 
 // Step attempts of up to lanes() members at once (bench/PROFILE.md, "Trial
-// members in SIMD lanes"): the stages of all lanes in one pass each, every
-// lane with its own t and h, and each member's attempt with the bits of
-// the scalar attempt DormandPrince::Step makes (the same stage sums; its
-// right-hand side evaluations stop at the first failure, the lanes'
-// evaluate on and the result says where the scalar one stopped).
-// Acceptance, the controller, roots and outputs stay with each member's
-// DormandPrince. Runs trial members with TrialOptions::lanes (sim::LaneBatch).
+// members in SIMD lanes"): the stages and error norms of all lanes in one
+// pass each, every lane with its own t and h, and each member's attempt
+// with the bits of the scalar attempt DormandPrince::Step makes (the same
+// stage sums; its right-hand side evaluations stop at the first failure,
+// the lanes' evaluate on and the result says where the scalar one stopped).
+// Acceptance (error_norm <= 1), the controller, roots and outputs stay with
+// each member's DormandPrince.
+//
+// A member keeps its lane from attempt to attempt: the lanes keep its y and
+// k1 (after an accepted attempt its yn and k7), so an attempt that is not
+// `fresh` reads neither, and an accepted one writes only yn and k7 back;
+// k3 ... k6 stay in the lane for Stages. Lanes without an attempt in a run
+// keep their y and k1 but lose their stages: a member must take them
+// (Stages) before the lanes run without it. Runs trial members with
+// TrialOptions::lanes (sim::LaneBatch).
 class DormandPrinceLanes {
  public:
   // `system` must outlive this.
   explicit DormandPrinceLanes(LanesSystem* system);
-  // At most lanes() attempts (more are ignored); sets each one's result and
-  // rhs_evaluations and, when it succeeded, k3 ... k7 and yn (k2 is left:
-  // neither the error estimate nor the interpolant reads it).
-  void Attempt(std::span<LaneAttempt> attempts);
+  DormandPrinceLanes(const DormandPrinceLanes&) = delete;
+  DormandPrinceLanes& operator=(const DormandPrinceLanes&) = delete;
+  // attempts[l]: lane l's attempt, or null (more than lanes() are
+  // ignored). Sets each one's result, rhs_evaluations, error_norm and
+  // stages_in_lane, and when it was accepted yn and k7.
+  void Attempt(std::span<LaneAttempt* const> attempts);
+  // The stages k3 ... k6 of lane `lane`'s last attempt; throws
+  // std::logic_error if the lanes ran without it since.
+  void Stages(int lane, double* k3, double* k4, double* k5, double* k6) const;
 
  private:
   template <size_t w>
-  void AttemptW(std::span<LaneAttempt> attempts);
+  void AttemptW(std::span<LaneAttempt* const> attempts);
 
   LanesSystem* system_;
   size_t n_, w_;
-  std::vector<double> y_, k1_, k2_, k3_, k4_, k5_, k6_, k7_, s_, yn_;  // n_ x w_, struct of arrays
-  std::vector<double> t_, h_, times_;
+  // n_ x w_ each, struct of arrays (element i of lane l at i * w_ + l):
+  // y, k1, k2 ... k7, yn, and the stage states where the system has no
+  // buffer for them. y_/yn_ and k1_/k7_ point into `arrays_` and swap
+  // when every lane's attempt was accepted.
+  std::vector<double> arrays_;
+  double *y_, *k1_, *k2_, *k3_, *k4_, *k5_, *k6_, *k7_, *yn_, *s_;
+  std::vector<double> t_, h_, t_new_, times_, rel_tol_, abs_tol_;
   std::vector<int> first_failure_;  // per lane: the evaluation (1 to 6) that failed first, 0: none
+  std::vector<long> last_run_;      // per lane: the run of its last attempt
+  long runs_ = 0;
 };
 
 namespace internal {
 // The scalar attempt of DormandPrince::Step (stages 2-6 computed in `s`,
-// num_states long; yn in a.yn), returning a.result.
+// num_states long; yn in a.yn; the error norm), returning a.result.
 int DormandPrinceAttempt(OdeSystem* system, double* s, LaneAttempt& a);
 }  // namespace internal
 
@@ -141,7 +178,10 @@ class DormandPrince {
   void SetStopTime(double t) { t_stop_ = t; }
   void SetMaxSteps(long n) { options_.max_steps = n; }
   // Step attempts go to `hook` (not owned; null: made here).
-  void SetAttemptHook(AttemptHook* hook) { hook_ = hook; }
+  void SetAttemptHook(AttemptHook* hook) {
+    hook_ = hook;
+    lane_fresh_ = true;
+  }
 
   // Integrates towards tout (> the current time): in normal mode until
   // tout (y there interpolated when a step passed it), in one-step mode
@@ -174,7 +214,8 @@ class DormandPrince {
   // One accepted step from (t_, y_) with retries inside; kSuccess or a failure.
   Flag Step();
   int Rhs(double t, const double* y, double* f);
-  double ErrorNorm(const double* y0, const double* y1, const double* err) const;
+  // The last step's k3 ... k6 from the hook where they stayed in its lane.
+  void TakeStages() const;
   // Root finding. CheckStart: at the start point (functions exactly zero
   // there become inactive); CheckAfterRoot: at the start of the call after
   // a root was returned; CheckUpTo: sign changes in (tlo_, thi]. Each
@@ -208,7 +249,12 @@ class DormandPrince {
   double h_first_ = 0;       // Reset's first_step
   double log_err_old_ = 0;   // log of the last accepted step's error (PI controller), at least log(1e-4)
   bool rejected_last_ = false;
-  std::vector<double> k2_, k3_, k4_, k5_, k6_, stage_, err_;
+  // k3_ ... k6_ are filled late (TakeStages) where the step was made in a
+  // lane: stages_pending_.
+  mutable std::vector<double> k3_, k4_, k5_, k6_;
+  std::vector<double> k2_, stage_;
+  bool lane_fresh_ = true;  // the hook's lane does not hold y_ and f_
+  mutable bool stages_pending_ = false;
 
   // Roots.
   std::vector<double> g_lo_, g_hi_, g_mid_;
