@@ -77,7 +77,7 @@ class LanesSystem {
  public:
   virtual ~LanesSystem() = default;
   virtual int num_states() const = 0;
-  virtual int lanes() const = 0;  // at most 64
+  virtual int lanes() const = 0;  // 2, 4 or 8 for DormandPrinceLanes
   // f at time t[l] and state y for every lane l: element i of lane l at
   // i * lanes() + l, in y and f. Returns a mask with bit l set when lane l's
   // evaluation failed recoverably (a value not finite).
@@ -105,7 +105,8 @@ class LanesSystem {
 // TrialOptions::lanes (sim::LaneBatch).
 class DormandPrinceLanes {
  public:
-  // `system` must outlive this.
+  // `system` must outlive this and have 2, 4 or 8 lanes (else
+  // std::invalid_argument).
   explicit DormandPrinceLanes(LanesSystem* system);
   DormandPrinceLanes(const DormandPrinceLanes&) = delete;
   DormandPrinceLanes& operator=(const DormandPrinceLanes&) = delete;
@@ -120,6 +121,11 @@ class DormandPrinceLanes {
  private:
   template <size_t w>
   void AttemptW(std::span<LaneAttempt* const> attempts);
+  // AttemptW<2, 4, 8>, each compiled for AVX-512, AVX2 and the baseline
+  // (chosen at load time for the CPU).
+  static void Attempt2(DormandPrinceLanes* self, std::span<LaneAttempt* const> attempts);
+  static void Attempt4(DormandPrinceLanes* self, std::span<LaneAttempt* const> attempts);
+  static void Attempt8(DormandPrinceLanes* self, std::span<LaneAttempt* const> attempts);
 
   LanesSystem* system_;
   size_t n_, w_;
