@@ -13,7 +13,8 @@
 namespace soma::expr {
 namespace {
 
-using CompileFn = bool (*)(Program* const*, size_t, int lanes, std::string*);
+// flags: 1 = vector math (CompileNativeLanes).
+using CompileFn = bool (*)(Program* const*, size_t, int lanes, int flags, std::string*);
 
 struct Plugin {
   CompileFn compile = nullptr;
@@ -66,22 +67,22 @@ const Plugin& LoadPlugin() {
 bool JitAvailable() { return LoadPlugin().compile != nullptr; }
 
 namespace {
-Status Compile(std::span<Program* const> programs, int lanes) {
+Status Compile(std::span<Program* const> programs, int lanes, int flags) {
   const Plugin& plugin = LoadPlugin();
   if (plugin.compile == nullptr) return Unsupported("native code: " + plugin.error);
   std::string error;
-  if (!plugin.compile(programs.data(), programs.size(), lanes, &error)) return Internal("native code: " + error);
+  if (!plugin.compile(programs.data(), programs.size(), lanes, flags, &error)) return Internal("native code: " + error);
   return Status::Ok();
 }
 }  // namespace
 
-Status CompileNative(std::span<Program* const> programs) { return Compile(programs, 1); }
+Status CompileNative(std::span<Program* const> programs) { return Compile(programs, 1, 0); }
 
-Status CompileNativeLanes(std::span<Program* const> programs, int lanes) {
+Status CompileNativeLanes(std::span<Program* const> programs, int lanes, LaneMath math) {
   if (lanes != 2 && lanes != 4 && lanes != 8) {
     return InvalidArgument("native code over lanes: " + std::to_string(lanes) + " lanes (2, 4 or 8)");
   }
-  return Compile(programs, lanes);
+  return Compile(programs, lanes, math == LaneMath::kVector ? 1 : 0);
 }
 
 namespace internal {

@@ -52,15 +52,25 @@ bool JitAvailable();
 // programs keep interpreting.
 Status CompileNative(std::span<Program* const> programs);
 
+// How CompileNativeLanes evaluates exp, log, pow, tanh and the other
+// functions that are not one IEEE instruction. kExact: the interpreter's
+// scalar function on each lane, so every lane has the bits of Program::Run.
+// kVector: glibc's vector math library (libmvec) where it has the function
+// for that many lanes on this CPU (2 lanes: SSE2; 4: AVX2; 8: AVX-512),
+// one call for all lanes; its results are within 4 units in the last
+// place of the scalar ones (so a lane agrees with Run to about 1e-15
+// relative per operation, not bit for bit) and do not depend on the other
+// lanes' values. Elsewhere kVector is kExact.
+enum class LaneMath { kExact, kVector };
+
 // As CompileNative, but each program gets a second function that evaluates
 // it for `lanes` (2, 4 or 8) sets of inputs at once, one per SIMD lane
-// (Program::RunLanes): every value is a vector of `lanes` doubles, and the
-// operations that are not a single IEEE instruction call the interpreter's
-// scalar function on each lane, so every lane has the bits of Program::Run.
-// The programs' scalar code (Run) is not touched. Made for integrating
+// (Program::RunLanes): every value is a vector of `lanes` doubles; the
+// operations that are not a single IEEE instruction as `math` says. The
+// programs' scalar code (Run) is not touched. Made for integrating
 // several trial members at once (bench/PROFILE.md, "Trial members in SIMD
 // lanes"). InvalidArgument for another lane count.
-Status CompileNativeLanes(std::span<Program* const> programs, int lanes);
+Status CompileNativeLanes(std::span<Program* const> programs, int lanes, LaneMath math = LaneMath::kExact);
 
 namespace internal {
 // Loads the native-code module at `path` (RTLD_LOCAL, never unloaded) and

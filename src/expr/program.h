@@ -204,8 +204,9 @@ namespace internal {
 // native functions' signature. jit.cpp refuses a module built from other
 // sources. Bump the version when the signature or a member's meaning changes
 // without changing sizeof(Program).
-// 2: NativeFn returns the finiteness check; 3: the compile function takes lanes.
-constexpr uint32_t kNativeInterfaceVersion = 3;
+// 2: NativeFn returns the finiteness check; 3: the compile function takes lanes;
+// 4: and flags (vector math).
+constexpr uint32_t kNativeInterfaceVersion = 4;
 constexpr uint64_t NativeInterface() { return (uint64_t{kNativeInterfaceVersion} << 32) | sizeof(Program); }
 }  // namespace internal
 

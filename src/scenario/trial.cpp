@@ -647,7 +647,8 @@ Result<PreparedTrial> PreparedTrial::Prepare(const Trial& trial, const model::Mo
 
 namespace {
 
-// TrialOptions::lanes: each worker thread runs up to 2 x lanes members at
+// TrialOptions::lanes: each worker thread runs up to 2 x lanes (as compiled)
+// members at
 // once, each in its own fiber; a member's explicit step attempts go to the
 // thread's LaneBatch, and the thread runs the batch whenever every member it
 // holds has posted one (members between steps, at events or outputs, run on
@@ -659,7 +660,7 @@ Status RunMembersInLanes(const PreparedScenario& prepared, const std::vector<int
                          std::vector<MemberResult>& results) {
   namespace ctx = boost::context;
   const int threads = static_cast<int>(std::min<long>(ensemble::ThreadCount(po), static_cast<long>(members.size())));
-  const int slots = 2 * options.lanes;
+  const int slots = 2 * prepared.compiled().rhs().lanes();
   std::atomic<long> next{0}, done{0};
   std::mutex failure_mutex;
   std::exception_ptr failure;
@@ -715,8 +716,17 @@ Status RunMembersInLanes(const PreparedScenario& prepared, const std::vector<int
 
 }  // namespace
 
-sim::CompileOptions TrialCompileOptions(const Trial& trial, bool native_code, int lanes) {
-  return {.native_code = native_code, .native_lanes = native_code && trial.scenarios.size() == 1 ? lanes : 0};
+int AutoLanes() {
+  if (__builtin_cpu_supports("avx512f")) return 8;
+  if (__builtin_cpu_supports("avx2")) return 4;
+  return 0;
+}
+
+sim::CompileOptions TrialCompileOptions(const Trial& trial, bool native_code, int lanes, bool exact_lanes) {
+  if (lanes < 0) lanes = AutoLanes();
+  return {.native_code = native_code,
+          .native_lanes = native_code && trial.scenarios.size() == 1 ? lanes : 0,
+          .lane_math = exact_lanes ? expr::LaneMath::kExact : expr::LaneMath::kVector};
 }
 
 Result<std::vector<MemberResult>> RunTrialMembers(const Trial& trial, const model::Model& model,
@@ -731,7 +741,7 @@ Result<std::vector<MemberResult>> RunTrialMembers(const Trial& trial, const mode
   if (options.prepared == nullptr) {
     const bool native = options.native_code_simulations >= 0 &&
                         members.size() * trial.scenarios.size() >= static_cast<size_t>(options.native_code_simulations);
-    const sim::CompileOptions compile = TrialCompileOptions(trial, native, options.lanes);
+    const sim::CompileOptions compile = TrialCompileOptions(trial, native, options.lanes, options.exact_lanes);
     SOMA_ASSIGN_OR_RETURN(own, PreparedTrial::Prepare(trial, model, compile));
   }
   const std::vector<PreparedScenario>& prepared = (own ? *own : *options.prepared).scenarios();
@@ -764,7 +774,7 @@ Result<std::vector<MemberResult>> RunTrialMembers(const Trial& trial, const mode
     }
     r.ok = true;
   };
-  if (options.lanes > 0 && prepared.size() == 1 && prepared[0].compiled().rhs().lanes() > 0) {
+  if (options.lanes != 0 && prepared.size() == 1 && prepared[0].compiled().rhs().lanes() > 0) {
     SOMA_RETURN_IF_ERROR(RunMembersInLanes(prepared[0], members, options, po, run_member, results));
   } else {
     ensemble::ParallelFor(0, static_cast<long>(members.size()), [&](long k) {

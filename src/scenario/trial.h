@@ -150,13 +150,22 @@ struct TrialOptions {
   // simulations of the T1D day, each about 0.6 ms faster. 0 = always, a
   // negative value = never.
   int native_code_simulations = 64;
-  // > 0 (2, 4 or 8): members integrated that many at once in SIMD lanes
-  // (bench/PROFILE.md, "Trial members in SIMD lanes"), each thread switching
-  // between as many members' fibers; the results are the same bit for bit.
-  // Applies to one-scenario trials compiled to native code whose model has
-  // ODE states and no algebraic rules, delays or fast reactions; other
-  // trials run as with 0. Experimental.
-  int lanes = 0;
+  // Members integrated several at once, one per SIMD lane (bench/PROFILE.md,
+  // "Trial members in SIMD lanes"), each thread switching between twice as
+  // many members' fibers: 2, 4 or 8 lanes; 0: one member at a time; -1
+  // (the default, AutoLanes()): as many as the CPU's widest vector
+  // registers hold, 8 with AVX-512, 4 with AVX2, else 0. Applies to
+  // one-scenario trials compiled to native code whose model has ODE states
+  // and no algebraic rules, delays or fast reactions; other trials run as
+  // with 0. Every member's results are independent of which members share
+  // its lanes, so of the thread count too. With lanes, exp, tanh, pow and
+  // the like come from glibc's vector math library (within 4 units in the
+  // last place of the scalar functions): a member then agrees with the same
+  // member run without lanes (or by `soma scenario run`) to about 1e-10
+  // relative, not bit for bit; exact_lanes keeps the scalar functions (the
+  // bits of a run without lanes, slower).
+  int lanes = -1;
+  bool exact_lanes = false;
   // When set: the number of lane batches run (0 when the trial ran without
   // lanes), for tests and statistics.
   std::atomic<long>* lane_batches = nullptr;
@@ -166,10 +175,13 @@ struct TrialOptions {
   const PreparedTrial* prepared = nullptr;
 };
 
+// TrialOptions::lanes = -1 on this CPU: 8 with AVX-512, 4 with AVX2, else 0.
+int AutoLanes();
+
 // How a trial's scenarios are compiled: native code when asked, and the
-// right-hand side over `lanes` lanes too when that applies (native code, one
-// scenario: TrialOptions::lanes).
-sim::CompileOptions TrialCompileOptions(const Trial& trial, bool native_code, int lanes);
+// right-hand side over `lanes` lanes too (-1: AutoLanes()) when that applies
+// (native code, one scenario: TrialOptions::lanes, exact_lanes).
+sim::CompileOptions TrialCompileOptions(const Trial& trial, bool native_code, int lanes, bool exact_lanes = false);
 
 // Runs members (in parallel) and returns their results in member order.
 Result<std::vector<MemberResult>> RunTrialMembers(const Trial& trial, const model::Model& model,

@@ -28,6 +28,7 @@
 
 #include "core/status.h"
 #include "expr/graph.h"
+#include "expr/jit.h"
 #include "expr/program.h"
 #include "model/model.h"
 #include "sim/options.h"
@@ -128,9 +129,14 @@ struct CompileOptions {
   // > 0 (2, 4 or 8): also the right-hand side over that many SIMD lanes
   // (expr::CompileNativeLanes; ModelLanesSystem), for models without
   // algebraic rules, delays or fast reactions; rhs().lanes() says whether
-  // it was compiled. Step 3 of integrating trial members in lanes
-  // (bench/PROFILE.md); trials use it with TrialOptions::lanes.
+  // it was compiled. Trials use it with TrialOptions::lanes
+  // (bench/PROFILE.md, "Trial members in SIMD lanes").
   int native_lanes = 0;
+  // How the lanes evaluate exp, tanh, pow and the like (expr::LaneMath):
+  // kVector (libmvec, within 4 units in the last place of the scalar
+  // functions) or kExact (the scalar function per lane: the bits of the
+  // scalar code, slower).
+  expr::LaneMath lane_math = expr::LaneMath::kVector;
 };
 
 class CompiledModel {

@@ -541,7 +541,7 @@ Result<std::shared_ptr<const CompiledModel>> CompiledModel::Compile(const model:
   if (options.native_lanes > 0 && expr::JitAvailable() && cm->num_states() > 0 && cm->algebraic_slots().empty() &&
       cm->delays().empty() && cm->fast_reactions().species_slots.empty()) {
     expr::Program* rhs[] = {&cm->rhs_};
-    SOMA_RETURN_IF_ERROR(expr::CompileNativeLanes(rhs, options.native_lanes));
+    SOMA_RETURN_IF_ERROR(expr::CompileNativeLanes(rhs, options.native_lanes, options.lane_math));
   }
   return std::shared_ptr<const CompiledModel>(std::move(cm));
 }

@@ -33,6 +33,7 @@ TEST(ModelLanesSystemTest, EveryLaneGetsTheMembersRightHandSide) {
   ASSERT_TRUE(imported.ok()) << imported.status().ToString();
   CompileOptions options;
   options.native_lanes = 4;
+  options.lane_math = expr::LaneMath::kExact;  // the scalar bits, compared below
   auto cm = CompiledModel::Compile(imported->model, options);
   ASSERT_TRUE(cm.ok()) << cm.status().ToString();
   ASSERT_EQ((*cm)->rhs().lanes(), 4);
