@@ -163,6 +163,8 @@ def main():
     # The bytecode interpreter alone (native code is the default from 64
     # simulations; --native-code off turns it off).
     tb, sb, cb = best(lambda: soma_trial(soma, work, 1, extra=["--native-code", "off"]))
+    # Members one at a time (no SIMD lanes; the default is --lanes auto).
+    tn, sn, cn = best(lambda: soma_trial(soma, work, 1, extra=["--lanes", "0"]))
     # The explicit Runge-Kutta method: the same trial with "method": "rk45"
     # written into its scenario (docs/scenarios.md).
     with open(SCENARIO) as fh:
@@ -243,7 +245,8 @@ def main():
         "of a core, so the CPU-time column (user + system seconds of the whole command; for SciPy the "
         "simulations' own `process_time`) is the steadier per-core figure.",
         "- Soma runs as `soma trial run` does by default: the model's hot programs compiled to native code "
-        "by LLVM (from 64 simulations, members x scenarios), the bytecode interpreter shown for comparison.",
+        "by LLVM (from 64 simulations, members x scenarios) and members integrated several at once in SIMD "
+        "lanes (`--lanes auto`); members one at a time and the bytecode interpreter shown for comparison.",
         "- Tolerances: Soma's default automatic method (CVODES' Adams with fixed-point iteration, BDF when "
         "stiffness is detected, Soma's explicit Runge-Kutta (Dormand-Prince 5(4)) on segments that are short for the model's time scales: "
         "all 47 segments of the T1D day) and SciPy `solve_ivp` (method 'BDF', pure Python, and 'LSODA', Fortran with the "
@@ -273,6 +276,8 @@ def main():
         "| Soma, 2 threads | %.3f | %.3f | %.1f | %.1f | %.1f |" % (t2, c2, rate2, rate2 / 2, members / c2),
         "| Soma rk45 (scenario `\"method\": \"rk45\"`), 1 thread | %.3f | %.3f | %.1f | %.1f | %.1f |" % (
             tr, cr, members / tr, members / tr, members / cr),
+        "| Soma, members one at a time (`--lanes 0`), 1 thread | %.3f | %.3f | %.1f | %.1f | %.1f |" % (
+            tn, cn, members / tn, members / tn, members / cn),
         "| Soma, bytecode interpreter (`--native-code off`), 1 thread | %.3f | %.3f | %.1f | %.1f | %.1f |" % (
             tb, cb, members / tb, members / tb, members / cb),
     ]
@@ -302,9 +307,14 @@ def main():
         "default method's within a relative %.1g (largest over all numbers in summary.json)." % (
             t1 / tr, members / tr * scipy_s, members / tr * lsoda_s, members / cr * scipy_cpu,
             members / cr * lsoda_cpu, rk_diff, rk_summary_diff),
+        "- Members in SIMD lanes (the default, `--lanes auto`: 8 with AVX-512, 4 with AVX2; docs/trials.md): "
+        "%.2fx the rate of members one at a time (`--lanes 0`) in this run; the summaries agree within a "
+        "relative %.1g (the lanes' vector exp and tanh round differently in the last bits)." % (
+            tn / t1, summary_difference(sn, s1)),
         "- Native code (LLVM, src/expr/jit.h; `soma trial run` compiles it by default from 64 simulations): "
-        "%.2fx the bytecode interpreter's 1-thread rate in this run; the summaries are %s." % (
-            tb / t1, "byte for byte identical" if sb == s1 else "DIFFERENT"),
+        "%.2fx the bytecode interpreter's 1-thread rate without lanes in this run (%.2fx with them); the summaries "
+        "without lanes are %s." % (
+            tb / tn, tb / t1, "byte for byte identical" if sb == sn else "DIFFERENT"),
         "- Parallel efficiency 1 -> 2 threads: **%.0f%%** by wall time (target >= 85%%); the CPU work for the "
         "same members is %.0f%% of the 1-thread work with 2 threads (100%% = no parallel overhead). On a "
         "machine where the load average exceeds the core count, the wall-clock figure measures the "

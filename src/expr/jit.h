@@ -19,7 +19,8 @@
 // uses (gop_eval.h) through a pointer, so LLVM cannot swap it for another
 // implementation (pow(2, x) -> exp2(x), say). jit_test compares the two
 // bitwise on every operation, NaN and infinities included, and
-// sbml_test_suite every case of the SBML Test Suite.
+// sbml_test_suite every case of the SBML Test Suite. (The one exception is
+// opt-in: lanes compiled with LaneMath::kVector, below.)
 //
 // Cost: LLVM lives in libsoma_jit.so, loaded on the first call (about 15 ms
 // for loading and relocating it with LLVM's static components inside, or

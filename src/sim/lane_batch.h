@@ -5,9 +5,11 @@
 // explicit stepper's attempts routed here); the hook posts the attempt and
 // calls `wait(slot)`, which must return once Run() has made it: a scheduler
 // that switches between the members (fibers, scenario/trial.cpp) and calls
-// Run() when every member still running has posted. Every attempt gets the
-// scalar attempt's bits (solvers::DormandPrinceLanes over ModelLanesSystem),
-// so results do not depend on which members share a batch.
+// Run() when every member still running has posted. Each lane computes only
+// from its own member's values (solvers::DormandPrinceLanes over
+// ModelLanesSystem), so results do not depend on which members share a
+// batch; with CompileOptions::lane_math kExact every attempt has the scalar
+// attempt's bits, with kVector (libmvec) its last bits may differ.
 
 #include <functional>
 #include <memory>

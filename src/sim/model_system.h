@@ -17,8 +17,9 @@ namespace soma::sim {
 // lane (solvers::DormandPrinceLanes), each lane with its own workspace:
 // SetLane copies a member's (parameters and discrete values included, kept
 // until the next SetLane); RhsLanes then sets time and states per lane and
-// runs the right-hand side's native code over lanes, with the bits
-// ModelSystem::Rhs gives that member. Requires cm.rhs().lanes() > 0 (CompileOptions::native_lanes:
+// runs the right-hand side's native code over lanes: with the bits
+// ModelSystem::Rhs gives that member where it was compiled with
+// LaneMath::kExact, within rounding of them with kVector. Requires cm.rhs().lanes() > 0 (CompileOptions::native_lanes:
 // models with ODE states and without algebraic rules, delays or fast
 // reactions, whose Rhs is exactly Load and the program).
 class ModelLanesSystem : public solvers::LanesSystem {
