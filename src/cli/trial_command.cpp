@@ -481,7 +481,7 @@ void AddTrialCommand(CLI::App& app) {
   run->add_option("--lanes", args->lanes,
                   "Integrate members this many at once in SIMD lanes: auto (8 with AVX-512, 4 with AVX2, else off), "
                   "2, 4, 8 or 0 (off). One-scenario trials with native code, models without algebraic rules, delays "
-                  "or fast reactions. Members agree with runs without lanes to about 1e-10 relative (vector exp, "
+                  "or fast reactions. Members agree with runs without lanes to about 1e-11 relative (vector exp, "
                   "tanh, ...; docs/trials.md)")
       ->capture_default_str()->check(CLI::IsMember({"auto", "0", "2", "4", "8"}));
   run->callback([args] { SetExitCode(RunTrial(*args)); });

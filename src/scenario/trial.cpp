@@ -647,10 +647,9 @@ Result<PreparedTrial> PreparedTrial::Prepare(const Trial& trial, const model::Mo
 
 namespace {
 
-// TrialOptions::lanes: each worker thread runs up to 2 x lanes (as compiled)
-// members at
-// once, each in its own fiber; a member's explicit step attempts go to the
-// thread's LaneBatch, and the thread runs the batch whenever every member it
+// TrialOptions::lanes: each worker thread runs up to 2 x lanes (as
+// compiled) members at once, each in its own fiber; a member's explicit step
+// attempts go to the thread's LaneBatch, and the thread runs the batch whenever every member it
 // holds has posted one (members between steps, at events or outputs, run on
 // until they post or finish). Members are taken in order from a shared
 // counter, as ParallelFor does; results, progress and `finished` as there.

@@ -161,7 +161,7 @@ struct TrialOptions {
   // its lanes, so of the thread count too. With lanes, exp, tanh, pow and
   // the like come from glibc's vector math library (within 4 units in the
   // last place of the scalar functions): a member then agrees with the same
-  // member run without lanes (or by `soma scenario run`) to about 1e-10
+  // member run without lanes (or by `soma scenario run`) to about 1e-11
   // relative, not bit for bit; exact_lanes keeps the scalar functions (the
   // bits of a run without lanes, slower).
   int lanes = -1;
