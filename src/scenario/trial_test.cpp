@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <map>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -83,11 +84,23 @@ TEST_F(TrialTest, MembersMatchTheirAnalyticOutcomesWhateverTheThreadCount) {
   EXPECT_EQ(csv.substr(0, csv.find('\n')), "member,name,k,dose 1.x5,dose 1.auc,dose 2.x5,dose 2.auc,error");
 }
 
-// The percentile bands are each row's values sorted, whatever way the
-// summary finds that order (it starts from the previous row's order of
-// members): bit for bit what sorting each row from scratch gives, for
-// trajectories that cross, rows in random order, NaN, failed members and
-// series that end early.
+// The T1D standard day as a trial on `size` members drawn by `sampling`,
+// each of `parameters` log-normal around the model's default adult with
+// coefficient of variation `cv`.
+Result<Trial> T1dDayTrial(const std::string& name, int size, int seed, const std::string& sampling, double cv,
+                          const std::vector<std::string>& parameters) {
+  const std::map<std::string, double> medians = {{"Vmx", 0.031319}, {"kp3", 0.01208}, {"m30", 0.23169}};
+  nlohmann::json varied = nlohmann::json::object();
+  for (const std::string& p : parameters) {
+    varied[p] = {{"distribution", "lognormal"}, {"median", medians.at(p)}, {"cv", cv}};
+  }
+  nlohmann::json j = {
+      {"name", name},
+      {"scenarios", {std::string(SOMA_SOURCE_DIR) + "/scenarios/t1d-standard-day.json"}},
+      {"population", {{"size", size}, {"seed", seed}, {"sampling", sampling}, {"parameters", varied}}}};
+  return ParseTrial(j, ".");
+}
+
 TEST(TrialLanesTest, MembersInLanesGetTheBitsOfMembersRunAlone) {
   // The T1D standard day on 24 members (Vmx, kp3, m30 varied), native code,
   // 2 threads: with exact lanes (each thread switching between 8 members'
@@ -96,15 +109,7 @@ TEST(TrialLanesTest, MembersInLanesGetTheBitsOfMembersRunAlone) {
   // those without.
   auto imported = formats::LoadSbmlFile(std::string(SOMA_SOURCE_DIR) + "/models/t1d-uva-padova.xml");
   ASSERT_TRUE(imported.ok()) << imported.status().ToString();
-  nlohmann::json j = {
-      {"name", "lanes"},
-      {"scenarios", {std::string(SOMA_SOURCE_DIR) + "/scenarios/t1d-standard-day.json"}},
-      {"population",
-       {{"size", 24}, {"seed", 5}, {"sampling", "latin_hypercube"},
-        {"parameters", {{"Vmx", {{"distribution", "lognormal"}, {"median", 0.031319}, {"cv", 0.3}}},
-                        {"kp3", {{"distribution", "lognormal"}, {"median", 0.01208}, {"cv", 0.3}}},
-                        {"m30", {{"distribution", "lognormal"}, {"median", 0.23169}, {"cv", 0.3}}}}}}}};
-  auto trial = ParseTrial(j, ".");
+  auto trial = T1dDayTrial("lanes", 24, 5, "latin_hypercube", 0.3, {"Vmx", "kp3", "m30"});
   ASSERT_TRUE(trial.ok()) << trial.status().ToString();
   TrialOptions o;
   o.simulation.integrator = sim::IntegratorOptionsForAccuracy(1e-6, 1e-6);
@@ -148,14 +153,7 @@ TEST(TrialLanesTest, MembersInVectorLanesAgreeWithMembersRunAloneAndDoNotDependO
   // must not matter).
   auto imported = formats::LoadSbmlFile(std::string(SOMA_SOURCE_DIR) + "/models/t1d-uva-padova.xml");
   ASSERT_TRUE(imported.ok()) << imported.status().ToString();
-  nlohmann::json j = {
-      {"name", "vector-lanes"},
-      {"scenarios", {std::string(SOMA_SOURCE_DIR) + "/scenarios/t1d-standard-day.json"}},
-      {"population",
-       {{"size", 40}, {"seed", 9}, {"sampling", "monte_carlo"},
-        {"parameters", {{"Vmx", {{"distribution", "lognormal"}, {"median", 0.031319}, {"cv", 0.4}}},
-                        {"kp3", {{"distribution", "lognormal"}, {"median", 0.01208}, {"cv", 0.4}}}}}}}};
-  auto trial = ParseTrial(j, ".");
+  auto trial = T1dDayTrial("vector-lanes", 40, 9, "monte_carlo", 0.4, {"Vmx", "kp3"});
   ASSERT_TRUE(trial.ok()) << trial.status().ToString();
   TrialOptions o;
   o.simulation.integrator = sim::IntegratorOptionsForAccuracy(1e-6, 1e-6);
@@ -207,6 +205,11 @@ TEST(TrialLanesTest, MembersInVectorLanesAgreeWithMembersRunAloneAndDoNotDependO
   }
 }
 
+// The percentile bands are each row's values sorted, whatever way the
+// summary finds that order (it starts from the previous row's order of
+// members): bit for bit what sorting each row from scratch gives, for
+// trajectories that cross, rows in random order, NaN, failed members and
+// series that end early.
 TEST_F(TrialTest, BandsAreThePercentilesOfEachRowSorted) {
   nlohmann::json scen = Scenario("s", 1.0);
   scen["steps"] = 200;
