@@ -716,8 +716,10 @@ Status RunMembersInLanes(const PreparedScenario& prepared, const std::vector<int
 }  // namespace
 
 int AutoLanes() {
+#if defined(__x86_64__) && defined(__GNUC__)
   if (__builtin_cpu_supports("avx512f")) return 8;
   if (__builtin_cpu_supports("avx2")) return 4;
+#endif
   return 0;
 }
 

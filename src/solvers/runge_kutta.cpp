@@ -817,7 +817,11 @@ template <size_t w>
 // every clone gives every lane the scalar bits. (AVX-512 and 8 lanes:
 // 66 ns per member-step of a 13-state system against 105 with SSE2, in a
 // micro-benchmark with a linear right-hand side.)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define SOMA_LANE_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define SOMA_LANE_CLONES
+#endif
 SOMA_LANE_CLONES void DormandPrinceLanes::Attempt2(DormandPrinceLanes* self, std::span<LaneAttempt* const> attempts) {
   self->AttemptW<2>(attempts);
 }
