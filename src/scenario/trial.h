@@ -151,8 +151,8 @@ struct TrialOptions {
   // negative value = never.
   int native_code_simulations = 64;
   // Members integrated several at once, one per SIMD lane (bench/PROFILE.md,
-  // "Trial members in SIMD lanes"), each thread switching between twice as
-  // many members' fibers: 2, 4 or 8 lanes; 0: one member at a time; -1
+  // "Trial members in SIMD lanes"), each thread switching between as many
+  // members' fibers: 2, 4 or 8 lanes; 0: one member at a time; -1
   // (the default, AutoLanes()): as many as the CPU's widest vector
   // registers hold, 8 with AVX-512, 4 with AVX2, else 0. Applies to
   // one-scenario trials compiled to native code whose model has ODE states

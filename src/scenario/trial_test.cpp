@@ -103,7 +103,7 @@ Result<Trial> T1dDayTrial(const std::string& name, int size, int seed, const std
 
 TEST(TrialLanesTest, MembersInLanesGetTheBitsOfMembersRunAlone) {
   // The T1D standard day on 24 members (Vmx, kp3, m30 varied), native code,
-  // 2 threads: with exact lanes (each thread switching between 8 members'
+  // 2 threads: with exact lanes (each thread switching between 4 members'
   // fibers and making their step attempts 4 at a time, tanh per lane with
   // the scalar function) every member's outcomes and series are bit for bit
   // those without.
