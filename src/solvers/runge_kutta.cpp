@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "solvers/ode_integrator.h"
 
@@ -61,16 +63,11 @@ template <class T>
 inline T Solution(T y, T h, T k1, T k3, T k4, T k5, T k6) {
   return y + h * (b1 * k1 + b3 * k3 + b4 * k4 + b5 * k5 + b6 * k6);
 }
-// The error estimate of one element and its square in units of the
-// tolerance; the norm is sqrt(sum / n) (a weighted RMS norm).
+// The error estimate of one element; the norm is sqrt(sum / n) of its
+// ScaledSquare (a weighted RMS norm).
 template <class T>
 inline T ErrorEstimate(T h, T k1, T k3, T k4, T k5, T k6, T k7) {
   return h * (e1 * k1 + e3 * k3 + e4 * k4 + e5 * k5 + e6 * k6 + e7 * k7);
-}
-inline double ScaledSquare(double err, double y0, double y1, double abs_tol, double rel_tol) {
-  const double scale = abs_tol + rel_tol * std::max(std::abs(y0), std::abs(y1));
-  const double r = err / scale;
-  return r * r;
 }
 
 // w doubles as one value (GCC's vector extension), loaded from and stored
@@ -95,17 +92,30 @@ template <size_t w>
 inline void Store(double* p, Lanes<w> v) {
   std::memcpy(p, &v, sizeof v);
 }
-// ScaledSquare on each lane: |x| clears the sign bit as std::abs does, and
-// max(a, b) is (a < b ? b : a) as std::max.
-template <size_t w>
-inline Lanes<w> ScaledSquareLanes(Lanes<w> err, Lanes<w> y0, Lanes<w> y1, Lanes<w> abs_tol, Lanes<w> rel_tol) {
-  constexpr int64_t kNoSign = std::numeric_limits<int64_t>::max();
-  const Lanes<w> a0 = reinterpret_cast<Lanes<w>>(reinterpret_cast<LaneBits<w>>(y0) & kNoSign);
-  const Lanes<w> a1 = reinterpret_cast<Lanes<w>>(reinterpret_cast<LaneBits<w>>(y1) & kNoSign);
-  const Lanes<w> scale = abs_tol + rel_tol * (a0 < a1 ? a1 : a0);
-  const Lanes<w> r = err / scale;
+// |x| (the sign bit cleared, as std::abs does) of a double or of each lane.
+template <class T>
+inline T Magnitude(T x) {
+  if constexpr (std::is_floating_point_v<T>) {
+    return std::abs(x);
+  } else {
+    using Bits = typename LaneTypes<sizeof(T) / sizeof(double)>::Bits;
+    constexpr int64_t kNoSign = std::numeric_limits<int64_t>::max();
+    return reinterpret_cast<T>(reinterpret_cast<Bits>(x) & kNoSign);
+  }
+}
+// An element's error estimate squared in units of its tolerance, for a
+// double or each lane: the larger magnitude as std::max gives it
+// ((a < b) ? b : a).
+template <class T>
+inline T ScaledSquare(T err, T y0, T y1, T abs_tol, T rel_tol) {
+  const T a0 = Magnitude(y0), a1 = Magnitude(y1);
+  const T scale = abs_tol + rel_tol * (a0 < a1 ? a1 : a0);
+  const T r = err / scale;
   return r * r;
 }
+// The error test a step passes (DormandPrince::Step, and the lanes, which
+// hand an accepted step's solution back and keep it as the next start).
+inline bool ErrorTestPassed(double error_norm) { return error_norm <= 1; }
 
 // The step-size controller of Hairer & Wanner's DOPRI5 (Solving ODEs I,
 // section II.4 and IV.2): h_new = h / fac with fac = err^(1/5 - 0.75
@@ -284,7 +294,7 @@ DormandPrince::Flag DormandPrince::Step() {
       continue;
     }
     const double e = attempt.error_norm;
-    if (!(e <= 1)) {
+    if (!ErrorTestPassed(e)) {
       ++error_test_failures_;
       h_ = std::isfinite(e) ? h / std::min(kMaxShrink, std::pow(e, kExpo) / kSafety) : 0.25 * h;
       rejected_last_ = true;
@@ -769,14 +779,14 @@ template <size_t w>
   rhs(6, k7);
   // The error norms, each lane's sum in the scalar attempt's order.
   const V atol = Load<w>(abs_tol_.data()), rtol = Load<w>(rel_tol_.data());
-  V sum_v = h - h;  // zeros (h is finite)
+  V sum_v = {};
   for (size_t i = 0; i < n; ++i) {
     const V err = ErrorEstimate(h, at(k1, i), at(k3, i), at(k4, i), at(k5, i), at(k6, i), at(k7, i));
-    sum_v += ScaledSquareLanes<w>(err, at(y, i), at(yn, i), atol, rtol);
+    sum_v += ScaledSquare(err, at(y, i), at(yn, i), atol, rtol);
   }
   double sum[w];
   Store<w>(sum, sum_v);
-  // Back to each member: its result, and when accepted (error norm <= 1,
+  // Back to each member: its result, and when accepted (ErrorTestPassed,
   // DormandPrince::Step's test) its yn and k7; the lane then holds them as
   // its next y and k1.
   size_t accepted = 0;
@@ -789,7 +799,7 @@ template <size_t w>
     a->rhs_evaluations = first_failure_[l] == 0 ? 6 : first_failure_[l];
     if (a->result != 0) continue;
     a->error_norm = std::sqrt(sum[l] / static_cast<int>(n));
-    if (!(a->error_norm <= 1)) continue;
+    if (!ErrorTestPassed(a->error_norm)) continue;
     accepted_lane[l] = true;
     ++accepted;
     for (size_t i = 0; i < n; ++i) {
