@@ -659,8 +659,8 @@ Status RunMembersInLanes(const PreparedScenario& prepared, const std::vector<int
                          std::vector<MemberResult>& results) {
   namespace ctx = boost::context;
   const int threads = static_cast<int>(std::min<long>(ensemble::ThreadCount(po), static_cast<long>(members.size())));
-  // One member per lane: twice as many (two groups of lanes per thread) was
-  // no faster on one thread and left a longer tail of members in flight when
+  // One member per lane (LaneBatch): two sets of lanes per thread was no
+  // faster on one thread and left a longer tail of members in flight when
   // the queue ran dry (2 threads: 0.185 s against 0.178 s, best of 12).
   const int slots = prepared.compiled().rhs().lanes();
   std::atomic<long> next{0}, done{0};
@@ -670,7 +670,7 @@ Status RunMembersInLanes(const PreparedScenario& prepared, const std::vector<int
   auto worker = [&]() {
     std::vector<ctx::fiber> fibers(static_cast<size_t>(slots)), schedulers(static_cast<size_t>(slots));
     std::vector<char> finished(static_cast<size_t>(slots), 0);
-    sim::LaneBatch batch(prepared.compiled(), slots, [&](int slot) {
+    sim::LaneBatch batch(prepared.compiled(), [&](int slot) {
       auto& back = schedulers[static_cast<size_t>(slot)];
       back = std::move(back).resume();
     });

@@ -12,7 +12,6 @@
 // attempt's bits, with kVector (libmvec) its last bits may differ.
 
 #include <functional>
-#include <memory>
 #include <vector>
 
 #include "sim/compiled_model.h"
@@ -24,32 +23,24 @@ namespace soma::sim {
 class LaneBatch {
  public:
   // Requires cm.rhs().lanes() > 0 (CompileOptions::native_lanes); `cm`
-  // must outlive this. `slots`: members that may post at once; slot k has
-  // lane k % lanes of group k / lanes for good (the lanes keep a member's
-  // state and inputs between its attempts).
-  LaneBatch(const CompiledModel& cm, int slots, std::function<void(int slot)> wait);
+  // must outlive this. One slot per lane: slot k's member has lane k for
+  // good (the lane keeps its state and inputs between its attempts).
+  LaneBatch(const CompiledModel& cm, std::function<void(int slot)> wait);
   LaneBatch(const LaneBatch&) = delete;
   LaneBatch& operator=(const LaneBatch&) = delete;
 
   solvers::AttemptHook* hook(int slot) { return &slots_[static_cast<size_t>(slot)]; }
   bool posted(int slot) const { return slots_[static_cast<size_t>(slot)].attempt != nullptr; }
-  // Makes every posted attempt, a group of lanes at a time, and clears the
-  // posts. Call it only when every slot whose member is still running has
-  // posted: a member's stages stay in its lane until its next attempt.
+  // Makes every posted attempt at once and clears the posts. Call it only
+  // when every slot whose member is still running has posted: a member's
+  // stages stay in its lane until its next attempt.
   void Run();
   long batches() const { return batches_; }
 
  private:
-  struct Group {
-    explicit Group(const CompiledModel& cm) : system(cm), stepper(&system) {}
-    ModelLanesSystem system;
-    solvers::DormandPrinceLanes stepper;
-  };
   struct Slot final : solvers::AttemptHook {
     LaneBatch* batch = nullptr;
-    Group* group = nullptr;
-    int lane = 0;
-    int index = 0;
+    int index = 0;  // the slot's lane
     solvers::LaneAttempt* attempt = nullptr;
     const double* workspace = nullptr;
     // The system of the last attempt and whether it is a model the lanes
@@ -60,13 +51,12 @@ class LaneBatch {
     void Stages(double* k3, double* k4, double* k5, double* k6) override;
   };
 
-  size_t lanes_;
-  std::vector<std::unique_ptr<Group>> groups_;
+  ModelLanesSystem system_;
+  solvers::DormandPrinceLanes stepper_;
   std::vector<Slot> slots_;
   std::function<void(int)> wait_;
   std::vector<solvers::LaneAttempt*> batch_;
   std::vector<double> stage_;  // a system that is not a model's: its attempt made here
-  size_t num_states_;
   long batches_ = 0;
 };
 
