@@ -6,16 +6,15 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
-#include <charconv>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <set>
-#include <sstream>
 #include <string_view>
 
 #include "cli/commands.h"
@@ -26,6 +25,7 @@
 #include "ensemble/mpi_world.h"
 #include "ensemble/parallel.h"
 #include "formats/sbml/sbml_import.h"
+#include "scenario/checkpoint.h"
 #include "scenario/trial.h"
 
 namespace soma::cli {
@@ -44,122 +44,22 @@ struct TrialArgs {
   std::string dir;
 };
 
-void AppendJsonNumber(std::string& out, double v) {
-  if (!std::isfinite(v)) {  // JSON has no NaN: null, as nlohmann::json writes it
-    out += "null";
-    return;
-  }
-  char buf[32];
-  const auto written = std::to_chars(buf, buf + sizeof buf, v);  // shortest digits that read back exactly
-  out.append(buf, written.ptr);
-}
-
-void AppendJsonNumbers(std::string& out, const std::vector<double>& values) {
-  out += '[';
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out += ',';
-    AppendJsonNumber(out, values[i]);
-  }
-  out += ']';
-}
-
-// A member's checkpoint line: a JSON object with the keys member, ok,
-// error, outcomes, series and columns (in nlohmann's order), and a newline.
-// Written directly: building a nlohmann::json tree for every member (about
-// 900 numbers on the T1D day) and dumping it was about 3 % of a trial's
-// time. Numbers in the shortest digits that read back exactly.
-std::string MemberLine(const scenario::MemberResult& r) {
-  // Room for every number (at most 24 characters and a comma each), so
-  // the line grows without reallocating.
-  size_t numbers = 0;
-  for (const auto& o : r.outcomes) numbers += o.size();
-  for (const auto& sc : r.series) {
-    for (const auto& col : sc) numbers += col.size();
-  }
-  std::string out;
-  out.reserve(256 + 25 * numbers + r.error.size());
-  out += "{\"columns\":" + json(r.columns).dump() + ",\"error\":" + json(r.error).dump() +
-         ",\"member\":" + std::to_string(r.member) + ",\"ok\":" + (r.ok ? "true" : "false") + ",\"outcomes\":[";
-  for (size_t i = 0; i < r.outcomes.size(); ++i) {
-    if (i > 0) out += ',';
-    AppendJsonNumbers(out, r.outcomes[i]);
-  }
-  out += "],\"series\":[";
-  for (size_t i = 0; i < r.series.size(); ++i) {
-    if (i > 0) out += ',';
-    out += '[';
-    for (size_t k = 0; k < r.series[i].size(); ++k) {
-      if (k > 0) out += ',';
-      AppendJsonNumbers(out, r.series[i][k]);
-    }
-    out += ']';
-  }
-  out += "]}\n";
-  return out;
-}
-
-scenario::MemberResult MemberFromJson(const json& j) {
-  scenario::MemberResult r;
-  r.member = j.at("member");
-  r.ok = j.at("ok");
-  r.error = j.at("error");
-  for (const auto& sc : j.at("outcomes")) {
-    std::vector<double> o;
-    for (const auto& v : sc) o.push_back(v.is_null() ? std::nan("") : v.get<double>());
-    r.outcomes.push_back(o);
-  }
-  // Non-finite values travel as null (JSON has no NaN).
-  for (const auto& sc : j.at("series")) {
-    std::vector<std::vector<double>> outputs;
-    for (const auto& col : sc) {
-      std::vector<double> values;
-      values.reserve(col.size());
-      for (const auto& v : col) values.push_back(v.is_null() ? std::nan("") : v.get<double>());
-      outputs.push_back(std::move(values));
-    }
-    r.series.push_back(std::move(outputs));
-  }
-  r.columns = j.at("columns").get<std::vector<std::vector<std::string>>>();
-  return r;
-}
-
 // What a rank sends rank 0 after each MPI round: kRankResults, the seconds
-// the rank was busy in the round (a double), and then, per member, the
-// length of its checkpoint line, the line (formatted on the rank that ran
-// it), and its result as bytes (scenario::EncodeMemberResult, exact and
-// cheap to read, where parsing the JSON cost rank 0 about 0.2 ms per T1D
-// member); or kRankError and the message.
+// the rank was busy in the round (a double), and its members' checkpoint
+// records (scenario/checkpoint.h), made on the rank that ran them, which
+// rank 0 checks and reads (about 4 µs a T1D member, mostly the CRC) and appends to the checkpoint as
+// they are; or kRankError and the message.
 constexpr char kRankResults[] = "R";
 constexpr char kRankError[] = "E";
 
-std::string RankRecord(const scenario::MemberResult& r) {
-  const std::string line = MemberLine(r);
-  std::string record;
-  const uint64_t n = line.size();
-  record.append(reinterpret_cast<const char*>(&n), sizeof n);
-  record += line;
-  scenario::EncodeMemberResult(r, &record);
-  return record;
-}
-
-// Appends a rank's checkpoint lines to `lines` and its results to `results`.
-Status ReadRankRecords(std::string_view bytes, std::string& lines, std::vector<scenario::MemberResult>& results) {
+// Appends a rank's checkpoint records to `records` and its members to `results`.
+Status ReadRankRecords(std::string_view bytes, std::string& records, std::vector<scenario::MemberResult>& results) {
   if (bytes.substr(0, 1) != kRankResults || bytes.size() < 1 + sizeof(double)) {
     return DataLoss("not a results message");
   }
   bytes.remove_prefix(1 + sizeof(double));  // the tag and the rank's busy time
-  while (!bytes.empty()) {
-    uint64_t n = 0;
-    if (bytes.size() < sizeof n) return DataLoss("a record is cut short");
-    std::memcpy(&n, bytes.data(), sizeof n);
-    bytes.remove_prefix(sizeof n);
-    if (n > bytes.size()) return DataLoss("a checkpoint line is cut short");
-    lines += bytes.substr(0, n);
-    bytes.remove_prefix(n);
-    auto r = scenario::DecodeMemberResult(&bytes);
-    if (!r.ok()) return r.status();
-    results.push_back(std::move(*r));
-  }
+  SOMA_RETURN_IF_ERROR(scenario::ReadCheckpointRecords(bytes, &results));
+  records += bytes;
   return Status::Ok();
 }
 
@@ -208,24 +108,12 @@ int Finish(const scenario::Trial& trial, std::vector<scenario::MemberResult> res
   return summary.failed == summary.members ? 1 : 0;
 }
 
-// Reads the members a killed run already finished (--resume; rank 0 only).
-// A line cut short by the kill is skipped: that member runs again.
-std::vector<scenario::MemberResult> ReadCheckpoint(const fs::path& checkpoint) {
-  std::vector<scenario::MemberResult> results;
-  std::ifstream in(checkpoint);
-  for (std::string line; std::getline(in, line);) {
-    json m = json::parse(line, nullptr, false);
-    if (m.is_discarded()) continue;
-    results.push_back(MemberFromJson(m));
-  }
-  return results;
-}
-
 // The members not yet done run in one pass in one process; the checkpoint
-// `members.jsonl` and progress.json grow while it runs. With MPI they run in
+// (checkpoint.bin, scenario/checkpoint.h) and progress.json grow while it
+// runs. With MPI they run in
 // rounds: a round splits its members across the ranks in blocks sized by
 // each rank's speed so far, and each rank across its threads; rank 0
-// gathers the results (checkpoint lines and exact bytes), appends them to
+// gathers the results (as checkpoint records), appends them to
 // the checkpoint and updates progress.json. Either way a killed run continues with --resume, on any
 // number of ranks. Members are seeded by index: the files do not depend on
 // ranks, threads or resumes.
@@ -256,17 +144,47 @@ int RunTrial(const TrialArgs& a) {
   }
 
   const int total = scenario::PopulationSize(*trial);
-  const fs::path checkpoint = dir / "members.jsonl";
-  std::vector<scenario::MemberResult> results;  // rank 0
+  const fs::path checkpoint_path = dir / "checkpoint.bin";
+  // Before 2026-12-08 the checkpoint was JSON lines in members.jsonl.
+  const fs::path old_checkpoint = dir / "members.jsonl";
+  std::optional<scenario::TrialCheckpoint> checkpoint;  // rank 0
+  std::vector<scenario::MemberResult> results;         // rank 0
   std::vector<int> done_list;
+  Status opened = Status::Ok();
   if (root) {
-    if (a.resume && fs::exists(checkpoint)) {
-      results = ReadCheckpoint(checkpoint);
-      for (const auto& r : results) done_list.push_back(r.member);
-      std::cerr << "soma: resuming " << trial->name << ": " << results.size() << " members done\n";
+    auto model_text = ReadWholeFile(a.model);
+    const uint64_t fingerprint = scenario::CheckpointFingerprint(*text, model_text.ok() ? *model_text : "");
+    if (!model_text.ok()) {
+      opened = model_text.status();
+    } else if (a.resume && fs::exists(checkpoint_path)) {
+      scenario::TrialCheckpoint::Resumed resumed;
+      auto c = scenario::TrialCheckpoint::Resume(checkpoint_path, fingerprint, &resumed);
+      if (c.ok()) {
+        checkpoint.emplace(std::move(*c));
+        results = std::move(resumed.members);
+        for (const auto& r : results) done_list.push_back(r.member);
+        std::cerr << "soma: resuming " << trial->name << ": " << results.size() << " members done\n";
+        if (!resumed.dropped.empty()) {
+          std::cerr << "soma: " << checkpoint_path.string() << ": " << resumed.dropped
+                    << "; it and any after it are cut off, and those members run again\n";
+        }
+      } else {
+        opened = c.status();
+      }
+    } else if (a.resume && fs::exists(old_checkpoint)) {
+      opened = FailedPrecondition("'" + old_checkpoint.string() +
+                                  "' is the checkpoint of an earlier Soma (JSON lines), which this version cannot "
+                                  "continue; run without --resume to start again");
     } else {
-      fs::remove(checkpoint, ec);
+      fs::remove(old_checkpoint, ec);
+      auto c = scenario::TrialCheckpoint::Create(checkpoint_path, fingerprint);
+      if (c.ok()) checkpoint.emplace(std::move(*c));
+      else opened = c.status();
     }
+  }
+  if (!world.BroadcastFlag(opened.ok())) {
+    if (!root) return 1;
+    return ReportError(opened);
   }
   if (Status s = world.BroadcastInts(&done_list); !s.ok()) return ReportError(s);
   const std::set<int> done(done_list.begin(), done_list.end());
@@ -296,30 +214,34 @@ int RunTrial(const TrialArgs& a) {
   // the wait for a round's slowest member is small against the round.
   const size_t round = static_cast<size_t>(std::max(64, 32 * threads)) * static_cast<size_t>(world.size());
   std::unique_ptr<ensemble::ProgressBar> bar;
-  std::ofstream log;
   if (root) {
     bar = std::make_unique<ensemble::ProgressBar>(
         "trial " + trial->name +
         (world.distributed() ? " (" + std::to_string(world.size()) + " ranks)" : std::string()));
-    log.open(checkpoint, std::ios::app);
   }
+  // A checkpoint that cannot be written (a full disk) stops the run.
+  Status unwritten = Status::Ok();
   if (!world.distributed() && !todo.empty()) {
     // One pass over all members, with no barrier between batches: each
-    // member's checkpoint line is formatted on the worker thread that ran
-    // it, and this thread appends the finished lines to the checkpoint at
+    // member's checkpoint record is made on the worker thread that ran
+    // it, and this thread appends the finished records to the checkpoint at
     // every progress tick (about five times a second). A killed run loses
     // at most the members finished since the last tick, and no thread waits
     // for the slowest member of a batch.
     o.members = todo;
     std::mutex mu;
-    std::string pending;  // finished members' lines, not yet in the checkpoint
-    std::string flushing;  // the lines being written; swapped with pending, so both keep their capacity
+    std::string pending;   // finished members' records, not yet in the checkpoint
+    std::string flushing;  // the records being written; swapped with pending, so both keep their capacity
     long pending_count = 0;
     long written = static_cast<long>(done.size());
+    std::atomic<bool> stop{false};
+    o.cancel = &stop;
     o.finished = [&](const scenario::MemberResult& r) {
-      std::string line = MemberLine(r);
+      thread_local std::string record;  // keeps its capacity from member to member
+      record.clear();
+      scenario::AppendCheckpointRecord(r, &record);
       std::lock_guard<std::mutex> lock(mu);
-      pending += line;
+      pending += record;
       ++pending_count;
     };
     auto append = [&] {
@@ -329,10 +251,13 @@ int RunTrial(const TrialArgs& a) {
         flushing.swap(pending);
         std::swap(count, pending_count);
       }
-      if (count == 0) return;
-      log << flushing;
+      if (count == 0 || !unwritten.ok()) return;
+      unwritten = checkpoint->Append(flushing);
       flushing.clear();
-      log.flush();
+      if (!unwritten.ok()) {
+        stop = true;
+        return;
+      }
       written += count;
       (void)WriteProgress(dir, "running", written, total);
     };
@@ -342,6 +267,7 @@ int RunTrial(const TrialArgs& a) {
     };
     auto run = scenario::RunTrialMembers(*trial, imported->model, o);
     append();
+    if (!unwritten.ok()) return ReportError(unwritten);
     if (!run.ok()) return ReportError(run.status());
     for (auto& r : *run) results.push_back(std::move(r));
   }
@@ -370,14 +296,12 @@ int RunTrial(const TrialArgs& a) {
         bar->Update(std::min<long>(total, before + static_cast<long>(static_cast<double>(d) * scale)), total);
       };
     }
-    // Each member's checkpoint line and its result as bytes, made by the
-    // worker that ran it (o.members ascends, so a member's position is
-    // found by bisection).
+    // Each member's checkpoint record, made by the worker that ran it
+    // (o.members ascends, so a member's position is found by bisection).
     std::vector<std::string> records(o.members.size());
     o.finished = [&](const scenario::MemberResult& r) {
       const auto at = std::lower_bound(o.members.begin(), o.members.end(), r.member) - o.members.begin();
-      // Rank 0 keeps its own results as they are: it needs only the line.
-      records[static_cast<size_t>(at)] = root ? MemberLine(r) : RankRecord(r);
+      scenario::AppendCheckpointRecord(r, &records[static_cast<size_t>(at)]);
     };
     std::vector<scenario::MemberResult> part;
     Status failed = Status::Ok();
@@ -401,15 +325,17 @@ int RunTrial(const TrialArgs& a) {
     // one out; every rank stops if anything failed. It writes the
     // checkpoint after telling the others, so they go on meanwhile.
     std::vector<int> decision;  // ok, then the next round's counts
-    std::string their_lines;
+    std::string their_records;
     if (root) {
+      // A checkpoint write that failed in the last round stops the run.
+      if (!unwritten.ok()) failed = unwritten;
       for (size_t r = 0; r < gathered->size() && failed.ok(); ++r) {
         const std::string& bytes = (*gathered)[r];
         if (bytes.rfind(kRankError, 0) == 0) {
           failed = Internal("rank " + std::to_string(r) + ": " + bytes.substr(1));
           break;
         }
-        if (r > 0) failed = ReadRankRecords(bytes, their_lines, results).WithContext("results of rank " + std::to_string(r));
+        if (r > 0) failed = ReadRankRecords(bytes, their_records, results).WithContext("results of rank " + std::to_string(r));
         if (failed.ok() && counts[r] > 0) {
           double seconds = 0;
           std::memcpy(&seconds, bytes.data() + 1, sizeof seconds);
@@ -431,14 +357,14 @@ int RunTrial(const TrialArgs& a) {
     }
     counts.assign(decision.begin() + 1, decision.end());
     if (!root) continue;
-    // The others' checkpoint lines as they came, then rank 0's own.
-    log << their_lines;
-    for (const std::string& line : records) log << line;
+    // The others' records as they came, then rank 0's own.
+    for (const std::string& record : records) their_records += record;
     for (auto& r : part) results.push_back(std::move(r));
-    log.flush();
-    (void)WriteProgress(dir, "running", static_cast<long>(done.size() + end), total);
+    unwritten = checkpoint->Append(their_records);
+    if (unwritten.ok()) (void)WriteProgress(dir, "running", static_cast<long>(done.size() + end), total);
   }
   if (!root) return 0;
+  if (!unwritten.ok()) return ReportError(unwritten);
   bar->Update(total, total);
   bar->Finish();
   if (static_cast<int>(results.size()) != total) {

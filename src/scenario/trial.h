@@ -106,12 +106,12 @@ struct MemberResult {
 };
 
 // A member result as bytes and back, exactly (every double bit for bit,
-// NaN and infinities included), for passing results between MPI ranks: the
-// checkpoint's JSON lines cost rank 0 about 0.2 ms per T1D member to parse,
-// which capped a trial at about a dozen ranks. The bytes are in the host's
-// byte order (ranks of one trial run the same build). DecodeMemberResult
-// reads one record from the front of `bytes` and advances it; truncated or
-// inconsistent bytes give kDataLoss, never a read past the end.
+// NaN and infinities included): the records of a trial's checkpoint and
+// of what MPI ranks send each other (scenario/checkpoint.h). The bytes are
+// in the host's byte order (little-endian; checkpoint.h refuses others).
+// DecodeMemberResult reads one record from the front of `bytes` and
+// advances it; truncated or inconsistent bytes give kDataLoss, never a read
+// past the end.
 void EncodeMemberResult(const MemberResult& r, std::string* out);
 Result<MemberResult> DecodeMemberResult(std::string_view* bytes);
 

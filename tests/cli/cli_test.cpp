@@ -662,20 +662,40 @@ TEST(CliTrialTest, KilledRunResumesToTheFilesOfAnUninterruptedRun) {
   const std::string run = std::string(SOMA_BINARY) + " trial run " + (dir / "trial.json").string() + " --model " +
                           root + "/models/t1d-uva-padova.xml";
   const fs::path killed = dir / "killed", whole = dir / "whole";
-  const std::string checkpoint = (killed / "members.jsonl").string();
-  // Killed as soon as the checkpoint has a line (one thread: about a
-  // second for all members, the first lines come after 0.1 s; with 240
-  // members the run sometimes finished before the kill).
+  const std::string checkpoint = (killed / "checkpoint.bin").string();
+  // Killed as soon as the checkpoint holds more than its 24-byte header
+  // (one thread: about a second for all members, the first records come
+  // after 0.1 s; with 240 members the run sometimes finished before the
+  // kill).
   CommandResult r = soma::test::RunShell(
-      run + " --out " + killed.string() + " --threads 1 > /dev/null 2>&1 & p=$!; i=0; while [ ! -s " + checkpoint +
-      " ] && [ $i -lt 3000 ]; do sleep 0.01; i=$((i+1)); done; kill -9 $p; wait $p; wc -l < " + checkpoint);
-  const int kept = std::atoi(r.out.c_str());
-  ASSERT_GT(kept, 0) << r.out;
-  ASSERT_LT(kept, total) << "the run finished before it was killed";
+      run + " --out " + killed.string() + " --threads 1 > /dev/null 2>&1 & p=$!; i=0; while [ \"$(stat -c %s " +
+      checkpoint + " 2>/dev/null || echo 0)\" -le 24 ] && [ $i -lt 3000 ]; do sleep 0.01; i=$((i+1)); done; " +
+      "kill -9 $p; wait $p");
   EXPECT_FALSE(fs::exists(killed / "summary.json"));
+  // A checkpoint of another trial file is refused, and kept.
+  const std::string edited = (dir / "edited.json").string();
+  fs::copy_file(dir / "trial.json", edited);
+  std::ofstream(edited, std::ios::app) << "\n";
+  const auto size = fs::file_size(checkpoint);
+  r = soma::test::RunShell(std::string(SOMA_BINARY) + " trial run " + edited + " --model " + root +
+                           "/models/t1d-uva-padova.xml --out " + killed.string() + " --resume 2>&1");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.out.find("was written for another trial or model file"), std::string::npos) << r.out;
+  EXPECT_EQ(fs::file_size(checkpoint), size);
+  // So is the JSON-lines checkpoint of an earlier Soma, by name.
+  fs::create_directories(dir / "old");
+  std::ofstream(dir / "old" / "members.jsonl") << R"({"member": 0, "ok": true})" << "\n";
+  r = soma::test::RunShell(run + " --out " + (dir / "old").string() + " --resume 2>&1");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.out.find("members.jsonl' is the checkpoint of an earlier Soma"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::exists(dir / "old" / "members.jsonl"));
   r = soma::test::RunShell(run + " --out " + killed.string() + " --resume --threads 2 2>&1");
   ASSERT_EQ(r.exit_code, 0) << r.out;
-  EXPECT_NE(r.out.find("resuming killed: " + std::to_string(kept)), std::string::npos) << r.out;
+  const auto said = r.out.find("resuming killed: ");
+  ASSERT_NE(said, std::string::npos) << r.out;
+  const int kept = std::atoi(r.out.c_str() + said + 17);
+  EXPECT_GT(kept, 0) << r.out;
+  EXPECT_LT(kept, total) << "the run finished before it was killed";
   r = soma::test::RunShell(run + " --out " + whole.string() + " --threads 2 2>&1");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   for (const char* f : {"summary.json", "members.csv", "bands.csv"}) {
