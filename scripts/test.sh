@@ -30,5 +30,9 @@ if [[ -z "${SOMA_TEST_POSTGRES_URL:-}" ]]; then
   echo "test: PostgreSQL for tests at $SOMA_TEST_POSTGRES_URL"
 fi
 
+# Machine code the tests compile is cached in the build tree, not in the
+# user's ~/.cache/soma (src/expr/jit.h).
+export SOMA_CACHE_DIR="${SOMA_CACHE_DIR:-$root/build/cache}"
+
 cd build
 ctest --output-on-failure --parallel "$(nproc)" --timeout 600

@@ -5,16 +5,20 @@
 
 #include <dlfcn.h>
 
+#include <atomic>
 #include <cstdint>
-
+#include <cstdlib>
 #include <mutex>
 #include <string>
 
 namespace soma::expr {
 namespace {
 
-// flags: 1 = vector math (CompileNativeLanes).
-using CompileFn = bool (*)(Program* const*, size_t, int lanes, int flags, std::string*);
+// flags: 1 = vector math (CompileNativeLanes). cache_dir: null for none.
+using CompileFn = bool (*)(Program* const*, size_t, int lanes, int flags, const char* cache_dir, bool* cached,
+                           std::string*);
+
+std::atomic<uint64_t> compiled{0}, from_cache{0};
 
 struct Plugin {
   CompileFn compile = nullptr;
@@ -71,12 +75,33 @@ Status Compile(std::span<Program* const> programs, int lanes, int flags) {
   const Plugin& plugin = LoadPlugin();
   if (plugin.compile == nullptr) return Unsupported("native code: " + plugin.error);
   std::string error;
-  if (!plugin.compile(programs.data(), programs.size(), lanes, flags, &error)) return Internal("native code: " + error);
+  const std::string cache = NativeCodeCacheDir();
+  bool cached = false;
+  if (!plugin.compile(programs.data(), programs.size(), lanes, flags, cache.empty() ? nullptr : cache.c_str(), &cached,
+                      &error)) {
+    return Internal("native code: " + error);
+  }
+  (cached ? from_cache : compiled).fetch_add(1);
   return Status::Ok();
 }
 }  // namespace
 
 Status CompileNative(std::span<Program* const> programs) { return Compile(programs, 1, 0); }
+
+std::string NativeCodeCacheDir() {
+  auto env = [](const char* name) -> std::string {
+    const char* v = std::getenv(name);
+    return v != nullptr ? v : "";
+  };
+  const std::string setting = env("SOMA_JIT_CACHE");
+  if (setting == "off" || setting == "0") return "";
+  if (!env("SOMA_CACHE_DIR").empty()) return env("SOMA_CACHE_DIR") + "/jit";
+  if (!env("XDG_CACHE_HOME").empty()) return env("XDG_CACHE_HOME") + "/soma/jit";
+  if (!env("HOME").empty()) return env("HOME") + "/.cache/soma/jit";
+  return "";
+}
+
+NativeCodeCounts NativeCodeCount() { return {compiled.load(), from_cache.load()}; }
 
 Status CompileNativeLanes(std::span<Program* const> programs, int lanes, LaneMath math) {
   if (lanes != 2 && lanes != 4 && lanes != 8) {

@@ -7,6 +7,10 @@
 
 #include <dlfcn.h>
 
+#include <llvm/Bitcode/BitcodeWriter.h>
+#include <llvm/Config/llvm-config.h>
+#include <llvm/ExecutionEngine/ObjectCache.h>
+#include <llvm/ExecutionEngine/Orc/CompileUtils.h>
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
@@ -16,13 +20,24 @@
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/ADT/StringMap.h>
+#include <llvm/Support/CRC.h>
 #include <llvm/Support/Host.h>
+#include <llvm/Support/MemoryBuffer.h>
+#include <llvm/Support/SHA1.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <cstring>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -111,7 +126,7 @@ BinaryFn BinaryFunction(GOp op) {
 // missing. The x86-64 vector function ABI names them _ZGV<isa>N<lanes><v per
 // argument>_<name>: b = SSE (2 lanes), d = AVX2 (4), e = AVX-512 (8);
 // their results are within 4 units in the last place of the scalar ones.
-void* VectorFunction(const char* name, int arity, int lanes) {
+void* VectorFunction(const char* name, int arity, int lanes, std::string* symbol) {
   static void* const library = dlopen("libmvec.so.1", RTLD_NOW | RTLD_LOCAL);
   static const llvm::StringMap<bool> features = [] {
     llvm::StringMap<bool> f;
@@ -125,9 +140,8 @@ void* VectorFunction(const char* name, int arity, int lanes) {
   if (lanes == 4 && has("avx2")) isa = "d";
   if (lanes == 8 && has("avx512f")) isa = "e";
   if (isa == nullptr) return nullptr;
-  const std::string symbol =
-      std::string("_ZGV") + isa + "N" + std::to_string(lanes) + (arity == 2 ? "vv_" : "v_") + name;
-  return dlsym(library, symbol.c_str());
+  *symbol = std::string("_ZGV") + isa + "N" + std::to_string(lanes) + (arity == 2 ? "vv_" : "v_") + name;
+  return dlsym(library, symbol->c_str());
 }
 
 // The libmvec name of an operation whose interpreter function is that
@@ -161,8 +175,10 @@ std::string ErrorText(llvm::Error e) {
   return os.str();
 }
 
-// The LLJIT instance that owns the machine code of a set of programs.
+// The LLJIT instance that owns the machine code of a set of programs (and
+// the object cache its compiler was given, which must outlive it).
 struct Code {
+  std::unique_ptr<llvm::ObjectCache> cache;
   std::unique_ptr<llvm::orc::LLJIT> jit;
 };
 
@@ -403,24 +419,30 @@ class Translator {
   llvm::Value* Bool(llvm::Value* i1) { return b_.CreateUIToFP(i1, ty_); }
   // x != 0 (NaN is true): the interpreter's truth of a value.
   llvm::Value* Truth(llvm::Value* x) { return b_.CreateFCmpUNE(x, llvm::ConstantFP::get(ty_, 0.0)); }
-  llvm::Value* Call(void* fn, llvm::FunctionType* type, std::initializer_list<llvm::Value*> args) {
-    llvm::Value* callee = llvm::ConstantExpr::getIntToPtr(
-        llvm::ConstantInt::get(i64_, reinterpret_cast<uintptr_t>(fn)), llvm::PointerType::getUnqual(type));
-    llvm::CallInst* call = b_.CreateCall(type, callee, args);
+  // A call of the function at `fn` by its name, which the JIT links to
+  // `fn` (externals()): the machine code holds no address of this process,
+  // so the on-disk cache can hand it to another one.
+  llvm::Value* Call(const std::string& symbol, void* fn, llvm::FunctionType* type,
+                    std::initializer_list<llvm::Value*> args) {
+    externals_.emplace(symbol, fn);
+    llvm::FunctionCallee callee = module_.getOrInsertFunction(symbol, type);
+    llvm::CallInst* call = b_.CreateCall(callee, args);
     call->addFnAttr(llvm::Attribute::NoUnwind);
     call->addFnAttr(llvm::Attribute::ReadNone);
     call->addFnAttr(llvm::Attribute::WillReturn);
     return call;
   }
   // The scalar function on each lane (the interpreter's, so the same bits).
-  llvm::Value* CallPerLane(void* fn, llvm::FunctionType* type, std::initializer_list<llvm::Value*> args) {
-    if (lanes_ == 1) return Call(fn, type, args);
+  llvm::Value* CallPerLane(const std::string& symbol, void* fn, llvm::FunctionType* type,
+                           std::initializer_list<llvm::Value*> args) {
+    if (lanes_ == 1) return Call(symbol, fn, type, args);
     llvm::Value* result = llvm::UndefValue::get(ty_);
     for (int l = 0; l < lanes_; ++l) {
       const uint64_t lane = static_cast<uint64_t>(l);
       llvm::Value* a = b_.CreateExtractElement(*args.begin(), lane);
-      llvm::Value* v = args.size() == 1 ? Call(fn, type, {a})
-                                        : Call(fn, type, {a, b_.CreateExtractElement(*(args.begin() + 1), lane)});
+      llvm::Value* v = args.size() == 1
+                           ? Call(symbol, fn, type, {a})
+                           : Call(symbol, fn, type, {a, b_.CreateExtractElement(*(args.begin() + 1), lane)});
       result = b_.CreateInsertElement(result, v, lane);
     }
     return result;
@@ -471,18 +493,21 @@ class Translator {
     if (vector_math_) {
       if (const char* name = VectorName(op)) {
         const int arity = op == GOp::kPow ? 2 : 1;
-        if (void* fn = VectorFunction(name, arity, lanes_)) {
+        std::string symbol;
+        if (void* fn = VectorFunction(name, arity, lanes_, &symbol)) {
           auto* type = llvm::FunctionType::get(ty_, arity == 2 ? std::vector<llvm::Type*>{ty_, ty_}
                                                                : std::vector<llvm::Type*>{ty_}, false);
-          return arity == 2 ? Call(fn, type, {x, y}) : Call(fn, type, {x});
+          return arity == 2 ? Call(symbol, fn, type, {x, y}) : Call(symbol, fn, type, {x});
         }
       }
     }
+    const std::string symbol = "soma_op_" + std::to_string(static_cast<int>(op));
     if (UnaryFn fn = UnaryFunction(op)) {
-      return CallPerLane(reinterpret_cast<void*>(fn), llvm::FunctionType::get(f64_, {f64_}, false), {x});
+      return CallPerLane(symbol, reinterpret_cast<void*>(fn), llvm::FunctionType::get(f64_, {f64_}, false), {x});
     }
     if (BinaryFn fn = BinaryFunction(op)) {
-      return CallPerLane(reinterpret_cast<void*>(fn), llvm::FunctionType::get(f64_, {f64_, f64_}, false), {x, y});
+      return CallPerLane(symbol, reinterpret_cast<void*>(fn), llvm::FunctionType::get(f64_, {f64_, f64_}, false),
+                         {x, y});
     }
     // kConst and kVar never appear in a Program's code.
     return llvm::ConstantFP::getNaN(ty_);
@@ -496,12 +521,121 @@ class Translator {
   int lanes_;
   bool vector_math_;  // libmvec's functions where it has them (VectorFunction)
   llvm::Type* ty_;  // a value: f64_, or lanes_ of them
+  std::map<std::string, void*> externals_;  // the functions called, by symbol
+
+ public:
+  const std::map<std::string, void*>& externals() const { return externals_; }
+};
+
+// The on-disk cache of machine code (jit.h): one file per module, named by
+// the SHA-1 of its bitcode and of what else decides the code (LLVM's
+// version, the target, the CPU and its features, the native interface),
+// holding the object file and its CRC-32. Best effort: a file that is
+// missing, unreadable or fails its CRC is compiled again (and rewritten);
+// a cache that cannot be written is skipped. Files are written whole under
+// a temporary name and renamed, so processes that share the folder (MPI
+// ranks, say) never read half a file. At most kMaxEntries files; the ones
+// least recently used go first. Machine code is code: the folder is made
+// private to the user (0700) and not used when another user owns it or
+// others may write to it.
+class DiskCache : public llvm::ObjectCache {
+ public:
+  DiskCache(std::filesystem::path dir, std::string salt) : dir_(std::move(dir)), salt_(std::move(salt)) {
+    std::error_code ec;
+    if (dir_.has_parent_path()) std::filesystem::create_directories(dir_.parent_path(), ec);
+    ::mkdir(dir_.c_str(), 0700);  // fails harmlessly when it exists
+    struct stat st {};
+    usable_ = ::stat(dir_.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::geteuid() &&
+              (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+  }
+
+  std::unique_ptr<llvm::MemoryBuffer> getObject(const llvm::Module* module) override {
+    if (!usable_) return nullptr;
+    llvm::SmallVector<char, 0> bitcode;
+    llvm::raw_svector_ostream os(bitcode);
+    llvm::WriteBitcodeToFile(*module, os);
+    llvm::SHA1 sha;
+    sha.update(salt_);
+    sha.update(llvm::StringRef(bitcode.data(), bitcode.size()));
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string key;
+    for (uint8_t byte : sha.final()) {
+      key += kHex[byte >> 4];
+      key += kHex[byte & 15];
+    }
+    path_ = dir_ / (key + ".o");
+    auto file = llvm::MemoryBuffer::getFile(path_.string(), /*IsText=*/false, /*RequiresNullTerminator=*/false);
+    if (!file) return nullptr;
+    const llvm::StringRef bytes = (*file)->getBuffer();
+    if (bytes.size() <= sizeof(uint32_t)) return nullptr;
+    const llvm::StringRef object = bytes.drop_back(sizeof(uint32_t));
+    uint32_t crc = 0;
+    std::memcpy(&crc, bytes.data() + object.size(), sizeof crc);
+    if (llvm::crc32(llvm::arrayRefFromStringRef(object)) != crc) return nullptr;
+    hit_ = true;
+    std::error_code ec;
+    std::filesystem::last_write_time(path_, std::filesystem::file_time_type::clock::now(), ec);  // recently used
+    return llvm::MemoryBuffer::getMemBufferCopy(object, path_.string());
+  }
+
+  void notifyObjectCompiled(const llvm::Module*, llvm::MemoryBufferRef object) override {
+    if (path_.empty()) return;
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    // Unique to this process and compile: others may write the same key.
+    static std::atomic<uint64_t> writes{0};
+    const fs::path temporary =
+        path_.string() + "." + std::to_string(::getpid()) + "." + std::to_string(writes.fetch_add(1)) + ".tmp";
+    const uint32_t crc = llvm::crc32(llvm::arrayRefFromStringRef(object.getBuffer()));
+    {
+      std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+      out.write(object.getBufferStart(), static_cast<std::streamsize>(object.getBufferSize()));
+      out.write(reinterpret_cast<const char*>(&crc), sizeof crc);
+      if (!out.flush()) {
+        out.close();
+        fs::remove(temporary, ec);
+        return;
+      }
+    }
+    fs::rename(temporary, path_, ec);
+    if (ec) {
+      fs::remove(temporary, ec);
+      return;
+    }
+    Prune();
+  }
+
+  bool hit() const { return hit_; }
+
+ private:
+  static constexpr size_t kMaxEntries = 256;
+
+  void Prune() {
+    namespace fs = std::filesystem;
+    std::vector<std::pair<fs::file_time_type, fs::path>> entries;
+    std::error_code ec;
+    for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
+      if (it->path().extension() == ".o") entries.emplace_back(it->last_write_time(ec), it->path());
+    }
+    if (entries.size() <= kMaxEntries) return;
+    std::sort(entries.begin(), entries.end());
+    for (size_t k = 0; k + kMaxEntries < entries.size(); ++k) fs::remove(entries[k].second, ec);
+  }
+
+  std::filesystem::path dir_;
+  std::string salt_;
+  std::filesystem::path path_;  // this module's file
+  bool usable_ = false;
+  bool hit_ = false;
 };
 
 // Compiles programs[0, n) and attaches the code; false with *error set on
-// failure (nothing attached). Called by CompileNative (jit.cpp) through
-// dlsym.
-bool Compile(Program* const* programs, size_t n, int lanes, bool vector_math, std::string* error) {
+// failure (nothing attached). With a cache folder, machine code compiled
+// before for the same module is taken from there (*cached = true). Called
+// by CompileNative (jit.cpp) through dlsym.
+bool Compile(Program* const* programs, size_t n, int lanes, bool vector_math, const char* cache_dir, bool* cached,
+             std::string* error) {
+  *cached = false;
   using internal::ProgramAccess;
   static std::once_flag targets;
   std::call_once(targets, [] {
@@ -528,10 +662,37 @@ bool Compile(Program* const* programs, size_t n, int lanes, bool vector_math, st
   // the code is about as fast as with the optimising pipeline, which takes
   // 7-8 times longer to compile (bench/PROFILE.md).
   machine->setCodeGenOptLevel(llvm::CodeGenOpt::None);
-  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*machine)).create();
-  if (!jit) return fail("cannot start LLVM's JIT: " + ErrorText(jit.takeError()));
   auto code = std::make_shared<Code>();
+  DiskCache* cache = nullptr;
+  if (cache_dir != nullptr && *cache_dir != '\0') {
+    code->cache = std::make_unique<DiskCache>(
+        cache_dir, std::string(LLVM_VERSION_STRING) + "|" + machine->getTargetTriple().str() + "|" +
+                       machine->getCPU() + "|" + machine->getFeatures().getString() + "|" +
+                       std::to_string(internal::NativeInterface()) + "|" + std::to_string(lanes));
+    cache = static_cast<DiskCache*>(code->cache.get());
+  }
+  llvm::orc::LLJITBuilder builder;
+  builder.setJITTargetMachineBuilder(std::move(*machine));
+  if (cache) {
+    builder.setCompileFunctionCreator([cache](llvm::orc::JITTargetMachineBuilder target)
+                                          -> llvm::Expected<std::unique_ptr<llvm::orc::IRCompileLayer::IRCompiler>> {
+      auto tm = target.createTargetMachine();
+      if (!tm) return tm.takeError();
+      return std::make_unique<llvm::orc::TMOwningSimpleCompiler>(std::move(*tm), cache);
+    });
+  }
+  auto jit = builder.create();
+  if (!jit) return fail("cannot start LLVM's JIT: " + ErrorText(jit.takeError()));
   code->jit = std::move(*jit);
+  // The functions the code calls, by name (Translator::Call).
+  llvm::orc::SymbolMap functions;
+  for (const auto& [symbol, fn] : t.externals()) {
+    functions[code->jit->mangleAndIntern(symbol)] = llvm::JITEvaluatedSymbol(
+        llvm::pointerToJITTargetAddress(fn), llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable);
+  }
+  if (llvm::Error e = code->jit->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(functions)))) {
+    return fail(ErrorText(std::move(e)));
+  }
   // memset for long runs of zero outputs: resolved in this process (libc).
   auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
       code->jit->getDataLayout().getGlobalPrefix());
@@ -551,6 +712,7 @@ bool Compile(Program* const* programs, size_t n, int lanes, bool vector_math, st
   for (size_t k = 0; k < n; ++k) {
     if (added[k]) ProgramAccess::Attach(programs[k], fns[k], code, lanes);
   }
+  *cached = cache != nullptr && cache->hit();
   return true;
 }
 
@@ -563,6 +725,7 @@ extern "C" __attribute__((visibility("default"))) uint64_t soma_expr_native_inte
 
 extern "C" __attribute__((visibility("default"))) bool soma_expr_compile_native(soma::expr::Program* const* programs,
                                                                                 size_t n, int lanes, int flags,
+                                                                                const char* cache_dir, bool* cached,
                                                                                 std::string* error) {
-  return soma::expr::Compile(programs, n, lanes, (flags & 1) != 0, error);
+  return soma::expr::Compile(programs, n, lanes, (flags & 1) != 0, cache_dir, cached, error);
 }

@@ -10,6 +10,6 @@ extern "C" __attribute__((visibility("default"))) uint64_t soma_expr_native_inte
   return (uint64_t{999} << 32) | 1;
 }
 
-extern "C" __attribute__((visibility("default"))) bool soma_expr_compile_native(void* const*, size_t, int, void*) {
+extern "C" __attribute__((visibility("default"))) bool soma_expr_compile_native(void* const*, size_t, int, int, const char*, bool*, void*) {
   std::abort();
 }

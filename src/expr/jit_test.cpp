@@ -7,9 +7,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -461,6 +465,129 @@ TEST(JitTest, ThreadsCompileAtTheSameTime) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(wrong, std::vector<int>(4, 0));  // -1: that thread could not compile
+}
+
+// Sets an environment variable for one scope, restoring what was there.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    ::setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    if (old_) ::setenv(name_, old_->c_str(), 1);
+    else ::unsetenv(name_);
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+size_t CacheFiles(const std::filesystem::path& dir) {
+  size_t n = 0;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    n += it->path().extension() == ".o" ? 1 : 0;
+  }
+  return n;
+}
+
+// The on-disk cache: a second compile of the same programs takes the
+// machine code from there, with the same bits as the interpreter (scalar)
+// and as the code compiled (lanes); other programs, lane counts or math get
+// files of their own; a damaged file is compiled again and rewritten; and
+// SOMA_JIT_CACHE=off neither reads nor writes.
+TEST(JitTest, MachineCodeFromTheDiskCacheGivesTheSameBits) {
+  if (!JitAvailable()) GTEST_SKIP() << "built without LLVM";
+  namespace fs = std::filesystem;
+  const fs::path root = fs::temp_directory_path() / ("soma_jit_cache_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  ScopedEnv dir("SOMA_CACHE_DIR", root.string());
+  ScopedEnv on("SOMA_JIT_CACHE", "on");
+  ASSERT_EQ(NativeCodeCacheDir(), root.string() + "/jit");
+  const fs::path cache = root / "jit";
+  Graph g;
+  std::vector<std::vector<double>> inputs;
+  const std::vector<NodeId> outs = EveryOperation(g, &inputs);
+  auto count = [] { return NativeCodeCount(); };
+
+  const NativeCodeCounts start = count();
+  ExpectNativeMatchesInterpreter(g, outs, inputs);
+  EXPECT_EQ(count().compiled, start.compiled + 1);
+  EXPECT_EQ(CacheFiles(cache), 1u);
+  ExpectNativeMatchesInterpreter(g, outs, inputs);
+  EXPECT_EQ(count().from_cache, start.from_cache + 1);
+  EXPECT_EQ(count().compiled, start.compiled + 1);
+
+  // Damage: a changed byte fails the CRC, so LLVM compiles again and the
+  // file is rewritten whole.
+  ASSERT_EQ(CacheFiles(cache), 1u);
+  const fs::path file = fs::directory_iterator(cache)->path();
+  std::string bytes;
+  {
+    std::ifstream in(file, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  ASSERT_GT(bytes.size(), 100u);
+  std::string damaged = bytes;
+  damaged[bytes.size() / 2] ^= 0x40;
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << damaged;
+  ExpectNativeMatchesInterpreter(g, outs, inputs);
+  EXPECT_EQ(count().compiled, start.compiled + 2);
+  {
+    std::ifstream in(file, std::ios::binary);
+    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()), bytes);
+  }
+
+  // A folder others may write to is not used (their machine code would
+  // run here): compiled again although the file is there.
+  fs::permissions(cache, fs::perms::group_write | fs::perms::others_write, fs::perm_options::add);
+  ExpectNativeMatchesInterpreter(g, outs, inputs);
+  EXPECT_EQ(count().compiled, start.compiled + 3);
+  EXPECT_EQ(count().from_cache, start.from_cache + 1);
+  fs::permissions(cache, fs::perms::group_write | fs::perms::others_write, fs::perm_options::remove);
+  ExpectNativeMatchesInterpreter(g, outs, inputs);
+  EXPECT_EQ(count().from_cache, start.from_cache + 2);
+  EXPECT_EQ(fs::status(cache).permissions() & fs::perms::all, fs::perms::owner_all);  // made private
+
+  // Lanes: their own file per lane count and math; the cached code gives
+  // the bits of the code compiled.
+  std::mt19937 rng(7);
+  Graph lg;
+  std::vector<NodeId> pool = RandomGraph(lg, rng, 300);
+  const std::vector<NodeId> louts(pool.end() - 6, pool.end());
+  const size_t before_lanes = CacheFiles(cache);
+  for (LaneMath math : {LaneMath::kExact, LaneMath::kVector}) {
+    std::vector<double> first;
+    for (int round = 0; round < 2; ++round) {
+      Program p = Program::Compile(lg, louts);
+      Program* programs[] = {&p};
+      const NativeCodeCounts was = count();
+      ASSERT_TRUE(CompileNativeLanes(programs, 4, math).ok());
+      EXPECT_EQ(count().from_cache, was.from_cache + (round == 1 ? 1 : 0));
+      std::vector<double> in(std::max<uint32_t>(p.num_inputs(), 1) * 4), out(louts.size() * 4);
+      for (size_t k = 0; k < in.size(); ++k) in[k] = 0.37 * static_cast<double>(k % 11) - 1.5;
+      p.RunLanes(in.data(), out.data());
+      if (round == 0) {
+        first = out;
+      } else {
+        for (size_t k = 0; k < out.size(); ++k) EXPECT_TRUE(Identical(first[k], out[k])) << k;
+      }
+    }
+  }
+  EXPECT_EQ(CacheFiles(cache), before_lanes + 2);
+
+  // Off: compiled, and nothing read or written.
+  {
+    ScopedEnv off("SOMA_JIT_CACHE", "off");
+    EXPECT_EQ(NativeCodeCacheDir(), "");
+    const NativeCodeCounts was = count();
+    ExpectNativeMatchesInterpreter(g, outs, inputs);
+    EXPECT_EQ(count().compiled, was.compiled + 1);
+    EXPECT_EQ(count().from_cache, was.from_cache);
+  }
+  fs::remove_all(root);
 }
 
 }  // namespace

@@ -205,8 +205,9 @@ namespace internal {
 // sources. Bump the version when the signature or a member's meaning changes
 // without changing sizeof(Program).
 // 2: NativeFn returns the finiteness check; 3: the compile function takes lanes;
-// 4: and flags (vector math).
-constexpr uint32_t kNativeInterfaceVersion = 4;
+// 4: and flags (vector math); 5: and the cache folder (and says whether the
+// code came from it).
+constexpr uint32_t kNativeInterfaceVersion = 5;
 constexpr uint64_t NativeInterface() { return (uint64_t{kNativeInterfaceVersion} << 32) | sizeof(Program); }
 }  // namespace internal
 
