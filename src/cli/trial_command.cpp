@@ -145,7 +145,7 @@ int RunTrial(const TrialArgs& a) {
 
   const int total = scenario::PopulationSize(*trial);
   const fs::path checkpoint_path = dir / "checkpoint.bin";
-  // Before 2026-12-08 the checkpoint was JSON lines in members.jsonl.
+  // Until 2026-12-07 the checkpoint was JSON lines in members.jsonl.
   const fs::path old_checkpoint = dir / "members.jsonl";
   std::optional<scenario::TrialCheckpoint> checkpoint;  // rank 0
   std::vector<scenario::MemberResult> results;         // rank 0

@@ -4,8 +4,8 @@
 // `--resume` continues a killed run from it without redoing those members.
 //
 // Binary rather than text because a member is mostly its output series
-// (867 numbers on the T1D day): written as JSON lines, as before
-// 2026-12-08, formatting the numbers took the worker threads about a tenth
+// (867 numbers on the T1D day): written as JSON lines (members.jsonl,
+// until 2026-12-07), formatting the numbers took the worker threads about a tenth
 // of a member's time and the file was 2.4 times as large (bench/PROFILE.md).
 //
 // Layout, little-endian:
