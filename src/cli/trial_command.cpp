@@ -76,7 +76,7 @@ int Finish(const scenario::Trial& trial, std::vector<scenario::MemberResult> res
   const int total = scenario::PopulationSize(trial);
   std::sort(results.begin(), results.end(),
             [](const auto& x, const auto& y) { return x.member < y.member; });
-  scenario::TrialSummary summary = scenario::SummariseTrial(trial, results);
+  scenario::TrialSummary summary = scenario::SummariseTrial(trial, results, threads);
   json summary_json = scenario::ToJson(trial, summary);
   if (!trial.warnings.empty()) summary_json["warnings"] = trial.warnings;
   if (trial.sensitivity) {

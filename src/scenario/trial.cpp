@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -792,7 +793,7 @@ Result<std::vector<MemberResult>> RunTrialMembers(const Trial& trial, const mode
   return results;
 }
 
-TrialSummary SummariseTrial(const Trial& trial, const std::vector<MemberResult>& results) {
+TrialSummary SummariseTrial(const Trial& trial, const std::vector<MemberResult>& results, int threads) {
   TrialSummary s;
   s.members = static_cast<int>(results.size());
   for (const auto& r : results) s.failed += r.ok ? 0 : 1;
@@ -828,17 +829,24 @@ TrialSummary SummariseTrial(const Trial& trial, const std::vector<MemberResult>&
       }
     }
     s.band_variables.push_back(names);
-    RowSorter sorter;
-    for (size_t out = 0; out < outputs; ++out) {
-      std::vector<std::vector<double>> rows;
-      for (size_t row = 0; row < s.times.size(); ++row) {
+    // Each output's rows in blocks of kBandRows, on `threads` threads: a
+    // block's first row is sorted from member order, the others from the
+    // row before (RowSorter), so the blocks, not the threads, decide the
+    // order values come out in and the bands do not depend on `threads`.
+    constexpr size_t kBandRows = 64;
+    const size_t rows = s.times.size(), blocks = (rows + kBandRows - 1) / kBandRows;
+    bands.assign(outputs, std::vector<std::vector<double>>(rows));
+    ensemble::ParallelOptions po;
+    po.threads = threads;
+    ensemble::ParallelFor(0, static_cast<long>(outputs * blocks), [&](long task) {
+      const size_t out = static_cast<size_t>(task) / blocks, block = static_cast<size_t>(task) % blocks;
+      RowSorter sorter;
+      for (size_t row = block * kBandRows; row < std::min(rows, (block + 1) * kBandRows); ++row) {
         const std::vector<double>& v = sorter.Sort(results, sc, out, row);
-        std::vector<double> q;
+        std::vector<double>& q = bands[out][row];
         for (double p : trial.percentiles) q.push_back(SortedPercentile(v, p));
-        rows.push_back(std::move(q));
       }
-      bands.push_back(std::move(rows));
-    }
+    }, po);
     s.bands.push_back(std::move(bands));
   }
   return s;
@@ -864,53 +872,75 @@ json ToJson(const Trial& trial, const TrialSummary& s) {
           {"outcomes", outcomes}, {"differences_from_baseline", diffs}};
 }
 
+namespace {
+
+// `v` as printf's %.<precision>g writes it (and a stream with that
+// precision), several times faster than a stream.
+void AppendNumber(std::string& out, double v, int precision) {
+  char buf[64];
+  const auto written = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, precision);
+  out.append(buf, written.ptr);
+}
+
+}  // namespace
+
 std::string MembersCsv(const Trial& trial, const std::vector<MemberResult>& results) {
-  std::ostringstream os;
-  os.precision(10);
-  os << "member,name";
-  for (const auto& c : trial.population.covariates) os << "," << c;
+  std::string out = "member,name";
+  for (const auto& c : trial.population.covariates) out += "," + c;
   if (trial.population.size > 0) {
-    for (const auto& [sym, v] : MemberParameters(trial, 0)) os << "," << sym;
+    for (const auto& [sym, v] : MemberParameters(trial, 0)) out += "," + sym;
   }
   for (const auto& sc : trial.scenarios)
-    for (const auto& o : sc.outcomes) os << "," << sc.name << "." << o.name;
-  os << ",error\n";
+    for (const auto& o : sc.outcomes) out += "," + sc.name + "." + o.name;
+  out += ",error\n";
   for (const auto& r : results) {
-    os << r.member << ","
-       << (r.member < static_cast<int>(trial.population.member_names.size()) ? trial.population.member_names[r.member] : "");
-    for (double c : MemberCovariates(trial, r.member)) os << "," << c;
-    for (const auto& [id, v] : MemberParameters(trial, r.member)) os << "," << v;
+    out += std::to_string(r.member);
+    out += ',';
+    if (r.member < static_cast<int>(trial.population.member_names.size())) out += trial.population.member_names[r.member];
+    for (double c : MemberCovariates(trial, r.member)) {
+      out += ',';
+      AppendNumber(out, c, 10);
+    }
+    for (const auto& [id, v] : MemberParameters(trial, r.member)) {
+      out += ',';
+      AppendNumber(out, v, 10);
+    }
     for (size_t sc = 0; sc < trial.scenarios.size(); ++sc)
       for (size_t o = 0; o < trial.scenarios[sc].outcomes.size(); ++o) {
-        os << ",";
-        if (r.ok && std::isfinite(r.outcomes[sc][o])) os << r.outcomes[sc][o];
+        out += ',';
+        if (r.ok && std::isfinite(r.outcomes[sc][o])) AppendNumber(out, r.outcomes[sc][o], 10);
       }
     std::string err = r.error;
     std::replace(err.begin(), err.end(), ',', ';');
     std::replace(err.begin(), err.end(), '\n', ' ');
-    os << "," << err << "\n";
+    out += "," + err + "\n";
   }
-  return os.str();
+  return out;
 }
 
 std::string BandsCsv(const Trial& trial, const TrialSummary& s) {
-  std::ostringstream os;
-  os.precision(8);
-  os << "scenario,variable,time";
-  for (double q : trial.percentiles) os << ",p" << q;
-  os << "\n";
+  std::string out = "scenario,variable,time";
+  for (double q : trial.percentiles) {
+    out += ",p";
+    AppendNumber(out, q, 8);
+  }
+  out += "\n";
   for (size_t sc = 0; sc < s.bands.size(); ++sc) {
     const Scenario& scen = trial.scenarios[sc];
-    for (size_t out = 0; out < s.bands[sc].size(); ++out) {
-      const std::string& var = s.band_variables[sc][out];
-      for (size_t row = 0; row < s.bands[sc][out].size(); ++row) {
-        os << scen.name << "," << var << "," << s.times[row];
-        for (double v : s.bands[sc][out][row]) os << "," << v;
-        os << "\n";
+    for (size_t output = 0; output < s.bands[sc].size(); ++output) {
+      const std::string prefix = scen.name + "," + s.band_variables[sc][output] + ",";
+      for (size_t row = 0; row < s.bands[sc][output].size(); ++row) {
+        out += prefix;
+        AppendNumber(out, s.times[row], 8);
+        for (double v : s.bands[sc][output][row]) {
+          out += ',';
+          AppendNumber(out, v, 8);
+        }
+        out += '\n';
       }
     }
   }
-  return os.str();
+  return out;
 }
 
 }  // namespace soma::scenario

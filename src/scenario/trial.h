@@ -204,12 +204,15 @@ struct TrialSummary {
   std::vector<double> times;
 };
 
-TrialSummary SummariseTrial(const Trial& trial, const std::vector<MemberResult>& results);
+// The bands are computed on `threads` threads (0: all cores); the result
+// does not depend on it.
+TrialSummary SummariseTrial(const Trial& trial, const std::vector<MemberResult>& results, int threads = 1);
 
 nlohmann::json ToJson(const Trial& trial, const TrialSummary& summary);
-// CSV of members: member, parameters..., <scenario>.<outcome>...
+// CSV of members: member, parameters..., <scenario>.<outcome>... (numbers as
+// printf's %.10g writes them).
 std::string MembersCsv(const Trial& trial, const std::vector<MemberResult>& results);
-// CSV of bands: scenario, variable, time, p<q>...
+// CSV of bands: scenario, variable, time, p<q>... (numbers as %.8g).
 std::string BandsCsv(const Trial& trial, const TrialSummary& summary);
 
 }  // namespace soma::scenario

@@ -6,12 +6,14 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <map>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <sstream>
 #include <vector>
 
 #include "expr/jit.h"
@@ -23,6 +25,13 @@ namespace {
 
 // dX/dt = -k X with X(0) = 0 and a unit bolus at t = 0: X = exp(-k t).
 const std::string kDecay = testing::DecaySbml();
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
 
 nlohmann::json Scenario(const std::string& name, double dose) {
   return {{"name", name}, {"end", 10}, {"steps", 1000}, {"outputs", {"X"}},
@@ -82,6 +91,24 @@ TEST_F(TrialTest, MembersMatchTheirAnalyticOutcomesWhateverTheThreadCount) {
   EXPECT_LT(s.bands[0][0][500][0], s.bands[0][0][500][4]);  // p5 < p95
   std::string csv = MembersCsv(*trial, *one);
   EXPECT_EQ(csv.substr(0, csv.find('\n')), "member,name,k,dose 1.x5,dose 1.auc,dose 2.x5,dose 2.auc,error");
+  // Every number as printf's %.10g writes it (members.csv) and %.8g (bands.csv).
+  auto g = [](double v, int precision) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
+    return std::string(buf);
+  };
+  const MemberResult& m7 = (*one)[7];
+  EXPECT_EQ(Lines(csv)[8], "7,," + g(MemberParameters(*trial, 7)[0].second, 10) + "," + g(m7.outcomes[0][0], 10) +
+                               "," + g(m7.outcomes[0][1], 10) + "," + g(m7.outcomes[1][0], 10) + "," +
+                               g(m7.outcomes[1][1], 10) + ",");
+  const std::string bands = BandsCsv(*trial, s);
+  std::string row = "dose 1,X," + g(s.times[500], 8);
+  for (double v : s.bands[0][0][500]) row += "," + g(v, 8);
+  EXPECT_EQ(Lines(bands)[501], row);
+  EXPECT_EQ(Lines(bands)[0], "scenario,variable,time,p5,p25,p50,p75,p95");
+  // ... and bands that do not depend on the threads that computed them.
+  const TrialSummary two = SummariseTrial(*trial, *one, 3);
+  EXPECT_EQ(BandsCsv(*trial, two), bands);
 }
 
 // The T1D standard day as a trial on `size` members drawn by `sampling`,
