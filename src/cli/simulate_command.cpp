@@ -58,10 +58,16 @@ int RunSimulate(const SimulateArgs& a) {
   Status written = WriteOutput(a.output, text);
   if (!written.ok()) return ReportError(written);
   if (a.summary) {
+    // Modules of machine code LLVM compiled, and taken from the on-disk cache (expr/jit.h).
+    const expr::NativeCodeCounts modules = expr::NativeCodeCount();
     std::cerr << "  SBML import time (s)           " << times.import_seconds << "\n"
               << "  compile time (s)               " << times.compile_seconds << "\n"
               << "  expression evaluation          "
-              << ((*compiled)->native_code() ? "native code (LLVM)" : "bytecode interpreter") << "\n"
+              << ((*compiled)->native_code()
+                      ? "native code (LLVM; modules compiled: " + std::to_string(modules.compiled) +
+                            ", from the cache: " + std::to_string(modules.from_cache) + ")"
+                      : std::string("bytecode interpreter"))
+              << "\n"
               << result->summary.FullReport();
   }
   for (const std::string& v : result->summary.constraint_violations) {

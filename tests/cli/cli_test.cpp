@@ -149,7 +149,18 @@ TEST(CliTest, SimulateWithNativeCodeGivesTheSameTable) {
   ASSERT_EQ(native.exit_code, 0) << native.out;
   EXPECT_NE(plain.out.find("bytecode interpreter"), std::string::npos) << plain.out;
   if (native.out.find("no LLVM JIT") == std::string::npos) {
-    EXPECT_NE(native.out.find("native code (LLVM)"), std::string::npos) << native.out;
+    EXPECT_NE(native.out.find("native code (LLVM"), std::string::npos) << native.out;
+    // With an empty cache LLVM compiles the model; the next run takes it from there.
+    const fs::path cache = fs::temp_directory_path() / ("soma_cli_jit_cache_" + std::to_string(::getpid()));
+    fs::remove_all(cache);
+    const std::string run = "SOMA_CACHE_DIR=" + cache.string() + " SOMA_JIT_CACHE=on " + std::string(SOMA_BINARY) +
+                            " " + args + " --native-code -o " + TempFile("cached.csv", "").string() + " 2>&1";
+    CommandResult first = soma::test::RunShell(run), second = soma::test::RunShell(run);
+    EXPECT_NE(first.out.find("native code (LLVM; modules compiled: 1, from the cache: 0)"), std::string::npos)
+        << first.out;
+    EXPECT_NE(second.out.find("native code (LLVM; modules compiled: 0, from the cache: 1)"), std::string::npos)
+        << second.out;
+    fs::remove_all(cache);
   }
   std::ifstream a(fs::temp_directory_path() / "soma_cli_test_plain.csv");
   std::ifstream b(fs::temp_directory_path() / "soma_cli_test_native.csv");
