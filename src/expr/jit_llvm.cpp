@@ -33,6 +33,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <cstdint>
 #include <filesystem>
@@ -535,7 +536,8 @@ class Translator {
 // a cache that cannot be written is skipped. Files are written whole under
 // a temporary name and renamed, so processes that share the folder (MPI
 // ranks, say) never read half a file. At most kMaxEntries files; the ones
-// least recently used go first. Machine code is code: the folder is made
+// least recently used go first, and a temporary file a killed writer left
+// after an hour. Machine code is code: the folder is made
 // private to the user (0700) and not used when another user owns it or
 // others may write to it.
 class DiskCache : public llvm::ObjectCache {
@@ -614,8 +616,12 @@ class DiskCache : public llvm::ObjectCache {
     namespace fs = std::filesystem;
     std::vector<std::pair<fs::file_time_type, fs::path>> entries;
     std::error_code ec;
+    const auto stale = fs::file_time_type::clock::now() - std::chrono::hours(1);
     for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
-      if (it->path().extension() == ".o") entries.emplace_back(it->last_write_time(ec), it->path());
+      const fs::file_time_type written = it->last_write_time(ec);
+      if (it->path().extension() == ".o") entries.emplace_back(written, it->path());
+      // A temporary file left by a process killed while writing it.
+      if (it->path().extension() == ".tmp" && written < stale) fs::remove(it->path(), ec);
     }
     if (entries.size() <= kMaxEntries) return;
     std::sort(entries.begin(), entries.end());

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -551,6 +552,13 @@ TEST(JitTest, MachineCodeFromTheDiskCacheGivesTheSameBits) {
   EXPECT_EQ(count().from_cache, start.from_cache + 2);
   EXPECT_EQ(fs::status(cache).permissions() & fs::perms::all, fs::perms::owner_all);  // made private
 
+  // Temporary files a killed writer left go when a file is next written,
+  // once they are an hour old.
+  const fs::path stale = cache / "left.o.1.0.tmp", fresh = cache / "left.o.2.0.tmp";
+  std::ofstream(stale) << "x";
+  std::ofstream(fresh) << "x";
+  fs::last_write_time(stale, fs::file_time_type::clock::now() - std::chrono::hours(2));
+
   // Lanes: their own file per lane count and math; the cached code gives
   // the bits of the code compiled.
   std::mt19937 rng(7);
@@ -577,6 +585,8 @@ TEST(JitTest, MachineCodeFromTheDiskCacheGivesTheSameBits) {
     }
   }
   EXPECT_EQ(CacheFiles(cache), before_lanes + 2);
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(fresh));
 
   // Off: compiled, and nothing read or written.
   {
