@@ -153,7 +153,8 @@ int RunTrial(const TrialArgs& a) {
   Status opened = Status::Ok();
   if (root) {
     auto model_text = ReadWholeFile(a.model);
-    const uint64_t fingerprint = scenario::CheckpointFingerprint(*text, model_text.ok() ? *model_text : "");
+    const uint64_t fingerprint =
+        scenario::CheckpointFingerprint(*text, model_text.ok() ? *model_text : "", trial->named_files);
     if (!model_text.ok()) {
       opened = model_text.status();
     } else if (a.resume && fs::exists(checkpoint_path)) {

@@ -26,8 +26,8 @@ constexpr size_t kHeaderBytes = sizeof kMagic + 2 * sizeof(uint32_t) + sizeof(ui
 // A longer record is damage, not a member (a T1D member is about 7 KB).
 constexpr uint64_t kMaxRecordBytes = uint64_t{1} << 32;
 
-uint32_t Crc32(std::string_view bytes) {
-  uLong crc = crc32(0L, Z_NULL, 0);
+// The CRC-32 of `bytes`, or of what `crc` was the CRC of followed by them.
+uint32_t Crc32(std::string_view bytes, uLong crc = crc32(0L, Z_NULL, 0)) {
   // zlib takes at most a uInt at a time.
   while (!bytes.empty()) {
     const size_t n = std::min<size_t>(bytes.size(), std::numeric_limits<uInt>::max());
@@ -109,8 +109,15 @@ Status WriteAll(int fd, std::string_view bytes, const fs::path& path) {
 
 }  // namespace
 
-uint64_t CheckpointFingerprint(std::string_view trial_text, std::string_view model_text) {
-  return uint64_t{Crc32(trial_text)} << 32 | Crc32(model_text);
+uint64_t CheckpointFingerprint(std::string_view trial_text, std::string_view model_text,
+                               const std::vector<std::string>& named_files) {
+  // The model's CRC-32 continued over each named file's length and bytes.
+  uint32_t crc = Crc32(model_text);
+  for (const std::string& text : named_files) {
+    const uint64_t n = text.size();
+    crc = Crc32(text, Crc32(std::string_view(reinterpret_cast<const char*>(&n), sizeof n), crc));
+  }
+  return uint64_t{Crc32(trial_text)} << 32 | crc;
 }
 
 void AppendCheckpointRecord(const MemberResult& r, std::string* out) {
@@ -157,8 +164,9 @@ Result<TrialCheckpoint> TrialCheckpoint::Resume(const fs::path& path, uint64_t f
   }
   if (Get<uint64_t>(bytes, sizeof kMagic + 2 * sizeof(uint32_t)) != fingerprint) {
     return FailedPrecondition("the checkpoint '" + path.string() +
-                              "' was written for another trial or model file (they changed since that run "
-                              "began); run without --resume to start again, or give another --out");
+                              "' was written for other inputs (the trial, model, scenario or table files "
+                              "changed since that run began); run without --resume to start again, or give "
+                              "another --out");
   }
   const std::string_view records = std::string_view(bytes).substr(kHeaderBytes);
   const size_t good = kHeaderBytes + ReadRecords(records, kHeaderBytes, &resumed->members, &resumed->dropped);

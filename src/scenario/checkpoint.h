@@ -26,9 +26,11 @@
 
 namespace soma::scenario {
 
-// What the members were computed from: the bytes of the trial file and of
-// the model file (not of the scenario or table files they name).
-uint64_t CheckpointFingerprint(std::string_view trial_text, std::string_view model_text);
+// What the members were computed from: the bytes of the trial file, of the
+// model file and of the files the trial names (Trial::named_files: its
+// scenario files and population table).
+uint64_t CheckpointFingerprint(std::string_view trial_text, std::string_view model_text,
+                               const std::vector<std::string>& named_files = {});
 
 // Appends one member's checkpoint record to `out`.
 void AppendCheckpointRecord(const MemberResult& r, std::string* out);
@@ -55,7 +57,8 @@ class TrialCheckpoint {
   // file shorter than the header holds no member and is started afresh.
   // Errors: kInvalidArgument when it is not a trial checkpoint or comes
   // from a machine of the other byte order; kFailedPrecondition when its
-  // fingerprint differs (the trial or model file changed); kIoError.
+  // fingerprint differs (the trial, model, scenario or table files changed);
+  // kIoError.
   static Result<TrialCheckpoint> Resume(const std::filesystem::path& path, uint64_t fingerprint, Resumed* resumed);
 
   TrialCheckpoint(TrialCheckpoint&& other) noexcept;

@@ -142,10 +142,17 @@ TEST_F(CheckpointTest, AnotherTrialsOrAnotherFormatsFileIsRefusedAndKept) {
   auto other = TrialCheckpoint::Resume(path_, CheckpointFingerprint("trial, edited", "model"), &resumed);
   ASSERT_FALSE(other.ok());
   EXPECT_EQ(other.status().code(), ErrorCode::kFailedPrecondition);
-  EXPECT_NE(other.status().message().find("another trial or model file"), std::string::npos);
+  EXPECT_NE(other.status().message().find("was written for other inputs"), std::string::npos);
   EXPECT_FALSE(TrialCheckpoint::Resume(path_, CheckpointFingerprint("trial", "model, edited"), &resumed).ok());
   EXPECT_EQ(ReadAll(path_), before);  // nothing cut off
   EXPECT_TRUE(TrialCheckpoint::Resume(path_, CheckpointFingerprint("trial", "model"), &resumed).ok());
+  // The files the trial names count too: an edited scenario or table file,
+  // or text moved from one file to the next, is another fingerprint.
+  const uint64_t named = CheckpointFingerprint("trial", "model", {"scenario", "table"});
+  EXPECT_NE(named, CheckpointFingerprint("trial", "model"));
+  EXPECT_NE(named, CheckpointFingerprint("trial", "model", {"scenario, edited", "table"}));
+  EXPECT_NE(named, CheckpointFingerprint("trial", "model", {"scenariot", "able"}));
+  EXPECT_EQ(named, CheckpointFingerprint("trial", "model", {"scenario", "table"}));
 
   // The JSON lines of an earlier Soma, or anything else, are not a checkpoint.
   std::ofstream(path_, std::ios::trunc) << R"({"columns":[["BG"]],"error":"","member":0,"ok":true})" << "\n";

@@ -367,6 +367,7 @@ Result<Trial> ParseTrialChecked(const json& j, const std::string& base_dir) {
     if (s.is_string()) {
       SOMA_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(fs::path(base_dir) / s.get<std::string>()));
       parsed = ParseScenarioText(text);
+      t.named_files.push_back(std::move(text));
     } else if (s.is_object()) {
       parsed = ParseScenario(s);
     }
@@ -412,6 +413,7 @@ Result<Trial> ParseTrialChecked(const json& j, const std::string& base_dir) {
       const fs::path path = fs::path(base_dir) / p["table"].get<std::string>();
       SOMA_ASSIGN_OR_RETURN(text, ReadWholeFile(path));
       source = "'" + path.string() + "'";
+      t.named_files.push_back(text);
     } else {
       if (!p["csv"].is_string()) return InvalidArgument("population.csv: must be the table's CSV text");
       text = p["csv"].get<std::string>();

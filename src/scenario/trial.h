@@ -83,6 +83,11 @@ struct Trial {
   // members (rate constants, volumes and masses then give nonsense): said,
   // not refused. summary.json keeps them ("warnings").
   std::vector<std::string> warnings;
+  // The texts of the files the trial names (scenario files, the population
+  // table), in the order read: with the trial and model files, what its
+  // members are computed from (a checkpoint's fingerprint,
+  // scenario/checkpoint.h).
+  std::vector<std::string> named_files;
 };
 
 // Parses a trial. Scenario and table paths are resolved against `base_dir`.

@@ -653,6 +653,21 @@ TEST(CliTrialTest, RunWritesResultsAndResumeSkipsFinishedMembers) {
   EXPECT_EQ(std::string((std::istreambuf_iterator<char>(native)), std::istreambuf_iterator<char>()), first_run);
   EXPECT_NE(Soma("trial run " + (dir / "trial.json").string() + " --model " + model + " --native-code sometimes")
                 .exit_code, 0);
+  // A scenario file the trial names is part of what --resume checks: edited
+  // after the run, its checkpoint is refused (and kept).
+  std::ofstream(dir / "scenario.json") << R"({"name": "base", "end": 60, "steps": 60, "outputs": ["G"],
+       "outcomes": [{"name": "gmax", "variable": "G", "metric": "max"}]})";
+  std::ofstream(dir / "named.json") << R"({"name": "named", "scenarios": ["scenario.json"],
+    "population": {"size": 6, "seed": 1, "parameters": {"p1": {"distribution": "lognormal", "median": 0.03, "cv": 0.2}}}})";
+  const std::string named = "trial run " + (dir / "named.json").string() + " --model " + model + " --out " +
+                            (dir / "named").string();
+  ASSERT_EQ(Soma(named).exit_code, 0);
+  std::ofstream(dir / "scenario.json", std::ios::app) << "\n";
+  const auto size = fs::file_size(dir / "named" / "checkpoint.bin");
+  r = Soma(named + " --resume");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.out.find("was written for other inputs"), std::string::npos) << r.out;
+  EXPECT_EQ(fs::file_size(dir / "named" / "checkpoint.bin"), size);
   fs::remove_all(dir);
 }
 
@@ -691,7 +706,7 @@ TEST(CliTrialTest, KilledRunResumesToTheFilesOfAnUninterruptedRun) {
   r = soma::test::RunShell(std::string(SOMA_BINARY) + " trial run " + edited + " --model " + root +
                            "/models/t1d-uva-padova.xml --out " + killed.string() + " --resume 2>&1");
   EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.out.find("was written for another trial or model file"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("was written for other inputs"), std::string::npos) << r.out;
   EXPECT_EQ(fs::file_size(checkpoint), size);
   // So is the JSON-lines checkpoint of an earlier Soma, by name.
   fs::create_directories(dir / "old");
