@@ -55,8 +55,8 @@ class TrialCheckpoint {
   // the last whole, intact record (a record cut short by a kill, or
   // damaged, is cut off with all after it; `resumed->dropped` says so). A
   // file shorter than the header holds no member and is started afresh.
-  // Errors: kInvalidArgument when it is not a trial checkpoint or comes
-  // from a machine of the other byte order; kFailedPrecondition when its
+  // Errors: kInvalidArgument when it is not a trial checkpoint (another
+  // magic or byte-order mark); kFailedPrecondition when its
   // fingerprint differs (the trial, model, scenario or table files changed);
   // kIoError.
   static Result<TrialCheckpoint> Resume(const std::filesystem::path& path, uint64_t fingerprint, Resumed* resumed);
